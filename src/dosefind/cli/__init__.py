@@ -1,0 +1,36 @@
+"""The ``dosefind`` command line: a thin layer over the Python API (one module per command)."""
+
+from __future__ import annotations
+
+import typer
+
+from .. import __version__
+from . import simulate as _simulate
+
+app = typer.Typer(
+    name="dosefind",
+    help="Adaptive phase I/II dose-finding: simulate designs, compare operating characteristics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"dosefind {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+):
+    """dosefind command line."""
+
+
+app.command("simulate")(_simulate.simulate)
+
+
+def main():  # console-script entry point
+    app()

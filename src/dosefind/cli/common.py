@@ -1,0 +1,64 @@
+"""Shared CLI plumbing: error reporting, atomic file output, option definitions."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from ..errors import DosefindError
+
+EXIT_USAGE = 2
+
+TRIALS_OPTION = typer.Option(None, "--trials", "-n", help="Number of simulated trials per design and scenario.")
+SEED_OPTION = typer.Option(None, "--seed", help="Random seed (same seed: same simulated patients).")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def user_errors(fn):
+    """Turn DosefindError into a one-line message and exit code 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DosefindError as e:
+            raise fail(str(e)) from None
+
+    return wrapper
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path via a temporary file in the same folder and an atomic rename."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise fail(f"--out: folder {folder} does not exist; create it or choose another path")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            if not text.endswith("\n"):
+                fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        write_atomic(out, text)

@@ -1,0 +1,70 @@
+"""``dosefind simulate``: operating characteristics of designs over scenarios."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from ..oc import simulate_spec
+from ..report.tables import format_table, to_csv, to_json
+from ..specfile import Spec, load_design, load_spec
+from .common import SEED_OPTION, TRIALS_OPTION, emit, fail, user_errors
+
+DEFAULT_TRIALS = 10_000
+DEFAULT_SEED = 1
+PROGRESS_MIN_TRIALS = 200_000
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@user_errors
+def simulate(
+    spec: Path = typer.Argument(..., help="Spec file (TOML) with [design] or [[designs]] and [[scenarios]]."),
+    design: Path = typer.Option(None, "--design", "-d", help="Use the design(s) in this TOML file instead."),
+    trials: int = TRIALS_OPTION,
+    seed: int = SEED_OPTION,
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
+    band: float = typer.Option(None, "--acceptable-band",
+                               help="Doses with |p - target| <= band count as correct for PCS."),
+    threads: int = typer.Option(None, "--threads", help="Numba threads (default: all cores)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Simulate every design under every scenario and report operating characteristics with MCSE."""
+    loaded = load_spec(spec)
+    if design is not None:
+        loaded = Spec(load_design(design), loaded.scenarios, loaded.n_trials, loaded.seed, loaded.source,
+                      loaded.notes)
+        from ..scenario import check_against
+
+        for d in loaded.designs:
+            check_against(loaded.scenarios, d.n_doses)
+    n_trials = trials if trials is not None else (loaded.n_trials or DEFAULT_TRIALS)
+    seed_ = seed if seed is not None else (loaded.seed if loaded.seed is not None else DEFAULT_SEED)
+    if n_trials < 1:
+        raise fail(f"--trials: {n_trials} is not positive; use e.g. --trials 10000")
+    if seed_ < 0:
+        raise fail(f"--seed: {seed_} is negative; use a whole number >= 0")
+    if band is not None and not 0 <= band < 1:
+        raise fail(f"--acceptable-band: {band} is out of range; use a value in [0, 1)")
+    total = n_trials * len(loaded.designs) * len(loaded.scenarios)
+    if quiet or total < PROGRESS_MIN_TRIALS:
+        result = simulate_spec(loaded, n_trials, seed_, acceptable_band=band, threads=threads)
+    else:
+        with typer.progressbar(length=total, label="simulating", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def tick(done):
+                bar.update(done - state["done"])
+                state["done"] = done
+
+            result = simulate_spec(loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick)
+    text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
+    emit(text, out)

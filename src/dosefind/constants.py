@@ -1,0 +1,67 @@
+"""Package-wide constants and enums. Nothing here imports anything else from dosefind."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+#: Width of every credible interval dosefind reports (two-sided, equal-tailed).
+CREDIBLE_MASS = 0.90
+
+#: Absolute tolerance used when deciding that two true DLT rates are equally close to the target.
+TIE_TOLERANCE = 1e-9
+
+
+class Status(IntEnum):
+    """What a design decides after a cohort."""
+
+    CONTINUE = 0  #: treat the next cohort at the returned dose
+    STOP_SELECT = 1  #: stop and select a dose with the design's final-selection rule
+    STOP_NO_DOSE = 2  #: stop and select no dose (all doses too toxic)
+
+
+class Reason(IntEnum):
+    """Why a decision was made. Codes are shared by the numba kernels and the live explanation."""
+
+    NONE = 0
+    # BOIN
+    BOIN_ESCALATE = 1  #: observed rate <= lambda_e
+    BOIN_STAY = 2  #: lambda_e < observed rate < lambda_d
+    BOIN_DEESCALATE = 3  #: observed rate >= lambda_d
+    BOIN_STAY_TOP = 4  #: would escalate but already at the highest dose
+    BOIN_STAY_NEXT_ELIMINATED = 5  #: would escalate but the next dose is eliminated
+    BOIN_STAY_BOTTOM = 6  #: would de-escalate but already at the lowest dose
+    BOIN_LOWEST_ELIMINATED = 7  #: lowest dose eliminated, stop
+    BOIN_EXTRASAFE = 8  #: extra-safe rule on the lowest dose, stop
+    BOIN_DEESCALATE_ELIMINATED = 9  #: current dose eliminated, de-escalate
+    BOIN_EARLYSTOP_N = 10  #: n_earlystop patients at the current dose
+    # 3+3
+    TPT_ESCALATE = 20  #: 0/3 or <=1/6, escalate
+    TPT_EXPAND = 21  #: 1/3 (or 0/3 at the top dose / on de-escalation), treat 3 more at the same dose
+    TPT_DEESCALATE = 22  #: >=2 DLTs, de-escalate to expand the dose below
+    TPT_MTD_FOUND = 23  #: MTD determined, stop
+    TPT_ALL_TOXIC = 24  #: >=2 DLTs at the lowest dose, stop with no MTD
+    # CRM
+    CRM_MODEL = 30  #: the model's dose (closest estimated DLT probability to the target)
+    CRM_NO_SKIP = 31  #: escalation limited to one level above the reference dose
+    CRM_COHERENCE = 32  #: no escalation right after a DLT in the last cohort
+    CRM_SAFETY_STOP = 33  #: posterior P(DLT rate at lowest dose > threshold) above the stated confidence
+    # modifiers and global rules
+    MAX_N = 40  #: maximum sample size reached
+    STOP_AT_N = 41  #: stop_at_n modifier
+    STOP_N_AT_DOSE = 42  #: stop_when_n_at_dose modifier
+    DONT_SKIP = 43  #: dont_skip modifier limited the move
+    TOO_TOXIC = 44  #: stop_when_too_toxic modifier
+    NO_ADMISSIBLE_DOSE = 45  #: no admissible dose remains
+
+
+class DesignKind(IntEnum):
+    THREE_PLUS_THREE = 0
+    BOIN = 1
+    CRM = 2
+
+
+class ModifierKind(IntEnum):
+    STOP_AT_N = 1
+    STOP_WHEN_N_AT_DOSE = 2
+    DONT_SKIP = 3
+    STOP_WHEN_TOO_TOXIC = 4

@@ -1,0 +1,26 @@
+"""Designs: immutable specs (frozen dataclasses) plus composable modifiers."""
+
+from .base import CompiledDesign, Design
+from .boin import Boin, boin_boundaries
+from .crm import Crm
+from .modifiers import DontSkip, Modifier, StopAtN, StopWhenNAtDose, StopWhenTooToxic
+from .registry import DESIGNS, design_from_dict
+from .skeleton import calibrate_skeleton
+from .three_plus_three import ThreePlusThree
+
+__all__ = [
+    "Boin",
+    "CompiledDesign",
+    "Crm",
+    "DESIGNS",
+    "Design",
+    "DontSkip",
+    "Modifier",
+    "StopAtN",
+    "StopWhenNAtDose",
+    "StopWhenTooToxic",
+    "ThreePlusThree",
+    "boin_boundaries",
+    "calibrate_skeleton",
+    "design_from_dict",
+]

@@ -1,0 +1,99 @@
+"""BOIN: the Bayesian optimal interval design (Liu & Yuan 2015).
+
+Escalate when the observed DLT rate at the current dose is <= lambda_e, de-escalate when >= lambda_d,
+stay otherwise, where (phi = target, phi1 = highest rate deemed underdosing, phi2 = lowest rate deemed
+overdosing)::
+
+    lambda_e = log((1 - phi1) / (1 - phi)) / log(phi (1 - phi1) / (phi1 (1 - phi)))
+    lambda_d = log((1 - phi) / (1 - phi2)) / log(phi2 (1 - phi) / (phi (1 - phi2)))
+
+Dose elimination: with at least 3 patients at a dose and P(p > target | data) > cutoff_eli under a
+Beta(1, 1) prior, that dose and all higher doses are eliminated; if the lowest dose is eliminated the
+trial stops with no dose selected. With ``extrasafe`` the trial also stops when
+P(p_1 > target) > cutoff_eli - offset at the lowest dose (at least 3 patients).
+``n_earlystop``: the trial stops when the number of patients at the dose just decided reaches it.
+Final selection: isotonic (pool-adjacent-violators) estimates over the tried, non-eliminated doses,
+the dose with the estimate closest to the target (see :func:`dosefind.engine.decisions`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import beta as beta_dist
+
+from ..constants import DesignKind
+from ..errors import SpecError
+from . import layout as L
+from . import validate as v
+from .base import Design
+
+
+def boin_boundaries(target: float, phi1: float | None = None, phi2: float | None = None) -> tuple[float, float]:
+    """(lambda_e, lambda_d) of Liu & Yuan (2015)."""
+    phi = target
+    phi1 = 0.6 * phi if phi1 is None else phi1
+    phi2 = 1.4 * phi if phi2 is None else phi2
+    lam_e = math.log((1 - phi1) / (1 - phi)) / math.log(phi * (1 - phi1) / (phi1 * (1 - phi)))
+    lam_d = math.log((1 - phi) / (1 - phi2)) / math.log(phi2 * (1 - phi) / (phi * (1 - phi2)))
+    return lam_e, lam_d
+
+
+@dataclass(frozen=True, kw_only=True)
+class Boin(Design):
+    phi1: float | None = None
+    phi2: float | None = None
+    cutoff_eli: float = 0.95
+    extrasafe: bool = False
+    offset: float = 0.05
+    n_earlystop: int | None = None
+
+    kind = "boin"
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        phi1 = 0.6 * self.target if self.phi1 is None else self.phi1
+        phi2 = 1.4 * self.target if self.phi2 is None else self.phi2
+        set_(self, "phi1", v.real("phi1", phi1, low=0.0, high=self.target, low_open=True, high_open=True,
+                                  fix=f"phi1 must lie strictly between 0 and the target {self.target:g}"))
+        set_(self, "phi2", v.real("phi2", phi2, low=self.target, high=1.0, low_open=True, high_open=True,
+                                  fix=f"phi2 must lie strictly between the target {self.target:g} and 1"))
+        set_(self, "cutoff_eli", v.probability("cutoff_eli", self.cutoff_eli, open_interval=True))
+        v.boolean("extrasafe", self.extrasafe)
+        set_(self, "offset", v.real("offset", self.offset, low=0.0, high=self.cutoff_eli, low_open=True,
+                                    high_open=True))
+        if self.n_earlystop is not None:
+            set_(self, "n_earlystop", v.integer("n_earlystop", self.n_earlystop, low=1))
+        lam_e, lam_d = self.boundaries
+        if not lam_e < self.target < lam_d:  # pragma: no cover - guaranteed by phi1 < target < phi2
+            raise SpecError("phi1", "boundaries do not bracket the target", "move phi1/phi2 apart")
+
+    @property
+    def boundaries(self) -> tuple[float, float]:
+        return boin_boundaries(self.target, self.phi1, self.phi2)
+
+    def decision_table(self, n_cap: int) -> np.ndarray:
+        """int8 [n_cap+1, n_cap+1] of BOIN_* bit flags for n patients and y DLTs at a dose."""
+        lam_e, lam_d = self.boundaries
+        table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
+        for n in range(1, n_cap + 1):
+            y = np.arange(n + 1)
+            rate = y / n
+            flags = np.where(rate <= lam_e, L.BOIN_ESC, 0) | np.where(rate >= lam_d, L.BOIN_DEESC, 0)
+            if n >= 3:
+                p_over = beta_dist.sf(self.target, 1 + y, 1 + n - y)
+                flags |= np.where(p_over > self.cutoff_eli, L.BOIN_ELIM, 0)
+                if self.extrasafe:
+                    flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)
+            table[n, : n + 1] = flags
+        return table
+
+    def _compile_base(self, ip, fp, tables, n_cap):
+        ip[L.IP_KIND] = DesignKind.BOIN
+        ip[L.IP_BOIN_N_EARLYSTOP] = self.n_earlystop if self.n_earlystop is not None else 1 << 40
+        ip[L.IP_BOIN_EXTRASAFE] = int(self.extrasafe)
+        tables.append(self.decision_table(n_cap))
+        return np.zeros((1, 1), dtype=np.float64)

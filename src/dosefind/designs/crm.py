@@ -1,0 +1,189 @@
+"""CRM: the continual reassessment method (O'Quigley, Pepe & Fisher 1990; Cheung 2011).
+
+One-parameter dose-toxicity models with skeleton s_1 < ... < s_D and a N(0, prior_sd^2) prior on b:
+
+* ``model = "empiric"`` (power): p_d(b) = s_d ** exp(b)
+* ``model = "logistic"`` (fixed intercept a0): p_d(b) = 1 / (1 + exp(-(a0 + exp(b) x_d))),
+  x_d = logit(s_d) - a0, so p_d(0) = s_d.
+
+The posterior of b is computed by quadrature on an equally spaced grid over +-``prior_range`` prior
+standard deviations (trapezoid rule, exponentially accurate for these smooth integrands; tail
+probabilities by composite Simpson with the exact integrand at the cut point). Defaults follow dfcrm
+(Cheung 2011): prior_sd = sqrt(1.34), intercept 3.
+
+Dose choice (``dose_choice``): ``"plugin"`` (default, dfcrm) takes p_d at the posterior mean of b;
+``"posterior_mean"`` takes the posterior mean of each p_d. The model dose is the one whose estimate is
+closest to the target (lowest on ties). Restrictions applied to the model dose, in this order:
+
+* ``no_skip_escalation`` (default true): at most one level above the reference dose, which is
+  ``skip_reference = "last_dose"`` (default, dfcrm: the dose given to the last cohort) or
+  ``"highest_tried"``.
+* ``coherence`` (``"last_cohort"`` default: no escalation above the last dose right after a cohort
+  with a DLT; ``"off"``).
+* ``safety_confidence`` (off by default, as in dfcrm): stop with no dose when
+  P(p_1 > safety_threshold | data) > safety_confidence, once ``safety_min_n`` patients had dose 1.
+
+Final selection: the model dose by the same dose-choice rule, unrestricted (dfcrm), or only among
+tried doses with ``select_tried_only = true``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import DesignKind
+from ..errors import SpecError
+from . import layout as L
+from . import validate as v
+from .base import Design
+from .skeleton import calibrate_skeleton
+
+DFCRM_PRIOR_SD = math.sqrt(1.34)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Crm(Design):
+    skeleton: tuple[float, ...] | None = None
+    skeleton_halfwidth: float | None = None
+    skeleton_nu: int | None = None
+    model: str = "empiric"
+    intercept: float = 3.0
+    prior_sd: float = DFCRM_PRIOR_SD
+    dose_choice: str = "plugin"
+    no_skip_escalation: bool = True
+    skip_reference: str = "last_dose"
+    coherence: str = "last_cohort"
+    safety_confidence: float | None = None
+    safety_threshold: float | None = None
+    safety_min_n: int = 1
+    select_tried_only: bool = False
+    n_nodes: int = 512
+    prior_range: float = 8.0
+
+    kind = "crm"
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        v.choice("model", self.model, ["empiric", "logistic"])
+        set_(self, "intercept", v.real("intercept", self.intercept))
+        calibrated = None
+        if self.skeleton_halfwidth is not None or self.skeleton_nu is not None:
+            if self.skeleton_halfwidth is None or self.skeleton_nu is None:
+                raise SpecError("skeleton_halfwidth", "calibration needs both skeleton_halfwidth and skeleton_nu",
+                                "give both, or give skeleton = [...] instead")
+            hw = v.real("skeleton_halfwidth", self.skeleton_halfwidth, low=0.0, low_open=True)
+            nu = v.integer("skeleton_nu", self.skeleton_nu, low=1, high=self.n_doses)
+            calibrated = calibrate_skeleton(self.target, hw, nu, self.n_doses, self.model, self.intercept)
+        if self.skeleton is None:
+            if calibrated is None:
+                raise SpecError("skeleton", "missing",
+                                "give skeleton = [p1, p2, ...] or skeleton_halfwidth and skeleton_nu "
+                                "(Lee & Cheung calibration)")
+            set_(self, "skeleton", calibrated)
+        else:
+            sk = v.prob_vector("skeleton", self.skeleton, open_interval=True)
+            if calibrated is not None and max(abs(a - b) for a, b in zip(sk, calibrated, strict=False)) > 1e-9:
+                raise SpecError("skeleton", "disagrees with the skeleton calibrated from skeleton_halfwidth "
+                                "and skeleton_nu", "give either an explicit skeleton or the calibration, not both")
+            set_(self, "skeleton", sk)
+        sk = self.skeleton
+        if len(sk) != self.n_doses:
+            raise SpecError("skeleton", f"has {len(sk)} values for {self.n_doses} doses",
+                            "give one skeleton value per dose")
+        if any(b <= a for a, b in zip(sk, sk[1:], strict=False)):
+            raise SpecError("skeleton", f"must be strictly increasing, got {list(sk)}",
+                            "sort the values or recalibrate with skeleton_halfwidth/skeleton_nu")
+        if self.model == "logistic":
+            top = 1.0 / (1.0 + math.exp(-self.intercept))
+            if sk[-1] >= top or self.target >= top:
+                raise SpecError("skeleton", f"the logistic model with intercept {self.intercept:g} needs skeleton "
+                                f"values and target below {top:.4g}", "raise intercept or lower the skeleton")
+        set_(self, "prior_sd", v.real("prior_sd", self.prior_sd, low=0.0, low_open=True))
+        v.choice("dose_choice", self.dose_choice, ["plugin", "posterior_mean"])
+        v.boolean("no_skip_escalation", self.no_skip_escalation)
+        v.choice("skip_reference", self.skip_reference, ["last_dose", "highest_tried"])
+        v.choice("coherence", self.coherence, ["last_cohort", "off"])
+        if self.safety_confidence is not None:
+            set_(self, "safety_confidence", v.probability("safety_confidence", self.safety_confidence,
+                                                          open_interval=True))
+        if self.safety_threshold is not None:
+            set_(self, "safety_threshold", v.probability("safety_threshold", self.safety_threshold,
+                                                         open_interval=True))
+        set_(self, "safety_min_n", v.integer("safety_min_n", self.safety_min_n, low=0))
+        v.boolean("select_tried_only", self.select_tried_only)
+        set_(self, "n_nodes", v.integer("n_nodes", self.n_nodes, low=33, high=20001))
+        set_(self, "prior_range", v.real("prior_range", self.prior_range, low=4.0, high=40.0))
+
+    # ---- model -------------------------------------------------------------------------------------
+    def coefficients(self) -> np.ndarray:
+        """log s_d (empiric) or x_d = logit(s_d) - a0 (logistic)."""
+        s = np.asarray(self.skeleton)
+        if self.model == "empiric":
+            return np.log(s)
+        return np.log(s / (1 - s)) - self.intercept
+
+    def prob_tox(self, b) -> np.ndarray:
+        """p_d(b) for every dose; b scalar or array (result [..., D])."""
+        b = np.asarray(b, dtype=float)[..., None]
+        c = self.coefficients()
+        if self.model == "empiric":
+            return np.exp(np.exp(b) * c)
+        return 1.0 / (1.0 + np.exp(-(self.intercept + np.exp(b) * c)))
+
+    def b_at(self, prob: float) -> np.ndarray:
+        """Per dose, the parameter value b at which p_d(b) = prob (p_d decreases in b)."""
+        c = self.coefficients()
+        if self.model == "empiric":
+            return np.log(math.log(prob) / c)
+        return np.log((math.log(prob / (1 - prob)) - self.intercept) / c)
+
+    def _compile_base(self, ip, fp, tables, n_cap):
+        D = self.n_doses
+        ip[L.IP_KIND] = DesignKind.CRM
+        ip[L.IP_CRM_DOSE_CHOICE] = 0 if self.dose_choice == "plugin" else 1
+        ip[L.IP_CRM_NO_SKIP_ESC] = int(self.no_skip_escalation)
+        ip[L.IP_CRM_SKIP_REFERENCE] = 0 if self.skip_reference == "last_dose" else 1
+        ip[L.IP_CRM_COHERENCE] = 1 if self.coherence == "last_cohort" else 0
+        ip[L.IP_CRM_SAFETY] = int(self.safety_confidence is not None)
+        ip[L.IP_CRM_N_NODES] = self.n_nodes
+        ip[L.IP_CRM_SELECT_TRIED] = int(self.select_tried_only)
+        ip[L.IP_CRM_SAFETY_MIN_N] = self.safety_min_n
+        ip[L.IP_CRM_MODEL] = 0 if self.model == "empiric" else 1
+        fp[L.FP_CRM_INTERCEPT] = self.intercept
+        fp[L.FP_CRM_PRIOR_SD] = self.prior_sd
+        safety_threshold = self.safety_threshold if self.safety_threshold is not None else self.target
+        fp[L.FP_CRM_SAFETY_CONFIDENCE] = self.safety_confidence if self.safety_confidence is not None else 2.0
+        fp[L.FP_CRM_SAFETY_THRESHOLD] = safety_threshold
+        fp[L.FP_CRM_BSTAR : L.FP_CRM_BSTAR + D] = self.b_at(self.target)
+        fp[L.FP_CRM_BSAFE : L.FP_CRM_BSAFE + D] = self.b_at(safety_threshold)
+        fp[L.FP_CRM_COEF : L.FP_CRM_COEF + D] = self.coefficients()
+        return self.quadrature_grid()
+
+    def quadrature_grid(self) -> np.ndarray:
+        D, K = self.n_doses, self.n_nodes
+        half = self.prior_range * self.prior_sd
+        b = np.linspace(-half, half, K)
+        h = b[1] - b[0]
+        grid = np.empty((K, L.GRID_FIRST + 3 * D))
+        grid[:, L.GRID_LOGPRIOR] = -0.5 * (b / self.prior_sd) ** 2 - math.log(self.prior_sd * math.sqrt(2 * math.pi))
+        grid[:, L.GRID_B] = b
+        w = np.full(K, h)
+        w[0] = w[-1] = h / 2
+        grid[:, L.GRID_W] = w
+        c = self.coefficients()
+        if self.model == "empiric":
+            logp = np.exp(b)[:, None] * c[None, :]
+            logq = np.log(-np.expm1(logp))
+        else:
+            eta = self.intercept + np.exp(b)[:, None] * c[None, :]
+            logp = -np.logaddexp(0.0, -eta)
+            logq = -np.logaddexp(0.0, eta)
+        F = L.GRID_FIRST
+        grid[:, F : F + D] = logp
+        grid[:, F + D : F + 2 * D] = logq
+        grid[:, F + 2 * D : F + 3 * D] = np.exp(logp)
+        return grid

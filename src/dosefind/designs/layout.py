@@ -1,0 +1,73 @@
+"""Index layout of the compiled-design arrays shared by designs/ (which fills them) and engine/ (which
+reads them). A compiled design is six arrays: ``ip`` (int64 parameters), ``fp`` (float64 parameters),
+``tables`` (int8 [n_tables, n_cap+1, n_cap+1] lookup tables indexed by patients and DLTs at a dose),
+``grid`` (float64 quadrature grid, CRM only), ``mods`` (int64 [n_mods, 4]) and ``modf`` (float64
+[n_mods, 4]).
+"""
+
+# ---- ip: integer parameters -------------------------------------------------------------------------
+IP_KIND = 0
+IP_N_DOSES = 1
+IP_COHORT_SIZE = 2
+IP_MAX_N = 3
+IP_START_DOSE = 4  # 0-based
+IP_N_CAP = 5  # tables are indexed 0..n_cap
+# design-specific block starts here
+IP_TPT_DEESCALATE = 10
+IP_BOIN_N_EARLYSTOP = 10
+IP_BOIN_EXTRASAFE = 11
+IP_CRM_DOSE_CHOICE = 10  # 0 plug-in at posterior mean of the parameter, 1 posterior mean of each p_d
+IP_CRM_NO_SKIP_ESC = 11
+IP_CRM_SKIP_REFERENCE = 12  # 0 last dose given, 1 highest dose tried
+IP_CRM_COHERENCE = 13  # 0 off, 1 no escalation after a DLT in the last cohort
+IP_CRM_SAFETY = 14  # 0 off, 1 on
+IP_CRM_N_NODES = 15
+IP_CRM_SELECT_TRIED = 16  # final selection restricted to doses tried
+IP_CRM_SAFETY_MIN_N = 17
+IP_CRM_MODEL = 18  # 0 empiric (power), 1 logistic with fixed intercept
+IP_CRM_COHERENCE_ON = 19  # reserved
+IP_SIZE = 24
+
+# ---- fp: float parameters ---------------------------------------------------------------------------
+FP_TARGET = 0
+FP_CRM_SAFETY_CONFIDENCE = 1
+FP_CRM_SAFETY_THRESHOLD = 2
+FP_CRM_INTERCEPT = 3
+FP_CRM_PRIOR_SD = 4
+FP_CRM_BSTAR = 8  # FP_CRM_BSTAR + d: parameter value at which p_d(b) equals the target
+FP_CRM_BSAFE = 40  # FP_CRM_BSAFE + d: parameter value at which p_d(b) equals the safety threshold
+FP_CRM_COEF = 72  # FP_CRM_COEF + d: log(skeleton_d) (empiric) or x_d = logit(skeleton_d) - a0 (logistic)
+FP_SIZE = 104
+MAX_DOSES = 32
+
+# ---- tables -----------------------------------------------------------------------------------------
+# BOIN table (index 0): bit flags per (n, y)
+BOIN_ESC = 1  # y/n <= lambda_e
+BOIN_DEESC = 2  # y/n >= lambda_d
+BOIN_ELIM = 4  # P(p > target | y, n) > cutoff_eli and n >= 3
+BOIN_EXTRASAFE_STOP = 8  # P(p > target | y, n) > cutoff_eli - offset and n >= 3 (lowest dose only)
+
+# ---- CRM grid columns -------------------------------------------------------------------------------
+# grid[k, 0] = log prior density at node k, grid[k, 1] = parameter b_k (equally spaced, step h),
+# grid[k, 2] = trapezoid weight (h, or h/2 at the ends), grid[k, 3 + d] = log p_d(b_k),
+# grid[k, 3 + D + d] = log(1 - p_d(b_k)), grid[k, 3 + 2D + d] = p_d(b_k)
+GRID_LOGPRIOR = 0
+GRID_B = 1
+GRID_W = 2
+GRID_FIRST = 3
+
+# ---- CRM posterior summary (one row of the posterior cache) -----------------------------------------
+# [mean b, var b, log evidence, then per dose: plug-in p_d(E b), E p_d, P(p_d > target), P(p_d > safety)]
+POST_MEAN_B = 0
+POST_VAR_B = 1
+POST_LOGZ = 2
+POST_FIRST = 3  # + d: plug-in; + D + d: posterior mean; + 2D + d: P(p_d > target); + 3D + d: P(p_d > safety)
+
+# ---- modifiers --------------------------------------------------------------------------------------
+# mods[m] = (kind, iarg0, iarg1, table index); modf[m] = (farg0, farg1, farg2, farg3)
+MOD_KIND = 0
+MOD_I0 = 1
+MOD_I1 = 2
+MOD_TABLE = 3
+N_AT_RECOMMENDED = -1  # stop_when_n_at_dose: the dose proposed next
+N_AT_ANY = -2  # stop_when_n_at_dose: any dose

@@ -1,0 +1,179 @@
+"""Modifiers: the grammar that composes with any base design.
+
+A design is one base rule plus an ordered tuple of modifiers. After the base rule has proposed
+(next dose, status), the modifiers are applied first to last; each sees the proposal left by the ones
+before it and may change only the next dose, the stop decision and its reason. The maximum sample size
+``max_n`` of the design is applied after all modifiers. Consequences of the order:
+
+* ``dont_skip`` acts on continuing proposals only; a stop proposed earlier stands.
+* ``stop_at_n`` and ``stop_when_n_at_dose`` turn a continuing proposal into "stop and select"; they do
+  not change a stop already proposed.
+* ``stop_when_too_toxic`` turns any proposal (continuing or stop-and-select) into "stop, no dose".
+  Put it last so no later modifier sees a trial it has stopped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import ClassVar
+
+import numpy as np
+from scipy.stats import beta as beta_dist
+
+from ..constants import ModifierKind
+from ..errors import SpecError
+from . import layout as L
+from . import validate as v
+
+
+@dataclass(frozen=True)
+class Modifier:
+    kind: ClassVar[str] = ""
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **asdict(self)}
+
+    def check(self, n_doses: int, field: str) -> None:  # pragma: no cover - overridden where needed
+        """Validate against the design the modifier is attached to."""
+
+    def compile_row(self, tables: list, n_cap: int) -> tuple[list[int], list[float]]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class StopAtN(Modifier):
+    """Stop (and select a dose) once ``n`` patients have been treated."""
+
+    n: int
+    kind: ClassVar[str] = "stop_at_n"
+
+    def __post_init__(self):
+        v.integer("n", self.n, low=1)
+
+    def check(self, n_doses, field):
+        pass
+
+    def compile_row(self, tables, n_cap):
+        return [ModifierKind.STOP_AT_N, self.n, 0, -1], [0.0] * 4
+
+
+@dataclass(frozen=True)
+class StopWhenNAtDose(Modifier):
+    """Stop (and select) once ``n`` patients have been treated at ``dose``.
+
+    ``dose`` is ``"recommended"`` (the dose proposed for the next cohort, as in escalation's
+    stop_when_n_at_dose), ``"any"`` or a 1-based dose label number.
+    """
+
+    n: int
+    dose: str | int = "recommended"
+    kind: ClassVar[str] = "stop_when_n_at_dose"
+
+    def __post_init__(self):
+        v.integer("n", self.n, low=1)
+        if not isinstance(self.dose, int) or isinstance(self.dose, bool):
+            v.choice("dose", self.dose, ["recommended", "any"])
+
+    def check(self, n_doses, field):
+        if isinstance(self.dose, int):
+            v.integer(f"{field}.dose", self.dose, low=1, high=n_doses)
+
+    def compile_row(self, tables, n_cap):
+        if self.dose == "recommended":
+            code = L.N_AT_RECOMMENDED
+        elif self.dose == "any":
+            code = L.N_AT_ANY
+        else:
+            code = int(self.dose) - 1
+        return [ModifierKind.STOP_WHEN_N_AT_DOSE, self.n, code, -1], [0.0] * 4
+
+
+@dataclass(frozen=True)
+class DontSkip(Modifier):
+    """Never move more than one level from the current dose (when escalating and/or de-escalating)."""
+
+    escalation: bool = True
+    deescalation: bool = False
+    kind: ClassVar[str] = "dont_skip"
+
+    def __post_init__(self):
+        v.boolean("escalation", self.escalation)
+        v.boolean("deescalation", self.deescalation)
+
+    def check(self, n_doses, field):
+        pass
+
+    def compile_row(self, tables, n_cap):
+        return [ModifierKind.DONT_SKIP, int(self.escalation), int(self.deescalation), -1], [0.0] * 4
+
+
+@dataclass(frozen=True)
+class StopWhenTooToxic(Modifier):
+    """Stop with no dose selected when P(p_dose > threshold | data) > confidence.
+
+    The probability is computed from a Beta(prior_a, prior_b) prior on the DLT rate of ``dose`` alone
+    (1-based label number, default the lowest), updated with the patients treated at that dose, and the
+    rule is only checked once at least ``min_n`` patients have been treated there.
+    """
+
+    threshold: float
+    confidence: float = 0.95
+    dose: int = 1
+    prior_a: float = 1.0
+    prior_b: float = 1.0
+    min_n: int = 3
+    kind: ClassVar[str] = "stop_when_too_toxic"
+
+    def __post_init__(self):
+        v.probability("threshold", self.threshold, open_interval=True)
+        v.probability("confidence", self.confidence, open_interval=True)
+        v.real("prior_a", self.prior_a, low=0.0, low_open=True)
+        v.real("prior_b", self.prior_b, low=0.0, low_open=True)
+        v.integer("min_n", self.min_n, low=1)
+
+    def check(self, n_doses, field):
+        v.integer(f"{field}.dose", self.dose, low=1, high=n_doses)
+
+    def compile_row(self, tables, n_cap):
+        table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
+        for n in range(self.min_n, n_cap + 1):
+            y = np.arange(n + 1)
+            p_over = beta_dist.sf(self.threshold, self.prior_a + y, self.prior_b + n - y)
+            table[n, : n + 1] = p_over > self.confidence
+        tables.append(table)
+        return [ModifierKind.STOP_WHEN_TOO_TOXIC, self.dose - 1, 0, len(tables) - 1], [
+            self.threshold,
+            self.confidence,
+            0.0,
+            0.0,
+        ]
+
+
+MODIFIERS: dict[str, type[Modifier]] = {
+    m.kind: m for m in (StopAtN, StopWhenNAtDose, DontSkip, StopWhenTooToxic)
+}
+
+
+def modifier_from_dict(data: dict, field: str) -> Modifier:
+    if not isinstance(data, dict):
+        raise SpecError(field, f"expected a table, got {data!r}", 'write e.g. {kind = "dont_skip"}')
+    data = dict(data)
+    kind = data.pop("kind", None)
+    if kind is None:
+        raise SpecError(f"{field}.kind", "missing", "name the modifier: " + ", ".join(MODIFIERS))
+    cls = MODIFIERS.get(kind)
+    if cls is None:
+        raise SpecError(f"{field}.kind", f"unknown modifier {kind!r}", "use one of " + ", ".join(MODIFIERS))
+    allowed = [f for f in cls.__dataclass_fields__]
+    v.no_unknown_keys(field, data, allowed)
+    try:
+        return cls(**data)
+    except SpecError as e:
+        raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
+    except TypeError:
+        required = [
+            f.name
+            for f in cls.__dataclass_fields__.values()
+            if f.default is f.default_factory  # both MISSING
+        ]
+        raise SpecError(field, f"modifier {kind!r} is missing a field", "give " + ", ".join(required)) from None

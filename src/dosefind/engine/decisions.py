@@ -1,0 +1,299 @@
+"""The one decision code path of every design, as numba kernels over arrays.
+
+:func:`decide` is called after every cohort, by the simulation loop and by live recommendations alike.
+It returns the next dose (0-based), the status (continue / stop and select / stop with no dose), the
+reason code of the rule that decided, and the base rule's own proposal before modifiers (for the
+explanation shown in meetings). It may eliminate doses by clearing ``admissible`` (eliminations are
+permanent) and it may fill the CRM posterior cache; it changes nothing else.
+
+:func:`select_dose` is the final selection when a trial stops with ``Status.STOP_SELECT``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import DesignKind, ModifierKind, Reason, Status
+from ..designs import layout as L
+from .jit import kernel
+from .posterior import crm_summary_row
+
+CONTINUE = int(Status.CONTINUE)
+STOP_SELECT = int(Status.STOP_SELECT)
+STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
+K_TPT = int(DesignKind.THREE_PLUS_THREE)
+K_BOIN = int(DesignKind.BOIN)
+K_CRM = int(DesignKind.CRM)
+M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
+M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
+M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
+M_TOO_TOXIC = int(ModifierKind.STOP_WHEN_TOO_TOXIC)
+R = Reason
+R_BOIN_ESCALATE = int(R.BOIN_ESCALATE)
+R_BOIN_STAY = int(R.BOIN_STAY)
+R_BOIN_DEESCALATE = int(R.BOIN_DEESCALATE)
+R_BOIN_STAY_TOP = int(R.BOIN_STAY_TOP)
+R_BOIN_STAY_NEXT_ELIM = int(R.BOIN_STAY_NEXT_ELIMINATED)
+R_BOIN_STAY_BOTTOM = int(R.BOIN_STAY_BOTTOM)
+R_BOIN_LOWEST_ELIM = int(R.BOIN_LOWEST_ELIMINATED)
+R_BOIN_EXTRASAFE = int(R.BOIN_EXTRASAFE)
+R_BOIN_EARLYSTOP = int(R.BOIN_EARLYSTOP_N)
+R_TPT_ESCALATE = int(R.TPT_ESCALATE)
+R_TPT_EXPAND = int(R.TPT_EXPAND)
+R_TPT_DEESCALATE = int(R.TPT_DEESCALATE)
+R_TPT_MTD = int(R.TPT_MTD_FOUND)
+R_TPT_ALL_TOXIC = int(R.TPT_ALL_TOXIC)
+R_CRM_MODEL = int(R.CRM_MODEL)
+R_CRM_NO_SKIP = int(R.CRM_NO_SKIP)
+R_CRM_COHERENCE = int(R.CRM_COHERENCE)
+R_CRM_SAFETY = int(R.CRM_SAFETY_STOP)
+R_MAX_N = int(R.MAX_N)
+R_STOP_AT_N = int(R.STOP_AT_N)
+R_N_AT_DOSE = int(R.STOP_N_AT_DOSE)
+R_DONT_SKIP = int(R.DONT_SKIP)
+R_TOO_TOXIC = int(R.TOO_TOXIC)
+R_NO_ADMISSIBLE = int(R.NO_ADMISSIBLE_DOSE)
+
+
+# ---- 3+3 --------------------------------------------------------------------------------------------
+@kernel
+def _decide_tpt(ip, n_at, tox_at, cur):
+    D = ip[L.IP_N_DOSES]
+    deesc = ip[L.IP_TPT_DEESCALATE] == 1
+    n = n_at[cur]
+    y = tox_at[cur]
+    if y >= 2:
+        if cur == 0:
+            return cur, STOP_NO_DOSE, R_TPT_ALL_TOXIC
+        if not deesc or n_at[cur - 1] >= 6:
+            return cur - 1, STOP_SELECT, R_TPT_MTD
+        return cur - 1, CONTINUE, R_TPT_DEESCALATE
+    if n < 6 and y == 1:
+        return cur, CONTINUE, R_TPT_EXPAND
+    if n < 6:  # 0 DLTs in the first 3
+        if cur == D - 1 or (cur + 1 < D and tox_at[cur + 1] >= 2):
+            return cur, CONTINUE, R_TPT_EXPAND
+        return cur + 1, CONTINUE, R_TPT_ESCALATE
+    # 6 or more patients with at most 1 DLT
+    if cur == D - 1 or tox_at[cur + 1] >= 2:
+        return cur, STOP_SELECT, R_TPT_MTD
+    return cur + 1, CONTINUE, R_TPT_ESCALATE
+
+
+@kernel
+def _select_tpt(ip, n_at, tox_at):
+    D = ip[L.IP_N_DOSES]
+    first_toxic = D
+    for d in range(D):
+        if tox_at[d] >= 2:
+            first_toxic = d
+            break
+    if ip[L.IP_TPT_DEESCALATE] == 0:
+        return first_toxic - 1
+    for d in range(first_toxic - 1, -1, -1):
+        if n_at[d] >= 6:
+            return d
+    return -1
+
+
+# ---- BOIN -------------------------------------------------------------------------------------------
+@kernel
+def _decide_boin(ip, tables, n_at, tox_at, admissible, cur):
+    D = ip[L.IP_N_DOSES]
+    n = n_at[cur]
+    flags = tables[0, n, tox_at[cur]]
+    if flags & L.BOIN_ELIM:
+        for j in range(cur, D):
+            admissible[j] = 0
+        if cur == 0:
+            return cur, STOP_NO_DOSE, R_BOIN_LOWEST_ELIM
+    if ip[L.IP_BOIN_EXTRASAFE] == 1 and cur == 0 and (flags & L.BOIN_EXTRASAFE_STOP):
+        return cur, STOP_NO_DOSE, R_BOIN_EXTRASAFE
+    if n >= ip[L.IP_BOIN_N_EARLYSTOP]:
+        return cur, STOP_SELECT, R_BOIN_EARLYSTOP
+    if flags & L.BOIN_ESC:
+        if cur == D - 1:
+            return cur, CONTINUE, R_BOIN_STAY_TOP
+        if admissible[cur + 1] == 0:
+            return cur, CONTINUE, R_BOIN_STAY_NEXT_ELIM
+        return cur + 1, CONTINUE, R_BOIN_ESCALATE
+    if flags & L.BOIN_DEESC:
+        if cur == 0:
+            return cur, CONTINUE, R_BOIN_STAY_BOTTOM
+        return cur - 1, CONTINUE, R_BOIN_DEESCALATE
+    return cur, CONTINUE, R_BOIN_STAY
+
+
+@kernel
+def pava(values, weights, n, out, work_w, work_len):
+    """Weighted isotonic (non-decreasing) regression of values[:n] by pool-adjacent-violators."""
+    nb = 0
+    for i in range(n):
+        out[nb] = values[i]
+        work_w[nb] = weights[i]
+        work_len[nb] = 1
+        nb += 1
+        while nb > 1 and out[nb - 2] > out[nb - 1]:
+            w = work_w[nb - 2] + work_w[nb - 1]
+            out[nb - 2] = (work_w[nb - 2] * out[nb - 2] + work_w[nb - 1] * out[nb - 1]) / w
+            work_w[nb - 2] = w
+            work_len[nb - 2] += work_len[nb - 1]
+            nb -= 1
+    # expand blocks in place, from the back
+    i = n
+    for b in range(nb - 1, -1, -1):
+        for _ in range(int(work_len[b])):
+            i -= 1
+            out[i] = out[b]
+
+
+@kernel
+def _select_boin(ip, fp, tables, n_at, tox_at, admissible, work):
+    D = ip[L.IP_N_DOSES]
+    target = fp[L.FP_TARGET]
+    # eliminations implied by the final counts (a dose and all above it)
+    limit = D
+    for d in range(D):
+        if n_at[d] >= 3 and (tables[0, n_at[d], tox_at[d]] & L.BOIN_ELIM):
+            limit = d
+            break
+    if limit == 0 or admissible[0] == 0:
+        return -1
+    idx = work[0:D]
+    vals = work[D : 2 * D]
+    wts = work[2 * D : 3 * D]
+    est = work[3 * D : 4 * D]
+    ww = work[4 * D : 5 * D]
+    wl = work[5 * D : 6 * D]
+    m = 0
+    for d in range(D):
+        if d < limit and admissible[d] == 1 and n_at[d] > 0:
+            n = n_at[d] + 0.1
+            y = tox_at[d] + 0.05
+            idx[m] = d
+            vals[m] = y / n
+            wts[m] = 1.0 / ((y * (n_at[d] - tox_at[d] + 0.05)) / (n * n * (n + 1.0)))
+            m += 1
+    if m == 0:
+        return -1
+    pava(vals, wts, m, est, ww, wl)
+    best = 0
+    best_gap = np.inf
+    for i in range(m):
+        gap = abs(est[i] + (i + 1) * 1e-10 - target)
+        if gap < best_gap:
+            best_gap = gap
+            best = i
+    return int(idx[best])
+
+
+# ---- CRM --------------------------------------------------------------------------------------------
+@kernel
+def _crm_closest(ip, fp, cvals, row, tried_only, n_at):
+    D = ip[L.IP_N_DOSES]
+    target = fp[L.FP_TARGET]
+    col = L.POST_FIRST + (D if ip[L.IP_CRM_DOSE_CHOICE] == 1 else 0)
+    best = -1
+    best_gap = np.inf
+    for d in range(D):
+        if tried_only and n_at[d] == 0:
+            continue
+        gap = abs(cvals[row, col + d] - target)
+        if gap < best_gap:
+            best_gap = gap
+            best = d
+    return best
+
+
+@kernel
+def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work):
+    D = ip[L.IP_N_DOSES]
+    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work)
+    if ip[L.IP_CRM_SAFETY] == 1 and n_at[0] >= ip[L.IP_CRM_SAFETY_MIN_N]:
+        if cvals[row, L.POST_FIRST + 3 * D] > fp[L.FP_CRM_SAFETY_CONFIDENCE]:
+            return 0, STOP_NO_DOSE, R_CRM_SAFETY
+    nxt = _crm_closest(ip, fp, cvals, row, False, n_at)
+    reason = R_CRM_MODEL
+    if ip[L.IP_CRM_NO_SKIP_ESC] == 1:
+        ref = cur
+        if ip[L.IP_CRM_SKIP_REFERENCE] == 1:
+            for d in range(D):
+                if n_at[d] > 0:
+                    ref = d
+        if nxt > ref + 1:
+            nxt = ref + 1
+            reason = R_CRM_NO_SKIP
+    if ip[L.IP_CRM_COHERENCE] == 1 and last_cohort_tox > 0 and nxt > cur:
+        nxt = cur
+        reason = R_CRM_COHERENCE
+    return nxt, CONTINUE, reason
+
+
+# ---- the shared entry points -------------------------------------------------------------------------
+@kernel
+def decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible, cur, last_cohort_tox, n_total,
+           ckeys, cvals, work):
+    """Decision after a cohort: (next dose, status, reason, base rule's dose, base rule's reason)."""
+    kind = ip[L.IP_KIND]
+    if kind == K_TPT:
+        nxt, status, reason = _decide_tpt(ip, n_at, tox_at, cur)
+    elif kind == K_BOIN:
+        nxt, status, reason = _decide_boin(ip, tables, n_at, tox_at, admissible, cur)
+    else:
+        nxt, status, reason = _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work)
+    base_next = nxt
+    base_reason = reason
+    for m in range(mods.shape[0]):
+        code = mods[m, L.MOD_KIND]
+        if code == M_STOP_AT_N:
+            if status == CONTINUE and n_total >= mods[m, L.MOD_I0]:
+                status = STOP_SELECT
+                reason = R_STOP_AT_N
+        elif code == M_N_AT_DOSE:
+            if status == CONTINUE:
+                which = mods[m, L.MOD_I1]
+                if which == L.N_AT_RECOMMENDED:
+                    count = n_at[nxt]
+                elif which == L.N_AT_ANY:
+                    count = 0
+                    for d in range(n_at.shape[0]):
+                        count = max(count, n_at[d])
+                else:
+                    count = n_at[which]
+                if count >= mods[m, L.MOD_I0]:
+                    status = STOP_SELECT
+                    reason = R_N_AT_DOSE
+        elif code == M_DONT_SKIP:
+            if status == CONTINUE:
+                if mods[m, L.MOD_I0] == 1 and nxt > cur + 1:
+                    nxt = cur + 1
+                    reason = R_DONT_SKIP
+                if mods[m, L.MOD_I1] == 1 and nxt < cur - 1:
+                    nxt = cur - 1
+                    reason = R_DONT_SKIP
+        elif code == M_TOO_TOXIC:
+            dose = mods[m, L.MOD_I0]
+            if tables[mods[m, L.MOD_TABLE], n_at[dose], tox_at[dose]] == 1:
+                status = STOP_NO_DOSE
+                reason = R_TOO_TOXIC
+    if status == CONTINUE and n_total >= ip[L.IP_MAX_N]:
+        status = STOP_SELECT
+        reason = R_MAX_N
+    if status == CONTINUE and admissible[nxt] == 0:
+        while nxt >= 0 and admissible[nxt] == 0:
+            nxt -= 1
+        if nxt < 0:
+            return cur, STOP_NO_DOSE, R_NO_ADMISSIBLE, base_next, base_reason
+    return nxt, status, reason, base_next, base_reason
+
+
+@kernel
+def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work):
+    """Final selection (0-based dose, or -1 for none) when a trial stops with STOP_SELECT."""
+    kind = ip[L.IP_KIND]
+    if kind == K_TPT:
+        return _select_tpt(ip, n_at, tox_at)
+    if kind == K_BOIN:
+        return _select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
+    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work)
+    return _crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

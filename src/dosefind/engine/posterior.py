@@ -1,0 +1,206 @@
+"""Fast CRM posterior by quadrature, with a per-state cache.
+
+The CRM posterior depends on the data only through the patients and DLTs per dose, so a simulation
+meets the same states again and again. :func:`crm_summary_row` looks the state up in an open-addressing
+hash table held in caller-owned arrays (one per chunk of trials) and computes the posterior only on a
+miss. Caching never changes a result: the value stored is a pure function of the state.
+
+Posterior summary row layout: see ``POST_*`` in :mod:`dosefind.designs.layout`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..designs import layout as L
+from .jit import kernel
+
+_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@kernel
+def _softplus(x):
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@kernel
+def crm_prob(model, a0, coef, b):
+    """p_d(b) for one dose coefficient."""
+    if model == 0:
+        return math.exp(math.exp(b) * coef)
+    return 1.0 / (1.0 + math.exp(-(a0 + math.exp(b) * coef)))
+
+
+@kernel
+def crm_log_post_at(ip, fp, b, n_at, tox_at):
+    """Unnormalised log posterior density of b (prior times likelihood) at an arbitrary b."""
+    D = ip[L.IP_N_DOSES]
+    model = ip[L.IP_CRM_MODEL]
+    a0 = fp[L.FP_CRM_INTERCEPT]
+    sd = fp[L.FP_CRM_PRIOR_SD]
+    eb = math.exp(b)
+    s = -0.5 * (b / sd) ** 2 - math.log(sd) - _LOG_SQRT_2PI
+    for d in range(D):
+        n = n_at[d]
+        if n == 0:
+            continue
+        y = tox_at[d]
+        c = fp[L.FP_CRM_COEF + d]
+        if model == 0:
+            lp = eb * c
+            lq = math.log(-math.expm1(lp))
+        else:
+            eta = a0 + eb * c
+            lp = -_softplus(-eta)
+            lq = -_softplus(eta)
+        s += y * lp + (n - y) * lq
+    return s
+
+
+@kernel
+def _simpson(f, j, h):
+    """Composite Simpson integral of f[0..j] on a uniform grid (3/8 rule for the last panel if odd)."""
+    if j <= 0:
+        return 0.0
+    if j == 1:
+        return 0.5 * h * (f[0] + f[1])
+    acc = 0.0
+    even_end = j if j % 2 == 0 else j - 3
+    for i in range(0, even_end, 2):
+        acc += f[i] + 4.0 * f[i + 1] + f[i + 2]
+    acc *= h / 3.0
+    if j % 2 == 1:
+        i = j - 3
+        acc += 3.0 * h / 8.0 * (f[i] + 3.0 * f[i + 1] + 3.0 * f[i + 2] + f[i + 3])
+    return acc
+
+
+@kernel
+def _mass_below(ip, fp, grid, f, logmax, bcut, n_at, tox_at):
+    """Integral of the (scaled) posterior density over b < bcut."""
+    K = ip[L.IP_CRM_N_NODES]
+    b0 = grid[0, L.GRID_B]
+    h = grid[1, L.GRID_B] - b0
+    if bcut <= b0:
+        return 0.0
+    if bcut >= grid[K - 1, L.GRID_B]:
+        return -1.0  # sentinel: everything
+    j = int((bcut - b0) / h)
+    if j > K - 2:
+        j = K - 2
+    acc = _simpson(f, j, h)
+    bj = grid[j, L.GRID_B]
+    width = bcut - bj
+    if width > 0.0:
+        fm = math.exp(crm_log_post_at(ip, fp, bj + 0.5 * width, n_at, tox_at) - logmax)
+        fc = math.exp(crm_log_post_at(ip, fp, bcut, n_at, tox_at) - logmax)
+        acc += width / 6.0 * (f[j] + 4.0 * fm + fc)
+    return acc
+
+
+@kernel
+def crm_posterior(ip, fp, grid, n_at, tox_at, out, work):
+    """Posterior summary of the CRM parameter and DLT probabilities, written into ``out``."""
+    D = ip[L.IP_N_DOSES]
+    K = ip[L.IP_CRM_N_NODES]
+    F = L.GRID_FIRST
+    f = work
+    logmax = -np.inf
+    for k in range(K):
+        s = grid[k, L.GRID_LOGPRIOR]
+        for d in range(D):
+            n = n_at[d]
+            if n == 0:
+                continue
+            y = tox_at[d]
+            s += y * grid[k, F + d] + (n - y) * grid[k, F + D + d]
+        f[k] = s
+        if s > logmax:
+            logmax = s
+    P = L.POST_FIRST
+    for d in range(D):
+        out[P + D + d] = 0.0
+    z = 0.0
+    m1 = 0.0
+    for k in range(K):
+        fk = math.exp(f[k] - logmax)
+        f[k] = fk
+        wf = grid[k, L.GRID_W] * fk
+        z += wf
+        m1 += wf * grid[k, L.GRID_B]
+        for d in range(D):
+            out[P + D + d] += wf * grid[k, F + 2 * D + d]
+    mean = m1 / z
+    m2 = 0.0
+    for k in range(K):
+        dev = grid[k, L.GRID_B] - mean
+        m2 += grid[k, L.GRID_W] * f[k] * dev * dev
+    out[L.POST_MEAN_B] = mean
+    out[L.POST_VAR_B] = m2 / z
+    out[L.POST_LOGZ] = math.log(z) + logmax
+    model = ip[L.IP_CRM_MODEL]
+    a0 = fp[L.FP_CRM_INTERCEPT]
+    for d in range(D):
+        out[P + d] = crm_prob(model, a0, fp[L.FP_CRM_COEF + d], mean)
+        out[P + D + d] /= z
+        for col, first in ((2, L.FP_CRM_BSTAR), (3, L.FP_CRM_BSAFE)):
+            mass = _mass_below(ip, fp, grid, f, logmax, fp[first + d], n_at, tox_at)
+            p_over = 1.0 if mass < 0.0 else mass / z
+            out[P + col * D + d] = min(max(p_over, 0.0), 1.0)
+
+
+@kernel
+def _state_hash(n_at, tox_at, D):
+    h = np.uint64(1469598103934665603)
+    for d in range(D):
+        h = (h ^ np.uint64(n_at[d])) * _HASH_MUL
+        h = (h ^ np.uint64(tox_at[d] + 4096)) * _HASH_MUL
+    return h ^ (h >> np.uint64(29))
+
+
+@kernel
+def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work):
+    """Row of ``cvals`` holding the posterior summary for this state (computed on a cache miss).
+
+    ``ckeys`` is int16 [C, 2D] (C a power of two, rows initialised to -1), ``cvals`` float64 [C + 1, *];
+    the last row of ``cvals`` is scratch, used when C is 0 or the table is full.
+    """
+    D = ip[L.IP_N_DOSES]
+    C = ckeys.shape[0]
+    if C == 0:
+        crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work)
+        return C
+    mask = np.uint64(C - 1)
+    slot = np.int64(_state_hash(n_at, tox_at, D) & mask)
+    for _probe in range(64):
+        if ckeys[slot, 0] < 0:
+            for d in range(D):
+                ckeys[slot, d] = n_at[d]
+                ckeys[slot, D + d] = tox_at[d]
+            crm_posterior(ip, fp, grid, n_at, tox_at, cvals[slot], work)
+            return slot
+        same = True
+        for d in range(D):
+            if ckeys[slot, d] != n_at[d] or ckeys[slot, D + d] != tox_at[d]:
+                same = False
+                break
+        if same:
+            return slot
+        slot = (slot + 1) & (C - 1)
+    crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work)
+    return C
+
+
+def new_cache(n_doses: int, capacity: int, n_nodes: int):
+    """Empty cache arrays (keys, values, work) for :func:`crm_summary_row`; capacity 0 disables it."""
+    if capacity and capacity & (capacity - 1):
+        raise ValueError("cache capacity must be a power of two")
+    keys = np.full((capacity, 2 * n_doses), -1, dtype=np.int16)
+    vals = np.zeros((capacity + 1, L.POST_FIRST + 4 * n_doses))
+    work = np.zeros(max(n_nodes, 1))
+    return keys, vals, work

@@ -1,0 +1,88 @@
+"""Public simulation API: validates, allocates and runs the kernels; no statistics here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numba
+import numpy as np
+
+from ..designs import Design
+from ..designs import layout as L
+from ..errors import EngineError, SpecError
+from ..scenario import Scenario, check_against
+from .result import SimResult
+from .trial import run_chunks
+
+#: trials per block between progress callbacks (blocks never change results)
+BLOCK_TRIALS = 100_000
+CRM_CACHE_CAPACITY = 1 << 14
+
+
+def simulate_one(
+    design: Design,
+    scenario: Scenario,
+    n_trials: int,
+    seed: int,
+    *,
+    threads: int | None = None,
+    chunks: int | None = None,
+    block_trials: int = BLOCK_TRIALS,
+    progress: Callable[[int], None] | None = None,
+) -> SimResult:
+    """Simulate ``n_trials`` trials of ``design`` under ``scenario``.
+
+    ``threads`` (default: all numba threads) and ``chunks`` (default: one per thread) change only the
+    speed, never the result. ``progress`` is called with the number of trials finished after each block.
+    """
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise SpecError("seed", f"{seed!r} is not a whole number in [0, 2^63)", "use e.g. --seed 7")
+    check_against([scenario], design.n_doses)
+    compiled = design.compile()
+    D = design.n_doses
+    T = int(n_trials)
+    selected = np.empty(T, dtype=np.int16)
+    n_at = np.empty((T, D), dtype=np.int16)
+    tox_at = np.empty((T, D), dtype=np.int16)
+    status = np.empty(T, dtype=np.int8)
+    reason = np.empty(T, dtype=np.int8)
+    true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
+    cache = CRM_CACHE_CAPACITY if design.kind == "crm" else 0
+    nwork = max(int(compiled.ip[L.IP_CRM_N_NODES]), 6 * D, 1)
+    old_threads = numba.get_num_threads()
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise EngineError(f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}")
+        numba.set_num_threads(int(threads))
+    try:
+        n_chunks = int(chunks) if chunks else numba.get_num_threads()
+        done = 0
+        while done < T:
+            stop = min(T, done + block_trials)
+            k = max(1, min(n_chunks, stop - done))
+            bounds = np.linspace(done, stop, k + 1).round().astype(np.int64)
+            run_chunks(*compiled, true_tox, np.int64(seed), np.int64(scenario.key), bounds, cache, nwork,
+                       selected, n_at, tox_at, status, reason)
+            done = stop
+            if progress is not None:
+                progress(done)
+    finally:
+        numba.set_num_threads(old_threads)
+    return SimResult(design, scenario, int(seed), selected, n_at, tox_at, status, reason)
+
+
+def simulate(
+    designs: Design | Iterable[Design],
+    scenarios: Scenario | Iterable[Scenario],
+    n_trials: int,
+    seed: int,
+    **kwargs,
+) -> list[SimResult]:
+    """Every design under every scenario, on common random numbers (same seed: same patients)."""
+    designs = [designs] if isinstance(designs, Design) else list(designs)
+    scenarios = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+    for d in designs:
+        check_against(scenarios, d.n_doses)
+    return [simulate_one(d, s, n_trials, seed, **kwargs) for d in designs for s in scenarios]

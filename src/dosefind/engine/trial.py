@@ -1,0 +1,83 @@
+"""The simulation loop: many trials of one design in one scenario, parallel over chunks of trials.
+
+Arrays in, arrays out. Each chunk owns its trial-state arrays and its CRM posterior cache; trials are
+independent and each patient's latent value is a pure function of (seed, scenario key, trial, patient),
+so the output does not depend on the number of threads or chunks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from ..designs import layout as L
+from .decisions import CONTINUE, STOP_SELECT, decide, select_dose
+from .jit import kernel
+from .rng import STREAM_TOX, latent_uniform, trial_key
+
+
+@kernel
+def run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, first, last,
+               n_at, tox_at, admissible, ckeys, cvals, work,
+               out_selected, out_n, out_tox, out_status, out_reason):
+    """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs."""
+    D = ip[L.IP_N_DOSES]
+    cohort = ip[L.IP_COHORT_SIZE]
+    max_n = ip[L.IP_MAX_N]
+    start = ip[L.IP_START_DOSE]
+    for t in range(first, last):
+        row = t - first
+        tk = trial_key(seed, scenario_key, t)
+        for d in range(D):
+            n_at[d] = 0
+            tox_at[d] = 0
+            admissible[d] = 1
+        cur = start
+        n_total = 0
+        status = CONTINUE
+        reason = 0
+        while True:
+            cohort_tox = 0
+            p = true_tox[cur]
+            for _ in range(cohort):
+                if n_total >= max_n:
+                    break
+                if latent_uniform(tk, n_total, STREAM_TOX) < p:
+                    cohort_tox += 1
+                n_total += 1
+                n_at[cur] += 1
+            tox_at[cur] += cohort_tox
+            nxt, status, reason, _bn, _br = decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible,
+                                                   cur, cohort_tox, n_total, ckeys, cvals, work)
+            if status != CONTINUE:
+                break
+            cur = nxt
+        if status == STOP_SELECT:
+            out_selected[row] = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work)
+        else:
+            out_selected[row] = -1
+        for d in range(D):
+            out_n[row, d] = n_at[d]
+            out_tox[row, d] = tox_at[d]
+        out_status[row] = status
+        out_reason[row] = reason
+
+
+@kernel(parallel=True)
+def run_chunks(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, bounds, cache_capacity, n_work,
+               out_selected, out_n, out_tox, out_status, out_reason):
+    """Run chunk c = trials bounds[c]..bounds[c+1]-1 in parallel; outputs are indexed by trial."""
+    D = ip[L.IP_N_DOSES]
+    n_chunks = bounds.shape[0] - 1
+    for c in prange(n_chunks):
+        a = bounds[c]
+        b = bounds[c + 1]
+        n_at = np.zeros(D, dtype=np.int64)
+        tox_at = np.zeros(D, dtype=np.int64)
+        admissible = np.ones(D, dtype=np.int8)
+        ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
+        cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
+        work = np.zeros(n_work)
+        run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, a, b,
+                   n_at, tox_at, admissible, ckeys, cvals, work,
+                   out_selected[a:b], out_n[a:b], out_tox[a:b], out_status[a:b], out_reason[a:b])

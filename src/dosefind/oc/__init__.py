@@ -1,0 +1,15 @@
+"""Operating characteristics with Monte Carlo standard errors."""
+
+from .metrics import DOSE_METRICS, SCALAR_METRICS, OperatingCharacteristics, correct_doses, operating_characteristics
+from .study import StudyResult, provenance, simulate_spec
+
+__all__ = [
+    "DOSE_METRICS",
+    "SCALAR_METRICS",
+    "OperatingCharacteristics",
+    "StudyResult",
+    "correct_doses",
+    "operating_characteristics",
+    "provenance",
+    "simulate_spec",
+]

@@ -1,0 +1,123 @@
+"""Operating characteristics with Monte Carlo standard errors, vectorised over simulated trials.
+
+Definitions (T simulated trials; the "correct" doses are those whose true DLT probability is closest to
+the target, ties within 1e-9 all correct; with ``acceptable_band`` b every dose with
+|p - target| <= b is correct, and if no dose is within the band the closest ones are):
+
+* ``prob_select[d]``: P(dose d selected); ``prob_select_none``: P(no dose selected).
+* ``mean_n_at_dose[d]``, ``mean_tox_at_dose[d]``, ``mean_n``, ``mean_tox``: expected counts.
+* ``prob_early_stop``: P(the trial stopped with no dose selected because doses were too toxic).
+* ``prob_stop_before_max_n``: P(the trial ended with fewer than max_n patients, for any reason).
+* ``pcs``: P(a correct dose is selected).
+* ``prob_select_above_mtd``: P(the selected dose is above the highest correct dose, the true MTD).
+* ``prop_treated_above_mtd``: expected fraction of a trial's patients treated above the true MTD.
+
+Proportions have MCSE sqrt(p(1-p)/T); means have MCSE sd/sqrt(T) (sample sd, ddof=1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import TIE_TOLERANCE, Status
+from ..engine import SimResult
+
+SCALAR_METRICS = (
+    "prob_select_none",
+    "mean_n",
+    "mean_tox",
+    "prob_early_stop",
+    "prob_stop_before_max_n",
+    "pcs",
+    "prob_select_above_mtd",
+    "prop_treated_above_mtd",
+)
+DOSE_METRICS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose")
+
+
+def correct_doses(true_tox, target: float, acceptable_band: float | None = None) -> np.ndarray:
+    """Boolean mask of the doses counted as a correct selection."""
+    p = np.asarray(true_tox, dtype=float)
+    gap = np.abs(p - target)
+    if acceptable_band is not None:
+        within = gap <= acceptable_band + TIE_TOLERANCE
+        if within.any():
+            return within
+    return gap <= gap.min() + TIE_TOLERANCE
+
+
+def _prop(x: np.ndarray) -> tuple[float, float]:
+    p = float(np.mean(x))
+    return p, float(np.sqrt(max(p * (1 - p), 0.0) / x.shape[0]))
+
+
+def _mean(x: np.ndarray) -> tuple[float, float]:
+    n = x.shape[0]
+    m = float(np.mean(x))
+    se = float(np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    return m, se
+
+
+@dataclass(frozen=True)
+class OperatingCharacteristics:
+    design: str
+    scenario: str
+    n_trials: int
+    dose_labels: tuple[str, ...]
+    values: dict
+    mcse: dict
+
+    def as_json(self) -> dict:
+        out = {"design": self.design, "scenario": self.scenario, "n_trials": self.n_trials}
+        out.update(self.values)
+        out["mcse"] = dict(self.mcse)
+        return out
+
+    def tidy(self) -> list[dict]:
+        """Long rows: design, scenario, dose ('' for whole-trial metrics), metric, value, mcse."""
+        rows = []
+        for metric in DOSE_METRICS:
+            for label, val, se in zip(self.dose_labels, self.values[metric], self.mcse[metric], strict=True):
+                rows.append(dict(design=self.design, scenario=self.scenario, dose=label, metric=metric,
+                                 value=val, mcse=se))
+        for metric in SCALAR_METRICS:
+            rows.append(dict(design=self.design, scenario=self.scenario, dose="", metric=metric,
+                             value=self.values[metric], mcse=self.mcse[metric]))
+        return rows
+
+
+def operating_characteristics(result: SimResult, acceptable_band: float | None = None) -> OperatingCharacteristics:
+    design, scen = result.design, result.scenario
+    D = design.n_doses
+    sel = result.selected.astype(np.int64)
+    n_at = result.n_at_dose.astype(np.float64)
+    tox_at = result.tox_at_dose.astype(np.float64)
+    n_tot = n_at.sum(axis=1)
+    values: dict = {}
+    mcse: dict = {}
+    ps = [_prop(sel == d) for d in range(D)]
+    values["prob_select"] = [p for p, _ in ps]
+    mcse["prob_select"] = [s for _, s in ps]
+    values["prob_select_none"], mcse["prob_select_none"] = _prop(sel < 0)
+    mn = [_mean(n_at[:, d]) for d in range(D)]
+    values["mean_n_at_dose"] = [m for m, _ in mn]
+    mcse["mean_n_at_dose"] = [s for _, s in mn]
+    mt = [_mean(tox_at[:, d]) for d in range(D)]
+    values["mean_tox_at_dose"] = [m for m, _ in mt]
+    mcse["mean_tox_at_dose"] = [s for _, s in mt]
+    values["mean_n"], mcse["mean_n"] = _mean(n_tot)
+    values["mean_tox"], mcse["mean_tox"] = _mean(tox_at.sum(axis=1))
+    values["prob_early_stop"], mcse["prob_early_stop"] = _prop(result.status == Status.STOP_NO_DOSE)
+    values["prob_stop_before_max_n"], mcse["prob_stop_before_max_n"] = _prop(n_tot < design.max_n)
+    correct = correct_doses(scen.true_tox, design.target, acceptable_band)
+    hit = np.zeros(sel.shape[0], dtype=bool)
+    valid = sel >= 0
+    hit[valid] = correct[sel[valid]]
+    values["pcs"], mcse["pcs"] = _prop(hit)
+    mtd = int(np.flatnonzero(correct).max())
+    values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = _prop(sel > mtd)
+    above = n_at[:, mtd + 1 :].sum(axis=1) / np.maximum(n_tot, 1)
+    values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = _mean(above)
+    return OperatingCharacteristics(design.name, scen.name, result.n_trials, design.doses, values, mcse)

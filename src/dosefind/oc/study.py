@@ -1,0 +1,77 @@
+"""Simulate a whole spec (designs x scenarios) and attach provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numba
+import numpy as np
+
+from .. import __version__
+from ..engine import simulate_one
+from ..errors import SpecError
+from ..specfile import Spec
+from .metrics import OperatingCharacteristics, operating_characteristics
+
+
+def config_hash(spec: Spec) -> str:
+    text = json.dumps({"designs": [d.to_dict() for d in spec.designs],
+                       "scenarios": [s.to_dict() for s in spec.scenarios]}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def provenance(spec: Spec, n_trials: int, seed: int) -> dict:
+    return {
+        "package": "dosefind",
+        "version": __version__,
+        "seed": int(seed),
+        "n_trials": int(n_trials),
+        "config_hash": config_hash(spec),
+        "design_hashes": {d.name: d.config_hash() for d in spec.designs},
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+    }
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    provenance: dict
+    ocs: tuple[OperatingCharacteristics, ...]
+    notes: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        return {"provenance": self.provenance, "results": [oc.as_json() for oc in self.ocs],
+                "notes": list(self.notes)}
+
+
+def simulate_spec(
+    spec: Spec,
+    n_trials: int,
+    seed: int,
+    *,
+    acceptable_band: float | None = None,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> StudyResult:
+    """Every design of ``spec`` under every scenario, same seed (common random numbers).
+
+    ``progress`` receives the number of trials finished so far across the whole study.
+    """
+    if not spec.designs:
+        raise SpecError("design", "missing", "add a [design] section or pass --design FILE", spec.source)
+    ocs = []
+    finished = 0
+    for d in spec.designs:
+        for s in spec.scenarios:
+            cb = None if progress is None else (lambda k, base=finished: progress(base + k))
+            res = simulate_one(d, s, n_trials, seed, threads=threads, progress=cb)
+            finished += n_trials
+            ocs.append(operating_characteristics(res, acceptable_band))
+    return StudyResult(provenance(spec, n_trials, seed), tuple(ocs), spec.notes)

@@ -1,0 +1,71 @@
+"""Render operating characteristics as a readable table, tidy CSV or JSON text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ..oc import StudyResult
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:5.1f}"
+
+
+def format_table(study: StudyResult) -> str:
+    """Human-readable summary: per design and scenario, selection % and patients per dose."""
+    lines = []
+    prov = study.provenance
+    lines.append(f"dosefind {prov['version']}  trials={prov['n_trials']}  seed={prov['seed']}  "
+                 f"config={prov['config_hash']}")
+    for note in study.notes:
+        lines.append(f"note: {note}")
+    by_design: dict[str, list] = {}
+    for oc in study.ocs:
+        by_design.setdefault(oc.design, []).append(oc)
+    for design, ocs in by_design.items():
+        labels = ocs[0].dose_labels
+        width = max(6, *(len(lb) for lb in labels))
+        lines.append("")
+        lines.append(f"design {design}")
+        head = f"{'scenario':<10} {'':<12}" + "".join(f"{lb:>{width + 1}}" for lb in labels) + "   none"
+        lines.append(head)
+        for oc in ocs:
+            v, se = oc.values, oc.mcse
+            sel = "".join(f"{_pct(p):>{width + 1}}" for p in v["prob_select"])
+            lines.append(f"{oc.scenario:<10} {'% select':<12}{sel} {_pct(v['prob_select_none']):>6}")
+            npat = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_n_at_dose"])
+            lines.append(f"{'':<10} {'n treated':<12}{npat}")
+            ntox = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_tox_at_dose"])
+            lines.append(f"{'':<10} {'n DLT':<12}{ntox}")
+            lines.append(
+                f"{'':<10} PCS {_pct(v['pcs'])}% (±{100 * se['pcs']:.1f})  mean n {v['mean_n']:.1f} "
+                f"(±{se['mean_n']:.2f})  mean DLT {v['mean_tox']:.1f}  early stop {_pct(v['prob_early_stop'])}%  "
+                f"select>MTD {_pct(v['prob_select_above_mtd'])}%  treated>MTD "
+                f"{_pct(v['prop_treated_above_mtd'])}%"
+            )
+    lines.append("")
+    lines.append("± is the Monte Carlo standard error; selection % have MCSE <= "
+                 f"{50 / max(prov['n_trials'], 1) ** 0.5:.2f} points.")
+    return "\n".join(lines)
+
+
+def to_json(study: StudyResult) -> str:
+    return json.dumps(study.as_json(), indent=2)
+
+
+TIDY_COLUMNS = ("design", "scenario", "dose", "metric", "value", "mcse")
+
+
+def to_csv(study: StudyResult) -> str:
+    """Tidy CSV, one row per (design, scenario, dose, metric); provenance in leading '#' lines."""
+    buf = io.StringIO()
+    for key, value in study.provenance.items():
+        buf.write(f"# {key}: {json.dumps(value) if isinstance(value, dict) else value}\n")
+    w = csv.DictWriter(buf, fieldnames=TIDY_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    for oc in study.ocs:
+        for row in oc.tidy():
+            w.writerow({k: (repr(float(v)) if isinstance(v, float) else v) for k, v in row.items()})
+    return buf.getvalue()

@@ -1,0 +1,5 @@
+"""Scenarios: true dose-toxicity curves."""
+
+from .spec import Scenario, check_against
+
+__all__ = ["Scenario", "check_against"]

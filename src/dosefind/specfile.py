@@ -1,0 +1,126 @@
+"""Spec files in TOML: one or more designs, scenarios and simulation settings.
+
+    [design]                 # or [[designs]] blocks to compare several designs on the same patients
+    kind = "boin"
+    target = 0.30
+    n_doses = 6              # or doses = ["10 mg/m2", ...]
+    cohort_size = 3
+    max_n = 36
+    start_dose = 1
+    [[design.modifiers]]
+    kind = "dont_skip"
+
+    [[scenarios]]
+    name = "S1"
+    true_tox = [0.26, 0.34, 0.47, 0.64, 0.66, 0.77]
+
+    [simulation]             # optional defaults for the CLI
+    n_trials = 10000
+    seed = 1
+
+Errors name the file, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomli_w
+
+from .designs import Design, design_from_dict
+from .designs import validate as v
+from .errors import SpecError
+from .scenario import Scenario, check_against
+
+
+@dataclass(frozen=True)
+class Spec:
+    designs: tuple[Design, ...] = ()
+    scenarios: tuple[Scenario, ...] = ()
+    n_trials: int | None = None
+    seed: int | None = None
+    source: str | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        out: dict = {}
+        if len(self.designs) == 1:
+            out["design"] = self.designs[0].to_dict()
+        elif self.designs:
+            out["designs"] = [d.to_dict() for d in self.designs]
+        if self.scenarios:
+            out["scenarios"] = [s.to_dict() for s in self.scenarios]
+        sim = {k: getattr(self, k) for k in ("n_trials", "seed") if getattr(self, k) is not None}
+        if sim:
+            out["simulation"] = sim
+        return out
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("file", f"{path.name} not found", "check the path") from None
+    except OSError as e:
+        raise SpecError("file", f"cannot read {path.name}: {e.strerror}", "check the path and permissions") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError("file", f"not valid TOML ({e})", "fix the TOML syntax at that line", str(path)) from None
+
+
+def spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> Spec:
+    try:
+        v.no_unknown_keys("spec", data, ["design", "designs", "scenarios", "simulation"])
+        if "design" in data and "designs" in data:
+            raise SpecError("designs", "both [design] and [[designs]] given", "use one of them")
+        raw_designs = [data["design"]] if "design" in data else data.get("designs", [])
+        if not isinstance(raw_designs, list):
+            raise SpecError("designs", "expected [[designs]] blocks", "write one [[designs]] block per design")
+        designs = []
+        for i, raw in enumerate(raw_designs):
+            try:
+                designs.append(design_from_dict(raw))
+            except SpecError as e:
+                if len(raw_designs) > 1:
+                    e = SpecError(e.field.replace("design", f"designs[{i}]", 1), e.problem, e.fix)
+                raise e from None
+        names = [d.name for d in designs]
+        if len(set(names)) != len(names):
+            raise SpecError("designs.name", "two designs share a name", 'give each design a distinct name = "..."')
+        raw_scen = data.get("scenarios", [])
+        if not isinstance(raw_scen, list):
+            raise SpecError("scenarios", "expected [[scenarios]] blocks", "write one [[scenarios]] block per scenario")
+        scenarios = tuple(Scenario.from_dict(s, f"scenarios[{i}]") for i, s in enumerate(raw_scen))
+        if require_scenarios and not scenarios:
+            raise SpecError("scenarios", "missing", "add at least one [[scenarios]] block with name and true_tox")
+        for d in designs:
+            check_against(scenarios, d.n_doses)
+        sim = data.get("simulation", {})
+        v.no_unknown_keys("simulation", sim, ["n_trials", "seed"])
+        n_trials = v.integer("simulation.n_trials", sim["n_trials"], low=1) if "n_trials" in sim else None
+        seed = v.integer("simulation.seed", sim["seed"], low=0) if "seed" in sim else None
+    except SpecError as e:
+        raise (e.with_source(source) if source else e) from None
+    notes = tuple(n for s in scenarios for n in s.notes())
+    return Spec(tuple(designs), scenarios, n_trials, seed, source, notes)
+
+
+def load_spec(path: str | Path, require_scenarios: bool = True) -> Spec:
+    """Read a spec file; errors name the file, the field and the fix."""
+    path = Path(path)
+    return spec_from_dict(_read_toml(path), path.name, require_scenarios)
+
+
+def load_design(path: str | Path) -> tuple[Design, ...]:
+    """Designs from a file holding only [design] or [[designs]]."""
+    spec = load_spec(path, require_scenarios=False)
+    if not spec.designs:
+        raise SpecError("design", "missing", "add a [design] section", Path(path).name)
+    return spec.designs
+
+
+def dumps(spec: Spec) -> str:
+    return tomli_w.dumps(spec.to_dict())
