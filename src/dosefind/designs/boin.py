@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta as beta_dist
+from scipy.special import betaincc
 
 from ..constants import DesignKind
 from ..errors import SpecError
@@ -84,7 +84,7 @@ class Boin(Design):
             rate = y / n
             flags = np.where(rate <= lam_e, L.BOIN_ESC, 0) | np.where(rate >= lam_d, L.BOIN_DEESC, 0)
             if n >= 3:
-                p_over = beta_dist.sf(self.target, 1 + y, 1 + n - y)
+                p_over = betaincc(1 + y, 1 + n - y, self.target)
                 flags |= np.where(p_over > self.cutoff_eli, L.BOIN_ELIM, 0)
                 if self.extrasafe:
                     flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)

@@ -9,7 +9,8 @@ One-parameter dose-toxicity models with skeleton s_1 < ... < s_D and a N(0, prio
 The posterior of b is computed by quadrature on an equally spaced grid over +-``prior_range`` prior
 standard deviations (trapezoid rule, exponentially accurate for these smooth integrands; tail
 probabilities by composite Simpson with the exact integrand at the cut point). Defaults follow dfcrm
-(Cheung 2011): prior_sd = sqrt(1.34), intercept 3.
+(Cheung 2011): prior_sd = sqrt(1.34), intercept 3. The number of nodes grows with the patient cap
+(see :meth:`Crm.nodes_for`) so that posterior means and variances are accurate to 1e-7.
 
 Dose choice (``dose_choice``): ``"plugin"`` (default, dfcrm) takes p_d at the posterior mean of b;
 ``"posterior_mean"`` takes the posterior mean of each p_d. The model dose is the one whose estimate is
@@ -60,7 +61,7 @@ class Crm(Design):
     safety_threshold: float | None = None
     safety_min_n: int = 1
     select_tried_only: bool = False
-    n_nodes: int = 512
+    n_nodes: int | None = None
     prior_range: float = 8.0
 
     kind = "crm"
@@ -115,7 +116,8 @@ class Crm(Design):
                                                          open_interval=True))
         set_(self, "safety_min_n", v.integer("safety_min_n", self.safety_min_n, low=0))
         v.boolean("select_tried_only", self.select_tried_only)
-        set_(self, "n_nodes", v.integer("n_nodes", self.n_nodes, low=33, high=20001))
+        if self.n_nodes is not None:
+            set_(self, "n_nodes", v.integer("n_nodes", self.n_nodes, low=33, high=20001))
         set_(self, "prior_range", v.real("prior_range", self.prior_range, low=4.0, high=40.0))
 
     # ---- model -------------------------------------------------------------------------------------
@@ -149,7 +151,8 @@ class Crm(Design):
         ip[L.IP_CRM_SKIP_REFERENCE] = 0 if self.skip_reference == "last_dose" else 1
         ip[L.IP_CRM_COHERENCE] = 1 if self.coherence == "last_cohort" else 0
         ip[L.IP_CRM_SAFETY] = int(self.safety_confidence is not None)
-        ip[L.IP_CRM_N_NODES] = self.n_nodes
+        grid = self.quadrature_grid(n_cap)
+        ip[L.IP_CRM_N_NODES] = grid.shape[0]
         ip[L.IP_CRM_SELECT_TRIED] = int(self.select_tried_only)
         ip[L.IP_CRM_SAFETY_MIN_N] = self.safety_min_n
         ip[L.IP_CRM_MODEL] = 0 if self.model == "empiric" else 1
@@ -161,10 +164,24 @@ class Crm(Design):
         fp[L.FP_CRM_BSTAR : L.FP_CRM_BSTAR + D] = self.b_at(self.target)
         fp[L.FP_CRM_BSAFE : L.FP_CRM_BSAFE + D] = self.b_at(safety_threshold)
         fp[L.FP_CRM_COEF : L.FP_CRM_COEF + D] = self.coefficients()
-        return self.quadrature_grid()
+        return grid
 
-    def quadrature_grid(self) -> np.ndarray:
-        D, K = self.n_doses, self.n_nodes
+    def nodes_for(self, n_cap: int) -> int:
+        """Quadrature nodes: the given ``n_nodes``, else enough for 1e-7 accuracy with n_cap patients.
+
+        The posterior of b narrows like 1/sqrt(n) (faster for the logistic model), and the trapezoid
+        rule's error falls like exp(-2 pi^2 sd^2 / h^2); the constants were measured against adaptive
+        quadrature (tests/unit/test_crm_posterior.py).
+        """
+        if self.n_nodes is not None:
+            return self.n_nodes
+        per_root_n = 16.0 if self.model == "empiric" else 32.0
+        k = int(math.ceil(per_root_n * math.sqrt(max(n_cap, 36)) / 32.0)) * 32
+        return k + 1
+
+    def quadrature_grid(self, n_cap: int | None = None) -> np.ndarray:
+        D = self.n_doses
+        K = self.nodes_for(self.max_n if n_cap is None else n_cap)
         half = self.prior_range * self.prior_sd
         b = np.linspace(-half, half, K)
         h = b[1] - b[0]

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.stats import beta as beta_dist
+from scipy.special import betaincc
 
 from ..constants import ModifierKind
 from ..errors import SpecError
@@ -138,7 +138,7 @@ class StopWhenTooToxic(Modifier):
         table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
         for n in range(self.min_n, n_cap + 1):
             y = np.arange(n + 1)
-            p_over = beta_dist.sf(self.threshold, self.prior_a + y, self.prior_b + n - y)
+            p_over = betaincc(self.prior_a + y, self.prior_b + n - y, self.threshold)
             table[n, : n + 1] = p_over > self.confidence
         tables.append(table)
         return [ModifierKind.STOP_WHEN_TOO_TOXIC, self.dose - 1, 0, len(tables) - 1], [

@@ -206,9 +206,9 @@ def _crm_closest(ip, fp, cvals, row, tried_only, n_at):
 
 
 @kernel
-def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work):
+def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work, full):
     D = ip[L.IP_N_DOSES]
-    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work)
+    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     if ip[L.IP_CRM_SAFETY] == 1 and n_at[0] >= ip[L.IP_CRM_SAFETY_MIN_N]:
         if cvals[row, L.POST_FIRST + 3 * D] > fp[L.FP_CRM_SAFETY_CONFIDENCE]:
             return 0, STOP_NO_DOSE, R_CRM_SAFETY
@@ -232,15 +232,18 @@ def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, 
 # ---- the shared entry points -------------------------------------------------------------------------
 @kernel
 def decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible, cur, last_cohort_tox, n_total,
-           ckeys, cvals, work):
-    """Decision after a cohort: (next dose, status, reason, base rule's dose, base rule's reason)."""
+           ckeys, cvals, work, full):
+    """Decision after a cohort: (next dose, status, reason, base rule's dose, base rule's reason).
+
+    ``full`` asks the CRM posterior for every summary (live use); it never changes the decision.
+    """
     kind = ip[L.IP_KIND]
     if kind == K_TPT:
         nxt, status, reason = _decide_tpt(ip, n_at, tox_at, cur)
     elif kind == K_BOIN:
         nxt, status, reason = _decide_boin(ip, tables, n_at, tox_at, admissible, cur)
     else:
-        nxt, status, reason = _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work)
+        nxt, status, reason = _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work, full)
     base_next = nxt
     base_reason = reason
     for m in range(mods.shape[0]):
@@ -288,12 +291,12 @@ def decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible, cur, last
 
 
 @kernel
-def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work):
+def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, full):
     """Final selection (0-based dose, or -1 for none) when a trial stops with STOP_SELECT."""
     kind = ip[L.IP_KIND]
     if kind == K_TPT:
         return _select_tpt(ip, n_at, tox_at)
     if kind == K_BOIN:
         return _select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
-    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work)
+    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return _crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

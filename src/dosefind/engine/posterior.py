@@ -104,8 +104,13 @@ def _mass_below(ip, fp, grid, f, logmax, bcut, n_at, tox_at):
 
 
 @kernel
-def crm_posterior(ip, fp, grid, n_at, tox_at, out, work):
-    """Posterior summary of the CRM parameter and DLT probabilities, written into ``out``."""
+def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
+    """Posterior summary of the CRM parameter and DLT probabilities, written into ``out``.
+
+    With ``full`` false only what simulated decisions read is computed: the mean of b and the plug-in
+    curve, the posterior mean curve when the design chooses doses by it, and P(p_1 > safety threshold)
+    when the safety stop is on. Live use asks for everything.
+    """
     D = ip[L.IP_N_DOSES]
     K = ip[L.IP_CRM_N_NODES]
     F = L.GRID_FIRST
@@ -127,14 +132,16 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work):
         out[P + D + d] = 0.0
     z = 0.0
     m1 = 0.0
+    want_mean_curve = full or ip[L.IP_CRM_DOSE_CHOICE] == 1
     for k in range(K):
         fk = math.exp(f[k] - logmax)
         f[k] = fk
         wf = grid[k, L.GRID_W] * fk
         z += wf
         m1 += wf * grid[k, L.GRID_B]
-        for d in range(D):
-            out[P + D + d] += wf * grid[k, F + 2 * D + d]
+        if want_mean_curve:
+            for d in range(D):
+                out[P + D + d] += wf * grid[k, F + 2 * D + d]
     mean = m1 / z
     m2 = 0.0
     for k in range(K):
@@ -148,10 +155,19 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work):
     for d in range(D):
         out[P + d] = crm_prob(model, a0, fp[L.FP_CRM_COEF + d], mean)
         out[P + D + d] /= z
-        for col, first in ((2, L.FP_CRM_BSTAR), (3, L.FP_CRM_BSAFE)):
-            mass = _mass_below(ip, fp, grid, f, logmax, fp[first + d], n_at, tox_at)
-            p_over = 1.0 if mass < 0.0 else mass / z
-            out[P + col * D + d] = min(max(p_over, 0.0), 1.0)
+    for d in range(D):
+        if full or (d == 0 and ip[L.IP_CRM_SAFETY] == 1):
+            out[P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at, z)
+        if full:
+            out[P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at, z)
+
+
+@kernel
+def _tail(ip, fp, grid, f, logmax, bcut, n_at, tox_at, z):
+    """P(b < bcut | data) = P(p_d > the probability at which p_d(b) = p_d(bcut))."""
+    mass = _mass_below(ip, fp, grid, f, logmax, bcut, n_at, tox_at)
+    p = 1.0 if mass < 0.0 else mass / z
+    return min(max(p, 0.0), 1.0)
 
 
 @kernel
@@ -164,16 +180,17 @@ def _state_hash(n_at, tox_at, D):
 
 
 @kernel
-def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work):
+def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
     """Row of ``cvals`` holding the posterior summary for this state (computed on a cache miss).
 
     ``ckeys`` is int16 [C, 2D] (C a power of two, rows initialised to -1), ``cvals`` float64 [C + 1, *];
-    the last row of ``cvals`` is scratch, used when C is 0 or the table is full.
+    the last row of ``cvals`` is scratch, used when C is 0 or the table is full. One cache must always
+    be used with the same ``full`` flag (rows hold only what that mode computes).
     """
     D = ip[L.IP_N_DOSES]
     C = ckeys.shape[0]
     if C == 0:
-        crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work)
+        crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work, full)
         return C
     mask = np.uint64(C - 1)
     slot = np.int64(_state_hash(n_at, tox_at, D) & mask)
@@ -182,7 +199,7 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work):
             for d in range(D):
                 ckeys[slot, d] = n_at[d]
                 ckeys[slot, D + d] = tox_at[d]
-            crm_posterior(ip, fp, grid, n_at, tox_at, cvals[slot], work)
+            crm_posterior(ip, fp, grid, n_at, tox_at, cvals[slot], work, full)
             return slot
         same = True
         for d in range(D):
@@ -192,7 +209,7 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work):
         if same:
             return slot
         slot = (slot + 1) & (C - 1)
-    crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work)
+    crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work, full)
     return C
 
 

@@ -16,7 +16,7 @@ from .trial import run_chunks
 
 #: trials per block between progress callbacks (blocks never change results)
 BLOCK_TRIALS = 100_000
-CRM_CACHE_CAPACITY = 1 << 14
+CRM_CACHE_CAPACITY = 1 << 16
 
 
 def simulate_one(

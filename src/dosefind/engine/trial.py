@@ -48,12 +48,13 @@ def run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, f
                 n_at[cur] += 1
             tox_at[cur] += cohort_tox
             nxt, status, reason, _bn, _br = decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible,
-                                                   cur, cohort_tox, n_total, ckeys, cvals, work)
+                                                   cur, cohort_tox, n_total, ckeys, cvals, work, False)
             if status != CONTINUE:
                 break
             cur = nxt
         if status == STOP_SELECT:
-            out_selected[row] = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work)
+            out_selected[row] = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work,
+                                            False)
         else:
             out_selected[row] = -1
         for d in range(D):

@@ -1,0 +1,96 @@
+"""Run one trial cohort by cohort from Python, calling the same decision kernels as the engine.
+
+Used by the tests (dose paths, properties) and by live recommendations, which replay the real trial's
+cohorts through :func:`decide` to rebuild the design's state (eliminations, the CRM posterior).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..constants import Reason, Status
+from ..designs import Design
+from ..designs import layout as L
+from .decisions import decide, select_dose
+from .posterior import new_cache
+
+
+@dataclass
+class Cohort:
+    dose: int  #: 0-based dose given
+    n: int
+    tox: int
+    next_dose: int
+    status: Status
+    reason: Reason
+    base_next: int
+    base_reason: Reason
+
+
+@dataclass
+class DecisionContext:
+    """The compiled design and the mutable trial state it decides on."""
+
+    design: Design
+    n_cap: int | None = None
+    n_at: np.ndarray = field(init=False)
+    tox_at: np.ndarray = field(init=False)
+    admissible: np.ndarray = field(init=False)
+
+    def __post_init__(self):
+        self.compiled = self.design.compile(self.n_cap)
+        D = self.design.n_doses
+        self.n_at = np.zeros(D, dtype=np.int64)
+        self.tox_at = np.zeros(D, dtype=np.int64)
+        self.admissible = np.ones(D, dtype=np.int8)
+        K = int(self.compiled.ip[L.IP_CRM_N_NODES])
+        self.ckeys, self.cvals, self.work = new_cache(D, 0, max(K, 6 * D, 1))
+
+    @property
+    def n_total(self) -> int:
+        return int(self.n_at.sum())
+
+    def treat(self, dose: int, n: int, tox: int, full: bool = True) -> Cohort:
+        """Record a cohort at ``dose`` (0-based) and return the design's decision."""
+        self.n_at[dose] += n
+        self.tox_at[dose] += tox
+        c = self.compiled
+        nxt, status, reason, bn, br = decide(c.ip, c.fp, c.tables, c.grid, c.mods, c.modf, self.n_at, self.tox_at,
+                                             self.admissible, dose, tox, self.n_total, self.ckeys, self.cvals,
+                                             self.work, full)
+        return Cohort(dose, n, tox, int(nxt), Status(status), Reason(reason), int(bn), Reason(br))
+
+    def select(self, full: bool = True) -> int:
+        c = self.compiled
+        return int(select_dose(c.ip, c.fp, c.tables, c.grid, self.n_at, self.tox_at, self.admissible,
+                               self.ckeys, self.cvals, self.work, full))
+
+
+@dataclass
+class TrialTrace:
+    cohorts: list[Cohort]
+    selected: int
+    status: Status
+    n_at: np.ndarray
+    tox_at: np.ndarray
+
+
+def replay_trial(design: Design, true_tox, uniforms) -> TrialTrace:
+    """Simulate one trial from its patients' latent uniforms (``uniforms[i]`` for the i-th patient)."""
+    ctx = DecisionContext(design)
+    p = np.asarray(true_tox, dtype=float)
+    cur = design.start_dose - 1
+    cohorts = []
+    while True:
+        size = min(design.cohort_size, design.max_n - ctx.n_total)
+        start = ctx.n_total
+        tox = int(np.sum(np.asarray(uniforms[start : start + size]) < p[cur]))
+        step = ctx.treat(cur, size, tox, full=False)
+        cohorts.append(step)
+        if step.status != Status.CONTINUE:
+            break
+        cur = step.next_dose
+    selected = ctx.select(full=False) if step.status == Status.STOP_SELECT else -1
+    return TrialTrace(cohorts, selected, step.status, ctx.n_at.copy(), ctx.tox_at.copy())

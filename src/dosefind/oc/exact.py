@@ -1,0 +1,94 @@
+"""Exact operating characteristics of the 3+3 design by enumeration of cohort outcomes.
+
+Written independently of the engine (as the textbook recursion over dose levels, not through the
+engine's decision kernel) so that it can check the simulated operating characteristics; the rules are
+those documented in :mod:`dosefind.designs.three_plus_three`.
+"""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+
+
+def _binom(k: int, n: int, p: float) -> float:
+    return comb(n, k) * p**k * (1 - p) ** (n - k)
+
+
+def exact_three_plus_three(true_tox, deescalation: bool = True) -> dict:
+    """Exact prob_select (per dose), prob_select_none, mean_n_at_dose and mean_tox_at_dose."""
+    p = [float(x) for x in true_tox]
+    D = len(p)
+    sel = np.zeros(D)
+    out = {"none": 0.0}
+    en = np.zeros(D)
+    ey = np.zeros(D)
+
+    def finish(mtd, n, y, prob):
+        if mtd < 0:
+            out["none"] += prob
+        else:
+            sel[mtd] += prob
+        en[:] += prob * np.asarray(n)
+        ey[:] += prob * np.asarray(y)
+
+    def add(n, y, d, k):
+        n2, y2 = list(n), list(y)
+        n2[d] += 3
+        y2[d] += k
+        return n2, y2
+
+    def exceeded(d, n, y, prob):
+        # dose d has >= 2 DLTs
+        if d == 0:
+            finish(-1, n, y, prob)
+        elif not deescalation:
+            finish(d - 1, n, y, prob)
+        else:
+            confirm(d - 1, n, y, prob)
+
+    def confirm(e, n, y, prob):
+        # de-escalated to e, which has 3 (0 DLT) or 6 (<= 1 DLT) patients
+        if n[e] >= 6:
+            finish(e, n, y, prob)
+            return
+        for j in range(4):
+            n2, y2 = add(n, y, e, j)
+            if y2[e] <= 1:
+                finish(e, n2, y2, prob * _binom(j, 3, p[e]))
+            else:
+                exceeded(e, n2, y2, prob * _binom(j, 3, p[e]))
+
+    def passed_six(d, n, y, prob):
+        # d has 6 patients with <= 1 DLT
+        if d == D - 1:
+            finish(d, n, y, prob)
+        else:
+            first_three(d + 1, n, y, prob)
+
+    def first_three(d, n, y, prob):
+        for k in range(4):
+            n2, y2 = add(n, y, d, k)
+            pk = prob * _binom(k, 3, p[d])
+            if k >= 2:
+                exceeded(d, n2, y2, pk)
+            elif k == 0 and d < D - 1:
+                first_three(d + 1, n2, y2, pk)
+            else:  # 1/3, or 0/3 at the highest dose: 3 more at d
+                for j in range(4):
+                    n3, y3 = add(n2, y2, d, j)
+                    pj = pk * _binom(j, 3, p[d])
+                    if y3[d] <= 1:
+                        passed_six(d, n3, y3, pj)
+                    else:
+                        exceeded(d, n3, y3, pj)
+
+    first_three(0, [0] * D, [0] * D, 1.0)
+    return {
+        "prob_select": sel.tolist(),
+        "prob_select_none": out["none"],
+        "mean_n_at_dose": en.tolist(),
+        "mean_tox_at_dose": ey.tolist(),
+        "mean_n": float(en.sum()),
+    }

@@ -1,0 +1,306 @@
+"""Deliberately naive pure-Python implementations of the designs, written from the papers' rules.
+
+They share no code with the engine: scipy's beta distribution for BOIN's elimination, scipy's adaptive
+quadrature for the CRM posterior, plain loops everywhere. Each ``*_trial`` takes the trial's latent
+uniforms (patient i has a DLT at dose d iff u[i] < p[d]) and returns (selected 0-based dose or -1,
+n per dose, DLTs per dose, list of doses given per cohort).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate
+from scipy.special import expit, log_expit
+from scipy.stats import beta
+
+
+def _treat(p, u, d, size, state):
+    n, y, total = state["n"], state["y"], state["total"]
+    tox = sum(1 for i in range(total, total + size) if u[i] < p[d])
+    n[d] += size
+    y[d] += tox
+    state["total"] = total + size
+    state["doses"].append(d)
+    return tox
+
+
+def _apply_modifiers(mods, state, cur, nxt, status):
+    """Modifiers as documented: in order, after the base rule; then max_n."""
+    n, y, total = state["n"], state["y"], state["total"]
+    for m in mods:
+        k = m["kind"]
+        if k == "stop_at_n" and status == "go" and total >= m["n"]:
+            status = "select"
+        elif k == "stop_when_n_at_dose" and status == "go":
+            which = m.get("dose", "recommended")
+            count = n[nxt] if which == "recommended" else (max(n) if which == "any" else n[which - 1])
+            if count >= m["n"]:
+                status = "select"
+        elif k == "dont_skip" and status == "go":
+            if m.get("escalation", True) and nxt > cur + 1:
+                nxt = cur + 1
+            if m.get("deescalation", False) and nxt < cur - 1:
+                nxt = cur - 1
+        elif k == "stop_when_too_toxic":
+            d = m.get("dose", 1) - 1
+            if n[d] >= m.get("min_n", 3):
+                a, b = m.get("prior_a", 1.0), m.get("prior_b", 1.0)
+                if beta.sf(m["threshold"], a + y[d], b + n[d] - y[d]) > m.get("confidence", 0.95):
+                    status = "none"
+    return nxt, status
+
+
+def _run(p, u, D, cohort, max_n, start, base, select, mods, admissible=None):
+    state = {"n": [0] * D, "y": [0] * D, "total": 0, "doses": []}
+    adm = admissible if admissible is not None else [True] * D
+    cur = start
+    while True:
+        size = min(cohort, max_n - state["total"])
+        tox = _treat(p, u, cur, size, state)
+        nxt, status = base(cur, tox, state, adm)
+        nxt, status = _apply_modifiers(mods, state, cur, nxt, status)
+        if status == "go" and state["total"] >= max_n:
+            status = "select"
+        if status == "go" and not adm[nxt]:
+            while nxt >= 0 and not adm[nxt]:
+                nxt -= 1
+            if nxt < 0:
+                status = "none"
+        if status != "go":
+            break
+        cur = nxt
+    sel = select(state, adm) if status == "select" else -1
+    return sel, state["n"], state["y"], state["doses"]
+
+
+# ---- BOIN -------------------------------------------------------------------------------------------
+def boin_lambdas(target, phi1=None, phi2=None):
+    phi1 = 0.6 * target if phi1 is None else phi1
+    phi2 = 1.4 * target if phi2 is None else phi2
+    le = math.log((1 - phi1) / (1 - target)) / math.log(target * (1 - phi1) / (phi1 * (1 - target)))
+    ld = math.log((1 - target) / (1 - phi2)) / math.log(phi2 * (1 - target) / (target * (1 - phi2)))
+    return le, ld
+
+
+def naive_pava(values, weights):
+    v = list(values)
+    w = list(weights)
+    blocks = [[i] for i in range(len(v))]
+    vals = v[:]
+    wts = w[:]
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(vals) - 1):
+            if vals[i] > vals[i + 1]:
+                tot = wts[i] + wts[i + 1]
+                vals[i] = (vals[i] * wts[i] + vals[i + 1] * wts[i + 1]) / tot
+                wts[i] = tot
+                blocks[i] += blocks[i + 1]
+                del vals[i + 1], wts[i + 1], blocks[i + 1]
+                changed = True
+                break
+    out = [0.0] * len(v)
+    for val, blk in zip(vals, blocks, strict=True):
+        for j in blk:
+            out[j] = val
+    return out
+
+
+def boin_select(state, adm, target, cutoff):
+    n, y = state["n"], state["y"]
+    D = len(n)
+    limit = D
+    for d in range(D):
+        if n[d] >= 3 and beta.sf(target, 1 + y[d], 1 + n[d] - y[d]) > cutoff:
+            limit = d
+            break
+    if limit == 0 or not adm[0]:
+        return -1
+    doses = [d for d in range(D) if d < limit and adm[d] and n[d] > 0]
+    if not doses:
+        return -1
+    ph = [(y[d] + 0.05) / (n[d] + 0.1) for d in doses]
+    var = [(y[d] + 0.05) * (n[d] - y[d] + 0.05) / ((n[d] + 0.1) ** 2 * (n[d] + 0.1 + 1)) for d in doses]
+    iso = naive_pava(ph, [1 / x for x in var])
+    gaps = [abs(iso[i] + (i + 1) * 1e-10 - target) for i in range(len(doses))]
+    return doses[gaps.index(min(gaps))]
+
+
+def boin_trial(p, u, *, target, n_doses, cohort_size, max_n, start_dose=1, cutoff_eli=0.95, extrasafe=False,
+               offset=0.05, n_earlystop=None, phi1=None, phi2=None, modifiers=()):
+    le, ld = boin_lambdas(target, phi1, phi2)
+    D = n_doses
+    adm = [True] * D
+
+    def base(cur, tox, state, adm):
+        n, y = state["n"][cur], state["y"][cur]
+        p_over = beta.sf(target, 1 + y, 1 + n - y) if n >= 3 else 0.0
+        if p_over > cutoff_eli:
+            for j in range(cur, D):
+                adm[j] = False
+            if cur == 0:
+                return cur, "none"
+        if extrasafe and cur == 0 and n >= 3 and p_over > cutoff_eli - offset:
+            return cur, "none"
+        if n_earlystop is not None and n >= n_earlystop:
+            return cur, "select"
+        rate = y / n
+        if rate <= le:
+            if cur < D - 1 and adm[cur + 1]:
+                return cur + 1, "go"
+            return cur, "go"
+        if rate >= ld:
+            return max(cur - 1, 0), "go"
+        return cur, "go"
+
+    return _run(p, u, D, cohort_size, max_n, start_dose - 1, base,
+                lambda s, a: boin_select(s, a, target, cutoff_eli), modifiers, adm)
+
+
+# ---- CRM --------------------------------------------------------------------------------------------
+def crm_model(skeleton, model, intercept):
+    s = np.asarray(skeleton, dtype=float)
+    if model == "empiric":
+        return lambda b: s ** math.exp(b)
+    x = np.log(s / (1 - s)) - intercept
+    return lambda b: expit(intercept + math.exp(b) * x)
+
+
+def crm_loglik_terms(skeleton, model, intercept):
+    """b -> (log p_d(b), log(1 - p_d(b))) computed without overflow."""
+    s = np.asarray(skeleton, dtype=float)
+    if model == "empiric":
+        c = np.log(s)
+
+        def terms(b):
+            lp = math.exp(b) * c
+            return lp, np.log(-np.expm1(lp))
+
+        return terms
+    x = np.log(s / (1 - s)) - intercept
+
+    def terms(b):
+        eta = intercept + math.exp(b) * x
+        return log_expit(eta), log_expit(-eta)
+
+    return terms
+
+
+def crm_posterior_quad(n, y, skeleton, model="empiric", intercept=3.0, prior_sd=math.sqrt(1.34), full=True):
+    """Posterior mean and variance of b and the posterior mean of each p_d, by scipy.integrate.quad."""
+    prob = crm_model(skeleton, model, intercept)
+    terms = crm_loglik_terms(skeleton, model, intercept)
+    n = np.asarray(n, dtype=float)
+    y = np.asarray(y, dtype=float)
+
+    def loglik(b):
+        lp, lq = terms(b)
+        return float(np.sum(y * lp + (n - y) * lq))
+
+    lo, hi = -10 * prior_sd, 10 * prior_sd
+    grid = np.linspace(lo, hi, 401)
+    vals = [loglik(b) - 0.5 * (b / prior_sd) ** 2 for b in grid]
+    m = max(vals)
+    mode = grid[int(np.argmax(vals))]
+
+    def dens(b):
+        return math.exp(loglik(b) - 0.5 * (b / prior_sd) ** 2 - m)
+
+    def q(g):
+        return integrate.quad(g, lo, hi, points=[mode], limit=400, epsabs=0, epsrel=1e-12)[0]
+
+    z = q(dens)
+    mean = q(lambda b: b * dens(b)) / z
+    if not full:
+        return mean, None, None, (dens, z, lo, hi, mode)
+    var = q(lambda b: (b - mean) ** 2 * dens(b)) / z
+    pmean = [q(lambda b, d=d: prob(b)[d] * dens(b)) / z for d in range(len(skeleton))]
+    return mean, var, pmean, (dens, z, lo, hi, mode)
+
+
+def crm_prob_above(n, y, skeleton, threshold, dose, model="empiric", intercept=3.0, prior_sd=math.sqrt(1.34)):
+    """P(p_dose > threshold | data) by quadrature of the posterior of b over {b : p_dose(b) > threshold}."""
+    _, _, _, (dens, z, lo, hi, mode) = crm_posterior_quad(n, y, skeleton, model, intercept, prior_sd, full=False)
+    s = skeleton[dose]
+    if model == "empiric":
+        bstar = math.log(math.log(threshold) / math.log(s))
+    else:
+        x = math.log(s / (1 - s)) - intercept
+        bstar = math.log((math.log(threshold / (1 - threshold)) - intercept) / x)
+    if bstar <= lo:
+        return 0.0
+    pts = [mode] if lo < mode < min(bstar, hi) else None
+    return integrate.quad(dens, lo, min(bstar, hi), points=pts, limit=400, epsabs=0, epsrel=1e-12)[0] / z
+
+
+def crm_trial(p, u, *, target, skeleton, n_doses, cohort_size, max_n, start_dose=1, model="empiric",
+              intercept=3.0, prior_sd=math.sqrt(1.34), dose_choice="plugin", no_skip_escalation=True,
+              skip_reference="last_dose", coherence="last_cohort", safety_confidence=None, safety_threshold=None,
+              safety_min_n=1, select_tried_only=False, modifiers=()):
+    prob = crm_model(skeleton, model, intercept)
+    D = n_doses
+
+    def estimate(state):
+        mean, _, pmean, _ = crm_posterior_quad(state["n"], state["y"], skeleton, model, intercept, prior_sd,
+                                               full=dose_choice != "plugin")
+        return prob(mean) if dose_choice == "plugin" else np.asarray(pmean)
+
+    def closest(est, allowed):
+        gaps = [abs(est[d] - target) if allowed[d] else math.inf for d in range(D)]
+        return gaps.index(min(gaps))
+
+    def base(cur, tox, state, adm):
+        if safety_confidence is not None and state["n"][0] >= safety_min_n:
+            thr = target if safety_threshold is None else safety_threshold
+            if crm_prob_above(state["n"], state["y"], skeleton, thr, 0, model, intercept, prior_sd) > safety_confidence:
+                return 0, "none"
+        nxt = closest(estimate(state), [True] * D)
+        if no_skip_escalation:
+            ref = cur if skip_reference == "last_dose" else max(d for d in range(D) if state["n"][d] > 0)
+            nxt = min(nxt, ref + 1)
+        if coherence == "last_cohort" and tox > 0 and nxt > cur:
+            nxt = cur
+        return nxt, "go"
+
+    def select(state, adm):
+        allowed = [state["n"][d] > 0 for d in range(D)] if select_tried_only else [True] * D
+        return closest(estimate(state), allowed)
+
+    return _run(p, u, D, cohort_size, max_n, start_dose - 1, base, select, modifiers)
+
+
+# ---- 3+3 --------------------------------------------------------------------------------------------
+def tpt_trial(p, u, *, n_doses, deescalation=True, max_n=None, modifiers=()):
+    D = n_doses
+    max_n = 6 * D if max_n is None else max_n
+
+    def base(cur, tox, state, adm):
+        n, y = state["n"], state["y"]
+        if y[cur] >= 2:
+            if cur == 0:
+                return cur, "none"
+            if not deescalation or n[cur - 1] >= 6:
+                return cur - 1, "select"
+            return cur - 1, "go"
+        above_toxic = cur + 1 < D and y[cur + 1] >= 2
+        if n[cur] == 3:
+            if y[cur] == 1 or cur == D - 1 or above_toxic:
+                return cur, "go"
+            return cur + 1, "go"
+        if cur == D - 1 or above_toxic:
+            return cur, "select"
+        return cur + 1, "go"
+
+    def select(state, adm):
+        n, y = state["n"], state["y"]
+        toxic = [d for d in range(D) if y[d] >= 2]
+        first = toxic[0] if toxic else D
+        if not deescalation:
+            return first - 1
+        ok = [d for d in range(first) if n[d] >= 6]
+        return ok[-1] if ok else -1
+
+    return _run(p, u, D, 3, max_n, 0, base, select, modifiers)
