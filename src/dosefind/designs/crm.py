@@ -8,7 +8,8 @@ One-parameter dose-toxicity models with skeleton s_1 < ... < s_D and a N(0, prio
 
 The posterior of b is computed by quadrature on an equally spaced grid over +-``prior_range`` prior
 standard deviations (trapezoid rule, exponentially accurate for these smooth integrands; tail
-probabilities by composite Simpson with the exact integrand at the cut point). Defaults follow dfcrm
+probabilities P(p_d > x) = P(b < b_x) by Gauss-Legendre on each side of the cut point b_x, over the
+posterior's effective support, with exact integrand values). Defaults follow dfcrm
 (Cheung 2011): prior_sd = sqrt(1.34), intercept 3. The number of nodes grows with the patient cap
 (see :meth:`Crm.nodes_for`) so that posterior means and variances are accurate to 1e-7.
 
@@ -164,6 +165,9 @@ class Crm(Design):
         fp[L.FP_CRM_BSTAR : L.FP_CRM_BSTAR + D] = self.b_at(self.target)
         fp[L.FP_CRM_BSAFE : L.FP_CRM_BSAFE + D] = self.b_at(safety_threshold)
         fp[L.FP_CRM_COEF : L.FP_CRM_COEF + D] = self.coefficients()
+        nodes, weights = np.polynomial.legendre.leggauss(L.N_GL)
+        fp[L.FP_GL_NODES : L.FP_GL_NODES + L.N_GL] = nodes
+        fp[L.FP_GL_WEIGHTS : L.FP_GL_WEIGHTS + L.N_GL] = weights
         return grid
 
     def nodes_for(self, n_cap: int) -> int:

@@ -37,7 +37,10 @@ FP_CRM_PRIOR_SD = 4
 FP_CRM_BSTAR = 8  # FP_CRM_BSTAR + d: parameter value at which p_d(b) equals the target
 FP_CRM_BSAFE = 40  # FP_CRM_BSAFE + d: parameter value at which p_d(b) equals the safety threshold
 FP_CRM_COEF = 72  # FP_CRM_COEF + d: log(skeleton_d) (empiric) or x_d = logit(skeleton_d) - a0 (logistic)
-FP_SIZE = 104
+FP_GL_NODES = 104  # + i: Gauss-Legendre nodes on [-1, 1] (tail probabilities)
+FP_GL_WEIGHTS = 152  # + i: their weights
+N_GL = 48
+FP_SIZE = 200
 MAX_DOSES = 32
 
 # ---- tables -----------------------------------------------------------------------------------------

@@ -63,44 +63,45 @@ def crm_log_post_at(ip, fp, b, n_at, tox_at):
 
 
 @kernel
-def _simpson(f, j, h):
-    """Composite Simpson integral of f[0..j] on a uniform grid (3/8 rule for the last panel if odd)."""
-    if j <= 0:
+def _gauss_legendre(ip, fp, lo, hi, logmax, n_at, tox_at):
+    """Integral of exp(log posterior - logmax) over [lo, hi] by Gauss-Legendre."""
+    if hi <= lo:
         return 0.0
-    if j == 1:
-        return 0.5 * h * (f[0] + f[1])
+    half = 0.5 * (hi - lo)
+    mid = 0.5 * (hi + lo)
     acc = 0.0
-    even_end = j if j % 2 == 0 else j - 3
-    for i in range(0, even_end, 2):
-        acc += f[i] + 4.0 * f[i + 1] + f[i + 2]
-    acc *= h / 3.0
-    if j % 2 == 1:
-        i = j - 3
-        acc += 3.0 * h / 8.0 * (f[i] + 3.0 * f[i + 1] + 3.0 * f[i + 2] + f[i + 3])
-    return acc
+    for i in range(L.N_GL):
+        b = mid + half * fp[L.FP_GL_NODES + i]
+        acc += fp[L.FP_GL_WEIGHTS + i] * math.exp(crm_log_post_at(ip, fp, b, n_at, tox_at) - logmax)
+    return acc * half
 
 
 @kernel
-def _mass_below(ip, fp, grid, f, logmax, bcut, n_at, tox_at):
-    """Integral of the (scaled) posterior density over b < bcut."""
+def _support(ip, grid, f):
+    """Effective support of the posterior: the grid span where the density exceeds 1e-18 of its peak."""
     K = ip[L.IP_CRM_N_NODES]
-    b0 = grid[0, L.GRID_B]
-    h = grid[1, L.GRID_B] - b0
-    if bcut <= b0:
+    first = 0
+    while first < K - 1 and f[first] < 1e-18:
+        first += 1
+    last = K - 1
+    while last > 0 and f[last] < 1e-18:
+        last -= 1
+    first = max(first - 1, 0)
+    last = min(last + 1, K - 1)
+    return grid[first, L.GRID_B], grid[last, L.GRID_B]
+
+
+@kernel
+def _tail(ip, fp, grid, f, logmax, bcut, n_at, tox_at):
+    """P(b < bcut | data), i.e. P(p_d > x) for the dose and level x with p_d(bcut) = x."""
+    lo, hi = _support(ip, grid, f)
+    if bcut <= lo:
         return 0.0
-    if bcut >= grid[K - 1, L.GRID_B]:
-        return -1.0  # sentinel: everything
-    j = int((bcut - b0) / h)
-    if j > K - 2:
-        j = K - 2
-    acc = _simpson(f, j, h)
-    bj = grid[j, L.GRID_B]
-    width = bcut - bj
-    if width > 0.0:
-        fm = math.exp(crm_log_post_at(ip, fp, bj + 0.5 * width, n_at, tox_at) - logmax)
-        fc = math.exp(crm_log_post_at(ip, fp, bcut, n_at, tox_at) - logmax)
-        acc += width / 6.0 * (f[j] + 4.0 * fm + fc)
-    return acc
+    if bcut >= hi:
+        return 1.0
+    below = _gauss_legendre(ip, fp, lo, bcut, logmax, n_at, tox_at)
+    above = _gauss_legendre(ip, fp, bcut, hi, logmax, n_at, tox_at)
+    return below / (below + above)
 
 
 @kernel
@@ -157,17 +158,9 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
         out[P + D + d] /= z
     for d in range(D):
         if full or (d == 0 and ip[L.IP_CRM_SAFETY] == 1):
-            out[P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at, z)
+            out[P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at)
         if full:
-            out[P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at, z)
-
-
-@kernel
-def _tail(ip, fp, grid, f, logmax, bcut, n_at, tox_at, z):
-    """P(b < bcut | data) = P(p_d > the probability at which p_d(b) = p_d(bcut))."""
-    mass = _mass_below(ip, fp, grid, f, logmax, bcut, n_at, tox_at)
-    p = 1.0 if mass < 0.0 else mass / z
-    return min(max(p, 0.0), 1.0)
+            out[P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at)
 
 
 @kernel
@@ -221,3 +214,35 @@ def new_cache(n_doses: int, capacity: int, n_nodes: int):
     vals = np.zeros((capacity + 1, L.POST_FIRST + 4 * n_doses))
     work = np.zeros(max(n_nodes, 1))
     return keys, vals, work
+
+
+def crm_posterior_summary(design, n_at, tox_at) -> dict:
+    """Full posterior summary of a CRM design for given patients and DLTs per dose (Python API).
+
+    Keys: ``mean_b``, ``var_b``, ``log_evidence``, and per dose ``plugin`` (p_d at the posterior mean of
+    b), ``mean`` (posterior mean of p_d), ``prob_above_target`` and ``prob_above_safety``.
+    """
+    from ..errors import DataError
+
+    n_at = np.asarray(n_at, dtype=np.int64)
+    tox_at = np.asarray(tox_at, dtype=np.int64)
+    D = design.n_doses
+    if n_at.shape != (D,) or tox_at.shape != (D,):
+        raise DataError(f"need {D} patient and DLT counts (one per dose), got {n_at.shape} and {tox_at.shape}")
+    if np.any(n_at < 0) or np.any(tox_at < 0) or np.any(tox_at > n_at):
+        raise DataError("counts must satisfy 0 <= DLTs <= patients at every dose")
+    c = design.compile(int(n_at.max(initial=0)))
+    K = int(c.ip[L.IP_CRM_N_NODES])
+    _, vals, work = new_cache(D, 0, K)
+    crm_posterior(c.ip, c.fp, c.grid, n_at, tox_at, vals[0], work, True)
+    row = vals[0]
+    P = L.POST_FIRST
+    return {
+        "mean_b": float(row[L.POST_MEAN_B]),
+        "var_b": float(row[L.POST_VAR_B]),
+        "log_evidence": float(row[L.POST_LOGZ]),
+        "plugin": row[P : P + D].copy(),
+        "mean": row[P + D : P + 2 * D].copy(),
+        "prob_above_target": row[P + 2 * D : P + 3 * D].copy(),
+        "prob_above_safety": row[P + 3 * D : P + 4 * D].copy(),
+    }

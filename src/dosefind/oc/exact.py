@@ -17,21 +17,32 @@ def _binom(k: int, n: int, p: float) -> float:
 
 
 def exact_three_plus_three(true_tox, deescalation: bool = True) -> dict:
-    """Exact prob_select (per dose), prob_select_none, mean_n_at_dose and mean_tox_at_dose."""
+    """Exact prob_select (per dose), prob_select_none, mean_n_at_dose and mean_tox_at_dose.
+
+    Also the second moments ``mean_sq_n_at_dose``/``mean_sq_tox_at_dose`` (for exact standard errors)
+    and ``prob_treated_at_dose``, the probability that a dose is given to anyone.
+    """
     p = [float(x) for x in true_tox]
     D = len(p)
     sel = np.zeros(D)
     out = {"none": 0.0}
     en = np.zeros(D)
     ey = np.zeros(D)
+    en2 = np.zeros(D)
+    ey2 = np.zeros(D)
+    reach = np.zeros(D)
 
     def finish(mtd, n, y, prob):
         if mtd < 0:
             out["none"] += prob
         else:
             sel[mtd] += prob
-        en[:] += prob * np.asarray(n)
-        ey[:] += prob * np.asarray(y)
+        n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
+        en[:] += prob * n
+        ey[:] += prob * y
+        en2[:] += prob * n * n
+        ey2[:] += prob * y * y
+        reach[:] += prob * (n > 0)
 
     def add(n, y, d, k):
         n2, y2 = list(n), list(y)
@@ -91,4 +102,7 @@ def exact_three_plus_three(true_tox, deescalation: bool = True) -> dict:
         "mean_n_at_dose": en.tolist(),
         "mean_tox_at_dose": ey.tolist(),
         "mean_n": float(en.sum()),
+        "mean_sq_n_at_dose": en2.tolist(),
+        "mean_sq_tox_at_dose": ey2.tolist(),
+        "prob_treated_at_dose": reach.tolist(),
     }
