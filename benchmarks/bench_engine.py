@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numba
-import numpy as np
 
 import dosefind
 from dosefind.engine.jit import kernel
@@ -67,19 +66,40 @@ def main(argv=None):
         rates = []
         for scen in spec.scenarios:
             simulate_one(design, scen, 1000, 7, threads=1)  # warm-up
-            per_trial = best_time(lambda d=design, s=scen: simulate_one(d, s, T, 7, threads=1), args.repeat) / T
+            per_trial = (
+                best_time(lambda d=design, s=scen: simulate_one(d, s, T, 7, threads=1), args.repeat) / T
+            )
             rate = 1.0 / per_trial
             rates.append(rate)
-            rows.append({"design": design.name, "scenario": scen.name, "trials_per_s": rate,
-                         "ratio_to_floor": per_trial / floor})
-            print(f"{design.name:<6} {scen.name:<9} {rate:12,.0f} {per_trial / floor:8.1f} "
-                  f"{TARGETS.get(design.name, 0):10,}")
+            rows.append(
+                {
+                    "design": design.name,
+                    "scenario": scen.name,
+                    "trials_per_s": rate,
+                    "ratio_to_floor": per_trial / floor,
+                }
+            )
+            print(
+                f"{design.name:<6} {scen.name:<9} {rate:12,.0f} {per_trial / floor:8.1f} "
+                f"{TARGETS.get(design.name, 0):10,}"
+            )
         hm = len(rates) / sum(1 / r for r in rates)
         ok = "meets" if hm >= TARGETS.get(design.name, 0) else "BELOW"
-        print(f"{design.name:<6} {'all':<9} {hm:12,.0f} {'':>8} {TARGETS.get(design.name, 0):10,}  {ok} target")
+        print(
+            f"{design.name:<6} {'all':<9} {hm:12,.0f} {'':>8} {TARGETS.get(design.name, 0):10,}  {ok} target"
+        )
     if args.json:
-        args.json.write_text(json.dumps({"floor_ns_per_trial": floor * 1e9, "rows": rows,
-                                         "version": dosefind.__version__, "trials": T}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "floor_ns_per_trial": floor * 1e9,
+                    "rows": rows,
+                    "version": dosefind.__version__,
+                    "trials": T,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -129,8 +129,23 @@ def boin_select(state, adm, target, cutoff):
     return doses[gaps.index(min(gaps))]
 
 
-def boin_trial(p, u, *, target, n_doses, cohort_size, max_n, start_dose=1, cutoff_eli=0.95, extrasafe=False,
-               offset=0.05, n_earlystop=None, phi1=None, phi2=None, modifiers=()):
+def boin_trial(
+    p,
+    u,
+    *,
+    target,
+    n_doses,
+    cohort_size,
+    max_n,
+    start_dose=1,
+    cutoff_eli=0.95,
+    extrasafe=False,
+    offset=0.05,
+    n_earlystop=None,
+    phi1=None,
+    phi2=None,
+    modifiers=(),
+):
     le, ld = boin_lambdas(target, phi1, phi2)
     D = n_doses
     adm = [True] * D
@@ -156,8 +171,18 @@ def boin_trial(p, u, *, target, n_doses, cohort_size, max_n, start_dose=1, cutof
             return max(cur - 1, 0), "go"
         return cur, "go"
 
-    return _run(p, u, D, cohort_size, max_n, start_dose - 1, base,
-                lambda s, a: boin_select(s, a, target, cutoff_eli), modifiers, adm)
+    return _run(
+        p,
+        u,
+        D,
+        cohort_size,
+        max_n,
+        start_dose - 1,
+        base,
+        lambda s, a: boin_select(s, a, target, cutoff_eli),
+        modifiers,
+        adm,
+    )
 
 
 # ---- CRM --------------------------------------------------------------------------------------------
@@ -223,7 +248,9 @@ def crm_posterior_quad(n, y, skeleton, model="empiric", intercept=3.0, prior_sd=
 
 def crm_prob_above(n, y, skeleton, threshold, dose, model="empiric", intercept=3.0, prior_sd=math.sqrt(1.34)):
     """P(p_dose > threshold | data) by quadrature of the posterior of b over {b : p_dose(b) > threshold}."""
-    _, _, _, (dens, z, lo, hi, mode) = crm_posterior_quad(n, y, skeleton, model, intercept, prior_sd, full=False)
+    _, _, _, (dens, z, lo, hi, mode) = crm_posterior_quad(
+        n, y, skeleton, model, intercept, prior_sd, full=False
+    )
     s = skeleton[dose]
     if model == "empiric":
         bstar = math.log(math.log(threshold) / math.log(s))
@@ -236,16 +263,36 @@ def crm_prob_above(n, y, skeleton, threshold, dose, model="empiric", intercept=3
     return integrate.quad(dens, lo, min(bstar, hi), points=pts, limit=400, epsabs=0, epsrel=1e-12)[0] / z
 
 
-def crm_trial(p, u, *, target, skeleton, n_doses, cohort_size, max_n, start_dose=1, model="empiric",
-              intercept=3.0, prior_sd=math.sqrt(1.34), dose_choice="plugin", no_skip_escalation=True,
-              skip_reference="last_dose", coherence="last_cohort", safety_confidence=None, safety_threshold=None,
-              safety_min_n=1, select_tried_only=False, modifiers=()):
+def crm_trial(
+    p,
+    u,
+    *,
+    target,
+    skeleton,
+    n_doses,
+    cohort_size,
+    max_n,
+    start_dose=1,
+    model="empiric",
+    intercept=3.0,
+    prior_sd=math.sqrt(1.34),
+    dose_choice="plugin",
+    no_skip_escalation=True,
+    skip_reference="last_dose",
+    coherence="last_cohort",
+    safety_confidence=None,
+    safety_threshold=None,
+    safety_min_n=1,
+    select_tried_only=False,
+    modifiers=(),
+):
     prob = crm_model(skeleton, model, intercept)
     D = n_doses
 
     def estimate(state):
-        mean, _, pmean, _ = crm_posterior_quad(state["n"], state["y"], skeleton, model, intercept, prior_sd,
-                                               full=dose_choice != "plugin")
+        mean, _, pmean, _ = crm_posterior_quad(
+            state["n"], state["y"], skeleton, model, intercept, prior_sd, full=dose_choice != "plugin"
+        )
         return prob(mean) if dose_choice == "plugin" else np.asarray(pmean)
 
     def closest(est, allowed):
@@ -255,7 +302,10 @@ def crm_trial(p, u, *, target, skeleton, n_doses, cohort_size, max_n, start_dose
     def base(cur, tox, state, adm):
         if safety_confidence is not None and state["n"][0] >= safety_min_n:
             thr = target if safety_threshold is None else safety_threshold
-            if crm_prob_above(state["n"], state["y"], skeleton, thr, 0, model, intercept, prior_sd) > safety_confidence:
+            if (
+                crm_prob_above(state["n"], state["y"], skeleton, thr, 0, model, intercept, prior_sd)
+                > safety_confidence
+            ):
                 return 0, "none"
         nxt = closest(estimate(state), [True] * D)
         if no_skip_escalation:

@@ -23,11 +23,11 @@ Errors name the file, the field and the fix.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
+import tomllib
 
 from .designs import Design, design_from_dict
 from .designs import validate as v
@@ -64,11 +64,15 @@ def _read_toml(path: Path) -> dict:
     except FileNotFoundError:
         raise SpecError("file", f"{path.name} not found", "check the path") from None
     except OSError as e:
-        raise SpecError("file", f"cannot read {path.name}: {e.strerror}", "check the path and permissions") from None
+        raise SpecError(
+            "file", f"cannot read {path.name}: {e.strerror}", "check the path and permissions"
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise SpecError("file", f"not valid TOML ({e})", "fix the TOML syntax at that line", str(path)) from None
+        raise SpecError(
+            "file", f"not valid TOML ({e})", "fix the TOML syntax at that line", path.name
+        ) from None
 
 
 def spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> Spec:
@@ -78,7 +82,9 @@ def spec_from_dict(data: dict, source: str | None = None, require_scenarios: boo
             raise SpecError("designs", "both [design] and [[designs]] given", "use one of them")
         raw_designs = [data["design"]] if "design" in data else data.get("designs", [])
         if not isinstance(raw_designs, list):
-            raise SpecError("designs", "expected [[designs]] blocks", "write one [[designs]] block per design")
+            raise SpecError(
+                "designs", "expected [[designs]] blocks", "write one [[designs]] block per design"
+            )
         designs = []
         for i, raw in enumerate(raw_designs):
             try:
@@ -89,13 +95,19 @@ def spec_from_dict(data: dict, source: str | None = None, require_scenarios: boo
                 raise e from None
         names = [d.name for d in designs]
         if len(set(names)) != len(names):
-            raise SpecError("designs.name", "two designs share a name", 'give each design a distinct name = "..."')
+            raise SpecError(
+                "designs.name", "two designs share a name", 'give each design a distinct name = "..."'
+            )
         raw_scen = data.get("scenarios", [])
         if not isinstance(raw_scen, list):
-            raise SpecError("scenarios", "expected [[scenarios]] blocks", "write one [[scenarios]] block per scenario")
+            raise SpecError(
+                "scenarios", "expected [[scenarios]] blocks", "write one [[scenarios]] block per scenario"
+            )
         scenarios = tuple(Scenario.from_dict(s, f"scenarios[{i}]") for i, s in enumerate(raw_scen))
         if require_scenarios and not scenarios:
-            raise SpecError("scenarios", "missing", "add at least one [[scenarios]] block with name and true_tox")
+            raise SpecError(
+                "scenarios", "missing", "add at least one [[scenarios]] block with name and true_tox"
+            )
         for d in designs:
             check_against(scenarios, d.n_doses)
         sim = data.get("simulation", {})

@@ -70,7 +70,8 @@ def test_exact_closed_form_single_dose():
 
 
 def test_exact_escalation_probability_from_dose_one():
-    """P(escalating from dose 1) = q^3 + 3 p q^2 q^3 (Storer 1989): dose 2 is reached with that probability."""
+    """P(escalating from dose 1) = q^3 + 3 p q^2 q^3 (Storer 1989): dose 2 is reached with that
+    probability."""
     p = 0.2
     q = 1 - p
     ex = exact_three_plus_three([p, 0.0], True)

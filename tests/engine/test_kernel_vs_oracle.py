@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from oracles import boin_trial, crm_trial, tpt_trial
 
 from dosefind import Boin, Crm, DontSkip, Scenario, StopAtN, StopWhenNAtDose, StopWhenTooToxic, ThreePlusThree
 from dosefind.engine import simulate_one
 from dosefind.engine.rng import latent_uniforms
+from oracles import boin_trial, crm_trial, tpt_trial
 
 SCENARIOS = [
     Scenario("low", (0.03, 0.09, 0.16, 0.25, 0.32, 0.40)),

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from oracles import crm_posterior_quad, crm_prob_above
 
 from dosefind import Crm
 from dosefind.engine.posterior import crm_posterior_summary
+from oracles import crm_posterior_quad, crm_prob_above
 
 SKELETON = (0.05, 0.12, 0.25, 0.40, 0.55, 0.70)
 

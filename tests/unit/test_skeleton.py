@@ -11,7 +11,9 @@ from dosefind.errors import SpecError
 
 
 @pytest.mark.parametrize("model", ["empiric", "logistic"])
-@pytest.mark.parametrize("target, hw, nu, k", [(0.25, 0.05, 3, 5), (0.3, 0.05, 3, 6), (0.2, 0.07, 4, 6), (0.3, 0.04, 1, 5)])
+@pytest.mark.parametrize(
+    "target, hw, nu, k", [(0.25, 0.05, 3, 5), (0.3, 0.05, 3, 6), (0.2, 0.07, 4, 6), (0.3, 0.04, 1, 5)]
+)
 def test_indifference_intervals(model, target, hw, nu, k):
     """At the parameter value where the model's dose choice switches from dose j to j+1, the two doses'
     DLT probabilities are exactly target + hw and target - hw; and s_nu = target."""

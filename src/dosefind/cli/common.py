@@ -14,7 +14,9 @@ from ..errors import DosefindError
 
 EXIT_USAGE = 2
 
-TRIALS_OPTION = typer.Option(None, "--trials", "-n", help="Number of simulated trials per design and scenario.")
+TRIALS_OPTION = typer.Option(
+    None, "--trials", "-n", help="Number of simulated trials per design and scenario."
+)
 SEED_OPTION = typer.Option(None, "--seed", help="Random seed (same seed: same simulated patients).")
 
 

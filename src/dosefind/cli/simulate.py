@@ -32,16 +32,18 @@ def simulate(
     seed: int = SEED_OPTION,
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
-    band: float = typer.Option(None, "--acceptable-band",
-                               help="Doses with |p - target| <= band count as correct for PCS."),
+    band: float = typer.Option(
+        None, "--acceptable-band", help="Doses with |p - target| <= band count as correct for PCS."
+    ),
     threads: int = typer.Option(None, "--threads", help="Numba threads (default: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Simulate every design under every scenario and report operating characteristics with MCSE."""
     loaded = load_spec(spec)
     if design is not None:
-        loaded = Spec(load_design(design), loaded.scenarios, loaded.n_trials, loaded.seed, loaded.source,
-                      loaded.notes)
+        loaded = Spec(
+            load_design(design), loaded.scenarios, loaded.n_trials, loaded.seed, loaded.source, loaded.notes
+        )
         from ..scenario import check_against
 
         for d in loaded.designs:
@@ -65,6 +67,8 @@ def simulate(
                 bar.update(done - state["done"])
                 state["done"] = done
 
-            result = simulate_spec(loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick)
+            result = simulate_spec(
+                loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+            )
     text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
     emit(text, out)

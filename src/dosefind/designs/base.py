@@ -60,14 +60,20 @@ class Design:
         set_(self, "target", v.probability("target", self.target, open_interval=True))
         if self.doses is not None:
             if isinstance(self.doses, str) or len(self.doses) == 0:
-                raise SpecError("doses", f"expected a list of dose labels, got {self.doses!r}",
-                                'write e.g. ["10 mg/m2", "20 mg/m2"]')
+                raise SpecError(
+                    "doses",
+                    f"expected a list of dose labels, got {self.doses!r}",
+                    'write e.g. ["10 mg/m2", "20 mg/m2"]',
+                )
             labels = tuple(str(d) for d in self.doses)
             if len(set(labels)) != len(labels):
                 raise SpecError("doses", "dose labels repeat", "give every dose a distinct label")
             if self.n_doses is not None and v.integer("n_doses", self.n_doses) != len(labels):
-                raise SpecError("n_doses", f"{self.n_doses} disagrees with the {len(labels)} dose labels",
-                                "drop n_doses or make it match doses")
+                raise SpecError(
+                    "n_doses",
+                    f"{self.n_doses} disagrees with the {len(labels)} dose labels",
+                    "drop n_doses or make it match doses",
+                )
             set_(self, "doses", labels)
             set_(self, "n_doses", len(labels))
         elif self.n_doses is None:
@@ -79,8 +85,17 @@ class Design:
         v.integer("n_doses", self.n_doses, low=1, high=L.MAX_DOSES)
         set_(self, "cohort_size", v.integer("cohort_size", self.cohort_size, low=1, high=100))
         set_(self, "max_n", v.integer("max_n", self.max_n, low=1, high=2000))
-        set_(self, "start_dose", v.integer("start_dose", self.start_dose, low=1, high=self.n_doses,
-                                          fix=f"start_dose is a 1-based dose level from 1 to {self.n_doses}"))
+        set_(
+            self,
+            "start_dose",
+            v.integer(
+                "start_dose",
+                self.start_dose,
+                low=1,
+                high=self.n_doses,
+                fix=f"start_dose is a 1-based dose level from 1 to {self.n_doses}",
+            ),
+        )
         if not isinstance(self.name, str):
             raise SpecError("name", f"expected text, got {self.name!r}", 'write e.g. name = "BOIN 0.3"')
         mods = tuple(self.modifiers)
@@ -122,8 +137,11 @@ class Design:
         v.no_unknown_keys("design", data, allowed)
         mods = data.pop("modifiers", [])
         if not isinstance(mods, list):
-            raise SpecError("design.modifiers", "expected a list of modifier tables",
-                            'write [[design.modifiers]] blocks with kind = "..."')
+            raise SpecError(
+                "design.modifiers",
+                "expected a list of modifier tables",
+                'write [[design.modifiers]] blocks with kind = "..."',
+            )
         data["modifiers"] = tuple(modifier_from_dict(m, f"design.modifiers[{i}]") for i, m in enumerate(mods))
         for key in ("doses", "skeleton"):
             if isinstance(data.get(key), list):
@@ -136,7 +154,9 @@ class Design:
         except TypeError as e:
             missing = [f.name for f in fields(cls) if f.name in str(e)]
             name = missing[0] if missing else "?"
-            raise SpecError(f"design.{name}", "missing", f"add {name} = ... to the [design] section") from None
+            raise SpecError(
+                f"design.{name}", "missing", f"add {name} = ... to the [design] section"
+            ) from None
 
     def config_hash(self) -> str:
         """SHA-256 (first 16 hex digits) of the canonical JSON form: identifies the design exactly."""

@@ -31,7 +31,9 @@ from . import validate as v
 from .base import Design
 
 
-def boin_boundaries(target: float, phi1: float | None = None, phi2: float | None = None) -> tuple[float, float]:
+def boin_boundaries(
+    target: float, phi1: float | None = None, phi2: float | None = None
+) -> tuple[float, float]:
     """(lambda_e, lambda_d) of Liu & Yuan (2015)."""
     phi = target
     phi1 = 0.6 * phi if phi1 is None else phi1
@@ -57,14 +59,39 @@ class Boin(Design):
         set_ = object.__setattr__
         phi1 = 0.6 * self.target if self.phi1 is None else self.phi1
         phi2 = 1.4 * self.target if self.phi2 is None else self.phi2
-        set_(self, "phi1", v.real("phi1", phi1, low=0.0, high=self.target, low_open=True, high_open=True,
-                                  fix=f"phi1 must lie strictly between 0 and the target {self.target:g}"))
-        set_(self, "phi2", v.real("phi2", phi2, low=self.target, high=1.0, low_open=True, high_open=True,
-                                  fix=f"phi2 must lie strictly between the target {self.target:g} and 1"))
+        set_(
+            self,
+            "phi1",
+            v.real(
+                "phi1",
+                phi1,
+                low=0.0,
+                high=self.target,
+                low_open=True,
+                high_open=True,
+                fix=f"phi1 must lie strictly between 0 and the target {self.target:g}",
+            ),
+        )
+        set_(
+            self,
+            "phi2",
+            v.real(
+                "phi2",
+                phi2,
+                low=self.target,
+                high=1.0,
+                low_open=True,
+                high_open=True,
+                fix=f"phi2 must lie strictly between the target {self.target:g} and 1",
+            ),
+        )
         set_(self, "cutoff_eli", v.probability("cutoff_eli", self.cutoff_eli, open_interval=True))
         v.boolean("extrasafe", self.extrasafe)
-        set_(self, "offset", v.real("offset", self.offset, low=0.0, high=self.cutoff_eli, low_open=True,
-                                    high_open=True))
+        set_(
+            self,
+            "offset",
+            v.real("offset", self.offset, low=0.0, high=self.cutoff_eli, low_open=True, high_open=True),
+        )
         if self.n_earlystop is not None:
             set_(self, "n_earlystop", v.integer("n_earlystop", self.n_earlystop, low=1))
         lam_e, lam_d = self.boundaries

@@ -75,46 +75,74 @@ class Crm(Design):
         calibrated = None
         if self.skeleton_halfwidth is not None or self.skeleton_nu is not None:
             if self.skeleton_halfwidth is None or self.skeleton_nu is None:
-                raise SpecError("skeleton_halfwidth", "calibration needs both skeleton_halfwidth and skeleton_nu",
-                                "give both, or give skeleton = [...] instead")
+                raise SpecError(
+                    "skeleton_halfwidth",
+                    "calibration needs both skeleton_halfwidth and skeleton_nu",
+                    "give both, or give skeleton = [...] instead",
+                )
             hw = v.real("skeleton_halfwidth", self.skeleton_halfwidth, low=0.0, low_open=True)
             nu = v.integer("skeleton_nu", self.skeleton_nu, low=1, high=self.n_doses)
             calibrated = calibrate_skeleton(self.target, hw, nu, self.n_doses, self.model, self.intercept)
         if self.skeleton is None:
             if calibrated is None:
-                raise SpecError("skeleton", "missing",
-                                "give skeleton = [p1, p2, ...] or skeleton_halfwidth and skeleton_nu "
-                                "(Lee & Cheung calibration)")
+                raise SpecError(
+                    "skeleton",
+                    "missing",
+                    "give skeleton = [p1, p2, ...] or skeleton_halfwidth and skeleton_nu "
+                    "(Lee & Cheung calibration)",
+                )
             set_(self, "skeleton", calibrated)
         else:
             sk = v.prob_vector("skeleton", self.skeleton, open_interval=True)
-            if calibrated is not None and max(abs(a - b) for a, b in zip(sk, calibrated, strict=False)) > 1e-9:
-                raise SpecError("skeleton", "disagrees with the skeleton calibrated from skeleton_halfwidth "
-                                "and skeleton_nu", "give either an explicit skeleton or the calibration, not both")
+            if (
+                calibrated is not None
+                and max(abs(a - b) for a, b in zip(sk, calibrated, strict=False)) > 1e-9
+            ):
+                raise SpecError(
+                    "skeleton",
+                    "disagrees with the skeleton calibrated from skeleton_halfwidth and skeleton_nu",
+                    "give either an explicit skeleton or the calibration, not both",
+                )
             set_(self, "skeleton", sk)
         sk = self.skeleton
         if len(sk) != self.n_doses:
-            raise SpecError("skeleton", f"has {len(sk)} values for {self.n_doses} doses",
-                            "give one skeleton value per dose")
+            raise SpecError(
+                "skeleton",
+                f"has {len(sk)} values for {self.n_doses} doses",
+                "give one skeleton value per dose",
+            )
         if any(b <= a for a, b in zip(sk, sk[1:], strict=False)):
-            raise SpecError("skeleton", f"must be strictly increasing, got {list(sk)}",
-                            "sort the values or recalibrate with skeleton_halfwidth/skeleton_nu")
+            raise SpecError(
+                "skeleton",
+                f"must be strictly increasing, got {list(sk)}",
+                "sort the values or recalibrate with skeleton_halfwidth/skeleton_nu",
+            )
         if self.model == "logistic":
             top = 1.0 / (1.0 + math.exp(-self.intercept))
             if sk[-1] >= top or self.target >= top:
-                raise SpecError("skeleton", f"the logistic model with intercept {self.intercept:g} needs skeleton "
-                                f"values and target below {top:.4g}", "raise intercept or lower the skeleton")
+                raise SpecError(
+                    "skeleton",
+                    f"the logistic model with intercept {self.intercept:g} needs skeleton "
+                    f"values and target below {top:.4g}",
+                    "raise intercept or lower the skeleton",
+                )
         set_(self, "prior_sd", v.real("prior_sd", self.prior_sd, low=0.0, low_open=True))
         v.choice("dose_choice", self.dose_choice, ["plugin", "posterior_mean"])
         v.boolean("no_skip_escalation", self.no_skip_escalation)
         v.choice("skip_reference", self.skip_reference, ["last_dose", "highest_tried"])
         v.choice("coherence", self.coherence, ["last_cohort", "off"])
         if self.safety_confidence is not None:
-            set_(self, "safety_confidence", v.probability("safety_confidence", self.safety_confidence,
-                                                          open_interval=True))
+            set_(
+                self,
+                "safety_confidence",
+                v.probability("safety_confidence", self.safety_confidence, open_interval=True),
+            )
         if self.safety_threshold is not None:
-            set_(self, "safety_threshold", v.probability("safety_threshold", self.safety_threshold,
-                                                         open_interval=True))
+            set_(
+                self,
+                "safety_threshold",
+                v.probability("safety_threshold", self.safety_threshold, open_interval=True),
+            )
         set_(self, "safety_min_n", v.integer("safety_min_n", self.safety_min_n, low=0))
         v.boolean("select_tried_only", self.select_tried_only)
         if self.n_nodes is not None:
@@ -190,7 +218,9 @@ class Crm(Design):
         b = np.linspace(-half, half, K)
         h = b[1] - b[0]
         grid = np.empty((K, L.GRID_FIRST + 3 * D))
-        grid[:, L.GRID_LOGPRIOR] = -0.5 * (b / self.prior_sd) ** 2 - math.log(self.prior_sd * math.sqrt(2 * math.pi))
+        grid[:, L.GRID_LOGPRIOR] = -0.5 * (b / self.prior_sd) ** 2 - math.log(
+            self.prior_sd * math.sqrt(2 * math.pi)
+        )
         grid[:, L.GRID_B] = b
         w = np.full(K, h)
         w[0] = w[-1] = h / 2

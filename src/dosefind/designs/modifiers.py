@@ -176,4 +176,6 @@ def modifier_from_dict(data: dict, field: str) -> Modifier:
             for f in cls.__dataclass_fields__.values()
             if f.default is f.default_factory  # both MISSING
         ]
-        raise SpecError(field, f"modifier {kind!r} is missing a field", "give " + ", ".join(required)) from None
+        raise SpecError(
+            field, f"modifier {kind!r} is missing a field", "give " + ", ".join(required)
+        ) from None

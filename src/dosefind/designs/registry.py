@@ -19,5 +19,7 @@ def design_from_dict(data: dict) -> Design:
         raise SpecError("design.kind", "missing", "set kind to one of " + ", ".join(repr(k) for k in DESIGNS))
     cls = DESIGNS.get(kind)
     if cls is None:
-        raise SpecError("design.kind", f"unknown design {kind!r}", "use one of " + ", ".join(repr(k) for k in DESIGNS))
+        raise SpecError(
+            "design.kind", f"unknown design {kind!r}", "use one of " + ", ".join(repr(k) for k in DESIGNS)
+        )
     return cls.from_dict(data)

@@ -20,8 +20,11 @@ def calibrate_skeleton(
     target: float, halfwidth: float, nu: int, n_doses: int, model: str = "empiric", intercept: float = 3.0
 ) -> tuple[float, ...]:
     if not 0 < halfwidth < min(target, 1 - target):
-        raise SpecError("skeleton_halfwidth", f"{halfwidth:g} is out of range",
-                        f"use a half-width in (0, {min(target, 1 - target):g})")
+        raise SpecError(
+            "skeleton_halfwidth",
+            f"{halfwidth:g} is out of range",
+            f"use a half-width in (0, {min(target, 1 - target):g})",
+        )
     if not 1 <= nu <= n_doses:
         raise SpecError("skeleton_nu", f"{nu} is not a dose level", f"use a level from 1 to {n_doses}")
     lo, hi = target - halfwidth, target + halfwidth

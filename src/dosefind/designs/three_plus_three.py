@@ -47,8 +47,11 @@ class ThreePlusThree(Design):
             object.__setattr__(self, "max_n", max(6 * n, 1))
         super().__post_init__()
         if self.cohort_size != 3:
-            raise SpecError("cohort_size", f"3+3 treats cohorts of 3, got {self.cohort_size}",
-                            "remove cohort_size or set it to 3")
+            raise SpecError(
+                "cohort_size",
+                f"3+3 treats cohorts of 3, got {self.cohort_size}",
+                "remove cohort_size or set it to 3",
+            )
         v.boolean("deescalation", self.deescalation)
 
     def _compile_base(self, ip, fp, tables, n_cap):

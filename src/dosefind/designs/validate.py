@@ -57,13 +57,17 @@ def boolean(field: str, value) -> bool:
 
 def choice(field: str, value, options: Sequence[str]) -> str:
     if value not in options:
-        raise SpecError(field, f"unknown value {value!r}", "use one of " + ", ".join(repr(o) for o in options))
+        raise SpecError(
+            field, f"unknown value {value!r}", "use one of " + ", ".join(repr(o) for o in options)
+        )
     return value
 
 
 def prob_vector(field: str, values, *, open_interval: bool = False) -> tuple[float, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
-        raise SpecError(field, f"expected a list of probabilities, got {values!r}", "write e.g. [0.05, 0.1, 0.2]")
+        raise SpecError(
+            field, f"expected a list of probabilities, got {values!r}", "write e.g. [0.05, 0.1, 0.2]"
+        )
     return tuple(probability(f"{field}[{i}]", v, open_interval=open_interval) for i, v in enumerate(values))
 
 

@@ -231,8 +231,24 @@ def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, 
 
 # ---- the shared entry points -------------------------------------------------------------------------
 @kernel
-def decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible, cur, last_cohort_tox, n_total,
-           ckeys, cvals, work, full):
+def decide(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    modf,
+    n_at,
+    tox_at,
+    admissible,
+    cur,
+    last_cohort_tox,
+    n_total,
+    ckeys,
+    cvals,
+    work,
+    full,
+):
     """Decision after a cohort: (next dose, status, reason, base rule's dose, base rule's reason).
 
     ``full`` asks the CRM posterior for every summary (live use); it never changes the decision.
@@ -243,7 +259,9 @@ def decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible, cur, last
     elif kind == K_BOIN:
         nxt, status, reason = _decide_boin(ip, tables, n_at, tox_at, admissible, cur)
     else:
-        nxt, status, reason = _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work, full)
+        nxt, status, reason = _decide_crm(
+            ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work, full
+        )
     base_next = nxt
     base_reason = reason
     for m in range(mods.shape[0]):

@@ -228,7 +228,9 @@ def crm_posterior_summary(design, n_at, tox_at) -> dict:
     tox_at = np.asarray(tox_at, dtype=np.int64)
     D = design.n_doses
     if n_at.shape != (D,) or tox_at.shape != (D,):
-        raise DataError(f"need {D} patient and DLT counts (one per dose), got {n_at.shape} and {tox_at.shape}")
+        raise DataError(
+            f"need {D} patient and DLT counts (one per dose), got {n_at.shape} and {tox_at.shape}"
+        )
     if np.any(n_at < 0) or np.any(tox_at < 0) or np.any(tox_at > n_at):
         raise DataError("counts must satisfy 0 <= DLTs <= patients at every dose")
     c = design.compile(int(n_at.max(initial=0)))

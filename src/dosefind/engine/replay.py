@@ -57,15 +57,43 @@ class DecisionContext:
         self.n_at[dose] += n
         self.tox_at[dose] += tox
         c = self.compiled
-        nxt, status, reason, bn, br = decide(c.ip, c.fp, c.tables, c.grid, c.mods, c.modf, self.n_at, self.tox_at,
-                                             self.admissible, dose, tox, self.n_total, self.ckeys, self.cvals,
-                                             self.work, full)
+        nxt, status, reason, bn, br = decide(
+            c.ip,
+            c.fp,
+            c.tables,
+            c.grid,
+            c.mods,
+            c.modf,
+            self.n_at,
+            self.tox_at,
+            self.admissible,
+            dose,
+            tox,
+            self.n_total,
+            self.ckeys,
+            self.cvals,
+            self.work,
+            full,
+        )
         return Cohort(dose, n, tox, int(nxt), Status(status), Reason(reason), int(bn), Reason(br))
 
     def select(self, full: bool = True) -> int:
         c = self.compiled
-        return int(select_dose(c.ip, c.fp, c.tables, c.grid, self.n_at, self.tox_at, self.admissible,
-                               self.ckeys, self.cvals, self.work, full))
+        return int(
+            select_dose(
+                c.ip,
+                c.fp,
+                c.tables,
+                c.grid,
+                self.n_at,
+                self.tox_at,
+                self.admissible,
+                self.ckeys,
+                self.cvals,
+                self.work,
+                full,
+            )
+        )
 
 
 @dataclass

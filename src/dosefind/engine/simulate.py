@@ -54,7 +54,9 @@ def simulate_one(
     old_threads = numba.get_num_threads()
     if threads is not None:
         if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            raise EngineError(f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}")
+            raise EngineError(
+                f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}"
+            )
         numba.set_num_threads(int(threads))
     try:
         n_chunks = int(chunks) if chunks else numba.get_num_threads()
@@ -63,8 +65,20 @@ def simulate_one(
             stop = min(T, done + block_trials)
             k = max(1, min(n_chunks, stop - done))
             bounds = np.linspace(done, stop, k + 1).round().astype(np.int64)
-            run_chunks(*compiled, true_tox, np.int64(seed), np.int64(scenario.key), bounds, cache, nwork,
-                       selected, n_at, tox_at, status, reason)
+            run_chunks(
+                *compiled,
+                true_tox,
+                np.int64(seed),
+                np.int64(scenario.key),
+                bounds,
+                cache,
+                nwork,
+                selected,
+                n_at,
+                tox_at,
+                status,
+                reason,
+            )
             done = stop
             if progress is not None:
                 progress(done)

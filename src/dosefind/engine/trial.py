@@ -17,9 +17,30 @@ from .rng import STREAM_TOX, latent_uniform, trial_key
 
 
 @kernel
-def run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, first, last,
-               n_at, tox_at, admissible, ckeys, cvals, work,
-               out_selected, out_n, out_tox, out_status, out_reason):
+def run_trials(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    modf,
+    true_tox,
+    seed,
+    scenario_key,
+    first,
+    last,
+    n_at,
+    tox_at,
+    admissible,
+    ckeys,
+    cvals,
+    work,
+    out_selected,
+    out_n,
+    out_tox,
+    out_status,
+    out_reason,
+):
     """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs."""
     D = ip[L.IP_N_DOSES]
     cohort = ip[L.IP_COHORT_SIZE]
@@ -47,14 +68,31 @@ def run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, f
                 n_total += 1
                 n_at[cur] += 1
             tox_at[cur] += cohort_tox
-            nxt, status, reason, _bn, _br = decide(ip, fp, tables, grid, mods, modf, n_at, tox_at, admissible,
-                                                   cur, cohort_tox, n_total, ckeys, cvals, work, False)
+            nxt, status, reason, _bn, _br = decide(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                modf,
+                n_at,
+                tox_at,
+                admissible,
+                cur,
+                cohort_tox,
+                n_total,
+                ckeys,
+                cvals,
+                work,
+                False,
+            )
             if status != CONTINUE:
                 break
             cur = nxt
         if status == STOP_SELECT:
-            out_selected[row] = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work,
-                                            False)
+            out_selected[row] = select_dose(
+                ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False
+            )
         else:
             out_selected[row] = -1
         for d in range(D):
@@ -65,8 +103,25 @@ def run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, f
 
 
 @kernel(parallel=True)
-def run_chunks(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, bounds, cache_capacity, n_work,
-               out_selected, out_n, out_tox, out_status, out_reason):
+def run_chunks(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    modf,
+    true_tox,
+    seed,
+    scenario_key,
+    bounds,
+    cache_capacity,
+    n_work,
+    out_selected,
+    out_n,
+    out_tox,
+    out_status,
+    out_reason,
+):
     """Run chunk c = trials bounds[c]..bounds[c+1]-1 in parallel; outputs are indexed by trial."""
     D = ip[L.IP_N_DOSES]
     n_chunks = bounds.shape[0] - 1
@@ -79,6 +134,27 @@ def run_chunks(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, b
         ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
         cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
         work = np.zeros(n_work)
-        run_trials(ip, fp, tables, grid, mods, modf, true_tox, seed, scenario_key, a, b,
-                   n_at, tox_at, admissible, ckeys, cvals, work,
-                   out_selected[a:b], out_n[a:b], out_tox[a:b], out_status[a:b], out_reason[a:b])
+        run_trials(
+            ip,
+            fp,
+            tables,
+            grid,
+            mods,
+            modf,
+            true_tox,
+            seed,
+            scenario_key,
+            a,
+            b,
+            n_at,
+            tox_at,
+            admissible,
+            ckeys,
+            cvals,
+            work,
+            out_selected[a:b],
+            out_n[a:b],
+            out_tox[a:b],
+            out_status[a:b],
+            out_reason[a:b],
+        )

@@ -1,6 +1,12 @@
 """Operating characteristics with Monte Carlo standard errors."""
 
-from .metrics import DOSE_METRICS, SCALAR_METRICS, OperatingCharacteristics, correct_doses, operating_characteristics
+from .metrics import (
+    DOSE_METRICS,
+    SCALAR_METRICS,
+    OperatingCharacteristics,
+    correct_doses,
+    operating_characteristics,
+)
 from .study import StudyResult, provenance, simulate_spec
 
 __all__ = [

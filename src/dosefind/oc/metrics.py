@@ -80,15 +80,33 @@ class OperatingCharacteristics:
         rows = []
         for metric in DOSE_METRICS:
             for label, val, se in zip(self.dose_labels, self.values[metric], self.mcse[metric], strict=True):
-                rows.append(dict(design=self.design, scenario=self.scenario, dose=label, metric=metric,
-                                 value=val, mcse=se))
+                rows.append(
+                    dict(
+                        design=self.design,
+                        scenario=self.scenario,
+                        dose=label,
+                        metric=metric,
+                        value=val,
+                        mcse=se,
+                    )
+                )
         for metric in SCALAR_METRICS:
-            rows.append(dict(design=self.design, scenario=self.scenario, dose="", metric=metric,
-                             value=self.values[metric], mcse=self.mcse[metric]))
+            rows.append(
+                dict(
+                    design=self.design,
+                    scenario=self.scenario,
+                    dose="",
+                    metric=metric,
+                    value=self.values[metric],
+                    mcse=self.mcse[metric],
+                )
+            )
         return rows
 
 
-def operating_characteristics(result: SimResult, acceptable_band: float | None = None) -> OperatingCharacteristics:
+def operating_characteristics(
+    result: SimResult, acceptable_band: float | None = None
+) -> OperatingCharacteristics:
     design, scen = result.design, result.scenario
     D = design.n_doses
     sel = result.selected.astype(np.int64)

@@ -20,8 +20,11 @@ from .metrics import OperatingCharacteristics, operating_characteristics
 
 
 def config_hash(spec: Spec) -> str:
-    text = json.dumps({"designs": [d.to_dict() for d in spec.designs],
-                       "scenarios": [s.to_dict() for s in spec.scenarios]}, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        {"designs": [d.to_dict() for d in spec.designs], "scenarios": [s.to_dict() for s in spec.scenarios]},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -47,8 +50,11 @@ class StudyResult:
     notes: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
-        return {"provenance": self.provenance, "results": [oc.as_json() for oc in self.ocs],
-                "notes": list(self.notes)}
+        return {
+            "provenance": self.provenance,
+            "results": [oc.as_json() for oc in self.ocs],
+            "notes": list(self.notes),
+        }
 
 
 def simulate_spec(

@@ -17,8 +17,10 @@ def format_table(study: StudyResult) -> str:
     """Human-readable summary: per design and scenario, selection % and patients per dose."""
     lines = []
     prov = study.provenance
-    lines.append(f"dosefind {prov['version']}  trials={prov['n_trials']}  seed={prov['seed']}  "
-                 f"config={prov['config_hash']}")
+    lines.append(
+        f"dosefind {prov['version']}  trials={prov['n_trials']}  seed={prov['seed']}  "
+        f"config={prov['config_hash']}"
+    )
     for note in study.notes:
         lines.append(f"note: {note}")
     by_design: dict[str, list] = {}
@@ -41,13 +43,16 @@ def format_table(study: StudyResult) -> str:
             lines.append(f"{'':<10} {'n DLT':<12}{ntox}")
             lines.append(
                 f"{'':<10} PCS {_pct(v['pcs'])}% (±{100 * se['pcs']:.1f})  mean n {v['mean_n']:.1f} "
-                f"(±{se['mean_n']:.2f})  mean DLT {v['mean_tox']:.1f}  early stop {_pct(v['prob_early_stop'])}%  "
+                f"(±{se['mean_n']:.2f})  mean DLT {v['mean_tox']:.1f}  "
+                f"early stop {_pct(v['prob_early_stop'])}%  "
                 f"select>MTD {_pct(v['prob_select_above_mtd'])}%  treated>MTD "
                 f"{_pct(v['prop_treated_above_mtd'])}%"
             )
     lines.append("")
-    lines.append("± is the Monte Carlo standard error; selection % have MCSE <= "
-                 f"{50 / max(prov['n_trials'], 1) ** 0.5:.2f} points.")
+    lines.append(
+        "± is the Monte Carlo standard error; selection % have MCSE <= "
+        f"{50 / max(prov['n_trials'], 1) ** 0.5:.2f} points."
+    )
     return "\n".join(lines)
 
 

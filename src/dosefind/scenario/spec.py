@@ -40,8 +40,10 @@ class Scenario:
         """Flags worth showing to the user (non-monotone truth)."""
         if self.is_monotone:
             return []
-        return [f"scenario {self.name!r}: true DLT probabilities are not non-decreasing in dose "
-                f"({list(self.true_tox)}); kept as a stress case"]
+        return [
+            f"scenario {self.name!r}: true DLT probabilities are not non-decreasing in dose "
+            f"({list(self.true_tox)}); kept as a stress case"
+        ]
 
     @property
     def key(self) -> int:
@@ -57,14 +59,19 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict, field: str = "scenario") -> Scenario:
         if not isinstance(data, dict):
-            raise SpecError(field, f"expected a table, got {data!r}", "write [[scenarios]] with name and true_tox")
+            raise SpecError(
+                field, f"expected a table, got {data!r}", "write [[scenarios]] with name and true_tox"
+            )
         v.no_unknown_keys(field, data, ["name", "true_tox", "description"])
         for key in ("name", "true_tox"):
             if key not in data:
                 raise SpecError(f"{field}.{key}", "missing", f"add {key} = ... to every [[scenarios]] block")
         try:
-            return cls(name=data["name"], true_tox=tuple(data["true_tox"]) if isinstance(data["true_tox"], list)
-                       else data["true_tox"], description=data.get("description", ""))
+            return cls(
+                name=data["name"],
+                true_tox=tuple(data["true_tox"]) if isinstance(data["true_tox"], list) else data["true_tox"],
+                description=data.get("description", ""),
+            )
         except SpecError as e:
             raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
 
@@ -74,9 +81,15 @@ def check_against(scenarios, n_doses: int) -> None:
     names = set()
     for i, s in enumerate(scenarios):
         if s.n_doses != n_doses:
-            raise SpecError(f"scenarios[{i}].true_tox", f"scenario {s.name!r} has {s.n_doses} doses but the "
-                            f"design has {n_doses}", "give one true DLT probability per dose")
+            raise SpecError(
+                f"scenarios[{i}].true_tox",
+                f"scenario {s.name!r} has {s.n_doses} doses but the design has {n_doses}",
+                "give one true DLT probability per dose",
+            )
         if s.name in names:
-            raise SpecError(f"scenarios[{i}].name", f"duplicate scenario name {s.name!r}",
-                            "give every scenario a distinct name")
+            raise SpecError(
+                f"scenarios[{i}].name",
+                f"duplicate scenario name {s.name!r}",
+                "give every scenario a distinct name",
+            )
         names.add(s.name)

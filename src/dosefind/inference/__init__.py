@@ -1,0 +1,6 @@
+"""Full Bayesian fits with PyMC (imported lazily): the oracle for the fast posteriors and the
+``--posterior mcmc`` option of live use."""
+
+from .crm_pymc import McmcSettings, fit_crm
+
+__all__ = ["McmcSettings", "fit_crm"]
