@@ -22,6 +22,7 @@ def _treat(p, u, d, size, state):
     n[d] += size
     y[d] += tox
     state["total"] = total + size
+    state["last_n"] = size
     state["doses"].append(d)
     return tox
 
@@ -109,7 +110,7 @@ def naive_pava(values, weights):
     return out
 
 
-def boin_select(state, adm, target, cutoff):
+def boin_select(state, adm, target, cutoff, bound_lambda=None):
     n, y = state["n"], state["y"]
     D = len(n)
     limit = D
@@ -125,8 +126,12 @@ def boin_select(state, adm, target, cutoff):
     ph = [(y[d] + 0.05) / (n[d] + 0.1) for d in doses]
     var = [(y[d] + 0.05) * (n[d] - y[d] + 0.05) / ((n[d] + 0.1) ** 2 * (n[d] + 0.1 + 1)) for d in doses]
     iso = naive_pava(ph, [1 / x for x in var])
-    gaps = [abs(iso[i] + (i + 1) * 1e-10 - target) for i in range(len(doses))]
-    return doses[gaps.index(min(gaps))]
+    est = [iso[i] + (i + 1) * 1e-10 for i in range(len(doses))]
+    cands = [i for i in range(len(doses)) if bound_lambda is None or est[i] <= bound_lambda]
+    if not cands:
+        return -1
+    gaps = [abs(est[i] - target) for i in cands]
+    return doses[cands[gaps.index(min(gaps))]]
 
 
 def boin_trial(
@@ -144,6 +149,7 @@ def boin_trial(
     n_earlystop=None,
     phi1=None,
     phi2=None,
+    bound_mtd=False,
     modifiers=(),
 ):
     le, ld = boin_lambdas(target, phi1, phi2)
@@ -153,23 +159,27 @@ def boin_trial(
     def base(cur, tox, state, adm):
         n, y = state["n"][cur], state["y"][cur]
         p_over = beta.sf(target, 1 + y, 1 + n - y) if n >= 3 else 0.0
-        if p_over > cutoff_eli:
+        eliminated = p_over > cutoff_eli
+        if eliminated:
             for j in range(cur, D):
                 adm[j] = False
             if cur == 0:
                 return cur, "none"
         if extrasafe and cur == 0 and n >= 3 and p_over > cutoff_eli - offset:
             return cur, "none"
-        if n_earlystop is not None and n >= n_earlystop:
+        # BOIN package rules: escalate iff y <= floor(n lambda_e); de-escalate iff y > n lambda_d
+        # (n lambda_d within 1e-12 of an integer counts as that integer), or the dose is eliminated
+        x = ld * n
+        deesc_limit = round(x) if abs(round(x) - x) < 1e-12 else x
+        if y <= math.floor(le * n):
+            nxt = cur + 1 if cur < D - 1 and adm[cur + 1] else cur
+        elif y > deesc_limit or eliminated:
+            nxt = max(cur - 1, 0)
+        else:
+            nxt = cur
+        if nxt == cur and n_earlystop is not None and n >= n_earlystop:
             return cur, "select"
-        rate = y / n
-        if rate <= le:
-            if cur < D - 1 and adm[cur + 1]:
-                return cur + 1, "go"
-            return cur, "go"
-        if rate >= ld:
-            return max(cur - 1, 0), "go"
-        return cur, "go"
+        return nxt, "go"
 
     return _run(
         p,
@@ -179,7 +189,7 @@ def boin_trial(
         max_n,
         start_dose - 1,
         base,
-        lambda s, a: boin_select(s, a, target, cutoff_eli),
+        lambda s, a: boin_select(s, a, target, cutoff_eli, ld if bound_mtd else None),
         modifiers,
         adm,
     )
@@ -311,7 +321,11 @@ def crm_trial(
         if no_skip_escalation:
             ref = cur if skip_reference == "last_dose" else max(d for d in range(D) if state["n"][d] > 0)
             nxt = min(nxt, ref + 1)
-        if coherence == "last_cohort" and tox > 0 and nxt > cur:
+        last_n = state["last_n"]
+        if nxt > cur and (
+            (coherence == "last_cohort" and tox > 0)
+            or (coherence == "last_cohort_rate" and tox / last_n >= target)
+        ):
             nxt = cur
         return nxt, "go"
 

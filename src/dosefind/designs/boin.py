@@ -1,7 +1,7 @@
 """BOIN: the Bayesian optimal interval design (Liu & Yuan 2015).
 
-Escalate when the observed DLT rate at the current dose is <= lambda_e, de-escalate when >= lambda_d,
-stay otherwise, where (phi = target, phi1 = highest rate deemed underdosing, phi2 = lowest rate deemed
+Escalate when the observed DLT rate at the current dose is <= lambda_e, de-escalate when it is above
+lambda_d, stay otherwise, where (phi = target, phi1 = highest rate deemed underdosing, phi2 = lowest rate deemed
 overdosing)::
 
     lambda_e = log((1 - phi1) / (1 - phi)) / log(phi (1 - phi1) / (phi1 (1 - phi)))
@@ -11,9 +11,16 @@ Dose elimination: with at least 3 patients at a dose and P(p > target | data) > 
 Beta(1, 1) prior, that dose and all higher doses are eliminated; if the lowest dose is eliminated the
 trial stops with no dose selected. With ``extrasafe`` the trial also stops when
 P(p_1 > target) > cutoff_eli - offset at the lowest dose (at least 3 patients).
-``n_earlystop``: the trial stops when the number of patients at the dose just decided reaches it.
+``n_earlystop``: the trial stops (and selects) when the dose just treated has at least this many
+patients and the decision is to stay there (including a blocked escalation or de-escalation).
 Final selection: isotonic (pool-adjacent-violators) estimates over the tried, non-eliminated doses,
-the dose with the estimate closest to the target (see :func:`dosefind.engine.decisions`).
+the dose with the estimate closest to the target; with ``bound_mtd`` only doses whose estimate is at
+most lambda_d qualify (none: no dose is selected).
+
+The integer boundaries follow the BOIN R package (version 2.7.2) exactly: escalate iff
+#DLT <= floor(lambda_e n); de-escalate iff #DLT > lambda_d n (so exactly at lambda_d the dose stays);
+the de-escalation boundary is capped at the elimination boundary. These decisions and the final
+selection were checked trial by trial against the package (tests/published).
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ class Boin(Design):
     extrasafe: bool = False
     offset: float = 0.05
     n_earlystop: int | None = None
+    bound_mtd: bool = False
 
     kind = "boin"
 
@@ -87,6 +95,7 @@ class Boin(Design):
         )
         set_(self, "cutoff_eli", v.probability("cutoff_eli", self.cutoff_eli, open_interval=True))
         v.boolean("extrasafe", self.extrasafe)
+        v.boolean("bound_mtd", self.bound_mtd)
         set_(
             self,
             "offset",
@@ -104,23 +113,39 @@ class Boin(Design):
 
     def decision_table(self, n_cap: int) -> np.ndarray:
         """int8 [n_cap+1, n_cap+1] of BOIN_* bit flags for n patients and y DLTs at a dose."""
-        lam_e, lam_d = self.boundaries
         table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
         for n in range(1, n_cap + 1):
+            b_e, b_d, b_elim = self.integer_boundaries(n)
             y = np.arange(n + 1)
-            rate = y / n
-            flags = np.where(rate <= lam_e, L.BOIN_ESC, 0) | np.where(rate >= lam_d, L.BOIN_DEESC, 0)
-            if n >= 3:
+            flags = np.where(y <= b_e, L.BOIN_ESC, 0) | np.where(y >= b_d, L.BOIN_DEESC, 0)
+            if b_elim is not None:
+                flags |= np.where(y >= b_elim, L.BOIN_ELIM, 0)
+            if self.extrasafe and n >= 3:
                 p_over = betaincc(1 + y, 1 + n - y, self.target)
-                flags |= np.where(p_over > self.cutoff_eli, L.BOIN_ELIM, 0)
-                if self.extrasafe:
-                    flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)
+                flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)
             table[n, : n + 1] = flags
         return table
+
+    def integer_boundaries(self, n: int) -> tuple[int, int, int | None]:
+        """(escalate if #DLT <=, de-escalate if #DLT >=, eliminate if #DLT >= or None) for n patients."""
+        lam_e, lam_d = self.boundaries
+        b_e = math.floor(lam_e * n)
+        x = lam_d * n
+        b_d = round(x) + 1 if abs(round(x) - x) < 1e-12 else math.ceil(x)
+        b_elim = None
+        if n >= 3:
+            y = np.arange(1, n + 1)
+            over = np.flatnonzero(betaincc(1 + y, 1 + n - y, self.target) > self.cutoff_eli)
+            if over.size:
+                b_elim = int(y[over[0]])
+                b_d = min(b_d, b_elim)
+        return b_e, b_d, b_elim
 
     def _compile_base(self, ip, fp, tables, n_cap):
         ip[L.IP_KIND] = DesignKind.BOIN
         ip[L.IP_BOIN_N_EARLYSTOP] = self.n_earlystop if self.n_earlystop is not None else 1 << 40
         ip[L.IP_BOIN_EXTRASAFE] = int(self.extrasafe)
+        ip[L.IP_BOIN_BOUND_MTD] = int(self.bound_mtd)
+        fp[L.FP_BOIN_LAMBDA_D] = self.boundaries[1]
         tables.append(self.decision_table(n_cap))
         return np.zeros((1, 1), dtype=np.float64)

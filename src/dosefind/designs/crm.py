@@ -20,8 +20,9 @@ closest to the target (lowest on ties). Restrictions applied to the model dose, 
 * ``no_skip_escalation`` (default true): at most one level above the reference dose, which is
   ``skip_reference = "last_dose"`` (default, dfcrm: the dose given to the last cohort) or
   ``"highest_tried"``.
-* ``coherence`` (``"last_cohort"`` default: no escalation above the last dose right after a cohort
-  with a DLT; ``"off"``).
+* ``coherence``: ``"last_cohort"`` (default): no escalation above the last dose right after a cohort
+  with a DLT; ``"last_cohort_rate"`` (dfcrm's ``restrict``): no escalation when the last cohort's
+  DLT rate is at least the target (the same rule when cohort size x target <= 1); ``"off"``.
 * ``safety_confidence`` (off by default, as in dfcrm): stop with no dose when
   P(p_1 > safety_threshold | data) > safety_confidence, once ``safety_min_n`` patients had dose 1.
 
@@ -130,7 +131,7 @@ class Crm(Design):
         v.choice("dose_choice", self.dose_choice, ["plugin", "posterior_mean"])
         v.boolean("no_skip_escalation", self.no_skip_escalation)
         v.choice("skip_reference", self.skip_reference, ["last_dose", "highest_tried"])
-        v.choice("coherence", self.coherence, ["last_cohort", "off"])
+        v.choice("coherence", self.coherence, ["last_cohort", "last_cohort_rate", "off"])
         if self.safety_confidence is not None:
             set_(
                 self,
@@ -178,7 +179,7 @@ class Crm(Design):
         ip[L.IP_CRM_DOSE_CHOICE] = 0 if self.dose_choice == "plugin" else 1
         ip[L.IP_CRM_NO_SKIP_ESC] = int(self.no_skip_escalation)
         ip[L.IP_CRM_SKIP_REFERENCE] = 0 if self.skip_reference == "last_dose" else 1
-        ip[L.IP_CRM_COHERENCE] = 1 if self.coherence == "last_cohort" else 0
+        ip[L.IP_CRM_COHERENCE] = {"off": 0, "last_cohort": 1, "last_cohort_rate": 2}[self.coherence]
         ip[L.IP_CRM_SAFETY] = int(self.safety_confidence is not None)
         grid = self.quadrature_grid(n_cap)
         ip[L.IP_CRM_N_NODES] = grid.shape[0]

@@ -16,20 +16,22 @@ IP_N_CAP = 5  # tables are indexed 0..n_cap
 IP_TPT_DEESCALATE = 10
 IP_BOIN_N_EARLYSTOP = 10
 IP_BOIN_EXTRASAFE = 11
+IP_BOIN_BOUND_MTD = 12
 IP_CRM_DOSE_CHOICE = 10  # 0 plug-in at posterior mean of the parameter, 1 posterior mean of each p_d
 IP_CRM_NO_SKIP_ESC = 11
 IP_CRM_SKIP_REFERENCE = 12  # 0 last dose given, 1 highest dose tried
-IP_CRM_COHERENCE = 13  # 0 off, 1 no escalation after a DLT in the last cohort
+IP_CRM_COHERENCE = 13  # 0 off, 1 no escalation after a DLT in the last cohort, 2 after a last-cohort
+# DLT rate >= target (dfcrm)
 IP_CRM_SAFETY = 14  # 0 off, 1 on
 IP_CRM_N_NODES = 15
 IP_CRM_SELECT_TRIED = 16  # final selection restricted to doses tried
 IP_CRM_SAFETY_MIN_N = 17
 IP_CRM_MODEL = 18  # 0 empiric (power), 1 logistic with fixed intercept
-IP_CRM_COHERENCE_ON = 19  # reserved
 IP_SIZE = 24
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
 FP_TARGET = 0
+FP_BOIN_LAMBDA_D = 1
 FP_CRM_SAFETY_CONFIDENCE = 1
 FP_CRM_SAFETY_THRESHOLD = 2
 FP_CRM_INTERCEPT = 3
@@ -45,8 +47,8 @@ MAX_DOSES = 32
 
 # ---- tables -----------------------------------------------------------------------------------------
 # BOIN table (index 0): bit flags per (n, y)
-BOIN_ESC = 1  # y/n <= lambda_e
-BOIN_DEESC = 2  # y/n >= lambda_d
+BOIN_ESC = 1  # y <= floor(n lambda_e)
+BOIN_DEESC = 2  # y > n lambda_d, or y at the elimination boundary
 BOIN_ELIM = 4  # P(p > target | y, n) > cutoff_eli and n >= 3
 BOIN_EXTRASAFE_STOP = 8  # P(p > target | y, n) > cutoff_eli - offset and n >= 3 (lowest dose only)
 

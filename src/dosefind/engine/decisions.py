@@ -109,19 +109,24 @@ def _decide_boin(ip, tables, n_at, tox_at, admissible, cur):
             return cur, STOP_NO_DOSE, R_BOIN_LOWEST_ELIM
     if ip[L.IP_BOIN_EXTRASAFE] == 1 and cur == 0 and (flags & L.BOIN_EXTRASAFE_STOP):
         return cur, STOP_NO_DOSE, R_BOIN_EXTRASAFE
-    if n >= ip[L.IP_BOIN_N_EARLYSTOP]:
-        return cur, STOP_SELECT, R_BOIN_EARLYSTOP
     if flags & L.BOIN_ESC:
         if cur == D - 1:
-            return cur, CONTINUE, R_BOIN_STAY_TOP
-        if admissible[cur + 1] == 0:
-            return cur, CONTINUE, R_BOIN_STAY_NEXT_ELIM
-        return cur + 1, CONTINUE, R_BOIN_ESCALATE
-    if flags & L.BOIN_DEESC:
+            nxt, reason = cur, R_BOIN_STAY_TOP
+        elif admissible[cur + 1] == 0:
+            nxt, reason = cur, R_BOIN_STAY_NEXT_ELIM
+        else:
+            nxt, reason = cur + 1, R_BOIN_ESCALATE
+    elif flags & L.BOIN_DEESC:
         if cur == 0:
-            return cur, CONTINUE, R_BOIN_STAY_BOTTOM
-        return cur - 1, CONTINUE, R_BOIN_DEESCALATE
-    return cur, CONTINUE, R_BOIN_STAY
+            nxt, reason = cur, R_BOIN_STAY_BOTTOM
+        else:
+            nxt, reason = cur - 1, R_BOIN_DEESCALATE
+    else:
+        nxt, reason = cur, R_BOIN_STAY
+    # n_earlystop ends the trial only when the decision is to stay at the dose just treated
+    if nxt == cur and n >= ip[L.IP_BOIN_N_EARLYSTOP]:
+        return cur, STOP_SELECT, R_BOIN_EARLYSTOP
+    return nxt, CONTINUE, reason
 
 
 @kernel
@@ -177,13 +182,20 @@ def _select_boin(ip, fp, tables, n_at, tox_at, admissible, work):
     if m == 0:
         return -1
     pava(vals, wts, m, est, ww, wl)
-    best = 0
+    bound = ip[L.IP_BOIN_BOUND_MTD] == 1
+    lam_d = fp[L.FP_BOIN_LAMBDA_D]
+    best = -1
     best_gap = np.inf
     for i in range(m):
-        gap = abs(est[i] + (i + 1) * 1e-10 - target)
+        e = est[i] + (i + 1) * 1e-10  # tie-breaker of the BOIN package
+        if bound and e > lam_d:
+            continue
+        gap = abs(e - target)
         if gap < best_gap:
             best_gap = gap
             best = i
+    if best < 0:
+        return -1
     return int(idx[best])
 
 
@@ -206,7 +218,7 @@ def _crm_closest(ip, fp, cvals, row, tried_only, n_at):
 
 
 @kernel
-def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work, full):
+def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full):
     D = ip[L.IP_N_DOSES]
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     if ip[L.IP_CRM_SAFETY] == 1 and n_at[0] >= ip[L.IP_CRM_SAFETY_MIN_N]:
@@ -223,9 +235,13 @@ def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, 
         if nxt > ref + 1:
             nxt = ref + 1
             reason = R_CRM_NO_SKIP
-    if ip[L.IP_CRM_COHERENCE] == 1 and last_cohort_tox > 0 and nxt > cur:
-        nxt = cur
-        reason = R_CRM_COHERENCE
+    coherence = ip[L.IP_CRM_COHERENCE]
+    if nxt > cur and coherence > 0:
+        if (coherence == 1 and last_cohort_tox > 0) or (
+            coherence == 2 and last_cohort_tox >= fp[L.FP_TARGET] * last_cohort_n
+        ):
+            nxt = cur
+            reason = R_CRM_COHERENCE
     return nxt, CONTINUE, reason
 
 
@@ -242,6 +258,7 @@ def decide(
     tox_at,
     admissible,
     cur,
+    last_cohort_n,
     last_cohort_tox,
     n_total,
     ckeys,
@@ -260,7 +277,7 @@ def decide(
         nxt, status, reason = _decide_boin(ip, tables, n_at, tox_at, admissible, cur)
     else:
         nxt, status, reason = _decide_crm(
-            ip, fp, grid, n_at, tox_at, cur, last_cohort_tox, ckeys, cvals, work, full
+            ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full
         )
     base_next = nxt
     base_reason = reason

@@ -68,6 +68,7 @@ class DecisionContext:
             self.tox_at,
             self.admissible,
             dose,
+            n,
             tox,
             self.n_total,
             self.ckeys,
@@ -105,8 +106,13 @@ class TrialTrace:
     tox_at: np.ndarray
 
 
-def replay_trial(design: Design, true_tox, uniforms) -> TrialTrace:
-    """Simulate one trial from its patients' latent uniforms (``uniforms[i]`` for the i-th patient)."""
+def replay_trial(design: Design, true_tox, uniforms, outcome=None) -> TrialTrace:
+    """Simulate one trial from its patients' latent uniforms (``uniforms[i]`` for the i-th patient).
+
+    ``outcome(u, p)`` says whether a patient with latent value u has a DLT at a dose with true
+    probability p (default ``u < p``, the engine's rule); other software's conventions can be replayed.
+    """
+    outcome = outcome if outcome is not None else (lambda u, p: u < p)
     ctx = DecisionContext(design)
     p = np.asarray(true_tox, dtype=float)
     cur = design.start_dose - 1
@@ -114,7 +120,7 @@ def replay_trial(design: Design, true_tox, uniforms) -> TrialTrace:
     while True:
         size = min(design.cohort_size, design.max_n - ctx.n_total)
         start = ctx.n_total
-        tox = int(np.sum(np.asarray(uniforms[start : start + size]) < p[cur]))
+        tox = sum(1 for u in uniforms[start : start + size] if outcome(float(u), float(p[cur])))
         step = ctx.treat(cur, size, tox, full=False)
         cohorts.append(step)
         if step.status != Status.CONTINUE:

@@ -59,6 +59,7 @@ def run_trials(
         reason = 0
         while True:
             cohort_tox = 0
+            cohort_n = 0
             p = true_tox[cur]
             for _ in range(cohort):
                 if n_total >= max_n:
@@ -66,6 +67,7 @@ def run_trials(
                 if latent_uniform(tk, n_total, STREAM_TOX) < p:
                     cohort_tox += 1
                 n_total += 1
+                cohort_n += 1
                 n_at[cur] += 1
             tox_at[cur] += cohort_tox
             nxt, status, reason, _bn, _br = decide(
@@ -79,6 +81,7 @@ def run_trials(
                 tox_at,
                 admissible,
                 cur,
+                cohort_n,
                 cohort_tox,
                 n_total,
                 ckeys,
