@@ -29,13 +29,22 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaincc
 
 from ..constants import DesignKind
 from ..errors import SpecError
 from . import layout as L
 from . import validate as v
 from .base import Design
+
+
+def prob_above(target: float, y: int, n: int) -> float:
+    """P(p > target | y DLTs in n patients, Beta(1, 1) prior) = P(Binomial(n + 1, target) <= y).
+
+    The identity between the Beta(1 + y, 1 + n - y) upper tail and the binomial lower tail is exact for
+    integer counts; the sum is short and needs no special functions.
+    """
+    q = 1.0 - target
+    return sum(math.comb(n + 1, k) * target**k * q ** (n + 1 - k) for k in range(y + 1))
 
 
 def boin_boundaries(
@@ -121,7 +130,7 @@ class Boin(Design):
             if b_elim is not None:
                 flags |= np.where(y >= b_elim, L.BOIN_ELIM, 0)
             if self.extrasafe and n >= 3:
-                p_over = betaincc(1 + y, 1 + n - y, self.target)
+                p_over = np.array([prob_above(self.target, int(k), n) for k in y])
                 flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)
             table[n, : n + 1] = flags
         return table
@@ -134,11 +143,11 @@ class Boin(Design):
         b_d = round(x) + 1 if abs(round(x) - x) < 1e-12 else math.ceil(x)
         b_elim = None
         if n >= 3:
-            y = np.arange(1, n + 1)
-            over = np.flatnonzero(betaincc(1 + y, 1 + n - y, self.target) > self.cutoff_eli)
-            if over.size:
-                b_elim = int(y[over[0]])
-                b_d = min(b_d, b_elim)
+            for y in range(1, n + 1):
+                if prob_above(self.target, y, n) > self.cutoff_eli:
+                    b_elim = y
+                    b_d = min(b_d, b_elim)
+                    break
         return b_e, b_d, b_elim
 
     def _compile_base(self, ip, fp, tables, n_cap):

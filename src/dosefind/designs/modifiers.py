@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaincc
 
 from ..constants import ModifierKind
 from ..errors import SpecError
@@ -135,6 +134,8 @@ class StopWhenTooToxic(Modifier):
         v.integer(f"{field}.dose", self.dose, low=1, high=n_doses)
 
     def compile_row(self, tables, n_cap):
+        from scipy.special import betaincc  # general Beta tail; imported only when this modifier is used
+
         table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
         for n in range(self.min_n, n_cap + 1):
             y = np.arange(n + 1)

@@ -17,6 +17,7 @@ from .trial import run_chunks
 #: trials per block between progress callbacks (blocks never change results)
 BLOCK_TRIALS = 100_000
 CRM_CACHE_CAPACITY = 1 << 16
+MIN_CHUNK_TRIALS = 10_000
 
 
 def simulate_one(
@@ -59,7 +60,9 @@ def simulate_one(
             )
         numba.set_num_threads(int(threads))
     try:
-        n_chunks = int(chunks) if chunks else numba.get_num_threads()
+        # one chunk per thread, but no chunk smaller than MIN_CHUNK_TRIALS: each chunk warms its own CRM
+        # posterior cache, so splitting small runs costs more than it gains
+        n_chunks = int(chunks) if chunks else max(1, min(numba.get_num_threads(), T // MIN_CHUNK_TRIALS))
         done = 0
         while done < T:
             stop = min(T, done + block_trials)
