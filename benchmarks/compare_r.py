@@ -37,21 +37,35 @@ def main(argv=None):
     ap.add_argument("--trials", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=2024)
     args = ap.parse_args(argv)
-    lines = [ln for ln in (ROOT / "tests/published/data/r_reference_oc.csv").read_text().splitlines()
-             if not ln.startswith("#")]
+    lines = [
+        ln
+        for ln in (ROOT / "tests/published/data/r_reference_oc.csv").read_text().splitlines()
+        if not ln.startswith("#")
+    ]
     ref: dict = {}
     for r in csv.DictReader(lines):
         ref.setdefault((r["run"], r["scenario"]), {})[r["dose"]] = r
     T = args.trials
-    out = [f"dosefind: {T} trials per scenario, seed {args.seed}. Cells: dosefind % / R % (z of the difference,"
-           " with the pooled binomial standard error).", ""]
+    out = [
+        f"dosefind: {T} trials per scenario, seed {args.seed}. Cells: dosefind % / R % (z of the difference,"
+        " with the pooled binomial standard error).",
+        "",
+    ]
     worst = 0.0
     for run, title in RUNS.items():
         nr = R_TRIALS[run]
-        out += [f"### {run}: {title}; R {nr} trials", "",
-                "| scenario | d1 | d2 | d3 | d4 | d5 | d6 | none |", "|---|---|---|---|---|---|---|---|"]
+        out += [
+            f"### {run}: {title}; R {nr} trials",
+            "",
+            "| scenario | d1 | d2 | d3 | d4 | d5 | d6 | none |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name, curve in SCENARIOS.items():
-            design = boin_design(run) if run.startswith("B") else crm_design("empiric" if run == "C1" else "logistic")
+            design = (
+                boin_design(run)
+                if run.startswith("B")
+                else crm_design("empiric" if run == "C1" else "logistic")
+            )
             oc = operating_characteristics(simulate_one(design, Scenario(name, curve), T, args.seed))
             ours = oc.values["prob_select"] + [oc.values["prob_select_none"]]
             r = ref[(run, name)]

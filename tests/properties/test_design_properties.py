@@ -36,7 +36,9 @@ def modifiers(draw, n_doses, max_n):
     out = []
     if draw(st.booleans()):
         out.append(
-            StopWhenNAtDose(n=draw(st.integers(min(3, max_n), max_n)), dose=draw(st.sampled_from(["recommended", "any"])))
+            StopWhenNAtDose(
+                n=draw(st.integers(min(3, max_n), max_n)), dose=draw(st.sampled_from(["recommended", "any"]))
+            )
         )
     if draw(st.booleans()):
         out.append(DontSkip(escalation=True, deescalation=draw(st.booleans())))

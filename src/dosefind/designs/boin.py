@@ -1,8 +1,8 @@
 """BOIN: the Bayesian optimal interval design (Liu & Yuan 2015).
 
 Escalate when the observed DLT rate at the current dose is <= lambda_e, de-escalate when it is above
-lambda_d, stay otherwise, where (phi = target, phi1 = highest rate deemed underdosing, phi2 = lowest rate deemed
-overdosing)::
+lambda_d, stay otherwise, where (phi = target, phi1 = highest rate deemed underdosing, phi2 = lowest
+rate deemed overdosing)::
 
     lambda_e = log((1 - phi1) / (1 - phi)) / log(phi (1 - phi1) / (phi1 (1 - phi)))
     lambda_d = log((1 - phi) / (1 - phi2)) / log(phi2 (1 - phi) / (phi (1 - phi2)))
