@@ -135,6 +135,8 @@ def test_trial_paths(data):
         np.testing.assert_array_equal(trace.n_at, res.n_at_dose[t])
         doses = [c.dose for c in trace.cohorts]
         for prev, step in zip(trace.cohorts, trace.cohorts[1:], strict=False):
+            assert prev.admissible[step.dose], "a dose was given after it had been eliminated"
+            assert 0 <= step.dose < design.n_doses
             if design.kind == "three_plus_three" or no_skip_up:
                 assert step.dose <= prev.dose + 1
             if no_skip_down:

@@ -27,6 +27,7 @@ class Cohort:
     reason: Reason
     base_next: int
     base_reason: Reason
+    admissible: tuple[bool, ...] = ()  #: admissible doses after this decision
 
 
 @dataclass
@@ -76,7 +77,17 @@ class DecisionContext:
             self.work,
             full,
         )
-        return Cohort(dose, n, tox, int(nxt), Status(status), Reason(reason), int(bn), Reason(br))
+        return Cohort(
+            dose,
+            n,
+            tox,
+            int(nxt),
+            Status(status),
+            Reason(reason),
+            int(bn),
+            Reason(br),
+            tuple(bool(a) for a in self.admissible),
+        )
 
     def select(self, full: bool = True) -> int:
         c = self.compiled
