@@ -37,14 +37,21 @@ from . import validate as v
 from .base import Design
 
 
-def prob_above(target: float, y: int, n: int) -> float:
-    """P(p > target | y DLTs in n patients, Beta(1, 1) prior) = P(Binomial(n + 1, target) <= y).
+def prob_above(target: float, n: int) -> np.ndarray:
+    """For y = 0..n: P(p > target | y DLTs in n patients, Beta(1, 1) prior) = P(Binomial(n + 1, target) <= y).
 
     The identity between the Beta(1 + y, 1 + n - y) upper tail and the binomial lower tail is exact for
-    integer counts; the sum is short and needs no special functions.
+    integer counts. The binomial probabilities are formed in log space (no overflow for large n) and
+    accumulated once for all y, so no special functions are needed.
     """
-    q = 1.0 - target
-    return sum(math.comb(n + 1, k) * target**k * q ** (n + 1 - k) for k in range(y + 1))
+    k = np.arange(n + 2)
+    log_pmf = (
+        math.lgamma(n + 2)
+        - np.array([math.lgamma(j + 1) + math.lgamma(n + 2 - j) for j in k])
+        + k * math.log(target)
+        + (n + 1 - k) * math.log1p(-target)
+    )
+    return np.minimum(np.cumsum(np.exp(log_pmf))[: n + 1], 1.0)
 
 
 def boin_boundaries(
@@ -124,31 +131,34 @@ class Boin(Design):
         """int8 [n_cap+1, n_cap+1] of BOIN_* bit flags for n patients and y DLTs at a dose."""
         table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
         for n in range(1, n_cap + 1):
-            b_e, b_d, b_elim = self.integer_boundaries(n)
+            b_e, b_d, b_elim, p_over = self._boundaries_at(n)
             y = np.arange(n + 1)
             flags = np.where(y <= b_e, L.BOIN_ESC, 0) | np.where(y >= b_d, L.BOIN_DEESC, 0)
             if b_elim is not None:
                 flags |= np.where(y >= b_elim, L.BOIN_ELIM, 0)
             if self.extrasafe and n >= 3:
-                p_over = np.array([prob_above(self.target, int(k), n) for k in y])
                 flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)
             table[n, : n + 1] = flags
         return table
 
     def integer_boundaries(self, n: int) -> tuple[int, int, int | None]:
         """(escalate if #DLT <=, de-escalate if #DLT >=, eliminate if #DLT >= or None) for n patients."""
+        return self._boundaries_at(n)[:3]
+
+    def _boundaries_at(self, n: int):
+        """Integer boundaries for n patients and P(p > target | y) for y = 0..n (one computation)."""
         lam_e, lam_d = self.boundaries
         b_e = math.floor(lam_e * n)
         x = lam_d * n
         b_d = round(x) + 1 if abs(round(x) - x) < 1e-12 else math.ceil(x)
+        p_over = prob_above(self.target, n)
         b_elim = None
         if n >= 3:
-            for y in range(1, n + 1):
-                if prob_above(self.target, y, n) > self.cutoff_eli:
-                    b_elim = y
-                    b_d = min(b_d, b_elim)
-                    break
-        return b_e, b_d, b_elim
+            over = np.flatnonzero(p_over[1:] > self.cutoff_eli)
+            if over.size:
+                b_elim = int(over[0]) + 1
+                b_d = min(b_d, b_elim)
+        return b_e, b_d, b_elim, p_over
 
     def _compile_base(self, ip, fp, tables, n_cap):
         ip[L.IP_KIND] = DesignKind.BOIN
