@@ -10,6 +10,7 @@ import typer
 
 from ..oc import simulate_spec
 from ..report.tables import format_table, to_csv, to_json
+from ..scenario import check_against
 from ..specfile import Spec, load_design, load_spec
 from .common import SEED_OPTION, TRIALS_OPTION, emit, fail, user_errors
 
@@ -44,8 +45,6 @@ def simulate(
         loaded = Spec(
             load_design(design), loaded.scenarios, loaded.n_trials, loaded.seed, loaded.source, loaded.notes
         )
-        from ..scenario import check_against
-
         for d in loaded.designs:
             check_against(loaded.scenarios, d.n_doses)
     n_trials = trials if trials is not None else (loaded.n_trials or DEFAULT_TRIALS)
