@@ -134,5 +134,23 @@ def load_design(path: str | Path) -> tuple[Design, ...]:
     return spec.designs
 
 
+def select_design(path: str | Path, name: str | None = None) -> Design:
+    """The one design of a file, or the one called ``name`` when the file holds several."""
+    designs = load_design(path)
+    source = Path(path).name
+    if name is not None:
+        for d in designs:
+            if d.name == name:
+                return d
+        names = ", ".join(repr(d.name) for d in designs)
+        raise SpecError("design.name", f"no design called {name!r}; the file has {names}", "", source)
+    if len(designs) > 1:
+        names = ", ".join(repr(d.name) for d in designs)
+        raise SpecError(
+            "designs", f"the file holds {len(designs)} designs ({names})", "choose one with --name", source
+        )
+    return designs[0]
+
+
 def dumps(spec: Spec) -> str:
     return tomli_w.dumps(spec.to_dict())

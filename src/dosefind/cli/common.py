@@ -64,3 +64,29 @@ def emit(text: str, out: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         write_atomic(out, text)
+
+
+# ---- options shared by the live-meeting commands (recommend, paths, report) ---------------------------
+DESIGN_OPTION = typer.Option(..., "--design", "-d", help="Design file (TOML) with a [design] section.")
+NAME_OPTION = typer.Option(None, "--name", help="Which design, when the file holds several [[designs]].")
+DATA_OPTION = typer.Option(
+    None, "--data", help="Trial data CSV: one row per patient (patient_id, dose, dlt[, cohort, ...])."
+)
+OUTCOMES_OPTION = typer.Option(
+    None, "--outcomes", help='Outcome notation instead of a data file, e.g. "1NNN 2NTN" ("" = no patients).'
+)
+
+
+def load_design_and_data(design_path: Path, name: str | None, data: Path | None, outcomes: str | None):
+    """The design and the trial data given by --data or --outcomes (exactly one of them)."""
+    from ..outcomes import parse_outcomes, read_trial_csv
+    from ..specfile import select_design
+
+    if (data is None) == (outcomes is None):
+        raise fail('give the trial data with either --data FILE.csv or --outcomes "1NNN 2NTN" (one of them)')
+    design = select_design(design_path, name)
+    if data is not None:
+        trial = read_trial_csv(data, design.doses, design.cohort_size)
+    else:
+        trial = parse_outcomes(outcomes, design.doses)
+    return design, trial

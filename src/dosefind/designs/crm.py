@@ -166,6 +166,19 @@ class Crm(Design):
             return np.exp(np.exp(b) * c)
         return 1.0 / (1.0 + np.exp(-(self.intercept + np.exp(b) * c)))
 
+    def log_prob_tox(self, b) -> tuple[np.ndarray, np.ndarray]:
+        """(log p_d(b), log(1 - p_d(b))) for b an array [K], computed stably; results [K, D]."""
+        b = np.asarray(b, dtype=float)
+        c = self.coefficients()
+        if self.model == "empiric":
+            logp = np.exp(b)[:, None] * c[None, :]
+            logq = np.log(-np.expm1(logp))
+        else:
+            eta = self.intercept + np.exp(b)[:, None] * c[None, :]
+            logp = -np.logaddexp(0.0, -eta)
+            logq = -np.logaddexp(0.0, eta)
+        return logp, logq
+
     def b_at(self, prob: float) -> np.ndarray:
         """Per dose, the parameter value b at which p_d(b) = prob (p_d decreases in b)."""
         c = self.coefficients()
@@ -226,14 +239,7 @@ class Crm(Design):
         w = np.full(K, h)
         w[0] = w[-1] = h / 2
         grid[:, L.GRID_W] = w
-        c = self.coefficients()
-        if self.model == "empiric":
-            logp = np.exp(b)[:, None] * c[None, :]
-            logq = np.log(-np.expm1(logp))
-        else:
-            eta = self.intercept + np.exp(b)[:, None] * c[None, :]
-            logp = -np.logaddexp(0.0, -eta)
-            logq = -np.logaddexp(0.0, eta)
+        logp, logq = self.log_prob_tox(b)
         F = L.GRID_FIRST
         grid[:, F : F + D] = logp
         grid[:, F + D : F + 2 * D] = logq

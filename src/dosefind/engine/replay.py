@@ -6,6 +6,7 @@ cohorts through :func:`decide` to rebuild the design's state (eliminations, the 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +49,18 @@ class DecisionContext:
         self.admissible = np.ones(D, dtype=np.int8)
         K = int(self.compiled.ip[L.IP_CRM_N_NODES])
         self.ckeys, self.cvals, self.work = new_cache(D, 0, max(K, 6 * D, 1))
+
+    def copy(self) -> DecisionContext:
+        """An independent trial state on the same compiled design.
+
+        The posterior cache is shared: its entries are pure functions of the state, so sharing them
+        only saves work.
+        """
+        twin = copy.copy(self)
+        twin.n_at = self.n_at.copy()
+        twin.tox_at = self.tox_at.copy()
+        twin.admissible = self.admissible.copy()
+        return twin
 
     @property
     def n_total(self) -> int:
@@ -139,3 +152,20 @@ def replay_trial(design: Design, true_tox, uniforms, outcome=None) -> TrialTrace
         cur = step.next_dose
     selected = ctx.select(full=False) if step.status == Status.STOP_SELECT else -1
     return TrialTrace(cohorts, selected, step.status, ctx.n_at.copy(), ctx.tox_at.copy())
+
+
+def replay_data(design: Design, data) -> tuple[DecisionContext, list[Cohort]]:
+    """Feed a real trial's cohorts (:class:`~dosefind.outcomes.TrialData`) through ``decide``, in order.
+
+    Returns the context (state after the last cohort, ready for more) and the decision after each cohort.
+    """
+    from ..errors import DataError
+
+    if tuple(data.dose_labels) != tuple(design.doses):
+        raise DataError(
+            f"the data's doses {list(data.dose_labels)} are not the design's doses {list(design.doses)}; "
+            "read the data with the design it belongs to"
+        )
+    ctx = DecisionContext(design, max(design.max_n, data.n_total))
+    steps = [ctx.treat(c.dose, c.n, c.tox, full=True) for c in data.cohorts]
+    return ctx, steps

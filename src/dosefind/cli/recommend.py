@@ -1,0 +1,87 @@
+"""``dosefind recommend``: the design's next dose for a real trial, with reasons and posteriors."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from .common import (
+    DATA_OPTION,
+    DESIGN_OPTION,
+    NAME_OPTION,
+    OUTCOMES_OPTION,
+    emit,
+    fail,
+    load_design_and_data,
+    user_errors,
+)
+
+
+class Posterior(str, Enum):
+    fast = "fast"
+    mcmc = "mcmc"
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def default_log_path(design_path: Path, data: Path | None) -> Path:
+    """Next to the data file (arm-a.csv -> arm-a.dosefind.sqlite), else next to the design file."""
+    base = data if data is not None else design_path
+    return base.with_name(f"{base.stem}.dosefind.sqlite")
+
+
+@user_errors
+def recommend(
+    design: Path = DESIGN_OPTION,
+    data: Path = DATA_OPTION,
+    outcomes: str = OUTCOMES_OPTION,
+    name: str = NAME_OPTION,
+    posterior: Posterior = typer.Option(
+        Posterior.fast,
+        "--posterior",
+        help="fast: closed form / quadrature; mcmc: PyMC NUTS with diagnostics.",
+    ),
+    draws: int = typer.Option(None, "--draws", help="MCMC draws per chain (with --posterior mcmc)."),
+    chains: int = typer.Option(None, "--chains", help="MCMC chains (with --posterior mcmc)."),
+    seed: int = typer.Option(None, "--seed", help="MCMC random seed (with --posterior mcmc)."),
+    fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
+    log: Path = typer.Option(
+        None, "--log", help="Audit log (SQLite) to append to; default: <data file stem>.dosefind.sqlite."
+    ),
+    no_log: bool = typer.Option(
+        False, "--no-log", help="Do not record this recommendation in the audit log."
+    ),
+    arm: str = typer.Option(None, "--arm", help="Arm or trial label stored with the log record."),
+):
+    """Recommend the next dose: the same decision code as the simulations, with its reason and the
+    per-dose posterior (n, DLTs, rate, posterior mean, 90% interval, P(DLT > target), admissible)."""
+    from ..live.recommend import recommend as _recommend
+    from ..report.recommendation import format_recommendation, recommendation_json
+
+    the_design, trial = load_design_and_data(design, name, data, outcomes)
+    settings = None
+    if posterior == Posterior.mcmc:
+        from ..inference.crm_pymc import McmcSettings
+
+        changes = {k: v for k, v in (("draws", draws), ("chains", chains), ("seed", seed)) if v is not None}
+        settings = McmcSettings(**changes)
+    elif draws is not None or chains is not None or seed is not None:
+        raise fail(
+            "--draws/--chains/--seed apply to --posterior mcmc only; add --posterior mcmc or drop them"
+        )
+    rec = _recommend(the_design, trial, posterior.value, settings)
+    text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
+    if not no_log:
+        from ..live.audit import AuditLog
+
+        path = log if log is not None else default_log_path(design, data)
+        record = AuditLog(path).append_recommendation(rec.to_dict(), arm=arm)
+        if fmt == Format.text:
+            text += f"\n\nLogged as record {record.seq} in {path.name} (hash {record.hash[:12]})"
+    emit(text, out)

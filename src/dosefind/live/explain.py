@@ -1,0 +1,143 @@
+"""Plain-language explanations of the rule that fired, from the decision kernels' reason codes.
+
+The decision itself always comes from :func:`dosefind.engine.decisions.decide`; this module only turns
+its reason code and the trial state into a sentence with the numbers a meeting wants to see.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constants import Reason
+from ..designs import Boin, Crm, Design
+from ..designs.modifiers import DontSkip, StopAtN, StopWhenNAtDose, StopWhenTooToxic
+
+
+def _rate(y: int, n: int) -> str:
+    return f"{y}/{n} = {y / n:.3f}" if n else "0/0"
+
+
+def explain(
+    reason: Reason,
+    design: Design,
+    n_at: np.ndarray,
+    tox_at: np.ndarray,
+    cur: int,
+    proposed: int,
+    estimates: np.ndarray | None = None,
+) -> str:
+    """One sentence for ``reason`` at the state after a cohort at dose ``cur`` (0-based).
+
+    ``proposed`` is the dose the rule arrived at; ``estimates`` are the CRM's dose-choice estimates
+    (plug-in or posterior mean curve).
+    """
+    lab = design.doses
+    t = design.target
+    n, y = int(n_at[cur]), int(tox_at[cur])
+    here = f"dose {lab[cur]}"
+    R = Reason
+    if isinstance(design, Boin):
+        lam_e, lam_d = design.boundaries
+        if n:
+            b_e, b_d, b_elim = design.integer_boundaries(n)
+        if reason == R.BOIN_ESCALATE:
+            return (
+                f"observed DLT rate at {here} {_rate(y, n)} <= lambda_e {lam_e:.3f} "
+                f"(escalate when DLTs <= {b_e} of {n}): escalate"
+            )
+        if reason == R.BOIN_STAY:
+            rate = _rate(y, n)
+            return f"lambda_e {lam_e:.3f} < observed DLT rate at {here} {rate} < lambda_d {lam_d:.3f}: stay"
+        if reason == R.BOIN_DEESCALATE:
+            return (
+                f"observed DLT rate at {here} {_rate(y, n)} >= lambda_d {lam_d:.3f} "
+                f"(de-escalate when DLTs >= {b_d} of {n}): de-escalate"
+            )
+        if reason == R.BOIN_STAY_TOP:
+            return (
+                f"observed DLT rate at {here} {_rate(y, n)} <= lambda_e {lam_e:.3f}, "
+                "but it is the highest dose: stay"
+            )
+        if reason == R.BOIN_STAY_NEXT_ELIMINATED:
+            return (
+                f"observed DLT rate at {here} {_rate(y, n)} <= lambda_e {lam_e:.3f}, but dose "
+                f"{lab[cur + 1]} is eliminated: stay"
+            )
+        if reason == R.BOIN_STAY_BOTTOM:
+            return (
+                f"observed DLT rate at {here} {_rate(y, n)} >= lambda_d {lam_d:.3f}, "
+                "but it is the lowest dose: stay"
+            )
+        if reason in (R.BOIN_DEESCALATE_ELIMINATED, R.BOIN_LOWEST_ELIMINATED):
+            p = _beta_tail(y, n, t)
+            what = "de-escalate" if reason == R.BOIN_DEESCALATE_ELIMINATED else "no dose left: stop"
+            return (
+                f"{here} and all higher doses eliminated: P(DLT rate > {t:g} | {y}/{n}) = {p:.3f} > "
+                f"{design.cutoff_eli:g}; {what}"
+            )
+        if reason == R.BOIN_EXTRASAFE:
+            p = _beta_tail(y, n, t)
+            return (
+                f"extra-safe rule at the lowest dose: P(DLT rate > {t:g} | {y}/{n}) = {p:.3f} > "
+                f"{design.cutoff_eli - design.offset:g}; stop"
+            )
+        if reason == R.BOIN_EARLYSTOP_N:
+            cap = design.n_earlystop
+            return f"{n} patients at {here} >= n_earlystop {cap} and the decision is to stay: stop"
+    if reason == R.TPT_ESCALATE:
+        return f"{y} DLT(s) in {n} patients at {here}: escalate"
+    if reason == R.TPT_EXPAND:
+        return f"{y} DLT(s) in {n} patients at {here}: treat 3 more at {here}"
+    if reason == R.TPT_DEESCALATE:
+        return f"{y} DLTs in {n} patients at {here}: MTD exceeded, de-escalate to expand dose {lab[cur - 1]}"
+    if reason == R.TPT_MTD_FOUND:
+        return f"{y} DLT(s) in {n} patients at {here}: MTD determined, stop"
+    if reason == R.TPT_ALL_TOXIC:
+        return f"{y} DLTs in {n} patients at the lowest dose: no tolerable dose, stop"
+    if isinstance(design, Crm) and estimates is not None:
+        which = "posterior mean" if design.dose_choice == "posterior_mean" else "plug-in"
+        model_dose = int(np.argmin(np.abs(np.asarray(estimates) - t)))
+        est = f"estimated P(DLT) ({which}) at dose {lab[model_dose]} = {estimates[model_dose]:.3f}"
+        if reason == R.CRM_MODEL:
+            return f"{est} is closest to the target {t:g}: dose {lab[proposed]}"
+        if reason == R.CRM_NO_SKIP:
+            return (
+                f"no skipping: the model preferred dose {lab[model_dose]} ({est}); escalation is limited "
+                f"to one level, dose {lab[proposed]}"
+            )
+        if reason == R.CRM_COHERENCE:
+            return (
+                f"coherence: a DLT in the last cohort forbids escalating (the model preferred dose "
+                f"{lab[model_dose]}): stay at {here}"
+            )
+    if reason == R.CRM_SAFETY_STOP and isinstance(design, Crm):
+        thr = design.safety_threshold if design.safety_threshold is not None else t
+        return f"safety stop: P(DLT rate at dose {lab[0]} > {thr:g}) exceeds {design.safety_confidence:g}"
+    if reason == R.MAX_N:
+        return f"maximum sample size {design.max_n} reached: stop"
+    if reason == R.STOP_AT_N:
+        m = next(m for m in design.modifiers if isinstance(m, StopAtN))
+        return f"stop_at_n: {int(n_at.sum())} patients treated >= {m.n}: stop"
+    if reason == R.STOP_N_AT_DOSE:
+        m = next(m for m in design.modifiers if isinstance(m, StopWhenNAtDose))
+        return f"stop_when_n_at_dose: {m.n} patients reached at the stated dose: stop"
+    if reason == R.DONT_SKIP:
+        next(m for m in design.modifiers if isinstance(m, DontSkip))
+        return f"dont_skip: the move is limited to one level, dose {lab[proposed]}"
+    if reason == R.TOO_TOXIC:
+        m = next(m for m in design.modifiers if isinstance(m, StopWhenTooToxic))
+        d = m.dose - 1
+        return (
+            f"stop_when_too_toxic: P(DLT rate at dose {lab[d]} > {m.threshold:g} | "
+            f"{int(tox_at[d])}/{int(n_at[d])}) > {m.confidence:g}: stop, no dose selected"
+        )
+    if reason == R.NO_ADMISSIBLE_DOSE:
+        return "no admissible dose remains: stop, no dose selected"
+    return reason.name.lower()  # pragma: no cover - every reason is handled above
+
+
+def _beta_tail(y: int, n: int, target: float) -> float:
+    """P(p > target) under Beta(1 + y, 1 + n - y): BOIN's elimination probability."""
+    from ..designs.boin import prob_above
+
+    return float(prob_above(target, n)[y])

@@ -1,0 +1,263 @@
+"""The recommendation of a live dose-escalation meeting.
+
+The real trial's cohorts are replayed, in order, through :class:`~dosefind.engine.replay.DecisionContext`,
+i.e. through the very ``decide`` kernel the simulations call. The design's state (eliminated doses, the
+CRM posterior) is therefore rebuilt exactly as a simulated trial would have built it, and the decision
+after the last cohort is the recommendation. Nothing here decides anything on its own: it reads the
+decision, explains it and adds the posterior summary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .. import __version__
+from ..constants import Reason, Status
+from ..designs import Crm, Design
+from ..engine.replay import Cohort, replay_data
+from ..errors import DataError
+from ..inference.summary import PosteriorTable, fast_posterior
+from ..outcomes import TrialData
+from .explain import explain
+
+POSTERIORS = ("fast", "mcmc")
+
+
+@dataclass(frozen=True)
+class DoseRow:
+    """One line of the per-dose table."""
+
+    level: int  #: 1-based
+    label: str
+    n: int
+    tox: int
+    admissible: bool
+    mean: float
+    lower: float
+    upper: float
+    prob_above_target: float
+
+    @property
+    def observed_rate(self) -> float:
+        return self.tox / self.n if self.n else math.nan
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """A cohort of the real trial and what the design decided after it."""
+
+    index: int  #: 1-based cohort number
+    cohort: Cohort  #: the kernel's decision after this cohort
+    outcomes: str  #: notation letters of the cohort's patients
+    design_next: str | None  #: label the design recommended next (None when it stopped)
+    followed: bool | None  #: whether the next cohort was treated at the design's dose (None for the last)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    design: Design
+    data: TrialData
+    next_dose: int | None  #: 0-based dose for the next cohort, None when the trial stops
+    decision: str  #: "start", "escalate", "stay", "de-escalate" or "stop"
+    status: Status
+    reason: Reason
+    base_reason: Reason
+    explanation: tuple[str, ...]  #: the rule that fired, then any modifier that changed the proposal
+    doses: tuple[DoseRow, ...]
+    selected: int | None  #: 0-based MTD estimate when the trial stops (None: no dose / still running)
+    history: tuple[HistoryStep, ...]
+    posterior: PosteriorTable
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def next_label(self) -> str | None:
+        return None if self.next_dose is None else self.design.doses[self.next_dose]
+
+    @property
+    def selected_label(self) -> str | None:
+        return None if self.selected is None else self.design.doses[self.selected]
+
+    @property
+    def stopped(self) -> bool:
+        return self.status != Status.CONTINUE
+
+    def headline(self) -> str:
+        if not self.stopped:
+            return f"{self.decision}: next cohort at dose {self.next_label}"
+        if self.selected is not None:
+            return f"stop: MTD estimate dose {self.selected_label}"
+        return "stop: no dose selected"
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (what the audit log stores and `--format json` prints)."""
+
+        def num(x):
+            return None if not math.isfinite(x) else float(x)
+
+        return {
+            "dosefind_version": __version__,
+            "design": self.design.to_dict(),
+            "design_hash": self.design.config_hash(),
+            "data": self.data.to_dict(),
+            "data_notation": self.data.to_notation(),
+            "data_hash": self.data.content_hash,
+            "data_source": self.data.source,
+            "next_dose": self.next_label,
+            "decision": self.decision,
+            "status": self.status.name.lower(),
+            "reason": self.explanation[0] if self.explanation else "",
+            "reason_code": self.reason.name,
+            "explanation": list(self.explanation),
+            "selected_dose": self.selected_label,
+            "doses": [
+                {
+                    "level": r.level,
+                    "label": r.label,
+                    "n": r.n,
+                    "dlt": r.tox,
+                    "observed_rate": num(r.observed_rate),
+                    "posterior_mean": num(r.mean),
+                    "lower": num(r.lower),
+                    "upper": num(r.upper),
+                    "prob_above_target": num(r.prob_above_target),
+                    "admissible": r.admissible,
+                }
+                for r in self.doses
+            ],
+            "posterior": self.posterior.to_dict(),
+            "history": [
+                {
+                    "cohort": h.index,
+                    "dose": self.design.doses[h.cohort.dose],
+                    "outcomes": h.outcomes,
+                    "design_next": h.design_next,
+                    "followed": h.followed,
+                    "reason_code": h.cohort.reason.name,
+                }
+                for h in self.history
+            ],
+            "warnings": list(self.warnings),
+        }
+
+
+def recommend(
+    design: Design,
+    data: TrialData,
+    posterior: str = "fast",
+    mcmc_settings=None,
+) -> Recommendation:
+    """The design's decision for the next cohort, with reasons, per-dose posterior and the history."""
+    if posterior not in POSTERIORS:
+        raise DataError(f"posterior: unknown back end {posterior!r}; choose 'fast' or 'mcmc'")
+    ctx, steps = replay_data(design, data)
+    n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
+    fast = fast_posterior(design, n_at, tox_at)
+    if posterior == "mcmc":
+        from ..inference.mcmc import mcmc_posterior
+
+        table = mcmc_posterior(design, n_at, tox_at, mcmc_settings)
+    else:
+        table = fast
+    warnings: list[str] = list(table.warnings)
+    if data.n_total > design.max_n:
+        warnings.append(
+            f"the data has {data.n_total} patients, more than the design's max_n = {design.max_n}"
+        )
+
+    history = []
+    for i, (step, cohort) in enumerate(zip(steps, data.cohorts, strict=True)):
+        design_next = design.doses[step.next_dose] if step.status == Status.CONTINUE else None
+        followed = None
+        if i + 1 < len(steps):
+            given = data.cohorts[i + 1].dose
+            if step.status != Status.CONTINUE:
+                followed = False
+                warnings.append(
+                    f"the design stopped after cohort {i + 1} ({step.reason.name.lower()}), "
+                    f"yet cohort {i + 2} was treated"
+                )
+            else:
+                followed = given == step.next_dose
+                if not followed:
+                    warnings.append(
+                        f"cohort {i + 2} was treated at dose {design.doses[given]}; "
+                        f"the design recommended dose {design_next}"
+                    )
+        history.append(HistoryStep(i + 1, step, cohort.outcomes, design_next, followed))
+    if data.cohorts and data.cohorts[-1].n < design.cohort_size:
+        warnings.append(
+            f"the last cohort has {data.cohorts[-1].n} of {design.cohort_size} patients; "
+            "the decision uses the patients evaluated so far"
+        )
+
+    admissible = ctx.admissible.astype(bool)
+    rows = tuple(
+        DoseRow(
+            d + 1,
+            design.doses[d],
+            int(n_at[d]),
+            int(tox_at[d]),
+            bool(admissible[d]),
+            float(table.mean[d]),
+            float(table.lower[d]),
+            float(table.upper[d]),
+            float(table.prob_above_target[d]),
+        )
+        for d in range(design.n_doses)
+    )
+    estimates = None
+    if isinstance(design, Crm):  # the curve the kernel chose by (always from the fast posterior)
+        estimates = fast.mean if design.dose_choice == "posterior_mean" else fast.extra["plugin"]
+
+    if not steps:
+        start = design.start_dose - 1
+        return Recommendation(
+            design,
+            data,
+            start,
+            "start",
+            Status.CONTINUE,
+            Reason.NONE,
+            Reason.NONE,
+            (f"no patients yet: start at dose {design.doses[start]} (the design's start_dose)",),
+            rows,
+            None,
+            (),
+            table,
+            tuple(warnings),
+        )
+
+    last = steps[-1]
+    cur = last.dose
+    lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, estimates)]
+    if last.reason != last.base_reason:
+        lines.append(explain(last.reason, design, n_at, tox_at, cur, last.next_dose, estimates))
+    elif last.status == Status.CONTINUE and last.next_dose != last.base_next:
+        lines.append(
+            f"dose {design.doses[last.base_next]} is not admissible: dose {design.doses[last.next_dose]}"
+        )
+    if last.status == Status.CONTINUE:
+        nxt = last.next_dose
+        decision = "escalate" if nxt > cur else "de-escalate" if nxt < cur else "stay"
+        selected = None
+    else:
+        nxt = None
+        decision = "stop"
+        selected = ctx.select(full=True) if last.status == Status.STOP_SELECT else -1
+        selected = None if selected < 0 else selected
+    return Recommendation(
+        design,
+        data,
+        nxt,
+        decision,
+        last.status,
+        last.reason,
+        last.base_reason,
+        tuple(lines),
+        rows,
+        selected,
+        tuple(history),
+        table,
+        tuple(warnings),
+    )

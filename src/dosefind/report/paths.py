@@ -1,0 +1,79 @@
+"""Text, CSV and JSON renderings of dose transition pathways."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from ..paths.pathways import DosePaths, PathNode, decision_word
+
+
+def _decision(paths: DosePaths, x: PathNode) -> str:
+    labels = paths.design.doses
+    word = decision_word(x)
+    if word == "stop":
+        return f"stop, MTD {labels[x.selected]}" if x.selected >= 0 else "stop, no dose"
+    if word in ("stay", "start"):
+        return f"{word} at {labels[x.next_dose]}"
+    return f"{word} to {labels[x.next_dose]}"
+
+
+def format_paths(paths: DosePaths) -> str:
+    """An indented tree: one line per future cohort outcome with the design's answer (and probability)."""
+    root = paths.nodes[0]
+    has_prob = paths.true_tox is not None
+    head = f"Dose transition pathways for the next {paths.cohorts} cohort(s) of {paths.design.name}"
+    if has_prob:
+        head += " (probabilities under true P(DLT) " + ", ".join(f"{p:g}" for p in paths.true_tox) + ")"
+    lines = [head, f"now ({paths.data.to_notation() or 'no patients'}): {_decision(paths, root)}"]
+    width = 0
+    rendered = []
+
+    def walk(node: int, prefix: str):
+        kids = paths.children(node)
+        for i, x in enumerate(kids):
+            last = i == len(kids) - 1
+            text = f"{prefix}{'`-' if last else '|-'} {x.dose + 1}{x.outcomes} -> {_decision(paths, x)}"
+            rendered.append((text, x))
+            walk(x.node, prefix + ("   " if last else "|  "))
+
+    walk(0, "")
+    width = max((len(t) for t, _ in rendered), default=0)
+    for text, x in rendered:
+        lines.append(f"{text.ljust(width)}   p = {x.prob:.4f}" if has_prob else text)
+    if has_prob:
+        leaves = paths.leaves()
+        lines.append(
+            f"({len(leaves)} paths; probabilities of the paths sum to {sum(x.prob for x in leaves):.6f})"
+        )
+    return "\n".join(lines)
+
+
+def paths_csv(paths: DosePaths) -> str:
+    rows = paths.rows()
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def paths_json(paths: DosePaths) -> str:
+    return json.dumps(
+        {
+            "design": paths.design.name,
+            "design_hash": paths.design.config_hash(),
+            "data": paths.data.to_notation(),
+            "data_hash": paths.data.content_hash,
+            "cohorts": paths.cohorts,
+            "true_tox": list(paths.true_tox) if paths.true_tox is not None else None,
+            "nodes": [
+                {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                for r in paths.rows()
+            ],
+        },
+        indent=2,
+    )
