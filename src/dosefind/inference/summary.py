@@ -130,14 +130,17 @@ def crm_posterior_table(design: Crm, n_at, tox_at) -> PosteriorTable:
     """CRM posterior: moments and tail probabilities from the engine's quadrature, intervals from quantiles.
 
     p_d(b) is monotone decreasing in b, so the q-quantile of p_d is p_d at the (1 - q)-quantile of b;
-    the quantiles of b come from the cumulative posterior on a dense grid over the prior range.
+    the quantiles of b come from the cumulative posterior (trapezoid rule, linear interpolation) on a
+    dense grid over the posterior mean +- 12 sd of b (within the prior range).
     """
     from ..engine.posterior import crm_posterior_summary
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
     s = crm_posterior_summary(design, n_at, tox_at)
     half = design.prior_range * design.prior_sd
-    b = np.linspace(-half, half, CRM_QUANTILE_POINTS)
+    sd = math.sqrt(s["var_b"])
+    lo, hi = max(-half, s["mean_b"] - 12 * sd), min(half, s["mean_b"] + 12 * sd)
+    b = np.linspace(lo, hi, CRM_QUANTILE_POINTS)
     lp, lq = design.log_prob_tox(b)  # [K, D]
     used = n_at > 0
     logp = -0.5 * (b / design.prior_sd) ** 2

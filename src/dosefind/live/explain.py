@@ -136,6 +136,16 @@ def explain(
     return reason.name.lower()  # pragma: no cover - every reason is handled above
 
 
+def explain_elimination(design: Design, n_at, tox_at, dose: int) -> str:
+    """Why BOIN eliminated ``dose`` (0-based) and every dose above it."""
+    n, y = int(n_at[dose]), int(tox_at[dose])
+    higher = " and all higher doses" if dose < design.n_doses - 1 else ""
+    return (
+        f"dose {design.doses[dose]}{higher} eliminated: P(DLT rate > {design.target:g} | {y}/{n}) = "
+        f"{_beta_tail(y, n, design.target):.3f} > {design.cutoff_eli:g}"
+    )
+
+
 def _beta_tail(y: int, n: int, target: float) -> float:
     """P(p > target) under Beta(1 + y, 1 + n - y): BOIN's elimination probability."""
     from ..designs.boin import prob_above

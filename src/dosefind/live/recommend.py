@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from .. import __version__
 from ..constants import Reason, Status
-from ..designs import Crm, Design
+from ..designs import Boin, Crm, Design
 from ..engine.replay import Cohort, replay_data
 from ..errors import DataError
 from ..inference.summary import PosteriorTable, fast_posterior
 from ..outcomes import TrialData
-from .explain import explain
+from .explain import explain, explain_elimination
 
 POSTERIORS = ("fast", "mcmc")
 
@@ -231,6 +231,10 @@ def recommend(
     last = steps[-1]
     cur = last.dose
     lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, estimates)]
+    before = steps[-2].admissible if len(steps) > 1 else (True,) * design.n_doses
+    newly = [d for d in range(design.n_doses) if before[d] and not last.admissible[d]]
+    if newly and isinstance(design, Boin) and last.reason != Reason.BOIN_LOWEST_ELIMINATED:
+        lines.insert(0, explain_elimination(design, n_at, tox_at, newly[0]))
     if last.reason != last.base_reason:
         lines.append(explain(last.reason, design, n_at, tox_at, cur, last.next_dose, estimates))
     elif last.status == Status.CONTINUE and last.next_dose != last.base_next:
