@@ -45,9 +45,8 @@ def format_paths(paths: DosePaths) -> str:
         lines.append(f"{text.ljust(width)}   p = {x.prob:.4f}" if has_prob else text)
     if has_prob:
         leaves = paths.leaves()
-        lines.append(
-            f"({len(leaves)} paths; probabilities of the paths sum to {sum(x.prob for x in leaves):.6f})"
-        )
+        total = sum(x.prob for x in leaves)
+        lines.append(f"({len(leaves)} paths; their probabilities sum to {total:.6f})")
     return "\n".join(lines)
 
 
