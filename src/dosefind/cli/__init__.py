@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import log as _log
+from . import paths as _paths
+from . import recommend as _recommend
 from . import simulate as _simulate
 
 app = typer.Typer(
@@ -32,6 +35,9 @@ def _root(
 
 
 app.command("simulate")(_simulate.simulate)
+app.command("recommend")(_recommend.recommend)
+app.command("paths")(_paths.paths)
+app.add_typer(_log.app, name="log")
 
 
 def main():  # console-script entry point
