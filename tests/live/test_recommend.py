@@ -39,7 +39,8 @@ def test_boin_elimination_names_the_posterior_probability():
     assert (r.decision, r.next_label) == ("de-escalate", "2")
     assert r.reason == Reason.BOIN_DEESCALATE  # elimination implies de-escalation in BOIN's tables
     p = stats.beta(1 + 3, 1).sf(0.3)
-    assert r.explanation[0] == f"dose 3 and all higher doses eliminated: P(DLT rate > 0.3 | 3/3) = {p:.3f} > 0.95"
+    expected = f"dose 3 and all higher doses eliminated: P(DLT rate > 0.3 | 3/3) = {p:.3f} > 0.95"
+    assert r.explanation[0] == expected
     assert r.explanation[1].endswith("de-escalate")
     assert [row.admissible for row in r.doses] == [True, True, False, False, False]
 

@@ -8,7 +8,9 @@ from .. import __version__
 from . import log as _log
 from . import paths as _paths
 from . import recommend as _recommend
+from . import report as _report
 from . import simulate as _simulate
+from . import table as _table
 
 app = typer.Typer(
     name="dosefind",
@@ -37,6 +39,8 @@ def _root(
 app.command("simulate")(_simulate.simulate)
 app.command("recommend")(_recommend.recommend)
 app.command("paths")(_paths.paths)
+app.command("report")(_report.report)
+app.command("table")(_table.table)
 app.add_typer(_log.app, name="log")
 
 

@@ -136,6 +136,13 @@ class Boin(Design):
             flags = np.where(y <= b_e, L.BOIN_ESC, 0) | np.where(y >= b_d, L.BOIN_DEESC, 0)
             if b_elim is not None:
                 flags |= np.where(y >= b_elim, L.BOIN_ELIM, 0)
+            if b_elim is not None and b_elim <= b_e:
+                raise SpecError(
+                    "cutoff_eli",
+                    f"with {n} patients and {b_elim} DLTs a dose would be both escalated from "
+                    f"(DLTs <= {b_e}) and eliminated (P(DLT rate > {self.target:g}) > {self.cutoff_eli:g})",
+                    "raise cutoff_eli (the BOIN default is 0.95) or lower phi1",
+                )
             if self.extrasafe and n >= 3:
                 flags |= np.where(p_over > self.cutoff_eli - self.offset, L.BOIN_EXTRASAFE_STOP, 0)
             table[n, : n + 1] = flags

@@ -1,0 +1,52 @@
+"""``dosefind report``: the self-contained HTML meeting report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from .common import (
+    DATA_OPTION,
+    DESIGN_OPTION,
+    NAME_OPTION,
+    OUTCOMES_OPTION,
+    fail,
+    load_design_and_data,
+    user_errors,
+    write_atomic,
+)
+from .paths import parse_scenario
+from .recommend import Posterior
+
+
+@user_errors
+def report(
+    design: Path = DESIGN_OPTION,
+    data: Path = DATA_OPTION,
+    outcomes: str = OUTCOMES_OPTION,
+    name: str = NAME_OPTION,
+    out: Path = typer.Option(..., "--out", "-o", help="HTML file to write (atomically)."),
+    cohorts: int = typer.Option(2, "--cohorts", "-k", help="Future cohorts shown in the pathways."),
+    scenario: str = typer.Option(
+        None,
+        "--scenario",
+        help="True DLT probabilities for path probabilities (0.05,0.1,... or FILE.toml:NAME).",
+    ),
+    posterior: Posterior = typer.Option(Posterior.fast, "--posterior", help="fast or mcmc (PyMC NUTS)."),
+    title: str = typer.Option(None, "--title", help="Report title (default: the design's name)."),
+):
+    """Write the meeting report: recommendation and reason, data, posterior plot, pathways for the next
+    cohorts, decision table and provenance, in one HTML file that needs no network."""
+    from ..live.recommend import recommend
+    from ..paths import dose_paths
+    from ..report.meeting import ReportInputs, render_meeting_report
+
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise fail(f"--out: {out.name} should end in .html")
+    the_design, trial = load_design_and_data(design, name, data, outcomes)
+    probs = parse_scenario(scenario, the_design.n_doses) if scenario is not None else None
+    rec = recommend(the_design, trial, posterior.value)
+    paths = dose_paths(the_design, trial, cohorts, probs)
+    write_atomic(out, render_meeting_report(ReportInputs(rec, paths, title or "")))
+    typer.echo(f"{rec.headline()}; report written to {out}")

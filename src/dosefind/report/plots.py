@@ -1,0 +1,172 @@
+"""Figures for reports: independent functions returning matplotlib Figures, and PNG helpers.
+
+matplotlib is an optional dependency (the ``plot`` extra) and is imported inside each function, never
+at module import. New figures are created directly on an Agg canvas (no pyplot, no GUI backend and no
+global backend switch), so plotting works on headless machines and leaves a user's interactive session
+alone. A function given an ``ax`` draws on that Axes and returns its figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .decision_table import DecisionTable
+
+DEFAULT_DPI = 150
+
+#: colours of the decision-table actions: escalate green, stay pale yellow, de-escalate orange,
+#: eliminate red (ColorBrewer RdYlGn, readable in print and for most colour-vision deficiencies)
+ACTION_COLOURS = {"E": "#1a9850", "S": "#fee08b", "D": "#fc8d59", "DU": "#d73027"}
+_DARK_CELLS = {"E", "DU"}  # white text on these
+
+
+def _agg_figure(figsize: tuple[float, float]) -> Figure:
+    """A new Figure on its own Agg canvas (headless; pyplot's figure registry is not involved)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_decision_table(table: DecisionTable, ax: Axes | None = None) -> Figure:
+    """Heat map of a decision table: patients treated n on x, DLTs y on y, coloured by action.
+
+    Cells with y > n are blank. Cells carry their action code when the grid is small enough to read.
+    """
+    import numpy as np
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    from .decision_table import BOIN_LABELS, TPT_LABELS, Action
+
+    labels = BOIN_LABELS if table.kind == "boin" else TPT_LABELS
+    actions = [a for a in Action if a in labels]
+    code = {a: i for i, a in enumerate(actions)}
+    grid = table.grid()
+    n_cols, n_rows = len(table.n_treated), len(grid)
+    values = np.zeros((n_rows, n_cols))
+    blank = np.ones((n_rows, n_cols), dtype=bool)
+    for y, row in enumerate(grid):
+        for j, action in enumerate(row):
+            if action is not None:
+                values[y, j] = code[action]
+                blank[y, j] = False
+
+    if ax is None:
+        fig = _agg_figure(
+            (min(16.0, max(7.5, 4.0 + 0.32 * n_cols)), min(11.0, max(3.5, 2.2 + 0.26 * n_rows)))
+        )
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    cmap = ListedColormap([ACTION_COLOURS[a.value] for a in actions]).with_extremes(bad="white")
+    norm = BoundaryNorm(np.arange(len(actions) + 1) - 0.5, len(actions))
+    ax.pcolormesh(
+        np.arange(n_cols + 1) - 0.5,
+        np.arange(n_rows + 1) - 0.5,
+        np.ma.masked_array(values, blank),
+        cmap=cmap,
+        norm=norm,
+        edgecolors="white",
+        linewidth=0.6,
+    )
+    if n_cols <= 30 and n_rows <= 31:
+        size = 9 if n_cols <= 12 else 7 if n_cols <= 20 else 5.5
+        for y, row in enumerate(grid):
+            for j, action in enumerate(row):
+                if action is not None:
+                    colour = "white" if action.value in _DARK_CELLS else "black"
+                    ax.text(j, y, action.value, ha="center", va="center", fontsize=size, color=colour)
+    step = 1 if n_cols <= 24 else 2 if n_cols <= 48 else 5
+    ax.set_xticks(range(0, n_cols, step), [str(table.n_treated[j]) for j in range(0, n_cols, step)])
+    ystep = 1 if n_rows <= 25 else 2 if n_rows <= 49 else 5
+    ax.set_yticks(range(0, n_rows, ystep))
+    ax.set_xlim(-0.5, n_cols - 0.5)
+    ax.set_ylim(-0.5, n_rows - 0.5)
+    ax.set_xlabel("patients treated at the current dose (n)")
+    ax.set_ylabel("patients with a DLT (y)")
+    ax.set_title(
+        f"{table.design} ({table.kind}, target {table.target:g}): decision at the current dose",
+        loc="left",
+        fontsize=10,
+    )
+    ax.tick_params(length=0)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    handles = [
+        Patch(facecolor=ACTION_COLOURS[a.value], edgecolor="none", label=f"{a.value}: {labels[a]}")
+        for a in actions
+    ]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
+    return fig
+
+
+def figure_to_png_bytes(fig: Figure, dpi: int = DEFAULT_DPI) -> bytes:
+    """The figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+def figure_to_data_uri(fig: Figure, dpi: int = DEFAULT_DPI) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI, for embedding in an HTML report."""
+    return "data:image/png;base64," + base64.b64encode(figure_to_png_bytes(fig, dpi)).decode("ascii")
+
+
+def plot_posterior(rec, ax: Axes | None = None) -> Figure:
+    """Per-dose posterior P(DLT): mean with its credible interval, observed rates, and the target line.
+
+    ``rec`` is a :class:`dosefind.live.recommend.Recommendation`. The next dose (or the selected MTD) is
+    highlighted and doses that are no longer admissible are drawn hollow.
+    """
+    import numpy as np
+
+    if ax is None:
+        fig = _agg_figure((7.0, 3.8))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    p = rec.posterior
+    D = len(rec.doses)
+    x = np.arange(D)
+    mean = np.asarray(p.mean, dtype=float)
+    err = np.vstack([mean - np.asarray(p.lower), np.asarray(p.upper) - mean])
+    mark = rec.next_dose if rec.next_dose is not None else rec.selected
+    for d, row in enumerate(rec.doses):
+        colour = "#2b6cb0" if d != mark else "#2f855a"
+        face = colour if row.admissible else "white"
+        ax.errorbar(
+            x[d], mean[d], yerr=err[:, d : d + 1], fmt="o", color=colour, mfc=face, ms=7, capsize=4, lw=1.5
+        )
+        if row.n:
+            ax.plot(x[d] + 0.18, row.tox / row.n, marker="x", color="#555555", ms=6, ls="none")
+            ax.annotate(
+                f"{row.tox}/{row.n}", (x[d] + 0.22, row.tox / row.n), fontsize=8, color="#555555", va="center"
+            )
+    ax.axhline(rec.design.target, color="#c53030", ls="--", lw=1.2)
+    ax.text(
+        D - 0.5,
+        rec.design.target,
+        f" target {rec.design.target:g}",
+        color="#c53030",
+        va="bottom",
+        ha="right",
+        fontsize=9,
+    )
+    ax.set_xticks(x, [r.label for r in rec.doses])
+    ax.set_xlim(-0.5, D - 0.5)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("dose")
+    ax.set_ylabel("P(DLT)")
+    pct = round(100 * p.mass)
+    ax.set_title(f"Posterior mean and {pct}% interval ({p.method}); x: observed rate", fontsize=10)
+    ax.grid(axis="y", alpha=0.3)
+    return fig

@@ -1,0 +1,137 @@
+"""The HTML meeting report: self-contained, complete, and rendered by a real browser where one exists."""
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dosefind.cli import app
+
+from ..conftest import ROOT
+
+runner = CliRunner()
+EXAMPLE = ROOT / "examples" / "meeting"
+
+
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "meeting.html"
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--design",
+            str(EXAMPLE / "arm-a.toml"),
+            "--data",
+            str(EXAMPLE / "arm-a.csv"),
+            "--scenario",
+            "0.05,0.1,0.2,0.35,0.5",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "report written to" in r.output
+    return out
+
+
+def test_report_has_every_section(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    for needle in [
+        "Recommendation: de-escalate: next cohort at dose 80 mg/m2",
+        "observed DLT rate at dose 100 mg/m2 2/3 = 0.667 &gt;= lambda_d 0.359",
+        "Data and posterior per dose",
+        "90% CrI",
+        "Cohorts",
+        "A-110, A-111, A-112",
+        "Dose transition pathways: next 2 cohorts",
+        "probabilities of",  # the pathways carry probabilities under the scenario
+        "Decision table",
+        "Provenance",
+        "design hash",
+        "data hash (SHA-256)",
+    ]:
+        assert needle in text or needle.replace("probabilities of", "their probabilities") in text, needle
+
+
+def test_report_is_self_contained(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    # no external resources of any kind: every src/href is an embedded data URI or an in-page anchor
+    refs = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', text)
+    assert refs, "expected embedded images"
+    assert all(r.startswith("data:image/png;base64,") or r.startswith("#") for r in refs)
+    assert "http://" not in text and "https://" not in text and "<script" not in text
+    assert text.count("data:image/png;base64,") == 2  # posterior plot and decision-table plot
+
+
+def test_crm_report_explains_the_missing_decision_table(tmp_path):
+    out = tmp_path / "crm.html"
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--design",
+            str(ROOT / "scenarios" / "crm-5dose.toml"),
+            "--outcomes",
+            "1NNN 2NTN",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "no fixed decision table" in text and text.count("data:image/png;base64,") == 1
+
+
+def test_report_out_must_be_html(tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--design",
+            str(EXAMPLE / "arm-a.toml"),
+            "--outcomes",
+            "2NNN",
+            "--out",
+            str(tmp_path / "x.pdf"),
+        ],
+    )
+    assert r.exit_code == 2 and "should end in .html" in r.output
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no Chromium on this machine (apt-get install chromium)")
+def test_report_renders_in_headless_chromium(report_html, tmp_path):
+    """Chromium, with networking disabled, renders the page to a screenshot that is not blank."""
+    shot = tmp_path / "meeting.png"
+    cmd = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        "--proxy-server=127.0.0.1:9",  # any network request would fail
+        "--window-size=1200,2600",
+        f"--screenshot={shot}",
+        report_html.as_uri(),
+    ]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    import matplotlib.image as mpimg
+
+    img = mpimg.imread(shot)
+    assert img.shape[0] == 2600 and img.shape[1] == 1200
+    gray = img[..., :3].mean(axis=2)
+    # a rendered page: mostly white background with plenty of dark text and coloured figures
+    assert (gray < 0.5).mean() > 0.005
+    assert np.std(gray) > 0.05
