@@ -14,10 +14,12 @@ from . import table as _table
 
 app = typer.Typer(
     name="dosefind",
-    help="Adaptive phase I/II dose-finding: simulate designs, compare operating characteristics.",
+    help="Adaptive phase I/II dose-finding: simulate designs, compare operating characteristics, "
+    "and run dose-escalation meetings with the same decision code.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts quote TOML ([design], [[scenarios]]): print them literally
 )
 
 

@@ -70,7 +70,8 @@ def paths(
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
 ):
-    """Dose transition pathways (Yap et al. 2017): every outcome of the next cohorts and the decisions."""
+    """Dose transition pathways: every outcome of the next cohorts and the design's decisions, after
+    Yap et al. 2017; with --scenario, each path's exact probability."""
     from ..paths import dose_paths
     from ..report.paths import format_paths, paths_csv, paths_json
 
