@@ -2,5 +2,6 @@
 ``--posterior mcmc`` option of live use."""
 
 from .crm_pymc import McmcSettings, fit_crm
+from .mcmc import mcmc_posterior
 
-__all__ = ["McmcSettings", "fit_crm"]
+__all__ = ["McmcSettings", "fit_crm", "mcmc_posterior"]

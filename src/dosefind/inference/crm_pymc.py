@@ -9,53 +9,81 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..designs import Crm
+from ..designs import validate as v
+from .summary import check_counts
+
+#: Fewest draws per chain accepted: below this ESS and R-hat estimates are themselves too noisy.
+MIN_DRAWS = 100
 
 
 @dataclass(frozen=True)
 class McmcSettings:
+    """NUTS settings of every PyMC fit. Validated on construction (:class:`SpecError` naming the field).
+
+    ``draws`` and ``tune`` are per chain; ``cores`` is the number of chains run in parallel (1, the
+    default, was faster end to end on a 2-core machine: the models are one- to few-dimensional and
+    worker start-up dominates).
+    """
+
     draws: int = 2000
     tune: int = 1000
     chains: int = 4
     target_accept: float = 0.9
     seed: int = 1
+    cores: int = 1
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "draws", v.integer("draws", self.draws, low=MIN_DRAWS, fix=_FIX["draws"]))
+        set_(self, "tune", v.integer("tune", self.tune, low=0, fix=_FIX["tune"]))
+        set_(self, "chains", v.integer("chains", self.chains, low=2, fix=_FIX["chains"]))
+        accept = v.real(
+            "target_accept", self.target_accept, low=0.5, high=1.0, high_open=True, fix=_FIX["accept"]
+        )
+        set_(self, "target_accept", accept)
+        set_(self, "seed", v.integer("seed", self.seed, low=0, fix=_FIX["seed"]))
+        set_(self, "cores", v.integer("cores", self.cores, low=1, fix=_FIX["cores"]))
+
+
+_FIX = {
+    "draws": f"use at least {MIN_DRAWS} draws per chain (default 2000; e.g. --draws 2000)",
+    "tune": "use a non-negative number of tuning steps (default 1000)",
+    "chains": "R-hat compares several chains: use at least 2 (default 4; e.g. --chains 4)",
+    "accept": "use an acceptance target in [0.5, 1), e.g. 0.9 (default) or 0.99 after divergences",
+    "seed": "use a non-negative whole number as the random seed",
+    "cores": "use 1 (chains in turn) or more (chains in parallel)",
+}
 
 
 def build_crm_model(design: Crm, n_at, tox_at):
-    """PyMC model: b ~ N(0, prior_sd^2); y_d ~ Binomial(n_d, p_d(b)) for the design's model family."""
+    """PyMC model: b ~ N(0, prior_sd^2); y_d ~ Binomial(n_d, p_d(b)) for the design's model family.
+
+    The likelihood has one term per treated dose (no term at all without patients: b then has its
+    prior). The Deterministic ``p`` (dims ``dose``) is p_d(b) for every dose, tried or not.
+    """
     import pymc as pm
 
-    n_at = np.asarray(n_at, dtype=np.int64)
-    tox_at = np.asarray(tox_at, dtype=np.int64)
+    n_at, tox_at = check_counts(design, n_at, tox_at)
     used = n_at > 0
-    coef = design.coefficients()[used]
-    with pm.Model() as model:
+    coef = design.coefficients()
+    with pm.Model(coords={"dose": list(design.doses)}) as model:
         b = pm.Normal("b", 0.0, design.prior_sd)
+        scale = pm.math.exp(b)
         if design.model == "empiric":
-            logit_p = None
-            p = pm.math.exp(pm.math.exp(b) * coef)
-            pm.Binomial("y", n=n_at[used], p=p, observed=tox_at[used])
+            pm.Deterministic("p", pm.math.exp(scale * coef), dims="dose")
+            if used.any():
+                pm.Binomial("y", n=n_at[used], p=pm.math.exp(scale * coef[used]), observed=tox_at[used])
         else:
-            logit_p = design.intercept + pm.math.exp(b) * coef
-            pm.Binomial("y", n=n_at[used], logit_p=logit_p, observed=tox_at[used])
+            pm.Deterministic("p", pm.math.sigmoid(design.intercept + scale * coef), dims="dose")
+            if used.any():
+                logit_p = design.intercept + scale * coef[used]
+                pm.Binomial("y", n=n_at[used], logit_p=logit_p, observed=tox_at[used])
     return model
 
 
 def fit_crm(design: Crm, n_at, tox_at, settings: McmcSettings = McmcSettings()):
     """NUTS fit of the CRM parameter; returns the ArviZ InferenceData."""
-    import pymc as pm
+    from .mcmc import sample_model
 
-    model = build_crm_model(design, n_at, tox_at)
-    with model:
-        return pm.sample(
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=1,
-            target_accept=settings.target_accept,
-            random_seed=settings.seed,
-            progressbar=False,
-            compute_convergence_checks=False,
-        )
+    return sample_model(build_crm_model(design, n_at, tox_at), settings)

@@ -1,0 +1,329 @@
+"""The ``--posterior mcmc`` back end: NUTS fits of the fast posterior's models, with ArviZ diagnostics.
+
+The models are the ones :func:`dosefind.inference.summary.fast_posterior` computes exactly: for the CRM,
+the design's one-parameter model (:func:`~dosefind.inference.crm_pymc.build_crm_model`); for 3+3 and BOIN,
+an independent Beta prior (:data:`~dosefind.inference.summary.BETA_PRIOR`) on each dose's DLT rate with
+a binomial likelihood. The result is the same :class:`~dosefind.inference.summary.PosteriorTable`, plus
+sampler diagnostics and plain-language warnings when R-hat, effective sample sizes or divergences say
+the draws should not be trusted.
+
+PyMC and ArviZ are imported inside the functions: importing dosefind (and the fast path of
+``dosefind recommend``) never pays for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..constants import CREDIBLE_MASS
+from ..designs import Crm, Design
+from ..errors import DataError, DosefindError, SpecError
+from . import summary
+from .crm_pymc import McmcSettings, build_crm_model
+from .summary import BETA_PRIOR, PosteriorTable, check_counts
+
+#: Largest acceptable rank-normalised split R-hat (Vehtari et al. 2021).
+R_HAT_MAX = 1.01
+#: Smallest acceptable bulk and tail effective sample size (Vehtari et al. 2021: 100 per chain, 4 chains).
+ESS_MIN = 400
+
+
+class MissingExtraError(DosefindError, ImportError):
+    """An optional dependency (an extra of the dosefind package) is not installed."""
+
+
+def require_pymc():
+    """Import PyMC and ArviZ, or raise :class:`MissingExtraError` saying how to install them."""
+    try:
+        import arviz  # noqa: F401
+        import pymc
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"the MCMC posterior needs PyMC and ArviZ, which could not be imported ({exc}); "
+            'install them with: pip install "dosefind[bayes]" (or use the fast posterior, '
+            "which computes the same model exactly)"
+        ) from exc
+    return pymc
+
+
+def build_beta_binomial_model(design: Design, n_at, tox_at, prior: tuple[float, float] = BETA_PRIOR):
+    """PyMC model: p_d ~ Beta(a, b) independently, y_d ~ Binomial(n_d, p_d), for every dose.
+
+    Doses without patients contribute Binomial(0, p_d) (a constant), so their p_d has the prior.
+    """
+    pm = require_pymc()
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    a, b = _check_prior(prior)
+    # float64 constants: pytensor stores Python floats that fit float32 (1.0, 0.5) as float32 and would
+    # compute the Beta normalising constant in single precision
+    a, b = np.float64(a), np.float64(b)
+    with pm.Model(coords={"dose": list(design.doses)}) as model:
+        p = pm.Beta("p", alpha=a, beta=b, dims="dose")
+        pm.Binomial("y", n=n_at, p=p, observed=tox_at, dims="dose")
+    return model
+
+
+def _check_prior(prior) -> tuple[float, float]:
+    try:
+        a, b = (float(x) for x in prior)
+    except (TypeError, ValueError):
+        raise SpecError("prior", f"expected two numbers (a, b), got {prior!r}", "write e.g. (1, 1)") from None
+    if not (math.isfinite(a) and math.isfinite(b) and a > 0 and b > 0):
+        raise SpecError("prior", f"Beta({a:g}, {b:g}) is not a proper prior", "use a > 0 and b > 0")
+    return a, b
+
+
+@contextmanager
+def _quiet_pymc():
+    """Silence PyMC's progress messages (INFO logs): library code does not print; warnings still pass."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def sample_model(model, settings: McmcSettings):
+    """NUTS draws from ``model`` with ``settings``; returns the ArviZ InferenceData.
+
+    Convergence checks are ArviZ's, computed by :func:`convergence_diagnostics` (PyMC's own would log).
+    """
+    pm = require_pymc()
+    with _quiet_pymc():
+        return pm.sample(
+            draws=settings.draws,
+            tune=settings.tune,
+            chains=settings.chains,
+            cores=settings.cores,
+            target_accept=settings.target_accept,
+            random_seed=settings.seed,
+            progressbar=False,
+            compute_convergence_checks=False,
+            model=model,
+        )
+
+
+def convergence_diagnostics(idata, var_names: list[str]) -> dict:
+    """Rank-normalised split R-hat, bulk and tail ESS of every entry of ``var_names``, and divergences.
+
+    Per-parameter values are lists aligned with ``parameters`` (labels such as ``b`` or ``p[3]``, with
+    the dose coordinate); non-finite values (e.g. a chain that never moved) are None and make
+    ``r_hat_max`` / ``ess_*_min`` None too, which :func:`diagnostic_warnings` reports.
+    """
+    import arviz as az
+
+    post = idata.posterior[var_names]
+    # a chain that never moves has zero variance: ArviZ divides by it and returns NaN, reported below
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rhat = az.rhat(post, method="rank")
+        ess_bulk = az.ess(post, method="bulk")
+        ess_tail = az.ess(post, method="tail")
+    labels, r, eb, et = [], [], [], []
+    for name in var_names:
+        da = rhat[name]
+        if da.ndim == 0:
+            labels.append(name)
+        else:
+            (dim,) = da.dims
+            labels += [f"{name}[{c}]" for c in da[dim].values]
+        r += _finite_list(da.values)
+        eb += _finite_list(ess_bulk[name].values)
+        et += _finite_list(ess_tail[name].values)
+    stats = getattr(idata, "sample_stats", None)
+    divergences = 0
+    if stats is not None and "diverging" in stats:
+        divergences = int(np.asarray(stats["diverging"].values).sum())
+    return {
+        "r_hat_max": _worst(r, max),
+        "ess_bulk_min": _worst(eb, min),
+        "ess_tail_min": _worst(et, min),
+        "divergences": divergences,
+        "chains": int(post.sizes["chain"]),
+        "draws": int(post.sizes["draw"]),
+        "parameters": labels,
+        "r_hat": r,
+        "ess_bulk": eb,
+        "ess_tail": et,
+    }
+
+
+def _finite_list(values) -> list[float | None]:
+    return [float(x) if math.isfinite(x) else None for x in np.atleast_1d(np.asarray(values, dtype=float))]
+
+
+def _worst(values: list[float | None], pick) -> float | None:
+    return None if not values or any(x is None for x in values) else pick(values)
+
+
+def diagnostic_warnings(diagnostics: dict) -> tuple[str, ...]:
+    """Plain-language warnings (with what to do) for poor R-hat, ESS or any divergence.
+
+    Every warning about R-hat or ESS suggests the same number of draws: enough for the worse ESS to
+    reach :data:`ESS_MIN` with a quarter to spare (ESS grows in proportion to the draws), at least
+    four times as many for an R-hat problem, never fewer than the default, rounded up to a thousand.
+    """
+    draws = int(diagnostics["draws"])
+    chains = int(diagnostics["chains"])
+    r_hat = diagnostics["r_hat_max"]
+    bad_r_hat = r_hat is None or r_hat > R_HAT_MAX
+    factor = 4.0 if bad_r_hat else 2.0
+    low_ess = []
+    for key, what, affects in (
+        ("ess_bulk_min", "bulk", "posterior means"),
+        ("ess_tail_min", "tail", f"the {round(100 * CREDIBLE_MASS)}% intervals and P(DLT > target)"),
+    ):
+        ess = diagnostics[key]
+        if ess is None or ess < ESS_MIN:
+            low_ess.append((ess, what, affects))
+            factor = max(factor, 4.0 if ess is None or ess <= 0 else 1.25 * ESS_MIN / ess)
+    more = max(McmcSettings().draws, int(math.ceil(factor * draws / 1000.0)) * 1000)
+    out = []
+    if bad_r_hat:
+        shown = "could not be computed" if r_hat is None else f"is {r_hat:.3f}, above {R_HAT_MAX}"
+        out.append(
+            f"R-hat {shown}: the {chains} chains disagree, so the sampler has not converged; rerun with "
+            f"more draws: --draws {more}, and do not use these numbers until R-hat is at most {R_HAT_MAX}"
+        )
+    for ess, what, affects in low_ess:
+        shown = "could not be computed" if ess is None else f"is {ess:.0f}, below {ESS_MIN}"
+        out.append(
+            f"the smallest {what} effective sample size {shown}, so {affects} are imprecise; "
+            f"rerun with more draws: --draws {more}"
+        )
+    divergences = diagnostics["divergences"]
+    if divergences > 0:
+        out.append(
+            f"{divergences} divergent transition{'s' if divergences > 1 else ''}: the sampler may have "
+            "missed part of the posterior; rerun with a higher target_accept (e.g. 0.99) and compare with "
+            "the fast posterior (--posterior fast), which computes the same model without sampling"
+        )
+    return tuple(out)
+
+
+def mcmc_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None = None) -> PosteriorTable:
+    """The posterior table of :func:`~dosefind.inference.summary.fast_posterior`, computed by NUTS.
+
+    :func:`sample_posterior` then :func:`posterior_from_draws`; ``diagnostics["seconds"]`` is the wall
+    time of both (model building, compilation, sampling and summaries). With the same data and settings
+    (seed included) the result is reproducible.
+    """
+    start = time.perf_counter()
+    settings = _check_settings(settings)
+    idata = sample_posterior(design, n_at, tox_at, settings)
+    return posterior_from_draws(design, n_at, tox_at, idata, settings, seconds=time.perf_counter() - start)
+
+
+def _check_settings(settings) -> McmcSettings:
+    if settings is None:
+        return McmcSettings()
+    if not isinstance(settings, McmcSettings):
+        raise SpecError(
+            "settings", f"expected McmcSettings, got {type(settings).__name__}", "pass McmcSettings(...)"
+        )
+    return settings
+
+
+def sample_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None = None):
+    """NUTS draws (ArviZ InferenceData) of the design's posterior model: the CRM model for a
+    :class:`Crm`, else the beta-binomial model with :data:`~dosefind.inference.summary.BETA_PRIOR`."""
+    settings = _check_settings(settings)
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    require_pymc()
+    if isinstance(design, Crm):
+        model = build_crm_model(design, n_at, tox_at)
+    else:
+        model = build_beta_binomial_model(design, n_at, tox_at)
+    return sample_model(model, settings)
+
+
+def posterior_from_draws(
+    design: Design, n_at, tox_at, idata, settings: McmcSettings | None = None, seconds: float | None = None
+) -> PosteriorTable:
+    """The :class:`PosteriorTable` of the draws in ``idata`` (from :func:`sample_posterior`).
+
+    Means, equal-tailed intervals (mass :data:`~dosefind.constants.CREDIBLE_MASS`, ``numpy.quantile``)
+    and P(p_d > target) come from the pooled draws of every chain. For the CRM each dose's p_d is
+    ``design.prob_tox`` of the draws of b (so untried doses are covered) and ``extra["plugin"]`` is p_d
+    at the posterior mean of b. ``extra["mcse_mean"]`` is the Monte Carlo standard error of each
+    posterior mean (ArviZ, from the effective sample size of the mean). Diagnostics are those of the
+    sampled parameters (b, or every p_d); R-hat and ESS of p_d(b) equal those of b, being rank-based.
+    """
+    import arviz as az
+
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    extra: dict[str, np.ndarray] = {}
+    if isinstance(design, Crm):
+        var_names = ["b"]
+        b = idata.posterior["b"].values  # [chain, draw]
+        p = design.prob_tox(b)  # [chain, draw, dose]
+        extra["plugin"] = design.prob_tox(float(b.mean()))
+    else:
+        var_names = ["p"]
+        p = np.asarray(idata.posterior["p"].values, dtype=float)
+        if design.kind == "boin":
+            extra["isotonic"] = summary.isotonic_estimate(n_at, tox_at)
+    if p.ndim != 3 or p.shape[2] != design.n_doses:
+        raise DataError(
+            f"the draws of p have shape {p.shape}, expected (chains, draws, {design.n_doses}); "
+            "sample them with sample_posterior for this design"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN for draws that never moved (see warnings)
+        mcse = az.mcse(az.convert_to_dataset({"p": p}), method="mean")
+    extra["mcse_mean"] = np.asarray(mcse["p"].values, dtype=float)
+    flat = p.reshape(-1, design.n_doses)
+    tail = (1.0 - CREDIBLE_MASS) / 2
+    lower, upper = np.quantile(flat, [tail, 1.0 - tail], axis=0)
+
+    diagnostics = convergence_diagnostics(idata, var_names)
+    warnings = diagnostic_warnings(diagnostics)
+    if settings is not None:
+        diagnostics.update(_provenance(design, settings))
+    diagnostics["seconds"] = None if seconds is None else round(seconds, 3)
+    return PosteriorTable(
+        method="mcmc",
+        model=_model_line(design),
+        target=design.target,
+        mean=flat.mean(axis=0),
+        lower=lower,
+        upper=upper,
+        prob_above_target=(flat > design.target).mean(axis=0),
+        extra=extra,
+        diagnostics=diagnostics,
+        warnings=warnings,
+    )
+
+
+def _model_line(design: Design) -> str:
+    """The fast back end's one-line model description, so both back ends name the model identically."""
+    if isinstance(design, Crm):
+        return summary._crm_model_line(design)
+    # The beta-binomial line is built inside summary.beta_posterior (closed form, microseconds): take it
+    # from there rather than repeating its wording.
+    zeros = np.zeros(design.n_doses, dtype=np.int64)
+    return summary.beta_posterior(design, zeros, zeros).model
+
+
+def _provenance(design: Design, settings: McmcSettings) -> dict:
+    import arviz as az
+    import pymc as pm
+
+    from .. import __version__
+
+    return {
+        "tune": settings.tune,
+        "seed": settings.seed,
+        "target_accept": settings.target_accept,
+        "cores": settings.cores,
+        "sampler": "NUTS",
+        "pymc": pm.__version__,
+        "arviz": az.__version__,
+        "dosefind": __version__,
+        "design_hash": design.config_hash(),
+    }
