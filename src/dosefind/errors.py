@@ -36,5 +36,9 @@ class DataError(DosefindError, ValueError):
     """Trial data (outcome notation or data file) is invalid."""
 
 
+class MissingExtraError(DosefindError, ImportError):
+    """An optional dependency (an extra of the dosefind package: bayes, plot) is not installed."""
+
+
 class EngineError(DosefindError, RuntimeError):
     """The simulation engine was asked for something it cannot do."""

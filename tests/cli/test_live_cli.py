@@ -93,3 +93,14 @@ def test_paths_scenario_errors():
     assert r.exit_code == 2 and "need 5 DLT probabilities" in r.output
     r = runner.invoke(app, [*args, "--scenario", "low,high"])
     assert r.exit_code == 2 and "not a list of probabilities" in r.output
+
+
+@pytest.mark.slow
+@pytest.mark.pymc
+def test_recommend_mcmc_reports_diagnostics(arm):
+    design, data = arm
+    args = ["recommend", "--design", str(design), "--data", str(data), "--no-log", "--posterior", "mcmc"]
+    r = runner.invoke(app, [*args, "--chains", "2", "--draws", "600", "--tune", "500", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    assert "RECOMMENDATION: stay: next cohort at dose 20 mg" in r.output  # the decision never depends on it
+    assert "mcmc posterior" in r.output and "MCMC: 2 chains x 600 draws; max R-hat" in r.output

@@ -47,7 +47,13 @@ def recommend(
         help="fast: closed form / quadrature; mcmc: PyMC NUTS with diagnostics.",
     ),
     draws: int = typer.Option(None, "--draws", help="MCMC draws per chain (with --posterior mcmc)."),
+    tune: int = typer.Option(None, "--tune", help="MCMC tuning steps per chain (with --posterior mcmc)."),
     chains: int = typer.Option(None, "--chains", help="MCMC chains (with --posterior mcmc)."),
+    target_accept: float = typer.Option(
+        None,
+        "--target-accept",
+        help="NUTS target acceptance, e.g. 0.95 after divergences (with --posterior mcmc).",
+    ),
     seed: int = typer.Option(None, "--seed", help="MCMC random seed (with --posterior mcmc)."),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
@@ -69,12 +75,10 @@ def recommend(
     if posterior == Posterior.mcmc:
         from ..inference.crm_pymc import McmcSettings
 
-        changes = {k: v for k, v in (("draws", draws), ("chains", chains), ("seed", seed)) if v is not None}
-        settings = McmcSettings(**changes)
-    elif draws is not None or chains is not None or seed is not None:
-        raise fail(
-            "--draws/--chains/--seed apply to --posterior mcmc only; add --posterior mcmc or drop them"
-        )
+        given = {"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept, "seed": seed}
+        settings = McmcSettings(**{k: v for k, v in given.items() if v is not None})
+    elif any(v is not None for v in (draws, tune, chains, target_accept, seed)):
+        raise fail("--draws/--tune/--chains/--target-accept/--seed apply to --posterior mcmc only")
     rec = _recommend(the_design, trial, posterior.value, settings)
     text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
     if not no_log:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..constants import CREDIBLE_MASS
 from ..designs import Crm, Design
-from ..errors import DataError, DosefindError, SpecError
+from ..errors import DataError, MissingExtraError, SpecError
 from . import summary
 from .crm_pymc import McmcSettings, build_crm_model
 from .summary import BETA_PRIOR, PosteriorTable, check_counts
@@ -31,10 +31,6 @@ from .summary import BETA_PRIOR, PosteriorTable, check_counts
 R_HAT_MAX = 1.01
 #: Smallest acceptable bulk and tail effective sample size (Vehtari et al. 2021: 100 per chain, 4 chains).
 ESS_MIN = 400
-
-
-class MissingExtraError(DosefindError, ImportError):
-    """An optional dependency (an extra of the dosefind package) is not installed."""
 
 
 def require_pymc():
@@ -304,10 +300,7 @@ def _model_line(design: Design) -> str:
     """The fast back end's one-line model description, so both back ends name the model identically."""
     if isinstance(design, Crm):
         return summary._crm_model_line(design)
-    # The beta-binomial line is built inside summary.beta_posterior (closed form, microseconds): take it
-    # from there rather than repeating its wording.
-    zeros = np.zeros(design.n_doses, dtype=np.int64)
-    return summary.beta_posterior(design, zeros, zeros).model
+    return summary.beta_model_line()
 
 
 def _provenance(design: Design, settings: McmcSettings) -> dict:

@@ -92,7 +92,7 @@ def beta_posterior(design: Design, n_at, tox_at, prior: tuple[float, float] = BE
         extra["isotonic"] = isotonic_estimate(n_at, tox_at)
     return PosteriorTable(
         method="beta-binomial",
-        model=f"independent Beta({prior[0]:g}, {prior[1]:g}) prior on each dose's DLT rate",
+        model=beta_model_line(prior),
         target=design.target,
         mean=a / (a + b),
         lower=betaincinv(a, b, tail),
@@ -100,6 +100,11 @@ def beta_posterior(design: Design, n_at, tox_at, prior: tuple[float, float] = BE
         prob_above_target=1.0 - betainc(a, b, design.target),
         extra=extra,
     )
+
+
+def beta_model_line(prior: tuple[float, float] = BETA_PRIOR) -> str:
+    """One line naming the beta-binomial model (shared by the fast and PyMC back ends)."""
+    return f"independent Beta({prior[0]:g}, {prior[1]:g}) prior on each dose's DLT rate"
 
 
 def isotonic_estimate(n_at, tox_at) -> np.ndarray:
