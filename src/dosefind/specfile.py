@@ -143,7 +143,7 @@ def select_design(path: str | Path, name: str | None = None) -> Design:
             if d.name == name:
                 return d
         names = ", ".join(repr(d.name) for d in designs)
-        raise SpecError("design.name", f"no design called {name!r}; the file has {names}", "", source)
+        raise SpecError("design.name", f"no design named {name!r}; the file has {names}", "", source)
     if len(designs) > 1:
         names = ", ".join(repr(d.name) for d in designs)
         raise SpecError(

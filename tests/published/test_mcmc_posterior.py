@@ -23,23 +23,11 @@ from dosefind.inference import McmcSettings, mcmc_posterior
 from dosefind.inference.mcmc import ESS_MIN, R_HAT_MAX, posterior_from_draws, sample_posterior
 from dosefind.inference.summary import fast_posterior
 
+from .test_crm_pymc import CHEUNG_LEVEL, CHEUNG_SKELETON, CHEUNG_TOX, _counts
+
 pytestmark = [pytest.mark.slow, pytest.mark.pymc]
 
 Z = 4.0
-
-# Cheung (2011) / dfcrm crm() help page: skeleton and data
-CHEUNG_SKELETON = (0.05, 0.10, 0.20, 0.35, 0.50, 0.70)
-CHEUNG_LEVEL = [3, 4, 4, 3, 3, 4, 3, 2, 2, 2]
-CHEUNG_TOX = [0, 0, 1, 0, 0, 1, 1, 0, 0, 0]
-
-
-def _counts(levels, tox, D):
-    n = np.zeros(D, dtype=int)
-    y = np.zeros(D, dtype=int)
-    for lv, t in zip(levels, tox, strict=True):
-        n[lv - 1] += 1
-        y[lv - 1] += t
-    return n, y
 
 
 def _crm(model):

@@ -38,18 +38,16 @@ def user_errors(fn):
     return wrapper
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path via a temporary file in the same folder and an atomic rename."""
+def write_bytes_atomic(path: Path, data: bytes, option: str = "--out") -> None:
+    """Write bytes to path via a temporary file in the same folder and an atomic rename."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise fail(f"--out: folder {folder} does not exist; create it or choose another path")
+        raise fail(f"{option}: folder {folder} does not exist; create it or choose another path")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            if not text.endswith("\n"):
-                fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -57,6 +55,11 @@ def write_atomic(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_atomic(path: Path, text: str, option: str = "--out") -> None:
+    """Write text (UTF-8, ending in a newline) atomically."""
+    write_bytes_atomic(path, (text if text.endswith("\n") else text + "\n").encode("utf-8"), option)
 
 
 def emit(text: str, out: Path | None) -> None:

@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from enum import Enum
 from pathlib import Path
 
 import typer
 
-from ..designs import Design
 from ..report.decision_table import decision_table, to_csv, to_json, to_text
-from ..specfile import load_design
-from .common import emit, fail, user_errors
+from ..specfile import select_design
+from .common import emit, fail, user_errors, write_bytes_atomic
 
 
 class Format(str, Enum):
     text = "text"
     csv = "csv"
     json = "json"
-
-
-def pick_design(designs: tuple[Design, ...], name: str | None) -> Design:
-    """The design named ``name``, or the only design when no name is given."""
-    names = ", ".join(repr(d.name) for d in designs)
-    if name is None:
-        if len(designs) == 1:
-            return designs[0]
-        raise fail(f"--name: the file holds {len(designs)} designs ({names}); choose one with --name")
-    for d in designs:
-        if d.name == name:
-            return d
-    raise fail(f"--name: no design named {name!r}; the file holds {names}")
-
-
-def write_bytes_atomic(path: Path, data: bytes, option: str) -> None:
-    """Write bytes to path via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise fail(f"{option}: folder {folder} does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 @user_errors
@@ -76,7 +41,7 @@ def table(
 
     3+3: the rule table for 3 and 6 patients. CRM has no decision table (use dose transition pathways).
     """
-    chosen = pick_design(load_design(design), name)
+    chosen = select_design(design, name)
     result = decision_table(chosen, max_n)
     text = {Format.text: to_text, Format.csv: to_csv, Format.json: to_json}[fmt](result)
     if plot is not None:
