@@ -13,7 +13,7 @@ from dosefind.outcomes import parse_outcomes
 
 from .test_design_properties import curves, designs
 
-TRIALS = 12
+TRIALS = 24  # with the CI profile (60 designs): about 1,400 trials, 4,700 recommendations
 
 
 def drive_with_recommend(design, curve, uniforms):
