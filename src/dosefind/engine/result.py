@@ -27,6 +27,7 @@ class SimResult:
     tox_at_dose: np.ndarray
     status: np.ndarray
     reason: np.ndarray
+    first_trial: int = 0  #: global index of row 0 (trials are numbered per seed and scenario)
 
     @property
     def n_trials(self) -> int:

@@ -30,16 +30,21 @@ def simulate_one(
     chunks: int | None = None,
     block_trials: int = BLOCK_TRIALS,
     progress: Callable[[int], None] | None = None,
+    first_trial: int = 0,
 ) -> SimResult:
     """Simulate ``n_trials`` trials of ``design`` under ``scenario``.
 
     ``threads`` (default: all numba threads) and ``chunks`` (default: one per thread) change only the
     speed, never the result. ``progress`` is called with the number of trials finished after each block.
+    ``first_trial`` simulates trials ``first_trial .. first_trial + n_trials - 1`` of the (seed, scenario)
+    sequence: splitting a run into blocks of trials reproduces it exactly.
     """
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
         raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
         raise SpecError("seed", f"{seed!r} is not a whole number in [0, 2^63)", "use e.g. --seed 7")
+    if isinstance(first_trial, bool) or not isinstance(first_trial, (int, np.integer)) or first_trial < 0:
+        raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
     check_against([scenario], design.n_doses)
     compiled = design.compile()
     D = design.n_doses
@@ -73,6 +78,7 @@ def simulate_one(
                 true_tox,
                 np.int64(seed),
                 np.int64(scenario.key),
+                np.int64(first_trial),
                 bounds,
                 cache,
                 nwork,
@@ -87,7 +93,7 @@ def simulate_one(
                 progress(done)
     finally:
         numba.set_num_threads(old_threads)
-    return SimResult(design, scenario, int(seed), selected, n_at, tox_at, status, reason)
+    return SimResult(design, scenario, int(seed), selected, n_at, tox_at, status, reason, int(first_trial))
 
 
 def simulate(

@@ -116,6 +116,7 @@ def run_chunks(
     true_tox,
     seed,
     scenario_key,
+    trial_offset,
     bounds,
     cache_capacity,
     n_work,
@@ -125,7 +126,11 @@ def run_chunks(
     out_status,
     out_reason,
 ):
-    """Run chunk c = trials bounds[c]..bounds[c+1]-1 in parallel; outputs are indexed by trial."""
+    """Run chunk c = output rows bounds[c]..bounds[c+1]-1 in parallel.
+
+    Row r holds trial ``trial_offset + r``: its patients depend on that global trial index only, so a
+    study split into blocks of trials gives the same trials as one run.
+    """
     D = ip[L.IP_N_DOSES]
     n_chunks = bounds.shape[0] - 1
     for c in prange(n_chunks):
@@ -147,8 +152,8 @@ def run_chunks(
             true_tox,
             seed,
             scenario_key,
-            a,
-            b,
+            a + trial_offset,
+            b + trial_offset,
             n_at,
             tox_at,
             admissible,
