@@ -104,3 +104,14 @@ def test_recommend_mcmc_reports_diagnostics(arm):
     assert r.exit_code == 0, r.output
     assert "RECOMMENDATION: stay: next cohort at dose 20 mg" in r.output  # the decision never depends on it
     assert "mcmc posterior" in r.output and "MCMC: 2 chains x 600 draws; max R-hat" in r.output
+
+
+def test_paths_table_has_one_row_per_path():
+    args = ["paths", "--design", str(SPEC), "--name", "BOIN", "--outcomes", "1NNN 2NTN", "--cohorts", "2"]
+    r = runner.invoke(app, [*args, "--format", "table", "--scenario", f"{SPEC}:S1"])
+    assert r.exit_code == 0, r.output
+    lines = r.output.strip().splitlines()
+    assert lines[1].split() == ["path", "cohort", "1", "cohort", "2", "then", "prob"]
+    assert len(lines) == 2 + 16
+    assert lines[2].split()[:3] == ["1", "2NNN", "3NNN"]
+    assert abs(sum(float(line.split()[-1]) for line in lines[2:]) - 1) < 1e-3  # rounded to 4 decimals

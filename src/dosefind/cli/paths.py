@@ -21,6 +21,7 @@ from .common import (
 
 class Format(str, Enum):
     text = "text"
+    table = "table"
     csv = "csv"
     json = "json"
 
@@ -73,9 +74,15 @@ def paths(
     """Dose transition pathways: every outcome of the next cohorts and the design's decisions, after
     Yap et al. 2017; with --scenario, each path's exact probability."""
     from ..paths import dose_paths
-    from ..report.paths import format_paths, paths_csv, paths_json
+    from ..report.paths import format_paths, paths_csv, paths_json, paths_table
 
     the_design, trial = load_design_and_data(design, name, data, outcomes)
     probs = parse_scenario(scenario, the_design.n_doses) if scenario is not None else None
     dp = dose_paths(the_design, trial, cohorts, probs, cohort_size)
-    emit({Format.text: format_paths, Format.csv: paths_csv, Format.json: paths_json}[fmt](dp), out)
+    render = {
+        Format.text: format_paths,
+        Format.table: paths_table,
+        Format.csv: paths_csv,
+        Format.json: paths_json,
+    }[fmt]
+    emit(render(dp), out)

@@ -50,6 +50,30 @@ def format_paths(paths: DosePaths) -> str:
     return "\n".join(lines)
 
 
+def paths_table(paths: DosePaths) -> str:
+    """One row per complete path (Yap et al.'s layout): each future cohort's dose and outcomes, the
+    design's answer after it, and the path's probability when a scenario was given."""
+    k = paths.cohorts
+    header = ["path"] + [f"cohort {i + 1}" for i in range(k)] + ["then"]
+    if paths.true_tox is not None:
+        header.append("prob")
+    rows = []
+    for leaf in paths.leaves():
+        steps = paths.path_to(leaf.node)
+        cells = [f"{x.dose + 1}{x.outcomes}" for x in steps] + [""] * (k - len(steps))
+        row = [str(len(rows) + 1), *cells, _decision(paths, steps[-1] if steps else paths.nodes[0])]
+        if paths.true_tox is not None:
+            row.append(f"{leaf.prob:.4f}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        f"Dose transition pathways of {paths.design.name} from {paths.data.to_notation() or 'no patients'}"
+    ]
+    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
 def paths_csv(paths: DosePaths) -> str:
     rows = paths.rows()
     buf = io.StringIO()
