@@ -95,3 +95,6 @@ def test_blocks_of_trials_reproduce_one_run(six_dose_spec, which):
             np.concatenate([getattr(p, field) for p in parts]), getattr(whole, field), err_msg=field
         )
     assert parts[1].first_trial == 130
+    u = latent_uniforms(11, scen.key, 1000, design.max_n)
+    block = latent_uniforms(11, scen.key, 570, design.max_n, first_trial=130)
+    np.testing.assert_array_equal(block, u[130:700])

@@ -54,16 +54,25 @@ def latent_uniform(tkey, patient, stream):
     return ((z >> _S11) + np.uint64(1)) * _INV53 - 0.5 * _INV53
 
 
-def latent_uniforms(seed: int, scenario_key: int, n_trials: int, n_patients: int, stream: int = STREAM_TOX):
-    """Array [n_trials, n_patients] of the latent uniforms the engine uses (for tests and oracles)."""
-    return _fill_uniforms(np.int64(seed), np.int64(scenario_key), n_trials, n_patients, stream)
+def latent_uniforms(
+    seed: int,
+    scenario_key: int,
+    n_trials: int,
+    n_patients: int,
+    stream: int = STREAM_TOX,
+    first_trial: int = 0,
+):
+    """Array [n_trials, n_patients] of the latent uniforms of trials first_trial, first_trial + 1, ..."""
+    return _fill_uniforms(
+        np.int64(seed), np.int64(scenario_key), np.int64(first_trial), n_trials, n_patients, stream
+    )
 
 
 @kernel
-def _fill_uniforms(seed, scenario_key, n_trials, n_patients, stream):
+def _fill_uniforms(seed, scenario_key, first_trial, n_trials, n_patients, stream):
     out = np.empty((n_trials, n_patients))
     for t in range(n_trials):
-        k = trial_key(seed, scenario_key, t)
+        k = trial_key(seed, scenario_key, first_trial + t)
         for i in range(n_patients):
             out[t, i] = latent_uniform(k, i, stream)
     return out
