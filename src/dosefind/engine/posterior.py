@@ -216,12 +216,8 @@ def new_cache(n_doses: int, capacity: int, n_nodes: int):
     return keys, vals, work
 
 
-def crm_posterior_summary(design, n_at, tox_at) -> dict:
-    """Full posterior summary of a CRM design for given patients and DLTs per dose (Python API).
-
-    Keys: ``mean_b``, ``var_b``, ``log_evidence``, and per dose ``plugin`` (p_d at the posterior mean of
-    b), ``mean`` (posterior mean of p_d), ``prob_above_target`` and ``prob_above_safety``.
-    """
+def check_counts(design, n_at, tox_at) -> tuple[np.ndarray, np.ndarray]:
+    """Patients and DLTs per dose as int64 arrays, or a DataError saying what is wrong."""
     from ..errors import DataError
 
     n_at = np.asarray(n_at, dtype=np.int64)
@@ -229,10 +225,21 @@ def crm_posterior_summary(design, n_at, tox_at) -> dict:
     D = design.n_doses
     if n_at.shape != (D,) or tox_at.shape != (D,):
         raise DataError(
-            f"need {D} patient and DLT counts (one per dose), got {n_at.shape} and {tox_at.shape}"
+            f"need {D} patient and DLT counts (one per dose), got shapes {n_at.shape} and {tox_at.shape}"
         )
     if np.any(n_at < 0) or np.any(tox_at < 0) or np.any(tox_at > n_at):
         raise DataError("counts must satisfy 0 <= DLTs <= patients at every dose")
+    return n_at, tox_at
+
+
+def crm_posterior_summary(design, n_at, tox_at) -> dict:
+    """Full posterior summary of a CRM design for given patients and DLTs per dose (Python API).
+
+    Keys: ``mean_b``, ``var_b``, ``log_evidence``, and per dose ``plugin`` (p_d at the posterior mean of
+    b), ``mean`` (posterior mean of p_d), ``prob_above_target`` and ``prob_above_safety``.
+    """
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    D = design.n_doses
     c = design.compile(int(n_at.max(initial=0)))
     K = int(c.ip[L.IP_CRM_N_NODES])
     _, vals, work = new_cache(D, 0, K)

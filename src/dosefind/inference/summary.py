@@ -16,7 +16,7 @@ import numpy as np
 
 from ..constants import CREDIBLE_MASS
 from ..designs import Crm, Design
-from ..errors import DataError
+from ..engine.posterior import check_counts
 
 #: Beta(a, b) prior on each dose's DLT rate for the beta-binomial summaries (BOIN's elimination prior).
 BETA_PRIOR = (1.0, 1.0)
@@ -64,19 +64,6 @@ class PosteriorTable:
             "diagnostics": self.diagnostics,
             "warnings": list(self.warnings),
         }
-
-
-def check_counts(design: Design, n_at, tox_at) -> tuple[np.ndarray, np.ndarray]:
-    n_at = np.asarray(n_at, dtype=np.int64)
-    tox_at = np.asarray(tox_at, dtype=np.int64)
-    D = design.n_doses
-    if n_at.shape != (D,) or tox_at.shape != (D,):
-        raise DataError(
-            f"need {D} patient and DLT counts (one per dose), got shapes {n_at.shape} and {tox_at.shape}"
-        )
-    if np.any(n_at < 0) or np.any(tox_at < 0) or np.any(tox_at > n_at):
-        raise DataError("counts must satisfy 0 <= DLTs <= patients at every dose")
-    return n_at, tox_at
 
 
 def beta_posterior(design: Design, n_at, tox_at, prior: tuple[float, float] = BETA_PRIOR) -> PosteriorTable:
