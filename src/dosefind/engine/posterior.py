@@ -240,7 +240,9 @@ def crm_posterior_summary(design, n_at, tox_at) -> dict:
     """
     n_at, tox_at = check_counts(design, n_at, tox_at)
     D = design.n_doses
-    c = design.compile(int(n_at.max(initial=0)))
+    # the patient cap (hence the quadrature grid) that live replays decide with: the numbers reported
+    # beside a decision are the ones the decision was made from
+    c = design.compile(max(design.max_n, int(n_at.sum())))
     K = int(c.ip[L.IP_CRM_N_NODES])
     _, vals, work = new_cache(D, 0, K)
     crm_posterior(c.ip, c.fp, c.grid, n_at, tox_at, vals[0], work, True)

@@ -154,6 +154,15 @@ def replay_trial(design: Design, true_tox, uniforms, outcome=None) -> TrialTrace
     return TrialTrace(cohorts, selected, step.status, ctx.n_at.copy(), ctx.tox_at.copy())
 
 
+def move_word(status: Status, dose: int, next_dose: int) -> str:
+    """ "start" (no dose given yet), "escalate", "stay", "de-escalate" or "stop" (0-based doses)."""
+    if status != Status.CONTINUE:
+        return "stop"
+    if dose < 0:
+        return "start"
+    return "escalate" if next_dose > dose else "de-escalate" if next_dose < dose else "stay"
+
+
 def replay_data(design: Design, data) -> tuple[DecisionContext, list[Cohort]]:
     """Feed a real trial's cohorts (:class:`~dosefind.outcomes.TrialData`) through ``decide``, in order.
 

@@ -284,7 +284,7 @@ def posterior_from_draws(
     diagnostics["seconds"] = None if seconds is None else round(seconds, 3)
     return PosteriorTable(
         method="mcmc",
-        model=_model_line(design),
+        model=summary.model_line(design),
         target=design.target,
         mean=flat.mean(axis=0),
         lower=lower,
@@ -294,13 +294,6 @@ def posterior_from_draws(
         diagnostics=diagnostics,
         warnings=warnings,
     )
-
-
-def _model_line(design: Design) -> str:
-    """The fast back end's one-line model description, so both back ends name the model identically."""
-    if isinstance(design, Crm):
-        return summary._crm_model_line(design)
-    return summary.beta_model_line()
 
 
 def _provenance(design: Design, settings: McmcSettings) -> dict:

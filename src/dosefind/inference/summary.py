@@ -146,7 +146,7 @@ def crm_posterior_table(design: Crm, n_at, tox_at) -> PosteriorTable:
     lower = design.prob_tox(b_hi)
     return PosteriorTable(
         method="quadrature",
-        model=_crm_model_line(design),
+        model=model_line(design),
         target=design.target,
         mean=s["mean"],
         lower=lower,
@@ -154,6 +154,13 @@ def crm_posterior_table(design: Crm, n_at, tox_at) -> PosteriorTable:
         prob_above_target=s["prob_above_target"],
         extra={"plugin": s["plugin"]},
     )
+
+
+def model_line(design: Design) -> str:
+    """One line naming the model and prior of the posterior (the same for the fast and PyMC back ends)."""
+    if not isinstance(design, Crm):
+        return beta_model_line()
+    return _crm_model_line(design)
 
 
 def _crm_model_line(design: Crm) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..constants import Reason
 from ..designs import Boin, Crm, Design
-from ..designs.modifiers import DontSkip, StopAtN, StopWhenNAtDose, StopWhenTooToxic
+from ..designs.modifiers import StopAtN, StopWhenNAtDose, StopWhenTooToxic
 
 
 def _rate(y: int, n: int) -> str:
@@ -122,7 +122,6 @@ def explain(
         m = next(m for m in design.modifiers if isinstance(m, StopWhenNAtDose))
         return f"stop_when_n_at_dose: {m.n} patients reached at the stated dose: stop"
     if reason == R.DONT_SKIP:
-        next(m for m in design.modifiers if isinstance(m, DontSkip))
         return f"dont_skip: the move is limited to one level, dose {lab[proposed]}"
     if reason == R.TOO_TOXIC:
         m = next(m for m in design.modifiers if isinstance(m, StopWhenTooToxic))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from .. import __version__
 from ..constants import Reason, Status
 from ..designs import Boin, Crm, Design
-from ..engine.replay import Cohort, replay_data
+from ..engine.replay import Cohort, move_word, replay_data
 from ..errors import DataError
 from ..inference.summary import PosteriorTable, fast_posterior
 from ..outcomes import TrialData
@@ -241,15 +241,10 @@ def recommend(
         lines.append(
             f"dose {design.doses[last.base_next]} is not admissible: dose {design.doses[last.next_dose]}"
         )
-    if last.status == Status.CONTINUE:
-        nxt = last.next_dose
-        decision = "escalate" if nxt > cur else "de-escalate" if nxt < cur else "stay"
-        selected = None
-    else:
-        nxt = None
-        decision = "stop"
-        selected = ctx.select(full=True) if last.status == Status.STOP_SELECT else -1
-        selected = None if selected < 0 else selected
+    decision = move_word(last.status, cur, last.next_dose)
+    nxt = last.next_dose if last.status == Status.CONTINUE else None
+    selected = ctx.select(full=True) if last.status == Status.STOP_SELECT else -1
+    selected = None if selected < 0 else selected
     return Recommendation(
         design,
         data,

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import Design
-from ..engine.replay import replay_data
+from ..engine.replay import move_word, replay_data
 from ..errors import DataError
 from ..outcomes import TrialData
 
@@ -54,12 +54,17 @@ class DosePaths:
     nodes: tuple[PathNode, ...]
     true_tox: tuple[float, ...] | None = None
 
+    def __post_init__(self):
+        kids: dict[int, list[PathNode]] = {}
+        for x in self.nodes[1:]:
+            kids.setdefault(x.parent, []).append(x)
+        object.__setattr__(self, "_children", kids)
+
     def children(self, node: int) -> list[PathNode]:
-        return [x for x in self.nodes if x.parent == node]
+        return list(self._children.get(node, ()))
 
     def leaves(self) -> list[PathNode]:
-        parents = {x.parent for x in self.nodes}
-        return [x for x in self.nodes if x.node not in parents]
+        return [x for x in self.nodes if x.node not in self._children]
 
     def path_to(self, node: int) -> list[PathNode]:
         """Nodes from the first future cohort down to ``node`` (root excluded)."""
@@ -100,11 +105,7 @@ class DosePaths:
 
 
 def decision_word(x: PathNode) -> str:
-    if x.status != Status.CONTINUE:
-        return "stop"
-    if x.dose < 0:
-        return "start"
-    return "escalate" if x.next_dose > x.dose else "de-escalate" if x.next_dose < x.dose else "stay"
+    return move_word(x.status, x.dose, x.next_dose)
 
 
 def _binom(n: int, y: int, p: float) -> float:
