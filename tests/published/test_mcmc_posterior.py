@@ -88,6 +88,7 @@ def z_scores(design, table, exact, p) -> dict[str, np.ndarray]:
 
         for key, prob in (("lower", tail), ("upper", 1 - tail)):
             se_q = _scalar(az.mcse(x, method="quantile", prob=prob))
+            assert table.extra[f"mcse_{key}"][d] == pytest.approx(se_q, rel=1e-9)
             out[key][d] = abs(getattr(table, key)[d] - getattr(exact, key)[d]) / se_q
     return out
 

@@ -181,7 +181,7 @@ def test_good_draws_give_no_warnings_and_a_full_table():
     assert dg["parameters"] == ["b"] and dg["chains"] == 4 and dg["draws"] == 1000 and dg["tune"] == 1000
     assert dg["r_hat_max"] < 1.01 and dg["ess_bulk_min"] > 3000 and dg["divergences"] == 0
     assert table.model == exact.model and table.method == "mcmc"
-    assert set(table.extra) == {"plugin", "mcse_mean"}
+    assert set(table.extra) == {"plugin", "mcse_mean", "mcse_prob_above_target", "mcse_lower", "mcse_upper"}
     assert np.all(table.lower < table.mean) and np.all(table.mean < table.upper)
     assert np.all(np.diff(table.mean) > 0)  # p_d(b) increases with the dose at every draw
     # independent draws: the MCSE of each mean is close to sd / sqrt(number of draws)

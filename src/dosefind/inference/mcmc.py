@@ -247,8 +247,10 @@ def posterior_from_draws(
     Means, equal-tailed intervals (mass :data:`~dosefind.constants.CREDIBLE_MASS`, ``numpy.quantile``)
     and P(p_d > target) come from the pooled draws of every chain. For the CRM each dose's p_d is
     ``design.prob_tox`` of the draws of b (so untried doses are covered) and ``extra["plugin"]`` is p_d
-    at the posterior mean of b. ``extra["mcse_mean"]`` is the Monte Carlo standard error of each
-    posterior mean (ArviZ, from the effective sample size of the mean). Diagnostics are those of the
+    at the posterior mean of b. ``extra["mcse_mean"]``, ``["mcse_prob_above_target"]``, ``["mcse_lower"]``
+    and ``["mcse_upper"]`` are the Monte Carlo standard errors of each dose's posterior mean, P(p_d >
+    target) and interval ends (ArviZ: mean MCSE of p_d and of the indicator 1{p_d > target}, quantile
+    MCSE). Diagnostics are those of the
     sampled parameters (b, or every p_d); R-hat and ESS of p_d(b) equal those of b, being rank-based.
     """
     import arviz as az
@@ -270,11 +272,18 @@ def posterior_from_draws(
             f"the draws of p have shape {p.shape}, expected (chains, draws, {design.n_doses}); "
             "sample them with sample_posterior for this design"
         )
-    with np.errstate(divide="ignore", invalid="ignore"):  # NaN for draws that never moved (see warnings)
-        mcse = az.mcse(az.convert_to_dataset({"p": p}), method="mean")
-    extra["mcse_mean"] = np.asarray(mcse["p"].values, dtype=float)
-    flat = p.reshape(-1, design.n_doses)
     tail = (1.0 - CREDIBLE_MASS) / 2
+    draws = az.convert_to_dataset({"p": p})
+    above = az.convert_to_dataset({"p": (p > design.target).astype(float)})
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN for draws that never moved (see warnings)
+        extra["mcse_mean"] = np.asarray(az.mcse(draws, method="mean")["p"].values, dtype=float)
+        # an indicator that never changes (P = 0 or 1 in every draw) has no Monte Carlo error
+        extra["mcse_prob_above_target"] = np.nan_to_num(
+            np.asarray(az.mcse(above, method="mean")["p"].values, dtype=float), nan=0.0
+        )
+        for key, prob in (("mcse_lower", tail), ("mcse_upper", 1.0 - tail)):
+            extra[key] = np.asarray(az.mcse(draws, method="quantile", prob=prob)["p"].values, dtype=float)
+    flat = p.reshape(-1, design.n_doses)
     lower, upper = np.quantile(flat, [tail, 1.0 - tail], axis=0)
 
     diagnostics = convergence_diagnostics(idata, var_names)

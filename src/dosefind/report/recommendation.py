@@ -20,8 +20,15 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
     header = ["dose", "n", "DLT", "rate", "post. mean", f"{pct}% CrI", f"P(>{t:g})", "admissible"]
     if plugin is not None:
         header.insert(4, "plug-in")
+    extra = rec.posterior.extra
+
+    def with_mcse(value: float, key: str, d: int) -> str:
+        """The value, and its Monte Carlo standard error when the posterior is sampled."""
+        return _f(value) + (f"±{_f(float(extra[key][d]))}" if key in extra else "")
+
     rows = []
     for r in rec.doses:
+        d = r.level - 1
         mark = ""
         if rec.next_dose is not None and r.level - 1 == rec.next_dose:
             mark = " <- next"
@@ -33,14 +40,14 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
                 str(r.n),
                 str(r.tox),
                 _f(r.observed_rate, 2),
-                _f(r.mean),
-                f"[{_f(r.lower)}, {_f(r.upper)}]",
-                _f(r.prob_above_target),
+                with_mcse(r.mean, "mcse_mean", d),
+                f"[{with_mcse(r.lower, 'mcse_lower', d)}, {with_mcse(r.upper, 'mcse_upper', d)}]",
+                with_mcse(r.prob_above_target, "mcse_prob_above_target", d),
                 ("yes" if r.admissible else "no") + mark,
             ]
         )
         if plugin is not None:
-            rows[-1].insert(4, _f(float(plugin[r.level - 1])))
+            rows[-1].insert(4, _f(float(plugin[d])))
     return header, rows
 
 
@@ -66,6 +73,8 @@ def format_recommendation(rec: Recommendation) -> str:
     p = rec.posterior
     out += ["", f"Per dose ({p.method} posterior: {p.model}):"]
     out += ["  " + line for line in _align(*dose_table_rows(rec))]
+    if "mcse_mean" in p.extra:
+        out.append("  (± Monte Carlo standard errors of the MCMC estimates)")
     if p.diagnostics:
         dg = p.diagnostics
         out.append(
