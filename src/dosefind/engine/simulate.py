@@ -31,13 +31,15 @@ def simulate_one(
     block_trials: int = BLOCK_TRIALS,
     progress: Callable[[int], None] | None = None,
     first_trial: int = 0,
+    compiled=None,
 ) -> SimResult:
     """Simulate ``n_trials`` trials of ``design`` under ``scenario``.
 
     ``threads`` (default: all numba threads) and ``chunks`` (default: one per thread) change only the
     speed, never the result. ``progress`` is called with the number of trials finished after each block.
     ``first_trial`` simulates trials ``first_trial .. first_trial + n_trials - 1`` of the (seed, scenario)
-    sequence: splitting a run into blocks of trials reproduces it exactly.
+    sequence: splitting a run into blocks of trials reproduces it exactly. ``compiled`` may pass
+    ``design.compile()`` when the caller simulates the same design many times (sweeps), to skip recompiling.
     """
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
         raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
@@ -46,7 +48,7 @@ def simulate_one(
     if isinstance(first_trial, bool) or not isinstance(first_trial, (int, np.integer)) or first_trial < 0:
         raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
     check_against([scenario], design.n_doses)
-    compiled = design.compile()
+    compiled = design.compile() if compiled is None else compiled
     D = design.n_doses
     T = int(n_trials)
     selected = np.empty(T, dtype=np.int16)

@@ -1,0 +1,17 @@
+"""Sweeps: studies of many scenarios x designs, run in resumable work units on a local pool or Dask."""
+
+from .run import BACKENDS, SweepRun, run_study
+from .store import OutputError, SweepFolder
+from .study import Study, Task, load_study, study_from_dict
+
+__all__ = [
+    "BACKENDS",
+    "OutputError",
+    "Study",
+    "SweepFolder",
+    "SweepRun",
+    "Task",
+    "load_study",
+    "run_study",
+    "study_from_dict",
+]

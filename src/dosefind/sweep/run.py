@@ -1,0 +1,252 @@
+"""Run a study: tasks on a backend, parts written as they finish, then the final dataset.
+
+Backends (results are bit-identical on all of them, whatever the number of workers):
+
+* ``"serial"``: tasks in this process, one after another (numba threads as configured);
+* ``"local"`` (default): a pool of worker processes, one numba thread each, all cores by default;
+* ``"dask"``: dask.distributed, either an existing scheduler (``scheduler="tcp://host:8786"``) or a
+  LocalCluster of ``dask_workers`` single-threaded worker processes started for the run.
+
+The driver keeps at most a few tasks per worker in flight and writes each task's statistics as soon
+as it returns, so memory stays bounded whatever the size of the study, and an interrupted run keeps every
+finished task.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import EngineError, MissingExtraError
+from .stats import compute_task
+from .store import SweepFolder, _now
+from .study import Study
+
+BACKENDS = ("local", "serial", "dask")
+IN_FLIGHT_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    out: Path
+    n_tasks: int
+    skipped: int
+    computed: int
+    seconds: float
+    backend: str
+    workers: int
+    outputs: tuple[Path, ...]
+
+
+def _one_thread(task):
+    """Worker entry point: one numba thread per worker process, then the task."""
+    import numba
+
+    if numba.get_num_threads() != 1:
+        numba.set_num_threads(1)
+    return task.task_id, compute_task(task)
+
+
+@contextmanager
+def _env(**values: str):
+    """Environment for the worker processes started inside the block (restored afterwards)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class _Serial:
+    workers = 1
+
+    def map_unordered(self, tasks) -> Iterator:
+        for t in tasks:
+            yield _one_thread(t)
+
+    def close(self):
+        pass
+
+
+class _Pool:
+    def __init__(self, workers: int):
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.workers = workers
+        # spawn, not fork: numba's thread pool is not fork-safe; the environment gives each worker one
+        # numba thread from its first import
+        with _env(NUMBA_NUM_THREADS="1"):
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+            self._warm = [self.pool.submit(os.getpid) for _ in range(workers)]
+            for f in self._warm:
+                f.result()
+
+    def map_unordered(self, tasks) -> Iterator:
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        tasks = iter(tasks)
+        running = set()
+        limit = self.workers * IN_FLIGHT_PER_WORKER
+        while True:
+            while len(running) < limit:
+                t = next(tasks, None)
+                if t is None:
+                    break
+                running.add(self.pool.submit(_one_thread, t))
+            if not running:
+                return
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                yield f.result()
+
+    def close(self, cancel: bool = False):
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+
+
+class _Dask:
+    def __init__(self, scheduler: str | None, workers: int | None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise MissingExtraError(
+                "the Dask backend needs dask.distributed: pip install 'dosefind[dask]'"
+            ) from None
+        self.cluster = None
+        if scheduler:
+            self.client = Client(scheduler, set_as_default=False)
+        else:
+            with _env(NUMBA_NUM_THREADS="1"):
+                self.cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,
+                )
+            self.client = Client(self.cluster, set_as_default=False)
+        self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def map_unordered(self, tasks) -> Iterator:
+        from distributed import as_completed
+
+        tasks = iter(tasks)
+        limit = self.workers * IN_FLIGHT_PER_WORKER
+        first = []
+        for t in tasks:
+            first.append(self.client.submit(_one_thread, t, pure=False))
+            if len(first) >= limit:
+                break
+        pending = as_completed(first)
+        for f in pending:
+            result = f.result()
+            f.release()
+            t = next(tasks, None)
+            if t is not None:
+                pending.add(self.client.submit(_one_thread, t, pure=False))
+            yield result
+
+    def close(self, cancel: bool = False):
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def run_study(
+    study: Study,
+    out: str | Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    max_tasks: int | None = None,
+) -> SweepRun:
+    """Run (or resume) ``study`` into the folder ``out``; see the module docstring for the backends.
+
+    ``progress(done_trials, total_trials)`` is called after every finished task (skipped tasks count as
+    done from the start). ``max_tasks`` stops after that many new tasks (for tests and partial runs); the
+    dataset is finalized only when every task is done.
+    """
+    if backend not in BACKENDS:
+        raise EngineError(f"backend {backend!r} is unknown; use one of {', '.join(BACKENDS)}")
+    if workers is not None and workers < 1:
+        raise EngineError(f"workers={workers}: use 1 or more")
+    t0 = time.perf_counter()
+    with SweepFolder(out, study) as folder:
+        done = folder.done_tasks()
+        todo = [t for t in range(study.n_tasks) if t not in done]
+        if max_tasks is not None:
+            todo = todo[:max_tasks]
+        per_task = {}
+        for_trials = 0
+        for t in range(study.n_tasks):
+            task_trials = _task_trials(study, t)
+            per_task[t] = task_trials
+            if t in done:
+                for_trials += task_trials
+        total = study.total_trials
+        if progress is not None:
+            progress(for_trials, total)
+        n_workers = workers or os.cpu_count() or 1
+        executor = None
+        record = {"started": _now(), "backend": backend, "skipped_tasks": len(done), "computed_tasks": 0}
+        if scheduler:
+            record["scheduler"] = scheduler
+        computed = 0
+        try:
+            if todo:
+                if backend == "serial":
+                    executor = _Serial()
+                elif backend == "local":
+                    executor = _Pool(min(n_workers, len(todo)))
+                else:
+                    executor = _Dask(scheduler, n_workers)
+                record["workers"] = executor.workers
+                for task_id, stats in executor.map_unordered(study.task(t) for t in todo):
+                    folder.write_task(task_id, stats)
+                    computed += 1
+                    for_trials += per_task[task_id]
+                    if progress is not None:
+                        progress(for_trials, total)
+        except BaseException:
+            if executor is not None and hasattr(executor, "pool"):
+                executor.close(cancel=True)
+                executor = None
+            raise
+        finally:
+            if executor is not None:
+                executor.close()
+            record["computed_tasks"] = computed
+            record["ended"] = _now()
+            folder.manifest.setdefault("runs", []).append(record)
+            folder.write_manifest()
+        outputs: tuple[Path, ...] = ()
+        if len(folder.done_tasks()) == study.n_tasks:
+            outputs = tuple(folder.finalize())
+    return SweepRun(
+        out=Path(out),
+        n_tasks=study.n_tasks,
+        skipped=len(done),
+        computed=computed,
+        seconds=time.perf_counter() - t0,
+        backend=backend,
+        workers=record.get("workers", 0),
+        outputs=outputs,
+    )
+
+
+def _task_trials(study: Study, task_id: int) -> int:
+    chunk, block = divmod(task_id, study.n_blocks)
+    n_s = min(study.scenarios_per_task, len(study.scenarios) - chunk * study.scenarios_per_task)
+    n_t = min(study.block_trials, study.n_trials - block * study.block_trials)
+    return n_s * n_t * len(study.designs)

@@ -1,0 +1,271 @@
+"""Work-unit statistics: sums that add exactly across blocks of trials, and the summaries built from them.
+
+A task simulates every design of a study on a run of scenarios for one block of trials. For each
+(scenario, design) it keeps only sufficient statistics of the per-trial values (counts, sums and sums of
+squares), so any number of blocks combine by addition into exactly the operating characteristics of
+:mod:`dosefind.oc.metrics`, :mod:`dosefind.oc.benchmark` and :mod:`dosefind.oc.paired` computed on the
+whole run (same definitions, same MCSEs).
+
+Per (scenario, design) statistics (``SCALARS``; T trials in the block):
+
+* ``n``: T; ``none``, ``hit``, ``above``, ``early``, ``short``: counts of trials selecting no dose, a correct
+  dose, a dose above the true MTD, stopping early for toxicity, ending with fewer than max_n patients;
+* ``<x>_s`` / ``<x>_q``: sum and sum of squares of the per-trial patients (``ntot``), DLTs (``tox``),
+  patients above the MTD (``nabove``) and fraction of patients above the MTD (``ptam``);
+* ``b_hit``: trials where the optimal benchmark (same patients) selects a correct dose; ``b_cross``:
+  trials where both the design and the benchmark do (for the paired delta-method MCSE of efficiency).
+
+Per dose (``VECTORS``): ``sel`` (times selected), ``n_s``/``n_q`` and ``t_s``/``t_q`` (sum and sum of
+squares of patients and DLTs at the dose), ``b_sel`` (times the benchmark selects it).
+
+Per compared pair of designs (a, b) and paired metric: ``d_s``/``d_q``, sum and sum of squares of the
+per-trial difference a - b.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..constants import Status
+from ..engine import simulate_one
+from ..engine.rng import latent_uniforms
+from ..oc.benchmark import benchmark_selections
+from ..oc.metrics import correct_doses
+from ..oc.paired import PAIRED_METRICS
+from .study import Task
+
+SCALARS = (
+    "n",
+    "none",
+    "hit",
+    "above",
+    "early",
+    "short",
+    "ntot_s",
+    "ntot_q",
+    "tox_s",
+    "tox_q",
+    "nabove_s",
+    "nabove_q",
+    "ptam_s",
+    "ptam_q",
+    "b_hit",
+    "b_cross",
+)
+VECTORS = ("sel", "n_s", "n_q", "t_s", "t_q", "b_sel")
+#: paired metric -> the scalar statistics (count, or sum and sum of squares) of each design's values
+PAIRED_SOURCES = {
+    "correct_selection": ("hit", None),
+    "select_above_mtd": ("above", None),
+    "n_total": ("ntot_s", "ntot_q"),
+    "tox_total": ("tox_s", "tox_q"),
+    "n_above_mtd": ("nabove_s", "nabove_q"),
+    "early_stop": ("early", None),
+}
+assert tuple(PAIRED_SOURCES) == PAIRED_METRICS
+
+
+def compute_task(task: Task) -> dict[str, np.ndarray]:
+    """Statistics of one task: ``scalars`` [S, K, len(SCALARS)], ``vectors`` [S, K, len(VECTORS), D],
+    ``pairs`` [S, P, len(PAIRED_METRICS), 2] (S scenarios, K designs, P pairs, D doses)."""
+    S, K, D, P = len(task.scenarios), len(task.designs), task.designs[0].n_doses, len(task.pairs)
+    T = task.n_trials
+    scal = np.zeros((S, K, len(SCALARS)), dtype=np.float64)
+    vec = np.zeros((S, K, len(VECTORS), D), dtype=np.float64)
+    pairs = np.zeros((S, P, len(PAIRED_METRICS), 2), dtype=np.float64)
+    compiled = [d.compile() for d in task.designs]
+    ix = {name: i for i, name in enumerate(SCALARS)}
+    vx = {name: i for i, name in enumerate(VECTORS)}
+    for si, scen in enumerate(task.scenarios):
+        bench: dict[tuple, np.ndarray] = {}
+        per_trial = []
+        for k, design in enumerate(task.designs):
+            res = simulate_one(
+                design,
+                scen,
+                T,
+                task.seed,
+                threads=1,
+                chunks=1,
+                first_trial=task.first_trial,
+                compiled=compiled[k],
+            )
+            correct = correct_doses(scen.true_tox, design.target, task.acceptable_band)
+            mtd = int(np.flatnonzero(correct).max())
+            sel = res.selected.astype(np.int64)
+            valid = sel >= 0
+            hit = np.zeros(T, dtype=np.float64)
+            hit[valid] = correct[sel[valid]]
+            n_at = res.n_at_dose.astype(np.float64)
+            t_at = res.tox_at_dose.astype(np.float64)
+            ntot = n_at.sum(axis=1)
+            tox = t_at.sum(axis=1)
+            nabove = n_at[:, mtd + 1 :].sum(axis=1)
+            ptam = nabove / np.maximum(ntot, 1.0)
+            above = (sel > mtd).astype(np.float64)
+            early = (res.status == Status.STOP_NO_DOSE).astype(np.float64)
+            key = (design.target, design.max_n)
+            if key not in bench:
+                u = latent_uniforms(task.seed, scen.key, T, design.max_n, first_trial=task.first_trial)
+                bench[key] = benchmark_selections(u, scen.true_tox, design.target).astype(np.int64)
+            b_sel = bench[key]
+            b_hit = correct[b_sel].astype(np.float64)
+            row = scal[si, k]
+            row[ix["n"]] = T
+            row[ix["none"]] = np.count_nonzero(~valid)
+            row[ix["hit"]] = hit.sum()
+            row[ix["above"]] = above.sum()
+            row[ix["early"]] = early.sum()
+            row[ix["short"]] = np.count_nonzero(ntot < design.max_n)
+            for name, x in (("ntot", ntot), ("tox", tox), ("nabove", nabove), ("ptam", ptam)):
+                row[ix[name + "_s"]] = x.sum()
+                row[ix[name + "_q"]] = (x * x).sum()
+            row[ix["b_hit"]] = b_hit.sum()
+            row[ix["b_cross"]] = (hit * b_hit).sum()
+            vrow = vec[si, k]
+            vrow[vx["sel"]] = np.bincount(sel[valid], minlength=D)
+            vrow[vx["n_s"]] = n_at.sum(axis=0)
+            vrow[vx["n_q"]] = (n_at * n_at).sum(axis=0)
+            vrow[vx["t_s"]] = t_at.sum(axis=0)
+            vrow[vx["t_q"]] = (t_at * t_at).sum(axis=0)
+            vrow[vx["b_sel"]] = np.bincount(b_sel, minlength=D)
+            per_trial.append((hit, above, ntot, tox, nabove, early))
+        for p, (a, b) in enumerate(task.pairs):
+            for m in range(len(PAIRED_METRICS)):
+                d = per_trial[a][m] - per_trial[b][m]
+                pairs[si, p, m, 0] = d.sum()
+                pairs[si, p, m, 1] = (d * d).sum()
+    return {"scalars": scal, "vectors": vec, "pairs": pairs}
+
+
+# ---- summaries from summed statistics ------------------------------------------------------------------
+def _prop(count: float, T: float) -> tuple[float, float]:
+    p = count / T
+    return p, math.sqrt(max(p * (1.0 - p), 0.0) / T)
+
+
+def _mean(s: float, q: float, T: float) -> tuple[float, float]:
+    m = s / T
+    if T < 2:
+        return m, float("nan")
+    var = max((q - s * s / T) / (T - 1), 0.0)
+    return m, math.sqrt(var / T)
+
+
+def _var(s: float, q: float, T: float) -> float:
+    return max((q - s * s / T) / (T - 1), 0.0) if T >= 2 else float("nan")
+
+
+#: wide per-(scenario, design) metrics, each with a ``<name>_mcse`` column
+OC_METRICS = (
+    "pcs",
+    "prob_select_none",
+    "prob_select_above_mtd",
+    "prop_treated_above_mtd",
+    "mean_n",
+    "mean_tox",
+    "prob_early_stop",
+    "prob_stop_before_max_n",
+    "mean_n_above_mtd",
+    "benchmark_pcs",
+    "efficiency",
+    "accuracy_index",
+)
+DOSE_COLUMNS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose", "benchmark_prob_select")
+
+
+def summarize_unit(
+    scal: np.ndarray, vec: np.ndarray, true_tox, target: float, band: float | None
+) -> tuple[dict, dict]:
+    """(wide metrics with MCSE, per-dose columns with MCSE) from one (scenario, design)'s summed stats."""
+    s = dict(zip(SCALARS, (float(x) for x in scal), strict=True))
+    vs = {name: vec[i] for i, name in enumerate(VECTORS)}
+    T = s["n"]
+    out: dict = {}
+
+    def put(name, pair):
+        out[name], out[name + "_mcse"] = pair
+
+    put("pcs", _prop(s["hit"], T))
+    put("prob_select_none", _prop(s["none"], T))
+    put("prob_select_above_mtd", _prop(s["above"], T))
+    put("prop_treated_above_mtd", _mean(s["ptam_s"], s["ptam_q"], T))
+    put("mean_n", _mean(s["ntot_s"], s["ntot_q"], T))
+    put("mean_tox", _mean(s["tox_s"], s["tox_q"], T))
+    put("prob_early_stop", _prop(s["early"], T))
+    put("prob_stop_before_max_n", _prop(s["short"], T))
+    put("mean_n_above_mtd", _mean(s["nabove_s"], s["nabove_q"], T))
+    put("benchmark_pcs", _prop(s["b_hit"], T))
+    # efficiency = PCS / benchmark PCS; delta method on the paired per-trial indicators a, b:
+    # sd(a - e b) from sums: Σ(a - e b)² = Σa - 2eΣab + e²Σb (indicators), Σ(a - e b) = Σa - eΣb
+    if s["b_hit"] > 0:
+        e = s["hit"] / s["b_hit"]
+        sq = s["hit"] - 2 * e * s["b_cross"] + e * e * s["b_hit"]
+        lin = s["hit"] - e * s["b_hit"]
+        se = (
+            math.sqrt(max((sq - lin * lin / T) / (T - 1), 0.0) / T) / (s["b_hit"] / T) if T >= 2 else math.nan
+        )
+        put("efficiency", (e, se))
+    else:
+        put("efficiency", (math.nan, math.nan))
+    # Cheung's accuracy index from the selection distribution (see dosefind.oc.benchmark.accuracy_index)
+    p = np.asarray(true_tox, dtype=np.float64)
+    delta = np.abs(p - target)
+    pi = vs["sel"] / T
+    if delta.sum() > 0:
+        mean_loss = float(delta @ pi)
+        var = max(float((delta**2) @ pi) - mean_loss**2, 0.0)
+        put(
+            "accuracy_index",
+            (1.0 - p.shape[0] * mean_loss / delta.sum(), p.shape[0] / delta.sum() * math.sqrt(var / T)),
+        )
+    else:
+        put("accuracy_index", (math.nan, math.nan))
+    dose: dict = {}
+    sel = vs["sel"] / T
+    dose["prob_select"] = sel
+    dose["prob_select_mcse"] = np.sqrt(np.maximum(sel * (1 - sel), 0.0) / T)
+    for col, (a, b) in (("mean_n_at_dose", ("n_s", "n_q")), ("mean_tox_at_dose", ("t_s", "t_q"))):
+        dose[col] = vs[a] / T
+        var = np.maximum((vs[b] - vs[a] ** 2 / T) / (T - 1), 0.0) if T >= 2 else np.full_like(vs[a], np.nan)
+        dose[col + "_mcse"] = np.sqrt(var / T)
+    bs = vs["b_sel"] / T
+    dose["benchmark_prob_select"] = bs
+    dose["benchmark_prob_select_mcse"] = np.sqrt(np.maximum(bs * (1 - bs), 0.0) / T)
+    dose["correct"] = correct_doses(true_tox, target, band)
+    return out, dose
+
+
+def summarize_pair(scal_a: np.ndarray, scal_b: np.ndarray, pair: np.ndarray) -> list[dict]:
+    """Rows (metric, mean_a, mean_b, diff, se_paired, se_unpaired, variance_ratio), as oc.paired."""
+    ia = dict(zip(SCALARS, (float(x) for x in scal_a), strict=True))
+    ib = dict(zip(SCALARS, (float(x) for x in scal_b), strict=True))
+    T = ia["n"]
+    rows = []
+    for m, metric in enumerate(PAIRED_METRICS):
+        s_name, q_name = PAIRED_SOURCES[metric]
+        sa, sb = ia[s_name], ib[s_name]
+        qa = ia[q_name] if q_name else sa  # indicators: x² = x
+        qb = ib[q_name] if q_name else sb
+        var_a, var_b = _var(sa, qa, T), _var(sb, qb, T)
+        var_d = _var(pair[m, 0], pair[m, 1], T)
+        if T < 2:
+            ratio = math.nan
+        elif var_d > 0:
+            ratio = (var_a + var_b) / var_d
+        else:
+            ratio = math.inf if var_a + var_b > 0 else math.nan
+        rows.append(
+            dict(
+                metric=metric,
+                mean_a=sa / T,
+                mean_b=sb / T,
+                diff=pair[m, 0] / T,
+                se_paired=math.sqrt(var_d / T) if T >= 2 else math.nan,
+                se_unpaired=math.sqrt(var_a / T + var_b / T) if T >= 2 else math.nan,
+                variance_ratio=ratio,
+            )
+        )
+    return rows

@@ -1,0 +1,448 @@
+"""The sweep output folder: manifest, per-task parts, and the final Parquet dataset.
+
+Layout of ``--out``::
+
+    manifest.json          provenance (dosefind version, study hash, seed, trials) and run history
+    .lock                  held (flock) by the sweep writing the folder; released when it exits or dies
+    parts/task-NNNNNNN.units.parquet   sufficient statistics of one task (see dosefind.sweep.stats)
+    parts/task-NNNNNNN.pairs.parquet   paired-difference sums of the same task
+    oc.parquet             one row per (scenario, design): metrics and <metric>_mcse columns
+    oc_dose.parquet        one row per (scenario, design, dose): per-dose metrics and MCSEs
+    paired.parquet         one row per (scenario, design_a, design_b, metric): paired differences
+    scenarios.parquet      one row per scenario: name, position, description, true_tox
+    designs.parquet        one row per design: name, kind, target, cohort size, max n, hash, spec (JSON)
+
+Every file is written to a temporary name in the same folder, flushed to disk and renamed, so a reader
+never sees half a file. A task counts as done when its ``units`` file exists; it is written after its
+``pairs`` file, so a run killed at any instant (kill -9 included) leaves only whole tasks and resumes
+with nothing missing or duplicated. Results depend only on the study, so re-running a task that was
+interrupted writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import platform
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import DosefindError, MissingExtraError
+from ..oc.paired import PAIRED_METRICS
+from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
+from .study import Study
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+OUTPUTS = ("oc.parquet", "oc_dose.parquet", "paired.parquet", "scenarios.parquet", "designs.parquet")
+
+
+class OutputError(DosefindError, RuntimeError):
+    """The output folder cannot be used as asked (another study's results, unreadable parts, locked)."""
+
+
+def pyarrow_modules():
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a core dependency
+        raise MissingExtraError("sweeps write Parquet files: pip install pyarrow") from None
+    return pa, pq
+
+
+def _fsync_replace(tmp: str, path: Path) -> None:
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def write_atomic_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        _fsync_replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_table_atomic(path: Path, table) -> None:
+    _, pq = pyarrow_modules()
+    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        _fsync_replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _versions() -> dict:
+    import numba
+
+    pa, _ = pyarrow_modules()
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "pyarrow": pa.__version__,
+    }
+
+
+class SweepFolder:
+    """An output folder bound to one study. Use as a context manager: it holds the folder's lock."""
+
+    def __init__(self, path: str | Path, study: Study):
+        self.path = Path(path)
+        self.study = study
+        self.parts = self.path / "parts"
+        self._lock = None
+        self.manifest: dict = {}
+
+    # ---- opening -----------------------------------------------------------------------------------------
+    def __enter__(self) -> SweepFolder:
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def open(self) -> None:
+        p = self.path
+        if p.exists() and not p.is_dir():
+            raise OutputError(f"--out: {p} is a file; give a folder (it is created if missing)")
+        p.mkdir(parents=True, exist_ok=True)
+        manifest_path = p / MANIFEST
+        if not manifest_path.exists() and any(x.name != ".lock" for x in p.iterdir()):
+            raise OutputError(
+                f"--out: {p} is not empty and holds no dosefind sweep ({MANIFEST} missing); "
+                "choose an empty or new folder"
+            )
+        self._lock = open(p / ".lock", "a+")  # noqa: SIM115 - held for the life of the folder object
+        try:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise OutputError(
+                f"--out: another dosefind sweep is writing {p}; wait for it to finish or use another folder"
+            ) from None
+        study_hash = self.study.study_hash()
+        if manifest_path.exists():
+            try:
+                self.manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as e:
+                raise OutputError(f"--out: {manifest_path} is unreadable ({e}); use a new folder") from None
+            old = self.manifest.get("study_hash")
+            if old != study_hash:
+                old_name = self.manifest.get("study", {}).get("name")
+                raise OutputError(
+                    f"--out: {p} holds results of another study ({old_name!r}, "
+                    f"hash {old}); this study hashes to {study_hash}. Use a new --out folder, or delete {p} "
+                    "to start over"
+                )
+            if self.manifest.get("version") != __version__ or self.manifest.get("format") != FORMAT:
+                raise OutputError(
+                    f"--out: {p} was written by dosefind {self.manifest.get('version')} and cannot be "
+                    f"resumed by dosefind {__version__} (results could differ); use a new --out folder"
+                )
+        else:
+            self.manifest = {
+                "format": FORMAT,
+                "package": "dosefind",
+                "version": __version__,
+                "study_hash": study_hash,
+                "study": self.study.settings(),
+                "n_trials": self.study.n_trials,
+                "seed": self.study.seed,
+                "n_scenarios": len(self.study.scenarios),
+                "n_designs": len(self.study.designs),
+                "n_tasks": self.study.n_tasks,
+                "created": _now(),
+                "complete": False,
+                "runs": [],
+                **_versions(),
+            }
+            self.write_manifest()
+        self.parts.mkdir(exist_ok=True)
+        for stale in self.parts.glob(".tmp-*"):  # left by a killed run; we hold the lock
+            stale.unlink()
+        for stale in self.path.glob(".tmp-*"):
+            stale.unlink()
+
+    def close(self) -> None:
+        if self._lock is not None:
+            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+    def write_manifest(self) -> None:
+        text = json.dumps(self.manifest, indent=2, sort_keys=True) + "\n"
+        write_atomic_bytes(self.path / MANIFEST, text.encode("utf-8"))
+
+    # ---- parts -------------------------------------------------------------------------------------------
+    def _part(self, task_id: int, kind: str) -> Path:
+        return self.parts / f"task-{task_id:07d}.{kind}.parquet"
+
+    def done_tasks(self) -> set[int]:
+        done = set()
+        for f in self.parts.glob("task-*.units.parquet"):
+            try:
+                done.add(int(f.name[5:12]))
+            except ValueError:
+                continue
+        return {t for t in done if t < self.study.n_tasks}
+
+    def write_task(self, task_id: int, stats: dict[str, np.ndarray]) -> None:
+        """Store one task's statistics: the pairs file first, the units file (the 'done' mark) last."""
+        pa, _ = pyarrow_modules()
+        task = self.study.task(task_id)
+        scal, vec, pairs = stats["scalars"], stats["vectors"], stats["pairs"]
+        S, K = scal.shape[:2]
+        D = vec.shape[-1]
+        if S != len(task.scenarios) or K != len(self.study.designs):
+            raise OutputError(f"task {task_id}: statistics of shape {scal.shape} do not fit the study")
+        s_idx = np.repeat(np.arange(task.first_scenario, task.first_scenario + S), K)
+        d_idx = np.tile(np.arange(K), S)
+        cols = {
+            "scenario_index": pa.array(s_idx, pa.int64()),
+            "design_index": pa.array(d_idx, pa.int32()),
+            "block": pa.array(np.full(S * K, task.block), pa.int32()),
+            "first_trial": pa.array(np.full(S * K, task.first_trial), pa.int64()),
+        }
+        flat = scal.reshape(S * K, len(SCALARS))
+        for j, name in enumerate(SCALARS):
+            cols[name] = pa.array(flat[:, j], pa.float64())
+        vflat = vec.reshape(S * K, len(VECTORS), D)
+        for j, name in enumerate(VECTORS):
+            cols[name] = pa.FixedSizeListArray.from_arrays(pa.array(vflat[:, j].ravel(), pa.float64()), D)
+        units = pa.table(cols)
+        P = pairs.shape[1]
+        M = len(PAIRED_METRICS)
+        pa_idx = np.array([a for a, _ in task.pairs], dtype=np.int32)
+        pb_idx = np.array([b for _, b in task.pairs], dtype=np.int32)
+        pair_table = pa.table(
+            {
+                "scenario_index": pa.array(
+                    np.repeat(np.arange(task.first_scenario, task.first_scenario + S), P * M), pa.int64()
+                ),
+                "design_a": pa.array(np.tile(np.repeat(pa_idx, M), S), pa.int32()),
+                "design_b": pa.array(np.tile(np.repeat(pb_idx, M), S), pa.int32()),
+                "metric": pa.array(np.tile(np.arange(M, dtype=np.int32), S * P), pa.int32()),
+                "d_s": pa.array(pairs[..., 0].ravel(), pa.float64()),
+                "d_q": pa.array(pairs[..., 1].ravel(), pa.float64()),
+            }
+        )
+        write_table_atomic(self._part(task_id, "pairs"), pair_table)
+        write_table_atomic(self._part(task_id, "units"), units)
+
+    def read_task(self, task_id: int) -> dict[str, np.ndarray]:
+        """The statistics of a finished task, as written (raises OutputError naming a damaged file)."""
+        _, pq = pyarrow_modules()
+        task = self.study.task(task_id)
+        S, K, D = len(task.scenarios), len(self.study.designs), self.study.n_doses
+        P, M = len(task.pairs), len(PAIRED_METRICS)
+        paths = self._part(task_id, "units"), self._part(task_id, "pairs")
+        try:
+            units = pq.read_table(paths[0])
+            pairs = pq.read_table(paths[1])
+            scal = np.column_stack([units.column(n).to_numpy() for n in SCALARS]).reshape(S, K, len(SCALARS))
+            vec = np.stack(
+                [units.column(n).combine_chunks().flatten().to_numpy().reshape(S * K, D) for n in VECTORS],
+                axis=1,
+            ).reshape(S, K, len(VECTORS), D)
+            pr = np.stack([pairs.column("d_s").to_numpy(), pairs.column("d_q").to_numpy()], axis=-1).reshape(
+                S, P, M, 2
+            )
+            expect = np.repeat(np.arange(task.first_scenario, task.first_scenario + S), K)
+            if not np.array_equal(units.column("scenario_index").to_numpy(), expect):
+                raise ValueError("scenario_index does not match the study")
+        except (OSError, ValueError, KeyError) as e:
+            raise OutputError(
+                f"{paths[0].name}: damaged or from another layout ({e}); delete parts/task-{task_id:07d}.* "
+                "and run the sweep again to recompute that task"
+            ) from None
+        return {"scalars": scal, "vectors": vec, "pairs": pr}
+
+    # ---- the final dataset -------------------------------------------------------------------------------
+    def finalize(self) -> list[Path]:
+        """Combine every task into the Parquet dataset (streamed one chunk of scenarios at a time)."""
+        pa, pq = pyarrow_modules()
+        st = self.study
+        designs = st.designs
+        D = st.n_doses
+        writers = {}
+        tmps = {}
+        try:
+            for name in ("oc.parquet", "oc_dose.parquet", "paired.parquet"):
+                fd, tmps[name] = tempfile.mkstemp(prefix=f".tmp-{name}.", dir=self.path)
+                os.close(fd)
+            schemas = _schemas(pa)
+            for name in tmps:
+                writers[name] = pq.ParquetWriter(tmps[name], schemas[name])
+            for chunk in range(st.n_chunks):
+                total = None
+                for block in range(st.n_blocks):
+                    part = self.read_task(chunk * st.n_blocks + block)
+                    if total is None:
+                        total = part
+                    else:
+                        total = {k: total[k] + part[k] for k in total}
+                first = chunk * st.scenarios_per_task
+                scens = st.scenarios[first : first + st.scenarios_per_task]
+                oc_rows, dose_rows, pair_rows = _chunk_rows(st, first, scens, total, D)
+                writers["oc.parquet"].write_table(pa.Table.from_pylist(oc_rows, schemas["oc.parquet"]))
+                writers["oc_dose.parquet"].write_table(
+                    pa.Table.from_pylist(dose_rows, schemas["oc_dose.parquet"])
+                )
+                if pair_rows:
+                    writers["paired.parquet"].write_table(
+                        pa.Table.from_pylist(pair_rows, schemas["paired.parquet"])
+                    )
+            for w in writers.values():
+                w.close()
+            writers.clear()
+            for name, tmp in tmps.items():
+                _fsync_replace(tmp, self.path / name)
+            tmps.clear()
+        finally:
+            for w in writers.values():
+                w.close()
+            for tmp in tmps.values():
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        write_table_atomic(self.path / "scenarios.parquet", _scenario_table(pa, st))
+        write_table_atomic(self.path / "designs.parquet", _design_table(pa, designs))
+        self.manifest["complete"] = True
+        self.manifest["finalized"] = _now()
+        self.manifest["outputs"] = list(OUTPUTS)
+        self.write_manifest()
+        return [self.path / n for n in OUTPUTS]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _schemas(pa) -> dict:
+    oc_fields = [
+        pa.field("scenario", pa.string()),
+        pa.field("design", pa.string()),
+        pa.field("scenario_index", pa.int64()),
+        pa.field("n_trials", pa.int64()),
+        pa.field("target", pa.float64()),
+        pa.field("mtd", pa.int32()),
+    ]
+    for m in OC_METRICS:
+        oc_fields += [pa.field(m, pa.float64()), pa.field(m + "_mcse", pa.float64())]
+    dose_fields = [
+        pa.field("scenario", pa.string()),
+        pa.field("design", pa.string()),
+        pa.field("dose", pa.int32()),
+        pa.field("dose_label", pa.string()),
+        pa.field("true_tox", pa.float64()),
+        pa.field("correct", pa.bool_()),
+    ]
+    for c in DOSE_COLUMNS:
+        dose_fields += [pa.field(c, pa.float64()), pa.field(c + "_mcse", pa.float64())]
+    pair_fields = [
+        pa.field("scenario", pa.string()),
+        pa.field("design_a", pa.string()),
+        pa.field("design_b", pa.string()),
+        pa.field("metric", pa.string()),
+        pa.field("n_trials", pa.int64()),
+    ] + [
+        pa.field(c, pa.float64())
+        for c in ("mean_a", "mean_b", "diff", "se_paired", "se_unpaired", "variance_ratio")
+    ]
+    return {
+        "oc.parquet": pa.schema(oc_fields),
+        "oc_dose.parquet": pa.schema(dose_fields),
+        "paired.parquet": pa.schema(pair_fields),
+    }
+
+
+def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
+    oc_rows, dose_rows, pair_rows = [], [], []
+    for si, scen in enumerate(scens):
+        s_index = first + si
+        for k, design in enumerate(st.designs):
+            wide, dose = summarize_unit(
+                total["scalars"][si, k],
+                total["vectors"][si, k],
+                scen.true_tox,
+                design.target,
+                st.acceptable_band,
+            )
+            mtd = int(np.flatnonzero(dose["correct"]).max()) + 1
+            oc_rows.append(
+                dict(
+                    scenario=scen.name,
+                    design=design.name,
+                    scenario_index=s_index,
+                    n_trials=int(total["scalars"][si, k, 0]),
+                    target=design.target,
+                    mtd=mtd,
+                    **wide,
+                )
+            )
+            for d in range(D):
+                row = dict(
+                    scenario=scen.name,
+                    design=design.name,
+                    dose=d + 1,
+                    dose_label=design.doses[d],
+                    true_tox=float(scen.true_tox[d]),
+                    correct=bool(dose["correct"][d]),
+                )
+                for c in DOSE_COLUMNS:
+                    row[c] = float(dose[c][d])
+                    row[c + "_mcse"] = float(dose[c + "_mcse"][d])
+                dose_rows.append(row)
+        for p, (a, b) in enumerate(st.pairs):
+            for r in summarize_pair(total["scalars"][si, a], total["scalars"][si, b], total["pairs"][si, p]):
+                pair_rows.append(
+                    dict(
+                        scenario=scen.name,
+                        design_a=st.designs[a].name,
+                        design_b=st.designs[b].name,
+                        n_trials=int(total["scalars"][si, a, 0]),
+                        **r,
+                    )
+                )
+    return oc_rows, dose_rows, pair_rows
+
+
+def _scenario_table(pa, st: Study):
+    return pa.table(
+        {
+            "scenario": pa.array([s.name for s in st.scenarios], pa.string()),
+            "scenario_index": pa.array(np.arange(len(st.scenarios)), pa.int64()),
+            "description": pa.array([s.description for s in st.scenarios], pa.string()),
+            "true_tox": pa.array([list(s.true_tox) for s in st.scenarios], pa.list_(pa.float64())),
+        }
+    )
+
+
+def _design_table(pa, designs):
+    return pa.table(
+        {
+            "design": pa.array([d.name for d in designs], pa.string()),
+            "design_index": pa.array(np.arange(len(designs)), pa.int32()),
+            "kind": pa.array([d.kind for d in designs], pa.string()),
+            "target": pa.array([d.target for d in designs], pa.float64()),
+            "cohort_size": pa.array([d.cohort_size for d in designs], pa.int32()),
+            "max_n": pa.array([d.max_n for d in designs], pa.int32()),
+            "config_hash": pa.array([d.config_hash() for d in designs], pa.string()),
+            "spec": pa.array([json.dumps(d.to_dict(), sort_keys=True) for d in designs], pa.string()),
+        }
+    )
