@@ -10,6 +10,7 @@ from . import paths as _paths
 from . import recommend as _recommend
 from . import report as _report
 from . import simulate as _simulate
+from . import sweep as _sweep
 from . import table as _table
 
 app = typer.Typer(
@@ -43,6 +44,9 @@ app.command("recommend")(_recommend.recommend)
 app.command("paths")(_paths.paths)
 app.command("report")(_report.report)
 app.command("table")(_table.table)
+app.command("sweep")(_sweep.sweep)
+app.command("summarize")(_sweep.summarize)
+app.command("plot")(_sweep.plot)
 app.add_typer(_log.app, name="log")
 
 

@@ -146,7 +146,7 @@ class _Dask:
             first.append(self.client.submit(_one_thread, t, pure=False))
             if len(first) >= limit:
                 break
-        pending = as_completed(first)
+        pending = as_completed(first, loop=self.client.loop)
         for f in pending:
             result = f.result()
             f.release()

@@ -1,0 +1,284 @@
+"""``dosefind sweep | summarize | plot``: studies of many scenarios x designs, resumable, local or on Dask."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from .common import emit, fail, user_errors
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+@user_errors
+def sweep(
+    study: Path = typer.Argument(
+        ..., help="Study file (TOML): [study], designs, design grids and scenarios."
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (created; reused to resume)."),
+    workers: int = typer.Option(None, "--workers", "-w", help="Worker processes (default: all cores)."),
+    scheduler: str = typer.Option(
+        None, "--scheduler", help="Address of a running Dask scheduler, e.g. tcp://host:8786."
+    ),
+    dask_workers: int = typer.Option(
+        None, "--dask-workers", help="Start a local Dask cluster with this many worker processes."
+    ),
+    serial: bool = typer.Option(False, "--serial", help="Run every task in this process (no pool)."),
+    max_tasks: int = typer.Option(None, "--max-tasks", help="Stop after this many new tasks (resume later)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Run a study into --out; run it again after a crash or Ctrl-C to finish only what is missing."""
+    from ..sweep import load_study, run_study
+
+    if scheduler and dask_workers:
+        raise fail("--scheduler and --dask-workers: give one of them (a running cluster, or a local one)")
+    if serial and (scheduler or dask_workers or workers):
+        raise fail("--serial runs in this process; drop --workers/--scheduler/--dask-workers")
+    for option, value in (
+        ("--workers", workers),
+        ("--dask-workers", dask_workers),
+        ("--max-tasks", max_tasks),
+    ):
+        if value is not None and value < 1:
+            raise fail(f"{option}: {value} is not positive; use 1 or more")
+    st = load_study(study)
+    for note in st.notes[:5]:
+        typer.echo(f"note: {note}", err=True)
+    if len(st.notes) > 5:
+        typer.echo(f"note: ... and {len(st.notes) - 5} more non-monotone scenarios", err=True)
+    backend = "serial" if serial else ("dask" if (scheduler or dask_workers) else "local")
+    n_workers = dask_workers if backend == "dask" else workers
+    typer.echo(
+        f"study {st.name!r}: {len(st.scenarios):,} scenarios x {len(st.designs)} designs x "
+        f"{st.n_trials:,} trials = {st.total_trials:,} trials in {st.n_tasks:,} tasks ({backend})",
+        err=True,
+    )
+    state = {"bar": None, "done": 0}
+
+    def progress(done, total):
+        if quiet:
+            return
+        if state["bar"] is None:
+            state["bar"] = typer.progressbar(length=total, label="sweeping", file=sys.stderr, show_eta=True)
+            state["bar"].__enter__()
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        run = run_study(
+            st,
+            out,
+            backend=backend,
+            workers=n_workers,
+            scheduler=scheduler,
+            progress=progress,
+            max_tasks=max_tasks,
+        )
+    except KeyboardInterrupt:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+        typer.echo(
+            f"\ninterrupted: finished tasks are saved in {out}; run the same command again to finish",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
+            state["bar"] = None
+    line = f"{run.computed:,} tasks computed"
+    if run.skipped:
+        line += f", {run.skipped:,} already done"
+    line += f" in {_hms(run.seconds)}"
+    if run.workers:
+        line += f" ({run.backend}, {run.workers} workers)"
+    typer.echo(line, err=True)
+    if not run.outputs:
+        left = run.n_tasks - run.skipped - run.computed
+        typer.echo(f"{left:,} tasks left: run the same command again to finish", err=True)
+        return
+    typer.echo(f"results in {out}: " + ", ".join(p.name for p in run.outputs), err=True)
+    from ..sweep.summary import design_summary, read_dataset
+
+    typer.echo(format_designs(design_summary(read_dataset(out)["oc"])))
+
+
+class SummaryFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _pm(value: float, se: float, digits: int = 3) -> str:
+    if not math.isfinite(value):
+        return "-"
+    return f"{value:.{digits}f} ± {se:.{digits}f}" if math.isfinite(se) else f"{value:.{digits}f}"
+
+
+def _text_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    lines = [
+        "  ".join(
+            h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append(
+            "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        )
+    return "\n".join(lines)
+
+
+def format_designs(df) -> str:
+    header = [
+        "design",
+        "PCS",
+        "benchmark PCS",
+        "efficiency",
+        "accuracy",
+        "P(select > MTD)",
+        "% treated > MTD",
+        "mean n",
+        "mean DLTs",
+        "early stop",
+        "mean rank",
+        "best",
+    ]
+    rows = []
+    for r in df.to_dict("records"):
+        rows.append(
+            [
+                str(r["design"]),
+                _pm(r["pcs"], r["pcs_mcse"]),
+                _pm(r["benchmark_pcs"], r["benchmark_pcs_mcse"]),
+                "-" if not math.isfinite(r["efficiency"]) else f"{r['efficiency']:.3f}",
+                _pm(r["accuracy_index"], r["accuracy_index_mcse"]),
+                _pm(r["prob_select_above_mtd"], r["prob_select_above_mtd_mcse"]),
+                _pm(100 * r["prop_treated_above_mtd"], 100 * r["prop_treated_above_mtd_mcse"], 1),
+                _pm(r["mean_n"], r["mean_n_mcse"], 1),
+                _pm(r["mean_tox"], r["mean_tox_mcse"], 2),
+                _pm(r["prob_early_stop"], r["prob_early_stop_mcse"]),
+                f"{r['mean_rank_pcs']:.2f}",
+                f"{100 * r['share_best_pcs']:.0f}%",
+            ]
+        )
+    n = int(df["n_scenarios"].max()) if len(df) else 0
+    note = (
+        f"averages over {n:,} scenarios, ± Monte Carlo SE; efficiency = PCS / benchmark PCS "
+        "(nonparametric optimal benchmark, same patients); rank and best: on PCS within each scenario"
+    )
+    return _text_table(header, rows) + "\n" + note
+
+
+def format_by_mtd(df) -> str:
+    header = ["true MTD", "design", "scenarios", "PCS", "P(select > MTD)"]
+    rows = [
+        [
+            str(r["mtd"]),
+            str(r["design"]),
+            str(r["n_scenarios"]),
+            _pm(r["pcs"], r["pcs_mcse"]),
+            _pm(r["prob_select_above_mtd"], r["prob_select_above_mtd_mcse"]),
+        ]
+        for r in df.to_dict("records")
+    ]
+    return _text_table(header, rows)
+
+
+def format_paired(df) -> str:
+    if df.empty:
+        return "no paired comparisons (designs with different targets are not paired)"
+    header = ["A - B", "metric", "mean diff (paired SE)", "unpaired SE", "A higher", "A lower", "var. ratio"]
+    rows = [
+        [
+            f"{r['design_a']} - {r['design_b']}",
+            str(r["metric"]),
+            _pm(r["mean_diff"], r["mean_diff_mcse"], 4),
+            f"{r['mean_diff_mcse_unpaired']:.4f}",
+            f"{100 * r['share_a_higher']:.0f}%",
+            f"{100 * r['share_a_lower']:.0f}%",
+            f"{r['median_variance_ratio']:.2f}",
+        ]
+        for r in df.to_dict("records")
+    ]
+    note = (
+        "A higher/lower: share of scenarios where the paired difference exceeds 1.96 paired SEs; "
+        "var. ratio: median over scenarios of (var A + var B) / var(A - B), the variance reduction of "
+        "common random numbers"
+    )
+    return _text_table(header, rows) + "\n" + note
+
+
+@user_errors
+def summarize(
+    results: Path = typer.Argument(..., help="The --out folder of a finished `dosefind sweep`."),
+    fmt: SummaryFormat = typer.Option(SummaryFormat.table, "--format", "-f", help="Output format."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
+):
+    """Rank designs across the scenario grid: averages, by true MTD position, and paired differences."""
+    from ..sweep.summary import summarize as run_summary
+
+    s = run_summary(results)
+    m = s["manifest"]
+    if fmt is SummaryFormat.table:
+        head = (
+            f"study {m['study']['name']!r}: {m['n_scenarios']:,} scenarios x {m['n_designs']} designs x "
+            f"{m['n_trials']:,} trials, seed {m['seed']}, dosefind {m['version']}, "
+            f"study hash {m['study_hash']}"
+        )
+        text = "\n\n".join(
+            [
+                head,
+                "Designs across scenarios\n" + format_designs(s["designs"]),
+                "By true MTD position\n" + format_by_mtd(s["by_mtd"]),
+                "Paired comparisons (common random numbers)\n" + format_paired(s["paired"]),
+            ]
+        )
+    elif fmt is SummaryFormat.csv:
+        parts = []
+        for key in ("designs", "by_mtd", "paired"):
+            df = s[key].copy()
+            df.insert(0, "table", key)
+            parts.append(df.to_csv(index=False))
+        text = "\n".join(parts)
+    else:
+        payload = {
+            "provenance": {k: m[k] for k in ("version", "study_hash", "seed", "n_trials", "n_scenarios")},
+            **{k: json.loads(s[k].to_json(orient="records")) for k in ("designs", "by_mtd", "paired")},
+        }
+        text = json.dumps(payload, indent=2)
+    emit(text, out)
+
+
+class FigureFormat(str, Enum):
+    png = "png"
+    pdf = "pdf"
+    svg = "svg"
+
+
+@user_errors
+def plot(
+    results: Path = typer.Argument(..., help="The --out folder of a finished `dosefind sweep`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the figures (created if missing)."),
+    fmt: FigureFormat = typer.Option(FigureFormat.png, "--format", "-f", help="Figure file format."),
+):
+    """Figures: PCS and overdosing per scenario and design, benchmark efficiency, selections, ranking."""
+    from ..report.sweep_plots import save_figures, sweep_figures
+    from ..sweep.summary import read_dataset
+
+    data = read_dataset(results)
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out: {out} is a file; give a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    paths = save_figures(sweep_figures(data), out, fmt=fmt.value)
+    for p in paths:
+        typer.echo(str(p))
