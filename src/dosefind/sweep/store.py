@@ -136,6 +136,14 @@ class SweepFolder:
             raise OutputError(
                 f"--out: another dosefind sweep is writing {p}; wait for it to finish or use another folder"
             ) from None
+        try:
+            self._check_or_create(manifest_path)
+        except BaseException:
+            self.close()
+            raise
+
+    def _check_or_create(self, manifest_path: Path) -> None:
+        p = self.path
         study_hash = self.study.study_hash()
         if manifest_path.exists():
             try:
