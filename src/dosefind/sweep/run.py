@@ -51,6 +51,13 @@ def _one_thread(task):
     return task.task_id, compute_task(task)
 
 
+def _worker_init():
+    """Pool workers leave Ctrl-C to the driver, which cancels the queue and keeps finished tasks."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def _env(**values: str):
     """Environment for the worker processes started inside the block (restored afterwards)."""
@@ -86,7 +93,9 @@ class _Pool:
         # spawn, not fork: numba's thread pool is not fork-safe; the environment gives each worker one
         # numba thread from its first import
         with _env(NUMBA_NUM_THREADS="1"):
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init
+            )
             self._warm = [self.pool.submit(os.getpid) for _ in range(workers)]
             for f in self._warm:
                 f.result()
