@@ -98,3 +98,28 @@ def test_blocks_of_trials_reproduce_one_run(six_dose_spec, which):
     u = latent_uniforms(11, scen.key, 1000, design.max_n)
     block = latent_uniforms(11, scen.key, 570, design.max_n, first_trial=130)
     np.testing.assert_array_equal(block, u[130:700])
+
+
+def test_shared_posterior_cache_changes_nothing(six_dose_spec):
+    """A PosteriorCache kept across scenarios and blocks (as sweep workers do) memoizes a pure function
+    of the state: every trial is identical to a run with a fresh cache, including a tiny cache that
+    fills up and falls back to recomputing, and a cache of another design is refused."""
+    from dosefind.engine import PosteriorCache
+    from dosefind.errors import EngineError
+
+    for design in six_dose_spec.designs:
+        compiled = design.compile()
+        shared = PosteriorCache.for_design(design, compiled)
+        tiny = PosteriorCache.for_design(design, compiled, capacity=4)
+        for scen in six_dose_spec.scenarios:
+            for first in (0, 400):
+                fresh = simulate_one(design, scen, 400, 3, first_trial=first)
+                for cache in (shared, tiny):
+                    got = simulate_one(design, scen, 400, 3, first_trial=first, cache=cache, block_trials=150)
+                    for a, b in zip(_arrays(got), _arrays(fresh), strict=True):
+                        np.testing.assert_array_equal(a, b)
+        if design.kind == "crm":
+            assert (shared.keys[:, 0] >= 0).sum() > 100  # the cache was really used
+    other = PosteriorCache.for_design(six_dose_spec.designs[0])
+    with pytest.raises(EngineError, match="another design"):
+        simulate_one(six_dose_spec.designs[1], six_dose_spec.scenarios[0], 10, 1, cache=other)

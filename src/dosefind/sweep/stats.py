@@ -25,11 +25,12 @@ per-trial difference a - b.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 
 from ..constants import Status
-from ..engine import simulate_one
+from ..engine import PosteriorCache, simulate_one
 from ..engine.rng import latent_uniforms
 from ..oc.benchmark import benchmark_selections
 from ..oc.metrics import correct_doses
@@ -66,6 +67,25 @@ PAIRED_SOURCES = {
 }
 assert tuple(PAIRED_SOURCES) == PAIRED_METRICS
 
+#: posterior caches kept per worker process (about 16 MB each for a 6-dose CRM), least recently used out
+MAX_CACHES = 8
+_caches: OrderedDict[str, tuple] = OrderedDict()
+
+
+def _compiled_and_cache(design):
+    """The compiled design and its posterior cache, kept across the tasks a worker runs."""
+    key = design.config_hash()
+    hit = _caches.get(key)
+    if hit is None:
+        compiled = design.compile()
+        hit = (compiled, PosteriorCache.for_design(design, compiled))
+        _caches[key] = hit
+        while len(_caches) > MAX_CACHES:
+            _caches.popitem(last=False)
+    else:
+        _caches.move_to_end(key)
+    return hit
+
 
 def compute_task(task: Task) -> dict[str, np.ndarray]:
     """Statistics of one task: ``scalars`` [S, K, len(SCALARS)], ``vectors`` [S, K, len(VECTORS), D],
@@ -75,7 +95,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
     scal = np.zeros((S, K, len(SCALARS)), dtype=np.float64)
     vec = np.zeros((S, K, len(VECTORS), D), dtype=np.float64)
     pairs = np.zeros((S, P, len(PAIRED_METRICS), 2), dtype=np.float64)
-    compiled = [d.compile() for d in task.designs]
+    prepared = [_compiled_and_cache(d) for d in task.designs]
     ix = {name: i for i, name in enumerate(SCALARS)}
     vx = {name: i for i, name in enumerate(VECTORS)}
     for si, scen in enumerate(task.scenarios):
@@ -87,10 +107,9 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 scen,
                 T,
                 task.seed,
-                threads=1,
-                chunks=1,
                 first_trial=task.first_trial,
-                compiled=compiled[k],
+                compiled=prepared[k][0],
+                cache=prepared[k][1],
             )
             correct = correct_doses(scen.true_tox, design.target, task.acceptable_band)
             mtd = int(np.flatnonzero(correct).max())
