@@ -50,6 +50,9 @@ def write_bytes_atomic(path: Path, data: bytes, option: str = "--out") -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates owner-only files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

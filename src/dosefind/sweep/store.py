@@ -55,7 +55,15 @@ def pyarrow_modules():
     return pa, pq
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _fsync_replace(tmp: str, path: Path) -> None:
+    """Flush ``tmp`` to disk, give it the usual permissions (mkstemp makes it owner-only), rename it."""
+    os.chmod(tmp, 0o666 & ~_umask())
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)

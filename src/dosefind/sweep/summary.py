@@ -62,13 +62,26 @@ def _mc_mean(values, mcse) -> tuple[float, float]:
     return float(v[ok].mean()), float(np.sqrt(np.sum(s[ok] ** 2)) / n)
 
 
-LOWER_IS_BETTER = {"prob_select_above_mtd", "prop_treated_above_mtd", "mean_tox", "prob_early_stop"}
+LOWER_IS_BETTER = {
+    "prob_select_above_mtd",
+    "prop_treated_above_mtd",
+    "mean_n_above_mtd",
+    "mean_tox",
+    "prob_early_stop",
+    "prob_select_none",
+}
+HIGHER_IS_BETTER = {"pcs", "efficiency", "accuracy_index", "benchmark_pcs"}
 
 
 def ranks(oc, metric: str = "pcs"):
     """Rank of each design within each scenario on ``metric`` (1 = best; ties share the average)."""
     if metric not in oc.columns:
         raise DataError(f"metric {metric!r} is not a column of oc.parquet")
+    if metric not in LOWER_IS_BETTER | HIGHER_IS_BETTER:
+        raise DataError(
+            f"metric {metric!r} has no better direction; rank on one of "
+            + ", ".join(sorted(LOWER_IS_BETTER | HIGHER_IS_BETTER))
+        )
     ascending = metric in LOWER_IS_BETTER
     return oc.groupby("scenario", sort=False)[metric].rank(ascending=ascending, method="average")
 

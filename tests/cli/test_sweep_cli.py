@@ -1,0 +1,166 @@
+"""``dosefind sweep``, ``summarize`` and ``plot`` through typer's CliRunner, and the summary tables."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dosefind.cli import app
+from dosefind.sweep.summary import by_mtd, design_summary, paired_summary, ranks, read_dataset
+
+from ..conftest import SCENARIOS
+
+runner = CliRunner()
+
+STUDY = """
+[study]
+name = "cli-study"
+n_trials = 400
+seed = 11
+block_trials = 150
+scenario_files = ["{spec}"]
+
+[[designs]]
+name = "BOIN"
+kind = "boin"
+target = 0.3
+n_doses = 6
+max_n = 36
+
+[[designs]]
+name = "CRM"
+kind = "crm"
+target = 0.3
+n_doses = 6
+max_n = 36
+skeleton_nu = 3
+skeleton_halfwidth = 0.05
+
+[[designs]]
+name = "3+3"
+kind = "three_plus_three"
+target = 0.3
+n_doses = 6
+
+[[random_scenarios]]
+generator = "clertant_oquigley"
+count = 6
+seed = 3
+params = {{ n_doses = 6, target = 0.3 }}
+"""
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sweep-cli")
+    study = tmp / "study.toml"
+    study.write_text(STUDY.format(spec=(SCENARIOS / "target30-6dose.toml").as_posix()))
+    out = tmp / "results"
+    first = runner.invoke(app, ["sweep", str(study), "--out", str(out), "--serial", "--max-tasks", "2", "-q"])
+    assert first.exit_code == 0, first.output
+    assert "tasks left" in first.output and not (out / "oc.parquet").exists()
+    second = runner.invoke(app, ["sweep", str(study), "--out", str(out), "--workers", "2", "-q"])
+    assert second.exit_code == 0, second.output
+    return study, out, first.output, second.output
+
+
+def test_sweep_resumes_and_prints_the_design_table(finished):
+    study, out, first, second = finished
+    assert "2 tasks computed" in first
+    assert "already done" in second and "results in" in second
+    for name in ("BOIN", "CRM", "3+3", "benchmark PCS", "efficiency", "mean rank"):
+        assert name in second
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["complete"] and len(manifest["runs"]) == 2
+    assert [r["backend"] for r in manifest["runs"]] == ["serial", "local"]
+
+
+def test_summarize_formats(finished):
+    _, out, _, _ = finished
+    r = runner.invoke(app, ["summarize", str(out)])
+    assert r.exit_code == 0, r.output
+    for head in ("Designs across scenarios", "By true MTD position", "Paired comparisons", "BOIN - CRM"):
+        assert head in r.output
+    j = runner.invoke(app, ["summarize", str(out), "--format", "json"])
+    assert j.exit_code == 0, j.output
+    payload = json.loads(j.output)
+    assert {d["design"] for d in payload["designs"]} == {"BOIN", "CRM", "3+3"}
+    assert payload["provenance"]["seed"] == 11
+    c = runner.invoke(app, ["summarize", str(out), "--format", "csv", "--out", str(out.parent / "s.csv")])
+    assert c.exit_code == 0, c.output
+    text = (out.parent / "s.csv").read_text()
+    assert text.startswith("table,design,n_scenarios") and "paired," in text
+
+
+def test_plot_writes_figures(finished):
+    pytest.importorskip("matplotlib")
+    _, out, _, _ = finished
+    figs = out.parent / "figures"
+    r = runner.invoke(app, ["plot", str(out), "--out", str(figs)])
+    assert r.exit_code == 0, r.output
+    files = sorted(figs.glob("*.png"))
+    assert len(files) >= 4 and all(f.stat().st_size > 1000 for f in files)
+
+
+def test_summary_tables_agree_with_the_dataset(finished):
+    _, out, _, _ = finished
+    data = read_dataset(out)
+    oc, paired = data["oc"], data["paired"]
+    n_scen = oc["scenario"].nunique()
+    assert n_scen == 12 and len(oc) == 36
+    ds = design_summary(oc).set_index("design")
+    for name, g in oc.groupby("design"):
+        assert ds.loc[name, "pcs"] == pytest.approx(g["pcs"].mean(), abs=1e-15)
+        assert ds.loc[name, "pcs_mcse"] == pytest.approx(np.sqrt((g["pcs_mcse"] ** 2).sum()) / n_scen)
+    # ranks: within each scenario they are a permutation of 1..3 (ties averaged), so they sum to 6
+    r = ranks(oc, "pcs")
+    assert np.allclose(r.groupby(oc["scenario"]).sum(), 6.0)
+    assert ds["share_best_pcs"].sum() >= 1.0 - 1e-12
+    bm = by_mtd(oc)
+    assert bm.groupby("design")["n_scenarios"].sum().eq(n_scen).all()
+    # the paired table's mean difference of correct selection is the difference of the designs' mean PCS
+    ps = paired_summary(paired).set_index(["design_a", "design_b", "metric"])
+    diff = ps.loc[("BOIN", "CRM", "correct_selection"), "mean_diff"]
+    assert diff == pytest.approx(ds.loc["BOIN", "pcs"] - ds.loc["CRM", "pcs"], abs=1e-12)
+    assert ps.loc[("BOIN", "CRM", "tox_total"), "mean_diff"] == pytest.approx(
+        ds.loc["BOIN", "mean_tox"] - ds.loc["CRM", "mean_tox"], abs=1e-9
+    )
+    # common random numbers: paired SEs are smaller than unpaired ones for correct selection
+    assert (
+        ps.loc[("BOIN", "CRM", "correct_selection"), "mean_diff_mcse"]
+        < ps.loc[("BOIN", "CRM", "correct_selection"), "mean_diff_mcse_unpaired"]
+    )
+    assert isinstance(paired, pd.DataFrame)
+
+
+def test_user_errors_are_one_line(finished, tmp_path):
+    study, out, _, _ = finished
+    r = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(study),
+            "--out",
+            str(tmp_path / "x"),
+            "--scheduler",
+            "tcp://h:1",
+            "--dask-workers",
+            "2",
+        ],
+    )
+    assert r.exit_code == 2 and "give one of them" in r.output
+    other = tmp_path / "other.toml"
+    other.write_text(study.read_text().replace("seed = 11", "seed = 12"))
+    r = runner.invoke(app, ["sweep", str(other), "--out", str(out), "--serial", "-q"])
+    assert r.exit_code == 2 and "another study" in r.output and "Traceback" not in r.output
+    partial = tmp_path / "partial"
+    r = runner.invoke(app, ["sweep", str(study), "--out", str(partial), "--serial", "--max-tasks", "1", "-q"])
+    assert r.exit_code == 0
+    r = runner.invoke(app, ["summarize", str(partial)])
+    assert r.exit_code == 2 and "not finished" in r.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text(study.read_text().replace("n_trials = 400", "n_trials = -4"))
+    r = runner.invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "y")])
+    assert r.exit_code == 2 and "bad.toml: study.n_trials" in r.output
