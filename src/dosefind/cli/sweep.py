@@ -118,9 +118,14 @@ class SummaryFormat(str, Enum):
 
 
 def _pm(value: float, se: float, digits: int = 3) -> str:
+    """value ± se, with enough decimals for the MCSE to show one significant digit (at most 6)."""
     if not math.isfinite(value):
         return "-"
-    return f"{value:.{digits}f} ± {se:.{digits}f}" if math.isfinite(se) else f"{value:.{digits}f}"
+    if not math.isfinite(se):
+        return f"{value:.{digits}f}"
+    if se > 0:
+        digits = min(max(digits, 1 - math.floor(math.log10(se))), 6)
+    return f"{value:.{digits}f} ± {se:.{digits}f}"
 
 
 def _text_table(header: list[str], rows: list[list[str]]) -> str:
