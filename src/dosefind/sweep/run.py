@@ -77,8 +77,8 @@ class _Serial:
     workers = 1
 
     def map_unordered(self, tasks) -> Iterator:
-        for t in tasks:
-            yield _one_thread(t)
+        for t in tasks:  # compute_task runs single-threaded without touching numba's thread setting
+            yield t.task_id, compute_task(t)
 
     def close(self):
         pass
@@ -139,7 +139,7 @@ class _Dask:
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: never clash with another cluster
                     silence_logs=40,
                 )
             self.client = Client(self.cluster, set_as_default=False)

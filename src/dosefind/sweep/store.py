@@ -268,23 +268,27 @@ class SweepFolder:
         S, K, D = len(task.scenarios), len(self.study.designs), self.study.n_doses
         P, M = len(task.pairs), len(PAIRED_METRICS)
         paths = self._part(task_id, "units"), self._part(task_id, "pairs")
+        current = paths[0]
         try:
-            units = pq.read_table(paths[0])
-            pairs = pq.read_table(paths[1])
+            units = pq.read_table(current)
             scal = np.column_stack([units.column(n).to_numpy() for n in SCALARS]).reshape(S, K, len(SCALARS))
             vec = np.stack(
                 [units.column(n).combine_chunks().flatten().to_numpy().reshape(S * K, D) for n in VECTORS],
                 axis=1,
             ).reshape(S, K, len(VECTORS), D)
-            pr = np.stack([pairs.column("d_s").to_numpy(), pairs.column("d_q").to_numpy()], axis=-1).reshape(
-                S, P, M, 2
-            )
             expect = np.repeat(np.arange(task.first_scenario, task.first_scenario + S), K)
             if not np.array_equal(units.column("scenario_index").to_numpy(), expect):
                 raise ValueError("scenario_index does not match the study")
+            current = paths[1]
+            pairs = pq.read_table(current)
+            pr = np.stack([pairs.column("d_s").to_numpy(), pairs.column("d_q").to_numpy()], axis=-1)
+            pr = pr.reshape(S, P, M, 2)
+            expect = np.repeat(np.arange(task.first_scenario, task.first_scenario + S), P * M)
+            if not np.array_equal(pairs.column("scenario_index").to_numpy(), expect):
+                raise ValueError("scenario_index does not match the study")
         except (OSError, ValueError, KeyError) as e:
             raise OutputError(
-                f"{paths[0].name}: damaged or from another layout ({e}); delete parts/task-{task_id:07d}.* "
+                f"{current.name}: damaged or from another layout ({e}); delete parts/task-{task_id:07d}.* "
                 "and run the sweep again to recompute that task"
             ) from None
         return {"scalars": scal, "vectors": vec, "pairs": pr}

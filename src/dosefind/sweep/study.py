@@ -207,7 +207,8 @@ def _read_toml(path: Path, field_name: str = "file") -> dict:
     try:
         return read(path)
     except SpecError as e:
-        raise SpecError(field_name, e.problem, e.fix, e.source) from None
+        problem = e.problem if path.name in e.problem else f"{path.name}: {e.problem}"
+        raise SpecError(field_name, problem, e.fix, e.source) from None
 
 
 def _fmt(value) -> str:
@@ -238,7 +239,7 @@ def _grid_name(field_name: str, template: str | None, base_name: str, combo: dic
             )
         try:
             return template.format(i=i, **{k: _fmt(x) for k, x in combo.items()})
-        except (KeyError, IndexError, ValueError) as e:
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as e:
             raise SpecError(
                 f"{field_name}.name",
                 f"template {template!r} cannot be filled ({e!r})",
