@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import typer
 
+from .. import atomic
 from ..errors import DosefindError
 
 EXIT_USAGE = 2
@@ -44,20 +43,7 @@ def write_bytes_atomic(path: Path, data: bytes, option: str = "--out") -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise fail(f"{option}: folder {folder} does not exist; create it or choose another path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates owner-only files; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic.write_bytes_atomic(path, data)
 
 
 def write_atomic(path: Path, text: str, option: str = "--out") -> None:

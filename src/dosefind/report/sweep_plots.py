@@ -19,11 +19,11 @@ A design keeps its colour in every figure (:func:`design_colours`, by order of f
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..atomic import atomic_path
 from ..errors import DataError, MissingExtraError
 from .plots import DEFAULT_DPI
 
@@ -904,23 +904,10 @@ def save_figures(
         if fmt not in supported:
             raise DataError(f"fmt={fmt!r}: not a figure format; use one of {', '.join(sorted(supported))}")
     out.mkdir(parents=True, exist_ok=True)
-    umask = os.umask(0o022)
-    os.umask(umask)
-    mode = 0o666 & ~umask
     paths = []
     for name, fig in figs.items():
         path = out / f"{name}.{fmt}"
-        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=out)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fig.savefig(fh, format=fmt, dpi=dpi, bbox_inches="tight")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, mode)  # mkstemp makes owner-only files; a figure is as readable as any other
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
         paths.append(path)
     return paths

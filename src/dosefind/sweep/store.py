@@ -23,15 +23,15 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import platform
-import tempfile
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
+from ..atomic import TEMP_PREFIX, atomic_path, write_bytes_atomic
 from ..errors import DosefindError, MissingExtraError
 from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
@@ -55,43 +55,10 @@ def pyarrow_modules():
     return pa, pq
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_replace(tmp: str, path: Path) -> None:
-    """Flush ``tmp`` to disk, give it the usual permissions (mkstemp makes it owner-only), rename it."""
-    os.chmod(tmp, 0o666 & ~_umask())
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-def write_atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        _fsync_replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_table_atomic(path: Path, table) -> None:
     _, pq = pyarrow_modules()
-    fd, tmp = tempfile.mkstemp(prefix=f".tmp-{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        _fsync_replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _versions() -> dict:
@@ -190,10 +157,9 @@ class SweepFolder:
             }
             self.write_manifest()
         self.parts.mkdir(exist_ok=True)
-        for stale in self.parts.glob(".tmp-*"):  # left by a killed run; we hold the lock
-            stale.unlink()
-        for stale in self.path.glob(".tmp-*"):
-            stale.unlink()
+        for folder in (self.parts, self.path):  # temporary files of a killed run; we hold the lock
+            for stale in folder.glob(TEMP_PREFIX + "*"):
+                stale.unlink()
 
     def close(self) -> None:
         if self._lock is not None:
@@ -203,7 +169,7 @@ class SweepFolder:
 
     def write_manifest(self) -> None:
         text = json.dumps(self.manifest, indent=2, sort_keys=True) + "\n"
-        write_atomic_bytes(self.path / MANIFEST, text.encode("utf-8"))
+        write_bytes_atomic(self.path / MANIFEST, text.encode("utf-8"))
 
     # ---- parts -------------------------------------------------------------------------------------------
     def _part(self, task_id: int, kind: str) -> Path:
@@ -300,46 +266,23 @@ class SweepFolder:
         st = self.study
         designs = st.designs
         D = st.n_doses
-        writers = {}
-        tmps = {}
-        try:
+        schemas = _schemas(pa)
+        with ExitStack() as stack:  # unwinds last-in first-out: each writer closes before its file is renamed
+            writers = {}
             for name in ("oc.parquet", "oc_dose.parquet", "paired.parquet"):
-                fd, tmps[name] = tempfile.mkstemp(prefix=f".tmp-{name}.", dir=self.path)
-                os.close(fd)
-            schemas = _schemas(pa)
-            for name in tmps:
-                writers[name] = pq.ParquetWriter(tmps[name], schemas[name])
+                tmp = stack.enter_context(atomic_path(self.path / name))
+                writers[name] = stack.enter_context(pq.ParquetWriter(tmp, schemas[name]))
             for chunk in range(st.n_chunks):
                 total = None
                 for block in range(st.n_blocks):
                     part = self.read_task(chunk * st.n_blocks + block)
-                    if total is None:
-                        total = part
-                    else:
-                        total = {k: total[k] + part[k] for k in total}
+                    total = part if total is None else {k: total[k] + part[k] for k in total}
                 first = chunk * st.scenarios_per_task
                 scens = st.scenarios[first : first + st.scenarios_per_task]
-                oc_rows, dose_rows, pair_rows = _chunk_rows(st, first, scens, total, D)
-                writers["oc.parquet"].write_table(pa.Table.from_pylist(oc_rows, schemas["oc.parquet"]))
-                writers["oc_dose.parquet"].write_table(
-                    pa.Table.from_pylist(dose_rows, schemas["oc_dose.parquet"])
-                )
-                if pair_rows:
-                    writers["paired.parquet"].write_table(
-                        pa.Table.from_pylist(pair_rows, schemas["paired.parquet"])
-                    )
-            for w in writers.values():
-                w.close()
-            writers.clear()
-            for name, tmp in tmps.items():
-                _fsync_replace(tmp, self.path / name)
-            tmps.clear()
-        finally:
-            for w in writers.values():
-                w.close()
-            for tmp in tmps.values():
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+                rows = dict(zip(writers, _chunk_rows(st, first, scens, total, D), strict=True))
+                for name, chunk_rows in rows.items():
+                    if chunk_rows:
+                        writers[name].write_table(pa.Table.from_pylist(chunk_rows, schemas[name]))
         write_table_atomic(self.path / "scenarios.parquet", _scenario_table(pa, st))
         write_table_atomic(self.path / "designs.parquet", _design_table(pa, designs))
         self.manifest["complete"] = True
