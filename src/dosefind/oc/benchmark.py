@@ -206,11 +206,23 @@ def efficiency(sim_result: SimResult, benchmark: BenchmarkResult) -> tuple[float
     valid = sel >= 0
     a[valid] = benchmark.correct[sel[valid]]
     b = benchmark.hit.astype(np.float64)
-    pcs_b = float(b.mean())
-    if pcs_b == 0.0:
+    return efficiency_from_counts(float(a.sum()), float(b.sum()), float((a * b).sum()), a.shape[0])
+
+
+def efficiency_from_counts(hits: float, bench_hits: float, both: float, n_trials: int) -> tuple[float, float]:
+    """Efficiency and its paired delta-method MCSE from counts over ``n_trials`` paired trials: the
+    design correct (``hits``), the benchmark correct (``bench_hits``), both correct (``both``).
+
+    With indicators a_t, b_t and e = Σa / Σb: Σ(a - e b) = Σa - eΣb and Σ(a - e b)² = Σa - 2eΣab + e²Σb,
+    so sd_t(a_t - e b_t) needs only these counts (blocks of trials add them exactly).
+    """
+    if bench_hits == 0:
         return float("nan"), float("nan")
-    value = float(a.mean()) / pcs_b
-    T = a.shape[0]
+    T = n_trials
+    e = hits / bench_hits
     if T < 2:
-        return value, float("nan")
-    return value, float(np.std(a - value * b, ddof=1) / (np.sqrt(T) * pcs_b))
+        return e, float("nan")
+    lin = hits - e * bench_hits
+    sq = hits - 2 * e * both + e * e * bench_hits
+    var = max((sq - lin * lin / T) / (T - 1), 0.0)
+    return e, float(np.sqrt(var / T) / (bench_hits / T))

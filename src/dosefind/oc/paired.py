@@ -17,6 +17,7 @@ Sample variances use ddof=1. Per-trial metrics (the true MTD is the highest corr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,17 +96,25 @@ def _row(x: np.ndarray, y: np.ndarray) -> dict:
     T = x.shape[0]
     mean_a, mean_b = float(x.mean()), float(y.mean())
     if T < 2:
-        nan = float("nan")
+        return paired_row(mean_a, mean_b, mean_a - mean_b, math.nan, math.nan, math.nan, T)
+    var_a, var_b, var_d = (float(np.var(z, ddof=1)) for z in (x, y, x - y))
+    return paired_row(mean_a, mean_b, mean_a - mean_b, var_a, var_b, var_d, T)
+
+
+def paired_row(
+    mean_a: float, mean_b: float, diff: float, var_a: float, var_b: float, var_d: float, T: int
+) -> dict:
+    """One metric's row from the means, the difference and the sample variances of x, y and x - y over T
+    paired trials (variances nan when T < 2)."""
+    if T < 2:
         return dict(
             design_a=mean_a,
             design_b=mean_b,
-            diff=mean_a - mean_b,
-            se_paired=nan,
-            se_unpaired=nan,
-            variance_ratio=nan,
+            diff=diff,
+            se_paired=math.nan,
+            se_unpaired=math.nan,
+            variance_ratio=math.nan,
         )
-    var_a, var_b = float(np.var(x, ddof=1)), float(np.var(y, ddof=1))
-    var_d = float(np.var(x - y, ddof=1))
     if var_d > 0:
         ratio = (var_a + var_b) / var_d
     else:
@@ -113,7 +122,7 @@ def _row(x: np.ndarray, y: np.ndarray) -> dict:
     return dict(
         design_a=mean_a,
         design_b=mean_b,
-        diff=mean_a - mean_b,
+        diff=diff,
         se_paired=float(np.sqrt(var_d / T)),
         se_unpaired=float(np.sqrt(var_a / T + var_b / T)),
         variance_ratio=ratio,

@@ -29,12 +29,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..constants import Status
 from ..engine import PosteriorCache, simulate_one
 from ..engine.rng import latent_uniforms
-from ..oc.benchmark import benchmark_selections
+from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
 from ..oc.metrics import correct_doses
-from ..oc.paired import PAIRED_METRICS
+from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
 from .study import Task
 
 SCALARS = (
@@ -111,20 +110,14 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 compiled=prepared[k][0],
                 cache=prepared[k][1],
             )
+            m = per_trial_metrics(res, task.acceptable_band)
             correct = correct_doses(scen.true_tox, design.target, task.acceptable_band)
-            mtd = int(np.flatnonzero(correct).max())
             sel = res.selected.astype(np.int64)
             valid = sel >= 0
-            hit = np.zeros(T, dtype=np.float64)
-            hit[valid] = correct[sel[valid]]
             n_at = res.n_at_dose.astype(np.float64)
             t_at = res.tox_at_dose.astype(np.float64)
-            ntot = n_at.sum(axis=1)
-            tox = t_at.sum(axis=1)
-            nabove = n_at[:, mtd + 1 :].sum(axis=1)
-            ptam = nabove / np.maximum(ntot, 1.0)
-            above = (sel > mtd).astype(np.float64)
-            early = (res.status == Status.STOP_NO_DOSE).astype(np.float64)
+            ntot = m["n_total"]
+            ptam = m["n_above_mtd"] / np.maximum(ntot, 1.0)
             key = (design.target, design.max_n)
             if key not in bench:
                 u = latent_uniforms(task.seed, scen.key, T, design.max_n, first_trial=task.first_trial)
@@ -134,15 +127,23 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
             row = scal[si, k]
             row[ix["n"]] = T
             row[ix["none"]] = np.count_nonzero(~valid)
-            row[ix["hit"]] = hit.sum()
-            row[ix["above"]] = above.sum()
-            row[ix["early"]] = early.sum()
             row[ix["short"]] = np.count_nonzero(ntot < design.max_n)
-            for name, x in (("ntot", ntot), ("tox", tox), ("nabove", nabove), ("ptam", ptam)):
+            for name, x in (
+                ("ntot", ntot),
+                ("tox", m["tox_total"]),
+                ("nabove", m["n_above_mtd"]),
+                ("ptam", ptam),
+            ):
                 row[ix[name + "_s"]] = x.sum()
                 row[ix[name + "_q"]] = (x * x).sum()
+            for name, metric in (
+                ("hit", "correct_selection"),
+                ("above", "select_above_mtd"),
+                ("early", "early_stop"),
+            ):
+                row[ix[name]] = m[metric].sum()
             row[ix["b_hit"]] = b_hit.sum()
-            row[ix["b_cross"]] = (hit * b_hit).sum()
+            row[ix["b_cross"]] = (m["correct_selection"] * b_hit).sum()
             vrow = vec[si, k]
             vrow[vx["sel"]] = np.bincount(sel[valid], minlength=D)
             vrow[vx["n_s"]] = n_at.sum(axis=0)
@@ -150,7 +151,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
             vrow[vx["t_s"]] = t_at.sum(axis=0)
             vrow[vx["t_q"]] = (t_at * t_at).sum(axis=0)
             vrow[vx["b_sel"]] = np.bincount(b_sel, minlength=D)
-            per_trial.append((hit, above, ntot, tox, nabove, early))
+            per_trial.append([m[name] for name in PAIRED_METRICS])
         for p, (a, b) in enumerate(task.pairs):
             for m in range(len(PAIRED_METRICS)):
                 d = per_trial[a][m] - per_trial[b][m]
@@ -165,16 +166,13 @@ def _prop(count: float, T: float) -> tuple[float, float]:
     return p, math.sqrt(max(p * (1.0 - p), 0.0) / T)
 
 
-def _mean(s: float, q: float, T: float) -> tuple[float, float]:
-    m = s / T
-    if T < 2:
-        return m, float("nan")
-    var = max((q - s * s / T) / (T - 1), 0.0)
-    return m, math.sqrt(var / T)
-
-
 def _var(s: float, q: float, T: float) -> float:
+    """Sample variance (ddof=1) from the sum and the sum of squares of T values (nan when T < 2)."""
     return max((q - s * s / T) / (T - 1), 0.0) if T >= 2 else float("nan")
+
+
+def _mean(s: float, q: float, T: float) -> tuple[float, float]:
+    return s / T, math.sqrt(_var(s, q, T) / T)
 
 
 #: wide per-(scenario, design) metrics, each with a ``<name>_mcse`` column
@@ -217,30 +215,10 @@ def summarize_unit(
     put("prob_stop_before_max_n", _prop(s["short"], T))
     put("mean_n_above_mtd", _mean(s["nabove_s"], s["nabove_q"], T))
     put("benchmark_pcs", _prop(s["b_hit"], T))
-    # efficiency = PCS / benchmark PCS; delta method on the paired per-trial indicators a, b:
-    # sd(a - e b) from sums: Σ(a - e b)² = Σa - 2eΣab + e²Σb (indicators), Σ(a - e b) = Σa - eΣb
-    if s["b_hit"] > 0:
-        e = s["hit"] / s["b_hit"]
-        sq = s["hit"] - 2 * e * s["b_cross"] + e * e * s["b_hit"]
-        lin = s["hit"] - e * s["b_hit"]
-        se = (
-            math.sqrt(max((sq - lin * lin / T) / (T - 1), 0.0) / T) / (s["b_hit"] / T) if T >= 2 else math.nan
-        )
-        put("efficiency", (e, se))
-    else:
-        put("efficiency", (math.nan, math.nan))
-    # Cheung's accuracy index from the selection distribution (see dosefind.oc.benchmark.accuracy_index)
-    p = np.asarray(true_tox, dtype=np.float64)
-    delta = np.abs(p - target)
-    pi = vs["sel"] / T
-    if delta.sum() > 0:
-        mean_loss = float(delta @ pi)
-        var = max(float((delta**2) @ pi) - mean_loss**2, 0.0)
-        put(
-            "accuracy_index",
-            (1.0 - p.shape[0] * mean_loss / delta.sum(), p.shape[0] / delta.sum() * math.sqrt(var / T)),
-        )
-    else:
+    put("efficiency", efficiency_from_counts(s["hit"], s["b_hit"], s["b_cross"], int(T)))
+    if np.abs(np.asarray(true_tox, dtype=np.float64) - target).sum() > 0:
+        put("accuracy_index", accuracy_index(vs["sel"] / T, true_tox, target, int(T)))
+    else:  # every dose at the target: the index is undefined
         put("accuracy_index", (math.nan, math.nan))
     dose: dict = {}
     sel = vs["sel"] / T
@@ -268,23 +246,14 @@ def summarize_pair(scal_a: np.ndarray, scal_b: np.ndarray, pair: np.ndarray) -> 
         sa, sb = ia[s_name], ib[s_name]
         qa = ia[q_name] if q_name else sa  # indicators: x² = x
         qb = ib[q_name] if q_name else sb
-        var_a, var_b = _var(sa, qa, T), _var(sb, qb, T)
         var_d = _var(pair[m, 0], pair[m, 1], T)
-        if T < 2:
-            ratio = math.nan
-        elif var_d > 0:
-            ratio = (var_a + var_b) / var_d
-        else:
-            ratio = math.inf if var_a + var_b > 0 else math.nan
+        row = paired_row(sa / T, sb / T, pair[m, 0] / T, _var(sa, qa, T), _var(sb, qb, T), var_d, int(T))
         rows.append(
             dict(
                 metric=metric,
-                mean_a=sa / T,
-                mean_b=sb / T,
-                diff=pair[m, 0] / T,
-                se_paired=math.sqrt(var_d / T) if T >= 2 else math.nan,
-                se_unpaired=math.sqrt(var_a / T + var_b / T) if T >= 2 else math.nan,
-                variance_ratio=ratio,
+                mean_a=row["design_a"],
+                mean_b=row["design_b"],
+                **{k: row[k] for k in ("diff", "se_paired", "se_unpaired", "variance_ratio")},
             )
         )
     return rows
