@@ -80,7 +80,7 @@ class _Serial:
         for t in tasks:  # compute_task runs single-threaded without touching numba's thread setting
             yield t.task_id, compute_task(t)
 
-    def close(self):
+    def close(self, cancel: bool = False):
         pass
 
 
@@ -196,22 +196,17 @@ def run_study(
         todo = [t for t in range(study.n_tasks) if t not in done]
         if max_tasks is not None:
             todo = todo[:max_tasks]
-        per_task = {}
-        for_trials = 0
-        for t in range(study.n_tasks):
-            task_trials = _task_trials(study, t)
-            per_task[t] = task_trials
-            if t in done:
-                for_trials += task_trials
         total = study.total_trials
+        finished = sum(study.task(t).trials for t in done)
         if progress is not None:
-            progress(for_trials, total)
+            progress(finished, total)
         n_workers = workers or os.cpu_count() or 1
         executor = None
         record = {"started": _now(), "backend": backend, "skipped_tasks": len(done), "computed_tasks": 0}
         if scheduler:
             record["scheduler"] = scheduler
         computed = 0
+        cancel = False
         try:
             if todo:
                 if backend == "serial":
@@ -224,17 +219,15 @@ def run_study(
                 for task_id, stats in executor.map_unordered(study.task(t) for t in todo):
                     folder.write_task(task_id, stats)
                     computed += 1
-                    for_trials += per_task[task_id]
+                    finished += study.task(task_id).trials
                     if progress is not None:
-                        progress(for_trials, total)
+                        progress(finished, total)
         except BaseException:
-            if executor is not None and hasattr(executor, "pool"):
-                executor.close(cancel=True)
-                executor = None
+            cancel = True  # Ctrl-C or a failed task: drop the queued tasks, keep the finished ones
             raise
         finally:
             if executor is not None:
-                executor.close()
+                executor.close(cancel=cancel)
             record["computed_tasks"] = computed
             record["ended"] = _now()
             folder.manifest.setdefault("runs", []).append(record)
@@ -252,10 +245,3 @@ def run_study(
         workers=record.get("workers", 0),
         outputs=outputs,
     )
-
-
-def _task_trials(study: Study, task_id: int) -> int:
-    chunk, block = divmod(task_id, study.n_blocks)
-    n_s = min(study.scenarios_per_task, len(study.scenarios) - chunk * study.scenarios_per_task)
-    n_t = min(study.block_trials, study.n_trials - block * study.block_trials)
-    return n_s * n_t * len(study.designs)

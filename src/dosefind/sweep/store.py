@@ -262,6 +262,7 @@ class SweepFolder:
     # ---- the final dataset -------------------------------------------------------------------------------
     def finalize(self) -> list[Path]:
         """Combine every task into the Parquet dataset (streamed one chunk of scenarios at a time)."""
+        outputs = [self.path / n for n in OUTPUTS]  # rebuilt on every run: re-reading the parts checks them
         pa, pq = pyarrow_modules()
         st = self.study
         designs = st.designs
@@ -289,7 +290,7 @@ class SweepFolder:
         self.manifest["finalized"] = _now()
         self.manifest["outputs"] = list(OUTPUTS)
         self.write_manifest()
-        return [self.path / n for n in OUTPUTS]
+        return outputs
 
 
 def _now() -> str:

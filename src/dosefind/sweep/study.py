@@ -99,6 +99,11 @@ class Task:
     designs: tuple[Design, ...]
     pairs: tuple[tuple[int, int], ...]
 
+    @property
+    def trials(self) -> int:
+        """Simulated trials in the task (every design on every scenario of the block)."""
+        return len(self.scenarios) * len(self.designs) * self.n_trials
+
 
 @dataclass(frozen=True)
 class Study:
