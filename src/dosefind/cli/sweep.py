@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from contextlib import ExitStack
 from enum import Enum
 from pathlib import Path
 
@@ -61,39 +62,37 @@ def sweep(
         f"{st.n_trials:,} trials = {st.total_trials:,} trials in {st.n_tasks:,} tasks ({backend})",
         err=True,
     )
-    state = {"bar": None, "done": 0}
+    with ExitStack() as stack:  # the bar opens at the first report, after the output folder is checked
+        bar: dict = {}
 
-    def progress(done, total):
-        if quiet:
-            return
-        if state["bar"] is None:
-            state["bar"] = typer.progressbar(length=total, label="sweeping", file=sys.stderr, show_eta=True)
-            state["bar"].__enter__()
-        state["bar"].update(done - state["done"])
-        state["done"] = done
+        def progress(done, total):
+            if quiet:
+                return
+            if not bar:
+                bar["bar"] = stack.enter_context(
+                    typer.progressbar(length=total, label="sweeping", file=sys.stderr, show_eta=True)
+                )
+                bar["done"] = 0
+            bar["bar"].update(done - bar["done"])
+            bar["done"] = done
 
-    try:
-        run = run_study(
-            st,
-            out,
-            backend=backend,
-            workers=n_workers,
-            scheduler=scheduler,
-            progress=progress,
-            max_tasks=max_tasks,
-        )
-    except KeyboardInterrupt:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
-        typer.echo(
-            f"\ninterrupted: finished tasks are saved in {out}; run the same command again to finish",
-            err=True,
-        )
-        raise typer.Exit(130) from None
-    finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
-            state["bar"] = None
+        try:
+            run = run_study(
+                st,
+                out,
+                backend=backend,
+                workers=n_workers,
+                scheduler=scheduler,
+                progress=progress,
+                max_tasks=max_tasks,
+            )
+        except KeyboardInterrupt:
+            stack.close()
+            typer.echo(
+                f"\ninterrupted: finished tasks are saved in {out}; run the same command again to finish",
+                err=True,
+            )
+            raise typer.Exit(130) from None
     line = f"{run.computed:,} tasks computed"
     if run.skipped:
         line += f", {run.skipped:,} already done"
@@ -108,7 +107,7 @@ def sweep(
     typer.echo(f"results in {out}: " + ", ".join(p.name for p in run.outputs), err=True)
     from ..sweep.summary import design_summary, read_dataset
 
-    typer.echo(format_designs(design_summary(read_dataset(out)["oc"])))
+    typer.echo(format_designs(design_summary(read_dataset(out, ("oc",))["oc"])))
 
 
 class SummaryFormat(str, Enum):

@@ -35,8 +35,11 @@ def _pandas():
     return pd
 
 
-def read_dataset(folder: str | Path) -> dict:
-    """The manifest and the tables of a finished sweep folder, as pandas DataFrames."""
+TABLES = ("oc", "oc_dose", "paired", "scenarios", "designs")
+
+
+def read_dataset(folder: str | Path, tables: tuple[str, ...] = TABLES) -> dict:
+    """The manifest and the ``tables`` of a finished sweep folder, as pandas DataFrames."""
     pd = _pandas()
     folder = Path(folder)
     manifest_path = folder / MANIFEST
@@ -49,7 +52,7 @@ def read_dataset(folder: str | Path) -> dict:
             "run the same `dosefind sweep` command again to finish it"
         )
     out = {"manifest": manifest}
-    for name in ("oc", "oc_dose", "paired", "scenarios", "designs"):
+    for name in tables:
         out[name] = pd.read_parquet(folder / f"{name}.parquet")
     return out
 
@@ -172,7 +175,7 @@ def paired_summary(paired):
 
 def summarize(folder: str | Path) -> dict:
     """Every summary table of a finished sweep folder, plus its manifest."""
-    data = read_dataset(folder)
+    data = read_dataset(folder, ("oc", "paired"))
     return {
         "manifest": data["manifest"],
         "designs": design_summary(data["oc"]),
