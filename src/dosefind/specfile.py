@@ -75,29 +75,42 @@ def _read_toml(path: Path) -> dict:
         ) from None
 
 
+def designs_from_dict(data: dict) -> list[Design]:
+    """The designs of a ``[design]`` section or of ``[[designs]]`` blocks (errors name ``designs[i]``)."""
+    if "design" in data and "designs" in data:
+        raise SpecError("designs", "both [design] and [[designs]] given", "use one of them")
+    blocks = "design" not in data
+    raw_designs = data.get("designs", []) if blocks else [data["design"]]
+    if not isinstance(raw_designs, list):
+        raise SpecError("designs", "expected [[designs]] blocks", "write one [[designs]] block per design")
+    designs = []
+    for i, raw in enumerate(raw_designs):
+        try:
+            designs.append(design_from_dict(raw))
+        except SpecError as e:
+            if not blocks:
+                raise
+            raise SpecError(e.field.replace("design", f"designs[{i}]", 1), e.problem, e.fix) from None
+    return designs
+
+
+def check_design_names(designs) -> None:
+    """Design names key results and comparisons: each must be unique."""
+    names = [d.name for d in designs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise SpecError(
+            "designs.name",
+            f"design name {dup[0]!r} is used twice",
+            'give each design a distinct name = "..."',
+        )
+
+
 def spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> Spec:
     try:
         v.no_unknown_keys("spec", data, ["design", "designs", "scenarios", "simulation"])
-        if "design" in data and "designs" in data:
-            raise SpecError("designs", "both [design] and [[designs]] given", "use one of them")
-        raw_designs = [data["design"]] if "design" in data else data.get("designs", [])
-        if not isinstance(raw_designs, list):
-            raise SpecError(
-                "designs", "expected [[designs]] blocks", "write one [[designs]] block per design"
-            )
-        designs = []
-        for i, raw in enumerate(raw_designs):
-            try:
-                designs.append(design_from_dict(raw))
-            except SpecError as e:
-                if len(raw_designs) > 1:
-                    e = SpecError(e.field.replace("design", f"designs[{i}]", 1), e.problem, e.fix)
-                raise e from None
-        names = [d.name for d in designs]
-        if len(set(names)) != len(names):
-            raise SpecError(
-                "designs.name", "two designs share a name", 'give each design a distinct name = "..."'
-            )
+        designs = designs_from_dict(data)
+        check_design_names(designs)
         raw_scen = data.get("scenarios", [])
         if not isinstance(raw_scen, list):
             raise SpecError(

@@ -58,6 +58,7 @@ from ..designs import validate as v
 from ..errors import SpecError
 from ..scenario import Scenario, check_against
 from ..scenario.generators import GENERATORS, generate
+from ..specfile import check_design_names, designs_from_dict
 
 #: default cap on trials per work unit (larger runs are split into blocks of trials)
 DEFAULT_BLOCK_TRIALS = 10_000
@@ -415,20 +416,7 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         if not isinstance(description, str):
             raise SpecError("study.description", "expected text", "write a short description in quotes")
 
-        # designs
-        if "design" in data and "designs" in data:
-            raise SpecError("designs", "both [design] and [[designs]] given", "use [[designs]] blocks")
-        raw_designs = [data["design"]] if "design" in data else data.get("designs", [])
-        if not isinstance(raw_designs, list):
-            raise SpecError(
-                "designs", "expected [[designs]] blocks", "write one [[designs]] block per design"
-            )
-        designs: list[Design] = []
-        for i, raw in enumerate(raw_designs):
-            try:
-                designs.append(design_from_dict(raw))
-            except SpecError as e:
-                raise SpecError(e.field.replace("design", f"designs[{i}]", 1), e.problem, e.fix) from None
+        designs = designs_from_dict(data)
         grids = data.get("design_grids", [])
         if not isinstance(grids, list):
             raise SpecError("design_grids", "expected [[design_grids]] blocks", "write [[design_grids]]")
@@ -436,12 +424,8 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
             designs.extend(_design_grid(i, raw))
         if not designs:
             raise SpecError("designs", "missing", "add [[designs]] or [[design_grids]] blocks")
+        check_design_names(designs)
         names = [d.name for d in designs]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise SpecError(
-                "designs.name", f"design name {dup[0]!r} is used twice", "give every design its own name"
-            )
         n_doses = {d.n_doses for d in designs}
         if len(n_doses) > 1:
             raise SpecError(
