@@ -118,6 +118,13 @@ def test_summary_tables_agree_with_the_dataset(finished):
     r = ranks(oc, "pcs")
     assert np.allclose(r.groupby(oc["scenario"]).sum(), 6.0)
     assert ds["share_best_pcs"].sum() >= 1.0 - 1e-12
+    # the pooled efficiency's MCSE reduces to the per-scenario delta-method MCSE for one scenario
+    one = oc[oc["scenario"] == oc["scenario"].iloc[0]]
+    single = design_summary(one).set_index("design")
+    for name, row in one.set_index("design").iterrows():
+        assert single.loc[name, "efficiency"] == pytest.approx(row["efficiency"], rel=1e-12)
+        assert single.loc[name, "efficiency_mcse"] == pytest.approx(row["efficiency_mcse"], rel=1e-9)
+    assert (ds["efficiency_mcse"] > 0).all()
     bm = by_mtd(oc)
     assert bm.groupby("design")["n_scenarios"].sum().eq(n_scen).all()
     # the paired table's mean difference of correct selection is the difference of the designs' mean PCS

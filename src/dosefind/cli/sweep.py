@@ -164,7 +164,7 @@ def format_designs(df) -> str:
                 str(r["design"]),
                 _pm(r["pcs"], r["pcs_mcse"]),
                 _pm(r["benchmark_pcs"], r["benchmark_pcs_mcse"]),
-                "-" if not math.isfinite(r["efficiency"]) else f"{r['efficiency']:.3f}",
+                _pm(r["efficiency"], r["efficiency_mcse"]),
                 _pm(r["accuracy_index"], r["accuracy_index_mcse"]),
                 _pm(r["prob_select_above_mtd"], r["prob_select_above_mtd_mcse"]),
                 _pm(100 * r["prop_treated_above_mtd"], 100 * r["prop_treated_above_mtd_mcse"], 1),

@@ -187,6 +187,7 @@ OC_METRICS = (
     "prob_stop_before_max_n",
     "mean_n_above_mtd",
     "benchmark_pcs",
+    "prob_both_correct",
     "efficiency",
     "accuracy_index",
 )
@@ -215,6 +216,7 @@ def summarize_unit(
     put("prob_stop_before_max_n", _prop(s["short"], T))
     put("mean_n_above_mtd", _mean(s["nabove_s"], s["nabove_q"], T))
     put("benchmark_pcs", _prop(s["b_hit"], T))
+    put("prob_both_correct", _prop(s["b_cross"], T))  # design and benchmark both correct (efficiency's MCSE)
     put("efficiency", efficiency_from_counts(s["hit"], s["b_hit"], s["b_cross"], int(T)))
     if np.abs(np.asarray(true_tox, dtype=np.float64) - target).sum() > 0:
         put("accuracy_index", accuracy_index(vs["sel"] / T, true_tox, target, int(T)))

@@ -7,9 +7,9 @@ per-scenario MCSEs of independent simulations: se(mean of S values) = sqrt(Σ mc
 simulation noise only, not the spread across scenarios (reported separately as ``sd_across``).
 
 * :func:`design_summary`: one row per design: mean PCS, benchmark PCS, efficiency (mean PCS / mean
-  benchmark PCS, and the median of per-scenario efficiencies: their mean is dominated by the few
-  scenarios where the benchmark rarely succeeds, e.g. two doses almost equally close to the target),
-  accuracy index, overdosing, patients, DLTs,
+  benchmark PCS with its paired delta-method MCSE, and the median of per-scenario efficiencies: their
+  mean is dominated by the few scenarios where the benchmark rarely succeeds, e.g. two doses almost
+  equally close to the target), accuracy index, overdosing, patients, DLTs,
   early stopping, mean rank on PCS (1 = best; ties share the average rank) and the share of scenarios in
   which the design has the best PCS.
 * :func:`by_mtd`: mean PCS per design and true MTD position.
@@ -67,6 +67,26 @@ def _mc_mean(values, mcse) -> tuple[float, float]:
     return float(v[ok].mean()), float(np.sqrt(np.sum(s[ok] ** 2)) / n)
 
 
+def _pooled_efficiency(g) -> tuple[float, float]:
+    """Mean PCS / mean benchmark PCS over scenarios with its delta-method MCSE.
+
+    Every scenario has T paired trials with indicators a (design correct) and b (benchmark correct); with
+    R the ratio, Var(Σ_s Σ_t (a - R b)) = Σ_s T var_s(a - R b), each var_s from P(a), P(b) and P(a b)
+    (``prob_both_correct``), and MCSE(R) = sqrt(Σ_s T var_s) / Σ_s T P_s(b). One scenario gives
+    exactly the per-scenario efficiency and MCSE of :func:`dosefind.oc.benchmark.efficiency_from_counts`.
+    """
+    T = g["n_trials"].to_numpy(dtype=float)
+    pa, pb, pab = (g[c].to_numpy(dtype=float) for c in ("pcs", "benchmark_pcs", "prob_both_correct"))
+    bench = float((T * pb).sum())
+    if bench == 0:
+        return float("nan"), float("nan")
+    R = float((T * pa).sum()) / bench
+    if (T < 2).any():
+        return R, float("nan")
+    var = np.maximum((pa - 2 * R * pab + R * R * pb - (pa - R * pb) ** 2) * T / (T - 1), 0.0)
+    return R, float(np.sqrt((T * var).sum()) / bench)
+
+
 LOWER_IS_BETTER = {
     "prob_select_above_mtd",
     "prop_treated_above_mtd",
@@ -114,7 +134,7 @@ def design_summary(oc):
         ):
             row[m], row[m + "_mcse"] = _mc_mean(g[m], g[m + "_mcse"])
         row["pcs_sd_across"] = float(g["pcs"].std(ddof=1)) if len(g) > 1 else float("nan")
-        row["efficiency"] = row["pcs"] / row["benchmark_pcs"] if row["benchmark_pcs"] > 0 else float("nan")
+        row["efficiency"], row["efficiency_mcse"] = _pooled_efficiency(g)
         # the mean of per-scenario ratios is dominated by scenarios with a tiny benchmark PCS: use the median
         eff = g["efficiency"][np.isfinite(g["efficiency"])]
         row["median_efficiency"] = float(eff.median()) if len(eff) else float("nan")
