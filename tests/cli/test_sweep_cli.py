@@ -91,7 +91,13 @@ def test_summarize_formats(finished):
     c = runner.invoke(app, ["summarize", str(out), "--format", "csv", "--out", str(out.parent / "s.csv")])
     assert c.exit_code == 0, c.output
     text = (out.parent / "s.csv").read_text()
-    assert text.startswith("table,design,n_scenarios") and "paired," in text
+    head, _, body = text.partition("\ntable,design,n_scenarios")
+    assert body and "paired," in body
+    assert "# study: cli-study" in head and "# seed: 11" in head and "# study_hash: " in head
+    import pyarrow.parquet as pq
+
+    meta = json.loads(pq.read_schema(out / "oc.parquet").metadata[b"dosefind"])
+    assert meta["seed"] == 11 and meta["n_trials"] == 400 and meta["study"] == "cli-study"
 
 
 def test_plot_writes_figures(finished):
@@ -102,6 +108,11 @@ def test_plot_writes_figures(finished):
     assert r.exit_code == 0, r.output
     files = sorted(figs.glob("*.png"))
     assert len(files) >= 4 and all(f.stat().st_size > 1000 for f in files)
+    assert b"study_hash" in files[0].read_bytes()  # provenance in the PNG metadata
+    for fmt in ("svg", "pdf"):
+        r = runner.invoke(app, ["plot", str(out), "--out", str(figs / fmt), "--format", fmt])
+        assert r.exit_code == 0, r.output
+        assert len(list((figs / fmt).glob(f"*.{fmt}"))) == len(files)
 
 
 def test_summary_tables_agree_with_the_dataset(finished):

@@ -248,7 +248,7 @@ def summarize(
             ]
         )
     elif fmt is SummaryFormat.csv:
-        parts = []
+        parts = ["".join(f"# {k}: {v}\n" for k, v in _provenance(m).items()).rstrip("\n")]
         for key in ("designs", "by_mtd", "paired"):
             df = s[key].copy()
             df.insert(0, "table", key)
@@ -256,11 +256,16 @@ def summarize(
         text = "\n".join(parts)
     else:
         payload = {
-            "provenance": {k: m[k] for k in ("version", "study_hash", "seed", "n_trials", "n_scenarios")},
+            "provenance": _provenance(m),
             **{k: json.loads(s[k].to_json(orient="records")) for k in ("designs", "by_mtd", "paired")},
         }
         text = json.dumps(payload, indent=2)
     emit(text, out)
+
+
+def _provenance(manifest: dict) -> dict:
+    keys = ("version", "study_hash", "seed", "n_trials", "n_scenarios", "n_designs")
+    return {"study": manifest["study"]["name"], **{k: manifest[k] for k in keys}}
 
 
 class FigureFormat(str, Enum):
@@ -283,6 +288,7 @@ def plot(
     if out.exists() and not out.is_dir():
         raise fail(f"--out: {out} is a file; give a folder")
     out.mkdir(parents=True, exist_ok=True)
-    paths = save_figures(sweep_figures(data), out, fmt=fmt.value)
+    stamp = "dosefind sweep: " + json.dumps(_provenance(data["manifest"]), sort_keys=True)
+    paths = save_figures(sweep_figures(data), out, fmt=fmt.value, provenance=stamp)
     for p in paths:
         typer.echo(str(p))

@@ -884,10 +884,22 @@ def sweep_figures(
     return figs
 
 
+#: where each format keeps a free-text description (provenance) in its file metadata
+_DESCRIPTION_KEY = {"png": "Description", "svg": "Description", "pdf": "Subject"}
+
+
 def save_figures(
-    figs: Mapping[str, Figure], out_dir: str | Path, fmt: str = "png", *, dpi: int = DEFAULT_DPI
+    figs: Mapping[str, Figure],
+    out_dir: str | Path,
+    fmt: str = "png",
+    *,
+    dpi: int = DEFAULT_DPI,
+    provenance: str | None = None,
 ) -> list[Path]:
     """Write each figure to ``out_dir/<name>.<fmt>`` (the folder is created if missing); returns the paths.
+
+    ``provenance`` (e.g. the sweep's version, study hash and seed) goes into the file metadata of PNG, SVG
+    and PDF files.
 
     Each file is written to a temporary name in the same folder and renamed, so a reader never sees half
     a figure and an interrupted run leaves the previous file in place.
@@ -904,10 +916,13 @@ def save_figures(
         if fmt not in supported:
             raise DataError(f"fmt={fmt!r}: not a figure format; use one of {', '.join(sorted(supported))}")
     out.mkdir(parents=True, exist_ok=True)
+    metadata = None
+    if provenance is not None and fmt in _DESCRIPTION_KEY:
+        metadata = {_DESCRIPTION_KEY[fmt]: provenance}
     paths = []
     for name, fig in figs.items():
         path = out / f"{name}.{fmt}"
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight", metadata=metadata)
         paths.append(path)
     return paths

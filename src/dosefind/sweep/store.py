@@ -260,6 +260,12 @@ class SweepFolder:
         return {"scalars": scal, "vectors": vec, "pairs": pr}
 
     # ---- the final dataset -------------------------------------------------------------------------------
+    def provenance(self) -> dict:
+        """What every output table carries in its Parquet metadata (key ``dosefind``), from the manifest;
+        no timestamps, so the same study gives byte-identical tables on every backend and after resumes."""
+        keys = ("package", "version", "study_hash", "seed", "n_trials", "n_scenarios", "n_designs")
+        return {"study": self.manifest["study"]["name"], **{k: self.manifest[k] for k in keys}}
+
     def finalize(self) -> list[Path]:
         """Combine every task into the Parquet dataset (streamed one chunk of scenarios at a time)."""
         outputs = [self.path / n for n in OUTPUTS]  # rebuilt on every run: re-reading the parts checks them
@@ -267,7 +273,8 @@ class SweepFolder:
         st = self.study
         designs = st.designs
         D = st.n_doses
-        schemas = _schemas(pa)
+        meta = {b"dosefind": json.dumps(self.provenance(), sort_keys=True).encode()}
+        schemas = {name: schema.with_metadata(meta) for name, schema in _schemas(pa).items()}
         with ExitStack() as stack:  # unwinds last-in first-out: each writer closes before its file is renamed
             writers = {}
             for name in ("oc.parquet", "oc_dose.parquet", "paired.parquet"):
@@ -284,8 +291,12 @@ class SweepFolder:
                 for name, chunk_rows in rows.items():
                     if chunk_rows:
                         writers[name].write_table(pa.Table.from_pylist(chunk_rows, schemas[name]))
-        write_table_atomic(self.path / "scenarios.parquet", _scenario_table(pa, st))
-        write_table_atomic(self.path / "designs.parquet", _design_table(pa, designs))
+        write_table_atomic(
+            self.path / "scenarios.parquet", _scenario_table(pa, st).replace_schema_metadata(meta)
+        )
+        write_table_atomic(
+            self.path / "designs.parquet", _design_table(pa, designs).replace_schema_metadata(meta)
+        )
         self.manifest["complete"] = True
         self.manifest["finalized"] = _now()
         self.manifest["outputs"] = list(OUTPUTS)
