@@ -1,6 +1,7 @@
 """``dosefind sweep``, ``summarize`` and ``plot`` through typer's CliRunner, and the summary tables."""
 
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -182,3 +183,10 @@ def test_user_errors_are_one_line(finished, tmp_path):
     bad.write_text(study.read_text().replace("n_trials = 400", "n_trials = -4"))
     r = runner.invoke(app, ["sweep", str(bad), "--out", str(tmp_path / "y")])
     assert r.exit_code == 2 and "bad.toml: study.n_trials" in r.output
+
+
+def test_plot_without_matplotlib_is_one_line(finished, tmp_path, monkeypatch):
+    _, out, _, _ = finished
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now raises ImportError
+    r = runner.invoke(app, ["plot", str(out), "--out", str(tmp_path / "figs")])
+    assert r.exit_code == 2 and "pip install 'dosefind[plot]'" in r.output and "Traceback" not in r.output

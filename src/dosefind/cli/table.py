@@ -9,7 +9,7 @@ import typer
 
 from ..report.decision_table import decision_table, to_csv, to_json, to_text
 from ..specfile import select_design
-from .common import emit, fail, user_errors, write_bytes_atomic
+from .common import emit, user_errors, write_bytes_atomic
 
 
 class Format(str, Enum):
@@ -45,11 +45,9 @@ def table(
     result = decision_table(chosen, max_n)
     text = {Format.text: to_text, Format.csv: to_csv, Format.json: to_json}[fmt](result)
     if plot is not None:
-        from ..report.plots import figure_to_png_bytes, plot_decision_table
+        from ..report.plots import figure_to_png_bytes, plot_decision_table, require_matplotlib
 
-        try:
-            png = figure_to_png_bytes(plot_decision_table(result))
-        except ImportError:
-            raise fail("--plot: needs matplotlib; install it with pip install 'dosefind[plot]'") from None
+        require_matplotlib("--plot: decision-table figures")
+        png = figure_to_png_bytes(plot_decision_table(result))
         write_bytes_atomic(plot, png, "--plot")
     emit(text, out)

@@ -13,7 +13,7 @@ import platform
 from dataclasses import dataclass
 
 from .. import __version__
-from ..errors import DosefindError, SpecError
+from ..errors import SpecError
 from ..live.recommend import Recommendation
 from ..paths.pathways import DosePaths
 from ..specfile import Spec, dumps
@@ -67,14 +67,9 @@ def _table(header: list[str], rows: list[list[str]], classes: list[str] | None =
 
 def render_meeting_report(inputs: ReportInputs) -> str:
     """The HTML text of the report (matplotlib needed for the figures)."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise DosefindError(
-            "the meeting report draws its figures with matplotlib; "
-            "install it with pip install 'dosefind[plot]'"
-        ) from None
-    from .plots import figure_to_data_uri, plot_posterior
+    from .plots import figure_to_data_uri, plot_posterior, require_matplotlib
+
+    require_matplotlib("the meeting report's figures")
 
     rec = inputs.recommendation
     d = rec.design

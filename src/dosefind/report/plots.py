@@ -12,6 +12,8 @@ import base64
 import io
 from typing import TYPE_CHECKING
 
+from ..errors import MissingExtraError
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -19,6 +21,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from .decision_table import DecisionTable
 
 DEFAULT_DPI = 150
+
+
+def require_matplotlib(what: str) -> None:
+    """Raise MissingExtraError naming the ``plot`` extra when matplotlib is not installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingExtraError(
+            f"{what} need matplotlib; install it with pip install 'dosefind[plot]'"
+        ) from None
+
 
 #: colours of the decision-table actions: escalate green, stay pale yellow, de-escalate orange,
 #: eliminate red (ColorBrewer RdYlGn, readable in print and for most colour-vision deficiencies)

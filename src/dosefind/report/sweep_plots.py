@@ -18,14 +18,15 @@ A design keeps its colour in every figure (:func:`design_colours`, by order of f
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..atomic import atomic_path
-from ..errors import DataError, MissingExtraError
-from .plots import DEFAULT_DPI
+from ..errors import DataError
+from .plots import DEFAULT_DPI, require_matplotlib
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -85,12 +86,18 @@ DOSE_KEYS = ("scenario", "design", "dose", "dose_label", "true_tox", "correct")
 
 # ---- helpers ---------------------------------------------------------------------------------------------
 def _require_matplotlib() -> None:
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise MissingExtraError(
-            "sweep figures need matplotlib; install it with pip install 'dosefind[plot]'"
-        ) from None
+    require_matplotlib("sweep figures")
+
+
+def _needs_matplotlib(fn):
+    """Public figure functions check for matplotlib before drawing anything."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        _require_matplotlib()
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def _figure(figsize: tuple[float, float]) -> Figure:
@@ -455,6 +462,7 @@ def _dot_width(S: int, K: int) -> float:
 
 
 # ---- figures ---------------------------------------------------------------------------------------------
+@_needs_matplotlib
 def plot_pcs(oc, *, colours: Mapping[str, str] | None = None, per_scenario: bool | None = None) -> Figure:
     """Probability of correct selection per design.
 
@@ -489,6 +497,7 @@ def plot_pcs(oc, *, colours: Mapping[str, str] | None = None, per_scenario: bool
     return fig
 
 
+@_needs_matplotlib
 def plot_overdose(
     oc, *, colours: Mapping[str, str] | None = None, per_scenario: bool | None = None
 ) -> Figure:
@@ -525,6 +534,7 @@ def plot_overdose(
     return fig
 
 
+@_needs_matplotlib
 def plot_efficiency(oc, *, colours: Mapping[str, str] | None = None) -> Figure:
     """Efficiency against the nonparametric optimal benchmark (same patients), per design.
 
@@ -586,6 +596,7 @@ def plot_efficiency(oc, *, colours: Mapping[str, str] | None = None) -> Figure:
     return fig
 
 
+@_needs_matplotlib
 def plot_selection(
     oc_dose,
     scenarios: Iterable[str] | None = None,
@@ -741,6 +752,7 @@ def plot_selection(
     return fig
 
 
+@_needs_matplotlib
 def plot_ranking(
     oc,
     metric: str = "pcs",
@@ -842,6 +854,7 @@ def plot_ranking(
 
 
 # ---- all figures, and writing them -----------------------------------------------------------------------
+@_needs_matplotlib
 def sweep_figures(
     folder_or_frames, *, max_scenarios: int = 12, colours: Mapping[str, str] | None = None
 ) -> dict[str, Figure]:
