@@ -52,12 +52,16 @@ class Reason(IntEnum):
     DONT_SKIP = 43  #: dont_skip modifier limited the move
     TOO_TOXIC = 44  #: stop_when_too_toxic modifier
     NO_ADMISSIBLE_DOSE = 45  #: no admissible dose remains
+    # BOIN for combinations (50-59), PO-CRM (60-69), arm extension and safety (70-89): defined with
+    # their designs
 
 
 class DesignKind(IntEnum):
     THREE_PLUS_THREE = 0
     BOIN = 1
     CRM = 2
+    BOIN_COMB = 3
+    POCRM = 4
 
 
 class ModifierKind(IntEnum):

@@ -12,6 +12,11 @@ IP_COHORT_SIZE = 2
 IP_MAX_N = 3
 IP_START_DOSE = 4  # 0-based
 IP_N_CAP = 5  # tables are indexed 0..n_cap
+# two-drug grids: a dose is a cell, index c = j * n_cols + k (j: level of drug A, k: of drug B, 0-based);
+# 0 rows and columns for single-agent designs
+IP_GRID_ROWS = 6
+IP_GRID_COLS = 7
+IP_EXCLUDED_MASK = 8  # bit c set: cell c is excluded from the grid (never admissible)
 # design-specific block starts here
 IP_TPT_DEESCALATE = 10
 IP_BOIN_N_EARLYSTOP = 10

@@ -265,10 +265,13 @@ def decide(
     cvals,
     work,
     full,
+    u_tie,
 ):
     """Decision after a cohort: (next dose, status, reason, base rule's dose, base rule's reason).
 
     ``full`` asks the CRM posterior for every summary (live use); it never changes the decision.
+    ``u_tie`` is a uniform on (0, 1) that designs which break ties at random use (BOIN for combinations);
+    the simulation draws it from the trial's ``STREAM_DESIGN`` latent values, so it is reproducible.
     """
     kind = ip[L.IP_KIND]
     if kind == K_TPT:
@@ -318,11 +321,40 @@ def decide(
         status = STOP_SELECT
         reason = R_MAX_N
     if status == CONTINUE and admissible[nxt] == 0:
-        while nxt >= 0 and admissible[nxt] == 0:
-            nxt -= 1
+        if ip[L.IP_GRID_COLS] > 0:
+            nxt = lower_admissible_cell(ip, admissible, nxt)
+        else:
+            while nxt >= 0 and admissible[nxt] == 0:
+                nxt -= 1
         if nxt < 0:
             return cur, STOP_NO_DOSE, R_NO_ADMISSIBLE, base_next, base_reason
     return nxt, status, reason, base_next, base_reason
+
+
+@kernel
+def lower_admissible_cell(ip, admissible, cell):
+    """On a grid: the admissible cell (j', k') with j' <= j and k' <= k closest to cell (j, k) (largest
+    j' + k', then largest j'), or -1."""
+    K = ip[L.IP_GRID_COLS]
+    j = cell // K
+    k = cell % K
+    best = -1
+    best_sum = -1
+    for jj in range(j, -1, -1):
+        for kk in range(k, -1, -1):
+            c = jj * K + kk
+            if admissible[c] == 1 and jj + kk > best_sum:
+                best = c
+                best_sum = jj + kk
+    return best
+
+
+@kernel
+def init_admissible(ip, admissible):
+    """Every dose admissible, except the cells a grid excludes."""
+    mask = ip[L.IP_EXCLUDED_MASK]
+    for d in range(admissible.shape[0]):
+        admissible[d] = 0 if (mask >> d) & 1 else 1
 
 
 @kernel

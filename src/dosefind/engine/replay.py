@@ -14,7 +14,7 @@ import numpy as np
 from ..constants import Reason, Status
 from ..designs import Design
 from ..designs import layout as L
-from .decisions import decide, select_dose
+from .decisions import decide, init_admissible, select_dose
 from .posterior import new_cache
 
 
@@ -47,6 +47,7 @@ class DecisionContext:
         self.n_at = np.zeros(D, dtype=np.int64)
         self.tox_at = np.zeros(D, dtype=np.int64)
         self.admissible = np.ones(D, dtype=np.int8)
+        init_admissible(self.compiled.ip, self.admissible)
         K = int(self.compiled.ip[L.IP_CRM_N_NODES])
         self.ckeys, self.cvals, self.work = new_cache(D, 0, max(K, 6 * D, 1))
 
@@ -66,8 +67,12 @@ class DecisionContext:
     def n_total(self) -> int:
         return int(self.n_at.sum())
 
-    def treat(self, dose: int, n: int, tox: int, full: bool = True) -> Cohort:
-        """Record a cohort at ``dose`` (0-based) and return the design's decision."""
+    def treat(self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5) -> Cohort:
+        """Record a cohort at ``dose`` (0-based) and return the design's decision.
+
+        ``u_tie`` is the uniform a design uses to break a tie at random (BOIN for combinations): the
+        simulation draws it per decision; live use passes a recorded value.
+        """
         self.n_at[dose] += n
         self.tox_at[dose] += tox
         c = self.compiled
@@ -89,6 +94,7 @@ class DecisionContext:
             self.cvals,
             self.work,
             full,
+            float(u_tie),
         )
         return Cohort(
             dose,

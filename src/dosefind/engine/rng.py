@@ -6,8 +6,10 @@ simulated patient sees the same value whatever the thread count, chunking or bac
 simulated with the same seed treat the same patients (common random numbers).
 
 Streams separate the independent latent variables of one patient: ``STREAM_TOX`` is the toxicity
-tolerance (a DLT occurs at dose d iff ``u < p_d``), further streams are reserved for efficacy and
-arrival/event times.
+tolerance (a DLT occurs at dose d iff ``u < p_d``), ``STREAM_EFF`` the efficacy latent value (joined
+to the toxicity value by a Gaussian copula in arm simulations), ``STREAM_DESIGN`` the uniform a design
+uses to break ties at random (indexed by the decision number, not the patient); further streams are
+reserved for arrival and event times.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ STREAM_TOX = 0
 STREAM_EFF = 1
 STREAM_ARRIVAL = 2
 STREAM_EVENT_TIME = 3
+STREAM_DESIGN = 4  # a design's own randomness (ties broken at random), indexed by decision number
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

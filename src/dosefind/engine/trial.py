@@ -11,9 +11,9 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
-from .decisions import CONTINUE, STOP_SELECT, decide, select_dose
+from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
-from .rng import STREAM_TOX, latent_uniform, trial_key
+from .rng import STREAM_DESIGN, STREAM_TOX, latent_uniform, trial_key
 
 
 @kernel
@@ -52,9 +52,10 @@ def run_trials(
         for d in range(D):
             n_at[d] = 0
             tox_at[d] = 0
-            admissible[d] = 1
+        init_admissible(ip, admissible)
         cur = start
         n_total = 0
+        n_decisions = 0
         status = CONTINUE
         reason = 0
         while True:
@@ -88,7 +89,9 @@ def run_trials(
                 cvals,
                 work,
                 False,
+                latent_uniform(tk, n_decisions, STREAM_DESIGN),
             )
+            n_decisions += 1
             if status != CONTINUE:
                 break
             cur = nxt
