@@ -11,9 +11,104 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
+from .copula import responds
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
-from .rng import STREAM_DESIGN, STREAM_TOX, latent_uniform, trial_key
+from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
+
+
+@kernel
+def escalate(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    modf,
+    true_tox,
+    eff_prob,
+    eff_z,
+    rho,
+    tk,
+    n_at,
+    tox_at,
+    eff_at,
+    admissible,
+    pat_dose,
+    pat_resp,
+    ckeys,
+    cvals,
+    work,
+):
+    """One trial's dose escalation from the start dose, cohort by cohort, until the design stops.
+
+    Patient i of the trial (trial key ``tk``) has a DLT at dose d iff its toxicity latent value is below
+    ``true_tox[d]``. When ``eff_prob`` is not empty, each patient's response is drawn too (Gaussian copula
+    with correlation ``rho``, :func:`~dosefind.engine.copula.responds`), counted in ``eff_at`` and, with the
+    dose, recorded in ``pat_dose`` / ``pat_resp`` in treatment order (extension cohorts count them).
+    Returns (status, reason, patients treated, selected dose or -1).
+    """
+    D = ip[L.IP_N_DOSES]
+    cohort = ip[L.IP_COHORT_SIZE]
+    max_n = ip[L.IP_MAX_N]
+    track_eff = eff_prob.shape[0] > 0
+    for d in range(D):
+        n_at[d] = 0
+        tox_at[d] = 0
+        eff_at[d] = 0
+    init_admissible(ip, admissible)
+    cur = ip[L.IP_START_DOSE]
+    n_total = 0
+    n_decisions = 0
+    status = CONTINUE
+    reason = 0
+    while True:
+        cohort_tox = 0
+        cohort_n = 0
+        p = true_tox[cur]
+        for _ in range(cohort):
+            if n_total >= max_n:
+                break
+            u = latent_uniform(tk, n_total, STREAM_TOX)
+            if u < p:
+                cohort_tox += 1
+            if track_eff:
+                r = responds(u, latent_uniform(tk, n_total, STREAM_EFF), eff_z[cur], eff_prob[cur], rho)
+                eff_at[cur] += r
+                pat_dose[n_total] = cur
+                pat_resp[n_total] = r
+            n_total += 1
+            cohort_n += 1
+            n_at[cur] += 1
+        tox_at[cur] += cohort_tox
+        nxt, status, reason, _bn, _br = decide(
+            ip,
+            fp,
+            tables,
+            grid,
+            mods,
+            modf,
+            n_at,
+            tox_at,
+            admissible,
+            cur,
+            cohort_n,
+            cohort_tox,
+            n_total,
+            ckeys,
+            cvals,
+            work,
+            False,
+            latent_uniform(tk, n_decisions, STREAM_DESIGN),
+        )
+        n_decisions += 1
+        if status != CONTINUE:
+            break
+        cur = nxt
+    selected = -1
+    if status == STOP_SELECT:
+        selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+    return status, reason, n_total, selected
 
 
 @kernel
@@ -43,64 +138,35 @@ def run_trials(
 ):
     """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs."""
     D = ip[L.IP_N_DOSES]
-    cohort = ip[L.IP_COHORT_SIZE]
-    max_n = ip[L.IP_MAX_N]
-    start = ip[L.IP_START_DOSE]
+    no_eff = np.zeros(0)
+    eff_at = np.zeros(D, dtype=np.int64)
+    no_pat = np.zeros(0, dtype=np.int64)
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        for d in range(D):
-            n_at[d] = 0
-            tox_at[d] = 0
-        init_admissible(ip, admissible)
-        cur = start
-        n_total = 0
-        n_decisions = 0
-        status = CONTINUE
-        reason = 0
-        while True:
-            cohort_tox = 0
-            cohort_n = 0
-            p = true_tox[cur]
-            for _ in range(cohort):
-                if n_total >= max_n:
-                    break
-                if latent_uniform(tk, n_total, STREAM_TOX) < p:
-                    cohort_tox += 1
-                n_total += 1
-                cohort_n += 1
-                n_at[cur] += 1
-            tox_at[cur] += cohort_tox
-            nxt, status, reason, _bn, _br = decide(
-                ip,
-                fp,
-                tables,
-                grid,
-                mods,
-                modf,
-                n_at,
-                tox_at,
-                admissible,
-                cur,
-                cohort_n,
-                cohort_tox,
-                n_total,
-                ckeys,
-                cvals,
-                work,
-                False,
-                latent_uniform(tk, n_decisions, STREAM_DESIGN),
-            )
-            n_decisions += 1
-            if status != CONTINUE:
-                break
-            cur = nxt
-        if status == STOP_SELECT:
-            out_selected[row] = select_dose(
-                ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False
-            )
-        else:
-            out_selected[row] = -1
+        status, reason, _n, selected = escalate(
+            ip,
+            fp,
+            tables,
+            grid,
+            mods,
+            modf,
+            true_tox,
+            no_eff,
+            no_eff,
+            0.0,
+            tk,
+            n_at,
+            tox_at,
+            eff_at,
+            admissible,
+            no_pat,
+            no_pat,
+            ckeys,
+            cvals,
+            work,
+        )
+        out_selected[row] = selected
         for d in range(D):
             out_n[row, d] = n_at[d]
             out_tox[row, d] = tox_at[d]
