@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import design as _design
 from . import log as _log
 from . import paths as _paths
 from . import recommend as _recommend
@@ -48,6 +49,7 @@ app.command("sweep")(_sweep.sweep)
 app.command("summarize")(_sweep.summarize)
 app.command("plot")(_sweep.plot)
 app.add_typer(_log.app, name="log")
+app.add_typer(_design.app, name="design")
 
 
 def main():  # console-script entry point
