@@ -52,8 +52,22 @@ class Reason(IntEnum):
     DONT_SKIP = 43  #: dont_skip modifier limited the move
     TOO_TOXIC = 44  #: stop_when_too_toxic modifier
     NO_ADMISSIBLE_DOSE = 45  #: no admissible dose remains
+    # PO-CRM
+    POCRM_STAGE1 = 60  #: stage 1, no DLT yet: the next cell of the start-up path
+    POCRM_ALL_DLT = 61  #: stage 1, likelihood estimation: every patient so far had a DLT, stay at the start
+    POCRM_MODEL = 62  #: the model's cell (estimate closest to the target) under the chosen ordering
+    POCRM_STOP_N = 63  #: the cell chosen next already has stop_n patients (stage 1: more than stop_n)
     # BOIN for combinations (50-59), PO-CRM (60-69), arm extension and safety (70-89): defined with
     # their designs
+    BOIN_COMB_ESCALATE = 50  #: observed rate <= lambda_e, escalate to the better adjacent higher cell
+    BOIN_COMB_STAY = 51  #: lambda_e < observed rate < lambda_d
+    BOIN_COMB_DEESCALATE = 52  #: observed rate >= lambda_d, de-escalate to the better adjacent lower cell
+    BOIN_COMB_STAY_NO_ESCALATION = 53  #: would escalate but no adjacent higher cell is open
+    BOIN_COMB_STAY_BOTTOM = 54  #: would de-escalate but no adjacent lower cell exists (cell 1.1)
+    BOIN_COMB_LOWEST_ELIMINATED = 55  #: cell 1.1 eliminated, stop
+    BOIN_COMB_EXTRASAFE = 56  #: extra-safe rule at cell 1.1, stop
+    BOIN_COMB_EARLYSTOP_N = 57  #: n_earlystop patients at the current cell, stop
+    BOIN_COMB_DEESCALATE_ELIMINATED = 58  #: current cell (and those above it) eliminated, de-escalate
 
 
 class DesignKind(IntEnum):
@@ -69,3 +83,12 @@ class ModifierKind(IntEnum):
     STOP_WHEN_N_AT_DOSE = 2
     DONT_SKIP = 3
     STOP_WHEN_TOO_TOXIC = 4
+
+
+class CohortDecision(IntEnum):
+    """What became of an expansion cohort of an arm."""
+
+    NOT_OPENED = 0  #: the extension did not open (no dose selected, or too few responses)
+    ACTIVE = 1  #: the rule declared the treatment active (efficacy boundary reached)
+    FUTILE = 2  #: the rule stopped for futility (or the final analysis was negative)
+    SAFETY = 3  #: safety monitoring at the selected dose stopped the extension first

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import typer
 
+from ..arm.spec import is_arm_file, load_arm
 from ..oc import simulate_spec
 from ..report.tables import format_table, to_csv, to_json
 from ..scenario import check_against
-from ..specfile import Spec, load_design, load_spec
+from ..specfile import Spec, _read_toml, load_design, load_spec
 from .common import SEED_OPTION, TRIALS_OPTION, emit, fail, user_errors
 
 DEFAULT_TRIALS = 10_000
@@ -39,7 +40,16 @@ def simulate(
     threads: int = typer.Option(None, "--threads", help="Numba threads (default: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
-    """Simulate every design under every scenario and report operating characteristics with MCSE."""
+    """Simulate every design under every scenario and report operating characteristics with MCSE.
+
+    An arm file (with [[cohorts]]: escalation, then expansion cohorts) is simulated arm by arm and reports
+    arm-level operating characteristics: selection per dose or cell, extension opening, P(active) per cohort,
+    patients and DLTs in escalation and extension.
+    """
+    if is_arm_file(_read_toml(spec)):
+        if design is not None:
+            raise fail("--design: an arm file carries its own design; edit its [design] section instead")
+        return _simulate_arm(spec, trials, seed, fmt, out, band, threads, quiet)
     loaded = load_spec(spec)
     if design is not None:
         loaded = Spec(
@@ -70,4 +80,35 @@ def simulate(
                 loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
             )
     text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
+    emit(text, out)
+
+
+def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
+    from ..arm import simulate_arm_spec
+    from ..report.arm import arm_to_csv, arm_to_json, format_arm_table
+
+    loaded = load_arm(path)
+    n_trials = trials if trials is not None else (loaded.n_trials or DEFAULT_TRIALS)
+    seed_ = seed if seed is not None else (loaded.seed if loaded.seed is not None else DEFAULT_SEED)
+    if n_trials < 1:
+        raise fail(f"--trials: {n_trials} is not positive; use e.g. --trials 10000")
+    if seed_ < 0:
+        raise fail(f"--seed: {seed_} is negative; use a whole number >= 0")
+    if band is not None and not 0 <= band < 1:
+        raise fail(f"--acceptable-band: {band} is out of range; use a value in [0, 1)")
+    total = n_trials * len(loaded.scenarios)
+    if quiet or total < PROGRESS_MIN_TRIALS:
+        result = simulate_arm_spec(loaded, n_trials, seed_, acceptable_band=band, threads=threads)
+    else:
+        with typer.progressbar(length=total, label="simulating arms", file=sys.stderr) as bar:
+            state = {"done": 0}
+
+            def tick(done):
+                bar.update(done - state["done"])
+                state["done"] = done
+
+            result = simulate_arm_spec(
+                loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+            )
+    text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)
     emit(text, out)

@@ -22,6 +22,12 @@ CRM_CACHE_CAPACITY = 1 << 16
 MIN_CHUNK_TRIALS = 10_000
 
 
+def work_size(compiled) -> int:
+    """Length of the float work buffer the decision kernels of a compiled design need."""
+    D = int(compiled.ip[L.IP_N_DOSES])
+    return max(int(compiled.ip[L.IP_CRM_N_NODES]), 6 * D, 1)
+
+
 @dataclass(frozen=True, eq=False)
 class PosteriorCache:
     """A CRM posterior cache kept across many :func:`simulate_one` calls of one design (sweeps).
@@ -39,7 +45,7 @@ class PosteriorCache:
     @classmethod
     def for_design(cls, design: Design, compiled=None, capacity: int = CRM_CACHE_CAPACITY) -> PosteriorCache:
         compiled = design.compile() if compiled is None else compiled
-        nwork = max(int(compiled.ip[L.IP_CRM_N_NODES]), 6 * design.n_doses, 1)
+        nwork = work_size(compiled)
         cap = capacity if design.kind == "crm" else 0
         keys, values, work = new_cache(design.n_doses, cap, nwork)
         return cls(design.config_hash(), keys, values, work)
@@ -88,7 +94,7 @@ def simulate_one(
     reason = np.empty(T, dtype=np.int8)
     true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
     capacity = CRM_CACHE_CAPACITY if design.kind == "crm" else 0
-    nwork = max(int(compiled.ip[L.IP_CRM_N_NODES]), 6 * D, 1)
+    nwork = work_size(compiled)
     old_threads = numba.get_num_threads()
     if threads is not None:
         if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:

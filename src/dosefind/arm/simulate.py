@@ -1,0 +1,242 @@
+"""Simulate arms: escalation + expansion cohorts, one row per simulated arm (columnar ArmResult)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy.special import ndtri
+
+from ..constants import CohortDecision
+from ..engine.arm import run_arm_chunks
+from ..engine.simulate import BLOCK_TRIALS, CRM_CACHE_CAPACITY, MIN_CHUNK_TRIALS, work_size
+from ..errors import EngineError, SpecError
+from .spec import Arm, ArmScenario
+
+
+@dataclass(frozen=True, eq=False)
+class ArmResult:
+    """Per-arm outcomes of one arm under one scenario.
+
+    Escalation: ``selected`` (0-based dose or cell, -1 none), ``status``, ``reason``, ``n_at_dose``,
+    ``tox_at_dose``, ``eff_at_dose`` [T, D]. Extension: ``opened`` [T]; per cohort [T, C]: ``new_n``
+    (patients enrolled in the extension), ``counted`` (patients the rule counted, escalation patients
+    included), ``responses`` (among the counted), ``tox`` (DLTs among the new patients), ``decision``
+    (:class:`~dosefind.constants.CohortDecision`), ``look`` (0-based look at which the rule decided,
+    -1 if it did not); ``safety_stop`` [T].
+    """
+
+    arm: Arm
+    scenario: ArmScenario
+    seed: int
+    selected: np.ndarray
+    status: np.ndarray
+    reason: np.ndarray
+    n_at_dose: np.ndarray
+    tox_at_dose: np.ndarray
+    eff_at_dose: np.ndarray
+    opened: np.ndarray
+    new_n: np.ndarray
+    counted: np.ndarray
+    responses: np.ndarray
+    tox: np.ndarray
+    decision: np.ndarray
+    look: np.ndarray
+    safety_stop: np.ndarray
+    first_trial: int = 0
+
+    @property
+    def n_trials(self) -> int:
+        return int(self.selected.shape[0])
+
+    @property
+    def escalation_n(self) -> np.ndarray:
+        return self.n_at_dose.sum(axis=1)
+
+    @property
+    def escalation_tox(self) -> np.ndarray:
+        return self.tox_at_dose.sum(axis=1)
+
+    @property
+    def extension_n(self) -> np.ndarray:
+        return self.new_n.sum(axis=1)
+
+    @property
+    def extension_tox(self) -> np.ndarray:
+        return self.tox.sum(axis=1)
+
+    @property
+    def total_n(self) -> np.ndarray:
+        return self.escalation_n + self.extension_n
+
+
+def _check(arm: Arm, scenario: ArmScenario, n_trials, seed, first_trial):
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise SpecError("seed", f"{seed!r} is not a whole number in [0, 2^63)", "use e.g. --seed 7")
+    if isinstance(first_trial, bool) or not isinstance(first_trial, (int, np.integer)) or first_trial < 0:
+        raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
+    if len(scenario.true_tox) != arm.design.n_doses:
+        raise SpecError(
+            "scenario.true_tox",
+            f"scenario {scenario.name!r} has {len(scenario.true_tox)} doses "
+            f"but the design has {arm.design.n_doses}",
+            "give one probability per dose (or cell)",
+        )
+    for name, _ in scenario.cohort_response:
+        if name not in arm.cohort_names:
+            raise SpecError(
+                f"scenario.cohort_response.{name}", "no cohort of that name", "use the arm's cohort names"
+            )
+
+
+def _quantiles(p: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return ndtri(np.clip(p, 0.0, 1.0))
+
+
+def arm_arrays(arm: Arm, scenario: ArmScenario):
+    """The extension and scenario arrays the arm kernel reads (boundaries padded to the longest rule)."""
+    C = len(arm.cohorts)
+    bounds = [c.boundaries for c in arm.cohorts]
+    L_max = max(b.n_looks for b in bounds)
+    looks = np.zeros((C, L_max), dtype=np.int64)
+    futility = np.full((C, L_max), -1, dtype=np.int64)
+    efficacy = np.zeros((C, L_max), dtype=np.int64)
+    n_looks = np.zeros(C, dtype=np.int64)
+    for c, b in enumerate(bounds):
+        k = b.n_looks
+        looks[c, :k] = b.looks
+        futility[c, :k] = b.futility
+        efficacy[c, :k] = b.efficacy
+        n_looks[c] = k
+    carry = np.array([int(c.count_escalation) for c in arm.cohorts], dtype=np.int64)
+    coh_prob = np.array([scenario.response_of(c.name) for c in arm.cohorts], dtype=np.float64)
+    eff = np.asarray(scenario.true_eff, dtype=np.float64)
+    n_cap = arm.design.max_n + arm.max_extension_n + 1
+    if arm.safety is not None:
+        safety, on = arm.safety.table(n_cap), True
+    else:
+        safety, on = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8), False
+    return dict(
+        true_tox=np.asarray(scenario.true_tox, dtype=np.float64),
+        eff_prob=eff,
+        eff_z=_quantiles(eff),
+        rho=float(scenario.correlation),
+        coh_prob=coh_prob,
+        coh_z=_quantiles(coh_prob),
+        looks=looks,
+        futility=futility,
+        efficacy=efficacy,
+        n_looks=n_looks,
+        carry=carry,
+        safety=safety,
+        safety_on=on,
+        open_min_resp=np.int64(arm.open_min_responses),
+    )
+
+
+def simulate_arm(
+    arm: Arm,
+    scenario: ArmScenario,
+    n_trials: int,
+    seed: int,
+    *,
+    threads: int | None = None,
+    chunks: int | None = None,
+    block_trials: int = BLOCK_TRIALS,
+    progress: Callable[[int], None] | None = None,
+    first_trial: int = 0,
+) -> ArmResult:
+    """Simulate ``n_trials`` arms (escalation, then the expansion cohorts) under ``scenario``.
+
+    As for :func:`dosefind.engine.simulate_one`, threads, chunks and blocks change the speed only: arm t
+    is a pure function of (seed, scenario, t).
+    """
+    _check(arm, scenario, n_trials, seed, first_trial)
+    compiled = arm.design.compile()
+    x = arm_arrays(arm, scenario)
+    D = arm.design.n_doses
+    C = len(arm.cohorts)
+    T = int(n_trials)
+    out = dict(
+        selected=np.empty(T, dtype=np.int16),
+        n_at_dose=np.empty((T, D), dtype=np.int16),
+        tox_at_dose=np.empty((T, D), dtype=np.int16),
+        eff_at_dose=np.empty((T, D), dtype=np.int16),
+        status=np.empty(T, dtype=np.int8),
+        reason=np.empty(T, dtype=np.int8),
+        opened=np.empty(T, dtype=np.bool_),
+        new_n=np.empty((T, C), dtype=np.int16),
+        counted=np.empty((T, C), dtype=np.int16),
+        responses=np.empty((T, C), dtype=np.int16),
+        tox=np.empty((T, C), dtype=np.int16),
+        decision=np.empty((T, C), dtype=np.int8),
+        look=np.empty((T, C), dtype=np.int8),
+        safety_stop=np.empty(T, dtype=np.bool_),
+    )
+    capacity = CRM_CACHE_CAPACITY if arm.design.kind == "crm" else 0
+    nwork = work_size(compiled)
+    old_threads = numba.get_num_threads()
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise EngineError(
+                f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}"
+            )
+        numba.set_num_threads(int(threads))
+    try:
+        n_chunks = int(chunks) if chunks else max(1, min(numba.get_num_threads(), T // MIN_CHUNK_TRIALS))
+        done = 0
+        while done < T:
+            stop = min(T, done + block_trials)
+            k = max(1, min(n_chunks, stop - done))
+            bounds = np.linspace(done, stop, k + 1).round().astype(np.int64)
+            run_arm_chunks(
+                *compiled,
+                x["true_tox"],
+                x["eff_prob"],
+                x["eff_z"],
+                x["rho"],
+                x["coh_prob"],
+                x["coh_z"],
+                x["looks"],
+                x["futility"],
+                x["efficacy"],
+                x["n_looks"],
+                x["carry"],
+                x["safety"],
+                x["safety_on"],
+                x["open_min_resp"],
+                np.int64(seed),
+                np.int64(scenario.key),
+                np.int64(first_trial),
+                bounds,
+                capacity,
+                nwork,
+                out["selected"],
+                out["n_at_dose"],
+                out["tox_at_dose"],
+                out["eff_at_dose"],
+                out["status"],
+                out["reason"],
+                out["opened"],
+                out["new_n"],
+                out["counted"],
+                out["responses"],
+                out["tox"],
+                out["decision"],
+                out["look"],
+                out["safety_stop"],
+            )
+            done = stop
+            if progress is not None:
+                progress(done)
+    finally:
+        numba.set_num_threads(old_threads)
+    return ArmResult(arm, scenario, int(seed), first_trial=int(first_trial), **out)
+
+
+__all__ = ["ArmResult", "CohortDecision", "arm_arrays", "simulate_arm"]
