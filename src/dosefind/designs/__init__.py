@@ -2,20 +2,24 @@
 
 from .base import CompiledDesign, Design
 from .boin import Boin, boin_boundaries
+from .boin_comb import BoinComb
 from .crm import Crm
 from .modifiers import DontSkip, Modifier, StopAtN, StopWhenNAtDose, StopWhenTooToxic
+from .pocrm import PoCrm, typical_orderings
 from .registry import DESIGNS, design_from_dict
 from .skeleton import calibrate_skeleton
 from .three_plus_three import ThreePlusThree
 
 __all__ = [
     "Boin",
+    "BoinComb",
     "CompiledDesign",
     "Crm",
     "DESIGNS",
     "Design",
     "DontSkip",
     "Modifier",
+    "PoCrm",
     "StopAtN",
     "StopWhenNAtDose",
     "StopWhenTooToxic",
@@ -23,4 +27,5 @@ __all__ = [
     "boin_boundaries",
     "calibrate_skeleton",
     "design_from_dict",
+    "typical_orderings",
 ]

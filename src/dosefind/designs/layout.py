@@ -32,6 +32,19 @@ IP_CRM_N_NODES = 15
 IP_CRM_SELECT_TRIED = 16  # final selection restricted to doses tried
 IP_CRM_SAFETY_MIN_N = 17
 IP_CRM_MODEL = 18  # 0 empiric (power), 1 logistic with fixed intercept
+# PO-CRM (designs/pocrm.py; grid rows after the quadrature nodes: see POCRM_ROW_* below)
+IP_POCRM_N_ORDERINGS = 10
+IP_POCRM_N_NODES = 11  # quadrature nodes K (0 with likelihood estimation)
+IP_POCRM_ESTIMATION = 12  # 0 Bayes (quadrature), 1 likelihood (pocrm package)
+IP_POCRM_ORDERING_CHOICE = 13  # 0 most probable ordering, 1 drawn with its posterior probability
+IP_POCRM_STOP_N = 14  # 0 off, else the pocrm package's `stop`
+IP_POCRM_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
+IP_POCRM_STAGE1_LEN = 16
+IP_POCRM_N_INCLUDED = 17  # R, included cells (skeleton length)
+# BOIN for combinations (designs/boin_comb.py) uses IP_BOIN_N_EARLYSTOP, IP_BOIN_EXTRASAFE,
+# IP_BOIN_BOUND_MTD, FP_BOIN_LAMBDA_D and the BOIN table (index 0), and these:
+IP_BOIN_COMB_RULES = 13  # 0 the BOIN package's get.oc.comb, 1 its next.comb + select.mtd.comb
+IP_BOIN_COMB_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
 IP_SIZE = 24
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
@@ -41,6 +54,8 @@ FP_CRM_SAFETY_CONFIDENCE = 1
 FP_CRM_SAFETY_THRESHOLD = 2
 FP_CRM_INTERCEPT = 3
 FP_CRM_PRIOR_SD = 4
+FP_POCRM_PRIOR_SD = 1
+FP_POCRM_A_MAX = 2  # likelihood estimation: upper end of the power's search interval (pocrm.sim: 100)
 FP_CRM_BSTAR = 8  # FP_CRM_BSTAR + d: parameter value at which p_d(b) equals the target
 FP_CRM_BSAFE = 40  # FP_CRM_BSAFE + d: parameter value at which p_d(b) equals the safety threshold
 FP_CRM_COEF = 72  # FP_CRM_COEF + d: log(skeleton_d) (empiric) or x_d = logit(skeleton_d) - a0 (logistic)
@@ -56,6 +71,7 @@ BOIN_ESC = 1  # y <= floor(n lambda_e)
 BOIN_DEESC = 2  # y > n lambda_d, or y at the elimination boundary
 BOIN_ELIM = 4  # P(p > target | y, n) > cutoff_eli and n >= 3
 BOIN_EXTRASAFE_STOP = 8  # P(p > target | y, n) > cutoff_eli - offset and n >= 3 (lowest dose only)
+# BOIN for combinations: grid[n, y] = P(lambda_e < p < lambda_d | Beta(y + 1/2, n - y + 1/2)), y <= n
 
 # ---- CRM grid columns -------------------------------------------------------------------------------
 # grid[k, 0] = log prior density at node k, grid[k, 1] = parameter b_k (equally spaced, step h),
@@ -65,6 +81,15 @@ GRID_LOGPRIOR = 0
 GRID_B = 1
 GRID_W = 2
 GRID_FIRST = 3
+# PO-CRM grid (node-major, so the kernels sum over contiguous rows), with K = ip[IP_POCRM_N_NODES], R
+# included cells and M orderings: rows 0, 1, 2 = log prior density, b and trapezoid weight at node k
+# (column k); row POCRM_ROW_LOGP + r = log s_r ** exp(b_k), POCRM_ROW_LOGP + R + r = log(1 - .),
+# POCRM_ROW_LOGP + 2R + r = s_r ** exp(b_k); then from row 3 + 3R: M rows of ranks (column c = position of
+# cell c in ordering m, -1 for an excluded cell), and the rows below (offsets from row 3 + 3R + M).
+POCRM_ROW_LOGP = 3
+POCRM_ROW_PRIOR = 0  # column m: log prior probability of ordering m
+POCRM_ROW_STAGE1 = 1  # the stage-1 cells
+POCRM_ROW_LOG_SKELETON = 2  # column r: log s_r
 
 # ---- CRM posterior summary (one row of the posterior cache) -----------------------------------------
 # [mean b, var b, log evidence, then per dose: plug-in p_d(E b), E p_d, P(p_d > target), P(p_d > safety)]

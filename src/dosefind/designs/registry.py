@@ -5,10 +5,12 @@ from __future__ import annotations
 from ..errors import SpecError
 from .base import Design
 from .boin import Boin
+from .boin_comb import BoinComb
 from .crm import Crm
+from .pocrm import PoCrm
 from .three_plus_three import ThreePlusThree
 
-DESIGNS: dict[str, type[Design]] = {cls.kind: cls for cls in (ThreePlusThree, Boin, Crm)}
+DESIGNS: dict[str, type[Design]] = {cls.kind: cls for cls in (ThreePlusThree, Boin, Crm, PoCrm, BoinComb)}
 
 
 def design_from_dict(data: dict) -> Design:

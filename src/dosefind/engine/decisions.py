@@ -15,7 +15,9 @@ import numpy as np
 
 from ..constants import DesignKind, ModifierKind, Reason, Status
 from ..designs import layout as L
+from .combination import decide_boin_comb, select_boin_comb
 from .jit import kernel
+from .pocrm import decide_pocrm, select_pocrm
 from .posterior import crm_summary_row
 
 CONTINUE = int(Status.CONTINUE)
@@ -24,6 +26,8 @@ STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
 K_TPT = int(DesignKind.THREE_PLUS_THREE)
 K_BOIN = int(DesignKind.BOIN)
 K_CRM = int(DesignKind.CRM)
+K_BOIN_COMB = int(DesignKind.BOIN_COMB)
+K_POCRM = int(DesignKind.POCRM)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -278,6 +282,12 @@ def decide(
         nxt, status, reason = _decide_tpt(ip, n_at, tox_at, cur)
     elif kind == K_BOIN:
         nxt, status, reason = _decide_boin(ip, tables, n_at, tox_at, admissible, cur)
+    elif kind == K_BOIN_COMB:
+        nxt, status, reason = decide_boin_comb(ip, fp, tables, grid, n_at, tox_at, admissible, cur, u_tie)
+    elif kind == K_POCRM:
+        nxt, status, reason = decide_pocrm(
+            ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
+        )
     else:
         nxt, status, reason = _decide_crm(
             ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full
@@ -365,5 +375,9 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
         return _select_tpt(ip, n_at, tox_at)
     if kind == K_BOIN:
         return _select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
+    if kind == K_BOIN_COMB:
+        return select_boin_comb(ip, fp, tables, grid, n_at, tox_at, admissible, work)
+    if kind == K_POCRM:
+        return select_pocrm(ip, fp, tables, grid, n_at, tox_at, admissible, work)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return _crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

@@ -29,6 +29,10 @@ class Cohort:
     base_next: int
     base_reason: Reason
     admissible: tuple[bool, ...] = ()  #: admissible doses after this decision
+    u_tie: float = 0.5  #: the tie-breaking uniform the decision was given
+    #: (next dose, status) the decision takes for other values of ``u_tie`` too, in order of u (filled by
+    #: ``replay_data(..., probe_ties=True)``; empty when not probed, one entry when u does not matter)
+    alternatives: tuple[tuple[int, Status], ...] = ()
 
 
 @dataclass
@@ -106,6 +110,7 @@ class DecisionContext:
             int(bn),
             Reason(br),
             tuple(bool(a) for a in self.admissible),
+            float(u_tie),
         )
 
     def select(self, full: bool = True) -> int:
@@ -169,9 +174,31 @@ def move_word(status: Status, dose: int, next_dose: int) -> str:
     return "escalate" if next_dose > dose else "de-escalate" if next_dose < dose else "stay"
 
 
-def replay_data(design: Design, data) -> tuple[DecisionContext, list[Cohort]]:
+#: Values of the tie-breaking uniform at which :func:`replay_data` probes a decision (midpoints of 16
+#: equal intervals: a tie among up to 16 candidates chosen as ``int(u * m)`` is seen whole).
+PROBE_U = tuple((i + 0.5) / 16 for i in range(16))
+
+
+def probe_ties(ctx: DecisionContext, dose: int, n: int, tox: int, full: bool = True) -> tuple:
+    """The distinct (next dose, status) the decision after a cohort takes as ``u_tie`` runs over
+    :data:`PROBE_U`, in order of u; ``ctx`` (the state before the cohort) is not changed."""
+    seen: list[tuple[int, Status]] = []
+    for u in PROBE_U:
+        step = ctx.copy().treat(dose, n, tox, full, u)
+        key = (step.next_dose, step.status)
+        if key not in seen:
+            seen.append(key)
+    return tuple(seen)
+
+
+def replay_data(
+    design: Design, data, u_ties=None, probe: bool = False
+) -> tuple[DecisionContext, list[Cohort]]:
     """Feed a real trial's cohorts (:class:`~dosefind.outcomes.TrialData`) through ``decide``, in order.
 
+    ``u_ties[i]`` is the tie-breaking uniform of the decision after cohort i (default 0.5 for every
+    decision). With ``probe``, each step's ``alternatives`` lists what the decision would have been for
+    other uniforms (:func:`probe_ties`), so a report can say that candidates tied.
     Returns the context (state after the last cohort, ready for more) and the decision after each cohort.
     """
     from ..errors import DataError
@@ -181,6 +208,14 @@ def replay_data(design: Design, data) -> tuple[DecisionContext, list[Cohort]]:
             f"the data's doses {list(data.dose_labels)} are not the design's doses {list(design.doses)}; "
             "read the data with the design it belongs to"
         )
+    if u_ties is not None and len(u_ties) != len(data.cohorts):
+        raise ValueError("u_ties needs one uniform per cohort")
     ctx = DecisionContext(design, max(design.max_n, data.n_total))
-    steps = [ctx.treat(c.dose, c.n, c.tox, full=True) for c in data.cohorts]
+    steps = []
+    for i, c in enumerate(data.cohorts):
+        u = 0.5 if u_ties is None else float(u_ties[i])
+        alternatives = probe_ties(ctx, c.dose, c.n, c.tox) if probe else ()
+        step = ctx.treat(c.dose, c.n, c.tox, full=True, u_tie=u)
+        step.alternatives = alternatives
+        steps.append(step)
     return ctx, steps

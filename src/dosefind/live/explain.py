@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constants import Reason
-from ..designs import Boin, Crm, Design
+from ..constants import Reason, Status
+from ..designs import Boin, BoinComb, Crm, Design, PoCrm
 from ..designs.modifiers import StopAtN, StopWhenNAtDose, StopWhenTooToxic
 
 
@@ -84,6 +84,14 @@ def explain(
         if reason == R.BOIN_EARLYSTOP_N:
             cap = design.n_earlystop
             return f"{n} patients at {here} >= n_earlystop {cap} and the decision is to stay: stop"
+    if isinstance(design, BoinComb):
+        line = _explain_boin_comb(reason, design, n, y, cur, proposed)
+        if line is not None:
+            return line
+    if isinstance(design, PoCrm):
+        line = _explain_pocrm(reason, design, cur, proposed)
+        if line is not None:
+            return line
     if reason == R.TPT_ESCALATE:
         return f"{y} DLT(s) in {n} patients at {here}: escalate"
     if reason == R.TPT_EXPAND:
@@ -133,6 +141,121 @@ def explain(
     if reason == R.NO_ADMISSIBLE_DOSE:
         return "no admissible dose remains: stop, no dose selected"
     return reason.name.lower()  # pragma: no cover - every reason is handled above
+
+
+def _explain_boin_comb(reason: Reason, design, n: int, y: int, cur: int, proposed: int) -> str | None:
+    """BOIN for combinations: the rule after a cohort at cell ``cur`` (0-based) with y DLTs of n there."""
+    lab = design.doses
+    t = design.target
+    lam_e, lam_d = design.boundaries
+    here = f"cell {lab[cur]}"
+    rate = _rate(y, n)
+    R = Reason
+    b_e, b_d, _ = design.integer_boundaries(n) if n else (0, 1, None)
+    score = "P(lambda_e < p < lambda_d | data) + n/2000"
+    if reason == R.BOIN_COMB_ESCALATE:
+        return (
+            f"observed DLT rate at {here} {rate} <= lambda_e {lam_e:.3f} (escalate when DLTs <= {b_e} of "
+            f"{n}): escalate to cell {lab[proposed]}, the open adjacent higher cell (one level more of "
+            f"one drug) with the highest score {score}"
+        )
+    if reason == R.BOIN_COMB_STAY:
+        return f"lambda_e {lam_e:.3f} < observed DLT rate at {here} {rate} < lambda_d {lam_d:.3f}: stay"
+    if reason == R.BOIN_COMB_DEESCALATE:
+        return (
+            f"observed DLT rate at {here} {rate} >= lambda_d {lam_d:.3f} (de-escalate when DLTs >= {b_d} "
+            f"of {n}): de-escalate to cell {lab[proposed]}, the open adjacent lower cell (one level less "
+            f"of one drug) with the highest score {score}"
+        )
+    if reason == R.BOIN_COMB_STAY_NO_ESCALATION:
+        guard = (
+            ", or a neighbour's observed DLT rate reaches lambda_d (next.comb)"
+            if design.rules == "next.comb"
+            else ""
+        )
+        return (
+            f"observed DLT rate at {here} {rate} <= lambda_e {lam_e:.3f}, but no adjacent higher cell is "
+            f"open (outside the grid, excluded or eliminated{guard}): stay"
+        )
+    if reason == R.BOIN_COMB_STAY_BOTTOM:
+        return (
+            f"observed DLT rate at {here} {rate} >= lambda_d {lam_d:.3f}, but no adjacent lower cell is "
+            "open: stay"
+        )
+    if reason == R.BOIN_COMB_DEESCALATE_ELIMINATED:
+        p = _beta_tail(y, n, t)
+        return (
+            f"{here} and every cell at least as high in both drugs eliminated: P(DLT rate > {t:g} | {y}/{n}) "
+            f"= {p:.3f} > {design.cutoff_eli:g}; de-escalate to cell {lab[proposed]}"
+        )
+    if reason == R.BOIN_COMB_LOWEST_ELIMINATED:
+        return f"cell {lab[0]} eliminated, so is every cell: no cell left, stop"
+    if reason == R.BOIN_COMB_EXTRASAFE:
+        p = _beta_tail(y, n, t)
+        return (
+            f"extra-safe rule at cell {lab[0]}: P(DLT rate > {t:g} | {y}/{n}) = {p:.3f} > "
+            f"{design.cutoff_eli - design.offset:g}; stop"
+        )
+    if reason == R.BOIN_COMB_EARLYSTOP_N:
+        cap = design.n_earlystop
+        also = "" if design.rules == "next.comb" else " and the decision is to stay"
+        return f"{n} patients at {here} >= n_earlystop {cap}{also}: stop"
+    return None
+
+
+def _explain_pocrm(reason: Reason, design, cur: int, proposed: int) -> str | None:
+    """PO-CRM: the stage or the model's choice."""
+    lab = design.doses
+    R = Reason
+    if reason == R.POCRM_STAGE1:
+        return f"stage 1, no DLT so far: the next cell of the start-up path, cell {lab[proposed]}"
+    if reason == R.POCRM_ALL_DLT:
+        return (
+            "stage 1: every patient so far had a DLT and the likelihood needs one without: stay at "
+            f"cell {lab[proposed]}"
+        )
+    if reason == R.POCRM_MODEL:
+        which = "the most probable ordering" if design.ordering_choice == "max" else "the ordering drawn"
+        return (
+            f"under {which}, the model's estimated DLT probability is closest to the target "
+            f"{design.target:g} at cell {lab[proposed]}"
+        )
+    if reason == R.POCRM_STOP_N:
+        return f"cell {lab[proposed]}, chosen next, already has {design.stop_n} patients (stop_n): stop"
+    return None
+
+
+def explain_tie(design: Design, alternatives, chosen: int, status: Status, u_tie: float) -> str:
+    """The decision depended on the tie-breaking uniform: the candidates and the one chosen."""
+    unit = "cell" if isinstance(design, (BoinComb, PoCrm)) else "dose"
+
+    def name(d: int, st: Status) -> str:
+        return design.doses[d] if st == Status.CONTINUE else "stop"
+
+    names = [name(d, st) for d, st in alternatives]
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    if isinstance(design, BoinComb):
+        what = f"{unit}s {listed} tie (equal scores); the tie is broken at random"
+    else:
+        what = f"the design chooses at random between {unit}s {listed}"
+    return f"{what}: u_tie = {u_tie:.4f} (derived from the data's content hash) chose {name(chosen, status)}"
+
+
+def explain_cell_elimination(design, n_at, tox_at, newly) -> list[str]:
+    """BOIN for combinations: why the cells in ``newly`` (0-based) became inadmissible after a cohort."""
+    t = design.target
+    out = []
+    for c in newly:
+        n, y = int(n_at[c]), int(tox_at[c])
+        if n < 3:
+            continue
+        p = _beta_tail(y, n, t)
+        if p > design.cutoff_eli:
+            out.append(
+                f"cell {design.doses[c]} and every cell at least as high in both drugs eliminated: "
+                f"P(DLT rate > {t:g} | {y}/{n}) = {p:.3f} > {design.cutoff_eli:g}"
+            )
+    return out
 
 
 def explain_elimination(design: Design, n_at, tox_at, dose: int) -> str:
