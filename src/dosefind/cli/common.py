@@ -62,7 +62,9 @@ def emit(text: str, out: Path | None) -> None:
 DESIGN_OPTION = typer.Option(..., "--design", "-d", help="Design file (TOML) with a [design] section.")
 NAME_OPTION = typer.Option(None, "--name", help="Which design, when the file holds several [[designs]].")
 DATA_OPTION = typer.Option(
-    None, "--data", help="Trial data CSV: one row per patient (patient_id, dose, dlt[, cohort, ...])."
+    None,
+    "--data",
+    help="Trial data CSV: one row per patient (patient_id, dose, dlt[, cohort, response, phase, ...]).",
 )
 OUTCOMES_OPTION = typer.Option(
     None, "--outcomes", help='Outcome notation instead of a data file, e.g. "1NNN 2NTN" ("" = no patients).'
@@ -71,14 +73,42 @@ OUTCOMES_OPTION = typer.Option(
 
 def load_design_and_data(design_path: Path, name: str | None, data: Path | None, outcomes: str | None):
     """The design and the trial data given by --data or --outcomes (exactly one of them)."""
-    from ..outcomes import parse_outcomes, read_trial_csv
     from ..specfile import select_design
 
+    _one_data_source(data, outcomes)
+    design = select_design(design_path, name)
+    return design, _read_data(design, data, outcomes)
+
+
+def _one_data_source(data: Path | None, outcomes: str | None) -> None:
     if (data is None) == (outcomes is None):
         raise fail('give the trial data with either --data FILE.csv or --outcomes "1NNN 2NTN" (one of them)')
-    design = select_design(design_path, name)
+
+
+def _read_data(design, data: Path | None, outcomes: str | None, arm=None):
+    """Trial data for a design (cells for a two-drug design; responses and extension rows for an arm)."""
+    from ..designs.combination import CombinationDesign
+    from ..outcomes import parse_outcomes, read_trial_csv
+
+    cells = isinstance(design, CombinationDesign)
+    expansion = arm.cohort_names if arm is not None else None
     if data is not None:
-        trial = read_trial_csv(data, design.doses, design.cohort_size)
-    else:
-        trial = parse_outcomes(outcomes, design.doses)
-    return design, trial
+        return read_trial_csv(data, design.doses, design.cohort_size, arm is not None, cells, expansion)
+    return parse_outcomes(outcomes, design.doses, efficacy=arm is not None, cells=cells)
+
+
+def is_arm_path(design_path: Path) -> bool:
+    """Whether the --design file is a phase I/II arm file (with [[cohorts]] or an [arm] section)."""
+    from ..arm.spec import is_arm_file
+    from ..specfile import _read_toml
+
+    return is_arm_file(_read_toml(Path(design_path)))
+
+
+def load_arm_and_data(design_path: Path, data: Path | None, outcomes: str | None):
+    """The arm of an arm file and its trial data (--data or --outcomes)."""
+    from ..arm.spec import load_arm
+
+    _one_data_source(data, outcomes)
+    arm = load_arm(design_path, require_scenarios=False).arm
+    return arm, _read_data(arm.design, data, outcomes, arm)

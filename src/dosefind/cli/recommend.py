@@ -14,6 +14,8 @@ from .common import (
     OUTCOMES_OPTION,
     emit,
     fail,
+    is_arm_path,
+    load_arm_and_data,
     load_design_and_data,
     user_errors,
 )
@@ -66,11 +68,24 @@ def recommend(
     arm: str = typer.Option(None, "--arm", help="Arm or trial label stored with the log record."),
 ):
     """Recommend the next dose: the same decision code as the simulations, with its reason and the
-    per-dose posterior (n, DLTs, rate, posterior mean, 90% interval, P(DLT > target), admissible)."""
+    per-dose posterior (n, DLTs, rate, posterior mean, 90% interval, P(DLT > target), admissible).
+
+    With an arm file (escalation + [[cohorts]]) the data may hold extension patients too (CSV columns
+    phase, cohort, response): during escalation the next dose or cell, afterwards the selected dose,
+    whether the extension opens, and per expansion cohort the counts, the next look's boundaries and the
+    decision so far, with the safety monitor's state. Ties broken at random use a uniform derived from
+    the data's content hash (same data, same choice), shown in the output and logged."""
     from ..live.recommend import recommend as _recommend
     from ..report.recommendation import format_recommendation, recommendation_json
 
-    the_design, trial = load_design_and_data(design, name, data, outcomes)
+    arm_file = is_arm_path(design)
+    if arm_file:
+        if name is not None:
+            raise fail("--name: an arm file holds one design; leave --name out")
+        the_arm, trial = load_arm_and_data(design, data, outcomes)
+        the_design = the_arm.design
+    else:
+        the_design, trial = load_design_and_data(design, name, data, outcomes)
     settings = None
     if posterior == Posterior.mcmc:
         from ..inference.crm_pymc import McmcSettings
@@ -79,13 +94,22 @@ def recommend(
         settings = McmcSettings(**{k: v for k, v in given.items() if v is not None})
     elif any(v is not None for v in (draws, tune, chains, target_accept, seed)):
         raise fail("--draws/--tune/--chains/--target-accept/--seed apply to --posterior mcmc only")
-    rec = _recommend(the_design, trial, posterior.value, settings)
-    text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
+    if arm_file:
+        from ..live.arm import recommend_arm
+        from ..report.recommendation import arm_recommendation_json, format_arm_recommendation
+
+        rec = recommend_arm(the_arm, trial, posterior.value, settings)
+        text = format_arm_recommendation(rec) if fmt == Format.text else arm_recommendation_json(rec)
+        label = arm if arm is not None else the_arm.name
+    else:
+        rec = _recommend(the_design, trial, posterior.value, settings)
+        text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
+        label = arm
     if not no_log:
         from ..live.audit import AuditLog
 
         path = log if log is not None else default_log_path(design, data)
-        record = AuditLog(path).append_recommendation(rec.to_dict(), arm=arm)
+        record = AuditLog(path).append_recommendation(rec.to_dict(), arm=label)
         if fmt == Format.text:
             text += f"\n\nLogged as record {record.seq} in {path.name} (hash {record.hash[:12]})"
     emit(text, out)

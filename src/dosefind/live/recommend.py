@@ -5,6 +5,16 @@ i.e. through the very ``decide`` kernel the simulations call. The design's state
 CRM posterior) is therefore rebuilt exactly as a simulated trial would have built it, and the decision
 after the last cohort is the recommendation. Nothing here decides anything on its own: it reads the
 decision, explains it and adds the posterior summary.
+
+Ties broken at random. Some designs (BOIN for combinations, PO-CRM) break ties with a uniform ``u_tie``
+that the simulation draws per decision. In live use the uniform of the decision after cohort i is a pure
+function of the data up to that cohort: ``u = (int(h[:13], 16) + 0.5) / 16**13`` with ``h`` the SHA-256
+(hex) of ``"dosefind u_tie " + content hash of the first i cohorts`` (``TrialData.tie_uniforms``). The
+same data therefore always give the same choice (a meeting can rerun the recommendation and get the
+same cell), the uniform of the current decision is derived from the data's content hash and printed
+and logged with the recommendation, and a later rerun with more cohorts replays the earlier decisions
+with the uniforms the earlier meetings saw. When the decision depends on the uniform (the candidates
+tie), the explanation names the candidates and the one chosen.
 """
 
 from __future__ import annotations
@@ -14,14 +24,35 @@ from dataclasses import dataclass, field
 
 from .. import __version__
 from ..constants import Reason, Status
-from ..designs import Boin, Crm, Design
+from ..designs import Boin, BoinComb, Crm, Design
+from ..designs.combination import CombinationDesign
 from ..engine.replay import Cohort, move_word, replay_data
 from ..errors import DataError
 from ..inference.summary import PosteriorTable, fast_posterior
 from ..outcomes import TrialData
-from .explain import explain, explain_elimination
+from ..outcomes.trial import TIE_UNIFORM_RULE
+from .explain import explain, explain_cell_elimination, explain_elimination, explain_tie
 
 POSTERIORS = ("fast", "mcmc")
+
+
+def dose_word(design: Design) -> str:
+    """What a dose of the design is called in sentences: "cell" on a two-drug grid, else "dose"."""
+    return "cell" if isinstance(design, CombinationDesign) else "dose"
+
+
+def combination_move(design: Design, status: Status, dose: int, next_dose: int) -> str:
+    """:func:`move_word` for a grid: "escalate" only when no drug goes down, "move" when one goes up and
+    the other down (the cells are not ordered by toxicity)."""
+    word = move_word(status, dose, next_dose)
+    if word not in ("escalate", "de-escalate") or not isinstance(design, CombinationDesign):
+        return word
+    (j0, k0), (j1, k1) = design.grid.coords(dose), design.grid.coords(next_dose)
+    if j1 >= j0 and k1 >= k0:
+        return "escalate"
+    if j1 <= j0 and k1 <= k0:
+        return "de-escalate"
+    return "move"
 
 
 @dataclass(frozen=True)
@@ -53,6 +84,11 @@ class HistoryStep:
     design_next: str | None  #: label the design recommended next (None when it stopped)
     followed: bool | None  #: whether the next cohort was treated at the design's dose (None for the last)
 
+    @property
+    def tied(self) -> bool:
+        """Whether the decision depended on the tie-breaking uniform."""
+        return len(self.cohort.alternatives) > 1
+
 
 @dataclass(frozen=True)
 class Recommendation:
@@ -69,6 +105,8 @@ class Recommendation:
     history: tuple[HistoryStep, ...]
     posterior: PosteriorTable
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    u_tie: float | None = None  #: tie-breaking uniform of the current decision (None before any cohort)
+    tie: tuple[int, ...] = ()  #: next doses the decision could take for other u_tie (empty: no tie)
 
     @property
     def next_label(self) -> str | None:
@@ -83,11 +121,12 @@ class Recommendation:
         return self.status != Status.CONTINUE
 
     def headline(self) -> str:
+        unit = dose_word(self.design)
         if not self.stopped:
-            return f"{self.decision}: next cohort at dose {self.next_label}"
+            return f"{self.decision}: next cohort at {unit} {self.next_label}"
         if self.selected is not None:
-            return f"stop: MTD estimate dose {self.selected_label}"
-        return "stop: no dose selected"
+            return f"stop: MTD estimate {unit} {self.selected_label}"
+        return f"stop: no {unit} selected"
 
     def to_dict(self) -> dict:
         """JSON-ready summary (what the audit log stores and `--format json` prints)."""
@@ -110,6 +149,9 @@ class Recommendation:
             "reason_code": self.reason.name,
             "explanation": list(self.explanation),
             "selected_dose": self.selected_label,
+            "u_tie": self.u_tie,
+            "u_tie_rule": TIE_UNIFORM_RULE,
+            "tie_candidates": [self.design.doses[d] for d in self.tie],
             "doses": [
                 {
                     "level": r.level,
@@ -134,6 +176,8 @@ class Recommendation:
                     "design_next": h.design_next,
                     "followed": h.followed,
                     "reason_code": h.cohort.reason.name,
+                    "u_tie": h.cohort.u_tie,
+                    "tied": h.tied,
                 }
                 for h in self.history
             ],
@@ -150,7 +194,7 @@ def recommend(
     """The design's decision for the next cohort, with reasons, per-dose posterior and the history."""
     if posterior not in POSTERIORS:
         raise DataError(f"posterior: unknown back end {posterior!r}; choose 'fast' or 'mcmc'")
-    ctx, steps = replay_data(design, data)
+    ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=isinstance(design, CombinationDesign))
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
     fast = fast_posterior(design, n_at, tox_at)
     if posterior == "mcmc":
@@ -180,9 +224,10 @@ def recommend(
             else:
                 followed = given == step.next_dose
                 if not followed:
+                    unit = dose_word(design)
                     warnings.append(
-                        f"cohort {i + 2} was treated at dose {design.doses[given]}; "
-                        f"the design recommended dose {design_next}"
+                        f"cohort {i + 2} was treated at {unit} {design.doses[given]}; "
+                        f"the design recommended {unit} {design_next}"
                     )
         history.append(HistoryStep(i + 1, step, cohort.outcomes, design_next, followed))
     if data.cohorts and data.cohorts[-1].n < design.cohort_size:
@@ -220,7 +265,10 @@ def recommend(
             Status.CONTINUE,
             Reason.NONE,
             Reason.NONE,
-            (f"no patients yet: start at dose {design.doses[start]} (the design's start_dose)",),
+            (
+                f"no patients yet: start at {dose_word(design)} {design.doses[start]} (the design's "
+                f"{'start' if isinstance(design, CombinationDesign) else 'start_dose'})",
+            ),
             rows,
             None,
             (),
@@ -231,17 +279,32 @@ def recommend(
     last = steps[-1]
     cur = last.dose
     lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, estimates)]
-    before = steps[-2].admissible if len(steps) > 1 else (True,) * design.n_doses
+    if len(steps) > 1:
+        before = steps[-2].admissible
+    elif isinstance(design, CombinationDesign):  # excluded cells start inadmissible
+        before = tuple(not x for x in design.grid.excluded_mask)
+    else:
+        before = (True,) * design.n_doses
     newly = [d for d in range(design.n_doses) if before[d] and not last.admissible[d]]
     if newly and isinstance(design, Boin) and last.reason != Reason.BOIN_LOWEST_ELIMINATED:
         lines.insert(0, explain_elimination(design, n_at, tox_at, newly[0]))
+    if newly and isinstance(design, BoinComb):
+        if last.base_reason == Reason.BOIN_COMB_DEESCALATE_ELIMINATED:  # its sentence says so already
+            newly = [d for d in newly if d != cur]
+        for line in reversed(explain_cell_elimination(design, n_at, tox_at, newly)):
+            lines.insert(0, line)
     if last.reason != last.base_reason:
         lines.append(explain(last.reason, design, n_at, tox_at, cur, last.next_dose, estimates))
     elif last.status == Status.CONTINUE and last.next_dose != last.base_next:
+        unit = dose_word(design)
         lines.append(
-            f"dose {design.doses[last.base_next]} is not admissible: dose {design.doses[last.next_dose]}"
+            f"{unit} {design.doses[last.base_next]} is not admissible: {unit} {design.doses[last.next_dose]}"
         )
-    decision = move_word(last.status, cur, last.next_dose)
+    tie: tuple[int, ...] = ()
+    if len(last.alternatives) > 1:
+        tie = tuple(d for d, _ in last.alternatives)
+        lines.append(explain_tie(design, last.alternatives, last.next_dose, last.status, last.u_tie))
+    decision = combination_move(design, last.status, cur, last.next_dose)
     nxt = last.next_dose if last.status == Status.CONTINUE else None
     selected = ctx.select(full=True) if last.status == Status.STOP_SELECT else -1
     selected = None if selected < 0 else selected
@@ -259,4 +322,6 @@ def recommend(
         tuple(history),
         table,
         tuple(warnings),
+        last.u_tie,
+        tie,
     )

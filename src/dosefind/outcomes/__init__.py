@@ -2,6 +2,14 @@
 
 from .datafile import parse_trial_csv, read_trial_csv
 from .notation import parse_outcomes
-from .trial import CohortData, Patient, TrialData
+from .trial import CohortData, Patient, Phase, TrialData
 
-__all__ = ["CohortData", "Patient", "TrialData", "parse_outcomes", "parse_trial_csv", "read_trial_csv"]
+__all__ = [
+    "CohortData",
+    "Patient",
+    "Phase",
+    "TrialData",
+    "parse_outcomes",
+    "parse_trial_csv",
+    "read_trial_csv",
+]

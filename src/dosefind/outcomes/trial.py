@@ -1,6 +1,16 @@
 """Observed trial data: patients grouped into cohorts, in the order they were treated.
 
-Dose indices are 0-based here; the notation and data files use 1-based dose levels or dose labels.
+Dose indices are 0-based here; the notation and data files use 1-based dose levels or dose labels. For a
+two-drug (combination) design the doses are the grid's cells, labelled ``"j.k"`` (``cells=True``); the
+notation then names a cohort's cell by its label ("2.1NNT") instead of a level number.
+
+Responses (phase I/II arms): ``Patient.efficacy`` is True (responded), False (did not) or None (not
+recorded or not yet assessed). An unknown response is never read as "no response": the arm's live rules
+wait for it (see :mod:`dosefind.live.arm`).
+
+A phase I/II arm's data also hold the patients of its expansion cohorts (``TrialData.extension``, in
+treatment order, each with the name of its expansion cohort in ``Patient.expansion``); ``cohorts`` are
+always the escalation cohorts.
 """
 
 from __future__ import annotations
@@ -8,12 +18,29 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
 
-#: Outcome letters of the notation (toxicity-only designs use N and T; E and B are reserved for
-#: efficacy designs: E = efficacy without DLT, B = both).
+#: Outcome letters of the notation (toxicity-only designs use N and T; phase I/II data add E = response
+#: without DLT and B = both, brockk/escalation's convention; N is then "neither", T "DLT only").
 NO_DLT, DLT, EFFICACY, BOTH = "N", "T", "E", "B"
+
+#: How live decisions get their tie-breaking uniform from the data (recorded with every recommendation).
+TIE_UNIFORM_RULE = "u = (int(sha256('dosefind u_tie ' + data_hash)[:13], 16) + 0.5) / 16**13"
+
+
+def tie_uniform(content_hash: str) -> float:
+    """The tie-breaking uniform of a live decision, from the content hash of the data it is made on."""
+    digest = hashlib.sha256(f"dosefind u_tie {content_hash}".encode()).hexdigest()
+    return (int(digest[:13], 16) + 0.5) / 16**13
+
+
+class Phase(str, Enum):
+    """The part of a phase I/II arm a patient was treated in (the ``phase`` column of a data file)."""
+
+    ESCALATION = "escalation"
+    EXTENSION = "extension"
 
 
 @dataclass(frozen=True)
@@ -25,6 +52,11 @@ class Patient:
     efficacy: bool | None = None
     dates: tuple[tuple[str, str], ...] = ()  #: (column, ISO date) pairs kept for the record
     line: int | None = None  #: line of the data file the patient came from
+    expansion: str | None = None  #: expansion cohort of an extension patient (None: escalation)
+
+    @property
+    def phase(self) -> Phase:
+        return Phase.ESCALATION if self.expansion is None else Phase.EXTENSION
 
     @property
     def letter(self) -> str:
@@ -58,6 +90,8 @@ class TrialData:
     dose_labels: tuple[str, ...]
     cohorts: tuple[CohortData, ...]
     source: str = ""  #: where the data came from ("notation" or a file name), for messages and reports
+    cells: bool = False  #: the doses are cells "j.k" of a two-drug grid (the notation names them by label)
+    extension: tuple[Patient, ...] = ()  #: expansion-cohort patients of an arm, in treatment order
 
     @property
     def n_doses(self) -> int:
@@ -65,11 +99,36 @@ class TrialData:
 
     @property
     def n_total(self) -> int:
+        """Patients in the escalation cohorts."""
         return sum(c.n for c in self.cohorts)
 
     @property
+    def n_extension(self) -> int:
+        return len(self.extension)
+
+    @property
     def patients(self) -> tuple[Patient, ...]:
+        """The escalation patients, in treatment order."""
         return tuple(p for c in self.cohorts for p in c.patients)
+
+    @property
+    def has_responses(self) -> bool:
+        """Whether any patient's response is recorded."""
+        return any(p.efficacy is not None for p in (*self.patients, *self.extension))
+
+    def escalation(self, n_cohorts: int | None = None) -> TrialData:
+        """The escalation part only (the first ``n_cohorts`` cohorts, default all), without the extension."""
+        cohorts = self.cohorts if n_cohorts is None else self.cohorts[:n_cohorts]
+        return TrialData(self.dose_labels, cohorts, self.source, self.cells)
+
+    def tie_uniforms(self) -> list[float]:
+        """The tie-breaking uniform of the decision after each escalation cohort: :func:`tie_uniform` of
+        the data up to that cohort, so a later rerun replays the earlier decisions as they were made."""
+        return [tie_uniform(self.escalation(i + 1).content_hash) for i in range(len(self.cohorts))]
+
+    def dose_token(self, dose: int) -> str:
+        """How the notation names a dose (0-based): its 1-based level, or a cell's label."""
+        return self.dose_labels[dose] if self.cells else str(dose + 1)
 
     def counts(self) -> tuple[np.ndarray, np.ndarray]:
         """Patients and DLTs per dose (0-based arrays)."""
@@ -81,8 +140,9 @@ class TrialData:
         return n_at, tox_at
 
     def to_notation(self) -> str:
-        """The outcome notation of this trial, e.g. ``"1NNN 2NTN"`` (1-based dose levels)."""
-        return " ".join(f"{c.dose + 1}{c.outcomes}" for c in self.cohorts)
+        """The outcome notation of the escalation cohorts, e.g. ``"1NNN 2NTN"`` (1-based dose levels) or
+        ``"1.1NNN 2.1NTN"`` (cells). Extension patients have no notation (they are in :meth:`to_dict`)."""
+        return " ".join(f"{self.dose_token(c.dose)}{c.outcomes}" for c in self.cohorts)
 
     def to_dict(self) -> dict:
         return {
@@ -104,6 +164,18 @@ class TrialData:
                 }
                 for c in self.cohorts
             ],
+            # only when present, so the content hash of data without an extension is unchanged
+            **({"extension": [self._extension_patient(p) for p in self.extension]} if self.extension else {}),
+        }
+
+    def _extension_patient(self, p: Patient) -> dict:
+        return {
+            "patient_id": p.patient_id,
+            "expansion_cohort": p.expansion,
+            "dose": self.dose_labels[p.dose],
+            "dlt": p.dlt,
+            "efficacy": p.efficacy,
+            **({"dates": dict(p.dates)} if p.dates else {}),
         }
 
     @property

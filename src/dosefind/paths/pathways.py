@@ -138,7 +138,7 @@ def dose_paths(
         p = np.asarray(true_tox, dtype=float)
         if p.shape != (design.n_doses,) or np.any(p < 0) or np.any(p > 1):
             raise DataError(f"scenario: need {design.n_doses} DLT probabilities in [0, 1], got {list(p)}")
-    ctx, steps = replay_data(design, data)
+    ctx, steps = replay_data(design, data, data.tie_uniforms())  # the uniforms `recommend` uses
     if steps:
         last = steps[-1]
         status, reason, cur, nxt = last.status, last.reason, last.dose, last.next_dose

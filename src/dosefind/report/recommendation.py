@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from ..live.recommend import Recommendation
+from ..live.recommend import Recommendation, dose_word
 
 
 def _f(x: float, digits: int = 3) -> str:
@@ -17,7 +17,16 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
     t = rec.design.target
     pct = round(100 * rec.posterior.mass)
     plugin = rec.posterior.extra.get("plugin")
-    header = ["dose", "n", "DLT", "rate", "post. mean", f"{pct}% CrI", f"P(>{t:g})", "admissible"]
+    header = [
+        dose_word(rec.design),
+        "n",
+        "DLT",
+        "rate",
+        "post. mean",
+        f"{pct}% CrI",
+        f"P(>{t:g})",
+        "admissible",
+    ]
     if plugin is not None:
         header.insert(4, "plug-in")
     extra = rec.posterior.extra
@@ -71,7 +80,7 @@ def format_recommendation(rec: Recommendation) -> str:
     for i, line in enumerate(rec.explanation):
         out.append(("  because " if i == 0 else "  then ") + line)
     p = rec.posterior
-    out += ["", f"Per dose ({p.method} posterior: {p.model}):"]
+    out += ["", f"Per {dose_word(d)} ({p.method} posterior: {p.model}):"]
     out += ["  " + line for line in _align(*dose_table_rows(rec))]
     if "mcse_mean" in p.extra:
         out.append("  (± Monte Carlo standard errors of the MCMC estimates)")
@@ -83,11 +92,13 @@ def format_recommendation(rec: Recommendation) -> str:
             f"min tail ESS {_f(dg.get('ess_tail_min', math.nan), 0)}, divergences {dg.get('divergences')}"
         )
     if rec.history:
-        out += ["", "History (cohort: dose outcomes -> design's next dose):"]
+        unit = dose_word(d)
+        out += ["", f"History (cohort: {unit} outcomes -> design's next {unit}):"]
         for h in rec.history:
             nxt = h.design_next if h.design_next is not None else "stop"
             flag = "" if h.followed in (None, True) else "   [not followed]"
-            out.append(f"  {h.index:>3}: {d.doses[h.cohort.dose]} {h.outcomes} -> {nxt}{flag}")
+            tie = f" (tie, u_tie = {h.cohort.u_tie:.4f})" if h.tied else ""
+            out.append(f"  {h.index:>3}: {d.doses[h.cohort.dose]} {h.outcomes} -> {nxt}{tie}{flag}")
     if rec.warnings:
         out += ["", "Warnings:"] + [f"  - {w}" for w in rec.warnings]
     return "\n".join(out)
@@ -95,3 +106,91 @@ def format_recommendation(rec: Recommendation) -> str:
 
 def recommendation_json(rec: Recommendation) -> str:
     return json.dumps(rec.to_dict(), indent=2, ensure_ascii=False)
+
+
+# ---- phase I/II arms ------------------------------------------------------------------------------------
+def _responses_by_dose(arec) -> str:
+    """Escalation responses per dose that has patients: "1.1 0/3, 2.1 1/3 (1 unknown)"."""
+    design = arec.arm.design
+    parts = []
+    for d, label in enumerate(design.doses):
+        at = [p for p in arec.data.patients if p.dose == d]
+        if not at:
+            continue
+        known = sum(1 for p in at if p.efficacy)
+        unknown = sum(1 for p in at if p.efficacy is None)
+        parts.append(f"{label} {known}/{len(at)}" + (f" ({unknown} unknown)" if unknown else ""))
+    return ", ".join(parts) if parts else "none yet"
+
+
+def format_arm_recommendation(arec) -> str:
+    """Text report of a live arm (:class:`~dosefind.live.arm.ArmRecommendation`): the arm's decision,
+    the expansion cohorts and safety monitoring, then the escalation's own recommendation."""
+    from ..live.arm import ArmPhase
+
+    arm, data, unit = arec.arm, arec.data, arec.unit
+    src = data.source or "data"
+    out = [
+        f"arm {arm.name!r} (arm {arm.config_hash()[:12]}); {data.n_total} escalation patients in "
+        f"{len(data.cohorts)} cohorts, {data.n_extension} extension patients from {src} "
+        f"(data {data.content_hash[:12]})",
+        "",
+        f"ARM RECOMMENDATION: {arec.headline()}",
+    ]
+    esc = arec.escalation
+    if arec.phase == ArmPhase.ESCALATION:
+        for i, line in enumerate(esc.explanation):
+            out.append(("  because " if i == 0 else "  then ") + line)
+        out.append(f"  the extension: {arec.opening}")
+    else:
+        stop = esc.explanation[-1] if esc.explanation else ""
+        out.append(f"  escalation stopped ({esc.headline()}): {stop}")
+        out.append(f"  the extension: {arec.opening}")
+    out.append(f"  responses in escalation ({unit}: responders/patients): {_responses_by_dose(arec)}")
+    if arec.cohorts:
+        out += ["", f"Expansion cohorts at {unit} {arec.selected_label}:"]
+        for c in arec.cohorts:
+            carry = ", escalation patients count first" if c.count_escalation else ""
+            out.append(f"  {c.name} ({c.rule}{carry})")
+            counted = f"{c.counted} counted"
+            if c.count_escalation:
+                counted += (
+                    f" ({c.escalation_counted} from escalation + {c.counted - c.escalation_counted} new)"
+                )
+            pending = f", {c.pending} not yet assessed" if c.pending else ""
+            out.append(
+                f"    patients: {c.new_patients} new, {counted}; {_plural(c.responses, 'response')} among "
+                f"the counted{pending}; {_plural(c.dlts, 'DLT')} among the new"
+            )
+            if c.decision is None:
+                look = c.next_look
+                more = look.n - c.counted
+                ahead = (
+                    f"due: waiting for unknown responses among the first {look.n}"
+                    if c.waiting
+                    else f"{more} more patient(s) to go"
+                )
+                out.append(f"    next look (look {look.index + 1}, {ahead}): {look.words()}")
+            elif c.decided_look is not None:
+                look = c.decided_look
+                out.append(
+                    f"    decided at look {look.index + 1}: {_plural(c.responses, 'response')} among the "
+                    f"first {look.n} ({look.words()})"
+                )
+            out.append(f"    decision so far: {c.decision_words}")
+    if arec.safety is not None:
+        out += ["", f"Safety at {unit} {arec.selected_label} (escalation and extension pooled):"]
+        out.append(f"  {arec.safety.words()}")
+    out += ["", "Escalation:"]
+    out += ["  " + line if line else "" for line in format_recommendation(esc).splitlines()]
+    if arec.warnings and len(arec.warnings) > len(esc.warnings):
+        out += ["", "Arm warnings:"] + [f"  - {w}" for w in arec.warnings[len(esc.warnings) :]]
+    return "\n".join(out)
+
+
+def _plural(x: int, word: str) -> str:
+    return f"{x} {word}" + ("" if x == 1 else "s")
+
+
+def arm_recommendation_json(arec) -> str:
+    return json.dumps(arec.to_dict(), indent=2, ensure_ascii=False)
