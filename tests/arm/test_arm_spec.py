@@ -116,7 +116,11 @@ def test_grid_values_and_grid_errors():
         grid_values("x", [[0.1, 0.2], [0.2, 0.3]], g)
     assert e.value.field == "x" and "2 rows of 3" in e.value.problem
     assert g.index("2.1") == 3 and g.label(5) == "2.3" and g.excluded_mask.tolist() == [0, 0, 0, 0, 0, 1]
-    for bad, field in ((["1.1"], "grid.excluded"), (["4.1"], "grid.excluded[0]"), (["x"], "grid.excluded[0]")):
+    for bad, field in (
+        (["1.1"], "grid.excluded"),
+        (["4.1"], "grid.excluded[0]"),
+        (["x"], "grid.excluded[0]"),
+    ):
         with pytest.raises(SpecError) as e:
             DoseGrid(levels_a=("a",), levels_b=("b", "c"), excluded=tuple(bad))
         assert e.value.field == field
