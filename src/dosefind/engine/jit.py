@@ -3,11 +3,49 @@
 Every kernel in dosefind is a module-level function decorated with :func:`kernel`. Caching is on so a
 warm start costs no compilation; ``fastmath`` is off so results are bit-reproducible; setting the
 environment variable ``NUMBA_DISABLE_JIT=1`` runs every kernel as plain Python (used for coverage).
+
+Cache location. numba invalidates a cached kernel only when the kernel's own source file changes, not
+when a kernel it calls (in another file) changes: after an edit of ``decisions.py``, the cached trial
+loop would silently keep the old decisions. So the cache lives in a directory named after a hash of
+every source file the kernels are compiled from (``engine/*.py``, ``designs/layout.py``,
+``constants.py``): any change to them starts a fresh cache. The base directory is ``NUMBA_CACHE_DIR``
+if set, else ``$XDG_CACHE_HOME/dosefind`` (default ``~/.cache/dosefind``); stale directories can be
+deleted at any time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
+import numba
 from numba import njit
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def kernel_sources_hash() -> str:
+    """SHA-256 (16 hex digits) of the source files numba compiles the kernels from."""
+    files = sorted((_PACKAGE / "engine").glob("*.py")) + [
+        _PACKAGE / "designs" / "layout.py",
+        _PACKAGE / "constants.py",
+    ]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _cache_dir() -> str:
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "dosefind"
+    )
+    return os.path.join(base, f"numba-{kernel_sources_hash()}")
+
+
+numba.config.CACHE_DIR = _cache_dir()
 
 
 def kernel(fn=None, *, parallel: bool = False):

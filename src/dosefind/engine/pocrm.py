@@ -7,10 +7,16 @@ are described in :mod:`dosefind.designs.pocrm`; the compiled layout in :mod:`dos
 
 Bayes: under ordering m the log posterior density of b at quadrature node k is
 log prior(b_k) + sum over tried cells c of y_c log p + (n_c - y_c) log(1 - p) with p = s_r ** exp(b_k),
-r = rank_m(c), read from the CRM grid's precomputed log p / log(1 - p) columns. The trapezoid sums give
-the evidence Z_m and the posterior mean of b in one pass (log-sum-exp scaled), exactly as the
-single-agent CRM (:mod:`dosefind.engine.posterior`). Likelihood: the log-likelihood of the power a is
-concave, so its maximiser is found by safeguarded Newton steps on the score, bracketed in (0, a_max].
+r = rank_m(c), read from the CRM quadrature grid's precomputed log p / log(1 - p) (stored node-major:
+one contiguous row per skeleton value). The trapezoid sums give the evidence Z_m and the posterior mean
+of b (log-sum-exp scaled), as for the single-agent CRM (:mod:`dosefind.engine.posterior`); nodes more
+than 40 below the peak are left out of the sums (relative weight < 5e-18). Orderings that rank every
+tried cell alike share one fit. Likelihood: the log-likelihood of the power a is concave; its maximiser
+is found by safeguarded Newton steps in log a, bracketed in (0, a_max].
+
+Speed (3 x 4 grid, 6 orderings, 36 patients in cohorts of 3, one thread): about 40,000 simulated trials
+per second per core with Bayes estimation, 15,000 with likelihood estimation (no posterior cache: the
+fits are cheap enough; see the tests for the accuracy checks).
 """
 
 from __future__ import annotations
