@@ -44,6 +44,16 @@ the tried cell whose estimate is closest to the target is selected, ties to the 
 order (lowest drug B level, then lowest drug A level). ``bound_mtd``: if every tried cell's estimate
 reaches lambda_d, no dose is selected.
 
+Order of the checks after a cohort: eliminations (recomputed from every cell's counts, as next.comb
+does; get.oc.comb checks the current cell only, the same on any trial the design runs itself); cell 1.1
+eliminated or the extra-safe rule (stop, no dose); n_earlystop; the move. next.comb checks n.earlystop
+first, and select.mtd.comb then finds no MTD (it stops with an error where cell 1.1 is eliminated): the
+same outcome. If live data put the current cell inside an eliminated region (a deviation from the
+design), the engine moves the next cohort to the nearest admissible lower cell, where next.comb stays.
+Exact ties in the final selection (cells of one pooled level set on one anti-diagonal) go to the first
+cell in column-major order, the package's rule in exact arithmetic; the package's unrounded estimates
+(get.oc.comb) carry Iso::biviso's convergence error (~1e-8), which then decides the tie either way.
+
 Not supported: the package's titration (cohorts of one at the start: the engine's cohorts have a fixed
 size) and ``mtd.contour`` (the waterfall design, a different design). Unlike the package, the grid
 may have more rows than columns, and cells may be excluded (designs.grid): an excluded cell is never a
