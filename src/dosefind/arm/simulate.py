@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy.special import ndtri
 
 from ..constants import CohortDecision
 from ..engine.arm import run_arm_chunks
-from ..engine.simulate import BLOCK_TRIALS, CRM_CACHE_CAPACITY, MIN_CHUNK_TRIALS, work_size
-from ..errors import EngineError, SpecError
+from ..engine.simulate import BLOCK_TRIALS, CRM_CACHE_CAPACITY, check_run, run_in_blocks, work_size
+from ..errors import SpecError
 from .spec import Arm, ArmScenario
 
 
@@ -73,12 +72,7 @@ class ArmResult:
 
 
 def _check(arm: Arm, scenario: ArmScenario, n_trials, seed, first_trial):
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise SpecError("seed", f"{seed!r} is not a whole number in [0, 2^63)", "use e.g. --seed 7")
-    if isinstance(first_trial, bool) or not isinstance(first_trial, (int, np.integer)) or first_trial < 0:
-        raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
+    check_run(n_trials, seed, first_trial)
     if len(scenario.true_tox) != arm.design.n_doses:
         raise SpecError(
             "scenario.true_tox",
@@ -180,62 +174,47 @@ def simulate_arm(
     )
     capacity = CRM_CACHE_CAPACITY if arm.design.kind == "crm" else 0
     nwork = work_size(compiled)
-    old_threads = numba.get_num_threads()
-    if threads is not None:
-        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            raise EngineError(
-                f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}"
-            )
-        numba.set_num_threads(int(threads))
-    try:
-        n_chunks = int(chunks) if chunks else max(1, min(numba.get_num_threads(), T // MIN_CHUNK_TRIALS))
-        done = 0
-        while done < T:
-            stop = min(T, done + block_trials)
-            k = max(1, min(n_chunks, stop - done))
-            bounds = np.linspace(done, stop, k + 1).round().astype(np.int64)
-            run_arm_chunks(
-                *compiled,
-                x["true_tox"],
-                x["eff_prob"],
-                x["eff_z"],
-                x["rho"],
-                x["coh_prob"],
-                x["coh_z"],
-                x["looks"],
-                x["futility"],
-                x["efficacy"],
-                x["n_looks"],
-                x["carry"],
-                x["safety"],
-                x["safety_on"],
-                x["open_min_resp"],
-                np.int64(seed),
-                np.int64(scenario.key),
-                np.int64(first_trial),
-                bounds,
-                capacity,
-                nwork,
-                out["selected"],
-                out["n_at_dose"],
-                out["tox_at_dose"],
-                out["eff_at_dose"],
-                out["status"],
-                out["reason"],
-                out["opened"],
-                out["new_n"],
-                out["counted"],
-                out["responses"],
-                out["tox"],
-                out["decision"],
-                out["look"],
-                out["safety_stop"],
-            )
-            done = stop
-            if progress is not None:
-                progress(done)
-    finally:
-        numba.set_num_threads(old_threads)
+
+    def run_block(done, stop, bounds):
+        run_arm_chunks(
+            *compiled,
+            x["true_tox"],
+            x["eff_prob"],
+            x["eff_z"],
+            x["rho"],
+            x["coh_prob"],
+            x["coh_z"],
+            x["looks"],
+            x["futility"],
+            x["efficacy"],
+            x["n_looks"],
+            x["carry"],
+            x["safety"],
+            x["safety_on"],
+            x["open_min_resp"],
+            np.int64(seed),
+            np.int64(scenario.key),
+            np.int64(first_trial),
+            bounds,
+            capacity,
+            nwork,
+            out["selected"],
+            out["n_at_dose"],
+            out["tox_at_dose"],
+            out["eff_at_dose"],
+            out["status"],
+            out["reason"],
+            out["opened"],
+            out["new_n"],
+            out["counted"],
+            out["responses"],
+            out["tox"],
+            out["decision"],
+            out["look"],
+            out["safety_stop"],
+        )
+
+    run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
     return ArmResult(arm, scenario, int(seed), first_trial=int(first_trial), **out)
 
 

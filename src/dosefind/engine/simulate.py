@@ -22,6 +22,54 @@ CRM_CACHE_CAPACITY = 1 << 16
 MIN_CHUNK_TRIALS = 10_000
 
 
+def check_run(n_trials, seed, first_trial) -> None:
+    """The run arguments every simulation takes: a positive trial count, a seed and a first trial index."""
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
+        raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise SpecError("seed", f"{seed!r} is not a whole number in [0, 2^63)", "use e.g. --seed 7")
+    if isinstance(first_trial, bool) or not isinstance(first_trial, (int, np.integer)) or first_trial < 0:
+        raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
+
+
+def run_in_blocks(
+    n_trials: int,
+    run_block: Callable[[int, int, np.ndarray], None],
+    *,
+    threads: int | None = None,
+    chunks: int | None = None,
+    block_trials: int = BLOCK_TRIALS,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Drive a parallel kernel over rows 0..n_trials-1 in blocks: ``run_block(done, stop, bounds)`` runs
+    rows done..stop-1 split into chunks at ``bounds``; ``progress(done)`` follows every block.
+
+    ``threads`` (default: all numba threads) is set for the call and restored after it. Chunks: one per
+    thread, but none smaller than MIN_CHUNK_TRIALS (each chunk warms its own CRM posterior cache, so
+    splitting small runs costs more than it gains), unless ``chunks`` says otherwise.
+    """
+    old_threads = numba.get_num_threads()
+    if threads is not None:
+        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
+            raise EngineError(
+                f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}"
+            )
+        numba.set_num_threads(int(threads))
+    try:
+        T = int(n_trials)
+        n_chunks = int(chunks) if chunks else max(1, min(numba.get_num_threads(), T // MIN_CHUNK_TRIALS))
+        done = 0
+        while done < T:
+            stop = min(T, done + block_trials)
+            k = max(1, min(n_chunks, stop - done))
+            run_block(done, stop, np.linspace(done, stop, k + 1).round().astype(np.int64))
+            done = stop
+            if progress is not None:
+                progress(done)
+    finally:
+        numba.set_num_threads(old_threads)
+
+
 def work_size(compiled) -> int:
     """Length of the float work buffer the decision kernels of a compiled design need."""
     D = int(compiled.ip[L.IP_N_DOSES])
@@ -75,12 +123,7 @@ def simulate_one(
     ``cache`` (a :class:`PosteriorCache` of this design) runs the trials in one chunk on this thread with
     a posterior cache that outlives the call: same results, less work when the call is repeated.
     """
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise SpecError("n_trials", f"{n_trials!r} is not a positive whole number", "use e.g. --trials 10000")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise SpecError("seed", f"{seed!r} is not a whole number in [0, 2^63)", "use e.g. --seed 7")
-    if isinstance(first_trial, bool) or not isinstance(first_trial, (int, np.integer)) or first_trial < 0:
-        raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
+    check_run(n_trials, seed, first_trial)
     check_against([scenario], design.n_doses)
     if cache is not None and cache.design_hash != design.config_hash():
         raise EngineError(f"the posterior cache was built for another design than {design.name!r}")
@@ -95,50 +138,33 @@ def simulate_one(
     true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
     capacity = CRM_CACHE_CAPACITY if design.kind == "crm" else 0
     nwork = work_size(compiled)
-    old_threads = numba.get_num_threads()
-    if threads is not None:
-        if not 1 <= threads <= numba.config.NUMBA_NUM_THREADS:
-            raise EngineError(
-                f"threads={threads} is not available; use 1 to {numba.config.NUMBA_NUM_THREADS}"
-            )
-        numba.set_num_threads(int(threads))
-    try:
-        # one chunk per thread, but no chunk smaller than MIN_CHUNK_TRIALS: each chunk warms its own CRM
-        # posterior cache, so splitting small runs costs more than it gains
-        n_chunks = int(chunks) if chunks else max(1, min(numba.get_num_threads(), T // MIN_CHUNK_TRIALS))
-        done = 0
+    if cache is not None:
+        n_at_s = np.zeros(D, dtype=np.int64)
+        tox_s = np.zeros(D, dtype=np.int64)
+        adm_s = np.ones(D, dtype=np.int8)
+
+    def run_block(done, stop, bounds):
         if cache is not None:
-            n_at_s = np.zeros(D, dtype=np.int64)
-            tox_s = np.zeros(D, dtype=np.int64)
-            adm_s = np.ones(D, dtype=np.int8)
-        while done < T:
-            stop = min(T, done + block_trials)
-            if cache is not None:
-                run_trials(
-                    *compiled,
-                    true_tox,
-                    np.int64(seed),
-                    np.int64(scenario.key),
-                    np.int64(first_trial + done),
-                    np.int64(first_trial + stop),
-                    n_at_s,
-                    tox_s,
-                    adm_s,
-                    cache.keys,
-                    cache.values,
-                    cache.work,
-                    selected[done:stop],
-                    n_at[done:stop],
-                    tox_at[done:stop],
-                    status[done:stop],
-                    reason[done:stop],
-                )
-                done = stop
-                if progress is not None:
-                    progress(done)
-                continue
-            k = max(1, min(n_chunks, stop - done))
-            bounds = np.linspace(done, stop, k + 1).round().astype(np.int64)
+            run_trials(
+                *compiled,
+                true_tox,
+                np.int64(seed),
+                np.int64(scenario.key),
+                np.int64(first_trial + done),
+                np.int64(first_trial + stop),
+                n_at_s,
+                tox_s,
+                adm_s,
+                cache.keys,
+                cache.values,
+                cache.work,
+                selected[done:stop],
+                n_at[done:stop],
+                tox_at[done:stop],
+                status[done:stop],
+                reason[done:stop],
+            )
+        else:
             run_chunks(
                 *compiled,
                 true_tox,
@@ -154,11 +180,8 @@ def simulate_one(
                 status,
                 reason,
             )
-            done = stop
-            if progress is not None:
-                progress(done)
-    finally:
-        numba.set_num_threads(old_threads)
+
+    run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
     return SimResult(design, scenario, int(seed), selected, n_at, tox_at, status, reason, int(first_trial))
 
 
