@@ -51,6 +51,7 @@ from ..designs import Design, design_from_dict
 from ..designs import validate as v
 from ..designs.combination import CombinationDesign
 from ..designs.grid import grid_values
+from ..designs.modifiers import beta_stop_table
 from ..errors import SpecError
 from ..extension import rule_from_dict
 
@@ -79,14 +80,7 @@ class SafetyMonitor:
 
     def table(self, n_cap: int) -> np.ndarray:
         """int8 [n_cap + 1, n_cap + 1]: 1 where y DLTs in n patients stop the extension."""
-        from scipy.special import betaincc
-
-        table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
-        for n in range(self.min_n, n_cap + 1):
-            y = np.arange(n + 1)
-            p_over = betaincc(self.prior_a + y, self.prior_b + n - y, self.limit)
-            table[n, : n + 1] = p_over > self.confidence
-        return table
+        return beta_stop_table(self.prior_a, self.prior_b, self.limit, self.confidence, self.min_n, n_cap)
 
     def stop_boundary(self, n: int) -> int | None:
         """Smallest number of DLTs in n patients that stops, or None."""

@@ -106,6 +106,18 @@ class DontSkip(Modifier):
         return [ModifierKind.DONT_SKIP, int(self.escalation), int(self.deescalation), -1], [0.0] * 4
 
 
+def beta_stop_table(prior_a, prior_b, threshold, confidence, min_n, n_cap) -> np.ndarray:
+    """int8 [n_cap + 1, n_cap + 1]: 1 where y DLTs in n >= min_n patients give
+    P(DLT rate > threshold | y, n) > confidence under a Beta(prior_a, prior_b) prior."""
+    from scipy.special import betaincc  # general Beta tail; imported only when a stop rule is compiled
+
+    table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
+    for n in range(min_n, n_cap + 1):
+        y = np.arange(n + 1)
+        table[n, : n + 1] = betaincc(prior_a + y, prior_b + n - y, threshold) > confidence
+    return table
+
+
 @dataclass(frozen=True)
 class StopWhenTooToxic(Modifier):
     """Stop with no dose selected when P(p_dose > threshold | data) > confidence.
@@ -134,14 +146,9 @@ class StopWhenTooToxic(Modifier):
         v.integer(f"{field}.dose", self.dose, low=1, high=n_doses)
 
     def compile_row(self, tables, n_cap):
-        from scipy.special import betaincc  # general Beta tail; imported only when this modifier is used
-
-        table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
-        for n in range(self.min_n, n_cap + 1):
-            y = np.arange(n + 1)
-            p_over = betaincc(self.prior_a + y, self.prior_b + n - y, self.threshold)
-            table[n, : n + 1] = p_over > self.confidence
-        tables.append(table)
+        tables.append(
+            beta_stop_table(self.prior_a, self.prior_b, self.threshold, self.confidence, self.min_n, n_cap)
+        )
         return [ModifierKind.STOP_WHEN_TOO_TOXIC, self.dose - 1, 0, len(tables) - 1], [
             self.threshold,
             self.confidence,

@@ -34,8 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-import numpy as np
-
 from .. import __version__
 from ..arm.spec import Arm, SafetyMonitor
 from ..constants import CohortDecision
@@ -428,9 +426,7 @@ def recommend_arm(
         )
     next_stop = None
     if monitor is not None and stopped_after is None:
-        big = monitor.table(n_safe + 1)[n_safe + 1, : n_safe + 2]
-        hits = np.flatnonzero(big)
-        next_stop = int(hits[0]) if hits.size else None
+        next_stop = monitor.stop_boundary(n_safe + 1)
     safety = SafetyState(monitor, n_safe, y_safe, stopped_after is not None, stopped_after, next_stop)
     if any(s.decision is None for s in states):
         phase = ArmPhase.EXTENSION
