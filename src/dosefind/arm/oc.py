@@ -20,19 +20,14 @@ Arm metrics:
 
 from __future__ import annotations
 
-import hashlib
-import json
-import platform
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-import numba
 import numpy as np
 
-from .. import __version__
 from ..constants import CohortDecision
 from ..oc.metrics import _mean, _prop, correct_doses
+from ..oc.study import json_hash, run_provenance
 from .simulate import ArmResult, simulate_arm
 from .spec import Arm, ArmScenario, ArmSpec
 
@@ -152,23 +147,8 @@ class ArmStudyResult:
 
 
 def arm_provenance(spec: ArmSpec, n_trials: int, seed: int) -> dict:
-    text = json.dumps(
-        {"arm": spec.arm.to_dict(), "scenarios": [s.to_dict(spec.arm.design) for s in spec.scenarios]},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-    return {
-        "package": "dosefind",
-        "version": __version__,
-        "seed": int(seed),
-        "n_trials": int(n_trials),
-        "config_hash": hashlib.sha256(text.encode()).hexdigest()[:16],
-        "arm_hash": spec.arm.config_hash(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-    }
+    config = {"arm": spec.arm.to_dict(), "scenarios": [s.to_dict(spec.arm.design) for s in spec.scenarios]}
+    return run_provenance(json_hash(config), n_trials, seed, arm_hash=spec.arm.config_hash())
 
 
 def simulate_arm_spec(

@@ -19,28 +19,38 @@ from ..specfile import Spec
 from .metrics import OperatingCharacteristics, operating_characteristics
 
 
-def config_hash(spec: Spec) -> str:
-    text = json.dumps(
-        {"designs": [d.to_dict() for d in spec.designs], "scenarios": [s.to_dict() for s in spec.scenarios]},
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+def json_hash(data) -> str:
+    """SHA-256 (first 16 hex digits) of the canonical JSON form of ``data``."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def provenance(spec: Spec, n_trials: int, seed: int) -> dict:
+def config_hash(spec: Spec) -> str:
+    return json_hash(
+        {"designs": [d.to_dict() for d in spec.designs], "scenarios": [s.to_dict() for s in spec.scenarios]}
+    )
+
+
+def run_provenance(config_hash_: str, n_trials: int, seed: int, **hashes) -> dict:
+    """Provenance of a simulation run: package version, seed, trials, config hash, extra hashes, time."""
     return {
         "package": "dosefind",
         "version": __version__,
         "seed": int(seed),
         "n_trials": int(n_trials),
-        "config_hash": config_hash(spec),
-        "design_hashes": {d.name: d.config_hash() for d in spec.designs},
+        "config_hash": config_hash_,
+        **hashes,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "numba": numba.__version__,
     }
+
+
+def provenance(spec: Spec, n_trials: int, seed: int) -> dict:
+    return run_provenance(
+        config_hash(spec), n_trials, seed, design_hashes={d.name: d.config_hash() for d in spec.designs}
+    )
 
 
 @dataclass(frozen=True)
