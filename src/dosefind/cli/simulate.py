@@ -57,28 +57,15 @@ def simulate(
         )
         for d in loaded.designs:
             check_against(loaded.scenarios, d.n_doses)
-    n_trials = trials if trials is not None else (loaded.n_trials or DEFAULT_TRIALS)
-    seed_ = seed if seed is not None else (loaded.seed if loaded.seed is not None else DEFAULT_SEED)
-    if n_trials < 1:
-        raise fail(f"--trials: {n_trials} is not positive; use e.g. --trials 10000")
-    if seed_ < 0:
-        raise fail(f"--seed: {seed_} is negative; use a whole number >= 0")
-    if band is not None and not 0 <= band < 1:
-        raise fail(f"--acceptable-band: {band} is out of range; use a value in [0, 1)")
-    total = n_trials * len(loaded.designs) * len(loaded.scenarios)
-    if quiet or total < PROGRESS_MIN_TRIALS:
-        result = simulate_spec(loaded, n_trials, seed_, acceptable_band=band, threads=threads)
-    else:
-        with typer.progressbar(length=total, label="simulating", file=sys.stderr) as bar:
-            state = {"done": 0}
-
-            def tick(done):
-                bar.update(done - state["done"])
-                state["done"] = done
-
-            result = simulate_spec(
-                loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
-            )
+    n_trials, seed_ = _run_settings(trials, seed, band, loaded)
+    result = _with_progress(
+        n_trials * len(loaded.designs) * len(loaded.scenarios),
+        quiet,
+        "simulating",
+        lambda tick: simulate_spec(
+            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+        ),
+    )
     text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
     emit(text, out)
 
@@ -88,6 +75,35 @@ def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
     from ..report.arm import arm_to_csv, arm_to_json, format_arm_table
 
     loaded = load_arm(path)
+    n_trials, seed_ = _run_settings(trials, seed, band, loaded)
+    result = _with_progress(
+        n_trials * len(loaded.scenarios),
+        quiet,
+        "simulating arms",
+        lambda tick: simulate_arm_spec(
+            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+        ),
+    )
+    text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)
+    emit(text, out)
+
+
+def _with_progress(total: int, quiet: bool, label: str, run):
+    """``run(progress)``, with a progress bar on stderr for runs of at least PROGRESS_MIN_TRIALS trials."""
+    if quiet or total < PROGRESS_MIN_TRIALS:
+        return run(None)
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        state = {"done": 0}
+
+        def tick(done):
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        return run(tick)
+
+
+def _run_settings(trials, seed, band, loaded) -> tuple[int, int]:
+    """Trials and seed: the command line's, else the file's [simulation] values, else the defaults."""
     n_trials = trials if trials is not None else (loaded.n_trials or DEFAULT_TRIALS)
     seed_ = seed if seed is not None else (loaded.seed if loaded.seed is not None else DEFAULT_SEED)
     if n_trials < 1:
@@ -96,19 +112,4 @@ def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
         raise fail(f"--seed: {seed_} is negative; use a whole number >= 0")
     if band is not None and not 0 <= band < 1:
         raise fail(f"--acceptable-band: {band} is out of range; use a value in [0, 1)")
-    total = n_trials * len(loaded.scenarios)
-    if quiet or total < PROGRESS_MIN_TRIALS:
-        result = simulate_arm_spec(loaded, n_trials, seed_, acceptable_band=band, threads=threads)
-    else:
-        with typer.progressbar(length=total, label="simulating arms", file=sys.stderr) as bar:
-            state = {"done": 0}
-
-            def tick(done):
-                bar.update(done - state["done"])
-                state["done"] = done
-
-            result = simulate_arm_spec(
-                loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
-            )
-    text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)
-    emit(text, out)
+    return n_trials, seed_
