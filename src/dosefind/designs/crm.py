@@ -42,7 +42,7 @@ from ..errors import SpecError
 from . import layout as L
 from . import validate as v
 from .base import Design
-from .skeleton import calibrate_skeleton
+from .skeleton import calibrate_skeleton, resolve_skeleton
 
 DFCRM_PRIOR_SD = math.sqrt(1.34)
 
@@ -73,38 +73,16 @@ class Crm(Design):
         set_ = object.__setattr__
         v.choice("model", self.model, ["empiric", "logistic"])
         set_(self, "intercept", v.real("intercept", self.intercept))
-        calibrated = None
-        if self.skeleton_halfwidth is not None or self.skeleton_nu is not None:
-            if self.skeleton_halfwidth is None or self.skeleton_nu is None:
-                raise SpecError(
-                    "skeleton_halfwidth",
-                    "calibration needs both skeleton_halfwidth and skeleton_nu",
-                    "give both, or give skeleton = [...] instead",
-                )
-            hw = v.real("skeleton_halfwidth", self.skeleton_halfwidth, low=0.0, low_open=True)
-            nu = v.integer("skeleton_nu", self.skeleton_nu, low=1, high=self.n_doses)
-            calibrated = calibrate_skeleton(self.target, hw, nu, self.n_doses, self.model, self.intercept)
-        if self.skeleton is None:
-            if calibrated is None:
-                raise SpecError(
-                    "skeleton",
-                    "missing",
-                    "give skeleton = [p1, p2, ...] or skeleton_halfwidth and skeleton_nu "
-                    "(Lee & Cheung calibration)",
-                )
-            set_(self, "skeleton", calibrated)
-        else:
-            sk = v.prob_vector("skeleton", self.skeleton, open_interval=True)
-            if (
-                calibrated is not None
-                and max(abs(a - b) for a, b in zip(sk, calibrated, strict=False)) > 1e-9
-            ):
-                raise SpecError(
-                    "skeleton",
-                    "disagrees with the skeleton calibrated from skeleton_halfwidth and skeleton_nu",
-                    "give either an explicit skeleton or the calibration, not both",
-                )
-            set_(self, "skeleton", sk)
+        skeleton = resolve_skeleton(
+            self.skeleton,
+            self.skeleton_halfwidth,
+            self.skeleton_nu,
+            self.n_doses,
+            lambda hw, nu: calibrate_skeleton(self.target, hw, nu, self.n_doses, self.model, self.intercept),
+            missing_fix="give skeleton = [p1, p2, ...] or skeleton_halfwidth and skeleton_nu "
+            "(Lee & Cheung calibration)",
+        )
+        set_(self, "skeleton", skeleton)
         sk = self.skeleton
         if len(sk) != self.n_doses:
             raise SpecError(

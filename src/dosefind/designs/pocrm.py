@@ -58,7 +58,7 @@ from . import validate as v
 from .combination import CombinationDesign
 from .crm import DFCRM_PRIOR_SD, Crm
 from .grid import DoseGrid
-from .skeleton import calibrate_skeleton
+from .skeleton import calibrate_skeleton, resolve_skeleton
 
 #: Upper end of the search interval of the power a with likelihood estimation (pocrm.sim's optimize).
 LIKELIHOOD_A_MAX = 100.0
@@ -164,44 +164,17 @@ class PoCrm(CombinationDesign):
         included = [c for c in range(grid.n_cells) if not mask[c]]
         R = len(included)
         # ---- skeleton ----
-        calibrated = None
-        if self.skeleton_halfwidth is not None or self.skeleton_nu is not None:
-            if self.skeleton_halfwidth is None or self.skeleton_nu is None:
-                raise SpecError(
-                    "skeleton_halfwidth",
-                    "calibration needs both skeleton_halfwidth and skeleton_nu",
-                    "give both, or give skeleton = [...] instead",
-                )
-            hw = v.real("skeleton_halfwidth", self.skeleton_halfwidth, low=0.0, low_open=True)
-            nu = v.integer(
-                "skeleton_nu",
-                self.skeleton_nu,
-                low=1,
-                high=R,
-                fix=f"skeleton_nu is the prior MTD position, 1 to {R} (the number of included cells)",
-            )
-            calibrated = calibrate_skeleton(self.target, hw, nu, R)
-        if self.skeleton is None:
-            if calibrated is None:
-                raise SpecError(
-                    "skeleton",
-                    "missing",
-                    f"give skeleton = [s1, ..., s{R}] (one value per included cell, increasing) or "
-                    "skeleton_halfwidth and skeleton_nu (Lee & Cheung calibration)",
-                )
-            set_(self, "skeleton", calibrated)
-        else:
-            sk = v.prob_vector("skeleton", self.skeleton, open_interval=True)
-            if (
-                calibrated is not None
-                and max(abs(a - b) for a, b in zip(sk, calibrated, strict=False)) > 1e-9
-            ):
-                raise SpecError(
-                    "skeleton",
-                    "disagrees with the skeleton calibrated from skeleton_halfwidth and skeleton_nu",
-                    "give either an explicit skeleton or the calibration, not both",
-                )
-            set_(self, "skeleton", sk)
+        skeleton = resolve_skeleton(
+            self.skeleton,
+            self.skeleton_halfwidth,
+            self.skeleton_nu,
+            R,
+            lambda hw, nu: calibrate_skeleton(self.target, hw, nu, R),
+            missing_fix=f"give skeleton = [s1, ..., s{R}] (one value per included cell, increasing) or "
+            "skeleton_halfwidth and skeleton_nu (Lee & Cheung calibration)",
+            nu_fix=f"skeleton_nu is the prior MTD position, 1 to {R} (the number of included cells)",
+        )
+        set_(self, "skeleton", skeleton)
         sk = self.skeleton
         if len(sk) != R:
             raise SpecError(

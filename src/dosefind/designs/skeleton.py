@@ -51,3 +51,36 @@ def calibrate_skeleton(
             x[k + 1] = (logit(hi) - intercept) / eb
         return tuple(1.0 / (1.0 + math.exp(-intercept - xk)) for xk in x)
     raise SpecError("model", f"unknown model {model!r}", "use 'empiric' or 'logistic'")
+
+
+def resolve_skeleton(
+    skeleton, halfwidth, nu, n: int, calibrate, *, missing_fix: str, nu_fix: str = ""
+) -> tuple[float, ...]:
+    """The skeleton of a design: the explicit ``skeleton``, or the one ``calibrate(halfwidth, nu)`` gives
+    (Lee & Cheung), or both when they agree to 1e-9. ``n`` is the number of skeleton values (the highest
+    valid ``nu``). Length and order are checked by the design, whose messages say what a value stands for.
+    """
+    from . import validate as v
+
+    calibrated = None
+    if halfwidth is not None or nu is not None:
+        if halfwidth is None or nu is None:
+            raise SpecError(
+                "skeleton_halfwidth",
+                "calibration needs both skeleton_halfwidth and skeleton_nu",
+                "give both, or give skeleton = [...] instead",
+            )
+        hw = v.real("skeleton_halfwidth", halfwidth, low=0.0, low_open=True)
+        calibrated = calibrate(hw, v.integer("skeleton_nu", nu, low=1, high=n, fix=nu_fix))
+    if skeleton is None:
+        if calibrated is None:
+            raise SpecError("skeleton", "missing", missing_fix)
+        return calibrated
+    sk = v.prob_vector("skeleton", skeleton, open_interval=True)
+    if calibrated is not None and max(abs(a - b) for a, b in zip(sk, calibrated, strict=False)) > 1e-9:
+        raise SpecError(
+            "skeleton",
+            "disagrees with the skeleton calibrated from skeleton_halfwidth and skeleton_nu",
+            "give either an explicit skeleton or the calibration, not both",
+        )
+    return sk
