@@ -1,4 +1,5 @@
-"""Kernels of two-drug (combination) designs: BOIN for combinations and bivariate isotonic regression.
+"""Kernels of two-drug (combination) designs: BOIN for combinations (its isotonic fit is in
+:mod:`dosefind.engine.isotonic`).
 
 Cells are indexed ``c = j * K + k`` (j: level of drug A, k: of drug B, 0-based); the grid shape is
 ``ip[IP_GRID_ROWS]`` x ``ip[IP_GRID_COLS]``. The semantics (and where the BOIN package's two
@@ -15,6 +16,7 @@ import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import layout as L
+from .isotonic import ISO_LEVEL_GAP, bivariate_isotonic, biviso  # noqa: F401  (re-exported)
 from .jit import kernel
 
 CONTINUE = int(Status.CONTINUE)
@@ -29,130 +31,6 @@ R_LOWEST_ELIMINATED = int(Reason.BOIN_COMB_LOWEST_ELIMINATED)
 R_EXTRASAFE = int(Reason.BOIN_COMB_EXTRASAFE)
 R_EARLYSTOP = int(Reason.BOIN_COMB_EARLYSTOP_N)
 R_DEESCALATE_ELIMINATED = int(Reason.BOIN_COMB_DEESCALATE_ELIMINATED)
-
-#: Dykstra's iterations stop when a full cycle moves no cell by more than this
-ISO_TOLERANCE = 1e-13
-ISO_MAX_CYCLES = 100_000
-#: estimates closer than this are one level set of the solution (each is then set to its exact mean)
-ISO_LEVEL_GAP = 1e-9
-
-
-# ---- bivariate isotonic regression ---------------------------------------------------------------------
-@kernel
-def _pava_line(x, w, start, stride, count, blk_val, blk_w, blk_len):
-    """In place: weighted non-decreasing isotonic regression of x[start + i * stride], i < count."""
-    nb = 0
-    for i in range(count):
-        c = start + i * stride
-        blk_val[nb] = x[c]
-        blk_w[nb] = w[c]
-        blk_len[nb] = 1.0
-        nb += 1
-        while nb > 1 and blk_val[nb - 2] > blk_val[nb - 1]:
-            total = blk_w[nb - 2] + blk_w[nb - 1]
-            blk_val[nb - 2] = (blk_w[nb - 2] * blk_val[nb - 2] + blk_w[nb - 1] * blk_val[nb - 1]) / total
-            blk_w[nb - 2] = total
-            blk_len[nb - 2] += blk_len[nb - 1]
-            nb -= 1
-    i = 0
-    for b in range(nb):
-        for _ in range(int(blk_len[b])):
-            x[start + i * stride] = blk_val[b]
-            i += 1
-
-
-@kernel
-def bivariate_isotonic(y, w, rows, cols, out, p, q, s, blk_val, blk_w, blk_len):
-    """Weighted least-squares fit to y (flattened rows x cols, row-major), non-decreasing along every
-    row and every column, written to ``out``; returns the number of cycles.
-
-    Dykstra's cyclic projection: alternately project onto the row-monotone and the column-monotone
-    cones (pool-adjacent-violators on each row, then each column), carrying Dykstra's correction terms
-    p and q so the iterates converge to the projection onto the intersection, not just to a point in
-    it. Then each level set (estimates within ISO_LEVEL_GAP of each other) is set to the weighted mean
-    of its data, the exact value of the solution on it, so cells pooled together get identical values.
-    Weights must be positive. Work arrays: p, q, s of size rows * cols, blk_* of size max(rows, cols).
-    """
-    D = rows * cols
-    for c in range(D):
-        out[c] = y[c]
-        p[c] = 0.0
-        q[c] = 0.0
-    cycles = 0
-    while cycles < ISO_MAX_CYCLES:
-        cycles += 1
-        for c in range(D):
-            s[c] = out[c] + p[c]
-        for j in range(rows):
-            _pava_line(s, w, j * cols, 1, cols, blk_val, blk_w, blk_len)
-        moved = 0.0
-        for c in range(D):
-            p[c] = out[c] + p[c] - s[c]
-            moved = max(moved, abs(s[c] - out[c]))
-            out[c] = s[c] + q[c]
-        for k in range(cols):
-            _pava_line(out, w, k, cols, rows, blk_val, blk_w, blk_len)
-        for c in range(D):
-            q[c] = s[c] + q[c] - out[c]
-            moved = max(moved, abs(out[c] - s[c]))
-        if moved < ISO_TOLERANCE:
-            break
-    # level sets: sort the cells by estimate (insertion sort; D is small), then pool runs of equal values
-    for c in range(D):
-        s[c] = c
-    for a in range(1, D):
-        cell = s[a]
-        value = out[int(cell)]
-        b = a - 1
-        while b >= 0 and out[int(s[b])] > value:
-            s[b + 1] = s[b]
-            b -= 1
-        s[b + 1] = cell
-    a = 0
-    while a < D:
-        b = a
-        sw = w[int(s[a])]
-        swy = sw * y[int(s[a])]
-        while b + 1 < D and out[int(s[b + 1])] - out[int(s[b])] < ISO_LEVEL_GAP:
-            b += 1
-            sw += w[int(s[b])]
-            swy += w[int(s[b])] * y[int(s[b])]
-        level = swy / sw
-        for i in range(a, b + 1):
-            out[int(s[i])] = level
-        a = b + 1
-    return cycles
-
-
-def biviso(y, w=None) -> np.ndarray:
-    """Bivariate isotonic regression of a matrix (non-decreasing down every column and along every row).
-
-    A Python convenience over :func:`bivariate_isotonic` (same result as R's ``Iso::biviso``, which
-    stops at a looser tolerance).
-    """
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 2:
-        raise ValueError("y must be a matrix")
-    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
-    if w.shape != y.shape or not np.all(w > 0):
-        raise ValueError("w must be a matrix of positive weights shaped like y")
-    rows, cols = y.shape
-    D, m = rows * cols, max(rows, cols)
-    out = np.empty(D)
-    bivariate_isotonic(
-        np.ascontiguousarray(y.ravel()),
-        np.ascontiguousarray(w.ravel()),
-        rows,
-        cols,
-        out,
-        np.empty(D),
-        np.empty(D),
-        np.empty(D),
-        np.empty(m),
-        np.empty(m),
-        np.empty(m),
-    )
-    return out.reshape(rows, cols)
 
 
 @kernel

@@ -16,6 +16,7 @@ import numpy as np
 from ..constants import DesignKind, ModifierKind, Reason, Status
 from ..designs import layout as L
 from .combination import decide_boin_comb, select_boin_comb
+from .isotonic import pava
 from .jit import kernel
 from .pocrm import decide_pocrm, select_pocrm
 from .posterior import crm_summary_row
@@ -131,29 +132,6 @@ def _decide_boin(ip, tables, n_at, tox_at, admissible, cur):
     if nxt == cur and n >= ip[L.IP_BOIN_N_EARLYSTOP]:
         return cur, STOP_SELECT, R_BOIN_EARLYSTOP
     return nxt, CONTINUE, reason
-
-
-@kernel
-def pava(values, weights, n, out, work_w, work_len):
-    """Weighted isotonic (non-decreasing) regression of values[:n] by pool-adjacent-violators."""
-    nb = 0
-    for i in range(n):
-        out[nb] = values[i]
-        work_w[nb] = weights[i]
-        work_len[nb] = 1
-        nb += 1
-        while nb > 1 and out[nb - 2] > out[nb - 1]:
-            w = work_w[nb - 2] + work_w[nb - 1]
-            out[nb - 2] = (work_w[nb - 2] * out[nb - 2] + work_w[nb - 1] * out[nb - 1]) / w
-            work_w[nb - 2] = w
-            work_len[nb - 2] += work_len[nb - 1]
-            nb -= 1
-    # expand blocks in place, from the back
-    i = n
-    for b in range(nb - 1, -1, -1):
-        for _ in range(int(work_len[b])):
-            i -= 1
-            out[i] = out[b]
 
 
 @kernel
