@@ -14,7 +14,7 @@ from dosefind import Boin, Crm
 from dosefind.arm import Arm, ArmScenario, ExpansionCohort, SafetyMonitor, simulate_arm
 from dosefind.constants import CohortDecision, Status
 from dosefind.engine.arm import EXT_BASE
-from dosefind.engine.copula import responds
+from dosefind.engine.copula import RESPONSE_BINS, responds, responds_tab, response_table
 from dosefind.engine.replay import DecisionContext
 from dosefind.engine.rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
 from dosefind.extension import SimonRule, exact_oc
@@ -246,3 +246,27 @@ def test_escalation_is_the_single_outcome_trial():
         np.testing.assert_array_equal(res.selected, one.selected)
         np.testing.assert_array_equal(res.n_at_dose, one.n_at_dose)
         np.testing.assert_array_equal(res.tox_at_dose, one.tox_at_dose)
+
+
+def test_response_table_path_equals_the_quantile_decision():
+    """responds_tab (table bounds, quantiles only inside them) decides as responds, on uniform points and
+    on points built to lie within 1e-9 of the threshold, for several response rates per table."""
+    rng = np.random.default_rng(3)
+    qs = np.array([0.0, 0.02, 0.3, 0.5, 0.77, 0.999, 1.0])
+    for rho in (-0.8, -0.1, 0.3, 0.95):
+        tab = response_table(qs, rho)
+        assert tab.shape == (qs.size, RESPONSE_BINS + 1)
+        s = math.sqrt(1 - rho * rho)
+        for _ in range(4000):
+            d = int(rng.integers(qs.size))
+            q = float(qs[d])
+            u_t = float(rng.uniform(0, 1))
+            if 0 < q < 1 and rng.random() < 0.5:
+                z_e = (float(ndtri(q)) - rho * float(ndtri(u_t))) / s + rng.normal(0, 1e-9)
+                u_e = float(0.5 * math.erfc(-z_e / math.sqrt(2)))
+            else:
+                u_e = float(rng.uniform(0, 1))
+            if not 0 < u_e < 1 or not 0 < u_t < 1:
+                continue
+            zq = float(ndtri(q)) if 0 < q < 1 else (math.inf if q >= 1 else -math.inf)
+            assert responds_tab(u_t, u_e, tab, d, q, rho) == responds(u_t, u_e, zq, q, rho)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 from ..constants import CohortDecision
 from ..engine.arm import run_arm_chunks
+from ..engine.copula import response_table
 from ..engine.simulate import BLOCK_TRIALS, CRM_CACHE_CAPACITY, check_run, run_in_blocks, work_size
 from ..errors import SpecError
 from .spec import Arm, ArmScenario
@@ -87,11 +87,6 @@ def _check(arm: Arm, scenario: ArmScenario, n_trials, seed, first_trial):
             )
 
 
-def _quantiles(p: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return ndtri(np.clip(p, 0.0, 1.0))
-
-
 def arm_arrays(arm: Arm, scenario: ArmScenario):
     """The extension and scenario arrays the arm kernel reads (boundaries padded to the longest rule)."""
     C = len(arm.cohorts)
@@ -118,10 +113,10 @@ def arm_arrays(arm: Arm, scenario: ArmScenario):
     return dict(
         true_tox=np.asarray(scenario.true_tox, dtype=np.float64),
         eff_prob=eff,
-        eff_z=_quantiles(eff),
+        eff_tab=response_table(eff, float(scenario.correlation)),
         rho=float(scenario.correlation),
         coh_prob=coh_prob,
-        coh_z=_quantiles(coh_prob),
+        coh_tab=response_table(coh_prob, float(scenario.correlation)),
         looks=looks,
         futility=futility,
         efficacy=efficacy,
@@ -180,10 +175,10 @@ def simulate_arm(
             *compiled,
             x["true_tox"],
             x["eff_prob"],
-            x["eff_z"],
+            x["eff_tab"],
             x["rho"],
             x["coh_prob"],
-            x["coh_z"],
+            x["coh_tab"],
             x["looks"],
             x["futility"],
             x["efficacy"],

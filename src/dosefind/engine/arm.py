@@ -24,7 +24,7 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
-from .copula import responds
+from .copula import responds_tab
 from .jit import kernel
 from .rng import STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
 from .trial import escalate
@@ -59,10 +59,10 @@ def run_arms(
     modf,
     true_tox,
     eff_prob,
-    eff_z,
+    eff_tab,
     rho,
     coh_prob,
-    coh_z,
+    coh_tab,
     looks,
     futility,
     efficacy,
@@ -101,9 +101,10 @@ def run_arms(
 ):
     """Simulate arms ``first..last-1`` into rows ``0..last-first-1`` of the outputs.
 
-    ``coh_prob[c, d]`` / ``coh_z[c, d]``: response probability of cohort c's new patients at dose d and its
-    normal quantile; ``looks/futility/efficacy[c, :n_looks[c]]`` the cohort's boundaries; ``carry[c]`` 1
-    when the cohort counts escalation patients at the selected dose.
+    ``coh_prob[c, d]``: response probability of cohort c's new patients at dose d; ``coh_tab[c]`` its
+    :func:`~dosefind.engine.copula.response_table` (``eff_tab``: the escalation's);
+    ``looks/futility/efficacy[c, :n_looks[c]]`` the cohort's boundaries; ``carry[c]`` 1 when the cohort
+    counts escalation patients at the selected dose.
     """
     D = ip[L.IP_N_DOSES]
     C = looks.shape[0]
@@ -123,7 +124,7 @@ def run_arms(
             modf,
             true_tox,
             eff_prob,
-            eff_z,
+            eff_tab,
             rho,
             tk,
             n_at,
@@ -183,7 +184,7 @@ def run_arms(
                 i = EXT_BASE * (c + 1) + out_coh_new[row, c]
                 u = latent_uniform(tk, i, STREAM_TOX)
                 dlt = u < p_tox
-                r = responds(u, latent_uniform(tk, i, STREAM_EFF), coh_z[c, sel], coh_prob[c, sel], rho)
+                r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), coh_tab[c], sel, coh_prob[c, sel], rho)
                 out_coh_new[row, c] += 1
                 out_coh_tox[row, c] += dlt
                 count[c] += 1
@@ -219,10 +220,10 @@ def run_arm_chunks(
     modf,
     true_tox,
     eff_prob,
-    eff_z,
+    eff_tab,
     rho,
     coh_prob,
-    coh_z,
+    coh_tab,
     looks,
     futility,
     efficacy,
@@ -276,10 +277,10 @@ def run_arm_chunks(
             modf,
             true_tox,
             eff_prob,
-            eff_z,
+            eff_tab,
             rho,
             coh_prob,
-            coh_z,
+            coh_tab,
             looks,
             futility,
             efficacy,

@@ -11,7 +11,7 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
-from .copula import responds
+from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
 from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
@@ -27,7 +27,7 @@ def escalate(
     modf,
     true_tox,
     eff_prob,
-    eff_z,
+    eff_tab,
     rho,
     tk,
     n_at,
@@ -44,8 +44,9 @@ def escalate(
 
     Patient i of the trial (trial key ``tk``) has a DLT at dose d iff its toxicity latent value is below
     ``true_tox[d]``. When ``eff_prob`` is not empty, each patient's response is drawn too (Gaussian copula
-    with correlation ``rho``, :func:`~dosefind.engine.copula.responds`), counted in ``eff_at`` and, with the
-    dose, recorded in ``pat_dose`` / ``pat_resp`` in treatment order (extension cohorts count them).
+    with correlation ``rho``, :func:`~dosefind.engine.copula.responds_tab` on ``eff_tab``), counted in
+    ``eff_at`` and, with the dose, recorded in ``pat_dose`` / ``pat_resp`` in treatment order (extension
+    cohorts count them).
     Returns (status, reason, patients treated, selected dose or -1).
     """
     D = ip[L.IP_N_DOSES]
@@ -73,7 +74,7 @@ def escalate(
             if u < p:
                 cohort_tox += 1
             if track_eff:
-                r = responds(u, latent_uniform(tk, n_total, STREAM_EFF), eff_z[cur], eff_prob[cur], rho)
+                r = responds_tab(u, latent_uniform(tk, n_total, STREAM_EFF), eff_tab, cur, eff_prob[cur], rho)
                 eff_at[cur] += r
                 pat_dose[n_total] = cur
                 pat_resp[n_total] = r
@@ -139,6 +140,7 @@ def run_trials(
     """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs."""
     D = ip[L.IP_N_DOSES]
     no_eff = np.zeros(0)
+    no_tab = np.zeros((0, 2))
     eff_at = np.zeros(D, dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
     for t in range(first, last):
@@ -153,7 +155,7 @@ def run_trials(
             modf,
             true_tox,
             no_eff,
-            no_eff,
+            no_tab,
             0.0,
             tk,
             n_at,
