@@ -9,8 +9,22 @@ the target, ties within 1e-9 all correct; with ``acceptable_band`` b every dose 
 * ``prob_early_stop``: P(the trial stopped with no dose selected because doses were too toxic).
 * ``prob_stop_before_max_n``: P(the trial ended with fewer than max_n patients, for any reason).
 * ``pcs``: P(a correct dose is selected).
-* ``prob_select_above_mtd``: P(the selected dose is above the highest correct dose, the true MTD).
+* ``prob_select_above_mtd``: P(the selected dose is above the true MTD).
 * ``prop_treated_above_mtd``: expected fraction of a trial's patients treated above the true MTD.
+
+"Above the true MTD" (:func:`doses_above_mtd`):
+
+* one drug: the doses above the highest correct dose, the true MTD, in dose order (the order the design
+  assumes toxicity increases in, also when a stress scenario's true curve is not monotone);
+* a two-drug grid (:class:`~dosefind.designs.combination.CombinationDesign`): cells are only partially
+  ordered (cell 2.1 has a higher index than 1.4 but is not above it), so a cell is above the MTD when
+  its true DLT probability exceeds that of every correct cell, i.e. it is more toxic than the most toxic
+  correct cell. When some cell lies within ``acceptable_band`` b of the target this is p > target + b
+  (to the 1e-9 tie tolerance); without a band, or with none within it, it is p > target when the
+  closest cells are at or below the target, and p > their p when they are above it. A correct cell is
+  never above the MTD, and on a single-agent curve that is non-decreasing in dose both definitions
+  pick the same doses. (Excluded cells enter the correct set as they do for ``pcs``; they are never
+  treated or selected.)
 
 Proportions have MCSE sqrt(p(1-p)/T); means have MCSE sd/sqrt(T) (sample sd, ddof=1).
 """
@@ -22,6 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import TIE_TOLERANCE, Status
+from ..designs import Design
+from ..designs.combination import CombinationDesign
 from ..engine import SimResult
 
 SCALAR_METRICS = (
@@ -46,6 +62,17 @@ def correct_doses(true_tox, target: float, acceptable_band: float | None = None)
         if within.any():
             return within
     return gap <= gap.min() + TIE_TOLERANCE
+
+
+def doses_above_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> np.ndarray:
+    """Boolean mask of the doses (cells) above the true MTD; see the module docstring."""
+    p = np.asarray(true_tox, dtype=float)
+    correct = correct_doses(p, design.target, acceptable_band)
+    if isinstance(design, CombinationDesign):
+        return p > p[correct].max()
+    above = np.zeros(p.shape, dtype=bool)
+    above[int(np.flatnonzero(correct).max()) + 1 :] = True
+    return above
 
 
 def _prop(x: np.ndarray) -> tuple[float, float]:
@@ -134,8 +161,10 @@ def operating_characteristics(
     valid = sel >= 0
     hit[valid] = correct[sel[valid]]
     values["pcs"], mcse["pcs"] = _prop(hit)
-    mtd = int(np.flatnonzero(correct).max())
-    values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = _prop(sel > mtd)
-    above = n_at[:, mtd + 1 :].sum(axis=1) / np.maximum(n_tot, 1)
-    values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = _mean(above)
+    above = doses_above_mtd(design, scen.true_tox, acceptable_band)
+    select_above = np.zeros(sel.shape[0], dtype=bool)
+    select_above[valid] = above[sel[valid]]
+    values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = _prop(select_above)
+    treated_above = n_at[:, above].sum(axis=1) / np.maximum(n_tot, 1)
+    values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = _mean(treated_above)
     return OperatingCharacteristics(design.name, scen.name, result.n_trials, design.doses, values, mcse)

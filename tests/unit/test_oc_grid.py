@@ -1,0 +1,138 @@
+"""Overdosing metrics on two-drug grids ("above the MTD" by true DLT probability), by hand, and the
+single-agent definition (doses above the highest correct dose) unchanged."""
+
+import numpy as np
+import pytest
+
+from dosefind import Boin, Scenario, Status
+from dosefind.designs import BoinComb, PoCrm
+from dosefind.designs.grid import DoseGrid
+from dosefind.engine import SimResult, simulate_one
+from dosefind.oc import correct_doses, operating_characteristics
+from dosefind.oc.metrics import doses_above_mtd
+
+GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))  # cells 1.1 1.2 1.3 2.1 2.2 2.3
+COMB = BoinComb(target=0.3, grid=GRID, max_n=18)
+
+
+def _result(design, true_tox, selected, n_at, status=None):
+    n_at = np.asarray(n_at, np.int16)
+    if status is None:
+        status = [Status.STOP_SELECT if s >= 0 else Status.STOP_NO_DOSE for s in selected]
+    return SimResult(
+        design,
+        Scenario("s", tuple(true_tox)),
+        1,
+        np.asarray(selected, np.int16),
+        n_at,
+        np.zeros_like(n_at),
+        np.asarray(status, np.int8),
+        np.zeros(len(selected), np.int8),
+    )
+
+
+# true DLT probabilities, row-major: 1.1 1.2 1.3 / 2.1 2.2 2.3
+TRUTH = (0.10, 0.20, 0.30, 0.15, 0.40, 0.55)
+
+
+def test_grid_cells_above_the_mtd_by_hand():
+    # no band: the correct cell is 1.3 (p = 0.30); cells above it are 2.2 and 2.3 (p > 0.30). Cell 2.1 has a
+    # higher index than 1.3 but p = 0.15: not above
+    np.testing.assert_array_equal(doses_above_mtd(COMB, TRUTH), [0, 0, 0, 0, 1, 1])
+    # band 0.1: correct 1.2, 1.3, 2.2 (|p - 0.3| <= 0.1); above: p > 0.4, only 2.3
+    np.testing.assert_array_equal(correct_doses(TRUTH, 0.3, 0.1), [0, 1, 1, 0, 1, 0])
+    np.testing.assert_array_equal(doses_above_mtd(COMB, TRUTH, 0.1), [0, 0, 0, 0, 0, 1])
+    # the closest cell above the target (1.3, p = 0.36) is correct, so not above the MTD itself
+    closest_above = (0.05, 0.10, 0.36, 0.08, 0.20, 0.50)
+    np.testing.assert_array_equal(correct_doses(closest_above, 0.3), [0, 0, 1, 0, 0, 0])
+    np.testing.assert_array_equal(doses_above_mtd(COMB, closest_above), [0, 0, 0, 0, 0, 1])
+    # two correct cells straddling the target (0.2 and 0.4): only cells above 0.4
+    straddle = (0.05, 0.20, 0.45, 0.10, 0.40, 0.60)
+    np.testing.assert_array_equal(correct_doses(straddle, 0.3), [0, 1, 0, 0, 1, 0])
+    np.testing.assert_array_equal(doses_above_mtd(COMB, straddle), [0, 0, 1, 0, 0, 1])
+
+
+def test_grid_overdose_metrics_by_hand():
+    res = _result(
+        COMB,
+        TRUTH,
+        selected=[2, 3, 4, -1],  # 1.3 (correct), 2.1 (below), 2.2 (above), none
+        n_at=[
+            [3, 3, 6, 0, 0, 0],  # nobody above
+            [3, 3, 3, 6, 3, 0],  # 3 of 18 at 2.2
+            [3, 0, 0, 3, 6, 3],  # 9 of 15 at 2.2 and 2.3
+            [3, 0, 0, 0, 0, 0],
+        ],
+    )
+    v, se = operating_characteristics(res).values, operating_characteristics(res).mcse
+    assert v["pcs"] == 0.25
+    assert v["prob_select_above_mtd"] == 0.25  # the old index rule (index > 2) said 0.5
+    assert se["prob_select_above_mtd"] == pytest.approx(np.sqrt(0.25 * 0.75 / 4), rel=1e-15)
+    per_trial = np.array([0.0, 3 / 18, 9 / 15, 0.0])
+    assert v["prop_treated_above_mtd"] == pytest.approx(per_trial.mean(), rel=1e-15)
+    assert se["prop_treated_above_mtd"] == pytest.approx(per_trial.std(ddof=1) / 2, rel=1e-13)
+    # with band 0.1 only 2.3 is above: trial 3 has 3 of 15 there, and 2.2 (selected) is correct
+    v = operating_characteristics(res, acceptable_band=0.1).values
+    assert v["pcs"] == 0.5 and v["prob_select_above_mtd"] == 0.0
+    assert v["prop_treated_above_mtd"] == pytest.approx((3 / 15) / 4, rel=1e-15)
+
+
+def test_grid_definition_for_pocrm_and_simulated_trials():
+    """Any combination design (here PO-CRM) uses the grid definition; on simulated trials the metrics are
+    the per-trial indicators of the mask."""
+    design = PoCrm(target=0.3, grid=GRID, max_n=18, skeleton=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5))
+    scen = Scenario("s", TRUTH)
+    res = simulate_one(design, scen, 400, seed=5)
+    v = operating_characteristics(res).values
+    above = np.array([0, 0, 0, 0, 1, 1], dtype=bool)
+    sel = res.selected.astype(int)
+    assert v["prob_select_above_mtd"] == np.mean((sel >= 0) & above[np.maximum(sel, 0)])
+    n_at = res.n_at_dose.astype(float)
+    expected = (n_at[:, 4] + n_at[:, 5]) / np.maximum(n_at.sum(axis=1), 1)
+    assert v["prop_treated_above_mtd"] == pytest.approx(expected.mean(), rel=1e-14)
+    assert 0 < v["prob_select_above_mtd"] < 1 and 0 < v["prop_treated_above_mtd"] < 1
+
+
+# ---- single agent: the highest correct dose is the MTD, exactly as before -------------------------------
+def _old_overdose_metrics(res, band):
+    """The single-agent definition as it stood (oc.metrics before grids were handled)."""
+    correct = correct_doses(res.scenario.true_tox, res.design.target, band)
+    mtd = int(np.flatnonzero(correct).max())
+    sel = res.selected.astype(np.int64)
+    n_at = res.n_at_dose.astype(np.float64)
+    above = n_at[:, mtd + 1 :].sum(axis=1) / np.maximum(n_at.sum(axis=1), 1)
+    return float(np.mean(sel > mtd)), float(np.mean(above)), float(np.std(above, ddof=1) / np.sqrt(len(sel)))
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        (0.05, 0.12, 0.25, 0.33, 0.5),
+        (0.05, 0.3, 0.3, 0.45, 0.6),  # flat: two correct doses
+        (0.2, 0.4, 0.3, 0.1, 0.5),  # not monotone: dose order still decides
+        (0.5, 0.6, 0.7, 0.8, 0.9),  # every dose too toxic
+    ],
+)
+@pytest.mark.parametrize("band", [None, 0.05, 0.1])
+def test_single_agent_overdose_metrics_unchanged(curve, band):
+    rng = np.random.default_rng(11)
+    design = Boin(target=0.3, n_doses=5, max_n=30)
+    T = 200
+    res = _result(design, curve, rng.integers(-1, 5, T), rng.integers(0, 7, (T, 5)))
+    v = operating_characteristics(res, band).values
+    mcse = operating_characteristics(res, band).mcse
+    select, treated, treated_se = _old_overdose_metrics(res, band)
+    assert v["prob_select_above_mtd"] == select
+    assert v["prop_treated_above_mtd"] == treated
+    assert mcse["prop_treated_above_mtd"] == treated_se
+
+
+def test_single_agent_mask_is_dose_order():
+    design = Boin(target=0.3, n_doses=5, max_n=30)
+    # not monotone: the highest correct dose is 3 (p = 0.3); dose 4 (p = 0.1) is above it in dose order
+    np.testing.assert_array_equal(doses_above_mtd(design, (0.2, 0.4, 0.3, 0.1, 0.5)), [0, 0, 0, 1, 1])
+    # non-decreasing curves: the grid rule (p above every correct dose) picks the same doses
+    for curve in [(0.05, 0.3, 0.3, 0.45, 0.6), (0.05, 0.2, 0.4, 0.45, 0.6), (0.4, 0.5, 0.6, 0.7, 0.8)]:
+        p = np.asarray(curve)
+        grid_rule = p > p[correct_doses(p, 0.3)].max()
+        np.testing.assert_array_equal(doses_above_mtd(design, curve), grid_rule)
