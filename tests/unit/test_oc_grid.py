@@ -10,6 +10,7 @@ from dosefind.designs.grid import DoseGrid
 from dosefind.engine import SimResult, simulate_one
 from dosefind.oc import correct_doses, operating_characteristics
 from dosefind.oc.metrics import doses_above_mtd
+from dosefind.oc.paired import per_trial_metrics
 
 GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))  # cells 1.1 1.2 1.3 2.1 2.2 2.3
 COMB = BoinComb(target=0.3, grid=GRID, max_n=18)
@@ -91,6 +92,10 @@ def test_grid_definition_for_pocrm_and_simulated_trials():
     expected = (n_at[:, 4] + n_at[:, 5]) / np.maximum(n_at.sum(axis=1), 1)
     assert v["prop_treated_above_mtd"] == pytest.approx(expected.mean(), rel=1e-14)
     assert 0 < v["prob_select_above_mtd"] < 1 and 0 < v["prop_treated_above_mtd"] < 1
+    # the per-trial values behind paired comparisons and sweeps use the same mask
+    m = per_trial_metrics(res)
+    np.testing.assert_array_equal(m["select_above_mtd"], (sel >= 0) & above[np.maximum(sel, 0)])
+    np.testing.assert_array_equal(m["n_above_mtd"], n_at[:, 4] + n_at[:, 5])
 
 
 # ---- single agent: the highest correct dose is the MTD, exactly as before -------------------------------
