@@ -7,7 +7,7 @@ from .crm import Crm
 from .modifiers import DontSkip, Modifier, StopAtN, StopWhenNAtDose, StopWhenTooToxic
 from .pocrm import PoCrm, typical_orderings
 from .registry import DESIGNS, design_from_dict
-from .skeleton import calibrate_skeleton
+from .skeleton import calibrate_skeleton, max_skeleton_halfwidth
 from .three_plus_three import ThreePlusThree
 
 __all__ = [
@@ -27,5 +27,6 @@ __all__ = [
     "boin_boundaries",
     "calibrate_skeleton",
     "design_from_dict",
+    "max_skeleton_halfwidth",
     "typical_orderings",
 ]

@@ -169,7 +169,7 @@ class PoCrm(CombinationDesign):
             self.skeleton_halfwidth,
             self.skeleton_nu,
             R,
-            lambda hw, nu: calibrate_skeleton(self.target, hw, nu, R),
+            lambda hw, nu: calibrate_skeleton(self.target, hw, nu, R, unit="included cells"),
             missing_fix=f"give skeleton = [s1, ..., s{R}] (one value per included cell, increasing) or "
             "skeleton_halfwidth and skeleton_nu (Lee & Cheung calibration)",
             nu_fix=f"skeleton_nu is the prior MTD position, 1 to {R} (the number of included cells)",
