@@ -2,6 +2,21 @@
 
 Used by the tests (dose paths, properties) and by live recommendations, which replay the real trial's
 cohorts through :func:`decide` to rebuild the design's state (eliminations, the CRM posterior).
+
+Tie-breaking uniforms. A decision that breaks a tie at random (BOIN for combinations, PO-CRM) reads the
+uniform ``u_tie`` it is given. Where each replay takes it from:
+
+* a simulated trial (:func:`replay_simulated_trial`, or :func:`replay_trial` with ``u_ties``): decision i
+  gets latent value i of stream ``STREAM_DESIGN`` of the trial's key, exactly as the simulation loop
+  (``engine.trial.escalate``) draws it, so the replay is the simulated trial;
+* patients without a trial key (:func:`replay_trial` without ``u_ties``) and real data
+  (:func:`replay_data` without ``u_ties``): the live rule, a pure function of the data the decision is
+  made on (``TrialData.tie_uniforms``: SHA-256 of the content hash of the cohorts so far, see
+  :mod:`dosefind.live.recommend`); :func:`replay_trial` writes its trial in the outcome notation for this,
+  so it decides as ``recommend`` would on that notation.
+
+Only :meth:`DecisionContext.treat`, the step underneath, has a fixed default (0.5) for callers that
+pass no uniform.
 """
 
 from __future__ import annotations
@@ -14,8 +29,14 @@ import numpy as np
 from ..constants import Reason, Status
 from ..designs import Design
 from ..designs import layout as L
+from ..designs.combination import CombinationDesign
+from ..errors import EngineError
+from ..outcomes.notation import parse_outcomes
+from ..outcomes.trial import tie_uniform
+from ..scenario import Scenario
 from .decisions import decide, init_admissible, select_dose
 from .posterior import new_cache
+from .rng import STREAM_DESIGN, STREAM_TOX, latent_uniforms
 
 
 @dataclass
@@ -74,8 +95,9 @@ class DecisionContext:
     def treat(self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5) -> Cohort:
         """Record a cohort at ``dose`` (0-based) and return the design's decision.
 
-        ``u_tie`` is the uniform a design uses to break a tie at random (BOIN for combinations): the
-        simulation draws it per decision; live use passes a recorded value.
+        ``u_tie`` is the uniform a design uses to break a tie at random (BOIN for combinations, PO-CRM):
+        the simulation draws it per decision, live use derives it from the data (see the module
+        docstring); the default 0.5 is only for callers that have none.
         """
         self.n_at[dose] += n
         self.tox_at[dose] += tox
@@ -141,28 +163,64 @@ class TrialTrace:
     tox_at: np.ndarray
 
 
-def replay_trial(design: Design, true_tox, uniforms, outcome=None) -> TrialTrace:
+def replay_trial(design: Design, true_tox, uniforms, outcome=None, u_ties=None) -> TrialTrace:
     """Simulate one trial from its patients' latent uniforms (``uniforms[i]`` for the i-th patient).
 
     ``outcome(u, p)`` says whether a patient with latent value u has a DLT at a dose with true
     probability p (default ``u < p``, the engine's rule); other software's conventions can be replayed.
+
+    ``u_ties[i]`` is the tie-breaking uniform of the decision after cohort i (one per cohort; the
+    ``max_n`` values of a trial's ``STREAM_DESIGN`` row always suffice): with a simulated trial's values
+    the replay is that trial (:func:`replay_simulated_trial` draws both rows from the trial's key).
+    Without ``u_ties`` there is no trial key to draw from, and each decision gets the live rule's uniform
+    (:func:`~dosefind.outcomes.trial.tie_uniform` of the content hash of the trial so far, written in the
+    outcome notation): the replay decides as ``recommend`` would on the notation of this trial.
     """
     outcome = outcome if outcome is not None else (lambda u, p: u < p)
     ctx = DecisionContext(design)
     p = np.asarray(true_tox, dtype=float)
     cur = design.start_dose - 1
+    cells = isinstance(design, CombinationDesign)
+    tokens: list[str] = []
     cohorts = []
     while True:
         size = min(design.cohort_size, design.max_n - ctx.n_total)
         start = ctx.n_total
-        tox = sum(1 for u in uniforms[start : start + size] if outcome(float(u), float(p[cur])))
-        step = ctx.treat(cur, size, tox, full=False)
+        dlt = [bool(outcome(float(u), float(p[cur]))) for u in uniforms[start : start + size]]
+        i = len(cohorts)
+        if u_ties is None:
+            tokens.append(design.doses[cur] if cells else str(cur + 1))
+            tokens[-1] += "".join("T" if x else "N" for x in dlt)
+            u = tie_uniform(parse_outcomes(" ".join(tokens), design.doses, cells=cells).content_hash)
+        elif i < len(u_ties):
+            u = float(u_ties[i])
+        else:
+            raise EngineError(
+                f"u_ties has {len(u_ties)} uniforms but the trial reached decision {i + 1}; give one per "
+                f"cohort (a trial's first max_n = {design.max_n} STREAM_DESIGN values always suffice)"
+            )
+        step = ctx.treat(cur, size, sum(dlt), full=False, u_tie=u)
         cohorts.append(step)
         if step.status != Status.CONTINUE:
             break
         cur = step.next_dose
     selected = ctx.select(full=False) if step.status == Status.STOP_SELECT else -1
     return TrialTrace(cohorts, selected, step.status, ctx.n_at.copy(), ctx.tox_at.copy())
+
+
+def replay_simulated_trial(design: Design, scenario: Scenario, seed: int, trial: int) -> TrialTrace:
+    """Trial ``trial`` of the (seed, scenario) sequence that ``simulate_one(design, scenario, n, seed)``
+    simulates (row t of a result with ``first_trial = k`` is trial k + t), cohort by cohort.
+
+    Patient i's toxicity value and decision i's tie-breaking uniform are latent values i of streams
+    ``STREAM_TOX`` and ``STREAM_DESIGN`` of the trial's key, as the simulation loop draws them, so the
+    trace is the simulated trial: same doses, counts, status, reason and selected dose, for every design
+    (also those whose decisions use their own randomness).
+    """
+    key = scenario.key
+    u_tox = latent_uniforms(seed, key, 1, design.max_n, stream=STREAM_TOX, first_trial=trial)[0]
+    u_ties = latent_uniforms(seed, key, 1, design.max_n, stream=STREAM_DESIGN, first_trial=trial)[0]
+    return replay_trial(design, scenario.true_tox, u_tox, u_ties=u_ties)
 
 
 def move_word(status: Status, dose: int, next_dose: int) -> str:
@@ -196,9 +254,10 @@ def replay_data(
 ) -> tuple[DecisionContext, list[Cohort]]:
     """Feed a real trial's cohorts (:class:`~dosefind.outcomes.TrialData`) through ``decide``, in order.
 
-    ``u_ties[i]`` is the tie-breaking uniform of the decision after cohort i (default 0.5 for every
-    decision). With ``probe``, each step's ``alternatives`` lists what the decision would have been for
-    other uniforms (:func:`probe_ties`), so a report can say that candidates tied.
+    ``u_ties[i]`` is the tie-breaking uniform of the decision after cohort i (default: the live rule,
+    ``data.tie_uniforms()``, a pure function of the data up to that cohort). With ``probe``, each step's
+    ``alternatives`` lists what the decision would have been for other uniforms (:func:`probe_ties`), so a
+    report can say that candidates tied.
     Returns the context (state after the last cohort, ready for more) and the decision after each cohort.
     """
     from ..errors import DataError
@@ -208,12 +267,14 @@ def replay_data(
             f"the data's doses {list(data.dose_labels)} are not the design's doses {list(design.doses)}; "
             "read the data with the design it belongs to"
         )
-    if u_ties is not None and len(u_ties) != len(data.cohorts):
+    if u_ties is None:
+        u_ties = data.tie_uniforms()
+    if len(u_ties) != len(data.cohorts):
         raise ValueError("u_ties needs one uniform per cohort")
     ctx = DecisionContext(design, max(design.max_n, data.n_total))
     steps = []
     for i, c in enumerate(data.cohorts):
-        u = 0.5 if u_ties is None else float(u_ties[i])
+        u = float(u_ties[i])
         alternatives = probe_ties(ctx, c.dose, c.n, c.tox) if probe else ()
         step = ctx.treat(c.dose, c.n, c.tox, full=True, u_tie=u)
         step.alternatives = alternatives
