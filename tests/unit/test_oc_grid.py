@@ -9,7 +9,7 @@ from dosefind.designs import BoinComb, PoCrm
 from dosefind.designs.grid import DoseGrid
 from dosefind.engine import SimResult, simulate_one
 from dosefind.oc import correct_doses, operating_characteristics
-from dosefind.oc.metrics import doses_above_mtd
+from dosefind.oc.metrics import doses_above_mtd, included_doses
 from dosefind.oc.paired import per_trial_metrics
 
 GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))  # cells 1.1 1.2 1.3 2.1 2.2 2.3
@@ -76,6 +76,28 @@ def test_grid_overdose_metrics_by_hand():
     v = operating_characteristics(res, acceptable_band=0.1).values
     assert v["pcs"] == 0.5 and v["prob_select_above_mtd"] == 0.0
     assert v["prop_treated_above_mtd"] == pytest.approx((3 / 15) / 4, rel=1e-15)
+
+
+def test_excluded_cells_are_never_correct():
+    """An excluded cell no trial can select is not 'correct' even when its truth is exactly the target:
+    the closest included cells are (here 1.2 and 2.1 at 0.25 and 0.35, equally close)."""
+    grid = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"), excluded=("1.3", "2.3"))
+    design = BoinComb(target=0.3, grid=grid, max_n=18)
+    truth = (0.10, 0.25, 0.30, 0.35, 0.50, 0.60)
+    inc = included_doses(design)
+    np.testing.assert_array_equal(inc, [True, True, False, True, True, False])
+    np.testing.assert_array_equal(correct_doses(truth, 0.3, None, inc), [0, 1, 0, 1, 0, 0])
+    np.testing.assert_array_equal(correct_doses(truth, 0.3), [0, 0, 1, 0, 0, 0])  # without the mask
+    np.testing.assert_array_equal(correct_doses(truth, 0.3, 0.06, inc), [0, 1, 0, 1, 0, 0])
+    # above the MTD: more toxic than every correct (included) cell
+    np.testing.assert_array_equal(doses_above_mtd(design, truth), [0, 0, 0, 0, 1, 1])
+    res = _result(design, truth, [1, 1, 3, 4, -1], [[3, 6, 0, 3, 0, 0]] * 5)
+    v = operating_characteristics(res).values
+    assert v["pcs"] == pytest.approx(3 / 5)
+    assert v["prob_select_above_mtd"] == pytest.approx(1 / 5)
+    m = per_trial_metrics(res)
+    np.testing.assert_array_equal(m["correct_selection"], [1, 1, 1, 0, 0])
+    assert included_doses(Boin(target=0.3, n_doses=4, max_n=12)).all()
 
 
 def test_grid_definition_for_pocrm_and_simulated_trials():

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import CohortDecision
-from ..oc.metrics import _mean, _prop, correct_doses
+from ..oc.metrics import _mean, _prop, correct_doses, included_doses
 from ..oc.study import json_hash, run_provenance
 from .simulate import ArmResult, simulate_arm
 from .spec import Arm, ArmScenario, ArmSpec
@@ -76,7 +76,7 @@ def arm_oc(result: ArmResult, acceptable_band: float | None = None) -> list[dict
         )
 
     sel = r.selected.astype(np.int64)
-    correct = correct_doses(r.scenario.true_tox, design.target, acceptable_band)
+    correct = correct_doses(r.scenario.true_tox, design.target, acceptable_band, included_doses(design))
     add("prob_select_none", "", _prop(sel < 0))
     add("prob_select_correct", "", _prop((sel >= 0) & correct[np.maximum(sel, 0)]))
     add("mean_escalation_n", "", _mean(r.escalation_n.astype(float)))

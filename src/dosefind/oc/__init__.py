@@ -5,6 +5,7 @@ from .metrics import (
     SCALAR_METRICS,
     OperatingCharacteristics,
     correct_doses,
+    included_doses,
     operating_characteristics,
 )
 from .study import StudyResult, provenance, simulate_spec
@@ -15,6 +16,7 @@ __all__ = [
     "OperatingCharacteristics",
     "StudyResult",
     "correct_doses",
+    "included_doses",
     "operating_characteristics",
     "provenance",
     "simulate_spec",

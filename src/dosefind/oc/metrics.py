@@ -2,7 +2,8 @@
 
 Definitions (T simulated trials; the "correct" doses are those whose true DLT probability is closest to
 the target, ties within 1e-9 all correct; with ``acceptable_band`` b every dose with
-|p - target| <= b is correct, and if no dose is within the band the closest ones are):
+|p - target| <= b is correct, and if no dose is within the band the closest ones are; a grid's excluded
+cells are never correct, as no trial can select them):
 
 * ``prob_select[d]``: P(dose d selected); ``prob_select_none``: P(no dose selected).
 * ``mean_n_at_dose[d]``, ``mean_tox_at_dose[d]``, ``mean_n``, ``mean_tox``: expected counts.
@@ -53,10 +54,20 @@ SCALAR_METRICS = (
 DOSE_METRICS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose")
 
 
-def correct_doses(true_tox, target: float, acceptable_band: float | None = None) -> np.ndarray:
-    """Boolean mask of the doses counted as a correct selection."""
+def included_doses(design: Design) -> np.ndarray:
+    """Boolean mask of the doses (cells) the design can treat: every dose, less a grid's excluded cells."""
+    if isinstance(design, CombinationDesign):
+        return ~design.grid.excluded_mask
+    return np.ones(design.n_doses, dtype=bool)
+
+
+def correct_doses(true_tox, target: float, acceptable_band: float | None = None, included=None) -> np.ndarray:
+    """Boolean mask of the doses counted as a correct selection, among ``included`` (default: all; pass
+    :func:`included_doses` so a grid's excluded cells, which no trial can select, are never correct)."""
     p = np.asarray(true_tox, dtype=float)
     gap = np.abs(p - target)
+    if included is not None:
+        gap = np.where(np.asarray(included, dtype=bool), gap, np.inf)
     if acceptable_band is not None:
         within = gap <= acceptable_band + TIE_TOLERANCE
         if within.any():
@@ -67,7 +78,7 @@ def correct_doses(true_tox, target: float, acceptable_band: float | None = None)
 def doses_above_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> np.ndarray:
     """Boolean mask of the doses (cells) above the true MTD; see the module docstring."""
     p = np.asarray(true_tox, dtype=float)
-    correct = correct_doses(p, design.target, acceptable_band)
+    correct = correct_doses(p, design.target, acceptable_band, included_doses(design))
     if isinstance(design, CombinationDesign):
         return p > p[correct].max()
     above = np.zeros(p.shape, dtype=bool)
@@ -156,7 +167,7 @@ def operating_characteristics(
     values["mean_tox"], mcse["mean_tox"] = _mean(tox_at.sum(axis=1))
     values["prob_early_stop"], mcse["prob_early_stop"] = _prop(result.status == Status.STOP_NO_DOSE)
     values["prob_stop_before_max_n"], mcse["prob_stop_before_max_n"] = _prop(n_tot < design.max_n)
-    correct = correct_doses(scen.true_tox, design.target, acceptable_band)
+    correct = correct_doses(scen.true_tox, design.target, acceptable_band, included_doses(design))
     hit = np.zeros(sel.shape[0], dtype=bool)
     valid = sel >= 0
     hit[valid] = correct[sel[valid]]

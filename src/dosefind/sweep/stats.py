@@ -32,7 +32,7 @@ import numpy as np
 from ..engine import PosteriorCache, simulate_one
 from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
-from ..oc.metrics import correct_doses
+from ..oc.metrics import correct_doses, included_doses
 from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
 from .study import Task
 
@@ -111,7 +111,9 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 cache=prepared[k][1],
             )
             m = per_trial_metrics(res, task.acceptable_band)
-            correct = correct_doses(scen.true_tox, design.target, task.acceptable_band)
+            correct = correct_doses(
+                scen.true_tox, design.target, task.acceptable_band, included_doses(design)
+            )
             sel = res.selected.astype(np.int64)
             valid = sel >= 0
             n_at = res.n_at_dose.astype(np.float64)
@@ -195,7 +197,7 @@ DOSE_COLUMNS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose", "benchmark_
 
 
 def summarize_unit(
-    scal: np.ndarray, vec: np.ndarray, true_tox, target: float, band: float | None
+    scal: np.ndarray, vec: np.ndarray, true_tox, target: float, band: float | None, included=None
 ) -> tuple[dict, dict]:
     """(wide metrics with MCSE, per-dose columns with MCSE) from one (scenario, design)'s summed stats."""
     s = dict(zip(SCALARS, (float(x) for x in scal), strict=True))
@@ -233,7 +235,7 @@ def summarize_unit(
     bs = vs["b_sel"] / T
     dose["benchmark_prob_select"] = bs
     dose["benchmark_prob_select_mcse"] = np.sqrt(np.maximum(bs * (1 - bs), 0.0) / T)
-    dose["correct"] = correct_doses(true_tox, target, band)
+    dose["correct"] = correct_doses(true_tox, target, band, included)
     return out, dose
 
 

@@ -33,6 +33,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import TEMP_PREFIX, atomic_path, write_bytes_atomic
 from ..errors import DosefindError, MissingExtraError
+from ..oc.metrics import included_doses
 from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
 from .study import Study
@@ -357,6 +358,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 scen.true_tox,
                 design.target,
                 st.acceptable_band,
+                included_doses(design),
             )
             mtd = int(np.flatnonzero(dose["correct"]).max()) + 1
             oc_rows.append(
