@@ -118,12 +118,8 @@ def response_table(q, rho: float) -> np.ndarray:
 def responds_tab(u_tox, u_eff, tab, d, q, rho):
     """:func:`responds` at dose d with ``tab = response_table(q_by_dose, rho)``, without quantiles for all
     but the patients whose u_eff falls between the table's bounds for u_tox's bin."""
-    if q <= 0.0:
-        return False
-    if q >= 1.0:
-        return True
-    if rho == 0.0:
-        return u_eff < q
+    if rho == 0.0 or q <= 0.0 or q >= 1.0:
+        return responds(u_tox, u_eff, 0.0, q, rho)  # decided without z_q or the table
     B = tab.shape[1] - 1
     b = int(u_tox * B)
     if b >= B:
