@@ -5,7 +5,13 @@ import pytest
 
 from dosefind.engine import simulate_one
 from dosefind.oc.benchmark import accuracy_index, benchmark_for, efficiency
-from dosefind.oc.metrics import DOSE_METRICS, SCALAR_METRICS, correct_doses, operating_characteristics
+from dosefind.oc.metrics import (
+    DOSE_METRICS,
+    SCALAR_METRICS,
+    correct_doses,
+    included_doses,
+    operating_characteristics,
+)
 from dosefind.oc.paired import PAIRED_METRICS, paired_comparison, per_trial_metrics
 from dosefind.sweep import run_study
 
@@ -36,7 +42,7 @@ def _check_against_oc_modules(study, data):
             what = f"{scen.name}/{design.name}"
             row = oc.loc[(scen.name, design.name)]
             ref = operating_characteristics(res, band)
-            correct = correct_doses(scen.true_tox, design.target, band)
+            correct = correct_doses(scen.true_tox, design.target, band, included_doses(design))
             assert row["scenario_index"] == si and row["n_trials"] == T and row["target"] == design.target
             assert row["mtd"] == np.flatnonzero(correct).max() + 1
             for m in SCALAR_METRICS:
@@ -50,7 +56,9 @@ def _check_against_oc_modules(study, data):
             _close(row["benchmark_pcs"], bench.pcs, f"{what} benchmark_pcs")
             _close(row["benchmark_pcs_mcse"], bench.pcs_mcse, f"{what} benchmark_pcs_mcse")
             _close([row["efficiency"], row["efficiency_mcse"]], efficiency(res, bench), f"{what} efficiency")
-            acc = accuracy_index(ref.values["prob_select"], scen.true_tox, design.target, T)
+            acc = accuracy_index(
+                ref.values["prob_select"], scen.true_tox, design.target, T, included_doses(design)
+            )
             _close([row["accuracy_index"], row["accuracy_index_mcse"]], acc, f"{what} accuracy_index")
             rows = dose.loc[(scen.name, design.name)].sort_index()
             assert list(rows.index) == list(range(1, study.n_doses + 1))
@@ -94,6 +102,46 @@ def test_dataset_equals_oc_modules_on_the_whole_run(tmp_path, make_study, read_d
     dose = data["oc_dose"].set_index(["scenario", "design"]).sort_index()
     correct = list(dose.loc[("inside", "BOIN"), "correct"])
     assert correct == ([False, False, True, True, False] if band else [False, False, False, True, False])
+
+
+GRID = {"levels_a": ["1", "2"], "levels_b": ["1", "2", "3"], "excluded": ["2.3"]}
+GRID_DESIGNS = [
+    {"name": "BOIN-comb", "kind": "boin_comb", "target": 0.3, "max_n": 24, "grid": GRID},
+    {
+        "name": "PO-CRM",
+        "kind": "pocrm",
+        "target": 0.3,
+        "max_n": 24,
+        "grid": GRID,
+        "skeleton_halfwidth": 0.05,
+        "skeleton_nu": 3,
+    },
+]
+#: cells 1.1 1.2 1.3 / 2.1 2.2 (2.3 excluded): in "excluded-on-target" the excluded cell alone is at the
+#: target, so the correct cells are the closest included ones (1.3 and 2.2 at 0.24 and 0.36)
+GRID_SCENARIOS = [
+    {"name": "excluded-on-target", "true_tox": [0.05, 0.1, 0.24, 0.12, 0.36, 0.30]},
+    {"name": "grid-inside", "true_tox": [0.05, 0.15, 0.3, 0.12, 0.45, 0.6]},
+]
+
+
+@pytest.mark.parametrize("band", [0.05, None], ids=["band", "closest"])
+def test_grid_designs_with_excluded_cells(tmp_path, make_study, read_dataset, band):
+    """Grid designs in a sweep: every number equals dosefind.oc's, an excluded cell is never correct nor
+    selected by the benchmark, and the accuracy index runs over the included cells."""
+    study = make_study(
+        designs=GRID_DESIGNS, scenarios=GRID_SCENARIOS, n_trials=400, block_trials=150, acceptable_band=band
+    )
+    run_study(study, tmp_path / "out", backend="serial")
+    data = read_dataset(tmp_path / "out")
+    _check_against_oc_modules(study, data)
+    dose = data["oc_dose"].set_index(["scenario", "design"]).sort_index()
+    for name in ("BOIN-comb", "PO-CRM"):
+        rows = dose.loc[("excluded-on-target", name)]
+        assert list(rows["correct"]) == [False, False, True, False, True, False]
+        assert rows["benchmark_prob_select"].iloc[5] == 0.0 and rows["prob_select"].iloc[5] == 0.0
+    oc = data["oc"].set_index(["scenario", "design"]).sort_index()
+    assert oc.loc[("excluded-on-target", "BOIN-comb"), "benchmark_pcs"] > 0.5
 
 
 @pytest.mark.parametrize("n_trials", [1, 2, 5])

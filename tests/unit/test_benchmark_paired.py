@@ -128,6 +128,13 @@ def test_accuracy_index_by_hand():
     assert accuracy_index([1 / 3] * 3, p, target)[0] == pytest.approx(0.0)
     with pytest.raises(SpecError):
         accuracy_index([0.5, 0.5], p, target)
+    # a grid's excluded cell (here a fourth, far from the target) leaves D and the sums: same as without it
+    inc = [True, True, True, False]
+    value4, se4 = accuracy_index([0.25, 0.5, 0.25, 0.0], p + (0.9,), target, 100, inc)
+    assert (value4, se4) == (value, se)
+    assert accuracy_index([0.25, 0.5, 0.25, 0.0], p + (0.9,), target, 100)[0] != pytest.approx(value)
+    with pytest.raises(SpecError, match="excluded"):
+        accuracy_index([0.25, 0.5, 0.0, 0.25], p + (0.9,), target, 100, inc)
 
 
 def test_accuracy_index_mcse_equals_per_trial_sd():

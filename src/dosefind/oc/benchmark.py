@@ -37,7 +37,7 @@ from ..engine import SimResult
 from ..engine.rng import latent_uniforms
 from ..errors import SpecError
 from ..scenario import Scenario
-from .metrics import correct_doses
+from .metrics import correct_doses, included_doses
 
 #: trials per block of the [trials, patients, doses] comparison (bounds memory, never changes results)
 BLOCK_TRIALS = 20_000
@@ -62,6 +62,7 @@ class BenchmarkResult:
     correct: np.ndarray
     pcs: float
     pcs_mcse: float
+    included: np.ndarray | None = None
 
     @property
     def n_trials(self) -> int:
@@ -74,7 +75,9 @@ class BenchmarkResult:
 
     def accuracy(self) -> tuple[float, float]:
         """Cheung's accuracy index of the benchmark and its MCSE."""
-        return accuracy_index(self.prob_select, self.scenario.true_tox, self.target, self.n_trials)
+        return accuracy_index(
+            self.prob_select, self.scenario.true_tox, self.target, self.n_trials, self.included
+        )
 
 
 def _check_whole(field: str, value, low: int, high: int, fix: str) -> int:
@@ -83,8 +86,9 @@ def _check_whole(field: str, value, low: int, high: int, fix: str) -> int:
     return int(value)
 
 
-def benchmark_selections(u: np.ndarray, true_tox, target: float) -> np.ndarray:
-    """Selected dose of each row of latent tolerances ``u`` [trials, patients] (the benchmark's rule)."""
+def benchmark_selections(u: np.ndarray, true_tox, target: float, included=None) -> np.ndarray:
+    """Selected dose of each row of latent tolerances ``u`` [trials, patients] (the benchmark's rule),
+    among the ``included`` doses (default: all; a grid's excluded cells are never selected)."""
     u = np.asarray(u, dtype=np.float64)
     p = np.asarray(true_tox, dtype=np.float64)
     n_patients = u.shape[1]
@@ -94,6 +98,8 @@ def benchmark_selections(u: np.ndarray, true_tox, target: float) -> np.ndarray:
         block = u[start : start + BLOCK_TRIALS]
         counts = (block[:, :, None] < p[None, None, :]).sum(axis=1)  # [trials, doses]
         gap = np.abs(counts - aim)
+        if included is not None:
+            gap = np.where(np.asarray(included, dtype=bool)[None, :], gap, np.inf)
         near = gap <= gap.min(axis=1, keepdims=True) + TIE_TOLERANCE
         out[start : start + block.shape[0]] = np.argmax(near, axis=1)  # first True: the lowest dose
     return out
@@ -106,6 +112,7 @@ def optimal_benchmark(
     n_trials: int,
     seed: int,
     acceptable_band: float | None = None,
+    included=None,
 ) -> BenchmarkResult:
     """The nonparametric optimal benchmark on the engine's patients for (``seed``, ``scenario``).
 
@@ -120,11 +127,11 @@ def optimal_benchmark(
     n_trials = _check_whole("n_trials", n_trials, 1, 2**40, "use e.g. --trials 10000")
     seed = _check_whole("seed", seed, 0, 2**63, "use e.g. --seed 7")
     u = latent_uniforms(seed, scenario.key, n_trials, n_patients)
-    selected = benchmark_selections(u, scenario.true_tox, target)
+    selected = benchmark_selections(u, scenario.true_tox, target, included)
     D = scenario.n_doses
     prob = np.bincount(selected, minlength=D).astype(np.float64) / n_trials
     mcse = np.sqrt(prob * (1.0 - prob) / n_trials)
-    correct = correct_doses(scenario.true_tox, target, acceptable_band)
+    correct = correct_doses(scenario.true_tox, target, acceptable_band, included)
     pcs = float(prob[correct].sum())
     return BenchmarkResult(
         scenario=scenario,
@@ -138,6 +145,7 @@ def optimal_benchmark(
         correct=correct,
         pcs=pcs,
         pcs_mcse=float(np.sqrt(pcs * (1.0 - pcs) / n_trials)),
+        included=None if included is None else np.asarray(included, dtype=bool),
     )
 
 
@@ -145,12 +153,18 @@ def benchmark_for(result: SimResult, acceptable_band: float | None = None) -> Be
     """The benchmark on the same patients as a simulated design (its target, max_n, seed, trials)."""
     d = result.design
     return optimal_benchmark(
-        result.scenario, d.target, d.max_n, result.n_trials, result.seed, acceptable_band
+        result.scenario, d.target, d.max_n, result.n_trials, result.seed, acceptable_band, included_doses(d)
     )
 
 
-def accuracy_index(prob_select, true_tox, target: float, n_trials: int | None = None) -> tuple[float, float]:
+def accuracy_index(
+    prob_select, true_tox, target: float, n_trials: int | None = None, included=None
+) -> tuple[float, float]:
     """Cheung's accuracy index A = 1 - D Σ δ_d π_d / Σ δ_d with δ_d = |p_d - target|, and its MCSE.
+
+    With ``included`` (a grid's cells less the excluded ones) D and the sums run over the included
+    doses only: excluded cells are never selected, and their distance to the target says nothing of
+    the design.
 
     ``prob_select`` gives P(select d) per dose (it may sum to less than 1 when some trials select no
     dose). The MCSE needs ``n_trials`` (the number of simulated trials behind ``prob_select``); without
@@ -164,6 +178,11 @@ def accuracy_index(prob_select, true_tox, target: float, n_trials: int | None = 
         )
     if (pi < 0).any() or pi.sum() > 1 + 1e-9:
         raise SpecError("prob_select", f"{pi.tolist()} are not selection probabilities", "")
+    if included is not None:
+        keep = np.asarray(included, dtype=bool)
+        if (pi[~keep] > 0).any():
+            raise SpecError("prob_select", "is positive at an excluded cell", "")
+        pi, p = pi[keep], p[keep]
     delta = np.abs(p - target)
     total = delta.sum()
     if total <= 0:

@@ -75,15 +75,23 @@ def correct_doses(true_tox, target: float, acceptable_band: float | None = None,
     return gap <= gap.min() + TIE_TOLERANCE
 
 
+def true_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> int:
+    """The true MTD (0-based dose or cell index): the highest correct dose; on a grid the most toxic
+    correct cell (the highest index among equally toxic ones)."""
+    p = np.asarray(true_tox, dtype=float)
+    correct = np.flatnonzero(correct_doses(p, design.target, acceptable_band, included_doses(design)))
+    if isinstance(design, CombinationDesign):
+        return int(correct[p[correct] == p[correct].max()].max())
+    return int(correct.max())
+
+
 def doses_above_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> np.ndarray:
     """Boolean mask of the doses (cells) above the true MTD; see the module docstring."""
     p = np.asarray(true_tox, dtype=float)
-    correct = correct_doses(p, design.target, acceptable_band, included_doses(design))
+    mtd = true_mtd(design, p, acceptable_band)
     if isinstance(design, CombinationDesign):
-        return p > p[correct].max()
-    above = np.zeros(p.shape, dtype=bool)
-    above[int(np.flatnonzero(correct).max()) + 1 :] = True
-    return above
+        return p > p[mtd]
+    return np.arange(p.shape[0]) > mtd
 
 
 def _prop(x: np.ndarray) -> tuple[float, float]:

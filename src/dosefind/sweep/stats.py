@@ -111,19 +111,18 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 cache=prepared[k][1],
             )
             m = per_trial_metrics(res, task.acceptable_band)
-            correct = correct_doses(
-                scen.true_tox, design.target, task.acceptable_band, included_doses(design)
-            )
+            included = included_doses(design)
+            correct = correct_doses(scen.true_tox, design.target, task.acceptable_band, included)
             sel = res.selected.astype(np.int64)
             valid = sel >= 0
             n_at = res.n_at_dose.astype(np.float64)
             t_at = res.tox_at_dose.astype(np.float64)
             ntot = m["n_total"]
             ptam = m["n_above_mtd"] / np.maximum(ntot, 1.0)
-            key = (design.target, design.max_n)
+            key = (design.target, design.max_n, included.tobytes())
             if key not in bench:
                 u = latent_uniforms(task.seed, scen.key, T, design.max_n, first_trial=task.first_trial)
-                bench[key] = benchmark_selections(u, scen.true_tox, design.target).astype(np.int64)
+                bench[key] = benchmark_selections(u, scen.true_tox, design.target, included).astype(np.int64)
             b_sel = bench[key]
             b_hit = correct[b_sel].astype(np.float64)
             row = scal[si, k]
@@ -220,8 +219,9 @@ def summarize_unit(
     put("benchmark_pcs", _prop(s["b_hit"], T))
     put("prob_both_correct", _prop(s["b_cross"], T))  # design and benchmark both correct (efficiency's MCSE)
     put("efficiency", efficiency_from_counts(s["hit"], s["b_hit"], s["b_cross"], int(T)))
-    if np.abs(np.asarray(true_tox, dtype=np.float64) - target).sum() > 0:
-        put("accuracy_index", accuracy_index(vs["sel"] / T, true_tox, target, int(T)))
+    gap = np.abs(np.asarray(true_tox, dtype=np.float64) - target)
+    if (gap if included is None else gap[np.asarray(included, dtype=bool)]).sum() > 0:
+        put("accuracy_index", accuracy_index(vs["sel"] / T, true_tox, target, int(T), included))
     else:  # every dose at the target: the index is undefined
         put("accuracy_index", (math.nan, math.nan))
     dose: dict = {}

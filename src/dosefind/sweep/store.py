@@ -33,7 +33,7 @@ import numpy as np
 from .. import __version__
 from ..atomic import TEMP_PREFIX, atomic_path, write_bytes_atomic
 from ..errors import DosefindError, MissingExtraError
-from ..oc.metrics import included_doses
+from ..oc.metrics import included_doses, true_mtd
 from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
 from .study import Study
@@ -360,7 +360,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 st.acceptable_band,
                 included_doses(design),
             )
-            mtd = int(np.flatnonzero(dose["correct"]).max()) + 1
+            mtd = true_mtd(design, scen.true_tox, st.acceptable_band) + 1
             oc_rows.append(
                 dict(
                     scenario=scen.name,
