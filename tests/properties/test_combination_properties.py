@@ -79,16 +79,21 @@ def truths(draw, grid: DoseGrid):
 
 
 @st.composite
+def cell_reference(draw, grid: DoseGrid):
+    """An included cell as a modifier names it: its label "j.k" or its 1-based position (row-major)."""
+    c = draw(st.sampled_from(included(grid)))
+    return grid.label(c) if draw(st.booleans()) else c + 1
+
+
+@st.composite
 def grid_modifiers(draw, grid: DoseGrid, max_n: int):
-    D = grid.n_cells
-    cells = [c + 1 for c in included(grid)]
     out = []
     if draw(st.booleans()):
         dose = draw(st.sampled_from(["recommended", "any", "cell"]))
         out.append(
             StopWhenNAtDose(
                 n=draw(st.integers(min(3, max_n), max_n)),
-                dose=draw(st.integers(1, D)) if dose == "cell" else dose,
+                dose=draw(cell_reference(grid)) if dose == "cell" else dose,
             )
         )
     if draw(st.booleans()):
@@ -98,7 +103,7 @@ def grid_modifiers(draw, grid: DoseGrid, max_n: int):
             StopWhenTooToxic(
                 threshold=draw(st.floats(0.2, 0.5)),
                 confidence=draw(st.floats(0.7, 0.99)),
-                dose=draw(st.sampled_from(cells)),
+                dose=draw(cell_reference(grid)),
                 min_n=draw(st.integers(1, 6)),
             )
         )
@@ -178,9 +183,9 @@ grid_designs = st.one_of(boin_combs(), pocrms())
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------
-def too_toxic(m: StopWhenTooToxic, n_at, tox_at) -> bool:
+def too_toxic(m: StopWhenTooToxic, n_at, tox_at, doses) -> bool:
     """The stop_when_too_toxic rule on the counts, computed here from its definition."""
-    n, y = int(n_at[m.dose - 1]), int(tox_at[m.dose - 1])
+    n, y = int(n_at[m.dose_index(doses)]), int(tox_at[m.dose_index(doses)])
     return n >= m.min_n and betaincc(m.prior_a + y, m.prior_b + n - y, m.threshold) > m.confidence
 
 
@@ -289,11 +294,11 @@ def check_final_counts(design, n_at, tox_at, status, reason, selected):
     if reason == R.STOP_N_AT_DOSE:
         assert any(
             isinstance(m, StopWhenNAtDose)
-            and (n_at[m.dose - 1] if isinstance(m.dose, int) else n_at.max()) >= m.n
+            and (n_at.max() if m.dose in ("recommended", "any") else n_at[m.dose_index(design.doses)]) >= m.n
             for m in mods
         )
     # the too-toxic rule is checked after every cohort, on counts that do not change afterwards
-    fires = any(isinstance(m, StopWhenTooToxic) and too_toxic(m, n_at, tox_at) for m in mods)
+    fires = any(isinstance(m, StopWhenTooToxic) and too_toxic(m, n_at, tox_at, design.doses) for m in mods)
     assert (reason == R.TOO_TOXIC) == fires, (reason, fires)
     if design.kind == "boin_comb":
         assert reason != R.POCRM_STOP_N
@@ -482,10 +487,10 @@ def check_replayed_trials(design, truth, seed: int, n_trials: int) -> list[tuple
                         assert n_total < m.n
                     elif isinstance(m, StopWhenNAtDose):
                         which = {"recommended": ctx.n_at[step.base_next], "any": ctx.n_at.max()}
-                        count = which[m.dose] if isinstance(m.dose, str) else ctx.n_at[m.dose - 1]
+                        count = which[m.dose] if m.dose in which else ctx.n_at[m.dose_index(design.doses)]
                         assert count < m.n
                     elif isinstance(m, StopWhenTooToxic):
-                        assert not too_toxic(m, ctx.n_at, ctx.tox_at)
+                        assert not too_toxic(m, ctx.n_at, ctx.tox_at, design.doses)
                 assert 0 <= step.next_dose < grid.n_cells
                 moves.append((cur, step.next_dose))
             i += 1

@@ -69,7 +69,8 @@ def test_csv_cohort_column_aliases_dates_and_level_numbers():
         "arm.csv",
         efficacy=True,
     )
-    assert t.to_notation() == "1ET 2NN"
+    # c and d have no response yet: "?" keeps them unknown (plain "NN" would read back as "no response")
+    assert t.to_notation() == "1ET 2N?N?"
     assert t.patients[0].dates == (("enrolled_date", "2026-01-05"),)
 
 

@@ -106,7 +106,8 @@ ARM_CSV = (
 
 def test_arm_csv_with_cells_phases_cohorts_and_responses():
     t = csv(ARM_CSV)
-    assert t.cells and t.to_notation() == "1.1NEN 2.1T"
+    # the notation keeps the unknown responses ("?") and the extension runs
+    assert t.cells and t.to_notation() == "1.1NEN? 2.1T [BRAF V600]2.1E [histology]2.1T?"
     assert [p.efficacy for p in t.patients] == [False, True, None, False]  # empty: not yet assessed
     assert [(p.expansion, p.dose, p.dlt, p.efficacy, p.line) for p in t.extension] == [
         ("BRAF V600", 3, False, True, 6),
@@ -142,7 +143,7 @@ def test_escalation_cohort_column_groups_escalation_patients():
         "a,escalation,1,,1.1,0,0\nb,escalation,1,,1.1,0,0\nc,escalation,2,,1.1,1,1\n"
         "d,extension,,histology,1.1,0,1\n"
     )
-    assert t.to_notation() == "1.1NN 1.1B"
+    assert t.to_notation() == "1.1NN 1.1B [histology]1.1E"
     # without a phase column, escalation_cohort is the ordinary cohort column
     t = parse_trial_csv("id,escalation_cohort,dose,dlt\na,x,1.1,0\nb,y,1.1,0\n", CELLS, 3, cells=True)
     assert t.to_notation() == "1.1N 1.1N"

@@ -102,10 +102,19 @@ class Design:
         for i, m in enumerate(mods):
             if not isinstance(m, Modifier):
                 raise SpecError(f"modifiers[{i}]", f"not a modifier: {m!r}", "use dosefind.designs modifiers")
-            m.check(self.n_doses, f"modifiers[{i}]")
-        set_(self, "modifiers", mods)
+        set_(self, "modifiers", tuple(m.bind(self, f"modifiers[{i}]") for i, m in enumerate(mods)))
         if not self.name:
             set_(self, "name", self.kind)
+
+    def check_dose_reference(self, value, field: str) -> int:
+        """A dose named by a modifier: a 1-based dose level number from 1 to ``n_doses`` (returned as is)."""
+        if isinstance(value, str):
+            raise SpecError(
+                field,
+                f"{value!r} names a cell of a two-drug grid, but this design has dose levels",
+                f"use a 1-based dose level number from 1 to {self.n_doses}",
+            )
+        return v.integer(field, value, low=1, high=self.n_doses)
 
     # ---- composition ---------------------------------------------------------------------------------
     def with_modifiers(self, *mods: Modifier) -> Design:
@@ -182,7 +191,7 @@ class Design:
         grid = self._compile_base(ip, fp, tables, n_cap)
         rows_i, rows_f = [], []
         for m in self.modifiers:
-            ri, rf = m.compile_row(tables, n_cap)
+            ri, rf = m.compile_row(tables, n_cap, self.doses)
             rows_i.append(ri)
             rows_f.append(rf)
         mods = np.array(rows_i, dtype=np.int64).reshape(-1, 4)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ..errors import SpecError
 from . import layout as L
+from . import validate as v
 from .base import CompiledDesign, Design
 from .grid import DoseGrid
 from .modifiers import DontSkip
@@ -63,6 +64,32 @@ class CombinationDesign(Design):
                     "dont_skip moves along one dose axis and has no meaning on a two-drug grid",
                     "remove it: combination designs move to adjacent cells by their own rules",
                 )
+
+    def check_dose_reference(self, value, field: str) -> int | str:
+        """A cell named by a modifier: its label ``"j.k"`` (returned in canonical form, ``" 2 . 1"`` ->
+        ``"2.1"``) or, as before labels were accepted, its 1-based position in row-major order (returned
+        as is). Cells outside the grid or excluded from it are refused."""
+        g = self.grid
+        if isinstance(value, str):
+            cell = g.index(value, field=field)
+        else:
+            n = v.integer(
+                field,
+                value,
+                low=1,
+                high=g.n_cells,
+                fix=f'name the cell by its label "j.k" (levels 1..{g.n_rows} of {g.drug_a}, 1..{g.n_cols} '
+                f"of {g.drug_b})",
+            )
+            cell = n - 1
+        if g.excluded_mask[cell]:
+            shown = f"cell {g.label(cell)}" if isinstance(value, str) else f"{value} (cell {g.label(cell)})"
+            raise SpecError(
+                field,
+                f"{shown} is excluded from the grid, so no patient is ever treated there",
+                "name an included cell, or remove the modifier",
+            )
+        return g.label(cell) if isinstance(value, str) else value
 
     def to_dict(self) -> dict:
         out = super().to_dict()

@@ -70,6 +70,31 @@ def fit_pocrm(design: PoCrm, n_at, tox_at, settings: McmcSettings = McmcSettings
     return sample_model(build_pocrm_model(design, n_at, tox_at), settings)
 
 
+def ordering_curves(design: PoCrm, n_at, tox_at, b) -> tuple[np.ndarray, np.ndarray]:
+    """The model's Deterministics at draws ``b`` (any shape S), in numpy: ``w`` [S..., M], each ordering's
+    probability given b (prior x likelihood, normalised over orderings: the integrand of P(m | data)),
+    and ``p`` [S..., M, cells], every cell's DLT probability under each ordering at b (nan for excluded
+    cells; the model's ``p`` lists the included cells only)."""
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    included = ~design.grid.excluded_mask
+    log_alpha = np.log(design.alpha()[:, included])  # [M, R]
+    n = n_at[included].astype(np.float64)
+    y = tox_at[included].astype(np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    logp = np.exp(b)[..., None, None] * log_alpha  # [S..., M, R]
+    with np.errstate(divide="ignore"):  # log(1 - p) = -inf only where p rounds to 1 (no patients there)
+        logq = np.log(-np.expm1(logp))
+    used = n > 0  # untried cells add nothing (avoids 0 x -inf)
+    loglik = (y[used] * logp[..., used] + (n - y)[used] * logq[..., used]).sum(axis=-1)  # [S..., M]
+    joint = np.log(np.asarray(design.ordering_prior)) + loglik
+    joint -= joint.max(axis=-1, keepdims=True)
+    w = np.exp(joint)
+    w /= w.sum(axis=-1, keepdims=True)
+    p = np.full(logp.shape[:-1] + (design.n_doses,), np.nan)
+    p[..., included] = np.exp(logp)
+    return w, p
+
+
 def pocrm_mcmc_summary(idata) -> dict:
     """Posterior ordering probabilities, E[b | m] and the per-ordering and model-averaged posterior mean
     curves (included cells) from a :func:`fit_pocrm` fit, as plain arrays."""

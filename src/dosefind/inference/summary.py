@@ -6,7 +6,7 @@ for the CRM and PO-CRM (the same likelihood, prior and grid the simulation engin
 the posterior, BOIN's table carries the isotonic estimate its final selection uses (pool-adjacent-
 violators along the dose axis) and BOIN for combinations the bivariate isotonic regression its
 selection uses. The PyMC back end (:mod:`dosefind.inference.mcmc`) fills the same
-:class:`PosteriorTable` from NUTS draws of the same models (PO-CRM excepted, see :func:`model_line`).
+:class:`PosteriorTable` from NUTS draws of the same models (PO-CRM: Bayes estimation only).
 Every interval is equal-tailed with mass :data:`dosefind.constants.CREDIBLE_MASS`.
 """
 
@@ -392,12 +392,9 @@ def pocrm_model_line(design: PoCrm) -> str:
 
 
 def model_line(design: Design) -> str:
-    """One line naming the model and prior of the posterior (the same for the fast and PyMC back ends).
-
-    PO-CRM's fast table describes itself with :func:`pocrm_model_line`; the PyMC back end
-    (:func:`dosefind.inference.mcmc.mcmc_posterior`) still samples the beta-binomial model for it, which
-    is what this line names.
-    """
+    """One line naming the model and prior of the posterior (the same for the fast and PyMC back ends)."""
+    if isinstance(design, PoCrm):
+        return pocrm_model_line(design)
     if not isinstance(design, Crm):
         return beta_model_line()
     return _crm_model_line(design)

@@ -6,11 +6,43 @@ its reason code and the trial state into a sentence with the numbers a meeting w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import Boin, BoinComb, Crm, Design, PoCrm
 from ..designs.modifiers import StopAtN, StopWhenNAtDose, StopWhenTooToxic
+
+
+@dataclass(frozen=True)
+class OrderingChoice:
+    """The ordering a PO-CRM decision used and the numbers behind it (read by
+    :func:`dosefind.live.recommend.pocrm_ordering_choice` from the decision kernels themselves)."""
+
+    index: int  #: 0-based position in ``design.orderings``
+    name: str  #: the typical ordering's name, else "ordering m"
+    prob: float  #: posterior probability (likelihood estimation: weight prior x maximised likelihood)
+    randomised: bool  #: drawn with its probability (``ordering_choice = "random"``)
+    #: orderings tied as the most probable (0-based, the chosen one included; () if none)
+    tied: tuple[int, ...]
+    u_tie: float  #: the decision's tie-breaking uniform
+    cell: int  #: 0-based cell the model chose under this ordering
+    estimate: float  #: the estimate the design chooses by at that cell (plug-in, or at the MLE)
+    b_hat: float  #: posterior mean of b under the ordering (likelihood: log of the MLE of the power)
+
+    def to_dict(self, design) -> dict:
+        return {
+            "index": self.index + 1,
+            "name": self.name,
+            "prob": self.prob,
+            "randomised": self.randomised,
+            "tied": [m + 1 for m in self.tied],
+            "u_tie": self.u_tie,
+            "cell": design.doses[self.cell],
+            "estimate": self.estimate,
+            "b_hat": self.b_hat,
+        }
 
 
 def _rate(y: int, n: int) -> str:
@@ -25,11 +57,12 @@ def explain(
     cur: int,
     proposed: int,
     estimates: np.ndarray | None = None,
+    ordering: OrderingChoice | None = None,
 ) -> str:
     """One sentence for ``reason`` at the state after a cohort at dose ``cur`` (0-based).
 
     ``proposed`` is the dose the rule arrived at; ``estimates`` are the CRM's dose-choice estimates
-    (plug-in or posterior mean curve).
+    (plug-in or posterior mean curve); ``ordering`` the ordering a PO-CRM's model step used.
     """
     lab = design.doses
     t = design.target
@@ -89,7 +122,7 @@ def explain(
         if line is not None:
             return line
     if isinstance(design, PoCrm):
-        line = _explain_pocrm(reason, design, cur, proposed)
+        line = _explain_pocrm(reason, design, n_at, proposed, ordering)
         if line is not None:
             return line
     if reason == R.TPT_ESCALATE:
@@ -127,20 +160,61 @@ def explain(
         m = next(m for m in design.modifiers if isinstance(m, StopAtN))
         return f"stop_at_n: {int(n_at.sum())} patients treated >= {m.n}: stop"
     if reason == R.STOP_N_AT_DOSE:
-        m = next(m for m in design.modifiers if isinstance(m, StopWhenNAtDose))
-        return f"stop_when_n_at_dose: {m.n} patients reached at the stated dose: stop"
+        return _explain_n_at_dose(design, n_at, proposed)
     if reason == R.DONT_SKIP:
         return f"dont_skip: the move is limited to one level, dose {lab[proposed]}"
     if reason == R.TOO_TOXIC:
-        m = next(m for m in design.modifiers if isinstance(m, StopWhenTooToxic))
-        d = m.dose - 1
-        return (
-            f"stop_when_too_toxic: P(DLT rate at dose {lab[d]} > {m.threshold:g} | "
-            f"{int(tox_at[d])}/{int(n_at[d])}) > {m.confidence:g}: stop, no dose selected"
-        )
+        return _explain_too_toxic(design, n_at, tox_at)
     if reason == R.NO_ADMISSIBLE_DOSE:
         return "no admissible dose remains: stop, no dose selected"
     return reason.name.lower()  # pragma: no cover - every reason is handled above
+
+
+def _unit(design) -> str:
+    return "cell" if isinstance(design, (BoinComb, PoCrm)) else "dose"
+
+
+def _explain_n_at_dose(design, n_at, proposed: int) -> str:
+    """The stop_when_n_at_dose modifier that fired (the first whose count is reached, as the kernel
+    applies them in order), with the count."""
+    lab, unit = design.doses, _unit(design)
+    for m in design.modifiers:
+        if not isinstance(m, StopWhenNAtDose):
+            continue
+        if m.dose == "recommended":
+            d, where = proposed, f"the {unit} proposed next, {unit} {lab[proposed]},"
+        elif m.dose == "any":
+            d = int(np.argmax(n_at))
+            where = f"{unit} {lab[d]}"
+        else:
+            d = m.dose_index(lab)
+            where = f"{unit} {lab[d]}"
+        if n_at[d] >= m.n:
+            return f"stop_when_n_at_dose: {where} has {int(n_at[d])} patients (n = {m.n}): stop"
+    return "stop_when_n_at_dose: the stated number of patients reached: stop"  # pragma: no cover
+
+
+def _explain_too_toxic(design, n_at, tox_at) -> str:
+    """The stop_when_too_toxic modifier that fired, with its posterior probability."""
+    from scipy.special import betaincc
+
+    lab, unit = design.doses, _unit(design)
+    mods = [m for m in design.modifiers if isinstance(m, StopWhenTooToxic)]
+    for m in mods:
+        d = m.dose_index(lab)
+        n, y = int(n_at[d]), int(tox_at[d])
+        p = float(betaincc(m.prior_a + y, m.prior_b + n - y, m.threshold))
+        if n >= m.min_n and p > m.confidence:
+            return (
+                f"stop_when_too_toxic: P(DLT rate at {unit} {lab[d]} > {m.threshold:g} | {y}/{n}) = "
+                f"{p:.3f} > {m.confidence:g}: stop, no {unit} selected"
+            )
+    m = mods[0]  # pragma: no cover - the kernel's table and the Beta tail agree
+    d = m.dose_index(lab)
+    return (  # pragma: no cover
+        f"stop_when_too_toxic: P(DLT rate at {unit} {lab[d]} > {m.threshold:g} | "
+        f"{int(tox_at[d])}/{int(n_at[d])}) > {m.confidence:g}: stop, no {unit} selected"
+    )
 
 
 def _explain_boin_comb(reason: Reason, design, n: int, y: int, cur: int, proposed: int) -> str | None:
@@ -203,8 +277,44 @@ def _explain_boin_comb(reason: Reason, design, n: int, y: int, cur: int, propose
     return None
 
 
-def _explain_pocrm(reason: Reason, design, cur: int, proposed: int) -> str | None:
-    """PO-CRM: the stage or the model's choice."""
+def _ordering_name(choice: OrderingChoice) -> str:
+    plain = f"ordering {choice.index + 1}"
+    return plain if choice.name == plain else f"{plain} ({choice.name})"
+
+
+def _explain_ordering(design, choice: OrderingChoice) -> str:
+    """Which ordering the model step used, how it was chosen, and the estimate it chose the cell by."""
+    lab = design.doses
+    bayes = design.estimation == "bayes"
+    word = "posterior probability" if bayes else "weight"
+    note = "" if bayes else ", prior x maximised likelihood"
+    name = _ordering_name(choice)
+    u = f"u_tie = {choice.u_tie:.4f} (derived from the data's content hash)"
+    if choice.randomised:
+        how = (
+            f"{name} was drawn at random with its {word} ({choice.prob:.3f}{note}; "
+            f'ordering_choice = "random"): {u}'
+        )
+    elif len(choice.tied) > 1:
+        numbers = [str(m + 1) for m in choice.tied]
+        listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}"
+        how = (
+            f"orderings {listed} are the most probable, tied ({word} {choice.prob:.3f} each{note}); the tie "
+            f"is broken at random: {u} chose {name}"
+        )
+    else:
+        how = f"{name} is the most probable ({word} {choice.prob:.3f}{note})"
+    which = "plug-in" if bayes else "maximum likelihood"
+    return (
+        f"{how}; under it the estimated P(DLT) ({which}) at cell {lab[choice.cell]} = "
+        f"{choice.estimate:.3f} is closest to the target {design.target:g}"
+    )
+
+
+def _explain_pocrm(
+    reason: Reason, design, n_at, proposed: int, ordering: OrderingChoice | None
+) -> str | None:
+    """PO-CRM: the stage, or the model's choice with the ordering it was made under."""
     lab = design.doses
     R = Reason
     if reason == R.POCRM_STAGE1:
@@ -215,13 +325,24 @@ def _explain_pocrm(reason: Reason, design, cur: int, proposed: int) -> str | Non
             f"cell {lab[proposed]}"
         )
     if reason == R.POCRM_MODEL:
+        if ordering is not None:
+            return f"{_explain_ordering(design, ordering)}: cell {lab[proposed]}"
         which = "the most probable ordering" if design.ordering_choice == "max" else "the ordering drawn"
         return (
             f"under {which}, the model's estimated DLT probability is closest to the target "
             f"{design.target:g} at cell {lab[proposed]}"
         )
     if reason == R.POCRM_STOP_N:
-        return f"cell {lab[proposed]}, chosen next, already has {design.stop_n} patients (stop_n): stop"
+        if ordering is not None:  # stage 2: the model chose the cell
+            return (
+                f"{_explain_ordering(design, ordering)}; cell {lab[proposed]}, chosen next, already has "
+                f"{int(n_at[proposed])} patients (stop_n = {design.stop_n}): stop"
+            )
+        most = int(np.argmax(n_at))
+        return (
+            f"stage 1: cell {lab[most]} has {int(n_at[most])} patients, more than stop_n = {design.stop_n}: "
+            "stop"
+        )
     return None
 
 

@@ -22,16 +22,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import __version__
 from ..constants import Reason, Status
-from ..designs import Boin, BoinComb, Crm, Design
+from ..designs import Boin, BoinComb, Crm, Design, PoCrm
+from ..designs import layout as L
 from ..designs.combination import CombinationDesign
 from ..engine.replay import Cohort, move_word, replay_data
 from ..errors import DataError
 from ..inference.summary import PosteriorTable, fast_posterior
 from ..outcomes import TrialData
 from ..outcomes.trial import TIE_UNIFORM_RULE
-from .explain import explain, explain_cell_elimination, explain_elimination, explain_tie
+from .explain import OrderingChoice, explain, explain_cell_elimination, explain_elimination, explain_tie
 
 POSTERIORS = ("fast", "mcmc")
 
@@ -107,6 +110,7 @@ class Recommendation:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     u_tie: float | None = None  #: tie-breaking uniform of the current decision (None before any cohort)
     tie: tuple[int, ...] = ()  #: next doses the decision could take for other u_tie (empty: no tie)
+    ordering: OrderingChoice | None = None  #: PO-CRM: the ordering the model step used (None: no model step)
 
     @property
     def next_label(self) -> str | None:
@@ -152,6 +156,7 @@ class Recommendation:
             "u_tie": self.u_tie,
             "u_tie_rule": TIE_UNIFORM_RULE,
             "tie_candidates": [self.design.doses[d] for d in self.tie],
+            **({"ordering": self.ordering.to_dict(self.design)} if self.ordering is not None else {}),
             "doses": [
                 {
                     "level": r.level,
@@ -278,7 +283,10 @@ def recommend(
 
     last = steps[-1]
     cur = last.dose
-    lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, estimates)]
+    ordering = None
+    if isinstance(design, PoCrm) and last.base_reason in (Reason.POCRM_MODEL, Reason.POCRM_STOP_N):
+        ordering = pocrm_ordering_choice(ctx.compiled, design, n_at, tox_at, last.u_tie, last.base_next)
+    lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, estimates, ordering)]
     if len(steps) > 1:
         before = steps[-2].admissible
     elif isinstance(design, CombinationDesign):  # excluded cells start inadmissible
@@ -324,4 +332,47 @@ def recommend(
         tuple(warnings),
         last.u_tie,
         tie,
+        ordering,
+    )
+
+
+def pocrm_ordering_choice(
+    compiled, design: PoCrm, n_at, tox_at, u_tie: float, cell: int
+) -> OrderingChoice | None:
+    """The ordering PO-CRM's model step used after the last cohort, read from the decision's own kernels.
+
+    ``fit_orderings`` and ``choose_ordering`` (:mod:`dosefind.engine.pocrm`) are run on the compiled design
+    the replay decided with, on the same state and uniform, so the ordering is the one the decision took;
+    the orderings tied as the most probable are those ``choose_ordering`` picks as ``u_tie`` runs over M
+    equally spaced values (it picks the ``int(u * n_tied)``-th of them). Probabilities are the normalised
+    weights ``pocrm_posterior_summary`` reports. None when the model took no step (stage 1) or, never
+    expected, when the ordering's cell is not ``cell``, the cell the decision proposed.
+    """
+    from ..engine.pocrm import choose_ordering, closest_cell, fit_orderings
+
+    ip, fp, grid = compiled.ip, compiled.fp, compiled.grid
+    n_at = np.ascontiguousarray(n_at, dtype=np.int64)
+    tox_at = np.ascontiguousarray(tox_at, dtype=np.int64)
+    n_tox, n_total = int(tox_at.sum()), int(n_at.sum())
+    if n_tox == 0 or (design.estimation != "bayes" and n_tox == n_total):
+        return None
+    M = len(design.orderings)
+    W = max(int(ip[L.IP_POCRM_N_NODES]), 1)
+    work = np.zeros(int(ip[L.IP_POCRM_WORK]))
+    fit_orderings(ip, fp, grid, n_at, tox_at, work)
+    randomised = design.ordering_choice == "random"
+    m = int(choose_ordering(ip, work, float(u_tie), randomised))
+    b_hat = float(work[W + M + m])
+    if int(closest_cell(ip, fp, grid, m, b_hat)) != cell:  # pragma: no cover - the decision's own kernels
+        return None
+    logw = work[W : W + M].copy()
+    prob = np.exp(logw - logw.max())
+    prob /= prob.sum()
+    tied: tuple[int, ...] = ()
+    if not randomised:
+        picks = [int(choose_ordering(ip, work, (i + 0.5) / M, False)) for i in range(M)]
+        tied = tuple(sorted(set(picks))) if len(set(picks)) > 1 else ()
+    estimate = float(design.alpha()[m, cell] ** math.exp(b_hat))
+    return OrderingChoice(
+        m, design.ordering_names()[m], float(prob[m]), randomised, tied, float(u_tie), cell, estimate, b_hat
     )

@@ -25,6 +25,8 @@ import numpy as np
 #: Outcome letters of the notation (toxicity-only designs use N and T; phase I/II data add E = response
 #: without DLT and B = both, brockk/escalation's convention; N is then "neither", T "DLT only").
 NO_DLT, DLT, EFFICACY, BOTH = "N", "T", "E", "B"
+#: Response marks after N or T in phase I/II notation: response not yet assessed, assessed without response.
+NOT_ASSESSED, NO_RESPONSE = "?", "-"
 
 #: How live decisions get their tie-breaking uniform from the data (recorded with every recommendation).
 TIE_UNIFORM_RULE = "u = (int(sha256('dosefind u_tie ' + data_hash)[:13], 16) + 0.5) / 16**13"
@@ -140,9 +142,39 @@ class TrialData:
         return n_at, tox_at
 
     def to_notation(self) -> str:
-        """The outcome notation of the escalation cohorts, e.g. ``"1NNN 2NTN"`` (1-based dose levels) or
-        ``"1.1NNN 2.1NTN"`` (cells). Extension patients have no notation (they are in :meth:`to_dict`)."""
-        return " ".join(f"{self.dose_token(c.dose)}{c.outcomes}" for c in self.cohorts)
+        """The outcome notation of the data (:mod:`dosefind.outcomes.notation`): escalation cohorts, e.g.
+        ``"1NNN 2NTN"`` (1-based dose levels) or ``"1.1NNN 2.1NTN"`` (cells), then the extension patients
+        as runs ``[name]dose letters`` (consecutive patients of one expansion cohort at one dose).
+
+        Responses: none recorded, N/T only. Otherwise E/B for responders, N/T for patients without a
+        response and ``N?``/``T?`` for those not yet assessed; if that leaves no E, B or ``?`` in the
+        text (every response known, none positive), every N/T is written ``N-``/``T-`` so that the text
+        still records the responses. Parsing the result gives back the same cohorts, doses, DLTs,
+        responses and expansion cohorts."""
+        everyone = (*self.patients, *self.extension)
+        recorded = any(p.efficacy is not None for p in everyone)
+        explicit = recorded and not any(p.efficacy is not False for p in everyone)
+
+        def letters(patients) -> str:
+            out = []
+            for p in patients:
+                out.append(p.letter)
+                if recorded and p.efficacy is None:
+                    out.append(NOT_ASSESSED)
+                elif explicit:
+                    out.append(NO_RESPONSE)
+            return "".join(out)
+
+        items = [f"{self.dose_token(c.dose)}{letters(c.patients)}" for c in self.cohorts]
+        run: list[Patient] = []
+        for p in (*self.extension, None):
+            if run and (p is None or (p.expansion, p.dose) != (run[0].expansion, run[0].dose)):
+                name = run[0].expansion.replace("\\", "\\\\").replace("]", "\\]")
+                items.append(f"[{name}]{self.dose_token(run[0].dose)}{letters(run)}")
+                run = []
+            if p is not None:
+                run.append(p)
+        return " ".join(items)
 
     def to_dict(self) -> dict:
         return {
