@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from dosefind.cli import app
 from dosefind.live.audit import AuditLog
-from dosefind.outcomes import parse_outcomes
+from dosefind.outcomes import parse_outcomes, read_trial_csv
 from dosefind.outcomes.trial import tie_uniform
 
 runner = CliRunner()
@@ -210,3 +210,19 @@ def test_arm_file_refuses_name_and_plain_design_refuses_extension_rows(arm, tmp_
     assert r.exit_code == 2 and "extension patients belong to a phase I/II arm" in r.output
     r = invoke("--design", plain, "--outcomes", "1.1NNN", "--no-log")
     assert r.exit_code == 0 and "RECOMMENDATION: escalate: next cohort at cell" in r.output
+
+
+def test_extension_from_notation_equals_csv(arm):
+    """The arm's data written in the outcome notation (extension runs included) gives the CSV's decisions."""
+    design, data = arm
+    labels = ("1.1", "1.2", "1.3", "2.1", "2.2", "2.3")
+    trial = read_trial_csv(data, labels, 3, True, True, ("BRAF V600", "histology"))
+    notation = trial.to_notation()
+    assert "[BRAF V600]" in notation and "[histology]" in notation
+    from_csv = json.loads(invoke("--design", design, "--data", data, "--no-log", "--format", "json").output)
+    r = invoke("--design", design, "--outcomes", notation, "--no-log", "--format", "json")
+    assert r.exit_code == 0, r.output
+    from_notation = json.loads(r.output)
+    for key in ("phase", "next_dose", "decision", "selected_dose", "extension", "cohorts", "safety"):
+        assert from_notation[key] == from_csv[key], key
+    assert from_csv["cohorts"] and from_csv["phase"] != "escalation"

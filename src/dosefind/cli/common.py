@@ -94,7 +94,9 @@ def _read_data(design, data: Path | None, outcomes: str | None, arm=None):
     expansion = arm.cohort_names if arm is not None else None
     if data is not None:
         return read_trial_csv(data, design.doses, design.cohort_size, arm is not None, cells, expansion)
-    return parse_outcomes(outcomes, design.doses, efficacy=arm is not None, cells=cells)
+    return parse_outcomes(
+        outcomes, design.doses, efficacy=arm is not None, cells=cells, expansion_cohorts=expansion
+    )
 
 
 def is_arm_path(design_path: Path) -> bool:
@@ -112,3 +114,26 @@ def load_arm_and_data(design_path: Path, data: Path | None, outcomes: str | None
     _one_data_source(data, outcomes)
     arm = load_arm(design_path, require_scenarios=False).arm
     return arm, _read_data(arm.design, data, outcomes, arm)
+
+
+def load_meeting_design(design_path: Path, name: str | None):
+    """(design, arm) for the meeting commands: a design file's design (``--name`` among several), or an
+    arm file's escalation design and the arm (None for a design file), as ``recommend`` reads them."""
+    from ..specfile import select_design
+
+    if is_arm_path(design_path):
+        from ..arm.spec import load_arm
+
+        if name is not None:
+            raise fail("--name: an arm file holds one design; leave --name out")
+        arm = load_arm(design_path, require_scenarios=False).arm
+        return arm.design, arm
+    return select_design(design_path, name), None
+
+
+def load_meeting_inputs(design_path: Path, name: str | None, data: Path | None, outcomes: str | None):
+    """(design, trial data, arm): :func:`load_meeting_design` and the data given by --data or --outcomes
+    (for an arm file, read as ``recommend`` reads it: responses, extension rows)."""
+    _one_data_source(data, outcomes)
+    design, arm = load_meeting_design(design_path, name)
+    return design, _read_data(design, data, outcomes, arm), arm

@@ -14,7 +14,7 @@ from .common import (
     OUTCOMES_OPTION,
     emit,
     fail,
-    load_design_and_data,
+    load_meeting_inputs,
     user_errors,
 )
 
@@ -26,31 +26,66 @@ class Format(str, Enum):
     json = "json"
 
 
-def parse_scenario(text: str, n_doses: int) -> list[float]:
-    """``"0.05,0.1,..."`` or ``FILE.toml:NAME`` (a scenario of a spec file)."""
-    if ":" in text and Path(text.rsplit(":", 1)[0]).suffix == ".toml":
-        from ..specfile import load_spec
+def parse_scenario(text: str, design) -> list[float]:
+    """True DLT probabilities for ``design``: ``"0.05,0.1,..."`` (one per dose; for a grid one per cell in
+    index order, or the rows of drug A's levels separated by ``;``: ``"0.05,0.1;0.1,0.2"``) or
+    ``FILE.toml:NAME`` (a scenario of a spec or arm file; a grid's scenario as its J x K table)."""
+    from ..designs.combination import CombinationDesign
 
+    grid = design.grid if isinstance(design, CombinationDesign) else None
+    n = design.n_doses
+    what = f"{n} DLT probabilities in [0, 1], one per " + (
+        f"cell ({grid.n_rows} rows of {grid.n_cols} separated by ';', or {n} in the order 1.1, 1.2, ...)"
+        if grid is not None
+        else "dose"
+    )
+    if ":" in text and Path(text.rsplit(":", 1)[0]).suffix == ".toml":
         file, name = text.rsplit(":", 1)
-        spec = load_spec(file)
-        for s in spec.scenarios:
-            if s.name == name:
-                probs = list(s.true_tox)
-                break
-        else:
-            names = ", ".join(s.name for s in spec.scenarios)
-            raise fail(f"--scenario: no scenario {name!r} in {Path(file).name}; it has {names}")
-    else:
+        values = _file_scenario(Path(file), name)
+        if grid is not None and isinstance(values, list) and values and isinstance(values[0], list):
+            if len(values) != grid.n_rows or any(len(r) != grid.n_cols for r in values):
+                raise fail(
+                    f"--scenario: {name!r} in {Path(file).name} is not a {grid.n_rows} x {grid.n_cols} table"
+                )
+            values = [x for r in values for x in r]
         try:
-            probs = [float(x) for x in text.replace(" ", "").split(",") if x]
+            probs = [float(x) for x in values]
+        except (TypeError, ValueError):
+            raise fail(
+                f"--scenario: true_tox of {name!r} in {Path(file).name} is not a list of probabilities"
+            ) from None
+    else:
+        rows = [r for r in text.replace(" ", "").split(";") if r]
+        try:
+            parsed = [[float(x) for x in r.split(",") if x] for r in rows]
         except ValueError:
             raise fail(
                 f"--scenario: {text!r} is not a list of probabilities; write e.g. 0.05,0.1,0.2 "
                 "or FILE.toml:SCENARIO"
             ) from None
-    if len(probs) != n_doses or not all(0 <= p <= 1 for p in probs):
-        raise fail(f"--scenario: need {n_doses} DLT probabilities in [0, 1], one per dose; got {probs}")
+        if len(parsed) > 1 and (
+            grid is None or len(parsed) != grid.n_rows or any(len(r) != grid.n_cols for r in parsed)
+        ):
+            raise fail(f"--scenario: need {what}; got {len(parsed)} rows")
+        probs = [x for r in parsed for x in r]
+    if len(probs) != n or not all(0 <= p <= 1 for p in probs):
+        raise fail(f"--scenario: need {what}; got {probs}")
     return probs
+
+
+def _file_scenario(file: Path, name: str):
+    """``true_tox`` of the scenario called ``name`` in a spec or arm file (as written: a list, or rows)."""
+    from ..specfile import _read_toml
+
+    raw = _read_toml(file).get("scenarios", [])
+    scenarios = [s for s in raw if isinstance(s, dict)] if isinstance(raw, list) else []
+    for s in scenarios:
+        if s.get("name") == name:
+            if "true_tox" not in s:
+                raise fail(f"--scenario: scenario {name!r} in {file.name} has no true_tox")
+            return s["true_tox"]
+    names = ", ".join(str(s.get("name")) for s in scenarios) or "no scenarios"
+    raise fail(f"--scenario: no scenario {name!r} in {file.name}; it has {names}")
 
 
 @user_errors
@@ -66,18 +101,24 @@ def paths(
     scenario: str = typer.Option(
         None,
         "--scenario",
-        help="True DLT probabilities (0.05,0.1,...) or FILE.toml:NAME: adds each path's exact probability.",
+        help="True DLT probabilities (0.05,0.1,...; a grid's rows of drug A levels separated by ';') or "
+        "FILE.toml:NAME: adds each path's exact probability.",
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
 ):
     """Dose transition pathways: every outcome of the next cohorts and the design's decisions, after
-    Yap et al. 2017; with --scenario, each path's exact probability."""
+    Yap et al. 2017; with --scenario, each path's exact probability.
+
+    Two-drug grids name cells j.k. A decision the design takes at random (BOIN for combinations: adjacent
+    cells with equal scores; PO-CRM: tied orderings, or an ordering drawn at random) splits into one
+    branch per possible decision, marked with its chance (part of the path's probability). An arm file
+    gives the pathways of its escalation (extension patients in the data are left out)."""
     from ..paths import dose_paths
     from ..report.paths import format_paths, paths_csv, paths_json, paths_table
 
-    the_design, trial = load_design_and_data(design, name, data, outcomes)
-    probs = parse_scenario(scenario, the_design.n_doses) if scenario is not None else None
+    the_design, trial, _ = load_meeting_inputs(design, name, data, outcomes)
+    probs = parse_scenario(scenario, the_design) if scenario is not None else None
     dp = dose_paths(the_design, trial, cohorts, probs, cohort_size)
     render = {
         Format.text: format_paths,

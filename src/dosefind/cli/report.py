@@ -12,7 +12,7 @@ from .common import (
     NAME_OPTION,
     OUTCOMES_OPTION,
     fail,
-    load_design_and_data,
+    load_meeting_inputs,
     user_errors,
     write_atomic,
 )
@@ -31,22 +31,35 @@ def report(
     scenario: str = typer.Option(
         None,
         "--scenario",
-        help="True DLT probabilities for path probabilities (0.05,0.1,... or FILE.toml:NAME).",
+        help="True DLT probabilities for path probabilities (0.05,0.1,...; a grid's rows separated by ';'; "
+        "or FILE.toml:NAME).",
     ),
     posterior: Posterior = typer.Option(Posterior.fast, "--posterior", help="fast or mcmc (PyMC NUTS)."),
     title: str = typer.Option(None, "--title", help="Report title (default: the design's name)."),
 ):
     """Write the meeting report: recommendation and reason, data, posterior plot, pathways for the next
-    cohorts, decision table and provenance, in one HTML file that needs no network."""
+    cohorts, decision table and provenance, in one HTML file that needs no network.
+
+    Two-drug grids get a J x K heat map of the posterior. With an arm file (escalation + [[cohorts]])
+    the report also shows what `recommend` shows for the arm: whether the extension opens, each
+    expansion cohort's state and the safety monitor, and the extension patients."""
     from ..live.recommend import recommend
     from ..paths import dose_paths
     from ..report.meeting import ReportInputs, render_meeting_report
 
     if out.suffix.lower() not in (".html", ".htm"):
         raise fail(f"--out: {out.name} should end in .html")
-    the_design, trial = load_design_and_data(design, name, data, outcomes)
-    probs = parse_scenario(scenario, the_design.n_doses) if scenario is not None else None
-    rec = recommend(the_design, trial, posterior.value)
+    the_design, trial, arm = load_meeting_inputs(design, name, data, outcomes)
+    probs = parse_scenario(scenario, the_design) if scenario is not None else None
+    arm_rec = None
+    if arm is not None:
+        from ..live.arm import recommend_arm
+
+        arm_rec = recommend_arm(arm, trial, posterior.value)
+        rec = arm_rec.escalation
+    else:
+        rec = recommend(the_design, trial, posterior.value)
     paths = dose_paths(the_design, trial, cohorts, probs)
-    write_atomic(out, render_meeting_report(ReportInputs(rec, paths, title or "")))
-    typer.echo(f"{rec.headline()}; report written to {out}")
+    write_atomic(out, render_meeting_report(ReportInputs(rec, paths, title or "", arm=arm_rec)))
+    headline = arm_rec.headline() if arm_rec is not None else rec.headline()
+    typer.echo(f"{headline}; report written to {out}")

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from ..report.decision_table import decision_table, to_csv, to_json, to_text
-from ..specfile import select_design
-from .common import emit, user_errors, write_bytes_atomic
+from .common import emit, load_meeting_design, user_errors, write_bytes_atomic
 
 
 class Format(str, Enum):
@@ -21,7 +20,11 @@ class Format(str, Enum):
 @user_errors
 def table(
     design: Path = typer.Option(
-        ..., "--design", "-d", help="TOML file with one design, or several (choose one with --name)."
+        ...,
+        "--design",
+        "-d",
+        help="TOML file with one design, or several (choose one with --name), or an arm file (its "
+        "escalation design).",
     ),
     name: str = typer.Option(
         None, "--name", help="Name of the design to tabulate, when the file holds several."
@@ -29,7 +32,7 @@ def table(
     max_n: int = typer.Option(
         None,
         "--max-n",
-        help="Largest number of patients at a dose to show (default: the design's max_n).",
+        help="Largest number of patients at a dose (or cell) to show (default: the design's max_n).",
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
@@ -39,9 +42,13 @@ def table(
 
     BOIN: escalate/stay/de-escalate/eliminate boundaries for n = 1..max-n (the BOIN package's get.boundary).
 
-    3+3: the rule table for 3 and 6 patients. CRM has no decision table (use dose transition pathways).
+    BOIN for combinations: the same boundaries at the current cell; escalation and de-escalation go to
+    an adjacent cell that the design chooses when the decision is taken (explained under the table).
+
+    3+3: the rule table for 3 and 6 patients. CRM and PO-CRM have no decision table (their next dose
+    depends on the data at every dose): use `dosefind paths`. An arm file tabulates its escalation design.
     """
-    chosen = select_design(design, name)
+    chosen, _ = load_meeting_design(design, name)
     result = decision_table(chosen, max_n)
     text = {Format.text: to_text, Format.csv: to_csv, Format.json: to_json}[fmt](result)
     if plot is not None:

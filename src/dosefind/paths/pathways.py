@@ -6,23 +6,59 @@ number of DLTs in it is followed. The designs in dosefind decide on counts, not 
 patients within a cohort, so a cohort's outcomes are enumerated as DLT counts (``NNT`` stands for any
 one DLT among three patients) and, given a scenario's true DLT probabilities, a path's probability is
 the product of binomial probabilities of its cohorts.
+
+Random choices. Some decisions break a tie at random (BOIN for combinations: two adjacent candidate cells
+with equal scores; PO-CRM: most probable orderings that tie, or the ordering drawn with its posterior
+probability under ``ordering_choice = "random"``). The kernel reads that randomness from the decision's
+uniform ``u_tie``; a hypothetical cohort has no uniform of its own (in live use it would be derived from
+data that do not exist yet), so a pathway does not pick one. :func:`choice_uniforms` lists, from the
+kernel's own mapping of ``u_tie`` to its choice, intervals of ``u_tie`` on which the choice is constant,
+each with its probability (its length); the decision is taken (by ``decide``, as always) at one
+uniform inside each interval, and intervals that give the same next dose and status are merged. When
+more than one decision remains the cohort outcome splits into branches, one per decision, each labelled
+with its chance, and a path's probability under a scenario is multiplied by it:
+
+* BOIN for combinations (``engine/combination.py::_choose``): candidate 0 iff ``int(u * 2) == 0``, so
+  u in [0, 1/2) and [1/2, 1): two tied candidates have chance 1/2 each;
+* PO-CRM, ``ordering_choice = "max"`` (``engine/pocrm.py::choose_ordering``): when m orderings tie as
+  the most probable, ordering ``int(u * m)`` of them is taken: chance 1/m each (orderings leading to the
+  same cell add up); m is counted by asking ``choose_ordering`` itself at M equally spaced uniforms;
+* PO-CRM, ``ordering_choice = "random"``: ordering i is taken for u in [P_1 + ... + P_(i-1), P_1 + ... +
+  P_i) with P the orderings' posterior probabilities: chance P_i (again added up per cell).
+
+The state after the cohort, the eliminations and the final selection do not depend on ``u_tie``.
+The decision of the real data (the root) is the one ``recommend`` makes, with the data's own uniform;
+when it was a tie the root lists the alternatives (``PathNode.alternatives``) with chance 1.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from enum import Enum
+from fractions import Fraction
 
 import numpy as np
 
 from ..constants import Reason, Status
-from ..designs import Design
-from ..engine.replay import move_word, replay_data
+from ..designs import BoinComb, Design, PoCrm
+from ..designs import layout as L
+from ..designs.combination import CombinationDesign
+from ..engine.replay import DecisionContext, move_word, replay_data
 from ..errors import DataError
 from ..outcomes import TrialData
 
 #: Refuse trees bigger than this many nodes (the tree grows like (cohort_size + 1) ** cohorts).
 MAX_NODES = 200_000
+
+
+class RandomChoice(str, Enum):
+    """How a decision on a pathway was left to chance (the design's own randomness, ``u_tie``)."""
+
+    NONE = ""  #: the decision does not depend on u_tie
+    TIE = "tie"  #: BOIN for combinations: candidate cells with equal scores, one taken at random
+    TIED_ORDERINGS = "tied orderings"  #: PO-CRM: the most probable orderings tie, one taken at random
+    ORDERING_DRAW = "ordering drawn"  #: PO-CRM (ordering_choice = "random"): ordering drawn by probability
 
 
 @dataclass(frozen=True)
@@ -40,6 +76,11 @@ class PathNode:
     reason: Reason
     selected: int  #: MTD estimate when the design stops with a selection, else -1
     prob: float  #: probability of reaching this node from the root (nan without a scenario)
+    #: chance of this branch of the decision's random choice (1.0 when the decision did not depend on it)
+    chance: float = 1.0
+    #: next doses (0-based, -1 for a stop) the random choice could give, in order of u_tie (empty: none)
+    alternatives: tuple[int, ...] = ()
+    choice: RandomChoice = RandomChoice.NONE
 
     @property
     def outcomes(self) -> str:
@@ -75,9 +116,21 @@ class DosePaths:
             node = x.parent
         return out[::-1]
 
+    def token(self, x: PathNode) -> str:
+        """A cohort in outcome notation: ``"2NNT"`` (dose level 2), ``"1.2NNT"`` (cell 1.2 of a grid)."""
+        return f"{self.data.dose_token(x.dose)}{x.outcomes}"
+
     def path_label(self, node: int) -> str:
-        """e.g. ``"2NNN 3NTN"``: the future cohorts leading to ``node`` in outcome notation."""
-        return " ".join(f"{x.dose + 1}{x.outcomes}" for x in self.path_to(node))
+        """e.g. ``"2NNN 3NTN"`` (``"1.2NNN 2.2NTN"`` on a grid): the future cohorts leading to ``node``."""
+        return " ".join(self.token(x) for x in self.path_to(node))
+
+    @property
+    def has_random_choices(self) -> bool:
+        """Whether some future decision splits into branches of a random choice."""
+        return any(x.chance < 1.0 for x in self.nodes)
+
+    def decision_word(self, x: PathNode) -> str:
+        return decision_word(x, self.design)
 
     def rows(self) -> list[dict]:
         """Tidy rows (one per node, root included) for CSV/JSON."""
@@ -95,17 +148,112 @@ class DosePaths:
                     "n": x.n,
                     "dlt": x.tox,
                     "next_dose": labels[x.next_dose] if x.next_dose >= 0 else None,
-                    "decision": decision_word(x),
+                    "decision": decision_word(x, self.design),
                     "reason_code": x.reason.name,
                     "selected_dose": labels[x.selected] if x.selected >= 0 else None,
                     "prob": None if math.isnan(x.prob) else x.prob,
+                    "random_choice": x.choice.value,
+                    "chance": x.chance,
+                    "alternatives": " ".join(labels[d] if d >= 0 else "stop" for d in x.alternatives),
                 }
             )
         return out
 
 
-def decision_word(x: PathNode) -> str:
-    return move_word(x.status, x.dose, x.next_dose)
+def decision_word(x: PathNode, design: Design | None = None) -> str:
+    """ "start", "escalate", "stay", "de-escalate" or "stop"; on a grid (``design`` a combination design)
+    "escalate" only when no drug goes down, "de-escalate" only when none goes up, else "move"."""
+    word = move_word(x.status, x.dose, x.next_dose)
+    if word not in ("escalate", "de-escalate") or not isinstance(design, CombinationDesign):
+        return word
+    (j0, k0), (j1, k1) = design.grid.coords(x.dose), design.grid.coords(x.next_dose)
+    if j1 >= j0 and k1 >= k0:
+        return "escalate"
+    if j1 <= j0 and k1 <= k0:
+        return "de-escalate"
+    return "move"
+
+
+def chance_text(chance: float) -> str:
+    """``"1/2"``, ``"2/3"`` (``"1"``) for the simple fractions ties give, else the probability to 4
+    decimals."""
+    frac = Fraction(chance).limit_denominator(64)
+    if abs(float(frac) - chance) < 1e-12:
+        return str(frac.numerator) if frac.denominator == 1 else f"{frac.numerator}/{frac.denominator}"
+    return f"{chance:.4f}"
+
+
+#: The single interval of u_tie of a decision that has no random choice.
+NO_CHOICE = (RandomChoice.NONE, ((0.5, 1.0),))
+
+
+def choice_uniforms(
+    ctx: DecisionContext, n_at, tox_at
+) -> tuple[RandomChoice, tuple[tuple[float, float], ...]]:
+    """Where the decision on the counts ``n_at``/``tox_at`` (after the cohort) may use ``u_tie``: the
+    kind of random choice and, per interval of u_tie on which the kernel's choice is constant, a uniform
+    inside it and the interval's length (summing to 1). See the module docstring for the mappings."""
+    design = ctx.design
+    if isinstance(design, BoinComb):  # _choose: candidate int(u * 2)
+        return RandomChoice.TIE, ((0.25, 0.5), (0.75, 0.5))
+    if isinstance(design, PoCrm):
+        return _pocrm_uniforms(ctx, n_at, tox_at)
+    return NO_CHOICE
+
+
+def _pocrm_uniforms(ctx: DecisionContext, n_at, tox_at):
+    """The orderings the kernel may take as intervals of u_tie, read from the kernel itself: the ordering
+    weights ``fit_orderings`` computes for these counts and ``choose_ordering``'s picks."""
+    from ..engine.pocrm import choose_ordering, fit_orderings
+
+    c = ctx.compiled
+    ip = c.ip
+    work = np.zeros(int(ip[L.IP_POCRM_WORK]))
+    fit_orderings(ip, c.fp, c.grid, np.asarray(n_at, np.int64), np.asarray(tox_at, np.int64), work)
+    M = int(ip[L.IP_POCRM_N_ORDERINGS])
+    W = max(int(ip[L.IP_POCRM_N_NODES]), 1)
+    logw = [float(x) for x in work[W : W + M]]
+    top = max(logw)
+    if not math.isfinite(top):
+        return NO_CHOICE
+    if int(ip[L.IP_POCRM_ORDERING_CHOICE]) == 1:  # ordering m for u in [acc_(m-1), acc_m)
+        total = sum(math.exp(x - top) for x in logw)
+        out = []
+        lo = 0.0
+        for m in range(M):
+            hi = 1.0 if m == M - 1 else lo + math.exp(logw[m] - top) / total
+            if hi > lo:
+                mid = 0.5 * (lo + hi)
+                out.append((mid if lo < mid < hi else lo, hi - lo))
+            lo = max(lo, hi)
+        return RandomChoice.ORDERING_DRAW, tuple(out)
+    # the most probable orderings, tied: the int(u * m)-th of the m tied ones; m <= M, so M equally
+    # spaced uniforms see each of them
+    m = len({int(choose_ordering(ip, work, (i + 0.5) / M, False)) for i in range(M)})
+    return RandomChoice.TIED_ORDERINGS, tuple(((i + 0.5) / m, 1.0 / m) for i in range(m))
+
+
+def _branches(ctx: DecisionContext, dose: int, n: int, y: int):
+    """The decisions after a cohort of n with y DLTs at ``dose`` from the state ``ctx`` (not changed):
+    a list of (context after the cohort, step, chance), one per distinct (next dose, status), in order
+    of u_tie, and the kind of random choice (NONE when there is one branch)."""
+    n_after, tox_after = ctx.n_at.copy(), ctx.tox_at.copy()
+    n_after[dose] += n
+    tox_after[dose] += y
+    choice, uniforms = choice_uniforms(ctx, n_after, tox_after)
+    out: list[list] = []
+    for u, weight in uniforms:
+        child = ctx.copy()
+        step = child.treat(dose, n, y, full=True, u_tie=u)
+        for b in out:
+            if (b[1].next_dose, b[1].status) == (step.next_dose, step.status):
+                b[2] += weight
+                break
+        else:
+            out.append([child, step, weight])
+    if len(out) == 1:
+        return [(out[0][0], out[0][1], 1.0)], RandomChoice.NONE
+    return [tuple(b) for b in out], choice
 
 
 def _binom(n: int, y: int, p: float) -> float:
@@ -121,8 +269,10 @@ def dose_paths(
 ) -> DosePaths:
     """Enumerate the next ``cohorts`` cohorts from the state after ``data``.
 
-    ``true_tox`` (one probability per dose) gives each path its exact probability. ``cohort_size``
-    overrides the design's cohort size for the future cohorts (never beyond ``max_n``).
+    ``true_tox`` (one probability per dose; per cell of a grid, in index order) gives each path its exact
+    probability, times the chances of the random choices on it. ``cohort_size`` overrides the design's
+    cohort size for the future cohorts (never beyond ``max_n``). Only escalation cohorts count: an arm's
+    extension patients in ``data`` are left out.
     """
     if not isinstance(cohorts, int) or isinstance(cohorts, bool) or cohorts < 1:
         raise DataError(f"cohorts: expected a whole number >= 1, got {cohorts!r}")
@@ -138,15 +288,41 @@ def dose_paths(
         p = np.asarray(true_tox, dtype=float)
         if p.shape != (design.n_doses,) or np.any(p < 0) or np.any(p > 1):
             raise DataError(f"scenario: need {design.n_doses} DLT probabilities in [0, 1], got {list(p)}")
-    ctx, steps = replay_data(design, data, data.tie_uniforms())  # the uniforms `recommend` uses
+    data = data.escalation()  # an arm's extension patients are not escalation cohorts
+    # the uniforms `recommend` uses; on a grid each decision is probed for ties, as `recommend` does
+    probe = isinstance(design, CombinationDesign)
+    ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=probe)
+    alternatives: tuple[int, ...] = ()
     if steps:
         last = steps[-1]
         status, reason, cur, nxt = last.status, last.reason, last.dose, last.next_dose
+        if len(last.alternatives) > 1:
+            alternatives = tuple(d if st == Status.CONTINUE else -1 for d, st in last.alternatives)
     else:
         status, reason, cur, nxt = Status.CONTINUE, Reason.NONE, -1, design.start_dose - 1
     selected = ctx.select(full=True) if status == Status.STOP_SELECT else -1
+    root_choice = RandomChoice.NONE
+    if alternatives:
+        root_choice = RandomChoice.TIE if isinstance(design, BoinComb) else RandomChoice.TIED_ORDERINGS
+        if isinstance(design, PoCrm) and design.ordering_choice == "random":
+            root_choice = RandomChoice.ORDERING_DRAW
     nodes = [
-        PathNode(0, -1, 0, cur, 0, 0, nxt if status == Status.CONTINUE else -1, status, reason, selected, 1.0)
+        PathNode(
+            0,
+            -1,
+            0,
+            cur,
+            0,
+            0,
+            nxt if status == Status.CONTINUE else -1,
+            status,
+            reason,
+            selected,
+            1.0,
+            1.0,
+            alternatives,
+            root_choice,
+        )
     ]
     if p is None:
         nodes[0] = replace(nodes[0], prob=math.nan)
@@ -157,27 +333,38 @@ def dose_paths(
             dose = nodes[parent].next_dose
             n = min(size, design.max_n - pctx.n_total)
             for y in range(n + 1):
-                child = pctx.copy()
-                step = child.treat(dose, n, y, full=True)
-                cont = step.status == Status.CONTINUE
-                sel = child.select(full=True) if step.status == Status.STOP_SELECT else -1
-                prob = nodes[parent].prob * _binom(n, y, float(p[dose])) if p is not None else math.nan
-                nodes.append(
-                    PathNode(
-                        len(nodes),
-                        parent,
-                        depth,
-                        dose,
-                        n,
-                        y,
-                        step.next_dose if cont else -1,
-                        step.status,
-                        step.reason,
-                        sel,
-                        prob,
+                branches, choice = _branches(pctx, dose, n, y)
+                alts = tuple(s.next_dose if s.status == Status.CONTINUE else -1 for _, s, _ in branches)
+                for child, step, chance in branches:
+                    cont = step.status == Status.CONTINUE
+                    sel = child.select(full=True) if step.status == Status.STOP_SELECT else -1
+                    prob = math.nan
+                    if p is not None:
+                        prob = nodes[parent].prob * _binom(n, y, float(p[dose])) * chance
+                    nodes.append(
+                        PathNode(
+                            len(nodes),
+                            parent,
+                            depth,
+                            dose,
+                            n,
+                            y,
+                            step.next_dose if cont else -1,
+                            step.status,
+                            step.reason,
+                            sel,
+                            prob,
+                            chance,
+                            alts if choice != RandomChoice.NONE else (),
+                            choice,
+                        )
                     )
-                )
-                if cont:
-                    new_frontier.append((len(nodes) - 1, child))
+                    if cont:
+                        new_frontier.append((len(nodes) - 1, child))
+                if len(nodes) > MAX_NODES:  # random choices split outcomes into more branches
+                    raise DataError(
+                        f"cohorts: {cohorts} cohorts of {size} make more than {MAX_NODES:,} paths with "
+                        "the branches of the design's random choices; ask for fewer cohorts"
+                    )
         frontier = new_frontier
     return DosePaths(design, data, cohorts, tuple(nodes), None if p is None else tuple(map(float, p)))

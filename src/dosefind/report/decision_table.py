@@ -7,9 +7,15 @@ A decision table exists for designs whose next move depends only on the data at 
   the BOIN R package's ``get.boundary`` table (escalate if y <=, de-escalate if y >=, eliminate if
   y >=). The numbers are read from the design's own compiled table and ``Boin.integer_boundaries``,
   which are what the engine executes, so the table cannot differ from the simulated design.
+* BOIN for combinations: the same table at the current cell of the grid (the design compiles the
+  single-agent BOIN's table and its kernel reads it). E and D move to an adjacent cell that the design
+  chooses when the decision is taken (by the candidates' own data, ties at random; see
+  :mod:`dosefind.designs.boin_comb`), so the table gives the action and its notes the choice rule; an
+  elimination closes the cell and every cell at least as high in both drugs.
 * 3+3: the classic rule table for n in {3, 6}, obtained by asking the engine's compiled 3+3 rule what
   it does at a middle dose.
-* CRM has no table (its decisions depend on every dose's data): :class:`SpecError`.
+* CRM and PO-CRM have no table (their decisions depend on every dose's data): :class:`SpecError`
+  naming dose transition pathways instead.
 
 Formatters return text (aligned, for a terminal), tidy CSV (long form) and JSON.
 """
@@ -27,7 +33,7 @@ import numpy as np
 
 from .. import __version__
 from ..constants import ModifierKind, Status
-from ..designs import Boin, Design, ThreePlusThree
+from ..designs import Boin, BoinComb, Design, ThreePlusThree
 from ..designs import layout as L
 from ..designs import validate as v
 from ..designs.modifiers import DontSkip, StopAtN, StopWhenNAtDose, StopWhenTooToxic
@@ -54,6 +60,12 @@ BOIN_LABELS = {
     Action.STAY: "stay",
     Action.DEESCALATE: "de-escalate",
     Action.ELIMINATE: "de-escalate and eliminate this and higher doses",
+}
+BOIN_COMB_LABELS = {
+    Action.ESCALATE: "escalate to an adjacent cell (chosen by the design)",
+    Action.STAY: "stay",
+    Action.DEESCALATE: "de-escalate to an adjacent cell (chosen by the design)",
+    Action.ELIMINATE: "de-escalate and eliminate this cell and every cell at least as high in both drugs",
 }
 TPT_LABELS = {
     Action.ESCALATE: "escalate",
@@ -92,6 +104,12 @@ class DecisionTable:
     boundaries: tuple[BoundaryRow, ...]
     notes: tuple[str, ...]
     config_hash: str  #: the design's config hash (provenance)
+    unit: str = "dose"  #: what the design treats at: "dose", or "cell" on a two-drug grid
+
+    @property
+    def labels(self) -> dict[Action, str]:
+        """What each action code means for this design."""
+        return action_labels(self.kind)
 
     def action(self, n_treated: int, n_dlt: int) -> Action:
         """The action for n_dlt DLTs in n_treated patients (KeyError if not in the table)."""
@@ -111,11 +129,18 @@ class DecisionTable:
         return out
 
 
+def action_labels(kind: str) -> dict[Action, str]:
+    """The action legend of a design kind (BOIN, BOIN for combinations, 3+3)."""
+    return {"boin": BOIN_LABELS, "boin_comb": BOIN_COMB_LABELS}.get(kind, TPT_LABELS)
+
+
 # ---- building ---------------------------------------------------------------------------------------
 def decision_table(design: Design, max_n: int | None = None) -> DecisionTable:
     """The decision table of ``design`` for up to ``max_n`` patients at a dose (default ``design.max_n``)."""
     if isinstance(design, Boin):
         return _boin_table(design, _check_max_n(max_n, design.max_n, low=1))
+    if isinstance(design, BoinComb):
+        return _boin_comb_table(design, _check_max_n(max_n, design.max_n, low=1))
     if isinstance(design, ThreePlusThree):
         limit = min(design.max_n, TPT_N_PER_DOSE)
         if limit < 3:
@@ -127,6 +152,11 @@ def decision_table(design: Design, max_n: int | None = None) -> DecisionTable:
         problem = (
             "CRM has no decision table: its next dose depends on the data at every dose, "
             "not only at the current one"
+        )
+    elif getattr(design, "kind", "") == "pocrm":
+        problem = (
+            "PO-CRM has no decision table: its next cell depends on the data at every cell of the grid "
+            "(through the model fitted under each ordering), not only at the current one"
         )
     else:
         problem = f"no decision table for design kind {getattr(design, 'kind', type(design).__name__)!r}"
@@ -216,6 +246,107 @@ def _boin_table(design: Boin, max_n: int) -> DecisionTable:
         tuple(boundaries),
         tuple(notes),
         design.config_hash(),
+    )
+
+
+def _boin_comb_table(design: BoinComb, max_n: int) -> DecisionTable:
+    """BOIN for combinations: the single-agent boundaries at the current cell, read from the compiled
+    design (``tables[0]`` is what ``decide_boin_comb`` reads), and notes on how the next cell is chosen."""
+    compiled = design.compile(max_n)
+    flags = compiled.tables[0]
+    ns = tuple(range(1, max_n + 1))
+    rows = []
+    for n in ns:
+        for y in range(n + 1):
+            action = _boin_action(int(flags[n, y]))
+            rows.append(DecisionRow(n, y, action, BOIN_COMB_LABELS[action]))
+    bounds = [design.integer_boundaries(n) for n in ns]
+    boundaries = [
+        BoundaryRow("escalate_at_most", "Escalate if # of DLT <=", tuple(b[0] for b in bounds)),
+        BoundaryRow("deescalate_at_least", "De-escalate if # of DLT >=", tuple(b[1] for b in bounds)),
+        BoundaryRow("eliminate_at_least", "Eliminate if # of DLT >=", tuple(b[2] for b in bounds)),
+    ]
+    if design.extrasafe:  # the kernel checks it only where an elimination boundary exists for n
+        boundaries.append(
+            BoundaryRow(
+                "extrasafe_stop_at_least",
+                "Stop trial if # of DLT >= (cell 1.1, extrasafe)",
+                tuple(
+                    _first_flagged(flags[n, : n + 1], L.BOIN_EXTRASAFE_STOP)
+                    if flags[n, n] & L.BOIN_ELIM
+                    else None
+                    for n in ns
+                ),
+            )
+        )
+    boundaries += _too_toxic_rows(design, compiled, ns)
+    lam_e, lam_d = design.boundaries
+    g = design.grid
+    next_comb = design.rules == "next.comb"
+    notes = [
+        f"n is the number of patients treated at the current cell of the {g.n_rows} x {g.n_cols} grid "
+        f"({g.drug_a} level j, {g.drug_b} level k: cell j.k) and y the DLTs among them; "
+        + (
+            "a decision is taken after every patient."
+            if design.cohort_size == 1
+            else f"with cohorts of {design.cohort_size} decisions are taken at n = "
+            f"{_multiples(design.cohort_size, max_n)}"
+        ),
+        f"Escalate if y <= floor({lam_e:.4f} n), de-escalate if y > {lam_d:.4f} n (lambda_e, lambda_d "
+        f"for phi1 = {design.phi1:g}, phi2 = {design.phi2:g}); stay otherwise: BOIN's boundaries, as for "
+        "a single drug.",
+        "Which cell: E goes to (j+1, k) or (j, k+1), D to (j-1, k) or (j, k-1), among those inside the grid "
+        "and admissible (not eliminated, not excluded). The design chooses when the decision is taken: "
+        f"the candidate with the larger P({lam_e:.4f} < DLT rate < {lam_d:.4f}) under a Beta(y' + 1/2, "
+        "n' - y' + 1/2) posterior on its own data (n' patients, y' DLTs) plus n'/2000; exact ties are "
+        "broken at random, each candidate with equal chance (`dosefind paths` shows both branches). With "
+        "no candidate the design stays (e.g. E at the highest cell, D at cell 1.1).",
+        f"Eliminate (DU) if n >= 3 and P(DLT rate > {design.target:g} | data) > {design.cutoff_eli:g} "
+        "(Beta(1, 1) prior): the cell and every cell at least as high in both drugs are removed for the "
+        "rest of the trial, and the next cohort goes to an adjacent lower cell as for D; at cell 1.1 the "
+        "trial stops with no cell selected. The de-escalation boundary is capped at the elimination "
+        "boundary (BOIN R package convention).",
+    ]
+    if next_comb:
+        notes.append(
+            f'rules = "next.comb": no escalation to (j+1, k) when a cell (j+1, k\' <= k) has an observed DLT '
+            f"rate >= {lam_d:.4f}, nor to (j, k+1) when a cell (j' <= j, k+1) has."
+        )
+    where = (
+        f"n >= {design.n_earlystop}"
+        if design.n_earlystop <= max_n
+        else f"n >= {design.n_earlystop}, beyond the columns shown"
+    )
+    if next_comb:
+        notes.append(
+            f"n_earlystop = {design.n_earlystop}: with {where} at the current cell the trial stops and "
+            'selects the MTD, whatever the decision (rules = "next.comb").'
+        )
+    else:
+        notes.append(
+            f"n_earlystop = {design.n_earlystop}: with {where}, a decision to stay at the cell just treated "
+            "(S, or E or D with no candidate cell) stops the trial and selects the MTD."
+        )
+    if design.extrasafe:
+        notes.append(
+            f"extrasafe (offset {design.offset:g}): at cell 1.1 only, the trial stops with no cell "
+            f"selected when n >= 3 and P(DLT rate > {design.target:g} | data) > "
+            f"{design.cutoff_eli - design.offset:g} (the 'extrasafe' row; only for n with an elimination "
+            "boundary, as the BOIN package)."
+        )
+    notes += _modifier_notes(design)
+    notes.append(f"The trial stops when {design.max_n} patients in total have been treated (max_n).")
+    return DecisionTable(
+        design.name,
+        design.kind,
+        design.target,
+        max_n,
+        ns,
+        tuple(rows),
+        tuple(boundaries),
+        tuple(notes),
+        design.config_hash(),
+        "cell",
     )
 
 
@@ -311,10 +442,11 @@ def _too_toxic_rows(design: Design, compiled, ns) -> list[BoundaryRow]:
             continue
         table = compiled.tables[int(row[L.MOD_TABLE])]
         dose = design.doses[int(row[L.MOD_I0])]
+        unit = "cell" if isinstance(design, BoinComb) else "dose"
         out.append(
             BoundaryRow(
                 f"too_toxic_stop_at_least_{m + 1}",
-                f"Stop trial if # of DLT >= (dose {dose}, stop_when_too_toxic)",
+                f"Stop trial if # of DLT >= ({unit} {dose}, stop_when_too_toxic)",
                 tuple(_first_flagged(table[n, : n + 1], 1) for n in ns),
             )
         )
@@ -323,29 +455,38 @@ def _too_toxic_rows(design: Design, compiled, ns) -> list[BoundaryRow]:
 
 def _modifier_notes(design: Design) -> list[str]:
     notes = []
+    unit = "cell" if isinstance(design, BoinComb) else "dose"
     for m in design.modifiers:
         if isinstance(m, StopWhenTooToxic):
             notes.append(
-                f"stop_when_too_toxic: when n >= {m.min_n} at dose {design.doses[m.dose - 1]} and "
+                f"stop_when_too_toxic: when n >= {m.min_n} at {unit} {_dose_label(design, m.dose)} and "
                 f"P(DLT rate > {m.threshold:g} | data) > {m.confidence:g} (Beta({m.prior_a:g}, "
-                f"{m.prior_b:g}) prior), the trial stops with no dose selected (the 'stop_when_too_toxic' "
-                "row; it applies to that dose only)."
+                f"{m.prior_b:g}) prior), the trial stops with no {unit} selected (the "
+                f"'stop_when_too_toxic' row; it applies to that {unit} only)."
             )
         elif isinstance(m, DontSkip):
             notes.append("dont_skip: moves are one dose level at a time (the table is unchanged).")
         elif isinstance(m, StopAtN):
-            notes.append(f"stop_at_n: the trial stops and selects a dose once {m.n} patients are treated.")
+            notes.append(f"stop_at_n: the trial stops and selects a {unit} once {m.n} patients are treated.")
         elif isinstance(m, StopWhenNAtDose):
-            where = {"recommended": "the dose proposed next", "any": "any dose"}.get(
-                str(m.dose), f"dose {m.dose}"
+            where = {"recommended": f"the {unit} proposed next", "any": f"any {unit}"}.get(
+                str(m.dose), f"cell {_dose_label(design, m.dose)}" if unit == "cell" else f"dose {m.dose}"
             )
             notes.append(
-                f"stop_when_n_at_dose: the trial stops and selects a dose once {m.n} patients have been "
+                f"stop_when_n_at_dose: the trial stops and selects a {unit} once {m.n} patients have been "
                 f"treated at {where}."
             )
         else:  # pragma: no cover - a modifier added later
             notes.append(f"modifier {m.kind}: {m.to_dict()}")
     return notes
+
+
+def _dose_label(design: Design, dose) -> str:
+    """A modifier's dose as the design labels it: a 1-based level number, or a grid cell "j.k"."""
+    if isinstance(dose, str):
+        j, k = (int(x) for x in dose.split("."))
+        return f"{j}.{k}"
+    return design.doses[dose - 1]
 
 
 def _multiples(step: int, limit: int) -> str:
@@ -356,7 +497,7 @@ def _multiples(step: int, limit: int) -> str:
 
 
 def _legend(table: DecisionTable) -> str:
-    labels = BOIN_LABELS if table.kind == "boin" else TPT_LABELS
+    labels = table.labels
     used = {r.action for r in table.rows}
     return ", ".join(f"{a.value} {label}" for a, label in labels.items() if a in used)
 
@@ -373,7 +514,8 @@ def _blocks(n_cols: int, label_width: int, cell_width: int, width: int = TEXT_WI
 def to_text(table: DecisionTable) -> str:
     """Aligned tables for a terminal: the compact boundaries, the action grid and the notes."""
     lines = [
-        f"Decision table: {table.design} ({table.kind}, target {table.target:g}, n <= {table.max_n})",
+        f"Decision table: {table.design} ({table.kind}, target {table.target:g}, n <= {table.max_n})"
+        + (" at the current cell" if table.unit == "cell" else ""),
         f"dosefind {__version__}  config={table.config_hash}",
         "",
     ]
@@ -442,7 +584,8 @@ def to_json(table: DecisionTable) -> str:
         "kind": table.kind,
         "target": table.target,
         "max_n": table.max_n,
-        "actions": {a.value: lbl for a, lbl in (BOIN_LABELS if table.kind == "boin" else TPT_LABELS).items()},
+        "unit": table.unit,
+        "actions": {a.value: lbl for a, lbl in table.labels.items()},
         "n_treated": list(table.n_treated),
         "boundaries": [{"key": b.key, "label": b.label, "values": list(b.values)} for b in table.boundaries],
         "rows": [

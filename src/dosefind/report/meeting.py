@@ -1,8 +1,14 @@
 """The meeting report: one self-contained HTML file (styles inline, images embedded, no network).
 
 Sections: the recommendation and its reason, warnings, the data (per dose and cohort by cohort), the
-per-dose posterior plot against the target, the dose transition pathways of the next cohorts, the
-decision table where the design has one, and provenance (package version, design and data hashes, time).
+per-dose posterior plot against the target (a J x K heat map for a two-drug grid), the dose transition
+pathways of the next cohorts, the decision table where the design has one, and provenance (package
+version, design and data hashes, time).
+
+A phase I/II arm (``ReportInputs.arm``, from :func:`dosefind.live.arm.recommend_arm`) adds what
+``recommend`` shows for arms: the arm's decision, whether the extension opens, each expansion cohort's
+state (counts, responses, next look or decision) and the safety monitor, plus the extension patients.
+Everything is read from the :class:`~dosefind.live.arm.ArmRecommendation`; nothing is decided here.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ import platform
 from dataclasses import dataclass
 
 from .. import __version__
+from ..constants import Status
+from ..designs.combination import CombinationDesign
 from ..errors import SpecError
-from ..live.recommend import Recommendation
+from ..live.arm import ArmPhase, ArmRecommendation
+from ..live.recommend import Recommendation, dose_word
 from ..paths.pathways import DosePaths
 from ..specfile import Spec, dumps
 from .paths import format_paths
-from .recommendation import dose_table_rows
+from .recommendation import dose_table_rows, responses_by_dose
 
 _CSS = """
 body { font-family: "DejaVu Sans", Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 62em;
@@ -49,6 +58,9 @@ class ReportInputs:
     paths: DosePaths | None
     title: str = ""
     generated: str = ""  #: ISO time; default now (UTC)
+    #: the arm's recommendation when the design file is a phase I/II arm (``recommendation`` is then its
+    #: escalation's, ``arm.escalation``)
+    arm: ArmRecommendation | None = None
 
 
 def _e(x) -> str:
@@ -72,26 +84,49 @@ def render_meeting_report(inputs: ReportInputs) -> str:
     require_matplotlib("the meeting report's figures")
 
     rec = inputs.recommendation
+    arec = inputs.arm
     d = rec.design
+    unit = dose_word(d)
     when = inputs.generated or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    title = inputs.title or f"Dose-escalation meeting: {d.name}"
+    if arec is not None:
+        title = inputs.title or f"Dose-escalation meeting: arm {arec.arm.name}"
+    else:
+        title = inputs.title or f"Dose-escalation meeting: {d.name}"
+    what = f'{_e(d.kind.upper())} design "{_e(d.name)}"'
+    if isinstance(d, CombinationDesign):
+        g = d.grid
+        what += f" on a {g.n_rows} x {g.n_cols} grid ({_e(g.drug_a)} x {_e(g.drug_b)}, cells j.k)"
+    counts = f"{rec.data.n_total} patients in {len(rec.data.cohorts)} cohorts"
+    if arec is not None:
+        counts = f"{counts} of escalation, {arec.data.n_extension} extension patients"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="sub">{_e(d.kind.upper())} design "{_e(d.name)}", target DLT rate {d.target:g}, '
-        f"{rec.data.n_total} patients in {len(rec.data.cohorts)} cohorts; generated {_e(when)}</p>",
+        f'<p class="sub">{what}, target DLT rate {d.target:g}, {counts}; generated {_e(when)}</p>',
     ]
     # recommendation
-    cls = "rec stop" if rec.stopped else "rec"
-    expl = "".join(f"<li>{_e(line)}</li>" for line in rec.explanation)
-    parts.append(
-        f'<div class="{cls}"><p class="head">Recommendation: {_e(rec.headline())}</p><ul>{expl}</ul></div>'
-    )
-    if rec.warnings:
-        items = "".join(f"<li>{_e(w)}</li>" for w in rec.warnings)
+    if arec is not None:
+        stopped = arec.phase not in (ArmPhase.ESCALATION, ArmPhase.EXTENSION)
+        head = arec.headline()
+        if arec.phase == ArmPhase.ESCALATION:
+            lines = list(rec.explanation)
+        else:
+            last = rec.explanation[-1] if rec.explanation else ""
+            lines = [f"escalation stopped ({rec.headline()}): {last}"]
+        lines.append(f"the extension: {arec.opening}")
+        warnings = arec.warnings
+    else:
+        stopped, head, lines, warnings = rec.stopped, rec.headline(), list(rec.explanation), rec.warnings
+    cls = "rec stop" if stopped else "rec"
+    expl = "".join(f"<li>{_e(line)}</li>" for line in lines)
+    parts.append(f'<div class="{cls}"><p class="head">Recommendation: {_e(head)}</p><ul>{expl}</ul></div>')
+    if warnings:
+        items = "".join(f"<li>{_e(w)}</li>" for w in warnings)
         parts.append(f'<div class="warn"><b>Please check</b><ul>{items}</ul></div>')
+    if arec is not None:
+        parts.append(_arm_section(arec))
     # per-dose table and posterior plot
     p = rec.posterior
     header, rows = dose_table_rows(rec)
@@ -101,7 +136,7 @@ def render_meeting_report(inputs: ReportInputs) -> str:
         c = "next" if rec.selected is not None and r.level - 1 == rec.selected else c
         classes.append(c if r.admissible else (c + " out").strip())
     parts += [
-        "<h2>Data and posterior per dose</h2>",
+        f"<h2>Data and posterior per {unit}{' (escalation)' if arec is not None else ''}</h2>",
         f"<p>{_e(p.method)} posterior: {_e(p.model)}. Intervals are equal-tailed "
         f"{round(100 * p.mass)}% credible intervals.</p>",
         _table(header, rows, classes),
@@ -115,10 +150,13 @@ def render_meeting_report(inputs: ReportInputs) -> str:
         )
         parts.append(f"<p>{_e(text)}</p>")
     fig = plot_posterior(rec)
-    parts.append(
-        f'<img alt="Posterior probability of DLT per dose with {round(100 * p.mass)}% credible intervals '
-        f'and the target" src="{figure_to_data_uri(fig)}">'
+    alt = (
+        "Heat map of the posterior mean probability of DLT per cell of the grid, with patients and DLTs"
+        if isinstance(d, CombinationDesign)
+        else f"Posterior probability of DLT per dose with {round(100 * p.mass)}% credible intervals and the "
+        "target"
     )
+    parts.append(f'<img alt="{_e(alt)}" src="{figure_to_data_uri(fig)}">')
     # history
     if rec.history:
         hist_rows = []
@@ -138,43 +176,155 @@ def render_meeting_report(inputs: ReportInputs) -> str:
             )
             hist_cls.append("" if h.followed in (True, None) else "out")
         parts += [
-            "<h2>Cohorts</h2>",
+            "<h2>Cohorts</h2>" if arec is None else "<h2>Escalation cohorts</h2>",
             _table(
-                ["cohort", "dose", "patients", "outcomes", "DLT", "design's next dose", "followed"],
+                ["cohort", unit, "patients", "outcomes", "DLT", f"design's next {unit}", "followed"],
                 hist_rows,
                 hist_cls,
             ),
         ]
     # pathways
     if inputs.paths is not None:
-        parts += [
-            f"<h2>Dose transition pathways: next {inputs.paths.cohorts} cohorts</h2>",
-            "<p>Every outcome of the coming cohorts (N: no DLT, T: DLT; order within a cohort does not "
-            "matter) and the design's answer.</p>",
-            f"<pre>{_e(format_paths(inputs.paths))}</pre>",
-        ]
+        parts.append(f"<h2>Dose transition pathways: next {inputs.paths.cohorts} cohorts</h2>")
+        if inputs.paths.nodes[0].status != Status.CONTINUE:
+            parts.append("<p>Escalation has stopped: there are no further escalation cohorts.</p>")
+        else:
+            cells = " (cells j.k)" if isinstance(d, CombinationDesign) else ""
+            parts += [
+                f"<p>Every outcome of the coming cohorts{cells} (N: no DLT, T: DLT; order within a cohort "
+                "does not matter) and the design's answer. A decision the design takes at random (a tie "
+                "broken at random) is shown once per possible decision, with its chance.</p>",
+                f"<pre>{_e(format_paths(inputs.paths))}</pre>",
+            ]
     # decision table
     parts.append(_decision_table_section(rec))
     # provenance
-    spec_text = dumps(Spec(designs=(d,)))
-    prov = [
-        ("dosefind version", __version__),
+    data = arec.data if arec is not None else rec.data
+    prov = [("dosefind version", __version__)]
+    if arec is not None:
+        prov.append(("arm hash", arec.arm.config_hash()))
+    prov += [
         ("design hash", d.config_hash()),
-        ("data hash (SHA-256)", rec.data.content_hash),
-        ("data source", rec.data.source or "-"),
-        ("data (notation)", rec.data.to_notation() or "(no patients)"),
+        ("data hash (SHA-256)", data.content_hash),
+        ("data source", data.source or "-"),
+        ("data (notation)", data.to_notation() or "(no patients)"),
         ("posterior", f"{p.method}"),
         ("generated (UTC)", when),
         ("python", platform.python_version()),
     ]
+    if arec is not None:
+        import tomli_w
+
+        spec_title, spec_text = "Arm specification", tomli_w.dumps(arec.arm.to_dict())
+    else:
+        spec_title, spec_text = "Design specification", dumps(Spec(designs=(d,)))
     items = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in prov)
     parts += [
         "<h2>Provenance</h2>",
         f'<dl class="prov">{items}</dl>',
-        f"<details><summary>Design specification</summary><pre>{_e(spec_text)}</pre></details>",
+        f"<details><summary>{spec_title}</summary><pre>{_e(spec_text)}</pre></details>",
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "yes", False: "no", None: "not yet assessed"}[value]
+
+
+def _arm_section(arec: ArmRecommendation) -> str:
+    """The extension as ``recommend`` reports it for an arm: opening, cohorts, safety, patients."""
+    arm, unit = arec.arm, arec.unit
+    out = [
+        "<h2>Extension: expansion cohorts and safety</h2>",
+        f"<p>Phase: <b>{_e(arec.phase.value)}</b>. {_e(arec.opening[:1].upper() + arec.opening[1:])}.</p>",
+        f"<p>Responses in escalation ({_e(unit)}: responders/patients): {_e(responses_by_dose(arec))}.</p>",
+    ]
+    if arec.cohorts:
+        rows = []
+        for c in arec.cohorts:
+            counted = str(c.counted)
+            if c.count_escalation:
+                counted += (
+                    f" ({c.escalation_counted} from escalation + {c.counted - c.escalation_counted} new)"
+                )
+            if c.decision is None:
+                look = c.next_look
+                when = (
+                    f"due: waiting for unknown responses among the first {look.n}"
+                    if c.waiting
+                    else f"{look.n - c.counted} more patient(s) to go"
+                )
+                status = f"next look {look.index + 1} ({when}): {look.words()}"
+            elif c.decided_look is not None:
+                look = c.decided_look
+                status = f"decided at look {look.index + 1}: {look.words()}"
+            else:
+                status = ""
+            rows.append(
+                [
+                    c.name,
+                    c.rule + (", escalation patients count first" if c.count_escalation else ""),
+                    str(c.new_patients),
+                    counted,
+                    str(c.responses),
+                    str(c.pending),
+                    str(c.dlts),
+                    c.decision_words,
+                    status,
+                ]
+            )
+        out += [
+            f"<p>Expansion cohorts at {_e(unit)} {_e(arec.selected_label)}:</p>",
+            _table(
+                [
+                    "cohort",
+                    "rule",
+                    "new patients",
+                    "counted",
+                    "responses",
+                    "not yet assessed",
+                    "DLTs (new)",
+                    "decision so far",
+                    "look",
+                ],
+                rows,
+            ),
+        ]
+    else:
+        rows = [
+            [c.name, c.rule.describe() + (", escalation patients count first" if c.count_escalation else "")]
+            for c in arm.cohorts
+        ]
+        out += ["<p>Expansion cohorts (not open):</p>", _table(["cohort", "rule"], rows)]
+    if arec.safety is not None:
+        out.append(
+            f"<p>Safety at {_e(unit)} {_e(arec.selected_label)} (escalation and extension pooled): "
+            f"{_e(arec.safety.words())}.</p>"
+        )
+    elif arm.safety is not None:
+        m = arm.safety
+        out.append(
+            f"<p>Safety monitor of the extension: stop when P(DLT rate &gt; {m.limit:g} | data) &gt; "
+            f"{m.confidence:g} at the selected {_e(unit)}.</p>"
+        )
+    if arec.data.extension:
+        labels = arm.design.doses
+        rows = [
+            [
+                pt.patient_id,
+                pt.expansion or "",
+                labels[pt.dose],
+                "yes" if pt.dlt else "no",
+                _yes_no(pt.efficacy),
+            ]
+            for pt in arec.data.extension
+        ]
+        out += [
+            "<p>Extension patients, in treatment order:</p>",
+            _table(["patient", "expansion cohort", unit, "DLT", "response"], rows),
+        ]
+    return "\n".join(out)
 
 
 def _decision_table_section(rec: Recommendation) -> str:
@@ -186,8 +336,8 @@ def _decision_table_section(rec: Recommendation) -> str:
     except SpecError:
         return (
             "<h2>Decision table</h2><p>This design has no fixed decision table: its decisions depend on "
-            "the data at every dose. The dose transition pathways above give its decisions for the coming "
-            "cohorts.</p>"
+            f"the data at every {dose_word(rec.design)}. The dose transition pathways above give its "
+            "decisions for the coming cohorts.</p>"
         )
     fig = plot_decision_table(table)
     return (

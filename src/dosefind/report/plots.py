@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 from typing import TYPE_CHECKING
 
 from ..errors import MissingExtraError
@@ -58,9 +59,9 @@ def plot_decision_table(table: DecisionTable, ax: Axes | None = None) -> Figure:
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    from .decision_table import BOIN_LABELS, TPT_LABELS, Action
+    from .decision_table import Action
 
-    labels = BOIN_LABELS if table.kind == "boin" else TPT_LABELS
+    labels = table.labels
     actions = [a for a in Action if a in labels]
     code = {a: i for i, a in enumerate(actions)}
     grid = table.grid()
@@ -104,10 +105,10 @@ def plot_decision_table(table: DecisionTable, ax: Axes | None = None) -> Figure:
     ax.set_yticks(range(0, n_rows, ystep))
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(-0.5, n_rows - 0.5)
-    ax.set_xlabel("patients treated at the current dose (n)")
+    ax.set_xlabel(f"patients treated at the current {table.unit} (n)")
     ax.set_ylabel("patients with a DLT (y)")
     ax.set_title(
-        f"{table.design} ({table.kind}, target {table.target:g}): decision at the current dose",
+        f"{table.design} ({table.kind}, target {table.target:g}): decision at the current {table.unit}",
         loc="left",
         fontsize=10,
     )
@@ -115,7 +116,11 @@ def plot_decision_table(table: DecisionTable, ax: Axes | None = None) -> Figure:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     handles = [
-        Patch(facecolor=ACTION_COLOURS[a.value], edgecolor="none", label=f"{a.value}: {labels[a]}")
+        Patch(
+            facecolor=ACTION_COLOURS[a.value],
+            edgecolor="none",
+            label="\n".join(textwrap.wrap(f"{a.value}: {labels[a]}", 44, subsequent_indent="   ")),
+        )
         for a in actions
     ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
@@ -138,9 +143,15 @@ def plot_posterior(rec, ax: Axes | None = None) -> Figure:
     """Per-dose posterior P(DLT): mean with its credible interval, observed rates, and the target line.
 
     ``rec`` is a :class:`dosefind.live.recommend.Recommendation`. The next dose (or the selected MTD) is
-    highlighted and doses that are no longer admissible are drawn hollow.
+    highlighted and doses that are no longer admissible are drawn hollow. A two-drug design gets the
+    J x K heat map of :func:`plot_grid_posterior` instead of a dose axis.
     """
     import numpy as np
+
+    from ..designs.combination import CombinationDesign
+
+    if isinstance(rec.design, CombinationDesign):
+        return plot_grid_posterior(rec, ax)
 
     if ax is None:
         fig = _agg_figure((7.0, 3.8))
@@ -183,3 +194,105 @@ def plot_posterior(rec, ax: Axes | None = None) -> Figure:
     ax.set_title(f"Posterior mean and {pct}% interval ({p.method}); x: observed rate", fontsize=10)
     ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+#: colours of the grid heat map: excluded cells, the next (or selected) cell's frame
+EXCLUDED_COLOUR = "#bdbdbd"
+NEXT_COLOUR = "#2f855a"
+
+
+def plot_grid_posterior(rec, ax: Axes | None = None) -> Figure:
+    """A two-drug design's posterior as a J x K heat map: drug A's levels up, drug B's across.
+
+    Each cell is coloured by its posterior mean P(DLT) (a diverging scale centred on the target) and
+    annotated with its label, patients treated, DLTs and the estimate. Cells excluded from the grid are
+    grey, eliminated cells are hatched, and the next cell (or the selected MTD) is framed. For BOIN for
+    combinations (an independent prior per cell) untried cells carry only the prior, so they are left
+    uncoloured and without an estimate; a model-based design (PO-CRM) colours every included cell.
+    """
+    import numpy as np
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.patches import Rectangle
+
+    from ..designs import BoinComb
+
+    design = rec.design
+    g = design.grid
+    J, K = g.n_rows, g.n_cols
+    p = rec.posterior
+    target = design.target
+    n = np.array([r.n for r in rec.doses]).reshape(J, K)
+    tox = np.array([r.tox for r in rec.doses]).reshape(J, K)
+    admissible = np.array([r.admissible for r in rec.doses]).reshape(J, K)
+    excluded = g.as_matrix(g.excluded_mask)
+    mean = g.as_matrix(np.asarray(p.mean, dtype=float))
+    hidden = excluded | ~np.isfinite(mean)
+    if isinstance(design, BoinComb):
+        hidden |= n == 0
+    if ax is None:
+        fig = _agg_figure((min(12.0, 2.8 + 1.35 * K), min(10.0, 1.6 + 1.05 * J)))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    cmap = _colormap("RdYlBu_r").with_extremes(bad="white")
+    norm = TwoSlopeNorm(vmin=0.0, vcenter=min(max(target, 1e-6), 1 - 1e-6), vmax=1.0)
+    image = ax.imshow(np.ma.masked_array(mean, hidden), cmap=cmap, norm=norm, origin="lower", aspect="auto")
+    mark = rec.next_dose if rec.next_dose is not None else rec.selected
+    size = 9 if K <= 5 else 7.5 if K <= 8 else 6
+    for j in range(J):
+        for k in range(K):
+            c = j * K + k
+            if excluded[j, k]:
+                ax.add_patch(
+                    Rectangle((k - 0.5, j - 0.5), 1, 1, facecolor=EXCLUDED_COLOUR, edgecolor="white")
+                )
+                ax.text(k, j, f"{j + 1}.{k + 1}\nexcluded", ha="center", va="center", fontsize=size)
+                continue
+            if not admissible[j, k]:
+                ax.add_patch(
+                    Rectangle((k - 0.5, j - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#555555", lw=0)
+                )
+            colour = "black"
+            if not hidden[j, k]:
+                r, gg, b, _ = cmap(norm(mean[j, k]))
+                colour = "white" if 0.299 * r + 0.587 * gg + 0.114 * b < 0.45 else "black"
+            counts = f"n {n[j, k]}, DLT {tox[j, k]}" if n[j, k] else "untried"
+            lines = [f"{j + 1}.{k + 1}", counts]
+            if not hidden[j, k]:
+                lines.append(f"P(DLT) {mean[j, k]:.2f}")
+            elif not np.isfinite(mean[j, k]):
+                lines.append("no estimate")
+            if not admissible[j, k]:
+                lines.append("eliminated")
+            box = None if admissible[j, k] else {"facecolor": "white", "alpha": 0.75, "edgecolor": "none"}
+            if box is not None:
+                colour = "black"
+            ax.text(k, j, "\n".join(lines), ha="center", va="center", fontsize=size, color=colour, bbox=box)
+            if c == mark:
+                ax.add_patch(
+                    Rectangle((k - 0.46, j - 0.46), 0.92, 0.92, fill=False, edgecolor=NEXT_COLOUR, lw=3)
+                )
+    ax.set_xticks(range(K), [f"{k + 1}: {x}" for k, x in enumerate(g.levels_b)])
+    ax.set_yticks(range(J), [f"{j + 1}: {x}" for j, x in enumerate(g.levels_a)])
+    ax.set_xlim(-0.5, K - 0.5)
+    ax.set_ylim(-0.5, J - 0.5)
+    ax.set_xlabel(f"{g.drug_b} (level k)")
+    ax.set_ylabel(f"{g.drug_a} (level j)")
+    ax.tick_params(length=0)
+    bar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+    bar.set_label("posterior mean P(DLT)")
+    bar.ax.axhline(target, color="black", lw=1.5)
+    ticks = sorted({0.0, round(target / 2, 3), target, round((1 + target) / 2, 3), 1.0})
+    bar.set_ticks(ticks, labels=[f"target {t:g}" if t == target else f"{t:g}" for t in ticks])
+    which = "next cell" if rec.next_dose is not None else "selected MTD" if rec.selected is not None else ""
+    frame = f"; framed: {which}" if which else ""
+    ax.set_title(
+        f"Posterior mean P(DLT) per cell ({p.method}); n treated, DLTs{frame}", loc="left", fontsize=10
+    )
+    return fig
+
+
+def _colormap(name: str):
+    from matplotlib import colormaps
+
+    return colormaps[name]

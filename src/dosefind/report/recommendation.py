@@ -33,7 +33,9 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
 
     def with_mcse(value: float, key: str, d: int) -> str:
         """The value, and its Monte Carlo standard error when the posterior is sampled."""
-        return _f(value) + (f"±{_f(float(extra[key][d]))}" if key in extra else "")
+        if key not in extra or not math.isfinite(float(extra[key][d])):  # not sampled, or no value here
+            return _f(value)
+        return _f(value) + f"±{_f(float(extra[key][d]))}"
 
     rows = []
     for r in rec.doses:
@@ -109,7 +111,7 @@ def recommendation_json(rec: Recommendation) -> str:
 
 
 # ---- phase I/II arms ------------------------------------------------------------------------------------
-def _responses_by_dose(arec) -> str:
+def responses_by_dose(arec) -> str:
     """Escalation responses per dose that has patients: "1.1 0/3, 2.1 1/3 (1 unknown)"."""
     design = arec.arm.design
     parts = []
@@ -146,7 +148,7 @@ def format_arm_recommendation(arec) -> str:
         stop = esc.explanation[-1] if esc.explanation else ""
         out.append(f"  escalation stopped ({esc.headline()}): {stop}")
         out.append(f"  the extension: {arec.opening}")
-    out.append(f"  responses in escalation ({unit}: responders/patients): {_responses_by_dose(arec)}")
+    out.append(f"  responses in escalation ({unit}: responders/patients): {responses_by_dose(arec)}")
     if arec.cohorts:
         out += ["", f"Expansion cohorts at {unit} {arec.selected_label}:"]
         for c in arec.cohorts:
