@@ -223,13 +223,23 @@ def replay_simulated_trial(design: Design, scenario: Scenario, seed: int, trial:
     return replay_trial(design, scenario.true_tox, u_tox, u_ties=u_ties)
 
 
-def move_word(status: Status, dose: int, next_dose: int) -> str:
-    """ "start" (no dose given yet), "escalate", "stay", "de-escalate" or "stop" (0-based doses)."""
+def move_word(status: Status, dose: int, next_dose: int, design: Design | None = None) -> str:
+    """ "start" (no dose given yet), "escalate", "stay", "de-escalate" or "stop" (0-based doses). On a
+    grid (``design`` a combination design) "escalate" only when no drug goes down, "de-escalate" only when
+    none goes up, else "move" (the cells are not ordered by toxicity)."""
     if status != Status.CONTINUE:
         return "stop"
     if dose < 0:
         return "start"
-    return "escalate" if next_dose > dose else "de-escalate" if next_dose < dose else "stay"
+    word = "escalate" if next_dose > dose else "de-escalate" if next_dose < dose else "stay"
+    if word == "stay" or not isinstance(design, CombinationDesign):
+        return word
+    (j0, k0), (j1, k1) = design.grid.coords(dose), design.grid.coords(next_dose)
+    if j1 >= j0 and k1 >= k0:
+        return "escalate"
+    if j1 <= j0 and k1 <= k0:
+        return "de-escalate"
+    return "move"
 
 
 #: Values of the tie-breaking uniform at which :func:`replay_data` probes a decision (midpoints of 16

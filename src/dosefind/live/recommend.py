@@ -44,20 +44,6 @@ def dose_word(design: Design) -> str:
     return "cell" if isinstance(design, CombinationDesign) else "dose"
 
 
-def combination_move(design: Design, status: Status, dose: int, next_dose: int) -> str:
-    """:func:`move_word` for a grid: "escalate" only when no drug goes down, "move" when one goes up and
-    the other down (the cells are not ordered by toxicity)."""
-    word = move_word(status, dose, next_dose)
-    if word not in ("escalate", "de-escalate") or not isinstance(design, CombinationDesign):
-        return word
-    (j0, k0), (j1, k1) = design.grid.coords(dose), design.grid.coords(next_dose)
-    if j1 >= j0 and k1 >= k0:
-        return "escalate"
-    if j1 <= j0 and k1 <= k0:
-        return "de-escalate"
-    return "move"
-
-
 @dataclass(frozen=True)
 class DoseRow:
     """One line of the per-dose table."""
@@ -312,7 +298,7 @@ def recommend(
     if len(last.alternatives) > 1:
         tie = tuple(d for d, _ in last.alternatives)
         lines.append(explain_tie(design, last.alternatives, last.next_dose, last.status, last.u_tie))
-    decision = combination_move(design, last.status, cur, last.next_dose)
+    decision = move_word(last.status, cur, last.next_dose, design)
     nxt = last.next_dose if last.status == Status.CONTINUE else None
     selected = ctx.select(full=True) if last.status == Status.STOP_SELECT else -1
     selected = None if selected < 0 else selected

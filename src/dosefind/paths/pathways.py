@@ -163,15 +163,7 @@ class DosePaths:
 def decision_word(x: PathNode, design: Design | None = None) -> str:
     """ "start", "escalate", "stay", "de-escalate" or "stop"; on a grid (``design`` a combination design)
     "escalate" only when no drug goes down, "de-escalate" only when none goes up, else "move"."""
-    word = move_word(x.status, x.dose, x.next_dose)
-    if word not in ("escalate", "de-escalate") or not isinstance(design, CombinationDesign):
-        return word
-    (j0, k0), (j1, k1) = design.grid.coords(x.dose), design.grid.coords(x.next_dose)
-    if j1 >= j0 and k1 >= k0:
-        return "escalate"
-    if j1 <= j0 and k1 <= k0:
-        return "de-escalate"
-    return "move"
+    return move_word(x.status, x.dose, x.next_dose, design)
 
 
 def chance_text(chance: float) -> str:

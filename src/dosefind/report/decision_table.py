@@ -175,21 +175,28 @@ def _check_max_n(max_n, limit: int, low: int) -> int:
     )
 
 
-def _boin_table(design: Boin, max_n: int) -> DecisionTable:
-    compiled = design.compile(max_n)  # the arrays the engine reads
+def _boin_rows(design, max_n: int, labels: dict):
+    """BOIN's per-(n, y) actions and integer boundaries, read from the compiled table ``decide`` reads
+    (shared by BOIN and BOIN for combinations): (compiled, flags, ns, rows, boundaries)."""
+    compiled = design.compile(max_n)
     flags = compiled.tables[0]
     ns = tuple(range(1, max_n + 1))
     rows = []
     for n in ns:
         for y in range(n + 1):
             action = _boin_action(int(flags[n, y]))
-            rows.append(DecisionRow(n, y, action, BOIN_LABELS[action]))
+            rows.append(DecisionRow(n, y, action, labels[action]))
     bounds = [design.integer_boundaries(n) for n in ns]
     boundaries = [
         BoundaryRow("escalate_at_most", "Escalate if # of DLT <=", tuple(b[0] for b in bounds)),
         BoundaryRow("deescalate_at_least", "De-escalate if # of DLT >=", tuple(b[1] for b in bounds)),
         BoundaryRow("eliminate_at_least", "Eliminate if # of DLT >=", tuple(b[2] for b in bounds)),
     ]
+    return compiled, flags, ns, rows, boundaries
+
+
+def _boin_table(design: Boin, max_n: int) -> DecisionTable:
+    compiled, flags, ns, rows, boundaries = _boin_rows(design, max_n, BOIN_LABELS)
     if design.extrasafe:
         boundaries.append(
             BoundaryRow(
@@ -252,20 +259,7 @@ def _boin_table(design: Boin, max_n: int) -> DecisionTable:
 def _boin_comb_table(design: BoinComb, max_n: int) -> DecisionTable:
     """BOIN for combinations: the single-agent boundaries at the current cell, read from the compiled
     design (``tables[0]`` is what ``decide_boin_comb`` reads), and notes on how the next cell is chosen."""
-    compiled = design.compile(max_n)
-    flags = compiled.tables[0]
-    ns = tuple(range(1, max_n + 1))
-    rows = []
-    for n in ns:
-        for y in range(n + 1):
-            action = _boin_action(int(flags[n, y]))
-            rows.append(DecisionRow(n, y, action, BOIN_COMB_LABELS[action]))
-    bounds = [design.integer_boundaries(n) for n in ns]
-    boundaries = [
-        BoundaryRow("escalate_at_most", "Escalate if # of DLT <=", tuple(b[0] for b in bounds)),
-        BoundaryRow("deescalate_at_least", "De-escalate if # of DLT >=", tuple(b[1] for b in bounds)),
-        BoundaryRow("eliminate_at_least", "Eliminate if # of DLT >=", tuple(b[2] for b in bounds)),
-    ]
+    compiled, flags, ns, rows, boundaries = _boin_rows(design, max_n, BOIN_COMB_LABELS)
     if design.extrasafe:  # the kernel checks it only where an elimination boundary exists for n
         boundaries.append(
             BoundaryRow(
