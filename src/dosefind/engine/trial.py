@@ -10,11 +10,17 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from ..constants import DesignKind
 from ..designs import layout as L
 from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
 from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
+
+#: designs whose decisions read ``u_tie`` (random tie-breaks, random ordering choice); the others get
+#: 0.5 without drawing it (they never read it, so their trials are the same either way)
+_K_BOIN_COMB = int(DesignKind.BOIN_COMB)
+_K_POCRM = int(DesignKind.POCRM)
 
 
 @kernel
@@ -53,6 +59,7 @@ def escalate(
     cohort = ip[L.IP_COHORT_SIZE]
     max_n = ip[L.IP_MAX_N]
     track_eff = eff_prob.shape[0] > 0
+    uses_tie = ip[L.IP_KIND] == _K_BOIN_COMB or ip[L.IP_KIND] == _K_POCRM
     for d in range(D):
         n_at[d] = 0
         tox_at[d] = 0
@@ -82,6 +89,7 @@ def escalate(
             cohort_n += 1
             n_at[cur] += 1
         tox_at[cur] += cohort_tox
+        u_tie = latent_uniform(tk, n_decisions, STREAM_DESIGN) if uses_tie else 0.5
         nxt, status, reason, _bn, _br = decide(
             ip,
             fp,
@@ -100,7 +108,7 @@ def escalate(
             cvals,
             work,
             False,
-            latent_uniform(tk, n_decisions, STREAM_DESIGN),
+            u_tie,
         )
         n_decisions += 1
         if status != CONTINUE:
