@@ -227,6 +227,28 @@ def _decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox,
     return nxt, CONTINUE, reason
 
 
+# ---- two-drug grid designs (their own modules; kept out of line so single-agent decisions stay small) --
+@kernel
+def _decide_grid(
+    ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
+):
+    """Base rule of BOIN-comb or PO-CRM. One call site in :func:`decide` instead of two: the large argument
+    lists of the grid kernels otherwise cost every single-agent decision (spills, a larger frame)."""
+    if ip[L.IP_KIND] == K_BOIN_COMB:
+        return decide_boin_comb(ip, fp, tables, grid, n_at, tox_at, admissible, cur, u_tie)
+    return decide_pocrm(
+        ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
+    )
+
+
+@kernel
+def _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, work):
+    """Final selection of BOIN-comb or PO-CRM (out of line, like :func:`_decide_grid`)."""
+    if ip[L.IP_KIND] == K_BOIN_COMB:
+        return select_boin_comb(ip, fp, tables, grid, n_at, tox_at, admissible, work)
+    return select_pocrm(ip, fp, tables, grid, n_at, tox_at, admissible, work)
+
+
 # ---- the shared entry points -------------------------------------------------------------------------
 @kernel
 def decide(
@@ -260,10 +282,8 @@ def decide(
         nxt, status, reason = _decide_tpt(ip, n_at, tox_at, cur)
     elif kind == K_BOIN:
         nxt, status, reason = _decide_boin(ip, tables, n_at, tox_at, admissible, cur)
-    elif kind == K_BOIN_COMB:
-        nxt, status, reason = decide_boin_comb(ip, fp, tables, grid, n_at, tox_at, admissible, cur, u_tie)
-    elif kind == K_POCRM:
-        nxt, status, reason = decide_pocrm(
+    elif kind == K_BOIN_COMB or kind == K_POCRM:
+        nxt, status, reason = _decide_grid(
             ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
         )
     else:
@@ -353,9 +373,7 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
         return _select_tpt(ip, n_at, tox_at)
     if kind == K_BOIN:
         return _select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
-    if kind == K_BOIN_COMB:
-        return select_boin_comb(ip, fp, tables, grid, n_at, tox_at, admissible, work)
-    if kind == K_POCRM:
-        return select_pocrm(ip, fp, tables, grid, n_at, tox_at, admissible, work)
+    if kind == K_BOIN_COMB or kind == K_POCRM:
+        return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, work)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return _crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)
