@@ -13,62 +13,15 @@ from typer.testing import CliRunner
 from dosefind.cli import app
 
 from ..conftest import SCENARIOS
+from .test_recommend_arm_cli import ARM_CSV, ARM_TOML
 
 runner = CliRunner()
 ARM_COMBO = SCENARIOS / "arm-combo.toml"  # 3 x 3 BOIN for combinations, max_n 30, two expansion cohorts
 ACTIVE = [0.05, 0.10, 0.18, 0.10, 0.18, 0.30, 0.18, 0.30, 0.45]  # its scenario "active", row by row
 
-#: a small arm: escalation stops at max_n = 6 and selects cell 2.1; then the extension
-SMALL_ARM = """\
-[arm]
-name = "combo A"
-open_min_responses = 1
+#: the small arm of the recommend tests (escalation stops at max_n = 6, selects 2.1; then the extension)
+SMALL_ARM, SMALL_ARM_CSV = ARM_TOML, ARM_CSV
 
-[design]
-kind = "boin_comb"
-target = 0.3
-max_n = 6
-cohort_size = 3
-
-[design.grid]
-drug_a = "dabrafenib"
-drug_b = "trametinib"
-levels_a = ["75 mg", "150 mg"]
-levels_b = ["1 mg", "2 mg", "3 mg"]
-
-[safety]
-limit = 0.3
-confidence = 0.8
-
-[[cohorts]]
-name = "BRAF V600"
-rule = "simon"
-n1 = 4
-r1 = 0
-n = 8
-r = 2
-
-[[cohorts]]
-name = "histology"
-rule = "simon"
-n1 = 3
-r1 = 0
-n = 6
-r = 1
-count_escalation = true
-"""
-SMALL_ARM_CSV = """\
-patient_id,phase,cohort,dose,dlt,response
-101,escalation,,1.1,0,0
-102,escalation,,1.1,0,1
-103,escalation,,1.1,0,0
-104,escalation,,2.1,0,0
-105,escalation,,2.1,0,1
-106,escalation,,2.1,0,0
-201,extension,BRAF V600,2.1,0,0
-202,extension,histology,2.1,1,1
-203,extension,BRAF V600,2.1,0,
-"""
 POCRM = """\
 [design]
 kind = "pocrm"
