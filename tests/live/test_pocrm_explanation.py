@@ -16,6 +16,7 @@ from dosefind.designs.grid import DoseGrid
 from dosefind.engine.pocrm import pocrm_posterior_summary
 from dosefind.live.recommend import recommend
 from dosefind.outcomes import parse_outcomes
+from dosefind.report.recommendation import format_recommendation
 
 GRID = DoseGrid(levels_a=("1", "2", "3"), levels_b=("1", "2", "3", "4"))
 SKELETON = (0.02, 0.05, 0.09, 0.14, 0.2, 0.27, 0.34, 0.41, 0.48, 0.55, 0.62, 0.68)
@@ -138,3 +139,16 @@ def test_stage_one_has_no_ordering():
     rec, _ = _run(DESIGN.replace(stop_n=5), "1.1NNN 1.1NNN")
     assert rec.base_reason == Reason.POCRM_STOP_N
     assert rec.explanation[0] == "stage 1: cell 1.1 has 6 patients, more than stop_n = 5: stop"
+
+
+def test_text_report_lists_every_ordering_by_probability():
+    rec, s = _run(DESIGN, "1.1NNN 1.2NNN 2.1NTN 1.3TNN")
+    text = format_recommendation(rec)
+    head = text.index("Orderings (posterior probability; prior; estimate of b;")
+    rows = text[head:].split("\n\n")[0].splitlines()[2:]
+    assert len(rows) == len(DESIGN.orderings)
+    order = np.argsort(-s["ordering_prob"], kind="stable")
+    for row, m in zip(rows, order, strict=True):
+        cells = " < ".join(DESIGN.orderings[m])
+        assert row.split()[0] == str(m + 1) and NAMES[m] in row and row.endswith(cells)
+        assert f" {s['ordering_prob'][m]:.3f} " in row

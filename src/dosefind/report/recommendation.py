@@ -93,6 +93,16 @@ def format_recommendation(rec: Recommendation) -> str:
             f"{_f(dg.get('r_hat_max', math.nan))}, min bulk ESS {_f(dg.get('ess_bulk_min', math.nan), 0)}, "
             f"min tail ESS {_f(dg.get('ess_tail_min', math.nan), 0)}, divergences {dg.get('divergences')}"
         )
+    if p.orderings:
+        word = "weight" if p.method == "likelihood" else "posterior probability"
+        out += ["", f"Orderings ({word}; prior; estimate of b; cells from least to most toxic):"]
+        rows = [
+            [f"{o.index + 1}", o.name, f"{o.prob:.3f}", f"{o.prior:.3f}", _f(o.b_hat), " < ".join(o.cells)]
+            for o in sorted(p.orderings, key=lambda o: -o.prob)
+        ]
+        out += [
+            "  " + line for line in _align(["#", "ordering", word.split()[-1], "prior", "b", "cells"], rows)
+        ]
     if rec.history:
         unit = dose_word(d)
         out += ["", f"History (cohort: {unit} outcomes -> design's next {unit}):"]
