@@ -17,10 +17,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numba
+from bench_engine import best_time  # the same timing rule as the engine benchmark
 
 import dosefind
 from dosefind.arm import Arm, ArmScenario, ExpansionCohort, SafetyMonitor, simulate_arm
@@ -56,15 +56,6 @@ def _floor(seed, scenario_key, n_trials, n_patients):
         for i in range(n_patients):
             acc += latent_uniform(k, i, 0) + latent_uniform(k, i, 1)
     return acc
-
-
-def best_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main(argv=None):

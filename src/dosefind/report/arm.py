@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from ..arm import ArmStudyResult
+from .tables import tidy_csv
 
 ARM_COLUMNS = ("arm", "scenario", "metric", "level", "value", "mcse")
 
@@ -108,11 +107,4 @@ def arm_to_json(result: ArmStudyResult) -> str:
 
 def arm_to_csv(result: ArmStudyResult) -> str:
     """Tidy CSV, one row per (scenario, metric, level); provenance in leading '#' lines."""
-    buf = io.StringIO()
-    for key, value in result.provenance.items():
-        buf.write(f"# {key}: {value}\n")
-    w = csv.DictWriter(buf, fieldnames=ARM_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for row in result.rows:
-        w.writerow({k: (repr(float(x)) if isinstance(x, float) else x) for k, x in row.items()})
-    return buf.getvalue()
+    return tidy_csv(result.provenance, ARM_COLUMNS, result.rows)

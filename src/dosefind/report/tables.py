@@ -63,14 +63,19 @@ def to_json(study: StudyResult) -> str:
 TIDY_COLUMNS = ("design", "scenario", "dose", "metric", "value", "mcse")
 
 
+def tidy_csv(provenance: dict, columns: tuple[str, ...], rows) -> str:
+    """Tidy CSV of ``rows`` (dicts keyed by ``columns``; floats written exactly), provenance in leading
+    '#' lines (dict values as JSON)."""
+    buf = io.StringIO()
+    for key, value in provenance.items():
+        buf.write(f"# {key}: {json.dumps(value) if isinstance(value, dict) else value}\n")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: (repr(float(v)) if isinstance(v, float) else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
 def to_csv(study: StudyResult) -> str:
     """Tidy CSV, one row per (design, scenario, dose, metric); provenance in leading '#' lines."""
-    buf = io.StringIO()
-    for key, value in study.provenance.items():
-        buf.write(f"# {key}: {json.dumps(value) if isinstance(value, dict) else value}\n")
-    w = csv.DictWriter(buf, fieldnames=TIDY_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for oc in study.ocs:
-        for row in oc.tidy():
-            w.writerow({k: (repr(float(v)) if isinstance(v, float) else v) for k, v in row.items()})
-    return buf.getvalue()
+    return tidy_csv(study.provenance, TIDY_COLUMNS, (row for oc in study.ocs for row in oc.tidy()))
