@@ -68,6 +68,61 @@ class Reason(IntEnum):
     BOIN_COMB_EXTRASAFE = 56  #: extra-safe rule at cell 1.1, stop
     BOIN_COMB_EARLYSTOP_N = 57  #: n_earlystop patients at the current cell, stop
     BOIN_COMB_DEESCALATE_ELIMINATED = 58  #: current cell (and those above it) eliminated, de-escalate
+    # table-driven designs (designs/table): the action read from the (patients, DLTs) table, or why the
+    # move was blocked; a design of the family may declare its own codes for the four actions instead
+    TABLE_ESCALATE = 90  #: the table says escalate (E)
+    TABLE_STAY = 91  #: the table says stay (S)
+    TABLE_DEESCALATE = 92  #: the table says de-escalate (D)
+    TABLE_DEESCALATE_ELIMINATED = 93  #: the table says de-escalate and eliminate this and higher doses (DU)
+    TABLE_STAY_TOP = 94  #: E at the highest dose: stay
+    TABLE_STAY_NEXT_ELIMINATED = 95  #: E, but the next dose is eliminated: stay
+    TABLE_STAY_BOTTOM = 96  #: D at the lowest dose: stay
+    TABLE_LOWEST_ELIMINATED = 97  #: DU at the lowest dose: no dose left, stop
+
+
+#: Reason codes a design may declare for itself (:func:`declare_reason`); kernels store reasons as int8.
+DESIGN_REASON_CODES = range(100, 128)
+
+
+class DesignReason(int):
+    """A reason code declared by a design outside the built-in :class:`Reason` codes. It behaves like a
+    :class:`Reason` member where dosefind reads one: an int with a ``name``."""
+
+    def __new__(cls, value: int, name: str):
+        obj = int.__new__(cls, value)
+        obj.name = name
+        return obj
+
+    def __repr__(self) -> str:
+        return f"<DesignReason.{self.name}: {int(self)}>"
+
+
+_DECLARED: dict[int, DesignReason] = {}
+
+
+def declare_reason(code: int, name: str) -> DesignReason:
+    """Declare a design's own reason code (from :data:`DESIGN_REASON_CODES`) under an UPPER_CASE name.
+
+    Declaring the same code with the same name again is harmless; another name for a code already
+    declared, or a code outside the range, raises ValueError."""
+    if int(code) not in DESIGN_REASON_CODES:
+        raise ValueError(
+            f"reason code {code} is outside the range designs may declare "
+            f"({DESIGN_REASON_CODES.start}-{DESIGN_REASON_CODES.stop - 1})"
+        )
+    known = _DECLARED.get(int(code))
+    if known is not None and known.name != name:
+        raise ValueError(f"reason code {code} is already declared as {known.name}")
+    _DECLARED[int(code)] = known or DesignReason(int(code), name)
+    return _DECLARED[int(code)]
+
+
+def reason_from_code(code: int) -> Reason | DesignReason:
+    """The :class:`Reason` (or declared :class:`DesignReason`) of a kernel's reason code."""
+    code = int(code)
+    if code in _DECLARED:
+        return _DECLARED[code]
+    return Reason(code)
 
 
 class DesignKind(IntEnum):
@@ -76,6 +131,7 @@ class DesignKind(IntEnum):
     CRM = 2
     BOIN_COMB = 3
     POCRM = 4
+    TABLE = 5  #: the table-driven family (designs/table): any design that compiles a (patients, DLTs) table
 
 
 class ModifierKind(IntEnum):

@@ -18,15 +18,12 @@ from scipy import integrate
 from dosefind.constants import CREDIBLE_MASS, Status
 from dosefind.designs import BoinComb, Crm, PoCrm
 from dosefind.designs import layout as L
+from dosefind.designs.boin.home import isotonic_estimate
+from dosefind.designs.crm.home import crm_posterior_table
 from dosefind.designs.grid import DoseGrid
 from dosefind.engine.combination import biviso
 from dosefind.engine.pocrm import choose_ordering, fit_orderings, pocrm_posterior_summary
-from dosefind.inference.summary import (
-    crm_posterior_table,
-    fast_posterior,
-    isotonic_estimate,
-    model_line,
-)
+from dosefind.inference.summary import fast_posterior, model_line
 from dosefind.live.recommend import recommend
 from dosefind.outcomes import parse_outcomes
 

@@ -47,7 +47,7 @@ def fitted():
 
 
 def test_mcmc_pocrm_table_is_the_pocrm_model(fitted):
-    from dosefind.inference.pocrm_pymc import ordering_curves
+    from dosefind.designs.pocrm.pymc_model import ordering_curves
 
     idata, table = fitted
     fast = fast_posterior(DESIGN, N_AT, TOX_AT)
@@ -76,7 +76,7 @@ def test_mcmc_pocrm_table_is_the_pocrm_model(fitted):
 
 
 def test_mcmc_pocrm_table_agrees_with_the_fast_table(fitted):
-    from dosefind.inference.pocrm_pymc import ordering_curves
+    from dosefind.designs.pocrm.pymc_model import ordering_curves
 
     idata, table = fitted
     fast = fast_posterior(DESIGN, N_AT, TOX_AT)

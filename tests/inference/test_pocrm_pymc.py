@@ -1,6 +1,6 @@
 """The PO-CRM quadrature posterior agrees with a PyMC NUTS fit of the same model within Monte Carlo error.
 
-PyMC samples b with the ordering summed out (inference/pocrm_pymc.py); ordering probabilities, per-
+PyMC samples b with the ordering summed out (designs/pocrm/pymc_model.py); ordering probabilities, per-
 ordering posterior means of b and the model-averaged DLT curve are posterior expectations whose Monte
 Carlo standard errors come from ArviZ's ESS-based MCSE of the draws of the integrand.
 """
@@ -50,8 +50,8 @@ def _mcse_mean(values, chains):
 def test_quadrature_matches_nuts(name):
     import arviz as az
 
+    from dosefind.designs.pocrm.pymc_model import fit_pocrm, pocrm_mcmc_summary
     from dosefind.inference import McmcSettings
-    from dosefind.inference.pocrm_pymc import fit_pocrm, pocrm_mcmc_summary
 
     n, y = CASES[name]
     design = PoCrm(

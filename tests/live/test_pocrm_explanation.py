@@ -91,7 +91,7 @@ def test_tied_orderings_name_the_uniform_and_the_one_it_chose():
         f"(derived from the data's content hash) chose ordering {m + 1} ({NAMES[m]})"
     )
     _check_estimate(DESIGN, rec, s, m, line)
-    assert rec.ordering.index == m and rec.ordering.tied == tuple(range(M))
+    assert rec.detail.index == m and rec.detail.tied == tuple(range(M))
     assert rec.to_dict()["ordering"]["tied"] == list(range(1, M + 1))
 
 
@@ -105,7 +105,7 @@ def test_ordering_drawn_at_random():
         f'({s["ordering_prob"][m]:.3f}; ordering_choice = "random"): u_tie = {rec.u_tie:.4f}'
     )
     _check_estimate(design, rec, s, m, line)
-    assert rec.ordering.randomised and rec.ordering.tied == ()
+    assert rec.detail.randomised and rec.detail.tied == ()
 
 
 def test_likelihood_estimation_gives_the_weight_and_the_mle_estimate():
@@ -124,7 +124,7 @@ def test_stop_n_in_stage_two_keeps_the_models_numbers():
     design = DESIGN.replace(stop_n=6)
     rec, s = _run(design, "1.1NNN 1.2NTN 1.2NTN")
     assert rec.base_reason == Reason.POCRM_STOP_N and rec.status == Status.STOP_SELECT
-    m = rec.ordering.index  # the most probable ordering, or the one the tie-break chose among them
+    m = rec.detail.index  # the most probable ordering, or the one the tie-break chose among them
     assert s["ordering_prob"][m] == pytest.approx(s["ordering_prob"].max(), rel=1e-12)
     line = rec.explanation[0]
     _check_estimate(design, rec, s, m, line)
@@ -134,7 +134,7 @@ def test_stop_n_in_stage_two_keeps_the_models_numbers():
 
 def test_stage_one_has_no_ordering():
     rec, _ = _run(DESIGN, "1.1NNN")
-    assert rec.ordering is None and "ordering" not in rec.to_dict()
+    assert rec.detail is None and "ordering" not in rec.to_dict()
     assert rec.explanation[0].startswith("stage 1, no DLT so far")
     rec, _ = _run(DESIGN.replace(stop_n=5), "1.1NNN 1.1NNN")
     assert rec.base_reason == Reason.POCRM_STOP_N

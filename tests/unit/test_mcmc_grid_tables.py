@@ -14,11 +14,12 @@ from dosefind import SpecError
 from dosefind.constants import CREDIBLE_MASS
 from dosefind.designs import BoinComb, PoCrm
 from dosefind.designs.grid import DoseGrid
+from dosefind.designs.pocrm.home import pocrm_model_line
+from dosefind.designs.pocrm.pymc_model import ordering_curves
 from dosefind.engine.pocrm import pocrm_posterior_summary
 from dosefind.inference import mcmc_posterior
 from dosefind.inference.mcmc import posterior_from_draws
-from dosefind.inference.pocrm_pymc import ordering_curves
-from dosefind.inference.summary import fast_posterior, model_line, pocrm_model_line
+from dosefind.inference.summary import fast_posterior, model_line
 
 GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"), excluded=("2.3",))
 DESIGN = PoCrm(target=0.3, grid=GRID, max_n=24, skeleton=(0.05, 0.12, 0.25, 0.4, 0.55))

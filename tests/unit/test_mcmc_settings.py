@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 from dosefind import Boin, Crm, DataError, DosefindError, SpecError, ThreePlusThree
+from dosefind.designs.crm.pymc_model import build_crm_model
 from dosefind.inference import McmcSettings, mcmc_posterior
-from dosefind.inference.crm_pymc import build_crm_model
 from dosefind.inference.mcmc import (
     ESS_MIN,
     R_HAT_MAX,

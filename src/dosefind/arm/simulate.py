@@ -167,7 +167,7 @@ def simulate_arm(
         look=np.empty((T, C), dtype=np.int8),
         safety_stop=np.empty(T, dtype=np.bool_),
     )
-    capacity = CRM_CACHE_CAPACITY if arm.design.kind == "crm" else 0
+    capacity = CRM_CACHE_CAPACITY if arm.design.uses_posterior_cache else 0
     nwork = work_size(compiled)
 
     def run_block(done, stop, bounds):

@@ -49,7 +49,6 @@ import numpy as np
 
 from ..designs import Design, design_from_dict
 from ..designs import validate as v
-from ..designs.combination import CombinationDesign
 from ..designs.grid import grid_values
 from ..designs.modifiers import beta_stop_table
 from ..errors import SpecError
@@ -195,7 +194,7 @@ class Arm:
 
     @property
     def grid(self):
-        return self.design.grid if isinstance(self.design, CombinationDesign) else None
+        return self.design.dose_grid
 
     @property
     def cohort_names(self) -> tuple[str, ...]:
@@ -254,8 +253,8 @@ class Arm:
 
 
 def _dose_values(field_: str, values, design: Design, what: str) -> tuple[float, ...]:
-    if isinstance(design, CombinationDesign):
-        return grid_values(field_, values, design.grid, what=what)
+    if design.dose_grid is not None:
+        return grid_values(field_, values, design.dose_grid, what=what)
     out = v.prob_vector(field_, values)
     if len(out) != design.n_doses:
         raise SpecError(field_, f"{len(out)} values for {design.n_doses} doses", f"give one {what} per dose")
@@ -297,8 +296,8 @@ class ArmScenario:
 
     def to_dict(self, design: Design | None = None) -> dict:
         def shape(values):
-            if isinstance(design, CombinationDesign):
-                return design.grid.as_matrix(values).tolist()
+            if design is not None and design.dose_grid is not None:
+                return design.dose_grid.as_matrix(values).tolist()
             return list(values)
 
         out: dict = {"name": self.name, "true_tox": shape(self.true_tox), "true_eff": shape(self.true_eff)}

@@ -87,10 +87,9 @@ def _one_data_source(data: Path | None, outcomes: str | None) -> None:
 
 def _read_data(design, data: Path | None, outcomes: str | None, arm=None):
     """Trial data for a design (cells for a two-drug design; responses and extension rows for an arm)."""
-    from ..designs.combination import CombinationDesign
     from ..outcomes import parse_outcomes, read_trial_csv
 
-    cells = isinstance(design, CombinationDesign)
+    cells = design.dose_grid is not None
     expansion = arm.cohort_names if arm is not None else None
     if data is not None:
         return read_trial_csv(data, design.doses, design.cohort_size, arm is not None, cells, expansion)

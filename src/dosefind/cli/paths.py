@@ -30,9 +30,7 @@ def parse_scenario(text: str, design) -> list[float]:
     """True DLT probabilities for ``design``: ``"0.05,0.1,..."`` (one per dose; for a grid one per cell in
     index order, or the rows of drug A's levels separated by ``;``: ``"0.05,0.1;0.1,0.2"``) or
     ``FILE.toml:NAME`` (a scenario of a spec or arm file; a grid's scenario as its J x K table)."""
-    from ..designs.combination import CombinationDesign
-
-    grid = design.grid if isinstance(design, CombinationDesign) else None
+    grid = design.dose_grid
     n = design.n_doses
     what = f"{n} DLT probabilities in [0, 1], one per " + (
         f"cell ({grid.n_rows} rows of {grid.n_cols} separated by ';', or {n} in the order 1.1, 1.2, ...)"

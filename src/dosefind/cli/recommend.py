@@ -88,7 +88,7 @@ def recommend(
         the_design, trial = load_design_and_data(design, name, data, outcomes)
     settings = None
     if posterior == Posterior.mcmc:
-        from ..inference.crm_pymc import McmcSettings
+        from ..inference.settings import McmcSettings
 
         given = {"draws": draws, "tune": tune, "chains": chains, "target_accept": target_accept, "seed": seed}
         settings = McmcSettings(**{k: v for k, v in given.items() if v is not None})

@@ -43,6 +43,15 @@ class Design:
     modifiers: tuple[Modifier, ...] = field(default_factory=tuple)
 
     kind: ClassVar[str] = ""
+    # ---- what the rest of the house asks a design (the protocol's lower floor; see designs/home.py) --
+    #: what a dose is called in sentences and tables: "dose", or "cell" on a two-drug grid
+    unit: ClassVar[str] = "dose"
+    #: the spec field that names the starting dose (as error messages and explanations quote it)
+    start_field: ClassVar[str] = "start_dose"
+    #: whether the engine keeps a posterior cache per chunk of trials for this design (CRM)
+    uses_posterior_cache: ClassVar[bool] = False
+    #: whether decisions read the design's own uniform ``u_tie`` (random tie-breaks, drawn orderings)
+    uses_tie_uniform: ClassVar[bool] = False
     #: fields of the design section that are not design parameters
     _common: ClassVar[tuple[str, ...]] = (
         "target",
@@ -105,6 +114,15 @@ class Design:
         set_(self, "modifiers", tuple(m.bind(self, f"modifiers[{i}]") for i, m in enumerate(mods)))
         if not self.name:
             set_(self, "name", self.kind)
+
+    @property
+    def dose_grid(self):
+        """The two-drug grid whose cells are this design's doses (a :class:`~.grid.DoseGrid`), else None."""
+        return None
+
+    def initial_admissible(self) -> tuple[bool, ...]:
+        """Which doses are admissible before any patient (every dose; a grid's excluded cells never are)."""
+        return (True,) * self.n_doses
 
     def check_dose_reference(self, value, field: str) -> int:
         """A dose named by a modifier: a 1-based dose level number from 1 to ``n_doses`` (returned as is)."""
@@ -186,6 +204,7 @@ class Design:
         ip[L.IP_MAX_N] = self.max_n
         ip[L.IP_START_DOSE] = self.start_dose - 1
         ip[L.IP_N_CAP] = n_cap
+        ip[L.IP_USES_TIE] = int(self.uses_tie_uniform)
         fp[L.FP_TARGET] = self.target
         tables: list[np.ndarray] = []
         grid = self._compile_base(ip, fp, tables, n_cap)

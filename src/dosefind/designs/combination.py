@@ -26,6 +26,9 @@ class CombinationDesign(Design):
     start: str = "1.1"
     max_n: int = 0  # required; 0 means missing (the base class orders fields with defaults)
 
+    unit = "cell"
+    start_field = "start"
+
     def __post_init__(self):
         set_ = object.__setattr__
         if self.grid is None:
@@ -64,6 +67,13 @@ class CombinationDesign(Design):
                     "dont_skip moves along one dose axis and has no meaning on a two-drug grid",
                     "remove it: combination designs move to adjacent cells by their own rules",
                 )
+
+    @property
+    def dose_grid(self) -> DoseGrid:
+        return self.grid
+
+    def initial_admissible(self) -> tuple[bool, ...]:
+        return tuple(not x for x in self.grid.excluded_mask)
 
     def check_dose_reference(self, value, field: str) -> int | str:
         """A cell named by a modifier: its label ``"j.k"`` (returned in canonical form, ``" 2 . 1"`` ->

@@ -17,6 +17,7 @@ IP_N_CAP = 5  # tables are indexed 0..n_cap
 IP_GRID_ROWS = 6
 IP_GRID_COLS = 7
 IP_EXCLUDED_MASK = 8  # bit c set: cell c is excluded from the grid (never admissible)
+IP_USES_TIE = 9  # 1: the design's decisions read u_tie (the trial loop draws it from STREAM_DESIGN)
 # design-specific block starts here
 IP_TPT_DEESCALATE = 10
 IP_BOIN_N_EARLYSTOP = 10

@@ -1,7 +1,14 @@
-"""Design kinds by name, and construction from a spec dictionary."""
+"""Design kinds by name, each with its home; construction from a spec dictionary.
+
+A registered design is a spec class (below the engine) and its home (above it: a
+:class:`~dosefind.designs.home.DesignHome`, named here by ``"module:Class"`` so that this module imports
+nothing above the designs' lower floor). :func:`register_design` is how a new design joins: the spec
+files, ``simulate``, ``recommend``, ``paths``, ``table`` and ``report`` then find it by its kind.
+"""
 
 from __future__ import annotations
 
+from ..constants import declare_reason
 from ..errors import SpecError
 from .base import Design
 from .boin import Boin
@@ -10,7 +17,51 @@ from .crm import Crm
 from .pocrm import PoCrm
 from .three_plus_three import ThreePlusThree
 
-DESIGNS: dict[str, type[Design]] = {cls.kind: cls for cls in (ThreePlusThree, Boin, Crm, PoCrm, BoinComb)}
+DESIGNS: dict[str, type[Design]] = {}
+#: kind -> the home: "module:Class" until first asked for, then the instance
+_HOMES: dict[str, object] = {}
+
+
+def register_design(spec: type[Design], home) -> type[Design]:
+    """Register a spec class under its ``kind`` with its home (a DesignHome subclass or instance, or
+    ``"module:Class"``). Reason codes the spec declares (``spec.declared_reasons``: code -> name) are
+    declared too. Registering a kind again replaces it (tests use :func:`unregister_design` to undo)."""
+    kind = getattr(spec, "kind", "")
+    if not isinstance(kind, str) or not kind or not kind.replace("_", "").isalnum():
+        raise SpecError("kind", f"{kind!r} is not a design kind name", "give the spec class kind = 'name'")
+    for code, name in getattr(spec, "declared_reasons", {}).items():
+        declare_reason(code, name)
+    DESIGNS[kind] = spec
+    _HOMES[kind] = home
+    return spec
+
+
+def unregister_design(kind: str) -> None:
+    DESIGNS.pop(kind, None)
+    _HOMES.pop(kind, None)
+
+
+def home_ref(kind: str):
+    try:
+        return _HOMES[kind]
+    except KeyError:
+        raise SpecError(
+            "design.kind", f"unknown design {kind!r}", "use one of " + ", ".join(repr(k) for k in DESIGNS)
+        ) from None
+
+
+def cache_home(kind: str, home) -> None:
+    _HOMES[kind] = home
+
+
+for _spec, _home in (
+    (ThreePlusThree, "ThreePlusThreeHome"),
+    (Boin, "BoinHome"),
+    (Crm, "CrmHome"),
+    (PoCrm, "PoCrmHome"),
+    (BoinComb, "BoinCombHome"),
+):
+    register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 
 
 def design_from_dict(data: dict) -> Design:

@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..constants import Reason, Status
+from ..constants import Reason, Status, reason_from_code
 from ..designs import Design
 from ..designs import layout as L
-from ..designs.combination import CombinationDesign
 from ..errors import EngineError
 from ..outcomes.notation import parse_outcomes
 from ..outcomes.trial import tie_uniform
@@ -128,9 +127,9 @@ class DecisionContext:
             tox,
             int(nxt),
             Status(status),
-            Reason(reason),
+            reason_from_code(reason),
             int(bn),
-            Reason(br),
+            reason_from_code(br),
             tuple(bool(a) for a in self.admissible),
             float(u_tie),
         )
@@ -180,7 +179,7 @@ def replay_trial(design: Design, true_tox, uniforms, outcome=None, u_ties=None) 
     ctx = DecisionContext(design)
     p = np.asarray(true_tox, dtype=float)
     cur = design.start_dose - 1
-    cells = isinstance(design, CombinationDesign)
+    cells = design.dose_grid is not None
     tokens: list[str] = []
     cohorts = []
     while True:
@@ -232,7 +231,7 @@ def move_word(status: Status, dose: int, next_dose: int, design: Design | None =
     if dose < 0:
         return "start"
     word = "escalate" if next_dose > dose else "de-escalate" if next_dose < dose else "stay"
-    if word == "stay" or not isinstance(design, CombinationDesign):
+    if word == "stay" or design is None or design.dose_grid is None:
         return word
     (j0, k0), (j1, k1) = design.grid.coords(dose), design.grid.coords(next_dose)
     if j1 >= j0 and k1 >= k0:

@@ -94,7 +94,7 @@ class PosteriorCache:
     def for_design(cls, design: Design, compiled=None, capacity: int = CRM_CACHE_CAPACITY) -> PosteriorCache:
         compiled = design.compile() if compiled is None else compiled
         nwork = work_size(compiled)
-        cap = capacity if design.kind == "crm" else 0
+        cap = capacity if design.uses_posterior_cache else 0
         keys, values, work = new_cache(design.n_doses, cap, nwork)
         return cls(design.config_hash(), keys, values, work)
 
@@ -136,7 +136,7 @@ def simulate_one(
     status = np.empty(T, dtype=np.int8)
     reason = np.empty(T, dtype=np.int8)
     true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
-    capacity = CRM_CACHE_CAPACITY if design.kind == "crm" else 0
+    capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
     nwork = work_size(compiled)
     if cache is not None:
         n_at_s = np.zeros(D, dtype=np.int64)

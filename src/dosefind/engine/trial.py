@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
-from ..constants import DesignKind
 from ..designs import layout as L
 from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
@@ -19,8 +18,6 @@ from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_ke
 
 #: designs whose decisions read ``u_tie`` (random tie-breaks, random ordering choice); the others get
 #: 0.5 without drawing it (they never read it, so their trials are the same either way)
-_K_BOIN_COMB = int(DesignKind.BOIN_COMB)
-_K_POCRM = int(DesignKind.POCRM)
 
 
 @kernel
@@ -59,7 +56,7 @@ def escalate(
     cohort = ip[L.IP_COHORT_SIZE]
     max_n = ip[L.IP_MAX_N]
     track_eff = eff_prob.shape[0] > 0
-    uses_tie = ip[L.IP_KIND] == _K_BOIN_COMB or ip[L.IP_KIND] == _K_POCRM
+    uses_tie = ip[L.IP_USES_TIE] == 1
     for d in range(D):
         n_at[d] = 0
         tox_at[d] = 0

@@ -1,15 +1,14 @@
 """The ``--posterior mcmc`` back end: NUTS fits of the fast posterior's models, with ArviZ diagnostics.
 
-The models are the ones :func:`dosefind.inference.summary.fast_posterior` computes exactly: for the CRM,
-the design's one-parameter model (:func:`~dosefind.inference.crm_pymc.build_crm_model`); for PO-CRM
-(Bayes estimation), the model with the ordering summed out
-(:func:`~dosefind.inference.pocrm_pymc.build_pocrm_model`); for 3+3, BOIN and BOIN for combinations, an
-independent Beta prior (:data:`~dosefind.inference.summary.BETA_PRIOR`) on each dose's DLT rate with a
-binomial likelihood. The result is the same :class:`~dosefind.inference.summary.PosteriorTable` (with the
-same design-specific columns: BOIN's and BOIN-comb's isotonic estimates, the CRM's plug-in curve,
-PO-CRM's plug-in, per-ordering rows and ordering probabilities), plus sampler diagnostics and
-plain-language warnings when R-hat, effective sample sizes or divergences say the draws should not be
-trusted.
+The models are the ones :func:`dosefind.inference.summary.fast_posterior` computes exactly, each from the
+design's home: for the CRM, the design's one-parameter model
+(:func:`~dosefind.designs.crm.pymc_model.build_crm_model`); for PO-CRM (Bayes estimation), the model with the
+ordering summed out (:func:`~dosefind.designs.pocrm.pymc_model.build_pocrm_model`); for 3+3, BOIN and BOIN for
+combinations, an independent Beta prior (:data:`~dosefind.inference.summary.BETA_PRIOR`) on each dose's DLT
+rate with a binomial likelihood. The result is the same :class:`~dosefind.inference.summary.PosteriorTable`
+(with the same design-specific columns: BOIN's and BOIN-comb's isotonic estimates, the CRM's plug-in curve,
+PO-CRM's plug-in, per-ordering rows and ordering probabilities), plus sampler diagnostics and plain-language
+warnings when R-hat, effective sample sizes or divergences say the draws should not be trusted.
 
 PyMC and ArviZ are imported inside the functions: importing dosefind (and the fast path of
 ``dosefind recommend``) never pays for them.
@@ -25,10 +24,11 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..constants import CREDIBLE_MASS
-from ..designs import BoinComb, Crm, Design, PoCrm
+from ..designs import Design
+from ..designs.home import home_of
 from ..errors import DataError, MissingExtraError, SpecError
 from . import summary
-from .crm_pymc import McmcSettings, build_crm_model
+from .settings import McmcSettings
 from .summary import BETA_PRIOR, PosteriorTable, check_counts
 
 #: Largest acceptable rank-normalised split R-hat (Vehtari et al. 2021).
@@ -232,32 +232,20 @@ def _check_settings(settings) -> McmcSettings:
 
 
 def _check_has_posterior(design: Design) -> None:
-    """A PO-CRM by maximum likelihood (the pocrm package) has no prior, hence nothing to sample."""
-    if isinstance(design, PoCrm) and design.estimation != "bayes":
-        raise SpecError(
-            "estimation",
-            'a PO-CRM with estimation = "likelihood" has no prior, hence no posterior to sample',
-            "use the fast posterior (--posterior fast) for its maximum-likelihood estimates, or "
-            'estimation = "bayes" for a posterior',
-        )
+    """The design's home refuses when there is nothing to sample (e.g. a PO-CRM by maximum likelihood)."""
+    home_of(design).check_has_posterior(design)
 
 
 def sample_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None = None):
-    """NUTS draws (ArviZ InferenceData) of the design's posterior model: the CRM model for a
-    :class:`Crm`, the PO-CRM model with the ordering summed out for a :class:`PoCrm` (Bayes estimation
-    only), else the beta-binomial model with :data:`~dosefind.inference.summary.BETA_PRIOR`."""
+    """NUTS draws (ArviZ InferenceData) of the design's posterior model, from its home
+    (:meth:`~dosefind.designs.home.DesignHome.pymc_model`): the CRM model, the PO-CRM model with the
+    ordering summed out (Bayes estimation only), else the beta-binomial model with
+    :data:`~dosefind.inference.summary.BETA_PRIOR`."""
     settings = _check_settings(settings)
     _check_has_posterior(design)
     n_at, tox_at = check_counts(design, n_at, tox_at)
     require_pymc()
-    if isinstance(design, Crm):
-        model = build_crm_model(design, n_at, tox_at)
-    elif isinstance(design, PoCrm):
-        from .pocrm_pymc import build_pocrm_model
-
-        model = build_pocrm_model(design, n_at, tox_at)
-    else:
-        model = build_beta_binomial_model(design, n_at, tox_at)
+    model = home_of(design).pymc_model(design, n_at, tox_at)
     return sample_model(model, settings)
 
 
@@ -276,53 +264,16 @@ def posterior_from_draws(
     p_d and of the indicator 1{p_d > target}, quantile MCSE). Diagnostics are those of the sampled
     parameters (b, or every p_d); R-hat and ESS of p_d(b) equal those of b, being rank-based.
 
-    PO-CRM: see :func:`_pocrm_columns` (the ordering is summed out; every column is a posterior
-    expectation over the draws of b).
+    The design's home turns the draws into columns
+    (:meth:`~dosefind.designs.home.DesignHome.columns_from_draws`; PO-CRM: the ordering is summed out,
+    every column a posterior expectation over the draws of b, see
+    :func:`dosefind.designs.pocrm.home.pocrm_columns`).
     """
-    import arviz as az
-
     n_at, tox_at = check_counts(design, n_at, tox_at)
-    extra: dict[str, np.ndarray] = {}
-    orderings: tuple[summary.OrderingSummary, ...] = ()
-    warnings: tuple[str, ...] = ()
-    if isinstance(design, PoCrm):
-        _check_has_posterior(design)
-        var_names = ["b"]
-        columns, extra, orderings, warnings = _pocrm_columns(design, n_at, tox_at, idata)
-        mean, lower, upper, prob_above = columns
-    else:
-        if isinstance(design, Crm):
-            var_names = ["b"]
-            b = idata.posterior["b"].values  # [chain, draw]
-            p = design.prob_tox(b)  # [chain, draw, dose]
-            extra["plugin"] = design.prob_tox(float(b.mean()))
-        else:
-            var_names = ["p"]
-            p = np.asarray(idata.posterior["p"].values, dtype=float)
-            if design.kind == "boin":
-                extra["isotonic"] = summary.isotonic_estimate(n_at, tox_at)
-            elif isinstance(design, BoinComb):
-                extra["isotonic"] = summary.bivariate_isotonic_estimate(design, n_at, tox_at)
-        if p.ndim != 3 or p.shape[2] != design.n_doses:
-            raise DataError(
-                f"the draws of p have shape {p.shape}, expected (chains, draws, {design.n_doses}); "
-                "sample them with sample_posterior for this design"
-            )
-        tail = (1.0 - CREDIBLE_MASS) / 2
-        draws = az.convert_to_dataset({"p": p})
-        above = az.convert_to_dataset({"p": (p > design.target).astype(float)})
-        with np.errstate(divide="ignore", invalid="ignore"):  # NaN for draws that never moved (see warnings)
-            extra["mcse_mean"] = np.asarray(az.mcse(draws, method="mean")["p"].values, dtype=float)
-            # an indicator that never changes (P = 0 or 1 in every draw) has no Monte Carlo error
-            extra["mcse_prob_above_target"] = np.nan_to_num(
-                np.asarray(az.mcse(above, method="mean")["p"].values, dtype=float), nan=0.0
-            )
-            for key, prob in (("mcse_lower", tail), ("mcse_upper", 1.0 - tail)):
-                extra[key] = np.asarray(az.mcse(draws, method="quantile", prob=prob)["p"].values, dtype=float)
-        flat = p.reshape(-1, design.n_doses)
-        lower, upper = np.quantile(flat, [tail, 1.0 - tail], axis=0)
-        mean = flat.mean(axis=0)
-        prob_above = (flat > design.target).mean(axis=0)
+    var_names, columns, extra, orderings, warnings = home_of(design).columns_from_draws(
+        design, n_at, tox_at, idata
+    )
+    mean, lower, upper, prob_above = columns
 
     diagnostics = convergence_diagnostics(idata, var_names)
     warnings = diagnostic_warnings(diagnostics) + warnings
@@ -344,114 +295,35 @@ def posterior_from_draws(
     )
 
 
-def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, probs) -> np.ndarray:
-    """Quantiles of the discrete distribution putting ``weights`` (summing to 1) on ``values`` (1-D): the
-    smallest value whose cumulative weight reaches each probability (the inverse of the step CDF)."""
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(weights[order])
-    idx = np.searchsorted(cum, np.asarray(probs, dtype=float) * cum[-1], side="left")
-    return values[order][np.minimum(idx, values.size - 1)]
-
-
-def _pocrm_columns(design: PoCrm, n_at, tox_at, idata):
-    """PO-CRM's table from the draws of b (the ordering summed out; see :mod:`.pocrm_pymc`).
-
-    With w_m(b) = P(m | b, data) and p_mc(b) = s[rank_m(c)] ** exp(b)
-    (:func:`~dosefind.inference.pocrm_pymc.ordering_curves`), every column is a posterior expectation,
-    Rao-Blackwellised over the ordering: P(m | data) = E[w_m]; E[b | m] = E[w_m b] / E[w_m]; E[p_c | m] =
-    E[w_m p_mc] / E[w_m]; the table's mean E[sum_m w_m p_mc] (mixed over orderings); P(p_c > target) =
-    E[sum_m w_m 1{p_mc > target}]; the interval ends are quantiles of the mixture that puts weight
-    w_m(b_i) / N on p_mc(b_i) for every draw i and ordering m. ``extra`` has the fast table's ``plugin``
-    (s[rank_m(c)] ** exp(E[b | m]) under the most probable ordering m) and
-    ``mean_most_probable_ordering``, and the MCSEs: ArviZ's mean MCSE of the per-draw values averaged
-    above, and for each interval end ArviZ's quantile MCSE carried over to the mixture (the effective
-    sample size of the per-draw probability sum_m w_m 1{p_mc <= end}, the Beta interval of that ESS, its
-    ends read from the mixture). Excluded cells are nan.
-    """
+def columns_from_p(design: Design, p) -> tuple[tuple[np.ndarray, ...], dict[str, np.ndarray]]:
+    """((mean, lower, upper, P(> target)), MCSE columns) of draws ``p`` [chain, draw, dose] of every dose's
+    DLT probability: pooled draws of every chain, equal-tailed intervals (``numpy.quantile``), ArviZ's
+    mean MCSE of p_d and of the indicator 1{p_d > target}, and its quantile MCSE of the interval ends."""
     import arviz as az
 
-    from .pocrm_pymc import ordering_curves
-
-    b = np.asarray(idata.posterior["b"].values, dtype=float)
-    if b.ndim != 2:
+    p = np.asarray(p, dtype=float)
+    if p.ndim != 3 or p.shape[2] != design.n_doses:
         raise DataError(
-            f"the draws of b have shape {b.shape}, expected (chains, draws); sample them with "
-            "sample_posterior for this design"
+            f"the draws of p have shape {p.shape}, expected (chains, draws, {design.n_doses}); "
+            "sample them with sample_posterior for this design"
         )
-    w, p = ordering_curves(design, n_at, tox_at, b)  # [C, S, M], [C, S, M, D]
-    included = ~design.grid.excluded_mask
-    p_in = p[..., included]  # [C, S, M, R]
-    M, D = w.shape[-1], design.n_doses
-    N = b.size
-    prob = w.reshape(N, M).mean(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):  # an ordering of probability 0 has no estimate
-        b_hat = (w * b[..., None]).reshape(N, M).mean(axis=0) / prob
-        by_ordering = np.full((M, D), np.nan)
-        by_ordering[:, included] = (w[..., None] * p_in).reshape(N, M, -1).mean(axis=0) / prob[:, None]
-    mixed = (w[..., None] * p_in).sum(axis=2)  # [C, S, R]
-    above = (w[..., None] * (p_in > design.target)).sum(axis=2)
-    tail = (1.0 - CREDIBLE_MASS) / 2
-    values = p_in.reshape(N * M, -1)
-    weights = w.reshape(N * M) / N
-    R = values.shape[1]
-    ends = np.array([_weighted_quantiles(values[:, r], weights, (tail, 1.0 - tail)) for r in range(R)])
-
-    def mcse_mean(x):  # [C, S, R] -> [R]
-        return np.asarray(az.mcse(az.convert_to_dataset({"x": x}), method="mean")["x"].values, dtype=float)
-
-    def mcse_end(r, q, end):
-        """ArviZ's quantile MCSE (mcse(method="quantile")) with the mixture in place of the sorted draws."""
-        from scipy.special import betaincinv
-
-        below = (w * (p_in[..., r] <= end)).sum(axis=2)  # [C, S]
-        ess = float(np.asarray(az.ess(az.convert_to_dataset({"x": below}), method="mean")["x"].values))
-        if not math.isfinite(ess):
-            return math.nan
-        lo, hi = betaincinv(ess * q + 1, ess * (1 - q) + 1, np.array([0.1586553, 0.8413447]))
-        th1, th2 = _weighted_quantiles(values[:, r], weights, (lo, hi))
-        return (th2 - th1) / 2
-
-    def full(x):
-        out = np.full(D, np.nan)
-        out[included] = x
-        return out
-
     extra: dict[str, np.ndarray] = {}
-    best = int(np.argmax(prob))
-    alpha = design.alpha()
-    plugin = np.full((M, D), np.nan)
-    for m in range(M):
-        if math.isfinite(b_hat[m]):
-            plugin[m, included] = alpha[m, included] ** math.exp(b_hat[m])
-    extra["plugin"] = plugin[best].copy()
-    extra["mean_most_probable_ordering"] = by_ordering[best].copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        extra["mcse_mean"] = full(mcse_mean(mixed))
-        extra["mcse_prob_above_target"] = full(np.nan_to_num(mcse_mean(above), nan=0.0))
-        extra["mcse_lower"] = full([mcse_end(r, tail, ends[r, 0]) for r in range(R)])
-        extra["mcse_upper"] = full([mcse_end(r, 1.0 - tail, ends[r, 1]) for r in range(R)])
-    names = design.ordering_names()
-    orderings = tuple(
-        summary.OrderingSummary(
-            m,
-            names[m],
-            tuple(design.orderings[m]),
-            float(design.ordering_prior[m]),
-            float(prob[m]),
-            float(b_hat[m]),
-            by_ordering[m].copy(),
-            plugin[m].copy(),
+    tail = (1.0 - CREDIBLE_MASS) / 2
+    draws = az.convert_to_dataset({"p": p})
+    above = az.convert_to_dataset({"p": (p > design.target).astype(float)})
+    with np.errstate(divide="ignore", invalid="ignore"):  # NaN for draws that never moved (see warnings)
+        extra["mcse_mean"] = np.asarray(az.mcse(draws, method="mean")["p"].values, dtype=float)
+        # an indicator that never changes (P = 0 or 1 in every draw) has no Monte Carlo error
+        extra["mcse_prob_above_target"] = np.nan_to_num(
+            np.asarray(az.mcse(above, method="mean")["p"].values, dtype=float), nan=0.0
         )
-        for m in range(M)
-    )
-    columns = (
-        full(mixed.reshape(N, -1).mean(axis=0)),
-        full(ends[:, 0]),
-        full(ends[:, 1]),
-        full(above.reshape(N, -1).mean(axis=0)),
-    )
-    warnings = summary._ordering_tie_warning(design, n_at, tox_at, prob, best)
-    return columns, extra, orderings, warnings
+        for key, prob in (("mcse_lower", tail), ("mcse_upper", 1.0 - tail)):
+            extra[key] = np.asarray(az.mcse(draws, method="quantile", prob=prob)["p"].values, dtype=float)
+    flat = p.reshape(-1, design.n_doses)
+    lower, upper = np.quantile(flat, [tail, 1.0 - tail], axis=0)
+    mean = flat.mean(axis=0)
+    prob_above = (flat > design.target).mean(axis=0)
+    return (mean, lower, upper, prob_above), extra
 
 
 def _provenance(design: Design, settings: McmcSettings) -> dict:

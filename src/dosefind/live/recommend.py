@@ -22,26 +22,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from .. import __version__
 from ..constants import Reason, Status
-from ..designs import Boin, BoinComb, Crm, Design, PoCrm
-from ..designs import layout as L
-from ..designs.combination import CombinationDesign
+from ..designs import Design
+from ..designs.home import home_of
 from ..engine.replay import Cohort, move_word, replay_data
 from ..errors import DataError
 from ..inference.summary import PosteriorTable, fast_posterior
 from ..outcomes import TrialData
 from ..outcomes.trial import TIE_UNIFORM_RULE
-from .explain import OrderingChoice, explain, explain_cell_elimination, explain_elimination, explain_tie
+from .explain import explain
 
 POSTERIORS = ("fast", "mcmc")
 
 
 def dose_word(design: Design) -> str:
     """What a dose of the design is called in sentences: "cell" on a two-drug grid, else "dose"."""
-    return "cell" if isinstance(design, CombinationDesign) else "dose"
+    return design.unit
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,9 @@ class Recommendation:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     u_tie: float | None = None  #: tie-breaking uniform of the current decision (None before any cohort)
     tie: tuple[int, ...] = ()  #: next doses the decision could take for other u_tie (empty: no tie)
-    ordering: OrderingChoice | None = None  #: PO-CRM: the ordering the model step used (None: no model step)
+    #: what the design's home read for the last decision's explanation (e.g. the CRM's estimates, the
+    #: ordering a PO-CRM's model step used; None when there is nothing beyond the counts)
+    detail: object = None
 
     @property
     def next_label(self) -> str | None:
@@ -142,7 +141,7 @@ class Recommendation:
             "u_tie": self.u_tie,
             "u_tie_rule": TIE_UNIFORM_RULE,
             "tie_candidates": [self.design.doses[d] for d in self.tie],
-            **({"ordering": self.ordering.to_dict(self.design)} if self.ordering is not None else {}),
+            **home_of(self.design).detail_json(self.design, self.detail),
             "doses": [
                 {
                     "level": r.level,
@@ -185,7 +184,8 @@ def recommend(
     """The design's decision for the next cohort, with reasons, per-dose posterior and the history."""
     if posterior not in POSTERIORS:
         raise DataError(f"posterior: unknown back end {posterior!r}; choose 'fast' or 'mcmc'")
-    ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=isinstance(design, CombinationDesign))
+    home = home_of(design)
+    ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform)
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
     fast = fast_posterior(design, n_at, tox_at)
     if posterior == "mcmc":
@@ -242,10 +242,6 @@ def recommend(
         )
         for d in range(design.n_doses)
     )
-    estimates = None
-    if isinstance(design, Crm):  # the curve the kernel chose by (always from the fast posterior)
-        estimates = fast.mean if design.dose_choice == "posterior_mean" else fast.extra["plugin"]
-
     if not steps:
         start = design.start_dose - 1
         return Recommendation(
@@ -258,7 +254,7 @@ def recommend(
             Reason.NONE,
             (
                 f"no patients yet: start at {dose_word(design)} {design.doses[start]} (the design's "
-                f"{'start' if isinstance(design, CombinationDesign) else 'start_dose'})",
+                f"{design.start_field})",
             ),
             rows,
             None,
@@ -269,26 +265,14 @@ def recommend(
 
     last = steps[-1]
     cur = last.dose
-    ordering = None
-    if isinstance(design, PoCrm) and last.base_reason in (Reason.POCRM_MODEL, Reason.POCRM_STOP_N):
-        ordering = pocrm_ordering_choice(ctx.compiled, design, n_at, tox_at, last.u_tie, last.base_next)
-    lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, estimates, ordering)]
-    if len(steps) > 1:
-        before = steps[-2].admissible
-    elif isinstance(design, CombinationDesign):  # excluded cells start inadmissible
-        before = tuple(not x for x in design.grid.excluded_mask)
-    else:
-        before = (True,) * design.n_doses
+    detail = home.decision_detail(design, ctx.compiled, n_at, tox_at, last, fast)
+    lines = [explain(last.base_reason, design, n_at, tox_at, cur, last.base_next, detail)]
+    before = steps[-2].admissible if len(steps) > 1 else design.initial_admissible()
     newly = [d for d in range(design.n_doses) if before[d] and not last.admissible[d]]
-    if newly and isinstance(design, Boin) and last.reason != Reason.BOIN_LOWEST_ELIMINATED:
-        lines.insert(0, explain_elimination(design, n_at, tox_at, newly[0]))
-    if newly and isinstance(design, BoinComb):
-        if last.base_reason == Reason.BOIN_COMB_DEESCALATE_ELIMINATED:  # its sentence says so already
-            newly = [d for d in newly if d != cur]
-        for line in reversed(explain_cell_elimination(design, n_at, tox_at, newly)):
-            lines.insert(0, line)
+    if newly:
+        lines = home.elimination_lines(design, n_at, tox_at, newly, last) + lines
     if last.reason != last.base_reason:
-        lines.append(explain(last.reason, design, n_at, tox_at, cur, last.next_dose, estimates))
+        lines.append(explain(last.reason, design, n_at, tox_at, cur, last.next_dose, detail))
     elif last.status == Status.CONTINUE and last.next_dose != last.base_next:
         unit = dose_word(design)
         lines.append(
@@ -297,7 +281,7 @@ def recommend(
     tie: tuple[int, ...] = ()
     if len(last.alternatives) > 1:
         tie = tuple(d for d, _ in last.alternatives)
-        lines.append(explain_tie(design, last.alternatives, last.next_dose, last.status, last.u_tie))
+        lines.append(home.tie_sentence(design, last.alternatives, last.next_dose, last.status, last.u_tie))
     decision = move_word(last.status, cur, last.next_dose, design)
     nxt = last.next_dose if last.status == Status.CONTINUE else None
     selected = ctx.select(full=True) if last.status == Status.STOP_SELECT else -1
@@ -318,47 +302,5 @@ def recommend(
         tuple(warnings),
         last.u_tie,
         tie,
-        ordering,
-    )
-
-
-def pocrm_ordering_choice(
-    compiled, design: PoCrm, n_at, tox_at, u_tie: float, cell: int
-) -> OrderingChoice | None:
-    """The ordering PO-CRM's model step used after the last cohort, read from the decision's own kernels.
-
-    ``fit_orderings`` and ``choose_ordering`` (:mod:`dosefind.engine.pocrm`) are run on the compiled design
-    the replay decided with, on the same state and uniform, so the ordering is the one the decision took;
-    the orderings tied as the most probable are those ``choose_ordering`` picks as ``u_tie`` runs over M
-    equally spaced values (it picks the ``int(u * n_tied)``-th of them). Probabilities are the normalised
-    weights ``pocrm_posterior_summary`` reports. None when the model took no step (stage 1) or, never
-    expected, when the ordering's cell is not ``cell``, the cell the decision proposed.
-    """
-    from ..engine.pocrm import choose_ordering, closest_cell, fit_orderings
-
-    ip, fp, grid = compiled.ip, compiled.fp, compiled.grid
-    n_at = np.ascontiguousarray(n_at, dtype=np.int64)
-    tox_at = np.ascontiguousarray(tox_at, dtype=np.int64)
-    n_tox, n_total = int(tox_at.sum()), int(n_at.sum())
-    if n_tox == 0 or (design.estimation != "bayes" and n_tox == n_total):
-        return None
-    M = len(design.orderings)
-    W = max(int(ip[L.IP_POCRM_N_NODES]), 1)
-    work = np.zeros(int(ip[L.IP_POCRM_WORK]))
-    fit_orderings(ip, fp, grid, n_at, tox_at, work)
-    randomised = design.ordering_choice == "random"
-    m = int(choose_ordering(ip, work, float(u_tie), randomised))
-    b_hat = float(work[W + M + m])
-    if int(closest_cell(ip, fp, grid, m, b_hat)) != cell:  # pragma: no cover - the decision's own kernels
-        return None
-    logw = work[W : W + M].copy()
-    prob = np.exp(logw - logw.max())
-    prob /= prob.sum()
-    tied: tuple[int, ...] = ()
-    if not randomised:
-        picks = [int(choose_ordering(ip, work, (i + 0.5) / M, False)) for i in range(M)]
-        tied = tuple(sorted(set(picks))) if len(set(picks)) > 1 else ()
-    estimate = float(design.alpha()[m, cell] ** math.exp(b_hat))
-    return OrderingChoice(
-        m, design.ordering_names()[m], float(prob[m]), randomised, tied, float(u_tie), cell, estimate, b_hat
+        detail,
     )

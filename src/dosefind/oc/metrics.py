@@ -38,7 +38,6 @@ import numpy as np
 
 from ..constants import TIE_TOLERANCE, Status
 from ..designs import Design
-from ..designs.combination import CombinationDesign
 from ..engine import SimResult
 
 SCALAR_METRICS = (
@@ -56,9 +55,7 @@ DOSE_METRICS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose")
 
 def included_doses(design: Design) -> np.ndarray:
     """Boolean mask of the doses (cells) the design can treat: every dose, less a grid's excluded cells."""
-    if isinstance(design, CombinationDesign):
-        return ~design.grid.excluded_mask
-    return np.ones(design.n_doses, dtype=bool)
+    return np.array(design.initial_admissible(), dtype=bool)
 
 
 def correct_doses(true_tox, target: float, acceptable_band: float | None = None, included=None) -> np.ndarray:
@@ -80,7 +77,7 @@ def true_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> 
     correct cell (the highest index among equally toxic ones)."""
     p = np.asarray(true_tox, dtype=float)
     correct = np.flatnonzero(correct_doses(p, design.target, acceptable_band, included_doses(design)))
-    if isinstance(design, CombinationDesign):
+    if design.dose_grid is not None:
         return int(correct[p[correct] == p[correct].max()].max())
     return int(correct.max())
 
@@ -89,7 +86,7 @@ def doses_above_mtd(design: Design, true_tox, acceptable_band: float | None = No
     """Boolean mask of the doses (cells) above the true MTD; see the module docstring."""
     p = np.asarray(true_tox, dtype=float)
     mtd = true_mtd(design, p, acceptable_band)
-    if isinstance(design, CombinationDesign):
+    if design.dose_grid is not None:
         return p > p[mtd]
     return np.arange(p.shape[0]) > mtd
 

@@ -7,16 +7,17 @@ patients within a cohort, so a cohort's outcomes are enumerated as DLT counts (`
 one DLT among three patients) and, given a scenario's true DLT probabilities, a path's probability is
 the product of binomial probabilities of its cohorts.
 
-Random choices. Some decisions break a tie at random (BOIN for combinations: two adjacent candidate cells
-with equal scores; PO-CRM: most probable orderings that tie, or the ordering drawn with its posterior
-probability under ``ordering_choice = "random"``). The kernel reads that randomness from the decision's
-uniform ``u_tie``; a hypothetical cohort has no uniform of its own (in live use it would be derived from
-data that do not exist yet), so a pathway does not pick one. :func:`choice_uniforms` lists, from the
-kernel's own mapping of ``u_tie`` to its choice, intervals of ``u_tie`` on which the choice is constant,
-each with its probability (its length); the decision is taken (by ``decide``, as always) at one
-uniform inside each interval, and intervals that give the same next dose and status are merged. When
-more than one decision remains the cohort outcome splits into branches, one per decision, each labelled
-with its chance, and a path's probability under a scenario is multiplied by it:
+Random choices. Some decisions break a tie at random (BOIN for combinations: two adjacent candidate cells with
+equal scores; PO-CRM: most probable orderings that tie, or the ordering drawn with its posterior probability
+under ``ordering_choice = "random"``). The kernel reads that randomness from the decision's uniform ``u_tie``;
+a hypothetical cohort has no uniform of its own (in live use it would be derived from data that do not exist
+yet), so a pathway does not pick one. :func:`choice_uniforms` asks the design's home
+(:meth:`~dosefind.designs.home.DesignHome.choice_uniforms`), which lists, from the kernel's own mapping of
+``u_tie`` to its choice, intervals of ``u_tie`` on which the choice is constant, each with its probability
+(its length); the decision is taken (by ``decide``, as always) at one uniform inside each interval, and
+intervals that give the same next dose and status are merged. When more than one decision remains the cohort
+outcome splits into branches, one per decision, each labelled with its chance, and a path's probability under
+a scenario is multiplied by it:
 
 * BOIN for combinations (``engine/combination.py::_choose``): candidate 0 iff ``int(u * 2) == 0``, so
   u in [0, 1/2) and [1/2, 1): two tied candidates have chance 1/2 each;
@@ -41,9 +42,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..constants import Reason, Status
-from ..designs import BoinComb, Design, PoCrm
-from ..designs import layout as L
-from ..designs.combination import CombinationDesign
+from ..designs import Design
+from ..designs.home import home_of
 from ..engine.replay import DecisionContext, move_word, replay_data
 from ..errors import DataError
 from ..outcomes import TrialData
@@ -184,45 +184,9 @@ def choice_uniforms(
 ) -> tuple[RandomChoice, tuple[tuple[float, float], ...]]:
     """Where the decision on the counts ``n_at``/``tox_at`` (after the cohort) may use ``u_tie``: the
     kind of random choice and, per interval of u_tie on which the kernel's choice is constant, a uniform
-    inside it and the interval's length (summing to 1). See the module docstring for the mappings."""
-    design = ctx.design
-    if isinstance(design, BoinComb):  # _choose: candidate int(u * 2)
-        return RandomChoice.TIE, ((0.25, 0.5), (0.75, 0.5))
-    if isinstance(design, PoCrm):
-        return _pocrm_uniforms(ctx, n_at, tox_at)
-    return NO_CHOICE
-
-
-def _pocrm_uniforms(ctx: DecisionContext, n_at, tox_at):
-    """The orderings the kernel may take as intervals of u_tie, read from the kernel itself: the ordering
-    weights ``fit_orderings`` computes for these counts and ``choose_ordering``'s picks."""
-    from ..engine.pocrm import choose_ordering, fit_orderings
-
-    c = ctx.compiled
-    ip = c.ip
-    work = np.zeros(int(ip[L.IP_POCRM_WORK]))
-    fit_orderings(ip, c.fp, c.grid, np.asarray(n_at, np.int64), np.asarray(tox_at, np.int64), work)
-    M = int(ip[L.IP_POCRM_N_ORDERINGS])
-    W = max(int(ip[L.IP_POCRM_N_NODES]), 1)
-    logw = [float(x) for x in work[W : W + M]]
-    top = max(logw)
-    if not math.isfinite(top):
-        return NO_CHOICE
-    if int(ip[L.IP_POCRM_ORDERING_CHOICE]) == 1:  # ordering m for u in [acc_(m-1), acc_m)
-        total = sum(math.exp(x - top) for x in logw)
-        out = []
-        lo = 0.0
-        for m in range(M):
-            hi = 1.0 if m == M - 1 else lo + math.exp(logw[m] - top) / total
-            if hi > lo:
-                mid = 0.5 * (lo + hi)
-                out.append((mid if lo < mid < hi else lo, hi - lo))
-            lo = max(lo, hi)
-        return RandomChoice.ORDERING_DRAW, tuple(out)
-    # the most probable orderings, tied: the int(u * m)-th of the m tied ones; m <= M, so M equally
-    # spaced uniforms see each of them
-    m = len({int(choose_ordering(ip, work, (i + 0.5) / M, False)) for i in range(M)})
-    return RandomChoice.TIED_ORDERINGS, tuple(((i + 0.5) / m, 1.0 / m) for i in range(m))
+    inside it and the interval's length (summing to 1). The design's home reads these from its kernel's
+    mapping of u_tie (see the module docstring)."""
+    return home_of(ctx.design).choice_uniforms(ctx, n_at, tox_at)
 
 
 def _branches(ctx: DecisionContext, dose: int, n: int, y: int):
@@ -282,7 +246,7 @@ def dose_paths(
             raise DataError(f"scenario: need {design.n_doses} DLT probabilities in [0, 1], got {list(p)}")
     data = data.escalation()  # an arm's extension patients are not escalation cohorts
     # the uniforms `recommend` uses; on a grid each decision is probed for ties, as `recommend` does
-    probe = isinstance(design, CombinationDesign)
+    probe = design.uses_tie_uniform
     ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=probe)
     alternatives: tuple[int, ...] = ()
     if steps:
@@ -295,9 +259,7 @@ def dose_paths(
     selected = ctx.select(full=True) if status == Status.STOP_SELECT else -1
     root_choice = RandomChoice.NONE
     if alternatives:
-        root_choice = RandomChoice.TIE if isinstance(design, BoinComb) else RandomChoice.TIED_ORDERINGS
-        if isinstance(design, PoCrm) and design.ordering_choice == "random":
-            root_choice = RandomChoice.ORDERING_DRAW
+        root_choice = home_of(design).root_choice(design)
     nodes = [
         PathNode(
             0,

@@ -16,7 +16,7 @@ def _pct(x: float) -> str:
 
 def _dose_block(lines, title, values, design, fmt):
     """One per-dose metric: a row of doses, or a J x K matrix for a grid (drug A down, drug B across)."""
-    grid = getattr(design, "grid", None)
+    grid = design.dose_grid
     if grid is None:
         labels = design.doses
         width = max(6, *(len(x) for x in labels))

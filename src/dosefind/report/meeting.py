@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..constants import Status
-from ..designs.combination import CombinationDesign
 from ..errors import SpecError
 from ..live.arm import ArmPhase, ArmRecommendation
 from ..live.recommend import Recommendation, dose_word
@@ -93,8 +92,8 @@ def render_meeting_report(inputs: ReportInputs) -> str:
     else:
         title = inputs.title or f"Dose-escalation meeting: {d.name}"
     what = f'{_e(d.kind.upper())} design "{_e(d.name)}"'
-    if isinstance(d, CombinationDesign):
-        g = d.grid
+    if d.dose_grid is not None:
+        g = d.dose_grid
         what += f" on a {g.n_rows} x {g.n_cols} grid ({_e(g.drug_a)} x {_e(g.drug_b)}, cells j.k)"
     counts = f"{rec.data.n_total} patients in {len(rec.data.cohorts)} cohorts"
     if arec is not None:
@@ -152,7 +151,7 @@ def render_meeting_report(inputs: ReportInputs) -> str:
     fig = plot_posterior(rec)
     alt = (
         "Heat map of the posterior mean probability of DLT per cell of the grid, with patients and DLTs"
-        if isinstance(d, CombinationDesign)
+        if d.dose_grid is not None
         else f"Posterior probability of DLT per dose with {round(100 * p.mass)}% credible intervals and the "
         "target"
     )
@@ -189,7 +188,7 @@ def render_meeting_report(inputs: ReportInputs) -> str:
         if inputs.paths.nodes[0].status != Status.CONTINUE:
             parts.append("<p>Escalation has stopped: there are no further escalation cohorts.</p>")
         else:
-            cells = " (cells j.k)" if isinstance(d, CombinationDesign) else ""
+            cells = " (cells j.k)" if d.dose_grid is not None else ""
             parts += [
                 f"<p>Every outcome of the coming cohorts{cells} (N: no DLT, T: DLT; order within a cohort "
                 "does not matter) and the design's answer. A decision the design takes at random (a tie "

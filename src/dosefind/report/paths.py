@@ -7,14 +7,13 @@ import io
 import json
 import math
 
-from ..designs.combination import CombinationDesign
 from ..paths.pathways import DosePaths, PathNode, RandomChoice, chance_text
 
 
 def _decision(paths: DosePaths, x: PathNode) -> str:
     labels = paths.design.doses
     word = paths.decision_word(x)
-    unit = "cell" if isinstance(paths.design, CombinationDesign) else "dose"
+    unit = paths.design.unit
     if word == "stop":
         return f"stop, MTD {labels[x.selected]}" if x.selected >= 0 else f"stop, no {unit}"
     if word in ("stay", "start"):
@@ -54,8 +53,8 @@ def _with_note(paths: DosePaths, x: PathNode) -> str:
 def scenario_text(paths: DosePaths) -> str:
     """The scenario's true P(DLT): a list per dose, or rows of the grid (drug A levels) separated by /."""
     design = paths.design
-    if isinstance(design, CombinationDesign):
-        g = design.grid
+    g = design.dose_grid
+    if g is not None:
         rows = " / ".join(
             " ".join(f"{paths.true_tox[j * g.n_cols + k]:g}" for k in range(g.n_cols))
             for j in range(g.n_rows)

@@ -148,9 +148,7 @@ def plot_posterior(rec, ax: Axes | None = None) -> Figure:
     """
     import numpy as np
 
-    from ..designs.combination import CombinationDesign
-
-    if isinstance(rec.design, CombinationDesign):
+    if rec.design.dose_grid is not None:
         return plot_grid_posterior(rec, ax)
 
     if ax is None:
@@ -214,7 +212,7 @@ def plot_grid_posterior(rec, ax: Axes | None = None) -> Figure:
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.patches import Rectangle
 
-    from ..designs import BoinComb
+    from ..designs.home import home_of
 
     design = rec.design
     g = design.grid
@@ -227,7 +225,7 @@ def plot_grid_posterior(rec, ax: Axes | None = None) -> Figure:
     excluded = g.as_matrix(g.excluded_mask)
     mean = g.as_matrix(np.asarray(p.mean, dtype=float))
     hidden = excluded | ~np.isfinite(mean)
-    if isinstance(design, BoinComb):
+    if not home_of(design).estimates_untried:  # a beta-binomial posterior only restates its prior there
         hidden |= n == 0
     if ax is None:
         fig = _agg_figure((min(12.0, 2.8 + 1.35 * K), min(10.0, 1.6 + 1.05 * J)))

@@ -37,12 +37,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import DesignKind
-from ..errors import SpecError
-from . import layout as L
-from . import validate as v
-from .base import Design
-from .skeleton import calibrate_skeleton, resolve_skeleton
+from ...constants import DesignKind
+from ...errors import SpecError
+from .. import layout as L
+from .. import validate as v
+from ..base import Design
+from ..skeleton import calibrate_skeleton, resolve_skeleton
 
 DFCRM_PRIOR_SD = math.sqrt(1.34)
 
@@ -67,6 +67,7 @@ class Crm(Design):
     prior_range: float = 8.0
 
     kind = "crm"
+    uses_posterior_cache = True
 
     def __post_init__(self):
         super().__post_init__()

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import DesignKind
-from ..errors import SpecError
-from . import layout as L
-from . import validate as v
-from .base import Design
+from ...constants import DesignKind
+from ...errors import SpecError
+from .. import layout as L
+from .. import validate as v
+from ..base import Design
 
 
 def prob_above(target: float, n: int) -> np.ndarray:

@@ -51,14 +51,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import DesignKind
-from ..errors import SpecError
-from . import layout as L
-from . import validate as v
-from .combination import CombinationDesign
-from .crm import DFCRM_PRIOR_SD, Crm
-from .grid import DoseGrid
-from .skeleton import calibrate_skeleton, resolve_skeleton
+from ...constants import DesignKind
+from ...errors import SpecError
+from .. import layout as L
+from .. import validate as v
+from ..combination import CombinationDesign
+from ..crm import DFCRM_PRIOR_SD, Crm
+from ..grid import DoseGrid
+from ..skeleton import calibrate_skeleton, resolve_skeleton
 
 #: Upper end of the search interval of the power a with likelihood estimation (pocrm.sim's optimize).
 LIKELIHOOD_A_MAX = 100.0
@@ -155,6 +155,7 @@ class PoCrm(CombinationDesign):
     prior_range: float = 8.0
 
     kind = "pocrm"
+    uses_tie_uniform = True
 
     def __post_init__(self):
         super().__post_init__()

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..designs.pocrm import PoCrm
-from ..errors import SpecError
-from .crm_pymc import McmcSettings
-from .summary import check_counts
+from ...errors import SpecError
+from ...inference.settings import McmcSettings
+from ...inference.summary import check_counts
+from .spec import PoCrm
 
 
 def build_pocrm_model(design: PoCrm, n_at, tox_at):
     """PyMC model of a Bayes PO-CRM with the ordering summed out (see the module docstring)."""
-    from .mcmc import require_pymc
+    from ...inference.mcmc import require_pymc
 
     pm = require_pymc()
     import pytensor.tensor as pt
@@ -65,7 +65,7 @@ def build_pocrm_model(design: PoCrm, n_at, tox_at):
 
 def fit_pocrm(design: PoCrm, n_at, tox_at, settings: McmcSettings = McmcSettings()):
     """NUTS fit of the PO-CRM's b with the ordering summed out; returns the ArviZ InferenceData."""
-    from .mcmc import sample_model
+    from ...inference.mcmc import sample_model
 
     return sample_model(build_pocrm_model(design, n_at, tox_at), settings)
 

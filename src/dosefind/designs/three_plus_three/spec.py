@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import DesignKind
-from ..errors import SpecError
-from . import layout as L
-from . import validate as v
-from .base import Design
+from ...constants import DesignKind
+from ...errors import SpecError
+from .. import layout as L
+from .. import validate as v
+from ..base import Design
 
 
 @dataclass(frozen=True, kw_only=True)

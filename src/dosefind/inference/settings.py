@@ -1,17 +1,10 @@
-"""The CRM model in PyMC: the same likelihood and prior as the quadrature posterior.
-
-The model spec (skeleton, model family, intercept, prior sd) comes from the :class:`Crm` design; this
-module only builds the PyMC graph from it. PyMC and ArviZ are imported inside the functions so that
-importing dosefind stays fast.
-"""
+"""Settings of every PyMC fit (NUTS), validated on construction."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..designs import Crm
 from ..designs import validate as v
-from .summary import check_counts
 
 #: Fewest draws per chain accepted: below this ESS and R-hat estimates are themselves too noisy.
 MIN_DRAWS = 100
@@ -54,36 +47,3 @@ _FIX = {
     "seed": "use a non-negative whole number as the random seed",
     "cores": "use 1 (chains in turn) or more (chains in parallel)",
 }
-
-
-def build_crm_model(design: Crm, n_at, tox_at):
-    """PyMC model: b ~ N(0, prior_sd^2); y_d ~ Binomial(n_d, p_d(b)) for the design's model family.
-
-    The likelihood has one term per treated dose (no term at all without patients: b then has its
-    prior). The Deterministic ``p`` (dims ``dose``) is p_d(b) for every dose, tried or not.
-    """
-    import pymc as pm
-
-    n_at, tox_at = check_counts(design, n_at, tox_at)
-    used = n_at > 0
-    coef = design.coefficients()
-    with pm.Model(coords={"dose": list(design.doses)}) as model:
-        b = pm.Normal("b", 0.0, design.prior_sd)
-        scale = pm.math.exp(b)
-        if design.model == "empiric":
-            pm.Deterministic("p", pm.math.exp(scale * coef), dims="dose")
-            if used.any():
-                pm.Binomial("y", n=n_at[used], p=pm.math.exp(scale * coef[used]), observed=tox_at[used])
-        else:
-            pm.Deterministic("p", pm.math.sigmoid(design.intercept + scale * coef), dims="dose")
-            if used.any():
-                logit_p = design.intercept + scale * coef[used]
-                pm.Binomial("y", n=n_at[used], logit_p=logit_p, observed=tox_at[used])
-    return model
-
-
-def fit_crm(design: Crm, n_at, tox_at, settings: McmcSettings = McmcSettings()):
-    """NUTS fit of the CRM parameter; returns the ArviZ InferenceData."""
-    from .mcmc import sample_model
-
-    return sample_model(build_crm_model(design, n_at, tox_at), settings)

@@ -67,12 +67,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import DesignKind
-from ..errors import SpecError
-from . import layout as L
-from . import validate as v
-from .boin import Boin, boin_boundaries
-from .combination import CombinationDesign
+from ...constants import DesignKind
+from ...errors import SpecError
+from .. import layout as L
+from .. import validate as v
+from ..boin import Boin, boin_boundaries
+from ..combination import CombinationDesign
 
 RULES = ("get.oc.comb", "next.comb")
 
@@ -96,6 +96,7 @@ class BoinComb(CombinationDesign):
     rules: str = "get.oc.comb"
 
     kind = "boin_comb"
+    uses_tie_uniform = True
 
     def __post_init__(self):
         super().__post_init__()
