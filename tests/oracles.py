@@ -368,3 +368,36 @@ def tpt_trial(p, u, *, n_doses, deescalation=True, max_n=None, modifiers=()):
         return ok[-1] if ok else -1
 
     return _run(p, u, D, 3, max_n, 0, base, select, modifiers)
+
+
+# ---- table-driven family ----------------------------------------------------------------------------
+def table_trial(p, u, table, *, n_doses, target, cohort_size, max_n, start_dose=1, modifiers=()):
+    """A table-driven design from its action table (table[n][y]: "S", "E", "D" or "DU"), as documented in
+    designs/table: DU eliminates the dose and all above it; E at the top or below an eliminated dose
+    stays, D at the bottom stays, DU at the bottom stops with no dose. Selection: isotonic fit of y/n
+    weighted by n over the tried admissible doses, closest to the target (+ i * 1e-10 tie-break)."""
+
+    def base(cur, tox, state, adm):
+        n, y = state["n"][cur], state["y"][cur]
+        action = table[n][y]
+        if action == "DU":
+            for j in range(cur, n_doses):
+                adm[j] = False
+            return (cur, "none") if cur == 0 else (cur - 1, "go")
+        if action == "E":
+            return (cur + 1, "go") if cur < n_doses - 1 and adm[cur + 1] else (cur, "go")
+        if action == "D":
+            return (max(cur - 1, 0), "go")
+        return cur, "go"
+
+    def select(state, adm):
+        doses = [d for d in range(n_doses) if adm[d] and state["n"][d] > 0]
+        if not doses:
+            return -1
+        iso = naive_pava([state["y"][d] / state["n"][d] for d in doses], [state["n"][d] for d in doses])
+        gaps = [abs(iso[i] + (i + 1) * 1e-10 - target) for i in range(len(doses))]
+        return doses[gaps.index(min(gaps))]
+
+    return _run(
+        p, u, n_doses, cohort_size, max_n, start_dose - 1, base, select, list(modifiers), [True] * n_doses
+    )

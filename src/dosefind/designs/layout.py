@@ -42,6 +42,12 @@ IP_POCRM_STOP_N = 14  # 0 off, else the pocrm package's `stop`
 IP_POCRM_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
 IP_POCRM_STAGE1_LEN = 16
 IP_POCRM_N_INCLUDED = 17  # R, included cells (skeleton length)
+# table-driven family (designs/table): the reason code of each of the four actions (the family's TABLE_*
+# codes, or a design's own declared codes); the action table is tables[0]
+IP_TABLE_REASON_ESCALATE = 10
+IP_TABLE_REASON_STAY = 11
+IP_TABLE_REASON_DEESCALATE = 12
+IP_TABLE_REASON_ELIMINATE = 13
 # BOIN for combinations (designs/boin_comb.py) uses IP_BOIN_N_EARLYSTOP, IP_BOIN_EXTRASAFE,
 # IP_BOIN_BOUND_MTD, FP_BOIN_LAMBDA_D and the BOIN table (index 0), and these:
 IP_BOIN_COMB_RULES = 13  # 0 the BOIN package's get.oc.comb, 1 its next.comb + select.mtd.comb
@@ -72,6 +78,11 @@ BOIN_ESC = 1  # y <= floor(n lambda_e)
 BOIN_DEESC = 2  # y > n lambda_d, or y at the elimination boundary
 BOIN_ELIM = 4  # P(p > target | y, n) > cutoff_eli and n >= 3
 BOIN_EXTRASAFE_STOP = 8  # P(p > target | y, n) > cutoff_eli - offset and n >= 3 (lowest dose only)
+# table-driven family (tables[0]): the action for n patients and y DLTs at the current dose
+TABLE_STAY = 0  # S
+TABLE_ESCALATE = 1  # E
+TABLE_DEESCALATE = 2  # D
+TABLE_ELIMINATE = 3  # DU: de-escalate, and eliminate this dose and every dose above it
 # BOIN for combinations: grid[n, y] = P(lambda_e < p < lambda_d | Beta(y + 1/2, n - y + 1/2)), y <= n
 
 # ---- CRM grid columns -------------------------------------------------------------------------------

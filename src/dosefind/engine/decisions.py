@@ -19,6 +19,7 @@ from .crm import crm_closest, decide_crm
 from .jit import kernel
 from .pocrm import decide_pocrm, select_pocrm
 from .posterior import crm_summary_row
+from .table import decide_table, select_table
 from .three_plus_three import decide_tpt, select_tpt
 
 CONTINUE = int(Status.CONTINUE)
@@ -29,6 +30,7 @@ K_BOIN = int(DesignKind.BOIN)
 K_CRM = int(DesignKind.CRM)
 K_BOIN_COMB = int(DesignKind.BOIN_COMB)
 K_POCRM = int(DesignKind.POCRM)
+K_TABLE = int(DesignKind.TABLE)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -100,6 +102,8 @@ def decide(
         nxt, status, reason = _decide_grid(
             ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
         )
+    elif kind == K_TABLE:
+        nxt, status, reason = decide_table(ip, tables, n_at, tox_at, admissible, cur)
     else:
         nxt, status, reason = decide_crm(
             ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full
@@ -189,5 +193,7 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
         return select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
     if kind == K_BOIN_COMB or kind == K_POCRM:
         return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, work)
+    if kind == K_TABLE:
+        return select_table(ip, fp, n_at, tox_at, admissible, work)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

@@ -1,0 +1,145 @@
+"""The one contract every registered design passes, asked through the design protocol only.
+
+For each kind in the registry: simulation (doses in range, patients within max_n, reason codes known),
+replay of simulated trials (same doses, counts and selection), ``recommend`` on a trial written as
+notation (the decision the replay took, explained by a sentence, never by a bare code name), a sentence
+for every reason code the design's home says its base rule can emit, the posterior table's shape, dose
+transition pathways whose probabilities sum to one, and, where the home declares one, a decision table
+that covers every (patients, DLTs) cell. A design added to the registry without an example here fails
+the first test.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from dosefind import Boin, Crm, Scenario, ThreePlusThree
+from dosefind.constants import Reason, Status, reason_from_code
+from dosefind.designs import BoinComb, PoCrm
+from dosefind.designs.grid import DoseGrid
+from dosefind.designs.home import home_of
+from dosefind.designs.registry import DESIGNS
+from dosefind.engine import simulate_one
+from dosefind.engine.replay import replay_simulated_trial, replay_trial
+from dosefind.engine.rng import latent_uniforms
+from dosefind.errors import SpecError
+from dosefind.inference.summary import fast_posterior
+from dosefind.live.explain import explain
+from dosefind.live.recommend import recommend
+from dosefind.outcomes import parse_outcomes
+from dosefind.paths import dose_paths
+
+GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))
+TOX6 = (0.05, 0.12, 0.25, 0.4, 0.55, 0.7)
+GRID_TOX = (0.05, 0.1, 0.2, 0.15, 0.3, 0.45)
+
+#: one small example of every registered kind, with a scenario (true DLT probability per dose or cell)
+EXAMPLES = {
+    "three_plus_three": (ThreePlusThree(target=0.25, n_doses=6, max_n=36), TOX6),
+    "boin": (Boin(target=0.3, n_doses=6, max_n=24, extrasafe=True), TOX6),
+    "crm": (
+        Crm(
+            target=0.25, n_doses=6, skeleton=(0.05, 0.1, 0.2, 0.3, 0.45, 0.6), max_n=18, safety_confidence=0.9
+        ),
+        TOX6,
+    ),
+    "boin_comb": (BoinComb(target=0.3, grid=GRID, max_n=24), GRID_TOX),
+    "pocrm": (PoCrm(target=0.3, grid=GRID, skeleton=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5), max_n=18), GRID_TOX),
+}
+
+
+def test_every_registered_design_has_an_example():
+    assert set(DESIGNS) <= set(EXAMPLES), "add an example of the new design to EXAMPLES"
+
+
+def _example(kind):
+    design, tox = EXAMPLES[kind]
+    return design, Scenario("contract", tox)
+
+
+def _notation(design, trace, u, p) -> str:
+    """The trial a replay ran, in the outcome notation (patient i: T iff u[i] < p[dose])."""
+    tokens, start = [], 0
+    for c in trace.cohorts:
+        letters = "".join("T" if u[i] < p[c.dose] else "N" for i in range(start, start + c.n))
+        tokens.append(design.doses[c.dose] + letters)
+        start += c.n
+    return " ".join(tokens)
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_simulate_and_replay(kind):
+    design, scen = _example(kind)
+    res = simulate_one(design, scen, 200, 17)
+    assert np.all((res.selected >= -1) & (res.selected < design.n_doses))
+    assert np.all(res.n_at_dose.sum(axis=1) <= design.max_n)
+    for code in set(int(r) for r in res.reason):
+        reason_from_code(code)  # every code the kernel returns is a known reason
+    for t in range(15):
+        trace = replay_simulated_trial(design, scen, 17, t)
+        assert trace.selected == res.selected[t]
+        assert list(trace.n_at) == list(res.n_at_dose[t])
+        assert list(trace.tox_at) == list(res.tox_at_dose[t])
+        assert int(trace.status) == int(res.status[t])
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_recommend_paths_and_posterior(kind):
+    design, scen = _example(kind)
+    u = latent_uniforms(23, scen.key, 6, design.max_n)
+    cells = design.dose_grid is not None
+    for t in range(6):
+        trace = replay_trial(design, scen.true_tox, u[t])
+        data = parse_outcomes(_notation(design, trace, u[t], scen.true_tox), design.doses, cells=cells)
+        rec = recommend(design, data)
+        last = trace.cohorts[-1]
+        assert rec.status == last.status and rec.reason == last.reason
+        if last.status == Status.CONTINUE:
+            assert rec.next_dose == last.next_dose
+        assert rec.explanation and rec.explanation[0] != last.base_reason.name.lower()
+        assert len(rec.posterior.mean) == design.n_doses
+    # pathways from the first cohort: every outcome, probabilities summing to one
+    first = parse_outcomes(
+        _notation(design, replay_trial(design, scen.true_tox, u[0]), u[0], scen.true_tox).split()[0],
+        design.doses,
+        cells=cells,
+    )
+    paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
+    if paths.nodes[0].status == Status.CONTINUE:
+        assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
+    table = fast_posterior(design, np.zeros(design.n_doses, int), np.zeros(design.n_doses, int))
+    assert table.model and table.mean.shape == (design.n_doses,)
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_every_reason_code_has_a_sentence(kind):
+    design, _ = _example(kind)
+    home = home_of(design)
+    codes = home.reason_codes(design)
+    assert codes, "the home must list the reason codes its base rule emits"
+    D = design.n_doses
+    n_at = np.zeros(D, dtype=np.int64)
+    tox_at = np.zeros(D, dtype=np.int64)
+    n_at[:3] = (3, 6, 3)
+    tox_at[:3] = (0, 2, 3)
+    for code in codes:
+        line = home.explain(design, code, n_at, tox_at, 1, 2, None)
+        assert line, f"{kind}: no sentence for {code!r}"
+        assert explain(code, design, n_at, tox_at, 1, 2) == line
+    for code in (Reason.MAX_N, Reason.NO_ADMISSIBLE_DOSE):  # the rules every design shares
+        assert explain(code, design, n_at, tox_at, 1, 2) != code.name.lower()
+
+
+@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+def test_decision_table_where_declared(kind):
+    design, _ = _example(kind)
+    try:
+        table = home_of(design).decision_table(design, None)
+    except SpecError as e:
+        assert "paths" in str(e)  # a design without a table points to pathways
+        return
+    assert table.unit == design.unit and table.kind == design.kind
+    for n in table.n_treated:
+        assert [r.n_dlt for r in table.rows if r.n_treated == n] == list(range(n + 1))
+    assert {r.action for r in table.rows} <= set(table.labels)
