@@ -16,9 +16,6 @@ from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_do
 from .jit import kernel
 from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
 
-#: designs whose decisions read ``u_tie`` (random tie-breaks, random ordering choice); the others get
-#: 0.5 without drawing it (they never read it, so their trials are the same either way)
-
 
 @kernel
 def escalate(
@@ -56,6 +53,8 @@ def escalate(
     cohort = ip[L.IP_COHORT_SIZE]
     max_n = ip[L.IP_MAX_N]
     track_eff = eff_prob.shape[0] > 0
+    # designs whose decisions read u_tie (random tie-breaks, random ordering choice); the others get 0.5
+    # without drawing it (they never read it, so their trials are the same either way)
     uses_tie = ip[L.IP_USES_TIE] == 1
     for d in range(D):
         n_at[d] = 0
