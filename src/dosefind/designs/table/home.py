@@ -73,7 +73,9 @@ class TableDesignHome(DesignHome):
             dt.Action.ESCALATE: f"escalate to dose {lab[proposed]}",
             dt.Action.STAY: f"stay at {here}",
             dt.Action.DEESCALATE: f"de-escalate to dose {lab[proposed]}",
-            dt.Action.ELIMINATE: f"{here} and all higher doses eliminated; de-escalate to dose {lab[proposed]}",
+            dt.Action.ELIMINATE: (
+                f"{here} and all higher doses eliminated; de-escalate to dose {lab[proposed]}"
+            ),
         }
         return f"the decision table says {action.value} for {counts}: {words[action]}"
 
@@ -118,7 +120,9 @@ def table_decision_table(design: TableDesign, max_n: int) -> dt.DecisionTable:
 
     boundaries = [
         dt.BoundaryRow(
-            "escalate_at_most", "Escalate if # of DLT <=", tuple(max(ys(n, dt.Action.ESCALATE), default=None) for n in ns)
+            "escalate_at_most",
+            "Escalate if # of DLT <=",
+            tuple(max(ys(n, dt.Action.ESCALATE), default=None) for n in ns),
         ),
         dt.BoundaryRow(
             "deescalate_at_least",

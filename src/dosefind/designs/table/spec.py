@@ -64,7 +64,9 @@ class TableDesign(Design):
         for code in self.action_reasons:
             if int(code) in DESIGN_REASON_CODES and int(code) not in self.declared_reasons:
                 raise SpecError(
-                    "design", f"reason code {code} is not declared", "add it to declared_reasons with its name"
+                    "design",
+                    f"reason code {code} is not declared",
+                    "add it to declared_reasons with its name",
                 )
         ip[L.IP_KIND] = DesignKind.TABLE
         (
