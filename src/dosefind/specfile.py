@@ -18,6 +18,11 @@
     n_trials = 10000
     seed = 1
 
+    [timing]                 # optional: calendar time (accrual, DLT window; see scenario/timing.py)
+    accrual = "poisson"
+    patients_per_month = 2
+    dlt_window_days = 28
+
 Errors name the file, the field and the fix.
 """
 
@@ -32,7 +37,7 @@ import tomllib
 from .designs import Design, design_from_dict
 from .designs import validate as v
 from .errors import SpecError
-from .scenario import Scenario, check_against
+from .scenario import Scenario, Timing, check_against
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,7 @@ class Spec:
     seed: int | None = None
     source: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    timing: Timing | None = None
 
     def to_dict(self) -> dict:
         out: dict = {}
@@ -55,6 +61,8 @@ class Spec:
         sim = {k: getattr(self, k) for k in ("n_trials", "seed") if getattr(self, k) is not None}
         if sim:
             out["simulation"] = sim
+        if self.timing is not None:
+            out["timing"] = self.timing.to_dict()
         return out
 
 
@@ -108,7 +116,7 @@ def check_design_names(designs) -> None:
 
 def spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> Spec:
     try:
-        v.no_unknown_keys("spec", data, ["design", "designs", "scenarios", "simulation"])
+        v.no_unknown_keys("spec", data, ["design", "designs", "scenarios", "simulation", "timing"])
         designs = designs_from_dict(data)
         check_design_names(designs)
         raw_scen = data.get("scenarios", [])
@@ -127,10 +135,11 @@ def spec_from_dict(data: dict, source: str | None = None, require_scenarios: boo
         v.no_unknown_keys("simulation", sim, ["n_trials", "seed"])
         n_trials = v.integer("simulation.n_trials", sim["n_trials"], low=1) if "n_trials" in sim else None
         seed = v.integer("simulation.seed", sim["seed"], low=0) if "seed" in sim else None
+        timing = Timing.from_dict(data["timing"]) if "timing" in data else None
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
     notes = tuple(n for s in scenarios for n in s.notes())
-    return Spec(tuple(designs), scenarios, n_trials, seed, source, notes)
+    return Spec(tuple(designs), scenarios, n_trials, seed, source, notes, timing)
 
 
 def load_spec(path: str | Path, require_scenarios: bool = True) -> Spec:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..designs import Design
 from ..scenario import Scenario
+from ..scenario.timing import Timing
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +29,10 @@ class SimResult:
     status: np.ndarray
     reason: np.ndarray
     first_trial: int = 0  #: global index of row 0 (trials are numbered per seed and scenario)
+    timing: Timing | None = None  #: the calendar model the trials were laid on (None: untimed)
+    #: [n_trials, 5] calendar columns (engine/calendar.py: duration, turned away, mean wait, days
+    #: suspended, day of the first patient at the selected dose), or None when untimed
+    time: np.ndarray | None = None
 
     @property
     def n_trials(self) -> int:

@@ -12,6 +12,8 @@ from ..designs import Design
 from ..designs import layout as L
 from ..errors import EngineError, SpecError
 from ..scenario import Scenario, check_against
+from ..scenario.timing import Timing
+from .calendar import N_TIME_COLUMNS
 from .posterior import new_cache
 from .result import SimResult
 from .trial import run_chunks, run_trials
@@ -112,6 +114,7 @@ def simulate_one(
     first_trial: int = 0,
     compiled=None,
     cache: PosteriorCache | None = None,
+    timing: Timing | None = None,
 ) -> SimResult:
     """Simulate ``n_trials`` trials of ``design`` under ``scenario``.
 
@@ -122,6 +125,9 @@ def simulate_one(
     ``design.compile()`` when the caller simulates the same design many times (sweeps), to skip recompiling.
     ``cache`` (a :class:`PosteriorCache` of this design) runs the trials in one chunk on this thread with
     a posterior cache that outlives the call: same results, less work when the call is repeated.
+    ``timing`` (a :class:`~dosefind.scenario.timing.Timing`) lays every trial on the calendar too: the
+    same trials (decisions on complete cohorts do not depend on time), plus their durations, patients
+    turned away, waits and suspensions (``SimResult.time``).
     """
     check_run(n_trials, seed, first_trial)
     check_against([scenario], design.n_doses)
@@ -135,6 +141,12 @@ def simulate_one(
     tox_at = np.empty((T, D), dtype=np.int16)
     status = np.empty(T, dtype=np.int8)
     reason = np.empty(T, dtype=np.int8)
+    if timing is not None:
+        ti, tf = timing.compile()
+        time = np.empty((T, N_TIME_COLUMNS))
+    else:
+        ti, tf = np.zeros(0, dtype=np.int64), np.zeros(0)
+        time = np.empty((T, 0))
     true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
     capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
     nwork = work_size(compiled)
@@ -163,6 +175,9 @@ def simulate_one(
                 tox_at[done:stop],
                 status[done:stop],
                 reason[done:stop],
+                ti,
+                tf,
+                time[done:stop],
             )
         else:
             run_chunks(
@@ -179,10 +194,25 @@ def simulate_one(
                 tox_at,
                 status,
                 reason,
+                ti,
+                tf,
+                time,
             )
 
     run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
-    return SimResult(design, scenario, int(seed), selected, n_at, tox_at, status, reason, int(first_trial))
+    return SimResult(
+        design,
+        scenario,
+        int(seed),
+        selected,
+        n_at,
+        tox_at,
+        status,
+        reason,
+        int(first_trial),
+        timing,
+        time if timing is not None else None,
+    )
 
 
 def simulate(

@@ -11,6 +11,7 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
+from .calendar import cohort_calendar
 from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
@@ -45,14 +46,15 @@ def escalate(
     Patient i of the trial (trial key ``tk``) has a DLT at dose d iff its toxicity latent value is below
     ``true_tox[d]``. When ``eff_prob`` is not empty, each patient's response is drawn too (Gaussian copula
     with correlation ``rho``, :func:`~dosefind.engine.copula.responds_tab` on ``eff_tab``), counted in
-    ``eff_at`` and, with the dose, recorded in ``pat_dose`` / ``pat_resp`` in treatment order (extension
-    cohorts count them).
+    ``eff_at`` and recorded in ``pat_resp`` in treatment order (extension cohorts count them); when
+    ``pat_dose`` is not empty each patient's dose is recorded in it (arms, calendar time).
     Returns (status, reason, patients treated, selected dose or -1).
     """
     D = ip[L.IP_N_DOSES]
     cohort = ip[L.IP_COHORT_SIZE]
     max_n = ip[L.IP_MAX_N]
     track_eff = eff_prob.shape[0] > 0
+    track_dose = pat_dose.shape[0] > 0
     # designs whose decisions read u_tie (random tie-breaks, random ordering choice); the others get 0.5
     # without drawing it (they never read it, so their trials are the same either way)
     uses_tie = ip[L.IP_USES_TIE] == 1
@@ -76,10 +78,11 @@ def escalate(
             u = latent_uniform(tk, n_total, STREAM_TOX)
             if u < p:
                 cohort_tox += 1
+            if track_dose:
+                pat_dose[n_total] = cur
             if track_eff:
                 r = responds_tab(u, latent_uniform(tk, n_total, STREAM_EFF), eff_tab, cur, eff_prob[cur], rho)
                 eff_at[cur] += r
-                pat_dose[n_total] = cur
                 pat_resp[n_total] = r
             n_total += 1
             cohort_n += 1
@@ -140,17 +143,27 @@ def run_trials(
     out_tox,
     out_status,
     out_reason,
+    ti,
+    tf,
+    out_time,
 ):
-    """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs."""
+    """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs.
+
+    With a timing model (``ti``, ``tf`` not empty; :mod:`dosefind.scenario.timing`) each trial is also
+    laid on the calendar (:func:`~dosefind.engine.calendar.cohort_calendar`) into ``out_time``.
+    """
     D = ip[L.IP_N_DOSES]
     no_eff = np.zeros(0)
     no_tab = np.zeros((0, 2))
     eff_at = np.zeros(D, dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
+    timed = ti.shape[0] > 0
+    pat_dose = np.zeros(ip[L.IP_MAX_N] if timed else 0, dtype=np.int64)
+    entry = np.zeros(ip[L.IP_MAX_N] if timed else 0)
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        status, reason, _n, selected = escalate(
+        status, reason, n_treated, selected = escalate(
             ip,
             fp,
             tables,
@@ -166,12 +179,15 @@ def run_trials(
             tox_at,
             eff_at,
             admissible,
-            no_pat,
+            pat_dose,
             no_pat,
             ckeys,
             cvals,
             work,
         )
+        if timed:
+            cohort = ip[L.IP_COHORT_SIZE]
+            cohort_calendar(tk, n_treated, cohort, ti, tf, pat_dose, selected, entry, out_time[row])
         out_selected[row] = selected
         for d in range(D):
             out_n[row, d] = n_at[d]
@@ -200,6 +216,9 @@ def run_chunks(
     out_tox,
     out_status,
     out_reason,
+    ti,
+    tf,
+    out_time,
 ):
     """Run chunk c = output rows bounds[c]..bounds[c+1]-1 in parallel.
 
@@ -240,4 +259,7 @@ def run_chunks(
             out_tox[a:b],
             out_status[a:b],
             out_reason[a:b],
+            ti,
+            tf,
+            out_time[a:b],
         )

@@ -3,6 +3,7 @@
 from .metrics import (
     DOSE_METRICS,
     SCALAR_METRICS,
+    TIME_METRICS,
     OperatingCharacteristics,
     correct_doses,
     included_doses,
@@ -13,6 +14,7 @@ from .study import StudyResult, provenance, simulate_spec
 __all__ = [
     "DOSE_METRICS",
     "SCALAR_METRICS",
+    "TIME_METRICS",
     "OperatingCharacteristics",
     "StudyResult",
     "correct_doses",

@@ -27,7 +27,20 @@ cells are never correct, as no trial can select them):
   pick the same doses. (Excluded cells enter the correct set as they do for ``pcs``; they are never
   treated or selected.)
 
-Proportions have MCSE sqrt(p(1-p)/T); means have MCSE sd/sqrt(T) (sample sd, ddof=1).
+In calendar time (a result simulated with a :class:`~dosefind.scenario.timing.Timing`), also
+(``TIME_METRICS``; days from the trial's opening):
+
+* ``duration_days``: mean day of the final decision; ``duration_days_q10``, ``_q50``, ``_q90`` its
+  10th, 50th and 90th percentiles;
+* ``mean_turned_away``: patients per trial who arrived while accrual was suspended and were not treated;
+* ``mean_wait_days``: mean wait of a trial's treated patients, averaged over trials;
+* ``mean_days_suspended``: days per trial with accrual suspended between cohorts;
+* ``mean_days_to_selected_dose``: day the first patient was treated at the dose finally selected,
+  over the trials that select a dose some patient was given (a CRM may select an untried dose).
+
+Proportions have MCSE sqrt(p(1-p)/T); means have MCSE sd/sqrt(T) (sample sd, ddof=1); a percentile's
+MCSE is half the distance between the order statistics at T q -+ sqrt(T q (1 - q)) (the binomial
+interval of the number of trials below it, one standard error each side).
 """
 
 from __future__ import annotations
@@ -51,6 +64,16 @@ SCALAR_METRICS = (
     "prop_treated_above_mtd",
 )
 DOSE_METRICS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose")
+TIME_METRICS = (
+    "duration_days",
+    "duration_days_q10",
+    "duration_days_q50",
+    "duration_days_q90",
+    "mean_turned_away",
+    "mean_wait_days",
+    "mean_days_suspended",
+    "mean_days_to_selected_dose",
+)
 
 
 def included_doses(design: Design) -> np.ndarray:
@@ -98,9 +121,43 @@ def _prop(x: np.ndarray) -> tuple[float, float]:
 
 def _mean(x: np.ndarray) -> tuple[float, float]:
     n = x.shape[0]
+    if n == 0:
+        return float("nan"), float("nan")
     m = float(np.mean(x))
     se = float(np.std(x, ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
     return m, se
+
+
+def _quantile(x: np.ndarray, q: float) -> tuple[float, float]:
+    """The q-quantile of x and its MCSE: half the distance between the order statistics one binomial
+    standard error either side of T q."""
+    T = x.shape[0]
+    value = float(np.quantile(x, q))
+    half = np.sqrt(T * q * (1.0 - q))
+    s = np.sort(x)
+    lo = int(np.clip(np.floor(T * q - half), 0, T - 1))
+    hi = int(np.clip(np.ceil(T * q + half), 0, T - 1))
+    return value, float((s[hi] - s[lo]) / 2.0)
+
+
+def time_metrics(time: np.ndarray) -> tuple[dict, dict]:
+    """The calendar metrics (``TIME_METRICS``) of the per-trial calendar columns of a timed result."""
+    from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TO_SELECTED, T_TURNED_AWAY
+
+    values: dict = {}
+    mcse: dict = {}
+    duration = time[:, T_DURATION]
+    values["duration_days"], mcse["duration_days"] = _mean(duration)
+    for q in (10, 50, 90):
+        values[f"duration_days_q{q}"], mcse[f"duration_days_q{q}"] = _quantile(duration, q / 100)
+    values["mean_turned_away"], mcse["mean_turned_away"] = _mean(time[:, T_TURNED_AWAY])
+    values["mean_wait_days"], mcse["mean_wait_days"] = _mean(time[:, T_MEAN_WAIT])
+    values["mean_days_suspended"], mcse["mean_days_suspended"] = _mean(time[:, T_SUSPENDED])
+    to_sel = time[:, T_TO_SELECTED]
+    values["mean_days_to_selected_dose"], mcse["mean_days_to_selected_dose"] = _mean(
+        to_sel[~np.isnan(to_sel)]
+    )
+    return values, mcse
 
 
 @dataclass(frozen=True)
@@ -133,7 +190,7 @@ class OperatingCharacteristics:
                         mcse=se,
                     )
                 )
-        for metric in SCALAR_METRICS:
+        for metric in SCALAR_METRICS + tuple(m for m in TIME_METRICS if m in self.values):
             rows.append(
                 dict(
                     design=self.design,
@@ -183,4 +240,8 @@ def operating_characteristics(
     values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = _prop(select_above)
     treated_above = n_at[:, above].sum(axis=1) / np.maximum(n_tot, 1)
     values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = _mean(treated_above)
+    if result.time is not None:
+        tv, tm = time_metrics(result.time)
+        values.update(tv)
+        mcse.update(tm)
     return OperatingCharacteristics(design.name, scen.name, result.n_trials, design.doses, values, mcse)

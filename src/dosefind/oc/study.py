@@ -26,9 +26,13 @@ def json_hash(data) -> str:
 
 
 def config_hash(spec: Spec) -> str:
-    return json_hash(
-        {"designs": [d.to_dict() for d in spec.designs], "scenarios": [s.to_dict() for s in spec.scenarios]}
-    )
+    config = {
+        "designs": [d.to_dict() for d in spec.designs],
+        "scenarios": [s.to_dict() for s in spec.scenarios],
+    }
+    if spec.timing is not None:  # untimed specs keep the hash they always had
+        config["timing"] = spec.timing.to_dict()
+    return json_hash(config)
 
 
 def run_provenance(config_hash_: str, n_trials: int, seed: int, **hashes) -> dict:
@@ -48,8 +52,13 @@ def run_provenance(config_hash_: str, n_trials: int, seed: int, **hashes) -> dic
 
 
 def provenance(spec: Spec, n_trials: int, seed: int) -> dict:
+    extra = {"timing": spec.timing.to_dict()} if spec.timing is not None else {}
     return run_provenance(
-        config_hash(spec), n_trials, seed, design_hashes={d.name: d.config_hash() for d in spec.designs}
+        config_hash(spec),
+        n_trials,
+        seed,
+        design_hashes={d.name: d.config_hash() for d in spec.designs},
+        **extra,
     )
 
 
@@ -87,7 +96,7 @@ def simulate_spec(
     for d in spec.designs:
         for s in spec.scenarios:
             cb = None if progress is None else (lambda k, base=finished: progress(base + k))
-            res = simulate_one(d, s, n_trials, seed, threads=threads, progress=cb)
+            res = simulate_one(d, s, n_trials, seed, threads=threads, progress=cb, timing=spec.timing)
             finished += n_trials
             ocs.append(operating_characteristics(res, acceptable_band))
     return StudyResult(provenance(spec, n_trials, seed), tuple(ocs), spec.notes)

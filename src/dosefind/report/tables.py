@@ -48,6 +48,15 @@ def format_table(study: StudyResult) -> str:
                 f"select>MTD {_pct(v['prob_select_above_mtd'])}%  treated>MTD "
                 f"{_pct(v['prop_treated_above_mtd'])}%"
             )
+            if "duration_days" in v:
+                q = "/".join(f"{v[f'duration_days_q{k}']:.0f}" for k in (10, 50, 90))
+                wait = f"  mean wait {v['mean_wait_days']:.1f} days" if v["mean_wait_days"] > 0 else ""
+                lines.append(
+                    f"{'':<10} duration {v['duration_days']:.0f} days (±{se['duration_days']:.1f}; "
+                    f"10/50/90% {q})  turned away {v['mean_turned_away']:.1f}  suspended "
+                    f"{v['mean_days_suspended']:.0f} days  first patient at selected dose day "
+                    f"{v['mean_days_to_selected_dose']:.0f}{wait}"
+                )
     lines.append("")
     lines.append(
         "± is the Monte Carlo standard error; selection % have MCSE <= "

@@ -2,5 +2,6 @@
 
 from .generators import GENERATORS, generate
 from .spec import Scenario, check_against
+from .timing import Timing
 
-__all__ = ["GENERATORS", "Scenario", "check_against", "generate"]
+__all__ = ["GENERATORS", "Scenario", "check_against", "generate", "Timing"]

@@ -1,0 +1,135 @@
+"""Calendar time: how patients arrive, how long a DLT takes to be known, what happens to a patient who
+arrives while accrual is suspended (the ``[timing]`` section of spec files).
+
+    [timing]
+    accrual = "poisson"          # "poisson" | "uniform" | "fixed"
+    patients_per_month = 2.0
+    dlt_window_days = 28
+    suspension = "turned_away"   # or "wait" (with max_wait_days)
+    max_wait_days = 14
+
+Arrivals. The k-th patient to arrive at the trial (counting those turned away) arrives a gap g_k after
+the one before, g_k a function of the trial's arrival latent value k (``STREAM_ARRIVAL``): exponential
+with mean 1/rate for ``poisson``; U(0, 2/rate) for ``uniform`` (the convention of the MD Anderson
+trial-design apps and bfboin); exactly 1/rate for ``fixed``. A month is 365.25/12 days. Every arrival is
+therefore a pure function of (seed, scenario, trial, arrival index): common random numbers, thread and
+chunk invariance and replay keep holding.
+
+Accrual suspension. A design that decides on complete cohorts (3+3, BOIN, CRM, BOIN for combinations,
+PO-CRM) treats a cohort as patients arrive, then suspends accrual until the last patient of the cohort
+has completed the DLT window; the decision is taken then. A patient who arrives while accrual is
+suspended is turned away (``turned_away``), or waits for it to reopen and is treated if that happens
+within ``max_wait_days`` (``wait``; waiting patients are treated first, in order of arrival).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..designs import validate as v
+from ..errors import SpecError
+
+#: days in a month (365.25 / 12)
+DAYS_PER_MONTH = 30.4375
+ACCRUALS = ("poisson", "uniform", "fixed")
+SUSPENSIONS = ("turned_away", "wait")
+
+# compiled form: ti = [accrual, suspension], tf = [rate per day, window days, max wait days]
+ACCRUAL_CODE = {name: i for i, name in enumerate(ACCRUALS)}
+SUSPENSION_CODE = {name: i for i, name in enumerate(SUSPENSIONS)}
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The timed trial model of a spec: accrual, DLT window and the suspension rule."""
+
+    patients_per_month: float
+    dlt_window_days: float
+    accrual: str = "poisson"
+    suspension: str = "turned_away"
+    max_wait_days: float | None = None
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(
+            self,
+            "patients_per_month",
+            v.real(
+                "patients_per_month",
+                self.patients_per_month,
+                low=0.0,
+                low_open=True,
+                high=10000.0,
+                fix="give the expected number of patients per month, a positive number (e.g. 2)",
+            ),
+        )
+        set_(
+            self,
+            "dlt_window_days",
+            v.real(
+                "dlt_window_days",
+                self.dlt_window_days,
+                low=0.0,
+                high=3650.0,
+                fix="give the DLT assessment window in days, e.g. 28 (0: DLTs known at once)",
+            ),
+        )
+        set_(self, "accrual", v.choice("accrual", self.accrual, ACCRUALS))
+        set_(self, "suspension", v.choice("suspension", self.suspension, SUSPENSIONS))
+        if self.suspension == "wait":
+            if self.max_wait_days is None:
+                raise SpecError(
+                    "max_wait_days",
+                    'missing: suspension = "wait" needs the longest wait a patient accepts',
+                    "add max_wait_days = <days>, e.g. 14",
+                )
+            set_(
+                self,
+                "max_wait_days",
+                v.real("max_wait_days", self.max_wait_days, low=0.0, fix="give a number of days >= 0"),
+            )
+        elif self.max_wait_days is not None:
+            raise SpecError(
+                "max_wait_days",
+                'only applies with suspension = "wait"',
+                'remove max_wait_days, or set suspension = "wait"',
+            )
+
+    @property
+    def rate_per_day(self) -> float:
+        return self.patients_per_month / DAYS_PER_MONTH
+
+    def compile(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ti, tf): int64 [accrual, suspension] and float64 [rate per day, window days, max wait days]."""
+        ti = np.array([ACCRUAL_CODE[self.accrual], SUSPENSION_CODE[self.suspension]], dtype=np.int64)
+        wait = self.max_wait_days if self.max_wait_days is not None else 0.0
+        tf = np.array([self.rate_per_day, self.dlt_window_days, wait], dtype=np.float64)
+        return ti, tf
+
+    def to_dict(self) -> dict:
+        out = {
+            "accrual": self.accrual,
+            "patients_per_month": self.patients_per_month,
+            "dlt_window_days": self.dlt_window_days,
+            "suspension": self.suspension,
+        }
+        if self.max_wait_days is not None:
+            out["max_wait_days"] = self.max_wait_days
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict, field: str = "timing") -> Timing:
+        if not isinstance(data, dict):
+            raise SpecError(field, f"expected a table, got {data!r}", "write a [timing] section")
+        v.no_unknown_keys(
+            field, data, ["accrual", "patients_per_month", "dlt_window_days", "suspension", "max_wait_days"]
+        )
+        for key, example in (("patients_per_month", "2"), ("dlt_window_days", "28")):
+            if key not in data:
+                raise SpecError(f"{field}.{key}", "missing", f"add {key} = {example} to [{field}]")
+        try:
+            return cls(**data)
+        except SpecError as e:
+            raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
