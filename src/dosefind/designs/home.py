@@ -78,16 +78,10 @@ class DesignHome:
 
     def tie_sentence(self, design: Design, alternatives, chosen: int, status: Status, u_tie: float) -> str:
         """The decision depended on the design's uniform: the candidates and the one chosen."""
-        from ..constants import Status
-
-        def name(d: int, st) -> str:
-            return design.doses[d] if st == Status.CONTINUE else "stop"
-
-        names = [name(d, st) for d, st in alternatives]
-        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        listed, picked = tie_names(design, alternatives, chosen, status)
         return (
             f"the design chooses at random between {design.unit}s {listed}: u_tie = {u_tie:.4f} (derived "
-            f"from the data's content hash) chose {name(chosen, status)}"
+            f"from the data's content hash) chose {picked}"
         )
 
     # ---- posterior (inference/summary.py, inference/mcmc.py) ------------------------------------------
@@ -161,6 +155,18 @@ class DesignHome:
         from ..paths.pathways import RandomChoice
 
         return RandomChoice.TIE
+
+
+def tie_names(design: Design, alternatives, chosen: int, status) -> tuple[str, str]:
+    """("a, b and c", the chosen one) for a decision's alternatives ((dose, status) pairs; a stop reads
+    "stop")."""
+    from ..constants import Status
+
+    def name(d: int, st) -> str:
+        return design.doses[d] if st == Status.CONTINUE else "stop"
+
+    names = [name(d, st) for d, st in alternatives]
+    return ", ".join(names[:-1]) + f" and {names[-1]}", name(chosen, status)
 
 
 def home_of(design_or_kind) -> DesignHome:

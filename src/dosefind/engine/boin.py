@@ -7,7 +7,7 @@ import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import layout as L
-from .isotonic import pava
+from .isotonic import closest_to_target, pava
 from .jit import kernel
 
 CONTINUE = int(Status.CONTINUE)
@@ -86,18 +86,8 @@ def select_boin(ip, fp, tables, n_at, tox_at, admissible, work):
     if m == 0:
         return -1
     pava(vals, wts, m, est, ww, wl)
-    bound = ip[L.IP_BOIN_BOUND_MTD] == 1
-    lam_d = fp[L.FP_BOIN_LAMBDA_D]
-    best = -1
-    best_gap = np.inf
-    for i in range(m):
-        e = est[i] + (i + 1) * 1e-10  # tie-breaker of the BOIN package
-        if bound and e > lam_d:
-            continue
-        gap = abs(e - target)
-        if gap < best_gap:
-            best_gap = gap
-            best = i
+    cap = fp[L.FP_BOIN_LAMBDA_D] if ip[L.IP_BOIN_BOUND_MTD] == 1 else np.inf
+    best = closest_to_target(est, m, target, cap)
     if best < 0:
         return -1
     return int(idx[best])

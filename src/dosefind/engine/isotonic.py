@@ -76,6 +76,24 @@ def pava(values, weights, n, out, work_w, work_len):
 
 
 @kernel
+def closest_to_target(est, m, target, cap):
+    """The index i < m whose estimate is closest to ``target``, with the BOIN package's tie-break (the
+    i-th estimate plus (i + 1) x 1e-10, so among equal estimates the lower dose wins above the target and
+    the higher below it), among the estimates (so shifted) at most ``cap``; -1 if none."""
+    best = -1
+    best_gap = np.inf
+    for i in range(m):
+        e = est[i] + (i + 1) * 1e-10
+        if e > cap:
+            continue
+        gap = abs(e - target)
+        if gap < best_gap:
+            best_gap = gap
+            best = i
+    return best
+
+
+@kernel
 def n_lower_sets(rows, cols):
     """C(rows + cols, rows), the number of lower sets of a rows x cols grid (capped at 2^62)."""
     total = 1

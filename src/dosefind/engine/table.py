@@ -26,7 +26,7 @@ import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import layout as L
-from .isotonic import pava
+from .isotonic import closest_to_target, pava
 from .jit import kernel
 
 CONTINUE = int(Status.CONTINUE)
@@ -80,11 +80,4 @@ def select_table(ip, fp, n_at, tox_at, admissible, work):
     if m == 0:
         return -1
     pava(vals, wts, m, est, ww, wl)
-    best = -1
-    best_gap = np.inf
-    for i in range(m):
-        gap = abs(est[i] + (i + 1) * 1e-10 - target)
-        if gap < best_gap:
-            best_gap = gap
-            best = i
-    return int(idx[best])
+    return int(idx[closest_to_target(est, m, target, np.inf)])

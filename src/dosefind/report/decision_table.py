@@ -182,6 +182,15 @@ def _dose_label(design: Design, dose) -> str:
     return design.doses[dose - 1]
 
 
+def decision_points(design: Design, max_n: int) -> str:
+    """When decisions are taken, for a table's first note: after every patient, or at multiples of the
+    cohort size."""
+    if design.cohort_size == 1:
+        return "a decision is taken after every patient."
+    at = multiples(design.cohort_size, max_n)
+    return f"with cohorts of {design.cohort_size} decisions are taken at n = {at}"
+
+
 def multiples(step: int, limit: int) -> str:
     ns = list(range(step, limit + 1, step))
     if not ns:

@@ -183,12 +183,7 @@ def boin_table(design: Boin, max_n: int) -> dt.DecisionTable:
     lam_e, lam_d = design.boundaries
     notes = [
         "n is the number of patients treated at the current dose and y the DLTs among them; "
-        + (
-            "a decision is taken after every patient."
-            if design.cohort_size == 1
-            else f"with cohorts of {design.cohort_size} decisions are taken at n = "
-            f"{dt.multiples(design.cohort_size, max_n)}"
-        ),
+        + dt.decision_points(design, max_n),
         f"Escalate if y <= floor({lam_e:.4f} n), de-escalate if y > {lam_d:.4f} n (lambda_e, lambda_d "
         f"for phi1 = {design.phi1:g}, phi2 = {design.phi2:g}); stay otherwise.",
         f"Eliminate (DU) if n >= 3 and P(DLT rate > {design.target:g} | data) > {design.cutoff_eli:g} "

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...constants import Reason, Status
+from ...constants import Reason
 from ...live.explain import beta_tail, rate_text
 from ...report import decision_table as dt
 from .. import layout as L
 from ..boin.home import boin_rows
-from ..home import DesignHome
+from ..home import DesignHome, tie_names
 from .spec import BoinComb
 
 R = Reason
@@ -120,14 +120,10 @@ class BoinCombHome(DesignHome):
         return out
 
     def tie_sentence(self, design, alternatives, chosen, status, u_tie):
-        def name(d: int, st) -> str:
-            return design.doses[d] if st == Status.CONTINUE else "stop"
-
-        names = [name(d, st) for d, st in alternatives]
-        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        listed, picked = tie_names(design, alternatives, chosen, status)
         return (
             f"cells {listed} tie (equal scores); the tie is broken at random: u_tie = {u_tie:.4f} (derived "
-            f"from the data's content hash) chose {name(chosen, status)}"
+            f"from the data's content hash) chose {picked}"
         )
 
     def posterior_extra(self, design, n_at, tox_at):
@@ -186,12 +182,7 @@ def boin_comb_table(design: BoinComb, max_n: int) -> dt.DecisionTable:
     notes = [
         f"n is the number of patients treated at the current cell of the {g.n_rows} x {g.n_cols} grid "
         f"({g.drug_a} level j, {g.drug_b} level k: cell j.k) and y the DLTs among them; "
-        + (
-            "a decision is taken after every patient."
-            if design.cohort_size == 1
-            else f"with cohorts of {design.cohort_size} decisions are taken at n = "
-            f"{dt.multiples(design.cohort_size, max_n)}"
-        ),
+        + dt.decision_points(design, max_n),
         f"Escalate if y <= floor({lam_e:.4f} n), de-escalate if y > {lam_d:.4f} n (lambda_e, lambda_d "
         f"for phi1 = {design.phi1:g}, phi2 = {design.phi2:g}); stay otherwise: BOIN's boundaries, as for "
         "a single drug.",

@@ -220,6 +220,24 @@ def pocrm_ordering_choice(
 
 
 # ---- posterior table ---------------------------------------------------------------------------------
+def ordering_summaries(design: PoCrm, prob, b_hat, mean_by_ordering, plugin) -> tuple[OrderingSummary, ...]:
+    """One :class:`OrderingSummary` per ordering (shared by the fast and the PyMC table)."""
+    names = design.ordering_names()
+    return tuple(
+        OrderingSummary(
+            m,
+            names[m],
+            tuple(design.orderings[m]),
+            float(design.ordering_prior[m]),
+            float(prob[m]),
+            float(b_hat[m]),
+            np.asarray(mean_by_ordering[m]).copy(),
+            plugin[m].copy(),
+        )
+        for m in range(len(design.orderings))
+    )
+
+
 #: Orderings whose posterior probabilities agree to this relative tolerance are reported as tied.
 ORDERING_TIE_REL = 1e-9
 
@@ -260,20 +278,7 @@ def pocrm_posterior_table(design: PoCrm, n_at, tox_at) -> PosteriorTable:
     plugin = np.full((M, D), np.nan)
     for m in range(M):  # as pocrm_posterior_summary forms its plug-in (nan stays nan if b_hat = -inf)
         plugin[m, included] = alpha[m, included] ** math.exp(b_hat[m])
-    names = design.ordering_names()
-    orderings = tuple(
-        OrderingSummary(
-            m,
-            names[m],
-            tuple(design.orderings[m]),
-            float(design.ordering_prior[m]),
-            float(prob[m]),
-            float(b_hat[m]),
-            s["mean_by_ordering"][m].copy(),
-            plugin[m].copy(),
-        )
-        for m in range(M)
-    )
+    orderings = ordering_summaries(design, prob, b_hat, s["mean_by_ordering"], plugin)
     extra = {"plugin": plugin[best].copy(), "mean_most_probable_ordering": s["mean"].copy()}
     warnings = ordering_tie_warning(design, n_at, tox_at, prob, best)
     nan = np.full(D, np.nan)
@@ -476,20 +481,7 @@ def pocrm_columns(design: PoCrm, n_at, tox_at, idata):
         extra["mcse_prob_above_target"] = full(np.nan_to_num(mcse_mean(above), nan=0.0))
         extra["mcse_lower"] = full([mcse_end(r, tail, ends[r, 0]) for r in range(R)])
         extra["mcse_upper"] = full([mcse_end(r, 1.0 - tail, ends[r, 1]) for r in range(R)])
-    names = design.ordering_names()
-    orderings = tuple(
-        OrderingSummary(
-            m,
-            names[m],
-            tuple(design.orderings[m]),
-            float(design.ordering_prior[m]),
-            float(prob[m]),
-            float(b_hat[m]),
-            by_ordering[m].copy(),
-            plugin[m].copy(),
-        )
-        for m in range(M)
-    )
+    orderings = ordering_summaries(design, prob, b_hat, by_ordering, plugin)
     columns = (
         full(mixed.reshape(N, -1).mean(axis=0)),
         full(ends[:, 0]),

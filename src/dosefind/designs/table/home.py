@@ -138,12 +138,7 @@ def table_decision_table(design: TableDesign, max_n: int) -> dt.DecisionTable:
     boundaries += dt.too_toxic_rows(design, compiled, ns)
     notes = [
         "n is the number of patients treated at the current dose and y the DLTs among them; "
-        + (
-            "a decision is taken after every patient."
-            if design.cohort_size == 1
-            else f"with cohorts of {design.cohort_size} decisions are taken at n = "
-            f"{dt.multiples(design.cohort_size, max_n)}"
-        ),
+        + dt.decision_points(design, max_n),
         "The actions are the design's own table, as compiled for the engine; the boundary rows summarise "
         "it where its actions are ordered in y.",
         "DU removes the dose and all higher doses for the rest of the trial and the next cohort goes one "
