@@ -139,7 +139,7 @@ def oracle_closest(design, m, bhat):
 
 
 def oracle_decide(design, n_at, tox_at, u):
-    """(next cell, status, reason, margin) by the rules of designs/pocrm.py, in plain Python."""
+    """(next cell, status, reason, margin) by the rules of designs/pocrm/spec.py, in plain Python."""
     total, tox = int(sum(n_at)), int(sum(tox_at))
     stage1 = [design.grid.index(lab) for lab in design.stage1]
     if tox == 0 or (design.estimation == "likelihood" and tox == total):
