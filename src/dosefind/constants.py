@@ -132,6 +132,7 @@ class DesignKind(IntEnum):
     BOIN_COMB = 3
     POCRM = 4
     TABLE = 5  #: the table-driven family (designs/table): any design that compiles a (patients, DLTs) table
+    TITE_CRM = 6  #: TITE-CRM: the CRM's kernels on complete data, engine/tite.py with pending patients
 
 
 class ModifierKind(IntEnum):

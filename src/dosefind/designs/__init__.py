@@ -9,6 +9,7 @@ from .pocrm import PoCrm, typical_orderings
 from .registry import DESIGNS, design_from_dict
 from .skeleton import calibrate_skeleton, max_skeleton_halfwidth
 from .three_plus_three import ThreePlusThree
+from .tite_crm import TiteCrm
 
 __all__ = [
     "Boin",
@@ -24,6 +25,7 @@ __all__ = [
     "StopWhenNAtDose",
     "StopWhenTooToxic",
     "ThreePlusThree",
+    "TiteCrm",
     "boin_boundaries",
     "calibrate_skeleton",
     "design_from_dict",

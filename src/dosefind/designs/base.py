@@ -52,6 +52,9 @@ class Design:
     uses_posterior_cache: ClassVar[bool] = False
     #: whether decisions read the design's own uniform ``u_tie`` (random tie-breaks, drawn orderings)
     uses_tie_uniform: ClassVar[bool] = False
+    #: whether the design decides at every arrival with pending patients (TITE designs): it is simulated
+    #: in calendar time only, by the event-driven loop (engine/tite.py)
+    uses_pending: ClassVar[bool] = False
     #: fields of the design section that are not design parameters
     _common: ClassVar[tuple[str, ...]] = (
         "target",
@@ -205,6 +208,7 @@ class Design:
         ip[L.IP_START_DOSE] = self.start_dose - 1
         ip[L.IP_N_CAP] = n_cap
         ip[L.IP_USES_TIE] = int(self.uses_tie_uniform)
+        ip[L.IP_USES_PENDING] = int(self.uses_pending)
         fp[L.FP_TARGET] = self.target
         tables: list[np.ndarray] = []
         grid = self._compile_base(ip, fp, tables, n_cap)

@@ -52,6 +52,9 @@ IP_TABLE_REASON_ELIMINATE = 13
 # IP_BOIN_BOUND_MTD, FP_BOIN_LAMBDA_D and the BOIN table (index 0), and these:
 IP_BOIN_COMB_RULES = 13  # 0 the BOIN package's get.oc.comb, 1 its next.comb + select.mtd.comb
 IP_BOIN_COMB_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
+# designs that decide with pending patients (calendar time: engine/tite.py)
+IP_USES_PENDING = 19  # 1: simulated by the event-driven loop, at every arrival, with pending patients
+IP_TITE_SCHEME = 20  # TITE-CRM weights: 0 linear, 1 adaptive
 IP_SIZE = 24
 
 # ---- fp: float parameters ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from .boin_comb import BoinComb
 from .crm import Crm
 from .pocrm import PoCrm
 from .three_plus_three import ThreePlusThree
+from .tite_crm import TiteCrm
 
 DESIGNS: dict[str, type[Design]] = {}
 #: kind -> the home: "module:Class" until first asked for, then the instance
@@ -60,6 +61,7 @@ for _spec, _home in (
     (Crm, "CrmHome"),
     (PoCrm, "PoCrmHome"),
     (BoinComb, "BoinCombHome"),
+    (TiteCrm, "TiteCrmHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 

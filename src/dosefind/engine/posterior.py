@@ -113,9 +113,47 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
     when the safety stop is on. Live use asks for everything.
     """
     D = ip[L.IP_N_DOSES]
+    P = L.POST_FIRST
+    f = work
+    logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
+    _summarise(ip, fp, grid, f, logmax, out, full)
+    for d in range(D):
+        if full or (d == 0 and ip[L.IP_CRM_SAFETY] == 1):
+            out[P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at)
+        if full:
+            out[P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at)
+
+
+@kernel
+def crm_posterior_pending(ip, fp, grid, n_at, tox_at, pend_dose, pend_w, n_pend, out, work):
+    """The weighted-likelihood posterior of a TITE-CRM (Cheung & Chappell 2000): the CRM posterior of the
+    patients whose outcome is known (``n_at``/``tox_at``: a DLT, or the whole window without one) times
+    (1 - w_j p_{d_j}(b)) for each of the ``n_pend`` pending patients j (dose ``pend_dose[j]``, weight
+    ``pend_w[j]`` in [0, 1)). Writes the mean and variance of b, the plug-in curve and (when the design
+    chooses by it) the posterior mean curve into ``out``; no tail probabilities."""
+    K = ip[L.IP_CRM_N_NODES]
+    D = ip[L.IP_N_DOSES]
+    P3 = L.GRID_FIRST + 2 * D
+    f = work
+    logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
+    if n_pend > 0:
+        logmax = -np.inf
+        for k in range(K):
+            s = f[k]
+            for j in range(n_pend):
+                s += math.log1p(-pend_w[j] * grid[k, P3 + pend_dose[j]])
+            f[k] = s
+            if s > logmax:
+                logmax = s
+    _summarise(ip, fp, grid, f, logmax, out, False)
+
+
+@kernel
+def _log_post_nodes(ip, grid, n_at, tox_at, f):
+    """The unnormalised log posterior at every quadrature node, into ``f``; returns its maximum."""
+    D = ip[L.IP_N_DOSES]
     K = ip[L.IP_CRM_N_NODES]
     F = L.GRID_FIRST
-    f = work
     logmax = -np.inf
     for k in range(K):
         s = grid[k, L.GRID_LOGPRIOR]
@@ -128,6 +166,17 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
         f[k] = s
         if s > logmax:
             logmax = s
+    return logmax
+
+
+@kernel
+def _summarise(ip, fp, grid, f, logmax, out, full):
+    """Mean and variance of b, the log evidence, the plug-in curve and (when the design chooses by it, or
+    ``full``) the posterior mean curve, from the log posterior ``f`` at the nodes (left normalised in
+    ``f``: exp(f - logmax))."""
+    D = ip[L.IP_N_DOSES]
+    K = ip[L.IP_CRM_N_NODES]
+    F = L.GRID_FIRST
     P = L.POST_FIRST
     for d in range(D):
         out[P + D + d] = 0.0
@@ -156,11 +205,6 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
     for d in range(D):
         out[P + d] = crm_prob(model, a0, fp[L.FP_CRM_COEF + d], mean)
         out[P + D + d] /= z
-    for d in range(D):
-        if full or (d == 0 and ip[L.IP_CRM_SAFETY] == 1):
-            out[P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at)
-        if full:
-            out[P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at)
 
 
 @kernel

@@ -101,6 +101,24 @@ class PosteriorCache:
         return cls(design.config_hash(), keys, values, work)
 
 
+def check_timing(design: Design, timing: Timing | None) -> None:
+    """A design that decides with pending patients is simulated in calendar time only, with a window."""
+    if not design.uses_pending:
+        return
+    if timing is None:
+        raise SpecError(
+            "timing",
+            f"{design.kind} decides with pending patients, so it is simulated in calendar time only",
+            "add a [timing] section (patients_per_month, dlt_window_days) or pass timing=Timing(...)",
+        )
+    if timing.dlt_window_days <= 0:
+        raise SpecError(
+            "timing.dlt_window_days",
+            f"a window of 0 days leaves {design.kind} no follow-up to weigh",
+            "give the DLT window in days, e.g. 28",
+        )
+
+
 def simulate_one(
     design: Design,
     scenario: Scenario,
@@ -131,6 +149,7 @@ def simulate_one(
     """
     check_run(n_trials, seed, first_trial)
     check_against([scenario], design.n_doses)
+    check_timing(design, timing)
     if cache is not None and cache.design_hash != design.config_hash():
         raise EngineError(f"the posterior cache was built for another design than {design.name!r}")
     compiled = design.compile() if compiled is None else compiled

@@ -16,6 +16,7 @@ from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
 from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
+from .tite import tite_crm_trial
 
 
 @kernel
@@ -160,34 +161,76 @@ def run_trials(
     timed = ti.shape[0] > 0
     pat_dose = np.zeros(ip[L.IP_MAX_N] if timed else 0, dtype=np.int64)
     entry = np.zeros(ip[L.IP_MAX_N] if timed else 0)
+    # designs that decide with pending patients: the event-driven trial of engine/tite.py (timed only)
+    pending = ip[L.IP_USES_PENDING] == 1
+    m = ip[L.IP_MAX_N] if pending else 0
+    pat_dlt = np.zeros(m, dtype=np.int64)
+    pat_tdlt = np.zeros(m)
+    pend_dose = np.zeros(m, dtype=np.int64)
+    pend_u = np.zeros(m)
+    pend_w = np.zeros(m)
+    support = np.zeros(m)
+    known_n = np.zeros(D, dtype=np.int64)
+    known_tox = np.zeros(D, dtype=np.int64)
+    post = np.zeros((1, L.POST_FIRST + 4 * D))
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        status, reason, n_treated, selected = escalate(
-            ip,
-            fp,
-            tables,
-            grid,
-            mods,
-            modf,
-            true_tox,
-            no_eff,
-            no_tab,
-            0.0,
-            tk,
-            n_at,
-            tox_at,
-            eff_at,
-            admissible,
-            pat_dose,
-            no_pat,
-            ckeys,
-            cvals,
-            work,
-        )
-        if timed:
-            cohort = ip[L.IP_COHORT_SIZE]
-            cohort_calendar(tk, n_treated, cohort, ti, tf, pat_dose, selected, entry, out_time[row])
+        if pending:
+            status, reason, n_treated, selected = tite_crm_trial(
+                ip,
+                fp,
+                tables,
+                grid,
+                true_tox,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                admissible,
+                ckeys,
+                cvals,
+                work,
+                pat_dose,
+                entry,
+                pat_dlt,
+                pat_tdlt,
+                pend_dose,
+                pend_u,
+                pend_w,
+                support,
+                known_n,
+                known_tox,
+                post,
+                out_time[row],
+            )
+        else:
+            status, reason, n_treated, selected = escalate(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                modf,
+                true_tox,
+                no_eff,
+                no_tab,
+                0.0,
+                tk,
+                n_at,
+                tox_at,
+                eff_at,
+                admissible,
+                pat_dose,
+                no_pat,
+                ckeys,
+                cvals,
+                work,
+            )
+            if timed:
+                cohort = ip[L.IP_COHORT_SIZE]
+                cohort_calendar(tk, n_treated, cohort, ti, tf, pat_dose, selected, entry, out_time[row])
         out_selected[row] = selected
         for d in range(D):
             out_n[row, d] = n_at[d]

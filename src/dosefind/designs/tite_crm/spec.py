@@ -1,0 +1,84 @@
+"""TITE-CRM: the time-to-event CRM (Cheung & Chappell 2000), as dfcrm's ``titecrm``/``titesim``.
+
+Each patient is assigned a dose on arrival, using every patient treated so far: a patient whose DLT has
+been observed counts fully (y = 1), and a patient without one counts as a non-DLT weighted by how much
+of the DLT window has been observed, so the likelihood is
+
+    prod_j p_{d_j}(b)^{y_j} (1 - w_j p_{d_j}(b))^{1 - y_j}
+
+with the CRM's model and prior (``model``, ``skeleton``, ``prior_sd``, ``intercept``, all as
+:class:`~dosefind.designs.crm.Crm`). Weights (``scheme``), for follow-up u of a window W:
+
+* ``"linear"``: w = min(u / W, 1);
+* ``"adaptive"`` (Cheung & Chappell's): with the z observed DLT times sorted, t_1 < ... < t_z, and m of
+  them at most u: w = (m + (u - t_m) / (t_{m+1} - t_m)) / (z + 1), with t_0 = 0 (so w = u / t_1 / (z+1)
+  for m = 0) and t_{z+1} = W; linear while no DLT has been observed.
+
+A patient who completed the window without a DLT has weight 1. The dose is the one whose plug-in (or,
+with ``dose_choice = "posterior_mean"``, posterior mean) DLT probability is closest to the target; with
+``no_skip_escalation`` (default, dfcrm's ``restrict = TRUE``) at most one level above the dose the
+previous patient received. dfcrm's TITE-CRM has no coherence rule and no safety stop: ``coherence`` must
+be ``"off"`` (the default here) and ``safety_confidence`` unset. The trial treats ``max_n`` patients, one
+at a time (``cohort_size = 1``), the first at ``start_dose``; accrual is never suspended. The final
+selection uses every patient's complete outcome: the CRM's rule on complete data.
+
+The DLT window is the ``[timing]`` section's ``dlt_window_days``; a TITE-CRM is simulated in calendar
+time only. On complete data (every patient through the window) it decides exactly as the CRM with
+cohorts of 1, which is how ``recommend``, ``paths`` and replays treat data without dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...constants import DesignKind
+from ...errors import SpecError
+from .. import layout as L
+from .. import validate as v
+from ..crm import Crm
+
+SCHEMES = ("linear", "adaptive")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TiteCrm(Crm):
+    scheme: str = "linear"
+    cohort_size: int = 1
+    coherence: str = "off"
+
+    kind = "tite_crm"
+    uses_pending = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        v.choice("scheme", self.scheme, SCHEMES)
+        if self.cohort_size != 1:
+            raise SpecError(
+                "cohort_size",
+                f"TITE-CRM assigns each patient on arrival: cohorts of 1 patient, not {self.cohort_size}",
+                "remove cohort_size (or set it to 1)",
+            )
+        if self.coherence != "off":
+            raise SpecError(
+                "coherence",
+                f"{self.coherence!r} is a rule on the last cohort, which a TITE-CRM does not have",
+                'remove coherence (TITE-CRM, like dfcrm\'s titesim, uses "off")',
+            )
+        if self.safety_confidence is not None:
+            raise SpecError(
+                "safety_confidence",
+                "the safety stop is not available for TITE-CRM yet",
+                "remove safety_confidence (a complete-data CRM has it)",
+            )
+        if self.modifiers:
+            raise SpecError(
+                "modifiers",
+                "modifiers are not applied to TITE-CRM decisions with pending patients yet",
+                "remove the [[design.modifiers]] blocks",
+            )
+
+    def _compile_base(self, ip, fp, tables, n_cap):
+        grid = super()._compile_base(ip, fp, tables, n_cap)
+        ip[L.IP_KIND] = DesignKind.TITE_CRM
+        ip[L.IP_TITE_SCHEME] = SCHEMES.index(self.scheme)
+        return grid

@@ -1,0 +1,218 @@
+"""The event-driven trial of designs that decide with pending patients (TITE designs), in calendar time.
+
+Patients arrive as in :mod:`dosefind.engine.calendar` (arrival k of a trial is ``STREAM_ARRIVAL`` latent
+value k) and are assigned a dose on arrival; accrual is never suspended. Patient i (the i-th treated)
+has a DLT at dose d iff its toxicity value (``STREAM_TOX`` latent value i, as in every other run) is
+below p_d, and then at ``dlt_window_days`` x its event-time value (``STREAM_EVENT_TIME`` latent value i)
+after entry: uniform over the window, dfcrm's ``surv = "uniform"``. At the arrival of patient i, each
+earlier patient j is, by the data as of that day: a DLT (observed: its DLT day is at most today), a
+non-DLT with complete follow-up (the whole window has passed), or pending, with follow-up u_j < W and a
+weight. A TITE-CRM then decides by its weighted-likelihood posterior
+(:func:`~dosefind.engine.posterior.crm_posterior_pending`). After the last patient, every outcome
+becomes known and the final selection is the complete-data design's (the CRM's), on the cache the
+design's other runs share.
+
+Arrays in, values out; no RNG state. Everything a trial depends on is a latent value of its key, so
+results do not depend on threads, chunks or blocks.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..constants import Reason, Status
+from ..designs import layout as L
+from .calendar import (
+    T_DURATION,
+    T_MEAN_WAIT,
+    T_SUSPENDED,
+    T_TO_SELECTED,
+    T_TURNED_AWAY,
+    arrival_gap,
+)
+from .crm import crm_closest
+from .decisions import select_dose
+from .jit import kernel
+from .posterior import crm_posterior_pending
+from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
+
+STOP_SELECT = int(Status.STOP_SELECT)
+R_MAX_N = int(Reason.MAX_N)
+
+
+@kernel
+def tite_weights(scheme, window, pend_u, n_pend, support, z, pend_w):
+    """Weights of the ``n_pend`` pending patients (follow-up ``pend_u`` < window) into ``pend_w``.
+
+    ``scheme`` 0: linear, u / W. 1: adaptive (Cheung & Chappell 2000, as dfcrm's ``titecrm``) on the
+    ``z`` observed DLT follow-up times ``support[:z]`` (sorted here): with m of them at most u,
+    (m + (u - t_m) / (t_{m+1} - t_m)) / (z + 1), where t_0 = 0 and t_{z+1} = W (for m = 0 this is
+    u / t_1 / (z + 1), as dfcrm has it); linear while z = 0.
+    """
+    if scheme == 0 or z == 0:
+        for j in range(n_pend):
+            pend_w[j] = pend_u[j] / window
+        return
+    for a in range(1, z):  # insertion sort: a handful of DLTs
+        x = support[a]
+        b = a - 1
+        while b >= 0 and support[b] > x:
+            support[b + 1] = support[b]
+            b -= 1
+        support[b + 1] = x
+    for j in range(n_pend):
+        u = pend_u[j]
+        m = 0
+        while m < z and support[m] <= u:
+            m += 1
+        if m == 0:
+            w = u / support[0] / (z + 1)
+        elif m == z:
+            w = (z + (u - support[z - 1]) / (window - support[z - 1])) / (z + 1)
+        else:
+            w = (m + (u - support[m - 1]) / (support[m] - support[m - 1])) / (z + 1)
+        pend_w[j] = min(w, 1.0)
+
+
+@kernel
+def tite_crm_trial(
+    ip,
+    fp,
+    tables,
+    grid,
+    true_tox,
+    tk,
+    ti,
+    tf,
+    n_at,
+    tox_at,
+    admissible,
+    ckeys,
+    cvals,
+    work,
+    pat_dose,
+    pat_entry,
+    pat_dlt,
+    pat_tdlt,
+    pend_dose,
+    pend_u,
+    pend_w,
+    support,
+    known_n,
+    known_tox,
+    post,
+    out_time,
+):
+    """One TITE-CRM trial in calendar time; returns (status, reason, patients treated, selected dose)
+    and writes the calendar columns of :mod:`~dosefind.engine.calendar` into ``out_time``."""
+    D = ip[L.IP_N_DOSES]
+    max_n = ip[L.IP_MAX_N]
+    scheme = ip[L.IP_TITE_SCHEME]
+    no_skip = ip[L.IP_CRM_NO_SKIP_ESC] == 1
+    highest_ref = ip[L.IP_CRM_SKIP_REFERENCE] == 1
+    accrual = ti[0]
+    rate = tf[0]
+    window = tf[1]
+    cur = ip[L.IP_START_DOSE]
+    arrival = 0.0
+    for i in range(max_n):
+        arrival += arrival_gap(latent_uniform(tk, i, STREAM_ARRIVAL), accrual, rate)
+        if i > 0:
+            for d in range(D):
+                known_n[d] = 0
+                known_tox[d] = 0
+            n_pend = 0
+            z = 0
+            for j in range(i):
+                d = pat_dose[j]
+                if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival:
+                    known_n[d] += 1
+                    known_tox[d] += 1
+                    support[z] = pat_tdlt[j]
+                    z += 1
+                else:
+                    u = arrival - pat_entry[j]
+                    if u >= window:
+                        known_n[d] += 1
+                    else:
+                        pend_dose[n_pend] = d
+                        pend_u[n_pend] = u
+                        n_pend += 1
+            tite_weights(scheme, window, pend_u, n_pend, support, z, pend_w)
+            crm_posterior_pending(ip, fp, grid, known_n, known_tox, pend_dose, pend_w, n_pend, post[0], work)
+            nxt = crm_closest(ip, fp, post, 0, False, known_n)
+            if no_skip:
+                ref = cur
+                if highest_ref:
+                    for j in range(i):
+                        ref = max(ref, pat_dose[j])
+                nxt = min(nxt, ref + 1)
+            cur = nxt
+        pat_dose[i] = cur
+        pat_entry[i] = arrival
+        pat_dlt[i] = 1 if latent_uniform(tk, i, STREAM_TOX) < true_tox[cur] else 0
+        pat_tdlt[i] = window * latent_uniform(tk, i, STREAM_EVENT_TIME)
+    for d in range(D):
+        n_at[d] = 0
+        tox_at[d] = 0
+        admissible[d] = 1
+    for j in range(max_n):
+        n_at[pat_dose[j]] += 1
+        tox_at[pat_dose[j]] += pat_dlt[j]
+    selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+    out_time[T_DURATION] = arrival + window
+    out_time[T_TURNED_AWAY] = 0.0
+    out_time[T_MEAN_WAIT] = 0.0
+    out_time[T_SUSPENDED] = 0.0
+    out_time[T_TO_SELECTED] = math.nan
+    if selected >= 0:
+        for j in range(max_n):
+            if pat_dose[j] == selected:
+                out_time[T_TO_SELECTED] = pat_entry[j]
+                break
+    return STOP_SELECT, R_MAX_N, max_n, selected
+
+
+def tite_crm_estimate(design, level, tox, followup, window: float) -> dict:
+    """The TITE-CRM's estimate on patient-level data (Python API; the kernels the simulation decides
+    with): ``level`` 1-based doses, ``tox`` 0/1 DLTs (observed), ``followup`` days (for a DLT, its day
+    after entry), ``window`` the DLT window in days.
+
+    Returns ``weights`` (per patient, dfcrm's ``titecrm`` convention: 1 for a DLT or a complete window),
+    ``mean_b`` (posterior mean of b), ``plugin`` (p_d at it), ``mean`` (posterior mean curve) and ``dose``
+    (0-based dose closest to the target by the design's dose choice, unrestricted).
+    """
+    import numpy as np
+
+    level = np.asarray(level, dtype=np.int64) - 1
+    tox = np.asarray(tox, dtype=np.int64)
+    followup = np.asarray(followup, dtype=np.float64)
+    D = design.n_doses
+    c = design.compile(max(design.max_n, level.shape[0]))
+    known_n = np.zeros(D, dtype=np.int64)
+    known_tox = np.zeros(D, dtype=np.int64)
+    pending = (tox == 0) & (followup < window)
+    for d, y in zip(level[~pending], tox[~pending], strict=True):
+        known_n[d] += 1
+        known_tox[d] += y
+    support = np.ascontiguousarray(followup[tox == 1])
+    pend_u = np.ascontiguousarray(followup[pending])
+    pend_w = np.zeros(pend_u.shape[0])
+    tite_weights(
+        int(c.ip[L.IP_TITE_SCHEME]), float(window), pend_u, pend_u.shape[0], support, support.shape[0], pend_w
+    )
+    post = np.zeros((1, L.POST_FIRST + 4 * D))
+    work = np.zeros(int(c.ip[L.IP_CRM_N_NODES]))
+    pend_dose = np.ascontiguousarray(level[pending])
+    crm_posterior_pending(
+        c.ip, c.fp, c.grid, known_n, known_tox, pend_dose, pend_w, pend_w.shape[0], post[0], work
+    )
+    weights = np.ones(level.shape[0])
+    weights[pending] = pend_w
+    P = L.POST_FIRST
+    return {
+        "weights": weights,
+        "mean_b": float(post[0, L.POST_MEAN_B]),
+        "plugin": post[0, P : P + D].copy(),
+        "dose": int(crm_closest(c.ip, c.fp, post, 0, False, known_n)),
+    }

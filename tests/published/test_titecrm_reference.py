@@ -1,0 +1,58 @@
+"""TITE-CRM against dfcrm's ``titecrm`` (benchmarks/reference/titecrm_reference.R): weights, posterior
+mean of b and the recommended dose on 300 random data sets x {linear, adaptive} x {empiric, logistic}.
+
+dfcrm integrates with R's ``integrate`` at its default accuracy; the reference file also holds the posterior
+mean at rel.tol = 1e-10 (``estimate_hiacc``), which the engine's quadrature must match to 1e-6 (its
+documented accuracy is 1e-7 for means of b). The dose must agree wherever dfcrm's closest dose wins by a
+margin (|p - target| difference) above 1e-5; below that the two integrators' errors could decide it.
+"""
+
+import csv
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dosefind.designs import TiteCrm
+from dosefind.engine.tite import tite_crm_estimate
+
+DATA = Path(__file__).parent / "data" / "r_titecrm.csv.gz"
+PRIOR = (
+    0.083973491305624287,
+    0.15674102114263633,
+    0.25,
+    0.35450042761511191,
+    0.4603431110853069,
+    0.55970780906646456,
+)
+
+
+def _rows():
+    with gzip.open(DATA, "rt") as fh:
+        return list(csv.DictReader(line for line in fh if not line.startswith("#")))
+
+
+ROWS = _rows()
+
+
+def _nums(text, kind=float):
+    return [kind(x) for x in text.split()]
+
+
+@pytest.mark.parametrize("scheme", ["linear", "adaptive"])
+@pytest.mark.parametrize("model", ["empiric", "logistic"])
+def test_weights_estimate_and_dose_match_titecrm(scheme, model):
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=PRIOR, model=model, scheme=scheme, max_n=30)
+    rows = [r for r in ROWS if r["scheme"] == scheme and r["model"] == model]
+    assert len(rows) == 300
+    decided = 0
+    for r in rows:
+        level, tox, fu = _nums(r["level"], int), _nums(r["tox"], int), _nums(r["followup"])
+        got = tite_crm_estimate(design, level, tox, fu, 28.0)
+        assert np.allclose(got["weights"], _nums(r["weights"]), rtol=0, atol=1e-12), r["dataset"]
+        assert got["mean_b"] == pytest.approx(float(r["estimate_hiacc"]), abs=1e-6), r["dataset"]
+        if float(r["mtd_margin"]) > 1e-5:
+            assert got["dose"] + 1 == int(r["mtd"]), r["dataset"]
+            decided += 1
+    assert decided >= 290
