@@ -401,3 +401,92 @@ def table_trial(p, u, table, *, n_doses, target, cohort_size, max_n, start_dose=
     return _run(
         p, u, n_doses, cohort_size, max_n, start_dose - 1, base, select, list(modifiers), [True] * n_doses
     )
+
+
+# ---- TITE-CRM in calendar time ---------------------------------------------------------------------
+def tite_crm_trial(
+    p,
+    u_tox,
+    u_arrival,
+    u_event,
+    *,
+    skeleton,
+    target,
+    max_n,
+    window,
+    rate,
+    scheme="linear",
+    start_dose=1,
+    prior_sd=math.sqrt(1.34),
+):
+    """dfcrm's titesim rules, written from its documentation and Cheung & Chappell (2000), with Poisson
+    arrivals (exponential gaps, mean 1/rate days) and uniform DLT times: the empiric model, plug-in dose
+    closest to the target, no skipping above the previous patient's dose; final selection on complete
+    data. Posterior means by scipy's adaptive quadrature. Returns (selected, n per dose, DLTs per dose,
+    doses in order, entry days)."""
+    D = len(skeleton)
+    logs = [math.log(s) for s in skeleton]
+
+    def post_mean(obs):  # obs: (dose, y, w)
+        def logpost(b):
+            s = -0.5 * (b / prior_sd) ** 2
+            for d, y, w in obs:
+                logp = math.exp(b) * logs[d]
+                s += logp if y else math.log1p(-w * math.exp(logp))
+            return s
+
+        lo, hi = -10 * prior_sd, 10 * prior_sd
+        grid = np.linspace(lo, hi, 401)
+        vals = [logpost(x) for x in grid]
+        peak, mode = max(vals), grid[int(np.argmax(vals))]
+
+        def q(g):
+            return integrate.quad(g, lo, hi, points=[mode, 0.0], limit=400, epsabs=0, epsrel=1e-10)[0]
+
+        z = q(lambda b: math.exp(logpost(b) - peak))
+        m = q(lambda b: b * math.exp(logpost(b) - peak))
+        return m / z
+
+    def closest(b):
+        ptox = [s ** math.exp(b) for s in skeleton]
+        gaps = [abs(x - target) for x in ptox]
+        return gaps.index(min(gaps))
+
+    doses, entry, dlt, tdlt = [], [], [], []
+    t = 0.0
+    cur = start_dose - 1
+    for i in range(max_n):
+        t += -math.log(u_arrival[i]) / rate
+        if i > 0:
+            obs, support, pend = [], [], []
+            for j in range(i):
+                if dlt[j] and entry[j] + tdlt[j] <= t:
+                    obs.append((doses[j], 1, 1.0))
+                    support.append(tdlt[j])
+                elif t - entry[j] >= window:
+                    obs.append((doses[j], 0, 1.0))
+                else:
+                    pend.append((doses[j], t - entry[j]))
+            support.sort()
+            z = len(support)
+            for d, u in pend:
+                if scheme == "linear" or z == 0:
+                    w = u / window
+                else:
+                    m = sum(1 for s in support if s <= u)
+                    if m == 0:
+                        w = u / support[0] / (z + 1)
+                    elif m == z:
+                        w = (z + (u - support[-1]) / (window - support[-1])) / (z + 1)
+                    else:
+                        w = (m + (u - support[m - 1]) / (support[m] - support[m - 1])) / (z + 1)
+                obs.append((d, 0, min(w, 1.0)))
+            cur = min(closest(post_mean(obs)), cur + 1)
+        doses.append(cur)
+        entry.append(t)
+        dlt.append(u_tox[i] < p[cur])
+        tdlt.append(window * u_event[i])
+    n = [doses.count(d) for d in range(D)]
+    y = [sum(1 for j in range(max_n) if doses[j] == d and dlt[j]) for d in range(D)]
+    final = closest(post_mean([(doses[j], int(dlt[j]), 1.0) for j in range(max_n)]))
+    return final, n, y, doses, entry

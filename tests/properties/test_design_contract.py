@@ -16,7 +16,7 @@ import pytest
 
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.constants import Reason, Status, reason_from_code
-from dosefind.designs import BoinComb, PoCrm
+from dosefind.designs import BoinComb, PoCrm, TiteCrm
 from dosefind.designs.grid import DoseGrid
 from dosefind.designs.home import home_of
 from dosefind.designs.registry import DESIGNS
@@ -29,6 +29,7 @@ from dosefind.live.explain import explain
 from dosefind.live.recommend import recommend
 from dosefind.outcomes import parse_outcomes
 from dosefind.paths import dose_paths
+from dosefind.scenario.timing import Timing
 
 GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))
 TOX6 = (0.05, 0.12, 0.25, 0.4, 0.55, 0.7)
@@ -46,7 +47,11 @@ EXAMPLES = {
     ),
     "boin_comb": (BoinComb(target=0.3, grid=GRID, max_n=24), GRID_TOX),
     "pocrm": (PoCrm(target=0.3, grid=GRID, skeleton=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5), max_n=18), GRID_TOX),
+    "tite_crm": (TiteCrm(target=0.25, n_doses=6, skeleton=(0.05, 0.1, 0.2, 0.3, 0.45, 0.6), max_n=12), TOX6),
 }
+#: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
+#: decide with pending patients are simulated in calendar time only, and then equal their replays
+NEVER_PENDING = Timing(patients_per_month=1, dlt_window_days=0.0007, accrual="fixed")
 
 
 def test_every_registered_design_has_an_example():
@@ -71,7 +76,8 @@ def _notation(design, trace, u, p) -> str:
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
 def test_simulate_and_replay(kind):
     design, scen = _example(kind)
-    res = simulate_one(design, scen, 200, 17)
+    timing = NEVER_PENDING if design.uses_pending else None
+    res = simulate_one(design, scen, 200, 17, timing=timing)
     assert np.all((res.selected >= -1) & (res.selected < design.n_doses))
     assert np.all(res.n_at_dose.sum(axis=1) <= design.max_n)
     for code in set(int(r) for r in res.reason):

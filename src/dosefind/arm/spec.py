@@ -238,6 +238,12 @@ class Arm:
         if "design" not in data:
             raise SpecError("design", "missing", "add a [design] section with the escalation design")
         design = design_from_dict(data["design"])
+        if design.uses_pending:
+            raise SpecError(
+                "design.kind",
+                f"{design.kind} decides with pending patients, and arms do not run in calendar time yet",
+                "use a design that decides on complete cohorts (e.g. crm) for the arm's escalation",
+            )
         cohorts_data = data.get("cohorts")
         if not isinstance(cohorts_data, list) or not cohorts_data:
             raise SpecError("cohorts", "missing", "add [[cohorts]] blocks (name, rule and the rule's fields)")

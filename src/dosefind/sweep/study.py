@@ -425,6 +425,14 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         if not designs:
             raise SpecError("designs", "missing", "add [[designs]] or [[design_grids]] blocks")
         check_design_names(designs)
+        for d in designs:
+            if d.uses_pending:
+                raise SpecError(
+                    "designs.kind",
+                    f"design {d.name!r} ({d.kind}) decides with pending patients, and sweeps do not run in "
+                    "calendar time yet",
+                    "compare it with `dosefind simulate` on a spec with a [timing] section",
+                )
         names = [d.name for d in designs]
         n_doses = {d.n_doses for d in designs}
         if len(n_doses) > 1:

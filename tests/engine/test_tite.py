@@ -1,0 +1,106 @@
+"""TITE-CRM in calendar time (engine/tite.py) against the naive titesim-style oracle on the same latent
+values, and the promised invariants: with no one ever pending it is the CRM with cohorts of 1 (trial for
+trial), results do not depend on threads or chunks, and a TITE design is never simulated without a clock.
+"""
+
+import numpy as np
+import pytest
+
+from dosefind import Crm, Scenario
+from dosefind.designs import TiteCrm
+from dosefind.engine import simulate_one
+from dosefind.engine.calendar import T_DURATION, T_TURNED_AWAY
+from dosefind.engine.replay import replay_simulated_trial
+from dosefind.engine.rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, latent_uniforms
+from dosefind.errors import SpecError
+from dosefind.scenario.timing import Timing
+from oracles import tite_crm_trial
+
+SKELETON = (0.04, 0.09, 0.16, 0.25, 0.35, 0.46)
+SCENARIOS = [
+    Scenario("mid", (0.05, 0.12, 0.25, 0.40, 0.55, 0.70)),
+    Scenario("high", (0.02, 0.05, 0.09, 0.15, 0.25, 0.40)),
+    Scenario("toxic", (0.30, 0.45, 0.60, 0.70, 0.80, 0.90)),
+]
+
+
+@pytest.mark.parametrize("scheme", ["linear", "adaptive"])
+def test_tite_crm_matches_the_naive_oracle(scheme):
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=15, scheme=scheme)
+    timing = Timing(patients_per_month=4, dlt_window_days=28)
+    n_trials = 12
+    for scen in SCENARIOS:
+        res = simulate_one(design, scen, n_trials, 21, timing=timing)
+        u_tox = latent_uniforms(21, scen.key, n_trials, 15)
+        u_arr = latent_uniforms(21, scen.key, n_trials, 15, stream=STREAM_ARRIVAL)
+        u_evt = latent_uniforms(21, scen.key, n_trials, 15, stream=STREAM_EVENT_TIME)
+        for t in range(n_trials):
+            sel, n, y, _doses, entry = tite_crm_trial(
+                scen.true_tox,
+                u_tox[t],
+                u_arr[t],
+                u_evt[t],
+                skeleton=SKELETON,
+                target=0.25,
+                max_n=15,
+                window=28.0,
+                rate=timing.rate_per_day,
+                scheme=scheme,
+            )
+            assert list(res.n_at_dose[t]) == n, (scen.name, t)
+            assert list(res.tox_at_dose[t]) == y, (scen.name, t)
+            assert res.selected[t] == sel, (scen.name, t)
+            assert res.time[t, T_DURATION] == pytest.approx(entry[-1] + 28.0, rel=1e-12)
+            assert res.time[t, T_TURNED_AWAY] == 0
+
+
+def test_no_one_pending_is_the_crm_with_cohorts_of_one():
+    """Patients a month apart and a one-minute window: every outcome is known at the next arrival, so
+    the TITE-CRM's trials are the complete-data CRM's (cohorts of 1, same toxicity values)."""
+    tite = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=18)
+    crm = Crm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=18, cohort_size=1, coherence="off")
+    timing = Timing(patients_per_month=1, dlt_window_days=0.0007, accrual="fixed")
+    for scen in SCENARIOS:
+        res = simulate_one(tite, scen, 300, 8, timing=timing)
+        ref = simulate_one(crm, scen, 300, 8)
+        assert np.array_equal(res.selected, ref.selected)
+        assert np.array_equal(res.n_at_dose, ref.n_at_dose)
+        assert np.array_equal(res.tox_at_dose, ref.tox_at_dose)
+        for t in range(5):  # and the replay (no clock: complete data) is the same trial
+            trace = replay_simulated_trial(tite, scen, 8, t)
+            assert list(trace.n_at) == list(res.n_at_dose[t]) and trace.selected == res.selected[t]
+
+
+def test_tite_crm_is_thread_and_chunk_invariant():
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=18, scheme="adaptive")
+    timing = Timing(patients_per_month=3, dlt_window_days=42)
+    a = simulate_one(design, SCENARIOS[0], 1200, 4, timing=timing, threads=1, chunks=1)
+    b = simulate_one(design, SCENARIOS[0], 1200, 4, timing=timing, chunks=5, block_trials=500)
+    c = simulate_one(design, SCENARIOS[0], 400, 4, timing=timing, first_trial=800)
+    assert np.array_equal(a.selected, b.selected) and np.array_equal(a.time, b.time, equal_nan=True)
+    assert np.array_equal(a.n_at_dose[800:], c.n_at_dose) and np.array_equal(
+        a.time[800:], c.time, equal_nan=True
+    )
+
+
+def test_tite_designs_need_a_clock_and_a_window():
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=12)
+    with pytest.raises(SpecError, match="timing: tite_crm decides with pending patients"):
+        simulate_one(design, SCENARIOS[0], 10, 1)
+    with pytest.raises(SpecError, match="timing.dlt_window_days"):
+        simulate_one(design, SCENARIOS[0], 10, 1, timing=Timing(patients_per_month=2, dlt_window_days=0))
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        (dict(cohort_size=3), "cohort_size"),
+        (dict(coherence="last_cohort"), "coherence"),
+        (dict(safety_confidence=0.9), "safety_confidence"),
+        (dict(scheme="quadratic"), "scheme"),
+    ],
+)
+def test_tite_crm_refuses_what_it_does_not_have(changes, field):
+    with pytest.raises(SpecError) as e:
+        TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=12, **changes)
+    assert e.value.field == field
