@@ -56,3 +56,48 @@ def test_weights_estimate_and_dose_match_titecrm(scheme, model):
             assert got["dose"] + 1 == int(r["mtd"]), r["dataset"]
             decided += 1
     assert decided >= 290
+
+
+TRACES = Path(__file__).parent / "data" / "r_titesim_traces.csv.gz"
+CONFIGS = {  # dosefind's TITE-CRM for each titesim configuration of the traces
+    "main": dict(),
+    "adaptive": dict(scheme="adaptive"),
+    "logistic": dict(model="logistic"),
+    "fixed": dict(),  # accrual = "fixed": only the arrival days differ, and they come from R
+    "norestrict": dict(no_skip_escalation=False),
+}
+
+
+def _trials():
+    with gzip.open(TRACES, "rt") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    trials: dict = {}
+    for r in rows:
+        trials.setdefault((r["config"], int(r["seed"])), []).append(r)
+    return trials
+
+
+def test_titesim_trials_replayed_on_rs_patients():
+    """Every titesim trial (5 configurations x 3 scenarios x 20 seeds, 36 patients each), replayed on R's
+    own patients (arrival days, DLTs and DLT days): at each arrival the data as of that day (a DLT counts
+    once its day has come, follow-up capped at the window) go through dosefind's TITE-CRM estimate, the
+    dose is restricted as titesim restricts it, and every patient's dose and the final MTD must be R's."""
+    trials = _trials()
+    assert len(trials) == 300
+    for (config, seed), pats in trials.items():
+        variant = config.rsplit("_", 1)[0]
+        design = TiteCrm(target=0.25, n_doses=6, skeleton=PRIOR, max_n=36, **CONFIGS[variant])
+        arrival = np.array([float(p["arrival"]) for p in pats])
+        tdlt = np.array([float(p["toxicity_time"]) for p in pats])  # inf: no DLT
+        level = [int(p["level"]) for p in pats]
+        cur = 1
+        for i in range(1, len(pats)):
+            t = arrival[i]
+            seen = arrival[:i] + tdlt[:i] <= t
+            followup = np.minimum(np.minimum(t, arrival[:i] + tdlt[:i]) - arrival[:i], 28.0)
+            dose = tite_crm_estimate(design, level[:i], seen.astype(int), followup, 28.0)["dose"] + 1
+            cur = min(dose, cur + 1) if design.no_skip_escalation else dose
+            assert cur == level[i], (config, seed, i + 1)
+        tox = [int(p["tox"]) for p in pats]
+        final = tite_crm_estimate(design, level, tox, np.full(len(pats), 28.0), 28.0)["dose"] + 1
+        assert final == int(pats[0]["mtd"]), (config, seed)
