@@ -104,3 +104,15 @@ def test_tite_crm_refuses_what_it_does_not_have(changes, field):
     with pytest.raises(SpecError) as e:
         TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=12, **changes)
     assert e.value.field == field
+
+
+def test_recommend_reads_complete_data_and_says_so():
+    from dosefind.live.recommend import recommend
+    from dosefind.outcomes import parse_outcomes
+
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=12)
+    crm = Crm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=12, cohort_size=1, coherence="off")
+    data = parse_outcomes("1N 2N 3T 2N", design.doses)
+    rec, ref = recommend(design, data), recommend(crm, data)
+    assert (rec.next_dose, rec.reason) == (ref.next_dose, ref.reason)
+    assert any("read as having completed the DLT window" in w for w in rec.warnings)

@@ -76,6 +76,10 @@ class DesignHome:
         rule that fired; none by default."""
         return []
 
+    def live_warnings(self, design: Design, data) -> list[str]:
+        """Warnings a recommendation on ``data`` (a TrialData) must carry for this design; none by default."""
+        return []
+
     def tie_sentence(self, design: Design, alternatives, chosen: int, status: Status, u_tie: float) -> str:
         """The decision depended on the design's uniform: the candidates and the one chosen."""
         listed, picked = tie_names(design, alternatives, chosen, status)

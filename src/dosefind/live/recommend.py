@@ -194,7 +194,7 @@ def recommend(
         table = mcmc_posterior(design, n_at, tox_at, mcmc_settings)
     else:
         table = fast
-    warnings: list[str] = list(table.warnings)
+    warnings: list[str] = list(table.warnings) + home.live_warnings(design, data)
     if data.n_total > design.max_n:
         warnings.append(
             f"the data has {data.n_total} patients, more than the design's max_n = {design.max_n}"

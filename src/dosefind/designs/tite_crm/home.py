@@ -12,3 +12,11 @@ from ..crm.home import CrmHome
 class TiteCrmHome(CrmHome):
     def reason_codes(self, design):
         return (Reason.CRM_MODEL, Reason.CRM_NO_SKIP)
+
+    def live_warnings(self, design, data):
+        if not data.cohorts:
+            return []
+        return [
+            "TITE-CRM: every patient in the data is read as having completed the DLT window (dates and "
+            "pending patients are not read yet); the recommendation is the TITE-CRM's only if that is so"
+        ]
