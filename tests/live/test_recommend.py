@@ -149,3 +149,24 @@ def test_recommendation_dict_is_json_ready_and_carries_provenance():
     assert d["data_hash"] == r.data.content_hash and d["data_notation"] == "1NNN 2NTN"
     assert len(d["doses"]) == 6 and d["doses"][0]["observed_rate"] == 0.0
     assert d["doses"][3]["observed_rate"] is None
+
+
+def test_a_tie_that_every_uniform_turns_into_the_same_stop_is_no_tie():
+    """BOIN-comb's proposal after 2.2 ties between 3.2 and 2.3, but stop_when_n_at_dose stops the trial
+    whatever the uniform: the recommendation reports a stop, not a tie between two stops."""
+    from dosefind.designs import BoinComb, StopWhenNAtDose
+    from dosefind.designs.grid import DoseGrid
+
+    grid = DoseGrid(levels_a=("a0", "a1", "a2"), levels_b=("b0", "b1", "b2", "b3"), excluded=("3.4",))
+    design = BoinComb(
+        target=0.25,
+        grid=grid,
+        cohort_size=2,
+        max_n=24,
+        rules="next.comb",
+        modifiers=(StopWhenNAtDose(n=8, dose="2.2"),),
+    )
+    rec = recommend(design, parse_outcomes("1.1NN 1.2NN 2.2NN 2.2NT 2.2NN 2.2NN", design.doses, cells=True))
+    assert rec.stopped and rec.tie == ()
+    assert not any("tie (equal scores)" in line for line in rec.explanation)
+    assert not rec.history[-1].tied

@@ -248,13 +248,18 @@ PROBE_U = tuple((i + 0.5) / 16 for i in range(16))
 
 def probe_ties(ctx: DecisionContext, dose: int, n: int, tox: int, full: bool = True) -> tuple:
     """The distinct (next dose, status) the decision after a cohort takes as ``u_tie`` runs over
-    :data:`PROBE_U`, in order of u; ``ctx`` (the state before the cohort) is not changed."""
+    :data:`PROBE_U`, in order of u; ``ctx`` (the state before the cohort) is not changed. Stops with the
+    same status are one outcome whatever dose the base rule proposed before a modifier stopped the trial
+    (the final selection does not read u_tie), so a tie in the proposal that every uniform turns into the
+    same stop is no tie of the decision."""
     seen: list[tuple[int, Status]] = []
+    keys: list[tuple[int, Status]] = []
     for u in PROBE_U:
         step = ctx.copy().treat(dose, n, tox, full, u)
-        key = (step.next_dose, step.status)
-        if key not in seen:
-            seen.append(key)
+        key = (step.next_dose if step.status == Status.CONTINUE else -1, step.status)
+        if key not in keys:
+            keys.append(key)
+            seen.append((step.next_dose, step.status))
     return tuple(seen)
 
 
