@@ -137,12 +137,20 @@ def crm_posterior_pending(ip, fp, grid, n_at, tox_at, pend_dose, pend_w, n_pend,
     f = work
     logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
     if n_pend > 0:
+        # every pending term is at least log(1 - w_j) (p <= 1), so the maximum stays above logmax + floor;
+        # a node already 60 below that weighs less than exp(-60) of the peak with or without its pending
+        # terms: they are left out there (the sums do not change in double precision)
+        floor = 0.0
+        for j in range(n_pend):
+            floor += math.log1p(-pend_w[j])
+        cutoff = logmax + floor - 60.0
         logmax = -np.inf
         for k in range(K):
             s = f[k]
-            for j in range(n_pend):
-                s += math.log1p(-pend_w[j] * grid[k, P3 + pend_dose[j]])
-            f[k] = s
+            if s > cutoff:
+                for j in range(n_pend):
+                    s += math.log1p(-pend_w[j] * grid[k, P3 + pend_dose[j]])
+                f[k] = s
             if s > logmax:
                 logmax = s
     _summarise(ip, fp, grid, f, logmax, out, False)
@@ -184,7 +192,11 @@ def _summarise(ip, fp, grid, f, logmax, out, full):
     m1 = 0.0
     want_mean_curve = full or ip[L.IP_CRM_DOSE_CHOICE] == 1
     for k in range(K):
-        fk = math.exp(f[k] - logmax)
+        rel = f[k] - logmax
+        if rel < -60.0:  # weighs less than exp(-60) of the peak: nothing in double precision
+            f[k] = 0.0
+            continue
+        fk = math.exp(rel)
         f[k] = fk
         wf = grid[k, L.GRID_W] * fk
         z += wf
