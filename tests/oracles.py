@@ -418,6 +418,7 @@ def tite_crm_trial(
     scheme="linear",
     start_dose=1,
     prior_sd=math.sqrt(1.34),
+    late_share=None,
 ):
     """dfcrm's titesim rules, written from its documentation and Cheung & Chappell (2000), with Poisson
     arrivals (exponential gaps, mean 1/rate days) and uniform DLT times: the empiric model, plug-in dose
@@ -485,7 +486,14 @@ def tite_crm_trial(
         doses.append(cur)
         entry.append(t)
         dlt.append(u_tox[i] < p[cur])
-        tdlt.append(window * u_event[i])
+        v = u_event[i]
+        if late_share is not None:  # late onset: share late_share of DLTs in the second half
+            v = (
+                v / (1 - late_share) / 2
+                if v < 1 - late_share
+                else 0.5 + (v - (1 - late_share)) / late_share / 2
+            )
+        tdlt.append(window * v)
     n = [doses.count(d) for d in range(D)]
     y = [sum(1 for j in range(max_n) if doses[j] == d and dlt[j]) for d in range(D)]
     final = closest(post_mean([(doses[j], int(dlt[j]), 1.0) for j in range(max_n)]))

@@ -116,3 +116,46 @@ def test_recommend_reads_complete_data_and_says_so():
     rec, ref = recommend(design, data), recommend(crm, data)
     assert (rec.next_dose, rec.reason) == (ref.next_dose, ref.reason)
     assert any("read as having completed the DLT window" in w for w in rec.warnings)
+
+
+def test_late_onset_dlt_times_match_the_oracle_and_their_share():
+    """Late-onset DLT times (a share of DLTs in the window's second half): the kernel's trials equal the
+    oracle's, and the map from the event-time value puts exactly that share of its mass in the second
+    half, uniformly within each half."""
+    from dosefind.engine.tite import dlt_time_fraction
+
+    v = (np.arange(100000) + 0.5) / 100000
+    g = np.array([dlt_time_fraction(x, 1, 0.7) for x in v])
+    assert np.mean(g >= 0.5) == pytest.approx(0.7, abs=1e-5)
+    assert np.all(np.diff(g) > 0) and g[0] > 0 and g[-1] < 1
+    assert np.histogram(g[g < 0.5], bins=5)[0].std() < 2 and np.histogram(g[g >= 0.5], bins=5)[0].std() < 2
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=12, scheme="adaptive")
+    timing = Timing(patients_per_month=4, dlt_window_days=28, dlt_time="late_onset", late_onset_share=0.7)
+    scen = SCENARIOS[0]
+    res = simulate_one(design, scen, 10, 3, timing=timing)
+    u = [latent_uniforms(3, scen.key, 10, 12, stream=s) for s in (0, STREAM_ARRIVAL, STREAM_EVENT_TIME)]
+    for t in range(10):
+        sel, n, y, _doses, _entry = tite_crm_trial(
+            scen.true_tox,
+            u[0][t],
+            u[1][t],
+            u[2][t],
+            skeleton=SKELETON,
+            target=0.25,
+            max_n=12,
+            window=28.0,
+            rate=timing.rate_per_day,
+            scheme="adaptive",
+            late_share=0.7,
+        )
+        assert (list(res.n_at_dose[t]), res.selected[t]) == (n, sel), t
+
+
+def test_late_onset_needs_its_share():
+    with pytest.raises(SpecError, match="late_onset_share: missing"):
+        Timing(patients_per_month=2, dlt_window_days=28, dlt_time="late_onset")
+    with pytest.raises(SpecError, match="late_onset_share: only applies"):
+        Timing(patients_per_month=2, dlt_window_days=28, late_onset_share=0.6)
+    t = Timing(patients_per_month=2, dlt_window_days=28, dlt_time="late_onset", late_onset_share=0.6)
+    assert Timing.from_dict(t.to_dict()) == t
+    assert "dlt_time" not in Timing(patients_per_month=2, dlt_window_days=28).to_dict()

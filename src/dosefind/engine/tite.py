@@ -41,6 +41,19 @@ R_MAX_N = int(Reason.MAX_N)
 
 
 @kernel
+def dlt_time_fraction(v, kind, share):
+    """The fraction of the window at which a DLT occurs, from the patient's event-time value v: v
+    (uniform), or late onset: v / (1 - share) x 1/2 for v < 1 - share, else 1/2 + (v - (1 - share)) /
+    share x 1/2 (a share ``share`` of DLTs in the window's second half, uniform within each half)."""
+    if kind == 0:
+        return v
+    first = 1.0 - share
+    if v < first:
+        return 0.5 * v / first
+    return 0.5 + 0.5 * (v - first) / share
+
+
+@kernel
 def tite_weights(scheme, window, pend_u, n_pend, support, z, pend_w):
     """Weights of the ``n_pend`` pending patients (follow-up ``pend_u`` < window) into ``pend_w``.
 
@@ -151,7 +164,7 @@ def tite_crm_trial(
         pat_dose[i] = cur
         pat_entry[i] = arrival
         pat_dlt[i] = 1 if latent_uniform(tk, i, STREAM_TOX) < true_tox[cur] else 0
-        pat_tdlt[i] = window * latent_uniform(tk, i, STREAM_EVENT_TIME)
+        pat_tdlt[i] = window * dlt_time_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti[2], tf[3])
     for d in range(D):
         n_at[d] = 0
         tox_at[d] = 0

@@ -7,6 +7,8 @@ arrives while accrual is suspended (the ``[timing]`` section of spec files).
     dlt_window_days = 28
     suspension = "turned_away"   # or "wait" (with max_wait_days)
     max_wait_days = 14
+    dlt_time = "uniform"         # or "late_onset" (with late_onset_share)
+    late_onset_share = 0.7
 
 Arrivals. The k-th patient to arrive at the trial (counting those turned away) arrives a gap g_k after
 the one before, g_k a function of the trial's arrival latent value k (``STREAM_ARRIVAL``): exponential
@@ -14,6 +16,12 @@ with mean 1/rate for ``poisson``; U(0, 2/rate) for ``uniform`` (the convention o
 trial-design apps and bfboin); exactly 1/rate for ``fixed``. A month is 365.25/12 days. Every arrival is
 therefore a pure function of (seed, scenario, trial, arrival index): common random numbers, thread and
 chunk invariance and replay keep holding.
+
+Time to a DLT (designs that decide with pending patients read it). A patient with a DLT has it
+``dlt_window_days`` x g(v) days after entry, v the patient's event-time latent value
+(``STREAM_EVENT_TIME``): ``uniform`` over the window (g(v) = v, dfcrm's ``surv = "uniform"``), or
+``late_onset``: a share ``late_onset_share`` of DLTs uniform over the second half of the window and the
+rest over the first half (the parameterisation of TITEgBOIN and bfboin's late-onset scenarios).
 
 Accrual suspension. A design that decides on complete cohorts (3+3, BOIN, CRM, BOIN for combinations,
 PO-CRM) treats a cohort as patients arrive, then suspends accrual until the last patient of the cohort
@@ -35,6 +43,7 @@ from ..errors import SpecError
 DAYS_PER_MONTH = 30.4375
 ACCRUALS = ("poisson", "uniform", "fixed")
 SUSPENSIONS = ("turned_away", "wait")
+DLT_TIMES = ("uniform", "late_onset")
 
 # compiled form: ti = [accrual, suspension], tf = [rate per day, window days, max wait days]
 ACCRUAL_CODE = {name: i for i, name in enumerate(ACCRUALS)}
@@ -50,6 +59,8 @@ class Timing:
     accrual: str = "poisson"
     suspension: str = "turned_away"
     max_wait_days: float | None = None
+    dlt_time: str = "uniform"
+    late_onset_share: float | None = None
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -96,16 +107,35 @@ class Timing:
                 'only applies with suspension = "wait"',
                 'remove max_wait_days, or set suspension = "wait"',
             )
+        set_(self, "dlt_time", v.choice("dlt_time", self.dlt_time, DLT_TIMES))
+        if self.dlt_time == "late_onset":
+            if self.late_onset_share is None:
+                raise SpecError(
+                    "late_onset_share",
+                    'missing: dlt_time = "late_onset" needs the share of DLTs in the window\'s second half',
+                    "add late_onset_share = <share in (0, 1)>, e.g. 0.7",
+                )
+            share = v.probability("late_onset_share", self.late_onset_share, open_interval=True)
+            set_(self, "late_onset_share", share)
+        elif self.late_onset_share is not None:
+            raise SpecError(
+                "late_onset_share",
+                'only applies with dlt_time = "late_onset"',
+                'remove late_onset_share, or set dlt_time = "late_onset"',
+            )
 
     @property
     def rate_per_day(self) -> float:
         return self.patients_per_month / DAYS_PER_MONTH
 
     def compile(self) -> tuple[np.ndarray, np.ndarray]:
-        """(ti, tf): int64 [accrual, suspension] and float64 [rate per day, window days, max wait days]."""
-        ti = np.array([ACCRUAL_CODE[self.accrual], SUSPENSION_CODE[self.suspension]], dtype=np.int64)
+        """(ti, tf): int64 [accrual, suspension, DLT time] and float64 [rate per day, window days, max wait
+        days, late-onset share]."""
+        codes = [ACCRUAL_CODE[self.accrual], SUSPENSION_CODE[self.suspension], DLT_TIMES.index(self.dlt_time)]
+        ti = np.array(codes, dtype=np.int64)
         wait = self.max_wait_days if self.max_wait_days is not None else 0.0
-        tf = np.array([self.rate_per_day, self.dlt_window_days, wait], dtype=np.float64)
+        share = self.late_onset_share if self.late_onset_share is not None else 0.5
+        tf = np.array([self.rate_per_day, self.dlt_window_days, wait, share], dtype=np.float64)
         return ti, tf
 
     def to_dict(self) -> dict:
@@ -117,6 +147,9 @@ class Timing:
         }
         if self.max_wait_days is not None:
             out["max_wait_days"] = self.max_wait_days
+        if self.dlt_time != "uniform":  # uniform specs keep the form (and config hash) they always had
+            out["dlt_time"] = self.dlt_time
+            out["late_onset_share"] = self.late_onset_share
         return out
 
     @classmethod
@@ -124,7 +157,17 @@ class Timing:
         if not isinstance(data, dict):
             raise SpecError(field, f"expected a table, got {data!r}", "write a [timing] section")
         v.no_unknown_keys(
-            field, data, ["accrual", "patients_per_month", "dlt_window_days", "suspension", "max_wait_days"]
+            field,
+            data,
+            [
+                "accrual",
+                "patients_per_month",
+                "dlt_window_days",
+                "suspension",
+                "max_wait_days",
+                "dlt_time",
+                "late_onset_share",
+            ],
         )
         for key, example in (("patients_per_month", "2"), ("dlt_window_days", "28")):
             if key not in data:
