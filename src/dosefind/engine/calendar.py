@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from ..scenario.timing import DAYS_PER_MONTH
 from .jit import kernel
 from .rng import STREAM_ARRIVAL, latent_uniform
 
@@ -26,14 +27,33 @@ N_TIME_COLUMNS = 5
 
 
 @kernel
-def arrival_gap(u, accrual, rate):
-    """Days between two arrivals from the arrival's latent value u: exponential with mean 1/rate
-    (poisson), U(0, 2/rate) (uniform), 1/rate (fixed)."""
+def next_arrival(t, u, ti, tf):
+    """The day of the arrival after one on day ``t``, from the new arrival's latent value u (see
+    scenario/timing.py): a gap in expected arrivals, exponential with mean 1 (poisson), U(0, 2)
+    (uniform) or 1 (fixed), laid on the calendar through the monthly rates ``tf[4:4 + ti[3]]`` (per day;
+    the last continues). With one rate this is t + gap / rate."""
+    accrual = ti[0]
     if accrual == 0:
-        return -math.log(u) / rate
-    if accrual == 1:
-        return 2.0 * u / rate
-    return 1.0 / rate
+        e = -math.log(u)
+    elif accrual == 1:
+        e = 2.0 * u
+    else:
+        e = 1.0
+    n = ti[3]
+    if n == 1:
+        return t + e / tf[4]
+    m = min(int(t / DAYS_PER_MONTH), n - 1)
+    while True:
+        r = tf[4 + m]
+        if m == n - 1:
+            return t + e / r
+        end = (m + 1) * DAYS_PER_MONTH
+        room = r * (end - t)
+        if r > 0.0 and e <= room:
+            return t + e / r
+        e -= room
+        t = end
+        m += 1
 
 
 @kernel
@@ -47,9 +67,7 @@ def cohort_calendar(tk, n_total, cohort, ti, tf, pat_dose, selected, entry, out)
     accrual reopens if its wait is at most ``tf[2]`` days. Arrivals during the final window, after which
     the trial ends, are not counted: the trial no longer needed them.
     """
-    accrual = ti[0]
     wait_mode = ti[1] == 1
-    rate = tf[0]
     window = tf[1]
     max_wait = tf[2]
     t_open = 0.0
@@ -64,7 +82,7 @@ def cohort_calendar(tk, n_total, cohort, ti, tf, pat_dose, selected, entry, out)
         size = min(cohort, n_total - i)
         for _ in range(size):
             while True:
-                arrival += arrival_gap(latent_uniform(tk, k, STREAM_ARRIVAL), accrual, rate)
+                arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
                 k += 1
                 if arrival >= t_open:
                     e = arrival

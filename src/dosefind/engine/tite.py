@@ -28,7 +28,7 @@ from .calendar import (
     T_SUSPENDED,
     T_TO_SELECTED,
     T_TURNED_AWAY,
-    arrival_gap,
+    next_arrival,
 )
 from .crm import crm_closest
 from .decisions import select_dose
@@ -123,13 +123,11 @@ def tite_crm_trial(
     scheme = ip[L.IP_TITE_SCHEME]
     no_skip = ip[L.IP_CRM_NO_SKIP_ESC] == 1
     highest_ref = ip[L.IP_CRM_SKIP_REFERENCE] == 1
-    accrual = ti[0]
-    rate = tf[0]
     window = tf[1]
     cur = ip[L.IP_START_DOSE]
     arrival = 0.0
     for i in range(max_n):
-        arrival += arrival_gap(latent_uniform(tk, i, STREAM_ARRIVAL), accrual, rate)
+        arrival = next_arrival(arrival, latent_uniform(tk, i, STREAM_ARRIVAL), ti, tf)
         if i > 0:
             for d in range(D):
                 known_n[d] = 0

@@ -3,7 +3,7 @@ arrives while accrual is suspended (the ``[timing]`` section of spec files).
 
     [timing]
     accrual = "poisson"          # "poisson" | "uniform" | "fixed"
-    patients_per_month = 2.0
+    patients_per_month = 2.0     # or per calendar month from the opening, [1, 2, 3] (the last continues)
     dlt_window_days = 28
     suspension = "turned_away"   # or "wait" (with max_wait_days)
     max_wait_days = 14
@@ -13,9 +13,13 @@ arrives while accrual is suspended (the ``[timing]`` section of spec files).
 Arrivals. The k-th patient to arrive at the trial (counting those turned away) arrives a gap g_k after
 the one before, g_k a function of the trial's arrival latent value k (``STREAM_ARRIVAL``): exponential
 with mean 1/rate for ``poisson``; U(0, 2/rate) for ``uniform`` (the convention of the MD Anderson
-trial-design apps and bfboin); exactly 1/rate for ``fixed``. A month is 365.25/12 days. Every arrival is
-therefore a pure function of (seed, scenario, trial, arrival index): common random numbers, thread and
-chunk invariance and replay keep holding.
+trial-design apps and bfboin); exactly 1/rate for ``fixed``. A month is 365.25/12 days. With a rate per
+calendar month (``patients_per_month = [r1, r2, ...]``: month 1 from the opening, the last rate
+continuing; a month may have rate 0), the gaps are drawn in units of expected arrivals (exponential
+with mean 1, U(0, 2), or 1) and laid on the calendar through the cumulative rate, which is the same as
+the constant-rate rule when there is one rate (a non-homogeneous Poisson process for ``poisson``).
+Every arrival is therefore a pure function of (seed, scenario, trial, arrival index): common random
+numbers, thread and chunk invariance and replay keep holding.
 
 Time to a DLT (designs that decide with pending patients read it). A patient with a DLT has it
 ``dlt_window_days`` x g(v) days after entry, v the patient's event-time latent value
@@ -45,7 +49,8 @@ ACCRUALS = ("poisson", "uniform", "fixed")
 SUSPENSIONS = ("turned_away", "wait")
 DLT_TIMES = ("uniform", "late_onset")
 
-# compiled form: ti = [accrual, suspension], tf = [rate per day, window days, max wait days]
+# compiled form: ti = [accrual, suspension, DLT time, number of monthly rates], tf = [first rate per day,
+# window days, max wait days, late-onset share, rate per day of month 1, month 2, ...]
 ACCRUAL_CODE = {name: i for i, name in enumerate(ACCRUALS)}
 SUSPENSION_CODE = {name: i for i, name in enumerate(SUSPENSIONS)}
 
@@ -54,7 +59,7 @@ SUSPENSION_CODE = {name: i for i, name in enumerate(SUSPENSIONS)}
 class Timing:
     """The timed trial model of a spec: accrual, DLT window and the suspension rule."""
 
-    patients_per_month: float
+    patients_per_month: float | tuple[float, ...]
     dlt_window_days: float
     accrual: str = "poisson"
     suspension: str = "turned_away"
@@ -64,18 +69,35 @@ class Timing:
 
     def __post_init__(self):
         set_ = object.__setattr__
-        set_(
-            self,
-            "patients_per_month",
-            v.real(
+        rate = self.patients_per_month
+        if isinstance(rate, (list, tuple)):
+            if len(rate) == 0:
+                raise SpecError("patients_per_month", "empty list", "give one rate per month, e.g. [1, 2, 2]")
+            fix = "give the expected patients in each month, numbers >= 0 (e.g. [1, 2, 2])"
+            rates = tuple(
+                v.real(f"patients_per_month[{i}]", r, low=0.0, high=10000.0, fix=fix)
+                for i, r in enumerate(rate)
+            )
+            if rates[-1] <= 0.0:
+                raise SpecError(
+                    f"patients_per_month[{len(rates) - 1}]",
+                    "the last month's rate continues until the trial ends, so it must be positive",
+                    "end the list with a positive rate",
+                )
+            set_(self, "patients_per_month", rates if len(rates) > 1 else rates[0])
+        else:
+            set_(
+                self,
                 "patients_per_month",
-                self.patients_per_month,
-                low=0.0,
-                low_open=True,
-                high=10000.0,
-                fix="give the expected number of patients per month, a positive number (e.g. 2)",
-            ),
-        )
+                v.real(
+                    "patients_per_month",
+                    rate,
+                    low=0.0,
+                    low_open=True,
+                    high=10000.0,
+                    fix="give the expected number of patients per month, a positive number (e.g. 2)",
+                ),
+            )
         set_(
             self,
             "dlt_window_days",
@@ -125,23 +147,38 @@ class Timing:
             )
 
     @property
+    def rates_per_day(self) -> tuple[float, ...]:
+        """The accrual rate per day of each calendar month from the opening (one: constant)."""
+        rates = self.patients_per_month
+        rates = rates if isinstance(rates, tuple) else (rates,)
+        return tuple(r / DAYS_PER_MONTH for r in rates)
+
+    @property
     def rate_per_day(self) -> float:
-        return self.patients_per_month / DAYS_PER_MONTH
+        """The accrual rate per day (of the first month, when it varies)."""
+        return self.rates_per_day[0]
 
     def compile(self) -> tuple[np.ndarray, np.ndarray]:
         """(ti, tf): int64 [accrual, suspension, DLT time] and float64 [rate per day, window days, max wait
         days, late-onset share]."""
-        codes = [ACCRUAL_CODE[self.accrual], SUSPENSION_CODE[self.suspension], DLT_TIMES.index(self.dlt_time)]
+        rates = self.rates_per_day
+        codes = [
+            ACCRUAL_CODE[self.accrual],
+            SUSPENSION_CODE[self.suspension],
+            DLT_TIMES.index(self.dlt_time),
+            len(rates),
+        ]
         ti = np.array(codes, dtype=np.int64)
         wait = self.max_wait_days if self.max_wait_days is not None else 0.0
         share = self.late_onset_share if self.late_onset_share is not None else 0.5
-        tf = np.array([self.rate_per_day, self.dlt_window_days, wait, share], dtype=np.float64)
+        tf = np.array([rates[0], self.dlt_window_days, wait, share, *rates], dtype=np.float64)
         return ti, tf
 
     def to_dict(self) -> dict:
+        rate = self.patients_per_month
         out = {
             "accrual": self.accrual,
-            "patients_per_month": self.patients_per_month,
+            "patients_per_month": list(rate) if isinstance(rate, tuple) else rate,
             "dlt_window_days": self.dlt_window_days,
             "suspension": self.suspension,
         }
