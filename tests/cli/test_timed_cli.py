@@ -53,3 +53,16 @@ def test_bad_timing_is_one_line_naming_the_field(tmp_path):
     r = runner.invoke(app, ["simulate", str(spec), "--trials", "10"])
     assert r.exit_code == 2
     assert "timing.patients_per_month" in r.output and len(r.output.strip().splitlines()) == 1
+
+
+def test_tite_design_without_timing_names_the_file_and_the_fix(tmp_path):
+    spec = tmp_path / "tite.toml"
+    spec.write_text(
+        '[design]\nkind = "tite_crm"\ntarget = 0.25\nn_doses = 3\nskeleton = [0.1, 0.25, 0.4]\nmax_n = 9\n'
+        '[[scenarios]]\nname = "a"\ntrue_tox = [0.1, 0.2, 0.3]\n'
+    )
+    r = runner.invoke(app, ["simulate", str(spec), "--trials", "10"])
+    assert r.exit_code == 2
+    assert "tite.toml: timing:" in r.output and "add a [timing] section" in r.output
+    t = runner.invoke(app, ["table", "--design", str(spec)])
+    assert t.exit_code == 2 and "TITE-CRM has no decision table" in t.output

@@ -91,6 +91,15 @@ def simulate_spec(
     """
     if not spec.designs:
         raise SpecError("design", "missing", "add a [design] section or pass --design FILE", spec.source)
+    for d in spec.designs:
+        if d.uses_pending and spec.timing is None:
+            raise SpecError(
+                "timing",
+                f"design {d.name!r} ({d.kind}) decides with pending patients, so it is simulated in calendar "
+                "time only",
+                "add a [timing] section with patients_per_month and dlt_window_days",
+                spec.source,
+            )
     ocs = []
     finished = 0
     for d in spec.designs:

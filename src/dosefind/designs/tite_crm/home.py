@@ -13,6 +13,12 @@ class TiteCrmHome(CrmHome):
     def reason_codes(self, design):
         return (Reason.CRM_MODEL, Reason.CRM_NO_SKIP)
 
+    def no_table_reason(self, design) -> str:
+        return (
+            "TITE-CRM has no decision table: its next dose depends on every patient's data and follow-up, "
+            "not only on the current dose's counts"
+        )
+
     def live_warnings(self, design, data):
         if not data.cohorts:
             return []
