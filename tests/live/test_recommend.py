@@ -170,3 +170,14 @@ def test_a_tie_that_every_uniform_turns_into_the_same_stop_is_no_tie():
     assert rec.stopped and rec.tie == ()
     assert not any("tie (equal scores)" in line for line in rec.explanation)
     assert not rec.history[-1].tied
+
+
+def test_patients_at_an_excluded_cell_are_a_data_error():
+    from dosefind.designs import PoCrm
+    from dosefind.designs.grid import DoseGrid
+    from dosefind.errors import DataError
+
+    grid = DoseGrid(levels_a=("1", "2", "3"), levels_b=("1", "2", "3"), excluded=("3.3",))
+    design = PoCrm(target=0.3, grid=grid, skeleton=(0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6), max_n=24)
+    with pytest.raises(DataError, match="cohort 2 was treated at cell 3.3, which the design excludes"):
+        recommend(design, parse_outcomes("1.1NNN 3.3NNN", design.doses, cells=True))

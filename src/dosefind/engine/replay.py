@@ -281,6 +281,13 @@ def replay_data(
             f"the data's doses {list(data.dose_labels)} are not the design's doses {list(design.doses)}; "
             "read the data with the design it belongs to"
         )
+    never = [i for i, ok in enumerate(design.initial_admissible()) if not ok]  # a grid's excluded cells
+    for i, c in enumerate(data.cohorts):
+        if c.dose in never:
+            raise DataError(
+                f"cohort {i + 1} was treated at {design.unit} {design.doses[c.dose]}, which the design "
+                "excludes (no patient is ever treated there); correct the data or the design's exclusions"
+            )
     if u_ties is None:
         u_ties = data.tie_uniforms()
     if len(u_ties) != len(data.cohorts):
