@@ -235,9 +235,9 @@ def dose_paths(
     size = design.cohort_size if cohort_size is None else cohort_size
     if not isinstance(size, int) or size < 1:
         raise DataError(f"cohort_size: expected a whole number >= 1, got {size!r}")
-    if (size + 1) ** cohorts > MAX_NODES:
+    if cohorts > design.max_n:
         raise DataError(
-            f"cohorts: {cohorts} cohorts of {size} make more than {MAX_NODES:,} paths; ask for fewer cohorts"
+            f"cohorts: {cohorts} is more than the design's max_n = {design.max_n} patients; ask for fewer"
         )
     p = None
     if true_tox is not None:
@@ -321,4 +321,13 @@ def dose_paths(
                         "the branches of the design's random choices; ask for fewer cohorts"
                     )
         frontier = new_frontier
+        # the reachable paths, not the (n + 1)^k possible ones, decide: stopped trials end their branches,
+        # so a 3+3 with a dozen cohorts is small; a path that goes on opens at most n + 1 outcomes next
+        # (more only through random choices, which the check above catches)
+        ahead = len(nodes) + len(frontier) * (size + 1)
+        if depth < cohorts and frontier and ahead > MAX_NODES:
+            raise DataError(
+                f"cohorts: {cohorts} cohorts of {size} reach about {ahead:,} paths by cohort {depth + 1} "
+                f"(more than {MAX_NODES:,}); ask for at most {depth} cohorts"
+            )
     return DosePaths(design, data, cohorts, tuple(nodes), None if p is None else tuple(map(float, p)))
