@@ -98,13 +98,21 @@ def cohort_calendar(tk, n_total, cohort, ti, tf, pat_dose, selected, entry, out)
         if i < n_total:
             suspended += decision - entry[i - 1]
             t_open = decision
-    out[T_DURATION] = decision
-    out[T_TURNED_AWAY] = turned
-    out[T_MEAN_WAIT] = waited / n_total if n_total > 0 else 0.0
+    mean_wait = waited / n_total if n_total > 0 else 0.0
+    store_calendar(out, decision, turned, mean_wait, suspended, pat_dose, entry, n_total, selected)
+
+
+@kernel
+def store_calendar(out, duration, turned_away, mean_wait, suspended, pat_dose, entry, n, selected):
+    """Write one trial's calendar columns into ``out``; the day the first of the ``n`` patients was
+    treated at the ``selected`` dose (nan: none selected, or a dose nobody was given)."""
+    out[T_DURATION] = duration
+    out[T_TURNED_AWAY] = turned_away
+    out[T_MEAN_WAIT] = mean_wait
     out[T_SUSPENDED] = suspended
     out[T_TO_SELECTED] = math.nan
     if selected >= 0:
-        for j in range(n_total):
+        for j in range(n):
             if pat_dose[j] == selected:
                 out[T_TO_SELECTED] = entry[j]
                 break

@@ -18,18 +18,9 @@ results do not depend on threads, chunks or blocks.
 
 from __future__ import annotations
 
-import math
-
 from ..constants import Reason, Status
 from ..designs import layout as L
-from .calendar import (
-    T_DURATION,
-    T_MEAN_WAIT,
-    T_SUSPENDED,
-    T_TO_SELECTED,
-    T_TURNED_AWAY,
-    next_arrival,
-)
+from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
 from .decisions import select_dose
 from .jit import kernel
@@ -107,6 +98,9 @@ def tite_crm_trial(
     pat_entry,
     pat_dlt,
     pat_tdlt,
+    pat_seen,
+    pat_followup,
+    pat_w,
     pend_dose,
     pend_u,
     pend_w,
@@ -120,7 +114,6 @@ def tite_crm_trial(
     and writes the calendar columns of :mod:`~dosefind.engine.calendar` into ``out_time``."""
     D = ip[L.IP_N_DOSES]
     max_n = ip[L.IP_MAX_N]
-    scheme = ip[L.IP_TITE_SCHEME]
     no_skip = ip[L.IP_CRM_NO_SKIP_ESC] == 1
     highest_ref = ip[L.IP_CRM_SKIP_REFERENCE] == 1
     window = tf[1]
@@ -129,29 +122,28 @@ def tite_crm_trial(
     for i in range(max_n):
         arrival = next_arrival(arrival, latent_uniform(tk, i, STREAM_ARRIVAL), ti, tf)
         if i > 0:
-            for d in range(D):
-                known_n[d] = 0
-                known_tox[d] = 0
-            n_pend = 0
-            z = 0
-            for j in range(i):
-                d = pat_dose[j]
-                if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival:
-                    known_n[d] += 1
-                    known_tox[d] += 1
-                    support[z] = pat_tdlt[j]
-                    z += 1
-                else:
-                    u = arrival - pat_entry[j]
-                    if u >= window:
-                        known_n[d] += 1
-                    else:
-                        pend_dose[n_pend] = d
-                        pend_u[n_pend] = u
-                        n_pend += 1
-            tite_weights(scheme, window, pend_u, n_pend, support, z, pend_w)
-            crm_posterior_pending(ip, fp, grid, known_n, known_tox, pend_dose, pend_w, n_pend, post[0], work)
-            nxt = crm_closest(ip, fp, post, 0, False, known_n)
+            for j in range(i):  # the data as of this arrival: a DLT counts once its day has come
+                pat_seen[j] = 1 if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival else 0
+                pat_followup[j] = pat_tdlt[j] if pat_seen[j] == 1 else arrival - pat_entry[j]
+            nxt = tite_crm_dose(
+                ip,
+                fp,
+                grid,
+                pat_dose,
+                pat_seen,
+                pat_followup,
+                i,
+                window,
+                known_n,
+                known_tox,
+                pend_dose,
+                pend_u,
+                pend_w,
+                support,
+                pat_w,
+                post,
+                work,
+            )
             if no_skip:
                 ref = cur
                 if highest_ref:
@@ -171,59 +163,106 @@ def tite_crm_trial(
         n_at[pat_dose[j]] += 1
         tox_at[pat_dose[j]] += pat_dlt[j]
     selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
-    out_time[T_DURATION] = arrival + window
-    out_time[T_TURNED_AWAY] = 0.0
-    out_time[T_MEAN_WAIT] = 0.0
-    out_time[T_SUSPENDED] = 0.0
-    out_time[T_TO_SELECTED] = math.nan
-    if selected >= 0:
-        for j in range(max_n):
-            if pat_dose[j] == selected:
-                out_time[T_TO_SELECTED] = pat_entry[j]
-                break
+    store_calendar(out_time, arrival + window, 0, 0.0, 0.0, pat_dose, pat_entry, max_n, selected)
     return STOP_SELECT, R_MAX_N, max_n, selected
 
 
+@kernel
+def tite_crm_dose(
+    ip,
+    fp,
+    grid,
+    dose,
+    seen,
+    followup,
+    n,
+    window,
+    known_n,
+    known_tox,
+    pend_dose,
+    pend_u,
+    pend_w,
+    support,
+    weights,
+    post,
+    work,
+):
+    """The TITE-CRM's model dose (0-based, unrestricted) on the data of ``n`` patients: ``dose``,
+    ``seen`` (1: a DLT observed) and ``followup`` (days since entry; for a seen DLT, its day). A seen DLT
+    is known (y = 1); a patient without one is known once ``followup`` reaches the window, and pending
+    (weighted by :func:`tite_weights`) before. Per-patient weights go to ``weights`` (1 when known), the
+    posterior summary to ``post[0]``; the simulation and :func:`tite_crm_estimate` both decide here."""
+    D = ip[L.IP_N_DOSES]
+    for d in range(D):
+        known_n[d] = 0
+        known_tox[d] = 0
+    n_pend = 0
+    z = 0
+    for j in range(n):
+        d = dose[j]
+        weights[j] = 1.0
+        if seen[j] == 1:
+            known_n[d] += 1
+            known_tox[d] += 1
+            support[z] = followup[j]
+            z += 1
+        elif followup[j] >= window:
+            known_n[d] += 1
+        else:
+            pend_dose[n_pend] = d
+            pend_u[n_pend] = followup[j]
+            n_pend += 1
+    tite_weights(ip[L.IP_TITE_SCHEME], window, pend_u, n_pend, support, z, pend_w)
+    crm_posterior_pending(ip, fp, grid, known_n, known_tox, pend_dose, pend_w, n_pend, post[0], work)
+    k = 0
+    for j in range(n):
+        if seen[j] == 0 and followup[j] < window:
+            weights[j] = pend_w[k]
+            k += 1
+    return crm_closest(ip, fp, post, 0, False, known_n)
+
+
 def tite_crm_estimate(design, level, tox, followup, window: float) -> dict:
-    """The TITE-CRM's estimate on patient-level data (Python API; the kernels the simulation decides
-    with): ``level`` 1-based doses, ``tox`` 0/1 DLTs (observed), ``followup`` days (for a DLT, its day
-    after entry), ``window`` the DLT window in days.
+    """The TITE-CRM's estimate on patient-level data (Python API; :func:`tite_crm_dose`, the kernel the
+    simulation decides with): ``level`` 1-based doses, ``tox`` 0/1 DLTs (observed), ``followup`` days
+    (for a DLT, its day after entry), ``window`` the DLT window in days.
 
     Returns ``weights`` (per patient, dfcrm's ``titecrm`` convention: 1 for a DLT or a complete window),
-    ``mean_b`` (posterior mean of b), ``plugin`` (p_d at it), ``mean`` (posterior mean curve) and ``dose``
-    (0-based dose closest to the target by the design's dose choice, unrestricted).
+    ``mean_b`` (posterior mean of b), ``plugin`` (p_d at it) and ``dose`` (0-based dose closest to the
+    target by the design's dose choice, unrestricted).
     """
     import numpy as np
 
-    level = np.asarray(level, dtype=np.int64) - 1
-    tox = np.asarray(tox, dtype=np.int64)
-    followup = np.asarray(followup, dtype=np.float64)
-    D = design.n_doses
-    c = design.compile(max(design.max_n, level.shape[0]))
-    known_n = np.zeros(D, dtype=np.int64)
-    known_tox = np.zeros(D, dtype=np.int64)
-    pending = (tox == 0) & (followup < window)
-    for d, y in zip(level[~pending], tox[~pending], strict=True):
-        known_n[d] += 1
-        known_tox[d] += y
-    support = np.ascontiguousarray(followup[tox == 1])
-    pend_u = np.ascontiguousarray(followup[pending])
-    pend_w = np.zeros(pend_u.shape[0])
-    tite_weights(
-        int(c.ip[L.IP_TITE_SCHEME]), float(window), pend_u, pend_u.shape[0], support, support.shape[0], pend_w
-    )
+    dose = np.ascontiguousarray(np.asarray(level, dtype=np.int64) - 1)
+    seen = np.ascontiguousarray(tox, dtype=np.int64)
+    followup = np.ascontiguousarray(followup, dtype=np.float64)
+    n, D = dose.shape[0], design.n_doses
+    c = design.compile(max(design.max_n, n))
+    weights = np.zeros(n)
     post = np.zeros((1, L.POST_FIRST + 4 * D))
-    work = np.zeros(int(c.ip[L.IP_CRM_N_NODES]))
-    pend_dose = np.ascontiguousarray(level[pending])
-    crm_posterior_pending(
-        c.ip, c.fp, c.grid, known_n, known_tox, pend_dose, pend_w, pend_w.shape[0], post[0], work
+    nxt = tite_crm_dose(
+        c.ip,
+        c.fp,
+        c.grid,
+        dose,
+        seen,
+        followup,
+        n,
+        float(window),
+        np.zeros(D, dtype=np.int64),
+        np.zeros(D, dtype=np.int64),
+        np.zeros(n, dtype=np.int64),
+        np.zeros(n),
+        np.zeros(n),
+        np.zeros(n),
+        weights,
+        post,
+        np.zeros(int(c.ip[L.IP_CRM_N_NODES])),
     )
-    weights = np.ones(level.shape[0])
-    weights[pending] = pend_w
     P = L.POST_FIRST
     return {
         "weights": weights,
         "mean_b": float(post[0, L.POST_MEAN_B]),
         "plugin": post[0, P : P + D].copy(),
-        "dose": int(crm_closest(c.ip, c.fp, post, 0, False, known_n)),
+        "dose": int(nxt),
     }

@@ -166,6 +166,9 @@ def run_trials(
     m = ip[L.IP_MAX_N] if pending else 0
     pat_dlt = np.zeros(m, dtype=np.int64)
     pat_tdlt = np.zeros(m)
+    pat_seen = np.zeros(m, dtype=np.int64)
+    pat_followup = np.zeros(m)
+    pat_w = np.zeros(m)
     pend_dose = np.zeros(m, dtype=np.int64)
     pend_u = np.zeros(m)
     pend_w = np.zeros(m)
@@ -196,6 +199,9 @@ def run_trials(
                 entry,
                 pat_dlt,
                 pat_tdlt,
+                pat_seen,
+                pat_followup,
+                pat_w,
                 pend_dose,
                 pend_u,
                 pend_w,
