@@ -498,3 +498,211 @@ def tite_crm_trial(
     y = [sum(1 for j in range(max_n) if doses[j] == d and dlt[j]) for d in range(D)]
     final = closest(post_mean([(doses[j], int(dlt[j]), 1.0) for j in range(max_n)]))
     return final, n, y, doses, entry
+
+
+# ---- designs that decide with pending patients, cohort by cohort (TITE-BOIN, rolling six) ------------
+def tite_boin_decide(target, version, suspend_rule, max_pending=0.5, cutoff=0.95):
+    """TITE-BOIN's rule written from Yuan et al. (2018), Lin & Yuan (2020) and TITEgBOIN's
+    ``next_TITE_QuasiBOIN``: returns decide(n, y, m, stft, cur, adm) -> (next dose, stop, suspend), stop
+    None, "none" (no dose left) or "select" (never here: n_earlystop off)."""
+    lam_e, lam_d = boin_lambdas(target)
+
+    def move_complete(n, y):
+        eliminated = n >= 3 and beta.sf(target, y + 1, n - y + 1) > cutoff
+        if eliminated:
+            return -1
+        if y <= math.floor(lam_e * n):
+            return 1
+        return -1 if y > lam_d * n else 0
+
+    def decide(n, y, m, stft, cur, adm):
+        D = len(n)
+        for d in range(D):
+            if adm[d] and n[d] >= 3 and beta.sf(target, y[d] + 1, n[d] - y[d] + 1) > cutoff:
+                for j in range(d, D):
+                    adm[j] = False
+                break
+        if not adm[cur]:
+            low = adm.index(False)
+            return (cur, "none", False) if low == 0 else (low - 1, None, False)
+        nn, yy, mm = n[cur], y[cur], m[cur]
+        if mm == 0:
+            mv = move_complete(nn, yy)
+        elif mm > max_pending * nn:
+            if suspend_rule == "always" or move_complete(nn, yy) != move_complete(nn, yy + mm):
+                return cur, None, True
+            mv = move_complete(nn, yy)
+        else:
+            if version == "ess":
+                est = yy / (nn - mm + stft[cur])
+            else:
+                pt = (yy + target / 2) / (nn - mm + 1)
+                est = (yy + pt / (1 - pt) * (mm - stft[cur])) / nn
+            mv = 1 if est <= lam_e else (-1 if est >= lam_d else 0)
+        if mv == 1 and cur < D - 1 and adm[cur + 1]:
+            return cur + 1, None, False
+        if mv == -1:
+            if cur > 0:
+                return cur - 1, None, False
+            if mm > 0 and version == "ess":
+                return cur, None, True
+        return cur, None, False
+
+    def select(n_all, y_all, adm):
+        return boin_select({"n": list(n_all), "y": list(y_all)}, adm, target, cutoff)
+
+    return decide, select
+
+
+def rolling_six_decide(rules):
+    """Rolling six's grid as docs/notes/rolling-six-rules.md states it (section 1a, with section 2's
+    closed-level rules of the Frankel grid): decide(n, y, m, stft, cur, adm) -> (next, stop, suspend)."""
+
+    def escalates(n, d, p):
+        e = n - d - p
+        if n < 6:
+            return (n >= 3 and d == 0 and p == 0) if rules == "frankel2020" else (d == 0 and e >= 3)
+        if rules == "frankel2020":
+            return (d == 0 and p <= 1) or (d == 1 and p == 0)
+        return p == 0
+
+    def decide(n, y, m, stft, cur, adm):
+        D = len(n)
+        while y[cur] >= 2:
+            for j in range(cur, D):
+                adm[j] = False
+            if cur == 0:
+                return cur, "none", False
+            cur -= 1
+        closed = cur == D - 1 or not adm[cur + 1]
+        if escalates(n[cur], y[cur], m[cur]):
+            if not closed:
+                return cur + 1, None, False
+            if n[cur] == 6 or (rules == "frankel2020" and n[cur] == 5 and y[cur] == 0 and m[cur] == 0):
+                return cur, "select", False
+            return cur, None, False
+        return cur, None, n[cur] == 6
+
+    def select(n_all, y_all, adm):
+        ok = [
+            d
+            for d in range(len(n_all))
+            if adm[d] and ((n_all[d] >= 6 and y_all[d] <= 1) or (n_all[d] >= 3 and y_all[d] == 0))
+        ]
+        return max(ok) if ok else -1
+
+    return decide, select
+
+
+def weibull_fraction(v, p, share):
+    """TITEgBOIN's Weibull DLT time given a DLT in the window, as a fraction of the window: the root of
+    F(x) = v p with F(x) = 1 - exp(-lam x^a), F(1) = p, F(1/2) = (1 - share) p."""
+    from scipy.optimize import brentq
+
+    a = math.log(math.log(1 - p) / math.log(1 - (1 - share) * p)) / math.log(2)
+    lam = -math.log(1 - p)
+    return brentq(lambda x: 1 - math.exp(-lam * x**a) - v * p, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
+
+
+def pending_cohort_trial(
+    p,
+    u_tox,
+    u_arrival,
+    u_event,
+    *,
+    rule,
+    n_doses,
+    cohort,
+    max_n,
+    window,
+    rate,
+    start_dose=1,
+    max_wait=None,
+    dlt_time=None,
+):
+    """A cohort design deciding with pending patients, event by event: the arrival that would start a
+    cohort triggers ``rule``'s decide on the data of that day; a suspension turns arrivals away (or, with
+    ``max_wait``, lets them wait) until the first data change after which the rule no longer suspends.
+    Returns a dict: selected, n, y, status, turned, suspended, duration, doses, entry."""
+    decide, select = rule
+    D = n_doses
+    doses, entry, dlt, tdlt = [], [], [], []
+    adm = [True] * D
+    cur = start_dose - 1
+    a, k, in_cohort, turned, suspended, waited = 0.0, 0, 0, 0, 0.0, 0.0
+    open_at = 0.0
+    stop = None
+
+    def data(t):
+        n, y, m, s = [0] * D, [0] * D, [0] * D, [0.0] * D
+        for j in range(len(doses)):
+            d = doses[j]
+            n[d] += 1
+            if dlt[j] and entry[j] + tdlt[j] <= t:
+                y[d] += 1
+            elif t < entry[j] + window:
+                m[d] += 1
+                s[d] += (t - entry[j]) / window
+        return n, y, m, s
+
+    while len(doses) < max_n:
+        a += -math.log(u_arrival[k]) / rate
+        k += 1
+        t = a
+        if a < open_at:
+            if max_wait is None or open_at - a > max_wait:
+                turned += 1
+                continue
+            t = open_at
+        if doses and in_cohort == cohort:
+            nxt, stop, susp = decide(*data(t), cur, adm)
+            if susp and stop is None:
+                events = sorted(
+                    e
+                    for e in (entry[j] + (tdlt[j] if dlt[j] else window) for j in range(len(doses)))
+                    if e > t
+                )
+                lift = t
+                for e in events:
+                    lift = e
+                    nxt, stop, susp = decide(*data(e), cur, adm)
+                    if not susp or stop is not None:
+                        break
+                suspended += lift - t
+                open_at = lift
+                if stop is None:
+                    if max_wait is not None and lift - a <= max_wait:
+                        t = lift
+                    else:
+                        turned += 1
+                        continue
+            if stop is not None:
+                break
+            cur = nxt
+            in_cohort = 0
+        waited += t - a
+        i = len(doses)
+        doses.append(cur)
+        entry.append(t)
+        dlt.append(u_tox[i] < p[cur])
+        v = u_event[i]
+        tdlt.append(window * (v if dlt_time is None else dlt_time(v, p[cur])))
+        in_cohort += 1
+    n_all = [doses.count(d) for d in range(D)]
+    y_all = [sum(1 for j in range(len(doses)) if doses[j] == d and dlt[j]) for d in range(D)]
+    if stop is None:  # max_n: the last decision on complete data
+        _nxt, stop, _s = decide(n_all, y_all, [0] * D, [0.0] * D, cur, adm)
+        stop = stop or "select"
+    selected = select(n_all, y_all, adm) if stop == "select" else -1
+    return {
+        "selected": selected,
+        "n": n_all,
+        "y": y_all,
+        "status": stop,
+        "turned": turned,
+        "suspended": suspended,
+        "waited": waited / len(doses),
+        "duration": entry[-1] + window,
+        "doses": doses,
+        "entry": entry,
+    }

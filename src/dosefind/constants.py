@@ -34,12 +34,23 @@ class Reason(IntEnum):
     BOIN_EXTRASAFE = 8  #: extra-safe rule on the lowest dose, stop
     BOIN_DEESCALATE_ELIMINATED = 9  #: current dose eliminated, de-escalate
     BOIN_EARLYSTOP_N = 10  #: n_earlystop patients at the current dose
+    # TITE-BOIN (designs/tite_boin): the BOIN codes above, and
+    TITE_SUSPEND = 11  #: more than the allowed share of the current dose's patients pending: suspend accrual
+    TITE_SUSPEND_BOTTOM = 12  #: would de-escalate at the lowest dose with patients pending: suspend accrual
     # 3+3
     TPT_ESCALATE = 20  #: 0/3 or <=1/6, escalate
     TPT_EXPAND = 21  #: 1/3 (or 0/3 at the top dose / on de-escalation), treat 3 more at the same dose
     TPT_DEESCALATE = 22  #: >=2 DLTs, de-escalate to expand the dose below
     TPT_MTD_FOUND = 23  #: MTD determined, stop
     TPT_ALL_TOXIC = 24  #: >=2 DLTs at the lowest dose, stop with no MTD
+    # rolling six (designs/rolling_six)
+    R6_SAME = 25  #: enrol at the same level (fewer than 6 there, escalation not yet allowed)
+    R6_ESCALATE = 26  #: the grid says escalate
+    R6_HOLD = 27  #: 6 enrolled and a pending result could still decide: suspend accrual
+    R6_DEESCALATE = 28  #: >= 2 DLTs at the level: close it and every level above, go one level down
+    R6_MTD = 29  #: would escalate but the level above is closed (or this is the top): this level is the MTD
+    R6_ALL_TOXIC = 34  #: >= 2 DLTs at the lowest level: stop with no MTD
+    R6_FILL_CLOSED = 35  #: would escalate but the level above is closed (or this is the top): fill towards 6
     # CRM
     CRM_MODEL = 30  #: the model's dose (closest estimated DLT probability to the target)
     CRM_NO_SKIP = 31  #: escalation limited to one level above the reference dose
@@ -133,6 +144,8 @@ class DesignKind(IntEnum):
     POCRM = 4
     TABLE = 5  #: the table-driven family (designs/table): any design that compiles a (patients, DLTs) table
     TITE_CRM = 6  #: TITE-CRM: the CRM's kernels on complete data, engine/tite.py with pending patients
+    TITE_BOIN = 7  #: TITE-BOIN: BOIN's kernels on complete data, engine/tite_boin.py with pending patients
+    ROLLING_SIX = 8  #: rolling six (engine/rolling_six.py), with or without pending patients
 
 
 class ModifierKind(IntEnum):

@@ -16,7 +16,7 @@ import pytest
 
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.constants import Reason, Status, reason_from_code
-from dosefind.designs import BoinComb, PoCrm, TiteCrm
+from dosefind.designs import BoinComb, PoCrm, RollingSix, TiteBoin, TiteCrm
 from dosefind.designs.grid import DoseGrid
 from dosefind.designs.home import home_of
 from dosefind.designs.registry import DESIGNS
@@ -48,6 +48,8 @@ EXAMPLES = {
     "boin_comb": (BoinComb(target=0.3, grid=GRID, max_n=24), GRID_TOX),
     "pocrm": (PoCrm(target=0.3, grid=GRID, skeleton=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5), max_n=18), GRID_TOX),
     "tite_crm": (TiteCrm(target=0.25, n_doses=6, skeleton=(0.05, 0.1, 0.2, 0.3, 0.45, 0.6), max_n=12), TOX6),
+    "tite_boin": (TiteBoin(target=0.3, n_doses=6, max_n=24, extrasafe=True), TOX6),
+    "rolling_six": (RollingSix(target=0.25, n_doses=6), TOX6),
 }
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
 #: decide with pending patients are simulated in calendar time only, and then equal their replays

@@ -7,8 +7,10 @@ from .crm import Crm
 from .modifiers import DontSkip, Modifier, StopAtN, StopWhenNAtDose, StopWhenTooToxic
 from .pocrm import PoCrm, typical_orderings
 from .registry import DESIGNS, design_from_dict
+from .rolling_six import RollingSix
 from .skeleton import calibrate_skeleton, max_skeleton_halfwidth
 from .three_plus_three import ThreePlusThree
+from .tite_boin import TiteBoin
 from .tite_crm import TiteCrm
 
 __all__ = [
@@ -25,6 +27,8 @@ __all__ = [
     "StopWhenNAtDose",
     "StopWhenTooToxic",
     "ThreePlusThree",
+    "RollingSix",
+    "TiteBoin",
     "TiteCrm",
     "boin_boundaries",
     "calibrate_skeleton",

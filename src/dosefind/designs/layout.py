@@ -55,11 +55,18 @@ IP_BOIN_COMB_WORK = 15  # work array length the kernels need (the slot the engin
 # designs that decide with pending patients (calendar time: engine/tite.py)
 IP_USES_PENDING = 19  # 1: simulated by the event-driven loop, at every arrival, with pending patients
 IP_TITE_SCHEME = 20  # TITE-CRM weights: 0 linear, 1 adaptive
+IP_TITE_VERSION = (
+    21  # TITE-BOIN estimate: 0 effective sample size (Lin & Yuan 2020), 1 imputation (Yuan 2018)
+)
+IP_TITE_SUSPEND = 22  # TITE-BOIN suspension: 0 whenever too many pending, 1 unless the decision is determined
+IP_R6_RULES = 10  # rolling six grid: 0 Frankel et al. 2020 (Table 2), 1 labja/RollingSix
 IP_SIZE = 24
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
 FP_TARGET = 0
 FP_BOIN_LAMBDA_D = 1
+FP_BOIN_LAMBDA_E = 2  # TITE-BOIN (BOIN's kernels read only lambda_d)
+FP_TITE_MAX_PENDING = 3  # TITE-BOIN: suspend when pending > this share of the current dose's patients
 FP_CRM_SAFETY_CONFIDENCE = 1
 FP_CRM_SAFETY_THRESHOLD = 2
 FP_CRM_INTERCEPT = 3

@@ -15,7 +15,9 @@ from .boin import Boin
 from .boin_comb import BoinComb
 from .crm import Crm
 from .pocrm import PoCrm
+from .rolling_six import RollingSix
 from .three_plus_three import ThreePlusThree
+from .tite_boin import TiteBoin
 from .tite_crm import TiteCrm
 
 DESIGNS: dict[str, type[Design]] = {}
@@ -62,6 +64,8 @@ for _spec, _home in (
     (PoCrm, "PoCrmHome"),
     (BoinComb, "BoinCombHome"),
     (TiteCrm, "TiteCrmHome"),
+    (TiteBoin, "TiteBoinHome"),
+    (RollingSix, "RollingSixHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 

@@ -19,6 +19,7 @@ from .crm import crm_closest, decide_crm
 from .jit import kernel
 from .pocrm import decide_pocrm, select_pocrm
 from .posterior import crm_summary_row
+from .rolling_six import decide_rolling_six, select_rolling_six
 from .table import decide_table, select_table
 from .three_plus_three import decide_tpt, select_tpt
 
@@ -31,6 +32,8 @@ K_CRM = int(DesignKind.CRM)
 K_BOIN_COMB = int(DesignKind.BOIN_COMB)
 K_POCRM = int(DesignKind.POCRM)
 K_TABLE = int(DesignKind.TABLE)
+K_TITE_BOIN = int(DesignKind.TITE_BOIN)
+K_ROLLING_SIX = int(DesignKind.ROLLING_SIX)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -96,8 +99,10 @@ def decide(
     kind = ip[L.IP_KIND]
     if kind == K_TPT:
         nxt, status, reason = decide_tpt(ip, n_at, tox_at, cur)
-    elif kind == K_BOIN:
+    elif kind == K_BOIN or kind == K_TITE_BOIN:  # TITE-BOIN on complete data is BOIN
         nxt, status, reason = decide_boin(ip, tables, n_at, tox_at, admissible, cur)
+    elif kind == K_ROLLING_SIX:
+        nxt, status, reason, _hold = decide_rolling_six(ip, n_at, tox_at, n_at[:0], admissible, cur)
     elif kind == K_BOIN_COMB or kind == K_POCRM:
         nxt, status, reason = _decide_grid(
             ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
@@ -189,8 +194,10 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
     kind = ip[L.IP_KIND]
     if kind == K_TPT:
         return select_tpt(ip, n_at, tox_at)
-    if kind == K_BOIN:
+    if kind == K_BOIN or kind == K_TITE_BOIN:
         return select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
+    if kind == K_ROLLING_SIX:
+        return select_rolling_six(ip, n_at, tox_at, admissible)
     if kind == K_BOIN_COMB or kind == K_POCRM:
         return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, work)
     if kind == K_TABLE:

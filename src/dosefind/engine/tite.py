@@ -1,7 +1,12 @@
-"""The event-driven trial of designs that decide with pending patients (TITE designs), in calendar time.
+"""The event-driven trials of designs that decide with pending patients, in calendar time.
+
+Two loops share the patients' model. :func:`tite_crm_trial` (TITE-CRM) assigns every patient a dose on
+arrival and never suspends accrual. :func:`pending_trial` (TITE-BOIN, rolling six) treats cohorts,
+decides at the arrival that would start the next one, and may suspend accrual; the design's decision
+with pending patients is :func:`decide_pending`.
 
 Patients arrive as in :mod:`dosefind.engine.calendar` (arrival k of a trial is ``STREAM_ARRIVAL`` latent
-value k) and are assigned a dose on arrival; accrual is never suspended. Patient i (the i-th treated)
+value k, counting every arrival, treated or not). Patient i (the i-th treated)
 has a DLT at dose d iff its toxicity value (``STREAM_TOX`` latent value i, as in every other run) is
 below p_d, and then at ``dlt_window_days`` x its event-time value (``STREAM_EVENT_TIME`` latent value i)
 after entry: uniform over the window, dfcrm's ``surv = "uniform"``. At the arrival of patient i, each
@@ -18,17 +23,23 @@ results do not depend on threads, chunks or blocks.
 
 from __future__ import annotations
 
-from ..constants import Reason, Status
+import math
+
+from ..constants import DesignKind, Reason, Status
 from ..designs import layout as L
 from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
-from .decisions import select_dose
+from .decisions import init_admissible, select_dose
 from .jit import kernel
 from .posterior import crm_posterior_pending
 from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
+from .rolling_six import decide_rolling_six
+from .tite_boin import decide_tite_boin
 
+CONTINUE = int(Status.CONTINUE)
 STOP_SELECT = int(Status.STOP_SELECT)
 R_MAX_N = int(Reason.MAX_N)
+K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 
 
 @kernel
@@ -42,6 +53,27 @@ def dlt_time_fraction(v, kind, share):
     if v < first:
         return 0.5 * v / first
     return 0.5 + 0.5 * (v - first) / share
+
+
+@kernel
+def dlt_fraction(v, ti, tf, p):
+    """The fraction of the window at which a patient with a DLT has it, from its event-time value v, for
+    the scenario's DLT-time model (``ti[2]``: 0 uniform, 1 late onset with share ``tf[3]``, 2 Weibull)
+    at a dose with DLT probability p in the window.
+
+    Weibull (TITEgBOIN's ``gen.tite``): time to a DLT T ~ Weibull with P(T <= W) = p and a share
+    ``tf[3]`` of the DLTs in the window's second half, i.e. P(T <= W / 2) = (1 - share) p; given a DLT
+    in the window, T = F^-1(v p) with F(t) = 1 - exp(-(t / W)^a (-log(1 - p))), so the fraction is
+    (log(1 - v p) / log(1 - p)) ^ (1 / a), a = log(log(1 - p) / log(1 - (1 - share) p)) / log 2.
+    """
+    kind = ti[2]
+    if kind != 2:
+        return dlt_time_fraction(v, kind, tf[3])
+    if p >= 1.0:
+        return v
+    lp = math.log1p(-p)
+    a = math.log(lp / math.log1p(-(1.0 - tf[3]) * p)) / math.log(2.0)
+    return (math.log1p(-v * p) / lp) ** (1.0 / a)
 
 
 @kernel
@@ -154,7 +186,7 @@ def tite_crm_trial(
         pat_dose[i] = cur
         pat_entry[i] = arrival
         pat_dlt[i] = 1 if latent_uniform(tk, i, STREAM_TOX) < true_tox[cur] else 0
-        pat_tdlt[i] = window * dlt_time_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti[2], tf[3])
+        pat_tdlt[i] = window * dlt_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti, tf, true_tox[cur])
     for d in range(D):
         n_at[d] = 0
         tox_at[d] = 0
@@ -266,3 +298,184 @@ def tite_crm_estimate(design, level, tox, followup, window: float) -> dict:
         "plugin": post[0, P : P + D].copy(),
         "dose": int(nxt),
     }
+
+
+@kernel
+def decide_pending(ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur):
+    """The decision with pending patients of a design run by :func:`pending_trial`: (next dose, status,
+    reason, suspend accrual)."""
+    if ip[L.IP_KIND] == K_TITE_BOIN:
+        return decide_tite_boin(ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur)
+    return decide_rolling_six(ip, n_at, tox_at, pend_at, admissible, cur)
+
+
+@kernel
+def data_as_of(t, n, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at):
+    """The data of the first ``n`` patients as of day t, per dose: treated, DLTs observed (on or before
+    t), pending (no DLT seen and the window not complete) and their follow-up in windows, summed."""
+    for d in range(n_at.shape[0]):
+        n_at[d] = 0
+        tox_at[d] = 0
+        pend_at[d] = 0
+        stft_at[d] = 0.0
+    for j in range(n):
+        d = pat_dose[j]
+        n_at[d] += 1
+        if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= t:
+            tox_at[d] += 1
+        elif t < pat_entry[j] + window:  # the same sum as the window's end event (next_event)
+            pend_at[d] += 1
+            stft_at[d] += (t - pat_entry[j]) / window
+
+
+@kernel
+def next_event(t, n, window, pat_entry, pat_dlt, pat_tdlt):
+    """The first day after t on which one of the first ``n`` patients' data change (a DLT is seen or a
+    window completes); inf if none."""
+    best = math.inf
+    for j in range(n):
+        e = pat_entry[j] + (pat_tdlt[j] if pat_dlt[j] == 1 else window)
+        if t < e < best:
+            best = e
+    return best
+
+
+@kernel
+def pending_trial(
+    ip,
+    fp,
+    tables,
+    grid,
+    true_tox,
+    tk,
+    ti,
+    tf,
+    n_at,
+    tox_at,
+    admissible,
+    ckeys,
+    cvals,
+    work,
+    pat_dose,
+    pat_entry,
+    pat_dlt,
+    pat_tdlt,
+    pend_at,
+    stft_at,
+    out_time,
+):
+    """One trial of a cohort design that decides with pending patients (TITE-BOIN, rolling six); returns
+    (status, reason, patients treated, selected dose) and writes the calendar columns into ``out_time``.
+
+    The first cohort starts at the start dose. The arrival that would start a new cohort triggers the
+    decision on the data as of that day (:func:`decide_pending`); the rest of a cohort is treated at its
+    dose as they arrive. When the design suspends accrual, the day accrual reopens is the first day on
+    which the data change and the decision no longer suspends; an arrival before it is turned away, or
+    (``ti[1] == 1``) waits and is treated then if its wait is at most ``tf[2]`` days. Patients are
+    treated in arrival order. The trial ends when ``max_n`` are treated or the design stops; its
+    duration is the last patient's entry plus the window (TITEgBOIN's convention), and the final
+    selection is the design's on every patient's complete outcome.
+    """
+    D = ip[L.IP_N_DOSES]
+    max_n = ip[L.IP_MAX_N]
+    cohort = ip[L.IP_COHORT_SIZE]
+    window = tf[1]
+    wait_mode = ti[1] == 1
+    max_wait = tf[2]
+    init_admissible(ip, admissible)
+    cur = ip[L.IP_START_DOSE]
+    arrival = 0.0
+    open_at = 0.0
+    k = 0
+    i = 0
+    in_cohort = 0
+    turned = 0
+    waited = 0.0
+    suspended = 0.0
+    status = CONTINUE
+    reason = R_MAX_N
+    while i < max_n:
+        arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
+        k += 1
+        t = arrival
+        if arrival < open_at:
+            if not (wait_mode and open_at - arrival <= max_wait):
+                turned += 1
+                continue
+            t = open_at
+        if i > 0 and in_cohort == cohort:
+            data_as_of(t, i, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at)
+            nxt, status, why, hold = decide_pending(
+                ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
+            )
+            if hold == 1:
+                lift = t
+                while hold == 1 and status == CONTINUE:
+                    e = next_event(lift, i, window, pat_entry, pat_dlt, pat_tdlt)
+                    if e == math.inf:  # nothing left to learn (a suspension needs someone pending)
+                        hold = 0
+                        break
+                    lift = e
+                    data_as_of(
+                        lift,
+                        i,
+                        window,
+                        pat_dose,
+                        pat_entry,
+                        pat_dlt,
+                        pat_tdlt,
+                        n_at,
+                        tox_at,
+                        pend_at,
+                        stft_at,
+                    )
+                    nxt, status, why, hold = decide_pending(
+                        ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
+                    )
+                suspended += lift - t
+                open_at = lift
+                if status == CONTINUE and wait_mode and lift - arrival <= max_wait:
+                    t = lift
+                else:
+                    if status == CONTINUE:
+                        turned += 1
+                        continue
+            if status != CONTINUE:
+                reason = why
+                break
+            cur = nxt
+            in_cohort = 0
+            reason = why
+        if t > arrival:
+            waited += t - arrival
+        pat_dose[i] = cur
+        pat_entry[i] = t
+        pat_dlt[i] = 1 if latent_uniform(tk, i, STREAM_TOX) < true_tox[cur] else 0
+        pat_tdlt[i] = window * dlt_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti, tf, true_tox[cur])
+        i += 1
+        in_cohort += 1
+    for d in range(D):
+        n_at[d] = 0
+        tox_at[d] = 0
+    for j in range(i):
+        n_at[pat_dose[j]] += 1
+        tox_at[pat_dose[j]] += pat_dlt[j]
+    if status == CONTINUE:  # max_n treated: the last decision, on every outcome (as the untimed trial's)
+        for d in range(D):
+            pend_at[d] = 0
+            stft_at[d] = 0.0
+        _nxt, status, why, _hold = decide_pending(
+            ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
+        )
+        if status == CONTINUE:
+            status = STOP_SELECT
+            reason = R_MAX_N
+        else:
+            reason = why
+    selected = -1
+    if status == STOP_SELECT:
+        selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+    end = pat_entry[i - 1] + window if i > 0 else 0.0
+    mean_wait = waited / i if i > 0 else 0.0
+    store_calendar(out_time, end, turned, mean_wait, suspended, pat_dose, pat_entry, i, selected)
+    return status, reason, i, selected

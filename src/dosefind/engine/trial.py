@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from ..constants import DesignKind
 from ..designs import layout as L
 from .calendar import cohort_calendar
 from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
 from .jit import kernel
 from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
-from .tite import tite_crm_trial
+from .tite import pending_trial, tite_crm_trial
+
+K_TITE_CRM = int(DesignKind.TITE_CRM)
 
 
 @kernel
@@ -163,6 +166,7 @@ def run_trials(
     entry = np.zeros(ip[L.IP_MAX_N] if timed else 0)
     # designs that decide with pending patients: the event-driven trial of engine/tite.py (timed only)
     pending = ip[L.IP_USES_PENDING] == 1
+    per_patient = ip[L.IP_KIND] == K_TITE_CRM  # assigned on arrival; the others treat cohorts
     m = ip[L.IP_MAX_N] if pending else 0
     pat_dlt = np.zeros(m, dtype=np.int64)
     pat_tdlt = np.zeros(m)
@@ -176,10 +180,36 @@ def run_trials(
     known_n = np.zeros(D, dtype=np.int64)
     known_tox = np.zeros(D, dtype=np.int64)
     post = np.zeros((1, L.POST_FIRST + 4 * D))
+    pend_at = np.zeros(D, dtype=np.int64)
+    stft_at = np.zeros(D)
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        if pending:
+        if pending and not per_patient:
+            status, reason, n_treated, selected = pending_trial(
+                ip,
+                fp,
+                tables,
+                grid,
+                true_tox,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                admissible,
+                ckeys,
+                cvals,
+                work,
+                pat_dose,
+                entry,
+                pat_dlt,
+                pat_tdlt,
+                pend_at,
+                stft_at,
+                out_time[row],
+            )
+        elif pending:
             status, reason, n_treated, selected = tite_crm_trial(
                 ip,
                 fp,

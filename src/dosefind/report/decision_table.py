@@ -65,6 +65,35 @@ class BoundaryRow:
 
 
 @dataclass(frozen=True)
+class PendingRow:
+    """What a design that decides with pending patients does with ``n_pending`` of the ``n_treated``
+    patients at the current dose still in their window (``n_dlt`` DLTs seen): a fixed ``action``, or
+    (``action`` None) a move set by the pending patients' follow-up STFT (their days followed over the
+    window, summed): escalate if STFT >= ``escalate_stft_at_least``, de-escalate if STFT <=
+    ``deescalate_stft_at_most``, stay otherwise; ``suspend``: accrual is suspended instead."""
+
+    n_treated: int
+    n_dlt: int
+    n_pending: int
+    action: Action | None
+    suspend: bool = False
+    escalate_stft_at_least: float | None = None
+    deescalate_stft_at_most: float | None = None
+
+    def reading(self, labels: dict) -> str:
+        if self.suspend:
+            return "suspend accrual until the pending results decide"
+        if self.action is not None:
+            return labels.get(self.action, self.action.value)
+        parts = []
+        if self.escalate_stft_at_least is not None:
+            parts.append(f"escalate if STFT >= {self.escalate_stft_at_least:.2f}")
+        if self.deescalate_stft_at_most is not None:
+            parts.append(f"de-escalate if STFT <= {self.deescalate_stft_at_most:.2f}")
+        return ", ".join(parts) + ", stay otherwise"
+
+
+@dataclass(frozen=True)
 class DecisionTable:
     design: str  #: the design's name
     kind: str  #: its kind (``boin``, ``three_plus_three``)
@@ -78,6 +107,8 @@ class DecisionTable:
     unit: str = "dose"  #: what the design treats at: "dose", or "cell" on a two-drug grid
     #: what each action code means for this design (its legend, from the design's home)
     action_labels: dict[Action, str] = field(default_factory=dict)
+    #: designs that decide with pending patients: the decision with some of them pending
+    pending: tuple[PendingRow, ...] = ()
 
     @property
     def labels(self) -> dict[Action, str]:
@@ -247,6 +278,15 @@ def to_text(table: DecisionTable) -> str:
         if shown < last:
             lines.append(f"{f'{shown + 1}-{last}':<{gl}}DU wherever y <= n")
         lines.append("")
+    if table.pending:
+        lines.append(
+            "With patients pending at the current dose (n treated, y DLTs seen, m pending; STFT = the "
+            "pending patients' follow-up in windows, summed):"
+        )
+        lines.append(f"{'n':>4}{'y':>4}{'m':>4}  decision")
+        for r in table.pending:
+            lines.append(f"{r.n_treated:>4}{r.n_dlt:>4}{r.n_pending:>4}  {r.reading(table.labels)}")
+        lines.append("")
     lines.append("Notes:")
     for note in table.notes:
         lines += textwrap.wrap(note, TEXT_WIDTH, initial_indent="- ", subsequent_indent="  ")
@@ -254,6 +294,8 @@ def to_text(table: DecisionTable) -> str:
 
 
 CSV_COLUMNS = ("n_treated", "n_dlt", "action", "action_label")
+#: the columns a table with pending rows adds (complete rows have n_pending 0 and the rest empty)
+PENDING_COLUMNS = ("n_pending", "suspend", "escalate_if_stft_at_least", "deescalate_if_stft_at_most")
 
 
 def _provenance(table: DecisionTable) -> dict:
@@ -272,10 +314,32 @@ def to_csv(table: DecisionTable) -> str:
     for key, value in _provenance(table).items():
         buf.write(f"# {key}: {value}\n")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    if not table.pending:
+        w.writerow(CSV_COLUMNS)
+        for r in table.rows:
+            w.writerow((r.n_treated, r.n_dlt, r.action.value, r.action_label))
+        return buf.getvalue()
+    w.writerow(CSV_COLUMNS + PENDING_COLUMNS)
     for r in table.rows:
-        w.writerow((r.n_treated, r.n_dlt, r.action.value, r.action_label))
+        w.writerow((r.n_treated, r.n_dlt, r.action.value, r.action_label, 0, "", "", ""))
+    for r in table.pending:
+        w.writerow(
+            (
+                r.n_treated,
+                r.n_dlt,
+                "" if r.action is None else r.action.value,
+                r.reading(table.labels),
+                r.n_pending,
+                int(r.suspend),
+                _num(r.escalate_stft_at_least),
+                _num(r.deescalate_stft_at_most),
+            )
+        )
     return buf.getvalue()
+
+
+def _num(x) -> str:
+    return "" if x is None else repr(round(float(x), 6))
 
 
 def to_json(table: DecisionTable) -> str:
@@ -301,4 +365,18 @@ def to_json(table: DecisionTable) -> str:
         ],
         "notes": list(table.notes),
     }
+    if table.pending:
+        data["pending_rows"] = [
+            {
+                "n_treated": r.n_treated,
+                "n_dlt": r.n_dlt,
+                "n_pending": r.n_pending,
+                "action": None if r.action is None else r.action.value,
+                "suspend": r.suspend,
+                "escalate_if_stft_at_least": r.escalate_stft_at_least,
+                "deescalate_if_stft_at_most": r.deescalate_stft_at_most,
+                "reading": r.reading(table.labels),
+            }
+            for r in table.pending
+        ]
     return json.dumps(data, indent=2)

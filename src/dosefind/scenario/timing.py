@@ -7,7 +7,7 @@ arrives while accrual is suspended (the ``[timing]`` section of spec files).
     dlt_window_days = 28
     suspension = "turned_away"   # or "wait" (with max_wait_days)
     max_wait_days = 14
-    dlt_time = "uniform"         # or "late_onset" (with late_onset_share)
+    dlt_time = "uniform"         # or "late_onset" or "weibull" (with late_onset_share)
     late_onset_share = 0.7
 
 Arrivals. The k-th patient to arrive at the trial (counting those turned away) arrives a gap g_k after
@@ -25,7 +25,11 @@ Time to a DLT (designs that decide with pending patients read it). A patient wit
 ``dlt_window_days`` x g(v) days after entry, v the patient's event-time latent value
 (``STREAM_EVENT_TIME``): ``uniform`` over the window (g(v) = v, dfcrm's ``surv = "uniform"``), or
 ``late_onset``: a share ``late_onset_share`` of DLTs uniform over the second half of the window and the
-rest over the first half (the parameterisation of TITEgBOIN and bfboin's late-onset scenarios).
+rest over the first half (the parameterisation of TITEgBOIN and bfboin's late-onset scenarios); or
+``weibull``, TITEgBOIN's own generator: the time to a DLT is Weibull with P(DLT in the window) = p, the
+dose's DLT probability, and a share ``late_onset_share`` of those DLTs in the window's second half (its
+``alpha1``, with ``alpha2`` = 1/2); given a DLT, its time is the Weibull's quantile at v p, so it
+depends on the dose (``engine.tite.dlt_fraction``).
 
 Accrual suspension. A design that decides on complete cohorts (3+3, BOIN, CRM, BOIN for combinations,
 PO-CRM) treats a cohort as patients arrive, then suspends accrual until the last patient of the cohort
@@ -47,7 +51,7 @@ from ..errors import SpecError
 DAYS_PER_MONTH = 30.4375
 ACCRUALS = ("poisson", "uniform", "fixed")
 SUSPENSIONS = ("turned_away", "wait")
-DLT_TIMES = ("uniform", "late_onset")
+DLT_TIMES = ("uniform", "late_onset", "weibull")
 
 # compiled form: ti = [accrual, suspension, DLT time, number of monthly rates], tf = [first rate per day,
 # window days, max wait days, late-onset share, rate per day of month 1, month 2, ...]
@@ -130,11 +134,12 @@ class Timing:
                 'remove max_wait_days, or set suspension = "wait"',
             )
         set_(self, "dlt_time", v.choice("dlt_time", self.dlt_time, DLT_TIMES))
-        if self.dlt_time == "late_onset":
+        if self.dlt_time != "uniform":
             if self.late_onset_share is None:
                 raise SpecError(
                     "late_onset_share",
-                    'missing: dlt_time = "late_onset" needs the share of DLTs in the window\'s second half',
+                    f'missing: dlt_time = "{self.dlt_time}" needs the share of DLTs in the window\'s second '
+                    "half",
                     "add late_onset_share = <share in (0, 1)>, e.g. 0.7",
                 )
             share = v.probability("late_onset_share", self.late_onset_share, open_interval=True)
@@ -142,7 +147,7 @@ class Timing:
         elif self.late_onset_share is not None:
             raise SpecError(
                 "late_onset_share",
-                'only applies with dlt_time = "late_onset"',
+                'only applies with dlt_time = "late_onset" or "weibull"',
                 'remove late_onset_share, or set dlt_time = "late_onset"',
             )
 
