@@ -66,3 +66,32 @@ def test_tite_design_without_timing_names_the_file_and_the_fix(tmp_path):
     assert "tite.toml: timing:" in r.output and "add a [timing] section" in r.output
     t = runner.invoke(app, ["table", "--design", str(spec)])
     assert t.exit_code == 2 and "TITE-CRM has no decision table" in t.output
+
+
+def test_paediatric_timed_spec_runs_every_design():
+    spec = SCENARIOS / "paediatric-timed.toml"
+    r = runner.invoke(app, ["simulate", str(spec), "--trials", "1500", "--seed", "3", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    kinds = {res["design"] for res in out["results"]}
+    assert kinds == {"rolling six", "3+3", "TITE-CRM", "TITE-BOIN"}
+    by = {(res["design"], res["scenario"]): res for res in out["results"]}
+    # rolling six is shorter than 3+3 on the same children (the reason it exists), and TITE-BOIN suspends
+    for scen in ("MTD3", "MTD5"):
+        assert by[("rolling six", scen)]["duration_days"] < by[("3+3", scen)]["duration_days"]
+        assert by[("TITE-BOIN", scen)]["mean_days_suspended"] > 0
+
+
+def test_tables_with_pending_patients_in_every_format():
+    root = SCENARIOS.parent / "examples" / "designs"
+    for name, expect in (
+        ("tite-boin.toml", "escalate if STFT >= 0.08"),
+        ("rolling-six.toml", "suspend accrual"),
+    ):
+        text = runner.invoke(app, ["table", "--design", str(root / name), "--max-n", "6"])
+        assert text.exit_code == 0, text.output
+        assert "With patients pending" in text.output and expect in text.output
+        js = runner.invoke(app, ["table", "--design", str(root / name), "--format", "json"])
+        assert js.exit_code == 0 and json.loads(js.output)["pending_rows"]
+        csv = runner.invoke(app, ["table", "--design", str(root / name), "--format", "csv"])
+        assert csv.exit_code == 0 and "n_pending" in csv.output.splitlines()[5]

@@ -82,7 +82,7 @@ class PendingRow:
 
     def reading(self, labels: dict) -> str:
         if self.suspend:
-            return "suspend accrual until the pending results decide"
+            return "suspend accrual"
         if self.action is not None:
             return labels.get(self.action, self.action.value)
         parts = []
@@ -253,9 +253,9 @@ def to_text(table: DecisionTable) -> str:
         "",
     ]
     head = "Number of patients treated"
-    lw = max(len(head), *(len(b.label) for b in table.boundaries)) + 2
+    lw = max([len(head)] + [len(b.label) for b in table.boundaries]) + 2
     cw = max(3, len(str(max(table.n_treated))) + 1)
-    for block in _blocks(len(table.n_treated), lw, cw):
+    for block in _blocks(len(table.n_treated), lw, cw) if table.boundaries else ():
         lines.append(f"{head:<{lw}}" + "".join(f"{table.n_treated[j]:>{cw}}" for j in block))
         for b in table.boundaries:
             lines.append(f"{b.label:<{lw}}" + "".join(f"{_cell(b.values[j]):>{cw}}" for j in block))
@@ -279,9 +279,10 @@ def to_text(table: DecisionTable) -> str:
             lines.append(f"{f'{shown + 1}-{last}':<{gl}}DU wherever y <= n")
         lines.append("")
     if table.pending:
+        stft = any(r.action is None and not r.suspend for r in table.pending)
         lines.append(
-            "With patients pending at the current dose (n treated, y DLTs seen, m pending; STFT = the "
-            "pending patients' follow-up in windows, summed):"
+            "With patients pending at the current dose (n treated, y DLTs seen, m pending"
+            + ("; STFT = the pending patients' follow-up in windows, summed):" if stft else "):")
         )
         lines.append(f"{'n':>4}{'y':>4}{'m':>4}  decision")
         for r in table.pending:
