@@ -136,3 +136,37 @@ def load_meeting_inputs(design_path: Path, name: str | None, data: Path | None, 
     _one_data_source(data, outcomes)
     design, arm = load_meeting_design(design_path, name)
     return design, _read_data(design, data, outcomes, arm), arm
+
+
+AS_OF_OPTION = typer.Option(
+    None,
+    "--as-of",
+    help="Read the data's dates as of this day (YYYY-MM-DD): pending patients, accrual suspension, the next "
+    "day the decision can change.",
+)
+WINDOW_OPTION = typer.Option(
+    None,
+    "--window-days",
+    help="DLT window in days (default: dlt_window_days of the file's [timing] section).",
+)
+
+
+def window_of(design_path: Path, window_days: float | None) -> float | None:
+    """--window-days, else the design file's [timing] dlt_window_days (None: neither)."""
+    if window_days is not None:
+        return window_days
+    from ..specfile import _read_toml
+
+    timing = _read_toml(Path(design_path)).get("timing")
+    if isinstance(timing, dict) and "dlt_window_days" in timing:
+        return timing["dlt_window_days"]
+    return None
+
+
+def as_of_day(as_of: str | None):
+    """The --as-of day (None: not given)."""
+    if as_of is None:
+        return None
+    from ..live.pending import parse_day
+
+    return parse_day(as_of)

@@ -8,16 +8,20 @@ from pathlib import Path
 import typer
 
 from .common import (
+    AS_OF_OPTION,
     DATA_OPTION,
     DESIGN_OPTION,
     NAME_OPTION,
     OUTCOMES_OPTION,
+    WINDOW_OPTION,
+    as_of_day,
     emit,
     fail,
     is_arm_path,
     load_arm_and_data,
     load_design_and_data,
     user_errors,
+    window_of,
 )
 
 
@@ -66,6 +70,8 @@ def recommend(
         False, "--no-log", help="Do not record this recommendation in the audit log."
     ),
     arm: str = typer.Option(None, "--arm", help="Arm or trial label stored with the log record."),
+    as_of: str = AS_OF_OPTION,
+    window_days: float = WINDOW_OPTION,
 ):
     """Recommend the next dose: the same decision code as the simulations, with its reason and the
     per-dose posterior (n, DLTs, rate, posterior mean, 90% interval, P(DLT > target), admissible).
@@ -74,7 +80,12 @@ def recommend(
     phase, cohort, response): during escalation the next dose or cell, afterwards the selected dose,
     whether the extension opens, and per expansion cohort the counts, the next look's boundaries and the
     decision so far, with the safety monitor's state. Ties broken at random use a uniform derived from
-    the data's content hash (same data, same choice), shown in the output and logged."""
+    the data's content hash (same data, same choice), shown in the output and logged.
+
+    With --as-of the data's dates (entry_date, dlt_date, optional end_of_followup_date) are read as of
+    that day: TITE-CRM, TITE-BOIN and rolling six decide with the patients still in their DLT window
+    (weights, accrual suspension) and say the first day the decision changes if no DLT is reported;
+    other designs list the patients still in their window."""
     from ..live.recommend import recommend as _recommend
     from ..report.recommendation import format_recommendation, recommendation_json
 
@@ -94,6 +105,8 @@ def recommend(
         settings = McmcSettings(**{k: v for k, v in given.items() if v is not None})
     elif any(v is not None for v in (draws, tune, chains, target_accept, seed)):
         raise fail("--draws/--tune/--chains/--target-accept/--seed apply to --posterior mcmc only")
+    if arm_file and as_of is not None:
+        raise fail("--as-of: arm files are not read with dates yet; give the escalation design file")
     if arm_file:
         from ..live.arm import recommend_arm
         from ..report.recommendation import arm_recommendation_json, format_arm_recommendation
@@ -102,7 +115,9 @@ def recommend(
         text = format_arm_recommendation(rec) if fmt == Format.text else arm_recommendation_json(rec)
         label = arm if arm is not None else the_arm.name
     else:
-        rec = _recommend(the_design, trial, posterior.value, settings)
+        day = as_of_day(as_of)
+        window = window_of(design, window_days) if day is not None else None
+        rec = _recommend(the_design, trial, posterior.value, settings, as_of=day, window_days=window)
         text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
         label = arm
     if not no_log:

@@ -96,6 +96,9 @@ class Recommendation:
     #: what the design's home read for the last decision's explanation (e.g. the CRM's estimates, the
     #: ordering a PO-CRM's model step used; None when there is nothing beyond the counts)
     detail: object = None
+    #: with ``as_of``, a design that decides with pending patients: its decision as of that day
+    #: (:class:`~dosefind.live.pending.PendingDecision`; None otherwise)
+    pending: object = None
 
     @property
     def next_label(self) -> str | None:
@@ -111,6 +114,13 @@ class Recommendation:
 
     def headline(self) -> str:
         unit = dose_word(self.design)
+        if self.decision == "suspend":
+            return f"suspend accrual: the next patient waits ({unit} {self.next_label} when accrual reopens)"
+        if self.decision == "complete the cohort":
+            return f"complete the cohort at {unit} {self.next_label}"
+        if self.stopped and self.pending is not None and self.pending.clock.pending:
+            end = self.pending.change_day
+            return f"stop enrolling: final selection once every DLT window is complete ({end})"
         if not self.stopped:
             return f"{self.decision}: next cohort at {unit} {self.next_label}"
         if self.selected is not None:
@@ -172,6 +182,7 @@ class Recommendation:
                 for h in self.history
             ],
             "warnings": list(self.warnings),
+            **({"pending": self.pending.to_dict(self.design)} if self.pending is not None else {}),
         }
 
 
@@ -180,10 +191,74 @@ def recommend(
     data: TrialData,
     posterior: str = "fast",
     mcmc_settings=None,
+    as_of=None,
+    window_days: float | None = None,
 ) -> Recommendation:
-    """The design's decision for the next cohort, with reasons, per-dose posterior and the history."""
+    """The design's decision for the next cohort, with reasons, per-dose posterior and the history.
+
+    With ``as_of`` (a date) and ``window_days`` the data's dates are read as of that day
+    (:mod:`dosefind.live.pending`): a design that decides with pending patients decides on them, with
+    the first later day its decision changes if no DLT is reported; any other design is told which
+    patients are still in their window."""
     if posterior not in POSTERIORS:
         raise DataError(f"posterior: unknown back end {posterior!r}; choose 'fast' or 'mcmc'")
+    rec = _recommend_complete(design, data, posterior, mcmc_settings)
+    if as_of is None:
+        return rec
+    from dataclasses import replace
+
+    from .pending import pending_decision, read_clock, still_in_window
+
+    if window_days is None:
+        raise DataError(
+            "--window-days: missing; give the DLT window in days (or a [timing] section with dlt_window_days "
+            "in the design file)"
+        )
+    clock = read_clock(data, as_of, window_days)
+    if not design.uses_pending:
+        return replace(rec, warnings=rec.warnings + tuple(still_in_window(design, clock)))
+    pd = pending_decision(design, data, clock)
+    n_at, tox_at, _p, _s = clock.arrays(design.n_doses)
+    first = explain(
+        pd.reason, design, n_at, tox_at, pd.cur, pd.next_dose if pd.next_dose is not None else pd.cur
+    )
+    lines = ((first,) if first and pd.reason != Reason.NONE else ()) + pd.lines
+    selected = None
+    if pd.status == Status.STOP_SELECT and not clock.pending:
+        selected = rec.selected
+    # the complete-data reading of dates-bearing data (and its history) is replaced by the decisions as of
+    # each day
+    warnings = tuple(
+        w for w in rec.warnings if "read as having completed" not in w and not w.startswith("cohort ")
+    )
+    unit = dose_word(design)
+    for h in pd.history:
+        if h.suspended:
+            warnings += (f"patient {h.patient_id} was treated on {h.day} while accrual was suspended",)
+        elif h.design_next is None:
+            warnings += (f"patient {h.patient_id} was treated on {h.day} after the design had stopped",)
+        elif not h.followed:
+            warnings += (
+                f"patient {h.patient_id} was treated on {h.day} at {unit} {design.doses[h.given]}; the "
+                f"design recommended {unit} {design.doses[h.design_next]}",
+            )
+    return replace(
+        rec,
+        next_dose=pd.next_dose,
+        decision=pd.decision,
+        status=pd.status,
+        reason=pd.reason,
+        base_reason=pd.reason,
+        explanation=lines,
+        selected=selected,
+        warnings=warnings,
+        tie=(),
+        history=(),
+        pending=pd,
+    )
+
+
+def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendation:
     home = home_of(design)
     ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform)
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()

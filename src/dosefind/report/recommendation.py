@@ -103,6 +103,8 @@ def format_recommendation(rec: Recommendation) -> str:
         out += [
             "  " + line for line in _align(["#", "ordering", word.split()[-1], "prior", "b", "cells"], rows)
         ]
+    if rec.pending is not None:
+        out += ["", *pending_lines(rec)]
     if rec.history:
         unit = dose_word(d)
         out += ["", f"History (cohort: {unit} outcomes -> design's next {unit}):"]
@@ -114,6 +116,38 @@ def format_recommendation(rec: Recommendation) -> str:
     if rec.warnings:
         out += ["", "Warnings:"] + [f"  - {w}" for w in rec.warnings]
     return "\n".join(out)
+
+
+def pending_lines(rec: Recommendation) -> list[str]:
+    """The patients as of the day of ``--as-of``: entry, status, follow-up and weight."""
+    pd = rec.pending
+    clock = pd.clock
+    head = f"Patients as of {clock.as_of} (DLT window {clock.window_days:g} days):"
+    header = ["patient", dose_word(rec.design), "entry", "status", "follow-up days", "weight"]
+    rows = [
+        [
+            p.patient_id,
+            rec.design.doses[p.dose],
+            p.entry.isoformat(),
+            p.status,
+            f"{p.followup_days:g}",
+            f"{pd.weights[i]:.3f}" if pd.weights else "-",
+        ]
+        for i, p in enumerate(clock.patients)
+    ]
+    lines = [head] + ["  " + line for line in _align(header, rows)]
+    if pd.history:
+        unit = dose_word(rec.design)
+        lines += ["", f"History (the design's {unit} on each entry day, with the data known then):"]
+        for h in pd.history:
+            said = (
+                "suspended"
+                if h.suspended
+                else ("stop" if h.design_next is None else rec.design.doses[h.design_next])
+            )
+            flag = "" if h.followed else "   [not followed]"
+            lines.append(f"  {h.day} {h.patient_id}: design {said}, given {rec.design.doses[h.given]}{flag}")
+    return lines
 
 
 def recommendation_json(rec: Recommendation) -> str:

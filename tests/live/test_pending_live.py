@@ -1,0 +1,200 @@
+"""Live decisions with dates (``recommend --as-of``): random trials written as CSV with dates, read as of a
+day, against an independent reading of the dates and the oracle rules of tests/oracles.py; the day the
+decision changes, checked by rerunning on that day; bad dates refused with the line and the fix."""
+
+import datetime as dt
+import json
+import random
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dosefind import Boin, DataError
+from dosefind.cli import app
+from dosefind.designs import RollingSix, TiteBoin, TiteCrm
+from dosefind.live.recommend import recommend
+from dosefind.outcomes.datafile import parse_trial_csv
+from oracles import rolling_six_decide, tite_boin_decide
+
+START = dt.date(2026, 1, 5)
+W = 28
+
+
+def _trial(rng, n, D, doses=None):
+    """CSV text of n patients: increasing entry days, doses wandering over the levels, DLTs dated inside
+    their window; and the rows as dicts."""
+    rows, day, dose = [], 0, 0
+    for i in range(n):
+        day += rng.randint(0, 9)
+        if doses is not None:
+            dose = doses[i]
+        elif i % 3 == 0 and i:
+            dose = min(D - 1, max(0, dose + rng.choice((-1, 0, 1, 1))))
+        dlt = rng.random() < 0.25
+        dlt_day = day + rng.randint(0, W - 1) if dlt else None
+        rows.append({"id": f"P{i + 1}", "dose": dose, "entry": day, "dlt": dlt, "dlt_day": dlt_day})
+    lines = ["patient_id,dose,dlt,entry_date,dlt_date"]
+    for r in rows:
+        dd = (START + dt.timedelta(days=r["dlt_day"])).isoformat() if r["dlt"] else ""
+        entry = (START + dt.timedelta(days=r["entry"])).isoformat()
+        lines.append(f"{r['id']},{r['dose'] + 1},{int(r['dlt'])},{entry},{dd}")
+    return "\n".join(lines) + "\n", rows
+
+
+def _by_hand(rows, as_of_day, D):
+    """n, DLTs seen, pending and their follow-up in windows, per dose, as of day ``as_of_day``."""
+    n, y, m, s = [0] * D, [0] * D, [0] * D, [0.0] * D
+    for r in rows:
+        d = r["dose"]
+        n[d] += 1
+        if r["dlt"] and r["dlt_day"] <= as_of_day:
+            y[d] += 1
+        elif as_of_day - r["entry"] < W:
+            m[d] += 1
+            s[d] += (as_of_day - r["entry"]) / W
+    return n, y, m, s
+
+
+@pytest.mark.parametrize("kind", ["tite_boin_ess", "tite_boin_imputation", "rolling_six"])
+def test_live_decision_matches_the_oracle_on_random_dated_trials(kind):
+    rng = random.Random(5)
+    D = 5
+    if kind == "rolling_six":
+        design = RollingSix(n_doses=D)
+        rule = rolling_six_decide("frankel2020")
+    else:
+        version = kind.split("_")[-1]
+        design = TiteBoin(target=0.25, n_doses=D, max_n=30, version=version)
+        rule = tite_boin_decide(0.25, version, design.suspend_rule)
+    decide = rule[0]
+    checked = {"suspend": 0, "move": 0}
+    for _ in range(60):
+        size = design.cohort_size
+        n_pat = size * rng.randint(1, 5)
+        doses = None
+        if kind == "rolling_six":  # at most 6 a level, moving up a level every 6 patients
+            n_pat = rng.randint(3, 20)
+            doses = [min(D - 1, i // 6) for i in range(n_pat)]
+        text, rows = _trial(rng, n_pat, D, doses)
+        data = parse_trial_csv(text, design.doses, design.cohort_size, name="t.csv")
+        last = rows[-1]["entry"]
+        as_of = last + rng.randint(0, 20)
+        rec = recommend(design, data, as_of=START + dt.timedelta(days=as_of), window_days=W)
+        n, y, m, s = _by_hand(rows, as_of, D)
+        cur = rows[-1]["dose"]
+        adm = [True] * D
+        if kind == "rolling_six":
+            for d in range(D):
+                if y[d] >= 2 and d != cur:
+                    adm[d:] = [False] * (D - d)
+                    break
+        nxt, stop, susp = decide(n, y, m, s, cur, adm)
+        where = (text, as_of)
+        if stop is not None:
+            assert rec.stopped, where
+            continue
+        assert rec.pending.suspend == susp, where
+        assert rec.next_dose == nxt, where
+        checked["suspend" if susp else "move"] += 1
+    assert min(checked.values()) >= 5, checked
+
+
+def test_the_day_the_decision_changes_is_what_a_rerun_that_day_gives():
+    """Followed forward with no new DLT, the decision changes on ``next_change_date``: rerunning on that
+    day (the data unchanged: no DLT after the first day) gives it, and the day before gives the first."""
+    rng = random.Random(11)
+    design = TiteBoin(target=0.25, n_doses=5, max_n=30)
+    seen = 0
+    for _ in range(80):
+        text, rows = _trial(rng, 3 * rng.randint(1, 4), 5)
+        data = parse_trial_csv(text, design.doses, 3, name="t.csv")
+        last = rows[-1]["entry"]
+        if any(r["dlt"] and r["dlt_day"] > last for r in rows):
+            continue  # a DLT dated after the day would change the later reruns
+        day0 = START + dt.timedelta(days=last)
+        rec = recommend(design, data, as_of=day0, window_days=W)
+        change = rec.pending.change_day
+        if change is None or rec.stopped:
+            continue
+        then = recommend(design, data, as_of=change, window_days=W)
+        before = recommend(design, data, as_of=change - dt.timedelta(days=1), window_days=W)
+        assert (before.next_dose, before.pending.suspend) == (rec.next_dose, rec.pending.suspend)
+        assert (then.next_dose, then.pending.suspend, then.status) != (
+            rec.next_dose,
+            rec.pending.suspend,
+            rec.status,
+        )
+        seen += 1
+    assert seen >= 10
+
+
+def test_tite_crm_weights_are_the_followed_fraction_of_the_window():
+    text = (
+        "patient_id,dose,dlt,entry_date,dlt_date\n"
+        "A,1,0,2026-01-05,\nB,1,1,2026-01-20,2026-01-30\nC,2,0,2026-02-10,\nD,2,0,2026-02-24,\n"
+    )
+    design = TiteCrm(target=0.25, n_doses=5, skeleton=(0.05, 0.1, 0.2, 0.3, 0.45), max_n=24)
+    data = parse_trial_csv(text, design.doses, 1, name="t.csv")
+    rec = recommend(design, data, as_of=dt.date(2026, 3, 1), window_days=28)
+    # A complete, B a DLT, C followed 19 of 28 days, D 5 of 28
+    assert np.allclose(rec.pending.weights, [1, 1, 19 / 28, 5 / 28])
+    assert [p.status for p in rec.pending.clock.patients] == ["complete", "dlt", "pending", "pending"]
+
+
+def test_a_complete_cohort_design_is_told_who_is_still_in_the_window():
+    text = (
+        "patient_id,dose,dlt,entry_date,dlt_date\nA,1,0,2026-01-05,\nB,1,0,2026-01-06,\nC,1,0,2026-02-01,\n"
+    )
+    design = Boin(target=0.25, n_doses=4, max_n=24)
+    data = parse_trial_csv(text, design.doses, 3, name="t.csv")
+    rec = recommend(design, data, as_of=dt.date(2026, 2, 10), window_days=28)
+    assert rec.pending is None and rec.next_dose == 1
+    assert any("C (until 2026-03-01)" in w for w in rec.warnings)
+
+
+BAD = [
+    ("patient_id,dose,dlt\nA,1,0\n", "no entry date"),
+    ("patient_id,dose,dlt,entry_date\nA,1,0,2026-02-01\nB,1,0,2026-01-20\n", "list patients in the order"),
+    ("patient_id,dose,dlt,entry_date,dlt_date\nA,1,1,2026-01-05,\n", "no dlt_date"),
+    ("patient_id,dose,dlt,entry_date,dlt_date\nA,1,1,2026-01-05,2026-01-01\n", "before the entry date"),
+    (
+        "patient_id,dose,dlt,entry_date,dlt_date\nA,1,1,2026-01-05,2026-02-15\n",
+        "outside the 28-day DLT window",
+    ),
+    ("patient_id,dose,dlt,entry_date,dlt_date\nA,1,0,2026-01-05,2026-01-09\n", "but dlt = 0"),
+    ("patient_id,dose,dlt,entry_date\nA,1,0,2026-03-20\n", "before patient A's entry"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD)
+def test_bad_dates_are_refused_with_the_line_and_the_fix(text, message):
+    design = TiteBoin(target=0.25, n_doses=4, max_n=24)
+    data = parse_trial_csv(text, design.doses, 3, name="t.csv")
+    with pytest.raises(DataError, match=message):
+        recommend(design, data, as_of=dt.date(2026, 3, 14), window_days=28)
+
+
+def test_cli_as_of(tmp_path):
+    runner = CliRunner()
+    path = tmp_path / "trial.csv"
+    path.write_text(
+        "patient_id,dose,dlt,entry_date,dlt_date\nP1,1,0,2026-01-05,\nP2,1,0,2026-01-12,\nP3,1,0,2026-01-20,\n"
+        "P4,2,0,2026-02-20,\nP5,2,1,2026-02-27,2026-03-10\nP6,2,0,2026-03-08,\n"
+    )
+    design = "examples/designs/tite-boin.toml"
+    base = ["recommend", "--design", design, "--data", str(path), "--no-log"]
+    r = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--window-days", "28", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["decision"] == "suspend" and out["pending"]["accrual_suspended"]
+    assert out["pending"]["next_change_date"] == "2026-03-20"
+    text = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--window-days", "28"])
+    assert "if no DLT is reported by 2026-03-20: de-escalate to dose 1" in text.output
+    for args, message in (
+        (["--as-of", "2026-03-14"], "--window-days: missing"),
+        (["--as-of", "14/03/2026", "--window-days", "28"], "not a date"),
+        (["--as-of", "2026-03-14", "--window-days", "0"], "--window-days"),
+    ):
+        bad = runner.invoke(app, [*base, *args])
+        assert bad.exit_code != 0 and message in bad.output and "Traceback" not in bad.output
