@@ -14,6 +14,7 @@ from dosefind.oc.metrics import (
 )
 from dosefind.oc.paired import PAIRED_METRICS, paired_comparison, per_trial_metrics
 from dosefind.sweep import run_study
+from dosefind.sweep.stats import TIME_OC_METRICS
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 
@@ -37,7 +38,7 @@ def _check_against_oc_modules(study, data):
     for si, scen in enumerate(study.scenarios):
         results = []
         for design in study.designs:
-            res = simulate_one(design, scen, T, study.seed)
+            res = simulate_one(design, scen, T, study.seed, timing=study.timing)
             results.append(res)
             what = f"{scen.name}/{design.name}"
             row = oc.loc[(scen.name, design.name)]
@@ -56,6 +57,12 @@ def _check_against_oc_modules(study, data):
             _close(row["benchmark_pcs"], bench.pcs, f"{what} benchmark_pcs")
             _close(row["benchmark_pcs_mcse"], bench.pcs_mcse, f"{what} benchmark_pcs_mcse")
             _close([row["efficiency"], row["efficiency_mcse"]], efficiency(res, bench), f"{what} efficiency")
+            for m in TIME_OC_METRICS:  # calendar metrics: timed studies only, nan otherwise
+                if study.timing is None:
+                    assert np.isnan(row[m]) and np.isnan(row[m + "_mcse"]), f"{what} {m}"
+                else:
+                    _close(row[m], ref.values[m], f"{what} {m}")
+                    _close(row[m + "_mcse"], ref.mcse[m], f"{what} {m}_mcse")
             acc = accuracy_index(
                 ref.values["prob_select"], scen.true_tox, design.target, T, included_doses(design)
             )
@@ -200,3 +207,33 @@ def test_mcse_of_means_is_the_sample_sd_over_root_t(tmp_path, make_study, read_d
                 [none, np.sqrt(none * (1 - none) / 400)],
                 "",
             )
+
+
+TIMED_DESIGNS = [
+    {"name": "BOIN", "kind": "boin", "target": 0.3, "n_doses": 5, "max_n": 18},
+    {"name": "TITE-BOIN", "kind": "tite_boin", "target": 0.3, "n_doses": 5, "max_n": 18},
+    {"name": "rolling six", "kind": "rolling_six", "target": 0.3, "n_doses": 5},
+]
+
+
+def test_timed_study_equals_oc_modules(tmp_path, make_study, read_dataset):
+    """A [timing] section: every trial in calendar time (designs that decide with pending patients
+    included), the calendar metrics summed over blocks equal to dosefind.oc's on the whole run."""
+    from dosefind.sweep.study import study_from_dict
+
+    from .conftest import study_dict
+
+    raw = study_dict(TIMED_DESIGNS, None, n_trials=500, block_trials=200)
+    raw["timing"] = {
+        "patients_per_month": 3,
+        "dlt_window_days": 28,
+        "suspension": "wait",
+        "max_wait_days": 10,
+    }
+    study = study_from_dict(raw)
+    run_study(study, tmp_path / "out", backend="serial")
+    data = read_dataset(tmp_path / "out")
+    _check_against_oc_modules(study, data)
+    oc = data["oc"].set_index(["scenario", "design"]).sort_index()
+    assert (oc["duration_days"] > 0).all()
+    assert oc.loc[("inside", "TITE-BOIN"), "duration_days"] < oc.loc[("inside", "BOIN"), "duration_days"]

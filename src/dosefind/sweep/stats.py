@@ -13,7 +13,9 @@ Per (scenario, design) statistics (``SCALARS``; T trials in the block):
 * ``<x>_s`` / ``<x>_q``: sum and sum of squares of the per-trial patients (``ntot``), DLTs (``tox``),
   patients above the MTD (``nabove``) and fraction of patients above the MTD (``ptam``);
 * ``b_hit``: trials where the optimal benchmark (same patients) selects a correct dose; ``b_cross``:
-  trials where both the design and the benchmark do (for the paired delta-method MCSE of efficiency).
+  trials where both the design and the benchmark do (for the paired delta-method MCSE of efficiency);
+* timed studies: sum and sum of squares of the duration (``dur``), patients turned away (``turned``),
+  days with accrual suspended (``susp``) and mean wait (``wait``) of each trial (0 when untimed).
 
 Per dose (``VECTORS``): ``sel`` (times selected), ``n_s``/``n_q`` and ``t_s``/``t_q`` (sum and sum of
 squares of patients and DLTs at the dose), ``b_sel`` (times the benchmark selects it).
@@ -30,6 +32,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..engine import PosteriorCache, simulate_one
+from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TURNED_AWAY
 from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
 from ..oc.metrics import correct_doses, included_doses
@@ -53,6 +56,14 @@ SCALARS = (
     "ptam_q",
     "b_hit",
     "b_cross",
+    "dur_s",
+    "dur_q",
+    "turned_s",
+    "turned_q",
+    "susp_s",
+    "susp_q",
+    "wait_s",
+    "wait_q",
 )
 VECTORS = ("sel", "n_s", "n_q", "t_s", "t_q", "b_sel")
 #: paired metric -> the scalar statistics (count, or sum and sum of squares) of each design's values
@@ -109,6 +120,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 first_trial=task.first_trial,
                 compiled=prepared[k][0],
                 cache=prepared[k][1],
+                timing=task.timing,
             )
             m = per_trial_metrics(res, task.acceptable_band)
             included = included_doses(design)
@@ -143,6 +155,16 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 ("early", "early_stop"),
             ):
                 row[ix[name]] = m[metric].sum()
+            if res.time is not None:
+                for name, col in (
+                    ("dur", T_DURATION),
+                    ("turned", T_TURNED_AWAY),
+                    ("susp", T_SUSPENDED),
+                    ("wait", T_MEAN_WAIT),
+                ):
+                    x = res.time[:, col]
+                    row[ix[name + "_s"]] = x.sum()
+                    row[ix[name + "_q"]] = (x * x).sum()
             row[ix["b_hit"]] = b_hit.sum()
             row[ix["b_cross"]] = (m["correct_selection"] * b_hit).sum()
             vrow = vec[si, k]
@@ -191,14 +213,27 @@ OC_METRICS = (
     "prob_both_correct",
     "efficiency",
     "accuracy_index",
+    "duration_days",
+    "mean_turned_away",
+    "mean_days_suspended",
+    "mean_wait_days",
 )
+#: the metrics a timed study adds (nan in an untimed one)
+TIME_OC_METRICS = ("duration_days", "mean_turned_away", "mean_days_suspended", "mean_wait_days")
 DOSE_COLUMNS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose", "benchmark_prob_select")
 
 
 def summarize_unit(
-    scal: np.ndarray, vec: np.ndarray, true_tox, target: float, band: float | None, included=None
+    scal: np.ndarray,
+    vec: np.ndarray,
+    true_tox,
+    target: float,
+    band: float | None,
+    included=None,
+    timed: bool = False,
 ) -> tuple[dict, dict]:
-    """(wide metrics with MCSE, per-dose columns with MCSE) from one (scenario, design)'s summed stats."""
+    """(wide metrics with MCSE, per-dose columns with MCSE) from one (scenario, design)'s summed stats;
+    the calendar metrics are nan unless ``timed``."""
     s = dict(zip(SCALARS, (float(x) for x in scal), strict=True))
     vs = {name: vec[i] for i, name in enumerate(VECTORS)}
     T = s["n"]
@@ -224,6 +259,8 @@ def summarize_unit(
         put("accuracy_index", accuracy_index(vs["sel"] / T, true_tox, target, int(T), included))
     else:  # every dose at the target: the index is undefined
         put("accuracy_index", (math.nan, math.nan))
+    for name, key in zip(TIME_OC_METRICS, ("dur", "turned", "susp", "wait"), strict=True):
+        put(name, _mean(s[key + "_s"], s[key + "_q"], T) if timed else (math.nan, math.nan))
     dose: dict = {}
     sel = vs["sel"] / T
     dose["prob_select"] = sel

@@ -38,7 +38,7 @@ from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
 from .study import Study
 
-FORMAT = 1
+FORMAT = 2  # 2: the calendar statistics of timed studies
 MANIFEST = "manifest.json"
 OUTPUTS = ("oc.parquet", "oc_dose.parquet", "paired.parquet", "scenarios.parquet", "designs.parquet")
 
@@ -359,6 +359,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 design.target,
                 st.acceptable_band,
                 included_doses(design),
+                st.timing is not None,
             )
             mtd = true_mtd(design, scen.true_tox, st.acceptable_band) + 1
             oc_rows.append(

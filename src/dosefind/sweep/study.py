@@ -36,6 +36,10 @@
     prefix = "ly"              # names ly-0, ly-1, ...
     params = { n_doses = 6, target = 0.3, mu1 = [0.3, 0.6], mu2 = [0.3, 0.6] }   # lists: products
 
+    [timing]                   # optional: every trial in calendar time (as in spec files); the results add
+    patients_per_month = 2     # the mean duration, patients turned away, days suspended and mean wait
+    dlt_window_days = 28       # (with MCSE); designs that decide with pending patients need it
+
 Lists in ``params`` of a random-scenario block are crossed; combination k gets scenario indices
 k*count .. (k+1)*count - 1 (distinct random streams, distinct names). Parameters whose value is itself
 a list (none of the generators' so far) cannot be varied this way.
@@ -58,6 +62,7 @@ from ..designs import validate as v
 from ..errors import SpecError
 from ..scenario import Scenario, check_against
 from ..scenario.generators import GENERATORS, generate
+from ..scenario.timing import Timing
 from ..specfile import check_design_names, designs_from_dict
 
 #: default cap on trials per work unit (larger runs are split into blocks of trials)
@@ -78,7 +83,16 @@ STUDY_KEYS = [
     "scenarios_per_task",
     "description",
 ]
-TOP_KEYS = ["study", "design", "designs", "design_grids", "scenarios", "scenario_grids", "random_scenarios"]
+TOP_KEYS = [
+    "study",
+    "design",
+    "designs",
+    "design_grids",
+    "scenarios",
+    "scenario_grids",
+    "random_scenarios",
+    "timing",
+]
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,7 @@ class Task:
     scenarios: tuple[Scenario, ...]
     designs: tuple[Design, ...]
     pairs: tuple[tuple[int, int], ...]
+    timing: Timing | None = None  #: calendar time of every trial (None: untimed)
 
     @property
     def trials(self) -> int:
@@ -122,6 +137,7 @@ class Study:
     description: str = ""
     source: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    timing: Timing | None = None  #: the [timing] section: every trial in calendar time (None: untimed)
 
     def __post_init__(self):
         if self.scenarios_per_task <= 0:
@@ -176,6 +192,7 @@ class Study:
             scenarios=self.scenarios[s0 : s0 + self.scenarios_per_task],
             designs=self.designs,
             pairs=self.pairs,
+            timing=self.timing,
         )
 
     @property
@@ -184,8 +201,11 @@ class Study:
 
     # ---- identity ----------------------------------------------------------------------------------------
     def settings(self) -> dict:
-        """Everything that determines the results (also the manifest's record of the study)."""
+        """Everything that determines the results (also the manifest's record of the study). The timing
+        appears only when given, so untimed studies keep their hash."""
+        timing = {"timing": self.timing.to_dict()} if self.timing is not None else {}
         return {
+            **timing,
             "name": self.name,
             "n_trials": self.n_trials,
             "seed": self.seed,
@@ -425,13 +445,14 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         if not designs:
             raise SpecError("designs", "missing", "add [[designs]] or [[design_grids]] blocks")
         check_design_names(designs)
+        timing = Timing.from_dict(data["timing"]) if "timing" in data else None
         for d in designs:
-            if d.uses_pending:
+            if d.uses_pending and timing is None:
                 raise SpecError(
                     "designs.kind",
-                    f"design {d.name!r} ({d.kind}) decides with pending patients, and sweeps do not run in "
-                    "calendar time yet",
-                    "compare it with `dosefind simulate` on a spec with a [timing] section",
+                    f"design {d.name!r} ({d.kind}) decides with pending patients, so it is simulated in "
+                    "calendar time only",
+                    "add a [timing] section (patients_per_month, dlt_window_days) to the study file",
                 )
         names = [d.name for d in designs]
         n_doses = {d.n_doses for d in designs}
@@ -491,6 +512,7 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         description=description,
         source=source,
         notes=notes,
+        timing=timing,
     )
 
 
