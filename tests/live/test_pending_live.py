@@ -191,10 +191,40 @@ def test_cli_as_of(tmp_path):
     assert out["pending"]["next_change_date"] == "2026-03-20"
     text = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--window-days", "28"])
     assert "if no DLT is reported by 2026-03-20: de-escalate to dose 1" in text.output
+    plain = tmp_path / "tite-boin.toml"  # no [timing] section: the window must be given
+    plain.write_text('[design]\nkind = "tite_boin"\ntarget = 0.25\nn_doses = 5\nmax_n = 18\n')
+    r = runner.invoke(
+        app, ["recommend", "--design", str(plain), "--data", str(path), "--no-log", "--as-of", "2026-03-14"]
+    )
+    assert r.exit_code != 0 and "--window-days: missing" in r.output and "Traceback" not in r.output
     for args, message in (
-        (["--as-of", "2026-03-14"], "--window-days: missing"),
         (["--as-of", "14/03/2026", "--window-days", "28"], "not a date"),
         (["--as-of", "2026-03-14", "--window-days", "0"], "--window-days"),
     ):
         bad = runner.invoke(app, [*base, *args])
         assert bad.exit_code != 0 and message in bad.output and "Traceback" not in bad.output
+
+
+def test_report_as_of_has_the_timeline_and_the_patients(tmp_path):
+    pytest.importorskip("matplotlib")
+    runner = CliRunner()
+    out = tmp_path / "meeting.html"
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--design",
+            "examples/designs/tite-boin.toml",
+            "--data",
+            "examples/designs/tite-boin-trial.csv",
+            "--as-of",
+            "2026-03-14",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "Patients as of 2026-03-14" in html and "Timeline of the patients" in html
+    assert "suspend accrual" in html and "if no DLT is reported by 2026-03-20" in html
+    assert html.count("data:image/png;base64,") >= 2

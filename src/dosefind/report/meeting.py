@@ -156,6 +156,18 @@ def render_meeting_report(inputs: ReportInputs) -> str:
         "target"
     )
     parts.append(f'<img alt="{_e(alt)}" src="{figure_to_data_uri(fig)}">')
+    # patients on the calendar (recommend --as-of)
+    if rec.pending is not None:
+        from .plots import plot_timeline
+        from .recommendation import pending_lines
+
+        parts += [
+            f"<h2>Patients as of {rec.pending.clock.as_of}</h2>",
+            f'<img alt="Timeline of the patients: entry, DLT window and DLTs, as of '
+            f'{rec.pending.clock.as_of}" '
+            f'src="{figure_to_data_uri(plot_timeline(rec))}">',
+            f"<pre>{_e(chr(10).join(pending_lines(rec)))}</pre>",
+        ]
     # history
     if rec.history:
         hist_rows = []
@@ -185,6 +197,11 @@ def render_meeting_report(inputs: ReportInputs) -> str:
     # pathways
     if inputs.paths is not None:
         parts.append(f"<h2>Dose transition pathways: next {inputs.paths.cohorts} cohorts</h2>")
+        if rec.pending is not None:
+            parts.append(
+                "<p>The pathways read every patient as complete (pathways over the pending patients' "
+                "outcomes are not computed yet): they apply once the pending windows are complete.</p>"
+            )
         if inputs.paths.nodes[0].status != Status.CONTINUE:
             parts.append("<p>Escalation has stopped: there are no further escalation cohorts.</p>")
         else:

@@ -194,6 +194,47 @@ def plot_posterior(rec, ax: Axes | None = None) -> Figure:
     return fig
 
 
+def plot_timeline(rec, ax: Axes | None = None) -> Figure:
+    """The patients on the calendar as of ``recommend --as-of``'s day: one line per patient from entry to
+    the end of the DLT window (solid up to the day, dotted after), coloured by dose, a cross at a DLT seen,
+    and the day as a vertical line. ``rec`` is a Recommendation with ``pending``."""
+    import datetime as dt
+
+    from matplotlib import colormaps
+
+    clock = rec.pending.clock
+    pts = clock.patients
+    if ax is None:
+        fig = _agg_figure((7.5, 1.2 + 0.28 * len(pts)))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    cmap = colormaps["viridis"]
+    D = rec.design.n_doses
+    window = dt.timedelta(days=clock.window_days)
+    for i, p in enumerate(pts):
+        colour = cmap(p.dose / max(D - 1, 1) * 0.85)
+        end = p.end if p.end is not None else p.entry + window
+        stop = p.dlt_date if p.status == "dlt" else end
+        seen = min(stop, clock.as_of)
+        ax.plot([p.entry, seen], [i, i], color=colour, lw=4, solid_capstyle="butt")
+        if seen < stop:
+            ax.plot([seen, stop], [i, i], color=colour, lw=1.5, ls=":")
+        if p.status == "dlt":
+            ax.plot([p.dlt_date], [i], marker="x", color="#c53030", ms=9, mew=2)
+        ax.annotate(f" {rec.design.doses[p.dose]}", (stop, i), fontsize=7, va="center", color="#333333")
+    ax.axvline(clock.as_of, color="#2b6cb0", ls="--", lw=1.2)
+    ax.set_yticks(range(len(pts)), [p.patient_id for p in pts], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title(
+        f"Patients as of {clock.as_of} (line: DLT window of {clock.window_days:g} days, solid up to the day; "
+        "x: DLT)",
+        fontsize=9,
+    )
+    fig.autofmt_xdate()
+    return fig
+
+
 #: colours of the grid heat map: excluded cells, the next (or selected) cell's frame
 EXCLUDED_COLOUR = "#bdbdbd"
 NEXT_COLOUR = "#2f855a"
