@@ -419,6 +419,8 @@ def tite_crm_trial(
     start_dose=1,
     prior_sd=math.sqrt(1.34),
     late_share=None,
+    x0=None,
+    tgrp=None,
 ):
     """dfcrm's titesim rules, written from its documentation and Cheung & Chappell (2000), with Poisson
     arrivals (exponential gaps, mean 1/rate days) and uniform DLT times: the empiric model, plug-in dose
@@ -455,10 +457,23 @@ def tite_crm_trial(
 
     doses, entry, dlt, tdlt = [], [], [], []
     t = 0.0
-    cur = start_dose - 1
+    cur = start_dose - 1 if x0 is None else x0[0] - 1
+    stage1 = x0 is not None  # two-stage: x0's levels until a DLT is seen at an arrival
+    k = 0
     for i in range(max_n):
-        t += -math.log(u_arrival[i]) / rate
-        if i > 0:
+        t += -math.log(u_arrival[k]) / rate
+        k += 1
+        if i > 0 and stage1:
+            while True:
+                if any(dlt[j] and entry[j] + tdlt[j] <= t for j in range(i)):
+                    stage1 = False
+                    break
+                if x0[i] - 1 == doses[i - 1] or t - entry[i - 1] >= (tgrp if tgrp is not None else window):
+                    cur = x0[i] - 1
+                    break
+                t += -math.log(u_arrival[k]) / rate  # too early to move up: this arrival is lost
+                k += 1
+        if i > 0 and not stage1:
             obs, support, pend = [], [], []
             for j in range(i):
                 if dlt[j] and entry[j] + tdlt[j] <= t:

@@ -159,3 +159,49 @@ def test_late_onset_needs_its_share():
     t = Timing(patients_per_month=2, dlt_window_days=28, dlt_time="late_onset", late_onset_share=0.6)
     assert Timing.from_dict(t.to_dict()) == t
     assert "dlt_time" not in Timing(patients_per_month=2, dlt_window_days=28).to_dict()
+
+
+@pytest.mark.parametrize("tgrp", [None, 10.0])
+def test_two_stage_start_matches_the_naive_oracle(tgrp):
+    """dfcrm's x0/tgrp: the initial design until the first DLT is seen, a new level only tgrp days after
+    the previous entry (arrivals before it are turned away), then the model."""
+    x0 = (1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 6, 6, 6)
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=15, x0=x0, tgrp_days=tgrp)
+    timing = Timing(patients_per_month=4, dlt_window_days=28)
+    n_trials = 12
+    turned = 0
+    for scen in SCENARIOS:
+        res = simulate_one(design, scen, n_trials, 21, timing=timing)
+        u_tox = latent_uniforms(21, scen.key, n_trials, 15)
+        u_arr = latent_uniforms(21, scen.key, n_trials, 200, stream=STREAM_ARRIVAL)
+        u_evt = latent_uniforms(21, scen.key, n_trials, 15, stream=STREAM_EVENT_TIME)
+        for t in range(n_trials):
+            sel, n, y, _doses, entry = tite_crm_trial(
+                scen.true_tox,
+                u_tox[t],
+                u_arr[t],
+                u_evt[t],
+                skeleton=SKELETON,
+                target=0.25,
+                max_n=15,
+                window=28.0,
+                rate=timing.rate_per_day,
+                x0=x0,
+                tgrp=tgrp,
+            )
+            assert list(res.n_at_dose[t]) == n, (scen.name, t)
+            assert list(res.tox_at_dose[t]) == y, (scen.name, t)
+            assert res.selected[t] == sel, (scen.name, t)
+            assert res.time[t, T_DURATION] == pytest.approx(entry[-1] + 28.0, rel=1e-12)
+            turned += res.time[t, T_TURNED_AWAY]
+    assert turned > 0  # the waits were exercised
+
+
+def test_two_stage_start_is_validated():
+    base = dict(target=0.25, n_doses=6, skeleton=SKELETON, max_n=6)
+    with pytest.raises(SpecError, match="x0"):
+        TiteCrm(**base, x0=(1, 2, 3))
+    with pytest.raises(SpecError, match=r"x0\[1\]"):
+        TiteCrm(**base, x0=(1, 9, 3, 4, 5, 6))
+    with pytest.raises(SpecError, match="tgrp_days"):
+        TiteCrm(**base, tgrp_days=7)

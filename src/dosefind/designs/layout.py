@@ -59,6 +59,9 @@ IP_TITE_VERSION = (
     21  # TITE-BOIN estimate: 0 effective sample size (Lin & Yuan 2020), 1 imputation (Yuan 2018)
 )
 IP_TITE_SUSPEND = 22  # TITE-BOIN suspension: 0 whenever too many pending, 1 unless the decision is determined
+IP_TITE_X0 = (
+    23  # TITE-CRM two-stage start: 1 + index of the table whose row 0 holds x0 (0-based levels); 0 none
+)
 IP_R6_RULES = 10  # rolling six grid: 0 Frankel et al. 2020 (Table 2), 1 labja/RollingSix
 IP_SIZE = 24
 
@@ -73,6 +76,7 @@ FP_CRM_INTERCEPT = 3
 FP_CRM_PRIOR_SD = 4
 FP_POCRM_PRIOR_SD = 1
 FP_POCRM_A_MAX = 2  # likelihood estimation: upper end of the power's search interval (pocrm.sim: 100)
+FP_TITE_TGRP = 5  # TITE-CRM two-stage start: days before moving to a new level of x0 (dfcrm's tgrp)
 FP_CRM_BSTAR = 8  # FP_CRM_BSTAR + d: parameter value at which p_d(b) equals the target
 FP_CRM_BSAFE = 40  # FP_CRM_BSAFE + d: parameter value at which p_d(b) equals the safety threshold
 FP_CRM_COEF = 72  # FP_CRM_COEF + d: log(skeleton_d) (empiric) or x_d = logit(skeleton_d) - a0 (logistic)

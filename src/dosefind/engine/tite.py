@@ -150,10 +150,39 @@ def tite_crm_trial(
     highest_ref = ip[L.IP_CRM_SKIP_REFERENCE] == 1
     window = tf[1]
     cur = ip[L.IP_START_DOSE]
+    # two-stage start (dfcrm's x0, tgrp): the initial design's levels until a DLT is seen at an arrival
+    stage1 = ip[L.IP_TITE_X0] > 0
+    x0 = tables[ip[L.IP_TITE_X0] - 1, 0] if stage1 else tables[0, 0]
+    tgrp = fp[L.FP_TITE_TGRP] if fp[L.FP_TITE_TGRP] >= 0.0 else window
+    if stage1:
+        cur = x0[0]
     arrival = 0.0
+    k = 0
+    turned = 0
     for i in range(max_n):
-        arrival = next_arrival(arrival, latent_uniform(tk, i, STREAM_ARRIVAL), ti, tf)
-        if i > 0:
+        arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
+        k += 1
+        if i > 0 and stage1:
+            seen_any = False
+            for j in range(i):
+                if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival:
+                    seen_any = True
+            if not seen_any:
+                # a new level of x0 waits tgrp days after the previous entry; arrivals before are lost
+                while x0[i] != pat_dose[i - 1] and arrival - pat_entry[i - 1] < tgrp:
+                    turned += 1
+                    arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
+                    k += 1
+                    for j in range(i):
+                        if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival:
+                            seen_any = True
+                    if seen_any:
+                        break
+            if seen_any:
+                stage1 = False
+            else:
+                cur = x0[i]
+        if i > 0 and not stage1:
             for j in range(i):  # the data as of this arrival: a DLT counts once its day has come
                 pat_seen[j] = 1 if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival else 0
                 pat_followup[j] = pat_tdlt[j] if pat_seen[j] == 1 else arrival - pat_entry[j]
@@ -195,7 +224,7 @@ def tite_crm_trial(
         n_at[pat_dose[j]] += 1
         tox_at[pat_dose[j]] += pat_dlt[j]
     selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
-    store_calendar(out_time, arrival + window, 0, 0.0, 0.0, pat_dose, pat_entry, max_n, selected)
+    store_calendar(out_time, arrival + window, turned, 0.0, 0.0, pat_dose, pat_entry, max_n, selected)
     return STOP_SELECT, R_MAX_N, max_n, selected
 
 

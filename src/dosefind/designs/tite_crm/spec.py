@@ -22,6 +22,14 @@ be ``"off"`` (the default here) and ``safety_confidence`` unset. The trial treat
 at a time (``cohort_size = 1``), the first at ``start_dose``; accrual is never suspended. The final
 selection uses every patient's complete outcome: the CRM's rule on complete data.
 
+Two-stage start (dfcrm's ``titesim`` ``x0`` and ``tgrp``): with ``x0`` (one 1-based dose level per
+patient, ``max_n`` of them), patient i is treated at ``x0[i]`` until a DLT has been
+observed at a patient's arrival; from then on the model decides (the first model-based patient is the
+one arriving after the first DLT is seen). A move to a new level of ``x0`` waits until ``tgrp_days``
+(default: the whole window) have passed since the previous patient's entry; patients arriving before
+are turned away (counted), as titesim discards them. dfcrm fits the model with a prior sd of 500 while
+every observed outcome is a DLT; dosefind keeps the design's prior there (documented difference).
+
 The DLT window is the ``[timing]`` section's ``dlt_window_days``; a TITE-CRM is simulated in calendar
 time only. On complete data (every patient through the window) it decides exactly as the CRM with
 cohorts of 1, which is how ``recommend``, ``paths`` and replays treat data without dates.
@@ -30,6 +38,8 @@ cohorts of 1, which is how ``recommend``, ``paths`` and replays treat data witho
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from ...constants import DesignKind
 from ...errors import SpecError
@@ -45,6 +55,8 @@ class TiteCrm(Crm):
     scheme: str = "linear"
     cohort_size: int = 1
     coherence: str = "off"
+    x0: tuple[int, ...] | None = None
+    tgrp_days: float | None = None
 
     kind = "tite_crm"
     uses_pending = True
@@ -76,9 +88,45 @@ class TiteCrm(Crm):
                 "modifiers are not applied to TITE-CRM decisions with pending patients yet",
                 "remove the [[design.modifiers]] blocks",
             )
+        set_ = object.__setattr__
+        if self.x0 is not None:
+            if isinstance(self.x0, (str, bytes)) or not hasattr(self.x0, "__len__"):
+                raise SpecError(
+                    "x0",
+                    f"expected a list of dose levels, got {self.x0!r}",
+                    "write e.g. x0 = [1, 1, 1, 2, 2, 2, ...]",
+                )
+            levels = tuple(
+                v.integer(f"x0[{i}]", x, low=1, high=self.n_doses, fix=f"dose levels are 1 to {self.n_doses}")
+                for i, x in enumerate(self.x0)
+            )
+            if len(levels) != self.max_n:
+                raise SpecError(
+                    "x0",
+                    f"{len(levels)} levels for max_n = {self.max_n} patients",
+                    "give one dose level per patient (dfcrm's titesim requires length n), e.g. end with the "
+                    "top level repeated",
+                )
+            set_(self, "x0", levels)
+        if self.tgrp_days is not None:
+            if self.x0 is None:
+                raise SpecError(
+                    "tgrp_days", "only applies with an initial design x0", "remove tgrp_days, or give x0"
+                )
+            set_(
+                self,
+                "tgrp_days",
+                v.real("tgrp_days", self.tgrp_days, low=0.0, fix="give the days before a move, e.g. 28"),
+            )
 
     def _compile_base(self, ip, fp, tables, n_cap):
         grid = super()._compile_base(ip, fp, tables, n_cap)
         ip[L.IP_KIND] = DesignKind.TITE_CRM
         ip[L.IP_TITE_SCHEME] = SCHEMES.index(self.scheme)
+        if self.x0 is not None:
+            table = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8)
+            table[0, : len(self.x0)] = np.asarray(self.x0) - 1
+            tables.append(table)
+            ip[L.IP_TITE_X0] = len(tables)  # 1 + its index
+            fp[L.FP_TITE_TGRP] = -1.0 if self.tgrp_days is None else self.tgrp_days
         return grid
