@@ -468,7 +468,8 @@ def tite_crm_trial(
                 if any(dlt[j] and entry[j] + tdlt[j] <= t for j in range(i)):
                     stage1 = False
                     break
-                if x0[i] - 1 == doses[i - 1] or t - entry[i - 1] >= (tgrp if tgrp is not None else window):
+                wait = tgrp if tgrp is not None else window
+                if x0[i] - 1 == doses[i - 1] or t - entry[i - 1] >= wait or i == max_n - 1:
                     cur = x0[i] - 1
                     break
                 t += -math.log(u_arrival[k]) / rate  # too early to move up: this arrival is lost

@@ -169,7 +169,8 @@ def tite_crm_trial(
                     seen_any = True
             if not seen_any:
                 # a new level of x0 waits tgrp days after the previous entry; arrivals before are lost
-                while x0[i] != pat_dose[i - 1] and arrival - pat_entry[i - 1] < tgrp:
+                # (titesim gives the last patient x0's last level without the wait)
+                while x0[i] != pat_dose[i - 1] and arrival - pat_entry[i - 1] < tgrp and i < max_n - 1:
                     turned += 1
                     arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
                     k += 1

@@ -27,7 +27,8 @@ patient, ``max_n`` of them), patient i is treated at ``x0[i]`` until a DLT has b
 observed at a patient's arrival; from then on the model decides (the first model-based patient is the
 one arriving after the first DLT is seen). A move to a new level of ``x0`` waits until ``tgrp_days``
 (default: the whole window) have passed since the previous patient's entry; patients arriving before
-are turned away (counted), as titesim discards them. dfcrm fits the model with a prior sd of 500 while
+are turned away (counted), as titesim discards them (the last patient, as in titesim, does not
+wait). dfcrm fits the model with a prior sd of 500 while
 every observed outcome is a DLT; dosefind keeps the design's prior there (documented difference).
 
 The DLT window is the ``[timing]`` section's ``dlt_window_days``; a TITE-CRM is simulated in calendar
