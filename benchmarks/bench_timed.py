@@ -8,7 +8,8 @@ the untimed run of the same design is the cost of the calendar.
     python benchmarks/bench_timed.py [--trials 200000] [--repeat 3]
 
 Issue targets (trials/s, one core): timed BOIN and rolling six >= 300,000; TITE-CRM >= 30,000. TITE-BOIN
-is compared with BOIN untimed, rolling six (which has no untimed run) with 3+3 untimed.
+and BF-BOIN are compared with BOIN untimed, rolling six (which has no untimed run) with 3+3 untimed;
+BF-BOIN >= 100,000.
 """
 
 from __future__ import annotations
@@ -21,12 +22,15 @@ from bench_engine import best_time
 
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.designs import RollingSix, TiteBoin, TiteCrm
+from dosefind.designs.boin.spec import Backfill
 from dosefind.engine.simulate import simulate_one
 from dosefind.scenario.timing import Timing
 
-SCENARIO = Scenario("S3", (0.09, 0.16, 0.23, 0.34, 0.51, 0.74))
+SCENARIO = Scenario(
+    "S3", (0.09, 0.16, 0.23, 0.34, 0.51, 0.74), true_eff=(0.1, 0.2, 0.3, 0.4, 0.45, 0.5)
+)  # responses open doses for BF-BOIN's backfill
 TIMING = Timing(patients_per_month=2, dlt_window_days=28)
-TARGETS = {"BOIN": 300_000, "TITE-CRM": 30_000, "rolling 6": 300_000}
+TARGETS = {"BOIN": 300_000, "TITE-CRM": 30_000, "rolling 6": 300_000, "BF-BOIN": 100_000}
 
 
 def main(argv=None):
@@ -47,6 +51,11 @@ def main(argv=None):
         ),
         ("TITE-BOIN", TiteBoin(target=0.3, n_doses=6, max_n=36), Boin(target=0.3, n_doses=6, max_n=36)),
         ("rolling 6", RollingSix(target=0.3, n_doses=6), ThreePlusThree(target=0.3, n_doses=6)),
+        (
+            "BF-BOIN",
+            Boin(target=0.3, n_doses=6, max_n=36, backfill=Backfill()),
+            Boin(target=0.3, n_doses=6, max_n=36),
+        ),
     ]
     print(f"one core, {T} trials, scenario {SCENARIO.name}, 2 patients a month, 28-day window")
     print(

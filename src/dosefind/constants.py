@@ -37,6 +37,10 @@ class Reason(IntEnum):
     # TITE-BOIN (designs/tite_boin): the BOIN codes above, and
     TITE_SUSPEND = 11  #: more than the allowed share of the current dose's patients pending: suspend accrual
     TITE_SUSPEND_BOTTOM = 12  #: would de-escalate at the lowest dose with patients pending: suspend accrual
+    # BOIN with backfill (engine/backfill.py)
+    BF_POOLED = (
+        13  #: the current dose's decision conflicted with a backfilled lower dose: pooled data decided
+    )
     # 3+3
     TPT_ESCALATE = 20  #: 0/3 or <=1/6, escalate
     TPT_EXPAND = 21  #: 1/3 (or 0/3 at the top dose / on de-escalation), treat 3 more at the same dose

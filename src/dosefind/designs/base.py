@@ -197,9 +197,13 @@ class Design:
         return hash(json.dumps(self.to_dict(), sort_keys=True))
 
     # ---- compilation ---------------------------------------------------------------------------------
+    def default_n_cap(self) -> int:
+        """The most patients one decision counts at a dose (tables are compiled up to it): ``max_n``."""
+        return self.max_n
+
     def compile(self, n_cap: int | None = None) -> CompiledDesign:
         """The arrays the engine reads. ``n_cap`` bounds the patients at one dose (default ``max_n``)."""
-        n_cap = self.max_n if n_cap is None else max(int(n_cap), self.max_n)
+        n_cap = self.default_n_cap() if n_cap is None else max(int(n_cap), self.default_n_cap())
         ip = np.zeros(L.IP_SIZE, dtype=np.int64)
         fp = np.zeros(L.FP_SIZE, dtype=np.float64)
         ip[L.IP_N_DOSES] = self.n_doses

@@ -59,6 +59,8 @@ IP_TITE_VERSION = (
     21  # TITE-BOIN estimate: 0 effective sample size (Lin & Yuan 2020), 1 imputation (Yuan 2018)
 )
 IP_TITE_SUSPEND = 22  # TITE-BOIN suspension: 0 whenever too many pending, 1 unless the decision is determined
+IP_BACKFILL_CAP = 13  # BOIN with backfill: the cap per dose (0: no backfill)
+IP_BACKFILL_ASSIGN = 14  # 0 highest, 1 lowest, 2 random open dose
 IP_TITE_X0 = (
     23  # TITE-CRM two-stage start: 1 + index of the table whose row 0 holds x0 (0-based levels); 0 none
 )

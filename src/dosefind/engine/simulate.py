@@ -160,13 +160,24 @@ def simulate_one(
     tox_at = np.empty((T, D), dtype=np.int16)
     status = np.empty(T, dtype=np.int8)
     reason = np.empty(T, dtype=np.int8)
+    backfill = getattr(design, "backfill", None) is not None
     if timing is not None:
         ti, tf = timing.compile()
-        time = np.empty((T, N_TIME_COLUMNS))
+        # backfill designs add the backfill patients counted at each dose
+        time = np.empty((T, N_TIME_COLUMNS + (D if backfill else 0)))
     else:
         ti, tf = np.zeros(0, dtype=np.int64), np.zeros(0)
         time = np.empty((T, 0))
     true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
+    if backfill:  # the responses that open doses for backfill follow the DLT probabilities
+        if scenario.true_eff is None:
+            raise SpecError(
+                "scenarios.true_eff",
+                f"scenario {scenario.name!r} has no response probabilities, and design {design.name!r} "
+                "backfills doses where a response was seen",
+                "add true_eff = [one response probability per dose] to the scenario",
+            )
+        true_tox = np.concatenate([true_tox, np.asarray(scenario.true_eff, dtype=np.float64)])
     capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
     nwork = work_size(compiled)
     if cache is not None:

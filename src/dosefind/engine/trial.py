@@ -12,6 +12,7 @@ from numba import prange
 
 from ..constants import DesignKind
 from ..designs import layout as L
+from .backfill import backfill_trial
 from .calendar import cohort_calendar
 from .copula import responds_tab
 from .decisions import CONTINUE, STOP_SELECT, decide, init_admissible, select_dose
@@ -20,6 +21,7 @@ from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniform, trial_ke
 from .tite import pending_trial, tite_crm_trial
 
 K_TITE_CRM = int(DesignKind.TITE_CRM)
+K_BOIN = int(DesignKind.BOIN)
 
 
 @kernel
@@ -162,12 +164,15 @@ def run_trials(
     eff_at = np.zeros(D, dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
     timed = ti.shape[0] > 0
-    pat_dose = np.zeros(ip[L.IP_MAX_N] if timed else 0, dtype=np.int64)
-    entry = np.zeros(ip[L.IP_MAX_N] if timed else 0)
+    # backfill (BOIN): escalation patients plus at most cap + 1 backfill patients per dose
+    backfill = ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN
+    n_pat = ip[L.IP_MAX_N] + (D * (ip[L.IP_BACKFILL_CAP] + 1) if backfill else 0)
+    pat_dose = np.zeros(n_pat if timed else 0, dtype=np.int64)
+    entry = np.zeros(n_pat if timed else 0)
     # designs that decide with pending patients: the event-driven trial of engine/tite.py (timed only)
     pending = ip[L.IP_USES_PENDING] == 1
     per_patient = ip[L.IP_KIND] == K_TITE_CRM  # assigned on arrival; the others treat cohorts
-    m = ip[L.IP_MAX_N] if pending else 0
+    m = n_pat if pending else 0
     pat_dlt = np.zeros(m, dtype=np.int64)
     pat_tdlt = np.zeros(m)
     pat_seen = np.zeros(m, dtype=np.int64)
@@ -182,10 +187,45 @@ def run_trials(
     post = np.zeros((1, L.POST_FIRST + 4 * D))
     pend_at = np.zeros(D, dtype=np.int64)
     stft_at = np.zeros(D)
+    pat_bf = np.zeros(m if backfill else 0, dtype=np.int64)
+    esc_n = np.zeros(D, dtype=np.int64)
+    esc_y = np.zeros(D, dtype=np.int64)
+    first_resp = np.zeros(D)
+    bf_assigned = np.zeros(D, dtype=np.int64)
+    elim = np.zeros(D, dtype=np.int64)
+    tot_n = np.zeros(D, dtype=np.int64)
+    tot_y = np.zeros(D, dtype=np.int64)
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        if pending and not per_patient:
+        if backfill:
+            status, reason, n_treated, selected = backfill_trial(
+                ip,
+                fp,
+                tables,
+                true_tox,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                admissible,
+                work,
+                pat_dose,
+                entry,
+                pat_dlt,
+                pat_tdlt,
+                pat_bf,
+                esc_n,
+                esc_y,
+                first_resp,
+                bf_assigned,
+                tot_n,
+                tot_y,
+                elim,
+                out_time[row],
+            )
+        elif pending and not per_patient:
             status, reason, n_treated, selected = pending_trial(
                 ip,
                 fp,

@@ -37,6 +37,8 @@ In calendar time (a result simulated with a :class:`~dosefind.scenario.timing.Ti
 * ``mean_days_suspended``: days per trial with accrual suspended between cohorts;
 * ``mean_days_to_selected_dose``: day the first patient was treated at the dose finally selected,
   over the trials that select a dose some patient was given (a CRM may select an untried dose).
+* with backfill (``BACKFILL_METRICS``): ``mean_n_backfill_at_dose[d]``, the backfill patients counted at
+  each dose (``mean_n_at_dose`` counts escalation and backfill patients).
 
 Proportions have MCSE sqrt(p(1-p)/T); means have MCSE sd/sqrt(T) (sample sd, ddof=1); a percentile's
 MCSE is half the distance between the order statistics at T q -+ sqrt(T q (1 - q)) (the binomial
@@ -64,6 +66,8 @@ SCALAR_METRICS = (
     "prop_treated_above_mtd",
 )
 DOSE_METRICS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose")
+#: per-dose metrics of designs with backfill (their mean_n_at_dose counts escalation and backfill)
+BACKFILL_METRICS = ("mean_n_backfill_at_dose",)
 TIME_METRICS = (
     "duration_days",
     "duration_days_q10",
@@ -178,7 +182,7 @@ class OperatingCharacteristics:
     def tidy(self) -> list[dict]:
         """Long rows: design, scenario, dose ('' for whole-trial metrics), metric, value, mcse."""
         rows = []
-        for metric in DOSE_METRICS:
+        for metric in DOSE_METRICS + tuple(m for m in BACKFILL_METRICS if m in self.values):
             for label, val, se in zip(self.dose_labels, self.values[metric], self.mcse[metric], strict=True):
                 rows.append(
                     dict(
@@ -244,4 +248,10 @@ def operating_characteristics(
         tv, tm = time_metrics(result.time)
         values.update(tv)
         mcse.update(tm)
+        from ..engine.calendar import N_TIME_COLUMNS
+
+        if result.time.shape[1] > N_TIME_COLUMNS:  # backfill: the backfill patients counted per dose
+            bf = [_mean(result.time[:, N_TIME_COLUMNS + d]) for d in range(D)]
+            values["mean_n_backfill_at_dose"] = [m for m, _ in bf]
+            mcse["mean_n_backfill_at_dose"] = [s for _, s in bf]
     return OperatingCharacteristics(design.name, scen.name, result.n_trials, design.doses, values, mcse)

@@ -39,6 +39,9 @@ def format_table(study: StudyResult) -> str:
             lines.append(f"{oc.scenario:<10} {'% select':<12}{sel} {_pct(v['prob_select_none']):>6}")
             npat = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_n_at_dose"])
             lines.append(f"{'':<10} {'n treated':<12}{npat}")
+            if "mean_n_backfill_at_dose" in v:
+                nbf = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_n_backfill_at_dose"])
+                lines.append(f"{'':<10} {'of which bf':<12}{nbf}")
             ntox = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_tox_at_dose"])
             lines.append(f"{'':<10} {'n DLT':<12}{ntox}")
             lines.append(

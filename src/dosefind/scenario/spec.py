@@ -20,11 +20,22 @@ class Scenario:
     name: str
     true_tox: tuple[float, ...]
     description: str = ""
+    #: response probability at each dose (designs whose decisions read responses: backfill); optional
+    true_eff: tuple[float, ...] | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.strip():
             raise SpecError("name", f"expected a non-empty name, got {self.name!r}", 'write e.g. name = "S1"')
         object.__setattr__(self, "true_tox", v.prob_vector("true_tox", self.true_tox))
+        if self.true_eff is not None:
+            eff = v.prob_vector("true_eff", self.true_eff)
+            if len(eff) != len(self.true_tox):
+                raise SpecError(
+                    "true_eff",
+                    f"{len(eff)} response probabilities for {len(self.true_tox)} doses",
+                    "give one response probability per dose, as for true_tox",
+                )
+            object.__setattr__(self, "true_eff", eff)
         if not isinstance(self.description, str):
             raise SpecError("description", "expected text", "write a short description in quotes")
 
@@ -52,6 +63,8 @@ class Scenario:
 
     def to_dict(self) -> dict:
         out = {"name": self.name, "true_tox": list(self.true_tox)}
+        if self.true_eff is not None:
+            out["true_eff"] = list(self.true_eff)
         if self.description:
             out["description"] = self.description
         return out
@@ -62,7 +75,7 @@ class Scenario:
             raise SpecError(
                 field, f"expected a table, got {data!r}", "write [[scenarios]] with name and true_tox"
             )
-        v.no_unknown_keys(field, data, ["name", "true_tox", "description"])
+        v.no_unknown_keys(field, data, ["name", "true_tox", "true_eff", "description"])
         for key in ("name", "true_tox"):
             if key not in data:
                 raise SpecError(f"{field}.{key}", "missing", f"add {key} = ... to every [[scenarios]] block")
@@ -71,6 +84,9 @@ class Scenario:
                 name=data["name"],
                 true_tox=tuple(data["true_tox"]) if isinstance(data["true_tox"], list) else data["true_tox"],
                 description=data.get("description", ""),
+                true_eff=tuple(data["true_eff"])
+                if isinstance(data.get("true_eff"), list)
+                else data.get("true_eff"),
             )
         except SpecError as e:
             raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None

@@ -27,6 +27,8 @@ REASONS = (
     R.BOIN_DEESCALATE_ELIMINATED,
     R.BOIN_EARLYSTOP_N,
 )
+#: what BOIN with backfill adds
+BACKFILL_REASONS = (R.BF_POOLED,)
 
 BOIN_LABELS = {
     dt.Action.ESCALATE: "escalate",
@@ -38,7 +40,15 @@ BOIN_LABELS = {
 
 class BoinHome(DesignHome):
     def reason_codes(self, design):
-        return REASONS
+        return REASONS + (BACKFILL_REASONS if getattr(design, "backfill", None) is not None else ())
+
+    def live_warnings(self, design, data):
+        if getattr(design, "backfill", None) is None or not data.cohorts:
+            return []
+        return [
+            "backfill: recommend replays the escalation cohorts as BOIN; the decision that pools the current "
+            "dose with backfilled lower doses (BF-BOIN) is simulated but not yet read from live data"
+        ]
 
     def explain(self, design: Boin, reason, n_at, tox_at, cur, proposed, detail=None):
         lab = design.doses
@@ -88,6 +98,11 @@ class BoinHome(DesignHome):
             return (
                 f"extra-safe rule at the lowest dose: P(DLT rate > {t:g} | {y}/{n}) = {p:.3f} > "
                 f"{design.cutoff_eli - design.offset:g}; stop"
+            )
+        if reason == R.BF_POOLED:
+            return (
+                f"the decision at {here} conflicted with a backfilled lower dose: the data of the doses in "
+                "between were pooled and BOIN's boundaries applied to the pool (BF-BOIN)"
             )
         if reason == R.BOIN_EARLYSTOP_N:
             cap = design.n_earlystop

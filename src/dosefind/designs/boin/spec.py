@@ -66,6 +66,42 @@ def boin_boundaries(
     return lam_e, lam_d
 
 
+ASSIGNS = ("highest", "lowest", "random")
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """Backfill (BF-BOIN, Zhao, Yuan, Korn & Freidlin 2024, as the bfboin R package simulates it): while
+    the escalation cohort is under observation, an arriving patient goes to an open dose below the
+    current one (``assign``: the highest, the lowest, or one at random); a dose is open when a response
+    has been seen there, it is not in BOIN's de-escalation zone on its own data or pooled with the dose
+    above, and it has at most ``cap`` patients (escalation and backfill; bfboin's ``n.cap``, checked
+    before the patient is added). See ``engine/backfill.py`` for the decisions that pool backfill data."""
+
+    cap: int = 12
+    assign: str = "highest"
+
+    def __post_init__(self):
+        object.__setattr__(self, "cap", v.integer("backfill.cap", self.cap, low=1, high=1000))
+        v.choice("backfill.assign", self.assign, ASSIGNS)
+
+    def to_dict(self) -> dict:
+        return {"cap": self.cap, "assign": self.assign}
+
+    @classmethod
+    def from_value(cls, value) -> Backfill:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, dict):
+            raise SpecError(
+                "backfill",
+                f"expected a [design.backfill] table, got {value!r}",
+                'write cap = 12, assign = "highest"',
+            )
+        v.no_unknown_keys("backfill", value, ["cap", "assign"])
+        return cls(**value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Boin(Design):
     phi1: float | None = None
@@ -75,8 +111,25 @@ class Boin(Design):
     offset: float = 0.05
     n_earlystop: int | None = None
     bound_mtd: bool = False
+    backfill: Backfill | None = None
 
     kind = "boin"
+
+    @property
+    def uses_pending(self) -> bool:  # backfill happens while a cohort is pending: calendar time only
+        return self.backfill is not None
+
+    def default_n_cap(self) -> int:
+        """Patients one pooled decision can count: with backfill, the escalation's and every dose's cap."""
+        if self.backfill is None:
+            return self.max_n
+        return self.max_n + self.n_doses * (self.backfill.cap + 1)
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if self.backfill is not None:
+            out["backfill"] = self.backfill.to_dict()
+        return out
 
     def __post_init__(self):
         super().__post_init__()
@@ -119,6 +172,18 @@ class Boin(Design):
         )
         if self.n_earlystop is not None:
             set_(self, "n_earlystop", v.integer("n_earlystop", self.n_earlystop, low=1))
+        if self.backfill is not None:
+            set_(self, "backfill", Backfill.from_value(self.backfill))
+            if self.modifiers:
+                raise SpecError(
+                    "modifiers",
+                    "modifiers are not applied with backfill",
+                    "remove the [[design.modifiers]] blocks (n_earlystop and extrasafe are BOIN's own)",
+                )
+            if self.cohort_size < 3:
+                raise SpecError(
+                    "cohort_size", "backfill needs cohorts of at least 3 (as bfboin)", "set cohort_size = 3"
+                )
         lam_e, lam_d = self.boundaries
         if not lam_e < self.target < lam_d:  # pragma: no cover - guaranteed by phi1 < target < phi2
             raise SpecError("phi1", "boundaries do not bracket the target", "move phi1/phi2 apart")
@@ -169,6 +234,9 @@ class Boin(Design):
 
     def _compile_base(self, ip, fp, tables, n_cap):
         ip[L.IP_KIND] = DesignKind.BOIN
+        if self.backfill is not None:
+            ip[L.IP_BACKFILL_CAP] = self.backfill.cap
+            ip[L.IP_BACKFILL_ASSIGN] = ASSIGNS.index(self.backfill.assign)
         ip[L.IP_BOIN_N_EARLYSTOP] = self.n_earlystop if self.n_earlystop is not None else 1 << 40
         ip[L.IP_BOIN_EXTRASAFE] = int(self.extrasafe)
         ip[L.IP_BOIN_BOUND_MTD] = int(self.bound_mtd)

@@ -74,6 +74,10 @@ class TiteBoin(Boin):
         if self.suspend_rule is None:
             set_(self, "suspend_rule", "always" if self.version == "ess" else "unless_determined")
         v.choice("suspend_rule", self.suspend_rule, SUSPEND_RULES)
+        if self.backfill is not None:
+            raise SpecError(
+                "backfill", "TITE-BOIN has no backfill yet", 'use kind = "boin" with [design.backfill]'
+            )
         if self.modifiers:
             raise SpecError(
                 "modifiers",
