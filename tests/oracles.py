@@ -8,6 +8,7 @@ n per dose, DLTs per dose, list of doses given per cohort).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -722,3 +723,184 @@ def pending_cohort_trial(
         "doses": doses,
         "entry": entry,
     }
+
+
+# ---- BOIN with backfill (bfboin's sim.one.trial, from docs/notes/bf-boin-conventions.md) -------------
+@functools.lru_cache(maxsize=8)
+def _bf_tables(target, cutoff, n_max):
+    """b_e, b_d (capped at b_elim) and b_elim for n = 1..n_max, as BOIN::get.boundary."""
+    lam_e, lam_d = boin_lambdas(target)
+    b_e, b_d, b_elim = {}, {}, {}
+    for n in range(1, n_max + 1):
+        b_e[n] = math.floor(lam_e * n)
+        x = lam_d * n
+        b_d[n] = round(x) + 1 if abs(round(x) - x) < 1e-12 else math.ceil(x)
+        b_elim[n] = None
+        if n >= 3:
+            y = np.arange(1, n + 1)
+            over = np.flatnonzero(beta.sf(target, y + 1, n - y + 1) > cutoff)
+            if over.size:
+                b_elim[n] = int(y[over[0]])
+        if b_elim[n] is not None:
+            b_d[n] = min(b_d[n], b_elim[n])
+    return b_e, b_d, b_elim
+
+
+def bf_boin_trial(
+    p,
+    eff,
+    u_tox,
+    u_eff,
+    u_event,
+    u_arrival,
+    u_design,
+    *,
+    target,
+    n_cohorts,
+    cohort,
+    window,
+    rate,
+    cap=12,
+    assign="highest",
+    cutoff=0.95,
+):
+    """One BF-BOIN trial, arrival by arrival, with uniform DLT times and U(0, 2/rate) arrival gaps:
+    returns selected (0-based, -1 none), n and y per dose (escalation + backfill evaluated by the end),
+    backfill counted per dose, duration and patients turned away."""
+    D = len(p)
+    b_e, b_d, b_elim = _bf_tables(target, cutoff, 200)
+
+    def zone(n, y):
+        n = max(n, 1)
+        if y <= b_e[n]:
+            return "E"
+        if b_elim[n] is not None and y >= b_elim[n]:
+            return "DU"
+        if y >= b_d[n]:
+            return "D"
+        return "S"
+
+    def in_deesc(n, y):
+        return y >= b_d[max(n, 1)]
+
+    pats = []  # dicts: dose, entry, dlt, eval, bf
+    esc_n, esc_y = [0] * D, [0] * D
+    first_resp = [math.inf] * D
+    assigned = [0] * D
+    elim = [False] * D
+    cur, t, k, turned, done = 0, 0.0, 0, 0, 0
+    cohort_members = []
+    status = None
+
+    def totals(day):
+        n, y = list(esc_n), list(esc_y)
+        for q in pats:
+            if q["bf"] and q["eval"] < day:
+                n[q["dose"]] += 1
+                y[q["dose"]] += q["dlt"]
+        return n, y
+
+    def treat(dose, day, bf):
+        i = len(pats)
+        dlt = u_tox[i] < p[dose]
+        ev = day + (window * u_event[i] if dlt else window)
+        pats.append({"dose": dose, "entry": day, "dlt": int(dlt), "eval": ev, "bf": bf})
+        if not bf and u_eff[i] < eff[dose]:
+            first_resp[dose] = min(first_resp[dose], day + window)
+        return pats[-1]
+
+    while True:
+        t += 2.0 * u_arrival[k] / rate
+        u = u_design[k]
+        k += 1
+        if len(cohort_members) == cohort and max(q["eval"] for q in cohort_members) < t:
+            esc_n[cur] += cohort
+            esc_y[cur] += sum(q["dlt"] for q in cohort_members)
+            done += 1
+            n, y = totals(t)
+            dec = [zone(n[j], y[j]) for j in range(cur + 1)]
+            nxt = cur
+            if cur == 0:
+                if dec[0] == "E" and D > 1 and not elim[1]:
+                    nxt = 1
+                elif dec[0] == "DU":
+                    status = "none"
+            else:
+                lower = dec[:cur]
+                if dec[cur] == "E":
+                    b_star = max((j for j in range(cur) if lower[j] != "E"), default=-1)
+                else:
+                    b_star = max((j for j in range(cur) if lower[j] in ("D", "DU")), default=-1)
+                if dec[cur] == "DU":
+                    for j in range(cur, D):
+                        elim[j] = True
+                if b_star < 0:
+                    if dec[cur] == "E" and cur < D - 1 and not elim[cur + 1]:
+                        nxt = cur + 1
+                    elif dec[cur] in ("D", "DU"):
+                        nxt = cur - 1
+                else:
+                    N = sum(n[b_star : cur + 1])
+                    Y = sum(y[b_star : cur + 1])
+                    if zone(N, Y) == "E":
+                        if cur < D - 1 and not elim[cur + 1]:
+                            nxt = cur + 1
+                    elif in_deesc(N, Y):
+                        safe = [
+                            m
+                            for m in range(b_star, cur + 1)
+                            if not in_deesc(sum(n[b_star : m + 1]), sum(y[b_star : m + 1]))
+                        ]
+                        if safe:
+                            nxt = max(safe)
+                        elif b_star == 0:
+                            nxt = 0
+                            if b_elim[max(n[0], 1)] is not None and n[0] >= 3 and y[0] >= b_elim[n[0]]:
+                                status = "none"
+                        else:
+                            nxt = b_star - 1
+            if status is not None:
+                break
+            if done >= n_cohorts:
+                status = "select"
+                break
+            cur = nxt
+            cohort_members = []
+        if len(cohort_members) < cohort:
+            cohort_members.append(treat(cur, t, False))
+            continue
+        dose = -1
+        if cur > 0 and min(first_resp[:cur]) < t:
+            n, y = totals(t)
+            ev_n = sum(1 for q in cohort_members if q["eval"] < t)
+            ev_y = sum(q["dlt"] for q in cohort_members if q["eval"] < t)
+            safe = []
+            for j in range(cur):
+                if j + 1 < cur:
+                    pn, py = n[j] + n[j + 1], y[j] + y[j + 1]
+                else:
+                    pn, py = n[j] + esc_n[cur] + ev_n, y[j] + esc_y[cur] + ev_y
+                safe.append(not (in_deesc(n[j], y[j]) and in_deesc(pn, py)))
+            if not all(safe):
+                first_unsafe = safe.index(False)
+                safe = [s and j < first_unsafe for j, s in enumerate(safe)]
+            open_ = [j for j in range(cur) if safe[j] and first_resp[j] < t and esc_n[j] + assigned[j] <= cap]
+            if open_:
+                if assign == "highest":
+                    dose = open_[-1]
+                elif assign == "lowest":
+                    dose = open_[0]
+                else:
+                    dose = open_[min(int(u * len(open_)), len(open_) - 1)]
+        if dose < 0:
+            turned += 1
+            continue
+        treat(dose, t, True)
+        assigned[dose] += 1
+    end = max(q["eval"] for q in cohort_members)
+    n, y = totals(end)
+    bf_counted = [n[d] - esc_n[d] for d in range(D)]
+    selected = -1
+    if status == "select":
+        selected = boin_select({"n": n, "y": y}, [True] * D, target, cutoff)
+    return {"selected": selected, "n": n, "y": y, "bf": bf_counted, "duration": end, "turned": turned}

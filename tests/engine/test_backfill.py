@@ -96,3 +96,61 @@ def test_backfill_inputs_are_checked():
         simulate_one(d, Scenario("s", TOX, true_eff=EFF), 10, 1)
     with pytest.raises(SpecError, match="true_eff"):
         Scenario("s", TOX, true_eff=(0.1, 0.2))
+
+
+@pytest.mark.parametrize("assign", ["highest", "lowest", "random"])
+def test_backfill_matches_the_naive_oracle(assign):
+    """bfboin's rules written out arrival by arrival (tests/oracles.py) on the same latent values."""
+    from dosefind.engine.rng import (
+        STREAM_ARRIVAL,
+        STREAM_DESIGN,
+        STREAM_EFF,
+        STREAM_EVENT_TIME,
+        latent_uniforms,
+    )
+    from oracles import bf_boin_trial
+
+    design = Boin(target=0.25, n_doses=5, max_n=30, backfill=Backfill(cap=6, assign=assign))
+    timing = Timing(patients_per_month=6, accrual="uniform", dlt_window_days=35)
+    n_trials = 40
+    scenarios = [
+        Scenario("mid", (0.05, 0.12, 0.25, 0.40, 0.55), true_eff=(0.3, 0.4, 0.5, 0.5, 0.5)),
+        Scenario("toxic", (0.25, 0.40, 0.55, 0.70, 0.80), true_eff=(0.5,) * 5),
+        Scenario("safe", (0.02, 0.04, 0.06, 0.10, 0.20), true_eff=(0.2, 0.3, 0.4, 0.5, 0.6)),
+    ]
+    backfilled = 0
+    for scen in scenarios:
+        res = simulate_one(design, scen, n_trials, 13, timing=timing)
+        n_max = 30 + 5 * 7
+        u = {
+            s: latent_uniforms(13, scen.key, n_trials, n_max, stream=s)
+            for s in (0, STREAM_EFF, STREAM_EVENT_TIME)
+        }
+        arr = latent_uniforms(13, scen.key, n_trials, 600, stream=STREAM_ARRIVAL)
+        des = latent_uniforms(13, scen.key, n_trials, 600, stream=STREAM_DESIGN)
+        for t in range(n_trials):
+            o = bf_boin_trial(
+                scen.true_tox,
+                scen.true_eff,
+                u[0][t],
+                u[STREAM_EFF][t],
+                u[STREAM_EVENT_TIME][t],
+                arr[t],
+                des[t],
+                target=0.25,
+                n_cohorts=10,
+                cohort=3,
+                window=35.0,
+                rate=timing.rate_per_day,
+                cap=6,
+                assign=assign,
+            )
+            where = (scen.name, t)
+            assert list(res.n_at_dose[t]) == o["n"], where
+            assert list(res.tox_at_dose[t]) == o["y"], where
+            assert list(res.time[t, N_TIME_COLUMNS:]) == o["bf"], where
+            assert res.selected[t] == o["selected"], where
+            assert res.time[t, T_DURATION] == pytest.approx(o["duration"], rel=1e-12), where
+            assert res.time[t, T_TURNED_AWAY] == o["turned"], where
+            backfilled += sum(o["bf"])
+    assert backfilled > 100
