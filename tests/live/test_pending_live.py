@@ -228,3 +228,73 @@ def test_report_as_of_has_the_timeline_and_the_patients(tmp_path):
     assert "Patients as of 2026-03-14" in html and "Timeline of the patients" in html
     assert "suspend accrual" in html and "if no DLT is reported by 2026-03-20" in html
     assert html.count("data:image/png;base64,") >= 2
+
+
+def test_pending_outcomes_are_the_decisions_once_the_windows_are_complete():
+    """paths --as-of: each way the pending windows can end, and the design's decision then, equal to a
+    rerun of recommend on data where those patients ended so; probabilities sum to one and match a Monte
+    Carlo of uniform DLT times given no DLT so far."""
+    from dosefind.live.pending import pending_outcomes, read_clock
+
+    rng = random.Random(17)
+    tox = (0.05, 0.15, 0.3, 0.45, 0.6)
+    for design in (TiteBoin(target=0.25, n_doses=5, max_n=30), RollingSix(n_doses=5)):
+        for _ in range(15):
+            n_pat = 3 * rng.randint(1, 4) if design.cohort_size == 3 else rng.randint(2, 12)
+            doses = [min(4, i // 6) for i in range(n_pat)] if design.kind == "rolling_six" else None
+            text, rows = _trial(rng, n_pat, 5, doses)
+            rows = [
+                dict(r, dlt=False, dlt_day=None) if r["dlt"] and r["dlt_day"] > rows[-1]["entry"] else r
+                for r in rows
+            ]
+            data = parse_trial_csv(_csv(rows), design.doses, design.cohort_size, name="t.csv")
+            day = START + dt.timedelta(days=rows[-1]["entry"])
+            clock = read_clock(data, day, W)
+            outs = pending_outcomes(design, data, clock, tox)
+            assert abs(sum(o.prob for o in outs) - 1) < 1e-12
+            for o in outs:  # rerun: the first k pending at each dose get a DLT on that day
+                later = []
+                left = list(o.dlts)
+                for r, p in zip(rows, clock.patients, strict=True):
+                    if p.status == "pending" and left[p.dose] > 0:
+                        left[p.dose] -= 1
+                        later.append(dict(r, dlt=True, dlt_day=rows[-1]["entry"]))
+                    else:
+                        later.append(r)
+                again = parse_trial_csv(_csv(later), design.doses, design.cohort_size, name="t.csv")
+                rec = recommend(design, again, as_of=day + dt.timedelta(days=W + 1), window_days=W)
+                assert rec.next_dose == o.next_dose, (o, rows)
+    # one patient followed u of W days, p = 0.3: a DLT still to come with p (1 - u/W) / (1 - p u/W)
+    gen = np.random.default_rng(3)
+    dlt = gen.random(400_000) < 0.3
+    when = gen.random(400_000) * W
+    alive = ~(dlt & (when <= 10))
+    mc = float(np.mean(dlt[alive]))
+    assert abs(mc - 0.3 * (1 - 10 / W) / (1 - 0.3 * 10 / W)) < 4 * np.sqrt(mc * (1 - mc) / alive.sum())
+
+
+def _csv(rows):
+    lines = ["patient_id,dose,dlt,entry_date,dlt_date"]
+    for r in rows:
+        dd = (START + dt.timedelta(days=r["dlt_day"])).isoformat() if r["dlt"] else ""
+        entry = (START + dt.timedelta(days=r["entry"])).isoformat()
+        lines.append(f"{r['id']},{r['dose'] + 1},{int(r['dlt'])},{entry},{dd}")
+    return "\n".join(lines) + "\n"
+
+
+def test_cli_paths_as_of():
+    runner = CliRunner()
+    base = [
+        "paths",
+        "--design",
+        "examples/designs/tite-boin.toml",
+        "--data",
+        "examples/designs/tite-boin-trial.csv",
+    ]
+    r = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--scenario", "0.05,0.25,0.4,0.5,0.6"])
+    assert r.exit_code == 0, r.output
+    assert "0 DLT(s) at dose 2 -> de-escalate to dose 1   P = 0.740" in r.output
+    js = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--format", "json"])
+    assert js.exit_code == 0 and len(json.loads(js.output)["outcomes"]) == 3
+    bad = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--format", "csv"])
+    assert bad.exit_code != 0 and "--format" in bad.output

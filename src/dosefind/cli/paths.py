@@ -8,14 +8,18 @@ from pathlib import Path
 import typer
 
 from .common import (
+    AS_OF_OPTION,
     DATA_OPTION,
     DESIGN_OPTION,
     NAME_OPTION,
     OUTCOMES_OPTION,
+    WINDOW_OPTION,
+    as_of_day,
     emit,
     fail,
     load_meeting_inputs,
     user_errors,
+    window_of,
 )
 
 
@@ -104,6 +108,8 @@ def paths(
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
+    as_of: str = AS_OF_OPTION,
+    window_days: float = WINDOW_OPTION,
 ):
     """Dose transition pathways: every outcome of the next cohorts and the design's decisions, after
     Yap et al. 2017; with --scenario, each path's exact probability.
@@ -111,12 +117,55 @@ def paths(
     Two-drug grids name cells j.k. A decision the design takes at random (BOIN for combinations: adjacent
     cells with equal scores; PO-CRM: tied orderings, or an ordering drawn at random) splits into one
     branch per possible decision, marked with its chance (part of the path's probability). An arm file
-    gives the pathways of its escalation (extension patients in the data are left out)."""
+    gives the pathways of its escalation (extension patients in the data are left out).
+
+    With --as-of, a design that decides with pending patients (TITE-CRM, TITE-BOIN, rolling six) shows
+    instead every way the pending patients' windows can end (how many DLTs at each dose) and its decision
+    once they are complete, with each outcome's probability under --scenario given no DLT so far."""
     from ..paths import dose_paths
     from ..report.paths import format_paths, paths_csv, paths_json, paths_table
 
     the_design, trial, _ = load_meeting_inputs(design, name, data, outcomes)
     probs = parse_scenario(scenario, the_design) if scenario is not None else None
+    day = as_of_day(as_of)
+    if day is not None and the_design.uses_pending:
+        import json
+
+        from ..errors import DataError
+        from ..live.pending import format_pending_outcomes, pending_outcomes, read_clock
+
+        window = window_of(design, window_days)
+        if window is None:
+            raise DataError("--window-days: missing; give the DLT window in days (or a [timing] section)")
+        clock = read_clock(trial, day, window)
+        rows = pending_outcomes(the_design, trial, clock, probs)
+        if fmt == Format.json:
+            text = json.dumps(
+                {
+                    "as_of": day.isoformat(),
+                    "window_days": window,
+                    "outcomes": [
+                        {
+                            "dlts": {
+                                the_design.doses[d]: k
+                                for d, k in enumerate(r.dlts)
+                                if k or any(p.dose == d for p in clock.pending)
+                            },
+                            "decision": r.decision,
+                            "next_dose": None if r.next_dose is None else the_design.doses[r.next_dose],
+                            "prob": r.prob,
+                        }
+                        for r in rows
+                    ],
+                },
+                indent=2,
+            )
+        elif fmt == Format.text:
+            text = format_pending_outcomes(the_design, clock, rows)
+        else:
+            raise fail("--format: with --as-of, paths gives text or json")
+        emit(text, out)
+        return
     dp = dose_paths(the_design, trial, cohorts, probs, cohort_size)
     render = {
         Format.text: format_paths,

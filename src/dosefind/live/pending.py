@@ -473,3 +473,93 @@ def still_in_window(design: Design, clock: Clock) -> list[str]:
         f"{design.kind} decides "
         "on complete cohorts, so this decision holds once their windows are complete without a DLT"
     ]
+
+
+@dataclass(frozen=True)
+class PendingOutcome:
+    """One way the pending patients can end: ``dlts[d]`` of those pending at dose d have a DLT."""
+
+    dlts: tuple[int, ...]
+    next_dose: int | None  #: the design's dose once every window is complete (None: it stops)
+    decision: str
+    prob: float | None  #: under the scenario, given no DLT so far (None: no scenario)
+
+
+def pending_outcomes(
+    design: Design, data: TrialData, clock: Clock, true_tox=None
+) -> tuple[PendingOutcome, ...]:
+    """Every way the pending patients' DLT windows can end (how many of those pending at each dose have a
+    DLT) and the design's decision once they are all complete, through the simulation kernel. With
+    ``true_tox``, each outcome's probability given that no DLT was seen so far: with uniform DLT times a
+    patient followed u of W days has a DLT still to come with probability p (1 - u/W) / (1 - p u/W)."""
+    import itertools
+
+    D = design.n_doses
+    c = design.compile(max(design.max_n, data.n_total))
+    pend = [[p for p in clock.pending if p.dose == d] for d in range(D)]
+    doses = [d for d in range(D) if pend[d]]
+    chance = None
+    if true_tox is not None:  # per dose, the distribution of the number of DLTs still to come
+        chance = {}
+        for d in doses:
+            dist = np.array([1.0])
+            for p in pend[d]:
+                f = min(p.followup_days / clock.window_days, 1.0)
+                q = true_tox[d] * (1 - f) / (1 - true_tox[d] * f) if true_tox[d] * f < 1 else 0.0
+                dist = np.convolve(dist, [1 - q, q])
+            chance[d] = dist
+    cur = clock.patients[-1].dose
+    out = []
+    for ks in itertools.product(*(range(len(pend[d]) + 1) for d in doses)):
+        dlts = [0] * D
+        for d, k in zip(doses, ks, strict=True):
+            dlts[d] = k
+        # resolve: the first k pending patients at each dose have a DLT, the others complete the window
+        resolved = []
+        left = list(dlts)
+        for p in clock.patients:
+            if p.status != "pending":
+                resolved.append(p)
+            elif left[p.dose] > 0:
+                left[p.dose] -= 1
+                resolved.append(_replace_status(p, "dlt", p.followup_days))
+            else:
+                resolved.append(_replace_status(p, "complete", clock.window_days))
+        end = Clock(clock.last_window_end() or clock.as_of, clock.window_days, tuple(resolved))
+        if data.n_total >= design.max_n:
+            nxt, status, hold = None, Status.STOP_SELECT, False
+        else:
+            nxt, status, _r, hold, _w = _decide(design, end, c)
+        word = _move(status, cur, nxt if nxt is not None else cur, hold)
+        prob = None
+        if chance is not None:
+            prob = float(np.prod([chance[d][k] for d, k in zip(doses, ks, strict=True)]))
+        out.append(PendingOutcome(tuple(dlts), nxt if status == Status.CONTINUE else None, word, prob))
+    return tuple(out)
+
+
+def _replace_status(p: PatientClock, status: str, followup: float) -> PatientClock:
+    return PatientClock(p.patient_id, p.dose, p.line, p.entry, p.dlt, p.dlt_date, p.end, status, followup)
+
+
+def format_pending_outcomes(design: Design, clock: Clock, rows) -> str:
+    """Text: one line per outcome of the pending patients, with the decision once they are complete."""
+    unit = design.unit
+    lab = design.doses
+    doses = sorted({p.dose for p in clock.pending})
+    if not doses:
+        return f"as of {clock.as_of} nobody is pending: the decision is the one recommend gives"
+    head = ", ".join(f"{sum(1 for p in clock.pending if p.dose == d)} at {unit} {lab[d]}" for d in doses)
+    lines = [
+        f"Pending patients as of {clock.as_of}: {head}; the last window ends {clock.last_window_end()}.",
+        "DLTs among them, and the design's decision once every window is complete:",
+    ]
+    for r in rows:
+        what = ", ".join(f"{r.dlts[d]} DLT(s) at {unit} {lab[d]}" for d in doses)
+        nxt = ""
+        if r.next_dose is not None:
+            word = "at" if r.decision == "stay" else "to"
+            nxt = f" {word} {unit} {lab[r.next_dose]}"
+        prob = "" if r.prob is None else f"   P = {r.prob:.3f}"
+        lines.append(f"  {what} -> {r.decision}{nxt}{prob}")
+    return "\n".join(lines)
