@@ -298,3 +298,53 @@ def test_cli_paths_as_of():
     assert js.exit_code == 0 and len(json.loads(js.output)["outcomes"]) == 3
     bad = runner.invoke(app, [*base, "--as-of", "2026-03-14", "--format", "csv"])
     assert bad.exit_code != 0 and "--format" in bad.output
+
+
+@pytest.mark.parametrize("kind", ["tite_boin", "rolling_six", "tite_crm"])
+def test_notation_with_pending_patients_decides_as_the_dated_data(kind):
+    """The same trial written as a dated CSV read --as-of a day, and in the notation with P<days> for the
+    patients pending that day: the same decision (the notation gives follow-up, not dates)."""
+    from dosefind.outcomes import parse_outcomes
+
+    rng = random.Random(23)
+    design = {
+        "tite_boin": TiteBoin(target=0.25, n_doses=5, max_n=30),
+        "rolling_six": RollingSix(n_doses=5),
+        "tite_crm": TiteCrm(target=0.25, n_doses=5, skeleton=(0.05, 0.1, 0.2, 0.3, 0.45), max_n=24),
+    }[kind]
+    seen = 0
+    for _ in range(30):
+        n_pat = rng.randint(2, 12) if design.cohort_size == 1 else 3 * rng.randint(1, 4)
+        doses = [min(4, i // 6) for i in range(n_pat)] if kind == "rolling_six" else None
+        text, rows = _trial(rng, n_pat, 5, doses)
+        data = parse_trial_csv(text, design.doses, design.cohort_size, name="t.csv")
+        as_of = rows[-1]["entry"] + rng.randint(0, 10)
+        dated = recommend(design, data, as_of=START + dt.timedelta(days=as_of), window_days=W)
+        tokens, run = [], None
+        for r in rows:
+            if r["dlt"] and r["dlt_day"] <= as_of:
+                letter = "T"
+            elif as_of - r["entry"] >= W:
+                letter = "N"
+            else:
+                letter = f"P{as_of - r['entry']}"
+            if (
+                run is None
+                or run[0] != r["dose"]
+                or (design.cohort_size > 1 and len(run[1]) == design.cohort_size)
+            ):
+                run = (r["dose"], [])
+                tokens.append(run)
+            run[1].append(letter)
+        notation = " ".join(f"{d + 1}{''.join(ls)}" for d, ls in tokens)
+        nd = parse_outcomes(notation, design.doses)
+        assert parse_outcomes(nd.to_notation(), design.doses).to_dict() == nd.to_dict()
+        written = recommend(design, nd, window_days=W)
+        where = (notation, as_of)
+        assert (written.next_dose, written.status, written.decision) == (
+            dated.next_dose,
+            dated.status,
+            dated.decision,
+        ), where
+        seen += nd.has_pending
+    assert seen >= 10

@@ -116,7 +116,7 @@ def recommend(
         label = arm if arm is not None else the_arm.name
     else:
         day = as_of_day(as_of)
-        window = window_of(design, window_days) if day is not None else None
+        window = window_of(design, window_days) if day is not None or trial.has_pending else None
         rec = _recommend(the_design, trial, posterior.value, settings, as_of=day, window_days=window)
         text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
         label = arm

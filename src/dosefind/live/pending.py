@@ -64,6 +64,15 @@ class Clock:
     as_of: _dt.date
     window_days: float
     patients: tuple[PatientClock, ...]
+    #: built from the notation's follow-up days (``P<days>``), not from dates: ``as_of`` is a nominal day
+    nominal: bool = False
+
+    def when(self, day: _dt.date) -> str:
+        """A day in words: its date, or with a nominal clock the days from now."""
+        if not self.nominal:
+            return str(day)
+        k = (day - self.as_of).days
+        return "now" if k == 0 else f"in {k} day{'s' if k != 1 else ''}"
 
     def arrays(self, n_doses: int):
         """Per dose: patients treated, DLTs seen, pending, and the pending follow-up in windows, summed."""
@@ -114,6 +123,47 @@ def _status(
     else:
         status, fu = "pending", float((day - p.entry).days)
     return PatientClock(p.patient_id, p.dose, p.line, p.entry, p.dlt, p.dlt_date, p.end, status, fu)
+
+
+#: the nominal "today" of a clock built from the notation's follow-up days
+NOMINAL_DAY = _dt.date(2000, 1, 1)
+
+
+def clock_from_notation(data: TrialData, window_days: float) -> Clock:
+    """The clock of data written in the notation with pending patients (``P<days>``): a pending patient
+    followed that many days, every other patient complete (a DLT's day unknown: the start of its window),
+    on a nominal day."""
+    if not (isinstance(window_days, (int, float)) and math.isfinite(window_days) and window_days > 0):
+        raise DataError(
+            f"--window-days: {window_days!r} is not a DLT window; give the window in days, e.g. 28 (or a "
+            "[timing] section with dlt_window_days in the design file)"
+        )
+    out = []
+    full = _dt.timedelta(days=math.ceil(window_days))
+    for p in data.patients:
+        if p.pending_days is not None:
+            if p.pending_days >= window_days:
+                raise DataError(
+                    f"outcomes: patient {p.patient_id} is written pending (P{p.pending_days:g}) but followed "
+                    f"the whole {window_days:g}-day window; write N (or T) for a complete patient"
+                )
+            entry = NOMINAL_DAY - _dt.timedelta(days=int(p.pending_days))
+            out.append(
+                PatientClock(
+                    p.patient_id, p.dose, p.line, entry, False, None, None, "pending", p.pending_days
+                )
+            )
+        elif p.dlt:
+            entry = NOMINAL_DAY - full
+            out.append(PatientClock(p.patient_id, p.dose, p.line, entry, True, entry, None, "dlt", 0.0))
+        else:
+            entry = NOMINAL_DAY - full
+            out.append(
+                PatientClock(
+                    p.patient_id, p.dose, p.line, entry, False, None, None, "complete", float(window_days)
+                )
+            )
+    return Clock(NOMINAL_DAY, float(window_days), tuple(out), nominal=True)
 
 
 def parse_day(value: str, field: str = "--as-of") -> _dt.date:
@@ -346,7 +396,7 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
     unit = design.unit
     lab = design.doses
     c = design.compile(max(design.max_n, data.n_total))
-    history = past_decisions(design, data, clock, c)
+    history = () if clock.nominal else past_decisions(design, data, clock, c)
     if data.n_total >= design.max_n:
         end = clock.last_window_end()
         line = (
@@ -392,8 +442,16 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
     nxt, status, reason, hold, weights = _decide(design, clock, c)
     decision = _move(status, cur, nxt, hold)
     n_at, tox_at, pend_at, stft_at = clock.arrays(design.n_doses)
-    lines = [
-        f"as of {clock.as_of}: at {unit} {lab[cur]}, {n_at[cur]} treated, {tox_at[cur]} DLT(s) seen, "
+    lines = []
+    if design.kind == "tite_boin" and pend_at[cur] > 0 and not hold and status == Status.CONTINUE:
+        lines.append(
+            tite_boin_sentence(
+                design, int(n_at[cur]), int(tox_at[cur]), int(pend_at[cur]), float(stft_at[cur]), decision
+            )
+        )
+    lines += [
+        f"{'now' if clock.nominal else f'as of {clock.as_of}'}: at {unit} {lab[cur]}, {n_at[cur]} treated, "
+        f"{tox_at[cur]} DLT(s) seen, "
         f"{pend_at[cur]} pending (follow-up {stft_at[cur]:.2f} windows in total, window "
         f"{clock.window_days:g} days)"
     ]
@@ -411,10 +469,12 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
             move = _move(s2, cur, n2, h2)
             if (n2, h2, s2) != (nxt, hold, status):
                 change_day = day
-                change_to = move if move in ("suspend", "stop") else f"{move} to {unit} {lab[n2]}"
+                word = "at" if move == "stay" else "to"
+                change_to = move if move in ("suspend", "stop") else f"{move} {word} {unit} {lab[n2]}"
                 break
         if change_day is not None:
-            lines.append(f"if no DLT is reported by {change_day}: {change_to}")
+            by = f"within {(change_day - clock.as_of).days} days" if clock.nominal else f"by {change_day}"
+            lines.append(f"if no DLT is reported {by}: {change_to}")
         else:
             lines.append(
                 f"no change as the pending patients complete their windows (the last on {end}) unless a DLT "
@@ -460,6 +520,23 @@ def past_decisions(design: Design, data: TrialData, clock: Clock, c) -> tuple[Pa
             PastDecision(k, p.patient_id, p.entry, p.dose, nxt if status == Status.CONTINUE else None, hold)
         )
     return tuple(out)
+
+
+def tite_boin_sentence(design: Design, n: int, y: int, m: int, stft: float, decision: str) -> str:
+    """TITE-BOIN's estimate with m of the n patients pending, against its boundaries, in words."""
+    lam_e, lam_d = design.boundaries
+    if design.version == "ess":
+        est = y / (n - m + stft) if y else 0.0
+        how = f"{y}/({n} - {m} + {stft:.2f}) = {est:.3f} (effective sample size)"
+    else:
+        pt = (y + design.target / 2) / (n - m + 1)
+        est = (y + pt / (1 - pt) * (m - stft)) / n
+        how = f"({y} + {pt / (1 - pt):.3f} x ({m} - {stft:.2f}))/{n} = {est:.3f} (pending DLTs imputed)"
+    cmp = "<=" if est <= lam_e else (">=" if est >= lam_d else "between")
+    bound = f"lambda_e {lam_e:.3f}" if cmp == "<=" else (f"lambda_d {lam_d:.3f}" if cmp == ">=" else "")
+    if cmp == "between":
+        return f"estimated DLT rate {how} between lambda_e {lam_e:.3f} and lambda_d {lam_d:.3f}: {decision}"
+    return f"estimated DLT rate {how} {cmp} {bound}: {decision}"
 
 
 def still_in_window(design: Design, clock: Clock) -> list[str]:

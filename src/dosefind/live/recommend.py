@@ -203,18 +203,42 @@ def recommend(
     if posterior not in POSTERIORS:
         raise DataError(f"posterior: unknown back end {posterior!r}; choose 'fast' or 'mcmc'")
     rec = _recommend_complete(design, data, posterior, mcmc_settings)
-    if as_of is None:
+    if as_of is None and not data.has_pending:
         return rec
     from dataclasses import replace
 
-    from .pending import pending_decision, read_clock, still_in_window
+    from .pending import clock_from_notation, pending_decision, read_clock, still_in_window
 
+    if data.has_pending and not design.uses_pending:
+        k = sum(p.pending_days is not None for p in data.patients)
+        return replace(
+            rec,
+            warnings=rec.warnings
+            + (
+                f"{k} patient(s) are written pending (P<days>): {design.kind} decides on complete "
+                "cohorts, so the decision counts them as treated without a DLT; it holds once their "
+                "windows are complete without one",
+            ),
+        )
     if window_days is None:
         raise DataError(
             "--window-days: missing; give the DLT window in days (or a [timing] section with dlt_window_days "
             "in the design file)"
         )
-    clock = read_clock(data, as_of, window_days)
+    if data.has_pending:
+        if as_of is not None:
+            raise DataError(
+                "--as-of reads the dates of a data file; the notation's P<days> already gives the follow-up: "
+                "leave --as-of out"
+            )
+        if getattr(design, "scheme", "linear") == "adaptive":
+            raise DataError(
+                "outcomes: the adaptive weights need each DLT's day, which the notation does not write; give "
+                "the data as a CSV file with dates and --as-of"
+            )
+        clock = clock_from_notation(data, window_days)
+    else:
+        clock = read_clock(data, as_of, window_days)
     if not design.uses_pending:
         return replace(rec, warnings=rec.warnings + tuple(still_in_window(design, clock)))
     pd = pending_decision(design, data, clock)
@@ -222,7 +246,8 @@ def recommend(
     first = explain(
         pd.reason, design, n_at, tox_at, pd.cur, pd.next_dose if pd.next_dose is not None else pd.cur
     )
-    lines = ((first,) if first and pd.reason != Reason.NONE else ()) + pd.lines
+    own = pd.lines and pd.lines[0].startswith("estimated DLT rate")  # the estimate with pending patients
+    lines = ((first,) if first and pd.reason != Reason.NONE and not own else ()) + pd.lines
     selected = None
     if pd.status == Status.STOP_SELECT and not clock.pending:
         selected = rec.selected

@@ -9,7 +9,11 @@ text may span several lines; errors give the line and column (1-based) and the c
 * Dose: the 1-based dose level (``"2NTN"``); for a two-drug (combination) design the cell label
   ``"j.k"``, drug A level then drug B level, both 1-based (``"2.1NTN"``: level 2 of drug A with level 1 of
   drug B).
-* Letters, toxicity-only designs: N (no DLT), T (DLT). E, B and the response marks are refused.
+* Letters, toxicity-only designs: N (no DLT), T (DLT), and ``P<days>``: a patient still in the DLT window
+  without a DLT, followed ``days`` days (``"1NNN 2NP21P6"``: at level 2 one patient complete without a
+  DLT, two pending, followed 21 and 6 days). Designs that decide with pending patients (TITE-CRM,
+  TITE-BOIN, rolling six) read them with the DLT window (``recommend --window-days``); other designs
+  count them as treated without a DLT and say so. E, B and the response marks are refused.
 * Letters, phase I/II data (``efficacy=True``, brockk/escalation's convention): E (response, no DLT),
   T (DLT, no response), N (neither), B (both). An N or T may carry a response mark: ``?`` (response not
   yet assessed) or ``-`` (assessed: no response). Whether responses are recorded at all is read from
@@ -38,9 +42,21 @@ from __future__ import annotations
 import re
 
 from ..errors import DataError
-from .trial import BOTH, DLT, EFFICACY, NO_DLT, NO_RESPONSE, NOT_ASSESSED, CohortData, Patient, TrialData
+from .trial import (
+    BOTH,
+    DLT,
+    EFFICACY,
+    NO_DLT,
+    NO_RESPONSE,
+    NOT_ASSESSED,
+    PENDING,
+    CohortData,
+    Patient,
+    TrialData,
+)
 
-_TOKEN = re.compile(r"^(\d+(?:\.\d+)?)([A-Za-z?\-]*)$")
+_TOKEN = re.compile(r"^(\d+(?:\.\d+)?)([A-Za-z?\-][A-Za-z?\-0-9.]*)?$")
+_PENDING = re.compile(r"(\d+)")
 _MARKS = (NOT_ASSESSED, NO_RESPONSE)
 
 
@@ -110,14 +126,36 @@ def parse_outcomes(
                 "separate cohorts with spaces"
             )
         dose = _dose(m.group(1), dose_labels, cells, where)
-        letters = m.group(2)
+        letters = m.group(2) or ""
         if not letters:
             raise DataError(f"{where}: no patients; add one letter per patient ({letters_hint})")
         offset = body_start + len(m.group(1))
-        patients: list[list[str]] = []
-        for i, raw in enumerate(letters):
+        patients: list[list] = []
+        i = 0
+        while i < len(letters):
+            raw = letters[i]
             ch = raw.upper()
             here = f"outcomes, {_position(text, offset + i)}, {what}"
+            i += 1
+            if ch == PENDING:
+                days = _PENDING.match(letters, i)
+                if efficacy:
+                    raise DataError(
+                        f"{here}: 'P' (a patient still in the DLT window) is not read in phase I/II data "
+                        "yet; write the patient's outcome when it is known"
+                    )
+                if days is None:
+                    raise DataError(
+                        f"{here}: 'P' needs the whole days the patient has been followed, e.g. 'P12' "
+                        "(pending, followed 12 days, no DLT so far)"
+                    )
+                patients.append([PENDING, "", float(days.group(1))])
+                i = days.end()
+                continue
+            if ch.isdigit() or ch == ".":
+                raise DataError(
+                    f"{here}: a number where an outcome letter belongs; days follow only 'P' (e.g. 'P12')"
+                )
             if ch in _MARKS:
                 if not efficacy:
                     raise DataError(
@@ -142,17 +180,17 @@ def parse_outcomes(
                 )
             if ch not in (NO_DLT, DLT, EFFICACY, BOTH):
                 raise DataError(f"{here}: '{raw}' is not an outcome; write {letters_hint}")
-            patients.append([ch, ""])
+            patients.append([ch, "", None])
         items.append((expansion, dose, patients))
     recorded = efficacy and any(
-        letter in (EFFICACY, BOTH) or mark for _, _, patients in items for letter, mark in patients
+        letter in (EFFICACY, BOTH) or mark for _, _, patients in items for letter, mark, _days in patients
     )
 
-    def patient(pid: str, dose: int, letter: str, mark: str, cohort: str | None, expansion: str | None):
+    def patient(pid, dose, letter, mark, days, cohort, expansion):
         eff = None
         if recorded and mark != NOT_ASSESSED:
             eff = letter in (EFFICACY, BOTH)
-        return Patient(pid, dose, letter in (DLT, BOTH), cohort, eff, expansion=expansion)
+        return Patient(pid, dose, letter in (DLT, BOTH), cohort, eff, expansion=expansion, pending_days=days)
 
     cohorts = []
     extension = []
@@ -163,14 +201,14 @@ def parse_outcomes(
                 CohortData(
                     dose,
                     tuple(
-                        patient(f"c{k}p{i}", dose, letter, mark, str(k), None)
-                        for i, (letter, mark) in enumerate(patients, start=1)
+                        patient(f"c{k}p{i}", dose, letter, mark, days, str(k), None)
+                        for i, (letter, mark, days) in enumerate(patients, start=1)
                     ),
                 )
             )
         else:
-            for letter, mark in patients:
-                extension.append(patient(f"x{len(extension) + 1}", dose, letter, mark, None, expansion))
+            for letter, mark, days in patients:
+                extension.append(patient(f"x{len(extension) + 1}", dose, letter, mark, days, None, expansion))
     return TrialData(tuple(dose_labels), tuple(cohorts), "notation", cells, tuple(extension))
 
 

@@ -27,6 +27,8 @@ import numpy as np
 NO_DLT, DLT, EFFICACY, BOTH = "N", "T", "E", "B"
 #: Response marks after N or T in phase I/II notation: response not yet assessed, assessed without response.
 NOT_ASSESSED, NO_RESPONSE = "?", "-"
+#: a patient still in the DLT window, written P<days followed> in the notation
+PENDING = "P"
 
 #: How live decisions get their tie-breaking uniform from the data (recorded with every recommendation).
 TIE_UNIFORM_RULE = "u = (int(sha256('dosefind u_tie ' + data_hash)[:13], 16) + 0.5) / 16**13"
@@ -55,6 +57,9 @@ class Patient:
     dates: tuple[tuple[str, str], ...] = ()  #: (column, ISO date) pairs kept for the record
     line: int | None = None  #: line of the data file the patient came from
     expansion: str | None = None  #: expansion cohort of an extension patient (None: escalation)
+    #: a patient still in the DLT window without a DLT, followed this many days (notation ``P<days>``);
+    #: None: the outcome is complete (or read from the data's dates)
+    pending_days: float | None = None
 
     @property
     def phase(self) -> Phase:
@@ -62,6 +67,8 @@ class Patient:
 
     @property
     def letter(self) -> str:
+        if self.pending_days is not None:
+            return f"P{self.pending_days:g}"
         if self.efficacy:
             return BOTH if self.dlt else EFFICACY
         return DLT if self.dlt else NO_DLT
@@ -112,6 +119,11 @@ class TrialData:
     def patients(self) -> tuple[Patient, ...]:
         """The escalation patients, in treatment order."""
         return tuple(p for c in self.cohorts for p in c.patients)
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether the notation wrote some patient as pending (``P<days>``)."""
+        return any(p.pending_days is not None for p in self.patients)
 
     @property
     def has_responses(self) -> bool:
@@ -190,6 +202,7 @@ class TrialData:
                             **({"cohort": p.cohort} if p.cohort is not None else {}),
                             **({"efficacy": p.efficacy} if p.efficacy is not None else {}),
                             **({"dates": dict(p.dates)} if p.dates else {}),
+                            **({"pending_days": p.pending_days} if p.pending_days is not None else {}),
                         }
                         for p in c.patients
                     ],
