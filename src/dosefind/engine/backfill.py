@@ -23,9 +23,24 @@ from __future__ import annotations
 
 import math
 
-from ..constants import Reason, Status
+from ..constants import Reason
 from ..designs import layout as L
-from .boin import select_boin
+from .boin import (
+    CONTINUE,
+    R_BOIN_DEESC_ELIM,
+    R_BOIN_DEESCALATE,
+    R_BOIN_EARLYSTOP,
+    R_BOIN_ESCALATE,
+    R_BOIN_EXTRASAFE,
+    R_BOIN_LOWEST_ELIM,
+    R_BOIN_STAY,
+    R_BOIN_STAY_BOTTOM,
+    R_BOIN_STAY_NEXT_ELIM,
+    R_BOIN_STAY_TOP,
+    STOP_NO_DOSE,
+    STOP_SELECT,
+    select_boin,
+)
 from .calendar import (
     N_TIME_COLUMNS,
     T_DURATION,
@@ -39,19 +54,6 @@ from .jit import kernel
 from .rng import STREAM_ARRIVAL, STREAM_DESIGN, STREAM_EFF, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
 from .tite import dlt_fraction
 
-CONTINUE = int(Status.CONTINUE)
-STOP_SELECT = int(Status.STOP_SELECT)
-STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
-R_ESCALATE = int(Reason.BOIN_ESCALATE)
-R_STAY = int(Reason.BOIN_STAY)
-R_DEESCALATE = int(Reason.BOIN_DEESCALATE)
-R_STAY_TOP = int(Reason.BOIN_STAY_TOP)
-R_STAY_NEXT_ELIM = int(Reason.BOIN_STAY_NEXT_ELIMINATED)
-R_STAY_BOTTOM = int(Reason.BOIN_STAY_BOTTOM)
-R_LOWEST_ELIM = int(Reason.BOIN_LOWEST_ELIMINATED)
-R_EXTRASAFE = int(Reason.BOIN_EXTRASAFE)
-R_DEESC_ELIM = int(Reason.BOIN_DEESCALATE_ELIMINATED)
-R_EARLYSTOP = int(Reason.BOIN_EARLYSTOP_N)
 R_MAX_N = int(Reason.MAX_N)
 R_POOLED = int(Reason.BF_POOLED)
 
@@ -107,20 +109,20 @@ def bf_decide(ip, tables, tot_n, tot_y, esc_n, esc_y, elim, cur):
     if cur == 0:
         if dec_d == ESC:
             if D > 1 and elim[1] == 0:
-                return 1, CONTINUE, R_ESCALATE
-            nxt, reason = 0, R_STAY_NEXT_ELIM if D > 1 else R_STAY_TOP
+                return 1, CONTINUE, R_BOIN_ESCALATE
+            nxt, reason = 0, R_BOIN_STAY_NEXT_ELIM if D > 1 else R_BOIN_STAY_TOP
         elif dec_d == STAY:
-            nxt, reason = 0, R_STAY
+            nxt, reason = 0, R_BOIN_STAY
         elif dec_d == ELIM:
-            return 0, STOP_NO_DOSE, R_LOWEST_ELIM
+            return 0, STOP_NO_DOSE, R_BOIN_LOWEST_ELIM
         else:
             if extrasafe:
                 if tot_n[0] >= 3 and (tables[0, tot_n[0], tot_y[0]] & L.BOIN_EXTRASAFE_STOP):
-                    return 0, STOP_NO_DOSE, R_EXTRASAFE
-                return 0, CONTINUE, R_STAY_BOTTOM
-            nxt, reason = 0, R_STAY_BOTTOM
+                    return 0, STOP_NO_DOSE, R_BOIN_EXTRASAFE
+                return 0, CONTINUE, R_BOIN_STAY_BOTTOM
+            nxt, reason = 0, R_BOIN_STAY_BOTTOM
         if tot_n[0] >= n_early:
-            return 0, STOP_SELECT, R_EARLYSTOP
+            return 0, STOP_SELECT, R_BOIN_EARLYSTOP
         return nxt, CONTINUE, reason
     # lower doses' decisions: conflict (A) escalation here but not everywhere below, or (B) no escalation
     # here and a lower dose in the de-escalation or elimination zone
@@ -137,18 +139,18 @@ def bf_decide(ip, tables, tot_n, tot_y, esc_n, esc_y, elim, cur):
     if b_star < 0:  # no conflict: BOIN's move at the current dose
         if dec_d == ESC:
             if cur < D - 1 and elim[cur + 1] == 0:
-                return cur + 1, CONTINUE, R_ESCALATE
-            nxt, reason = cur, R_STAY_TOP if cur == D - 1 else R_STAY_NEXT_ELIM
+                return cur + 1, CONTINUE, R_BOIN_ESCALATE
+            nxt, reason = cur, R_BOIN_STAY_TOP if cur == D - 1 else R_BOIN_STAY_NEXT_ELIM
         elif dec_d == STAY:
-            nxt, reason = cur, R_STAY
+            nxt, reason = cur, R_BOIN_STAY
         elif dec_d == DEESC:
-            return cur - 1, CONTINUE, R_DEESCALATE
+            return cur - 1, CONTINUE, R_BOIN_DEESCALATE
         else:
             for j in range(cur, D):
                 elim[j] = 1
-            return cur - 1, CONTINUE, R_DEESC_ELIM
+            return cur - 1, CONTINUE, R_BOIN_DEESC_ELIM
         if tot_n[cur] >= n_early:
-            return cur, STOP_SELECT, R_EARLYSTOP
+            return cur, STOP_SELECT, R_BOIN_EARLYSTOP
         return nxt, CONTINUE, reason
     if dec_d == ELIM:
         for j in range(cur, D):
@@ -176,14 +178,14 @@ def bf_decide(ip, tables, tot_n, tot_y, esc_n, esc_y, elim, cur):
             nxt = b_star - 1
             if nxt < 0:
                 if tot_n[0] >= 3 and (tables[0, tot_n[0], tot_y[0]] & L.BOIN_ELIM):
-                    return 0, STOP_NO_DOSE, R_LOWEST_ELIM
+                    return 0, STOP_NO_DOSE, R_BOIN_LOWEST_ELIM
                 if extrasafe and esc_n[0] >= 3 and (tables[0, esc_n[0], esc_y[0]] & L.BOIN_EXTRASAFE_STOP):
-                    return 0, STOP_NO_DOSE, R_EXTRASAFE
+                    return 0, STOP_NO_DOSE, R_BOIN_EXTRASAFE
                 nxt = 0
             return nxt, CONTINUE, R_POOLED
         return best, CONTINUE, R_POOLED
     if tot_n[cur] >= n_early:
-        return cur, STOP_SELECT, R_EARLYSTOP
+        return cur, STOP_SELECT, R_BOIN_EARLYSTOP
     return cur, CONTINUE, R_POOLED
 
 

@@ -4,24 +4,26 @@ compiled (n, y) table; the final selection is BOIN's (:func:`~dosefind.engine.bo
 
 from __future__ import annotations
 
-from ..constants import Reason, Status
+from ..constants import Reason
 from ..designs import layout as L
-from .boin import decide_boin
+from .boin import (
+    CONTINUE,
+    R_BOIN_DEESC_ELIM,
+    R_BOIN_DEESCALATE,
+    R_BOIN_EARLYSTOP,
+    R_BOIN_ESCALATE,
+    R_BOIN_EXTRASAFE,
+    R_BOIN_LOWEST_ELIM,
+    R_BOIN_STAY,
+    R_BOIN_STAY_BOTTOM,
+    R_BOIN_STAY_NEXT_ELIM,
+    R_BOIN_STAY_TOP,
+    STOP_NO_DOSE,
+    STOP_SELECT,
+    decide_boin,
+)
 from .jit import kernel
 
-CONTINUE = int(Status.CONTINUE)
-STOP_SELECT = int(Status.STOP_SELECT)
-STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
-R_ESCALATE = int(Reason.BOIN_ESCALATE)
-R_STAY = int(Reason.BOIN_STAY)
-R_DEESCALATE = int(Reason.BOIN_DEESCALATE)
-R_STAY_TOP = int(Reason.BOIN_STAY_TOP)
-R_STAY_NEXT_ELIM = int(Reason.BOIN_STAY_NEXT_ELIMINATED)
-R_STAY_BOTTOM = int(Reason.BOIN_STAY_BOTTOM)
-R_LOWEST_ELIM = int(Reason.BOIN_LOWEST_ELIMINATED)
-R_EXTRASAFE = int(Reason.BOIN_EXTRASAFE)
-R_DEESC_ELIM = int(Reason.BOIN_DEESCALATE_ELIMINATED)
-R_EARLYSTOP = int(Reason.BOIN_EARLYSTOP_N)
 R_SUSPEND = int(Reason.TITE_SUSPEND)
 R_SUSPEND_BOTTOM = int(Reason.TITE_SUSPEND_BOTTOM)
 
@@ -100,8 +102,8 @@ def decide_tite_boin(ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible,
         while low < D and admissible[low] == 1:
             low += 1
         if low == 0:
-            return cur, STOP_NO_DOSE, R_LOWEST_ELIM, 0
-        return low - 1, CONTINUE, R_DEESC_ELIM, 0
+            return cur, STOP_NO_DOSE, R_BOIN_LOWEST_ELIM, 0
+        return low - 1, CONTINUE, R_BOIN_DEESC_ELIM, 0
     n = n_at[cur]
     y = tox_at[cur]
     m = pend_at[cur]
@@ -109,7 +111,7 @@ def decide_tite_boin(ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible,
         nxt, status, reason = decide_boin(ip, tables, n_at, tox_at, admissible, cur)
         return nxt, status, reason, 0
     if ip[L.IP_BOIN_EXTRASAFE] == 1 and cur == 0 and (tables[0, n, y] & L.BOIN_EXTRASAFE_STOP):
-        return cur, STOP_NO_DOSE, R_EXTRASAFE, 0
+        return cur, STOP_NO_DOSE, R_BOIN_EXTRASAFE, 0
     if suspends(ip, fp, tables, n, y, m):
         return cur, CONTINUE, R_SUSPEND, 1
     if ip[L.IP_TITE_SUSPEND] == 1 and m > fp[L.FP_TITE_MAX_PENDING] * n:
@@ -118,20 +120,20 @@ def decide_tite_boin(ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible,
         move = pending_move(ip, fp, tables, n, y, m, stft_at[cur])
     if move == ESC:
         if cur == D - 1:
-            nxt, reason = cur, R_STAY_TOP
+            nxt, reason = cur, R_BOIN_STAY_TOP
         elif admissible[cur + 1] == 0:
-            nxt, reason = cur, R_STAY_NEXT_ELIM
+            nxt, reason = cur, R_BOIN_STAY_NEXT_ELIM
         else:
-            nxt, reason = cur + 1, R_ESCALATE
+            nxt, reason = cur + 1, R_BOIN_ESCALATE
     elif move == DEESC:
         if cur == 0:
             if ip[L.IP_TITE_VERSION] == 0:  # TITEgBOIN: wait for the pending outcomes
                 return cur, CONTINUE, R_SUSPEND_BOTTOM, 1
-            nxt, reason = cur, R_STAY_BOTTOM
+            nxt, reason = cur, R_BOIN_STAY_BOTTOM
         else:
-            nxt, reason = cur - 1, R_DEESCALATE
+            nxt, reason = cur - 1, R_BOIN_DEESCALATE
     else:
-        nxt, reason = cur, R_STAY
+        nxt, reason = cur, R_BOIN_STAY
     if nxt == cur and n >= ip[L.IP_BOIN_N_EARLYSTOP]:
-        return cur, STOP_SELECT, R_EARLYSTOP, 0
+        return cur, STOP_SELECT, R_BOIN_EARLYSTOP, 0
     return nxt, CONTINUE, reason, 0
