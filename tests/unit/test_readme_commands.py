@@ -1,4 +1,4 @@
-"""Every dosefind command shown in README.md runs as written on the bundled files (issue: "every command
+"""Every dosefind command shown in README.md and docs/ runs as written on the bundled files (issue: "every command
 in README.md and docs/ runs from the repo root on bundled files, and a test runs them all").
 
 The commands run in a scratch folder holding copies of ``scenarios/`` and ``examples/`` (so their outputs,
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 SKIP = {
     "--scheduler tcp://": "needs a running Dask scheduler",
     "--dask-workers": "a second full sweep on a local Dask cluster (the backend is tested on a small study)",
@@ -29,7 +29,8 @@ SKIP = {
 
 def readme_commands() -> list[str]:
     out = []
-    for block in re.findall(r"```[a-z]*\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+    text = "\n".join(p.read_text(encoding="utf-8") for p in DOCS)
+    for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S):
         for line in block.splitlines():
             line = line.strip()
             if "&& dosefind " in line:  # "pip install ... && dosefind ...": the install is CI's own step
@@ -39,7 +40,7 @@ def readme_commands() -> list[str]:
             line = re.sub(r"\s+#.*$", "", line)  # trailing comment
             for cmd in line.split(" ; "):
                 cmd = re.sub(r"\[[^\]]*\]", "", cmd).strip()
-                if "..." in cmd or re.search(r"\b[A-Z]+\.toml\b", cmd):
+                if "..." in cmd or re.search(r"\b[A-Z]+\.toml\b|\bDIR\b", cmd):
                     continue
                 out.append(cmd)
     return out
