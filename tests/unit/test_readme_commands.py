@@ -1,5 +1,6 @@
-"""Every dosefind command shown in README.md and docs/ runs as written on the bundled files (issue: "every command
-in README.md and docs/ runs from the repo root on bundled files, and a test runs them all").
+"""Every dosefind command shown in README.md and docs/ runs as written on the bundled files (issue 17:
+"every command in README.md and docs/ runs from the repo root on bundled files, and a test runs them
+all").
 
 The commands run in a scratch folder holding copies of ``scenarios/`` and ``examples/`` (so their outputs,
 results folders and audit logs land there, not in the checkout). Optional parts written in brackets
