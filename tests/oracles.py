@@ -422,6 +422,7 @@ def tite_crm_trial(
     late_share=None,
     x0=None,
     tgrp=None,
+    safety=None,
 ):
     """dfcrm's titesim rules, written from its documentation and Cheung & Chappell (2000), with Poisson
     arrivals (exponential gaps, mean 1/rate days) and uniform DLT times: the empiric model, plug-in dose
@@ -450,6 +451,29 @@ def tite_crm_trial(
         z = q(lambda b: math.exp(logpost(b) - peak))
         m = q(lambda b: b * math.exp(logpost(b) - peak))
         return m / z
+
+    def prob_above(obs, dose, threshold):
+        """P(p_dose > threshold | data) under the weighted likelihood, by adaptive quadrature."""
+
+        def logpost(b):
+            v = -0.5 * (b / prior_sd) ** 2
+            for d, yy, w in obs:
+                logp = math.exp(b) * logs[d]
+                v += logp if yy else math.log1p(-w * math.exp(logp))
+            return v
+
+        lo, hi = -10 * prior_sd, 10 * prior_sd
+        grid = np.linspace(lo, hi, 401)
+        peak = max(logpost(x) for x in grid)
+        bcut = math.log(math.log(threshold) / logs[dose])  # p_dose(b) > threshold iff b < bcut
+
+        def q(a, z):
+            return integrate.quad(
+                lambda b: math.exp(logpost(b) - peak), a, z, limit=400, epsabs=0, epsrel=1e-10
+            )[0]
+
+        below, above = q(lo, bcut), q(bcut, hi)
+        return below / (below + above)
 
     def closest(b):
         ptox = [s ** math.exp(b) for s in skeleton]
@@ -499,6 +523,14 @@ def tite_crm_trial(
                     else:
                         w = (m + (u - support[m - 1]) / (support[m] - support[m - 1])) / (z + 1)
                 obs.append((d, 0, min(w, 1.0)))
+            if (
+                safety is not None
+            ):  # (confidence, threshold, min_n): the CRM's safety stop, weighted posterior
+                conf, thr, min_n = safety
+                if doses.count(0) >= min_n and prob_above(obs, 0, thr) > conf:
+                    n = [doses.count(d) for d in range(D)]
+                    y = [sum(1 for j in range(i) if doses[j] == d and dlt[j]) for d in range(D)]
+                    return -1, n, y, doses, entry
             cur = min(closest(post_mean(obs)), cur + 1)
         doses.append(cur)
         entry.append(t)
@@ -513,7 +545,11 @@ def tite_crm_trial(
         tdlt.append(window * v)
     n = [doses.count(d) for d in range(D)]
     y = [sum(1 for j in range(max_n) if doses[j] == d and dlt[j]) for d in range(D)]
-    final = closest(post_mean([(doses[j], int(dlt[j]), 1.0) for j in range(max_n)]))
+    complete = [(doses[j], int(dlt[j]), 1.0) for j in range(max_n)]
+    if safety is not None and doses.count(0) >= safety[2] and prob_above(complete, 0, safety[1]) > safety[0]:
+        final = -1
+    else:
+        final = closest(post_mean(complete))
     return final, n, y, doses, entry
 
 

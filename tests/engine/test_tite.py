@@ -104,7 +104,6 @@ def test_tite_designs_need_a_clock_and_a_window():
     [
         (dict(cohort_size=3), "cohort_size"),
         (dict(coherence="last_cohort"), "coherence"),
-        (dict(safety_confidence=0.9), "safety_confidence"),
         (dict(scheme="quadratic"), "scheme"),
     ],
 )
@@ -187,3 +186,36 @@ def test_two_stage_start_is_validated():
         TiteCrm(**base, x0=(1, 9, 3, 4, 5, 6))
     with pytest.raises(SpecError, match="tgrp_days"):
         TiteCrm(**base, tgrp_days=7)
+
+
+def test_safety_stop_matches_the_naive_oracle():
+    """The CRM's safety stop on the weighted posterior at each arrival, and on the complete data at the
+    end: trial for trial against the oracle (scipy's adaptive quadrature for the tail probability)."""
+    design = TiteCrm(
+        target=0.25, n_doses=6, skeleton=SKELETON, max_n=15, safety_confidence=0.8, safety_min_n=2
+    )
+    timing = Timing(patients_per_month=4, dlt_window_days=28)
+    toxic = [Scenario("toxic-1", (0.45, 0.55, 0.65, 0.75, 0.85, 0.9)), SCENARIOS[2]]
+    stops = 0
+    for scen in toxic:
+        res = simulate_one(design, scen, 12, 21, timing=timing)
+        u_tox = latent_uniforms(21, scen.key, 12, 15)
+        u_arr = latent_uniforms(21, scen.key, 12, 200, stream=STREAM_ARRIVAL)
+        u_evt = latent_uniforms(21, scen.key, 12, 15, stream=STREAM_EVENT_TIME)
+        for t in range(12):
+            sel, n, y, _doses, _entry = tite_crm_trial(
+                scen.true_tox,
+                u_tox[t],
+                u_arr[t],
+                u_evt[t],
+                skeleton=SKELETON,
+                target=0.25,
+                max_n=15,
+                window=28.0,
+                rate=timing.rate_per_day,
+                safety=(0.8, 0.25, 2),
+            )
+            assert list(res.n_at_dose[t]) == n and list(res.tox_at_dose[t]) == y, (scen.name, t)
+            assert res.selected[t] == sel, (scen.name, t)
+            stops += sel < 0
+    assert stops >= 5

@@ -125,12 +125,54 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
 
 
 @kernel
+def _log_post_pending_at(ip, fp, b, n_at, tox_at, pend_dose, pend_w, n_pend):
+    """:func:`crm_log_post_at` times (1 - w_j p_{d_j}(b)) for each pending patient j."""
+    s = crm_log_post_at(ip, fp, b, n_at, tox_at)
+    if n_pend == 0:
+        return s
+    eb = math.exp(b)
+    a0 = fp[L.FP_CRM_INTERCEPT]
+    for j in range(n_pend):
+        c = fp[L.FP_CRM_COEF + pend_dose[j]]
+        if ip[L.IP_CRM_MODEL] == 0:
+            p = math.exp(eb * c)
+        else:
+            p = 1.0 / (1.0 + math.exp(-(a0 + eb * c)))
+        s += math.log1p(-pend_w[j] * p)
+    return s
+
+
+@kernel
+def _tail_pending(ip, fp, grid, f, logmax, bcut, n_at, tox_at, pend_dose, pend_w, n_pend):
+    """P(b < bcut | weighted data) by Gauss-Legendre on each side of bcut within the posterior's support
+    (the pending version of :func:`_tail`)."""
+    lo, hi = _support(ip, grid, f)
+    if bcut <= lo:
+        return 0.0
+    if bcut >= hi:
+        return 1.0
+    acc = np.zeros(2)
+    for side in range(2):
+        a = lo if side == 0 else bcut
+        z = bcut if side == 0 else hi
+        half = 0.5 * (z - a)
+        mid = 0.5 * (z + a)
+        for i in range(L.N_GL):
+            b = mid + half * fp[L.FP_GL_NODES + i]
+            lp = _log_post_pending_at(ip, fp, b, n_at, tox_at, pend_dose, pend_w, n_pend)
+            acc[side] += fp[L.FP_GL_WEIGHTS + i] * math.exp(lp - logmax)
+        acc[side] *= half
+    return acc[0] / (acc[0] + acc[1])
+
+
+@kernel
 def crm_posterior_pending(ip, fp, grid, n_at, tox_at, pend_dose, pend_w, n_pend, out, work):
     """The weighted-likelihood posterior of a TITE-CRM (Cheung & Chappell 2000): the CRM posterior of the
     patients whose outcome is known (``n_at``/``tox_at``: a DLT, or the whole window without one) times
     (1 - w_j p_{d_j}(b)) for each of the ``n_pend`` pending patients j (dose ``pend_dose[j]``, weight
-    ``pend_w[j]`` in [0, 1)). Writes the mean and variance of b, the plug-in curve and (when the design
-    chooses by it) the posterior mean curve into ``out``; no tail probabilities."""
+    ``pend_w[j]`` in [0, 1)). Writes the mean and variance of b, the plug-in curve, (when the design
+    chooses by it) the posterior mean curve and (with the safety stop) P(p_1 > safety threshold) into
+    ``out``; no other tail probabilities."""
     K = ip[L.IP_CRM_N_NODES]
     D = ip[L.IP_N_DOSES]
     P3 = L.GRID_FIRST + 2 * D
@@ -154,6 +196,11 @@ def crm_posterior_pending(ip, fp, grid, n_at, tox_at, pend_dose, pend_w, n_pend,
             if s > logmax:
                 logmax = s
     _summarise(ip, fp, grid, f, logmax, out, False)
+    if ip[L.IP_CRM_SAFETY] == 1:
+        D = ip[L.IP_N_DOSES]
+        out[L.POST_FIRST + 3 * D] = _tail_pending(
+            ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE], n_at, tox_at, pend_dose, pend_w, n_pend
+        )
 
 
 @kernel

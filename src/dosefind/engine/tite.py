@@ -31,14 +31,16 @@ from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
 from .decisions import init_admissible, select_dose
 from .jit import kernel
-from .posterior import crm_posterior_pending
+from .posterior import crm_posterior, crm_posterior_pending
 from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
 from .rolling_six import decide_rolling_six
 from .tite_boin import decide_tite_boin
 
 CONTINUE = int(Status.CONTINUE)
 STOP_SELECT = int(Status.STOP_SELECT)
+STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
 R_MAX_N = int(Reason.MAX_N)
+R_CRM_SAFETY = int(Reason.CRM_SAFETY_STOP)
 K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 
 
@@ -159,6 +161,7 @@ def tite_crm_trial(
     arrival = 0.0
     k = 0
     turned = 0
+    n_treated = max_n
     for i in range(max_n):
         arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
         k += 1
@@ -206,6 +209,9 @@ def tite_crm_trial(
                 post,
                 work,
             )
+            if tite_crm_safety_stop(ip, fp, post, pat_dose, i):
+                n_treated = i
+                break
             if no_skip:
                 ref = cur
                 if highest_ref:
@@ -221,12 +227,38 @@ def tite_crm_trial(
         n_at[d] = 0
         tox_at[d] = 0
         admissible[d] = 1
-    for j in range(max_n):
+    for j in range(n_treated):
         n_at[pat_dose[j]] += 1
         tox_at[pat_dose[j]] += pat_dlt[j]
-    selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
-    store_calendar(out_time, arrival + window, turned, 0.0, 0.0, pat_dose, pat_entry, max_n, selected)
-    return STOP_SELECT, R_MAX_N, max_n, selected
+    end = pat_entry[n_treated - 1] + window
+    status = STOP_SELECT
+    reason = R_MAX_N
+    if n_treated < max_n:  # the safety stop at an arrival
+        status, reason = STOP_NO_DOSE, R_CRM_SAFETY
+    elif ip[L.IP_CRM_SAFETY] == 1:  # and on the complete data, as the CRM's last decision
+        crm_posterior(ip, fp, grid, n_at, tox_at, post[0], work, False)
+        if tite_crm_safety_stop(ip, fp, post, pat_dose, n_treated):
+            status, reason = STOP_NO_DOSE, R_CRM_SAFETY
+    selected = -1
+    if status == STOP_SELECT:
+        selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+    store_calendar(out_time, end, turned, 0.0, 0.0, pat_dose, pat_entry, n_treated, selected)
+    return status, reason, n_treated, selected
+
+
+@kernel
+def tite_crm_safety_stop(ip, fp, post, dose, n):
+    """The CRM's safety stop on a TITE-CRM posterior (``post[0]``, weighted or complete): P(p_1 > safety
+    threshold | data) above the stated confidence once ``safety_min_n`` of the ``n`` patients (pending
+    ones included) were treated at the lowest dose."""
+    if ip[L.IP_CRM_SAFETY] == 0:
+        return False
+    n1 = 0
+    for j in range(n):
+        if dose[j] == 0:
+            n1 += 1
+    D = ip[L.IP_N_DOSES]
+    return n1 >= ip[L.IP_CRM_SAFETY_MIN_N] and post[0, L.POST_FIRST + 3 * D] > fp[L.FP_CRM_SAFETY_CONFIDENCE]
 
 
 @kernel

@@ -331,7 +331,7 @@ def _move(status, cur, nxt, suspend) -> str:
 def _decide(design: Design, clock: Clock, c):
     """(next dose, status, reason, suspend, weights) by the design's kernel (compiled: ``c``) on the data
     as of the clock."""
-    from ..engine.tite import decide_pending, tite_crm_dose
+    from ..engine.tite import decide_pending, tite_crm_dose, tite_crm_safety_stop
 
     D = design.n_doses
     patients = clock.patients
@@ -363,6 +363,8 @@ def _decide(design: Design, clock: Clock, c):
             post,
             np.zeros(int(c.ip[L.IP_CRM_N_NODES])),
         )
+        if tite_crm_safety_stop(c.ip, c.fp, post, dose, n):
+            return cur, Status.STOP_NO_DOSE, Reason.CRM_SAFETY_STOP, False, tuple(float(w) for w in weights)
         if c.ip[L.IP_CRM_NO_SKIP_ESC] == 1:
             ref = int(dose.max()) if c.ip[L.IP_CRM_SKIP_REFERENCE] == 1 else cur
             nxt = min(int(nxt), ref + 1)

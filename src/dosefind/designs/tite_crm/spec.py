@@ -17,10 +17,14 @@ with the CRM's model and prior (``model``, ``skeleton``, ``prior_sd``, ``interce
 A patient who completed the window without a DLT has weight 1. The dose is the one whose plug-in (or,
 with ``dose_choice = "posterior_mean"``, posterior mean) DLT probability is closest to the target; with
 ``no_skip_escalation`` (default, dfcrm's ``restrict = TRUE``) at most one level above the dose the
-previous patient received. dfcrm's TITE-CRM has no coherence rule and no safety stop: ``coherence`` must
-be ``"off"`` (the default here) and ``safety_confidence`` unset. The trial treats ``max_n`` patients, one
-at a time (``cohort_size = 1``), the first at ``start_dose``; accrual is never suspended. The final
-selection uses every patient's complete outcome: the CRM's rule on complete data.
+previous patient received. dfcrm's TITE-CRM has no coherence rule: ``coherence`` must be ``"off"`` (the
+default here). It has no safety stop either; dosefind offers the CRM's (``safety_confidence``,
+``safety_threshold``, ``safety_min_n``) on the weighted posterior: at an arrival, when P(p_1 > threshold |
+data, pending patients weighted) exceeds the confidence once ``safety_min_n`` patients (pending ones
+included) were treated at the lowest dose, the trial stops with no dose (that patient is not treated);
+and once more on the complete data at the end, as the CRM's last decision. The trial treats ``max_n``
+patients, one at a time (``cohort_size = 1``), the first at ``start_dose``; accrual is never suspended.
+The final selection uses every patient's complete outcome: the CRM's rule on complete data.
 
 Two-stage start (dfcrm's ``titesim`` ``x0`` and ``tgrp``): with ``x0`` (one 1-based dose level per
 patient, ``max_n`` of them), patient i is treated at ``x0[i]`` until a DLT has been
@@ -76,12 +80,6 @@ class TiteCrm(Crm):
                 "coherence",
                 f"{self.coherence!r} is a rule on the last cohort, which a TITE-CRM does not have",
                 'remove coherence (TITE-CRM, like dfcrm\'s titesim, uses "off")',
-            )
-        if self.safety_confidence is not None:
-            raise SpecError(
-                "safety_confidence",
-                "the safety stop is not available for TITE-CRM yet",
-                "remove safety_confidence (a complete-data CRM has it)",
             )
         if self.modifiers:
             raise SpecError(
