@@ -234,3 +234,57 @@ def test_weibull_dlt_times():
     assert math.isclose(
         dlt_fraction(0.999999, ti, np.array([0.1, 28.0, 0.0, 0.5, 0.1]), 0.3), 1.0, abs_tol=1e-5
     )
+
+
+def test_modifiers_with_nobody_pending_act_as_on_the_complete_data_designs():
+    """Modifiers on TITE-BOIN and TITE-CRM: with nobody ever pending, trial for trial the untimed BOIN and
+    CRM (cohorts of 1) with the same modifiers."""
+    from dosefind import Crm, StopAtN, StopWhenNAtDose, StopWhenTooToxic
+    from dosefind.designs import TiteCrm
+    from dosefind.designs.modifiers import DontSkip
+
+    mods = (
+        StopWhenNAtDose(n=9, dose="recommended"),
+        StopWhenTooToxic(dose=1, threshold=0.35, confidence=0.8),
+    )
+    pairs = [
+        (
+            TiteBoin(target=0.25, n_doses=6, max_n=30, modifiers=mods),
+            Boin(target=0.25, n_doses=6, max_n=30, modifiers=mods),
+        ),
+        (
+            TiteCrm(
+                target=0.25,
+                n_doses=6,
+                skeleton_halfwidth=0.05,
+                skeleton_nu=3,
+                max_n=20,
+                no_skip_escalation=False,
+                modifiers=(StopAtN(n=14), DontSkip()),
+            ),
+            Crm(
+                target=0.25,
+                n_doses=6,
+                skeleton_halfwidth=0.05,
+                skeleton_nu=3,
+                max_n=20,
+                cohort_size=1,
+                coherence="off",
+                no_skip_escalation=False,
+                modifiers=(StopAtN(n=14), DontSkip()),
+            ),
+        ),
+    ]
+    for timed, plain in pairs:
+        for scen in SCENARIOS:
+            a = simulate_one(timed, scen, 300, 5, timing=NEVER_PENDING)
+            b = simulate_one(plain, scen, 300, 5)
+            assert np.array_equal(a.n_at_dose, b.n_at_dose), (timed.kind, scen.name)
+            assert np.array_equal(a.tox_at_dose, b.tox_at_dose)
+            assert np.array_equal(a.selected, b.selected)
+            assert np.array_equal(a.status, b.status) and np.array_equal(a.reason, b.reason)
+    # and in calendar time a stop_at_n stops at n patients
+    res = simulate_one(
+        pairs[1][0], SCENARIOS[1], 500, 5, timing=Timing(patients_per_month=4, dlt_window_days=28)
+    )
+    assert res.n_at_dose.sum(axis=1).max() <= 14

@@ -115,6 +115,26 @@ def decide(
         )
     base_next = nxt
     base_reason = reason
+    nxt, status, reason = apply_modifiers(mods, tables, n_at, tox_at, cur, nxt, status, reason, n_total)
+    if status == CONTINUE and n_total >= ip[L.IP_MAX_N]:
+        status = STOP_SELECT
+        reason = R_MAX_N
+    if status == CONTINUE and admissible[nxt] == 0:
+        if ip[L.IP_GRID_COLS] > 0:
+            nxt = lower_admissible_cell(ip, admissible, nxt)
+        else:
+            while nxt >= 0 and admissible[nxt] == 0:
+                nxt -= 1
+        if nxt < 0:
+            return cur, STOP_NO_DOSE, R_NO_ADMISSIBLE, base_next, base_reason
+    return nxt, status, reason, base_next, base_reason
+
+
+@kernel
+def apply_modifiers(mods, tables, n_at, tox_at, cur, nxt, status, reason, n_total):
+    """The design's modifiers, in order, on the base rule's (next dose, status, reason) after a decision at
+    ``cur`` with ``n_total`` patients treated; the designs that decide with pending patients call it too
+    (``n_at``: patients treated per dose, ``tox_at``: DLTs seen)."""
     for m in range(mods.shape[0]):
         code = mods[m, L.MOD_KIND]
         if code == M_STOP_AT_N:
@@ -148,18 +168,7 @@ def decide(
             if tables[mods[m, L.MOD_TABLE], n_at[dose], tox_at[dose]] == 1:
                 status = STOP_NO_DOSE
                 reason = R_TOO_TOXIC
-    if status == CONTINUE and n_total >= ip[L.IP_MAX_N]:
-        status = STOP_SELECT
-        reason = R_MAX_N
-    if status == CONTINUE and admissible[nxt] == 0:
-        if ip[L.IP_GRID_COLS] > 0:
-            nxt = lower_admissible_cell(ip, admissible, nxt)
-        else:
-            while nxt >= 0 and admissible[nxt] == 0:
-                nxt -= 1
-        if nxt < 0:
-            return cur, STOP_NO_DOSE, R_NO_ADMISSIBLE, base_next, base_reason
-    return nxt, status, reason, base_next, base_reason
+    return nxt, status, reason
 
 
 @kernel

@@ -29,7 +29,7 @@ from ..constants import DesignKind, Reason, Status
 from ..designs import layout as L
 from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
-from .decisions import init_admissible, select_dose
+from .decisions import apply_modifiers, init_admissible, select_dose
 from .jit import kernel
 from .posterior import crm_posterior, crm_posterior_pending
 from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
@@ -41,6 +41,7 @@ STOP_SELECT = int(Status.STOP_SELECT)
 STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
 R_MAX_N = int(Reason.MAX_N)
 R_CRM_SAFETY = int(Reason.CRM_SAFETY_STOP)
+R_CRM_MODEL = int(Reason.CRM_MODEL)
 K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 
 
@@ -118,6 +119,7 @@ def tite_crm_trial(
     fp,
     tables,
     grid,
+    mods,
     true_tox,
     tk,
     ti,
@@ -162,6 +164,8 @@ def tite_crm_trial(
     k = 0
     turned = 0
     n_treated = max_n
+    stop_status = STOP_SELECT
+    stop_reason = R_MAX_N
     for i in range(max_n):
         arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
         k += 1
@@ -209,15 +213,22 @@ def tite_crm_trial(
                 post,
                 work,
             )
+            status, why = CONTINUE, R_CRM_MODEL
             if tite_crm_safety_stop(ip, fp, post, pat_dose, i):
-                n_treated = i
-                break
-            if no_skip:
+                status, why = STOP_NO_DOSE, R_CRM_SAFETY
+            elif no_skip:
                 ref = cur
                 if highest_ref:
                     for j in range(i):
                         ref = max(ref, pat_dose[j])
                 nxt = min(nxt, ref + 1)
+            if mods.shape[0] > 0:  # as the CRM's decide: after the base rule, whatever it said
+                treated_and_seen(pat_dose, pat_seen, i, n_at, tox_at)
+                nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, nxt, status, why, i)
+            if status != CONTINUE:
+                n_treated = i
+                stop_status, stop_reason = status, why
+                break
             cur = nxt
         pat_dose[i] = cur
         pat_entry[i] = arrival
@@ -233,17 +244,34 @@ def tite_crm_trial(
     end = pat_entry[n_treated - 1] + window
     status = STOP_SELECT
     reason = R_MAX_N
-    if n_treated < max_n:  # the safety stop at an arrival
-        status, reason = STOP_NO_DOSE, R_CRM_SAFETY
-    elif ip[L.IP_CRM_SAFETY] == 1:  # and on the complete data, as the CRM's last decision
-        crm_posterior(ip, fp, grid, n_at, tox_at, post[0], work, False)
-        if tite_crm_safety_stop(ip, fp, post, pat_dose, n_treated):
-            status, reason = STOP_NO_DOSE, R_CRM_SAFETY
+    if n_treated < max_n:  # stopped at an arrival: the safety stop or a modifier
+        status, reason = stop_status, stop_reason
+    else:  # the CRM's last decision, on the complete data: its safety stop, then the modifiers
+        st, why = CONTINUE, R_CRM_MODEL
+        if ip[L.IP_CRM_SAFETY] == 1:
+            crm_posterior(ip, fp, grid, n_at, tox_at, post[0], work, False)
+            if tite_crm_safety_stop(ip, fp, post, pat_dose, n_treated):
+                st, why = STOP_NO_DOSE, R_CRM_SAFETY
+        if mods.shape[0] > 0:
+            _n, st, why = apply_modifiers(mods, tables, n_at, tox_at, cur, cur, st, why, n_treated)
+        if st != CONTINUE:
+            status, reason = st, why
     selected = -1
     if status == STOP_SELECT:
         selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
     store_calendar(out_time, end, turned, 0.0, 0.0, pat_dose, pat_entry, n_treated, selected)
     return status, reason, n_treated, selected
+
+
+@kernel
+def treated_and_seen(dose, seen, n, n_at, tox_at):
+    """Per dose, the first ``n`` patients treated and the DLTs seen among them."""
+    for d in range(n_at.shape[0]):
+        n_at[d] = 0
+        tox_at[d] = 0
+    for j in range(n):
+        n_at[dose[j]] += 1
+        tox_at[dose[j]] += seen[j]
 
 
 @kernel
@@ -408,6 +436,7 @@ def pending_trial(
     fp,
     tables,
     grid,
+    mods,
     true_tox,
     tk,
     ti,
@@ -502,6 +531,11 @@ def pending_trial(
                     if status == CONTINUE:
                         turned += 1
                         continue
+            if mods.shape[0] > 0:  # as BOIN's decide: after the base rule, whatever it said
+                data_as_of(
+                    t, i, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at
+                )
+                nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, nxt, status, why, i)
             if status != CONTINUE:
                 reason = why
                 break
@@ -529,6 +563,8 @@ def pending_trial(
         _nxt, status, why, _hold = decide_pending(
             ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
         )
+        if mods.shape[0] > 0:
+            _nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, _nxt, status, why, i)
         if status == CONTINUE:
             status = STOP_SELECT
             reason = R_MAX_N

@@ -331,6 +331,7 @@ def _move(status, cur, nxt, suspend) -> str:
 def _decide(design: Design, clock: Clock, c):
     """(next dose, status, reason, suspend, weights) by the design's kernel (compiled: ``c``) on the data
     as of the clock."""
+    from ..engine.decisions import apply_modifiers
     from ..engine.tite import decide_pending, tite_crm_dose, tite_crm_safety_stop
 
     D = design.n_doses
@@ -363,12 +364,15 @@ def _decide(design: Design, clock: Clock, c):
             post,
             np.zeros(int(c.ip[L.IP_CRM_N_NODES])),
         )
+        status, reason = int(Status.CONTINUE), int(Reason.CRM_MODEL)
         if tite_crm_safety_stop(c.ip, c.fp, post, dose, n):
-            return cur, Status.STOP_NO_DOSE, Reason.CRM_SAFETY_STOP, False, tuple(float(w) for w in weights)
-        if c.ip[L.IP_CRM_NO_SKIP_ESC] == 1:
+            nxt, status, reason = cur, int(Status.STOP_NO_DOSE), int(Reason.CRM_SAFETY_STOP)
+        elif c.ip[L.IP_CRM_NO_SKIP_ESC] == 1:
             ref = int(dose.max()) if c.ip[L.IP_CRM_SKIP_REFERENCE] == 1 else cur
             nxt = min(int(nxt), ref + 1)
-        return int(nxt), Status.CONTINUE, Reason.CRM_MODEL, False, tuple(float(w) for w in weights)
+        if c.mods.shape[0] > 0:
+            nxt, status, reason = apply_modifiers(c.mods, c.tables, n_at, tox_at, cur, nxt, status, reason, n)
+        return int(nxt), Status(int(status)), _reason(int(reason)), False, tuple(float(w) for w in weights)
     admissible = np.ones(D, dtype=np.int8)
     if design.kind == "rolling_six":  # a level with 2 or more DLTs seen was closed, with every level above
         for d in range(D):
@@ -378,6 +382,10 @@ def _decide(design: Design, clock: Clock, c):
     nxt, status, reason, hold = decide_pending(
         c.ip, c.fp, c.tables, n_at, tox_at, pend_at, stft_at, admissible, cur
     )
+    if hold == 0 and c.mods.shape[0] > 0:
+        nxt, status, reason = apply_modifiers(
+            c.mods, c.tables, n_at, tox_at, cur, nxt, status, reason, len(patients)
+        )
     w = tuple(1.0 if p.status != "pending" else p.followup_days / clock.window_days for p in patients)
     return int(nxt), Status(int(status)), _reason(int(reason)), bool(hold), w
 

@@ -78,12 +78,6 @@ class TiteBoin(Boin):
             raise SpecError(
                 "backfill", "TITE-BOIN has no backfill yet", 'use kind = "boin" with [design.backfill]'
             )
-        if self.modifiers:
-            raise SpecError(
-                "modifiers",
-                "modifiers are not applied to TITE-BOIN decisions with pending patients yet",
-                "remove the [[design.modifiers]] blocks (n_earlystop and extrasafe are TITE-BOIN's own)",
-            )
 
     def _compile_base(self, ip, fp, tables, n_cap):
         grid = super()._compile_base(ip, fp, tables, n_cap)

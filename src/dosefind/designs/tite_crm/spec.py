@@ -81,12 +81,6 @@ class TiteCrm(Crm):
                 f"{self.coherence!r} is a rule on the last cohort, which a TITE-CRM does not have",
                 'remove coherence (TITE-CRM, like dfcrm\'s titesim, uses "off")',
             )
-        if self.modifiers:
-            raise SpecError(
-                "modifiers",
-                "modifiers are not applied to TITE-CRM decisions with pending patients yet",
-                "remove the [[design.modifiers]] blocks",
-            )
         set_ = object.__setattr__
         if self.x0 is not None:
             if isinstance(self.x0, (str, bytes)) or not hasattr(self.x0, "__len__"):
