@@ -28,7 +28,8 @@ outcome: BOIN's isotonic rule.
 
 Decisions are taken when the patient who would start the next cohort arrives (``cohort_size``, default
 3); the DLT window and the accrual come from the ``[timing]`` section: a TITE-BOIN is simulated in
-calendar time only (engine/tite.py). Modifiers are not applied with pending patients (refused).
+calendar time only (engine/tite.py). Modifiers apply after every decision, on the patients treated and
+the DLTs seen (``engine.decisions.apply_modifiers``, as BOIN's ``decide``).
 """
 
 from __future__ import annotations

@@ -24,7 +24,9 @@ data, pending patients weighted) exceeds the confidence once ``safety_min_n`` pa
 included) were treated at the lowest dose, the trial stops with no dose (that patient is not treated);
 and once more on the complete data at the end, as the CRM's last decision. The trial treats ``max_n``
 patients, one at a time (``cohort_size = 1``), the first at ``start_dose``; accrual is never suspended.
-The final selection uses every patient's complete outcome: the CRM's rule on complete data.
+The final selection uses every patient's complete outcome: the CRM's rule on complete data. Modifiers
+apply after every model decision (not during a two-stage start), on the patients treated and the DLTs
+seen, and once more on the complete data (``engine.decisions.apply_modifiers``, as the CRM's ``decide``).
 
 Two-stage start (dfcrm's ``titesim`` ``x0`` and ``tgrp``): with ``x0`` (one 1-based dose level per
 patient, ``max_n`` of them), patient i is treated at ``x0[i]`` until a DLT has been
