@@ -36,6 +36,11 @@ class DataError(DosefindError, ValueError):
     """Trial data (outcome notation or data file) is invalid."""
 
 
+class OutputError(DosefindError, RuntimeError):
+    """An output file or folder cannot be used as asked (a folder where a file is wanted, a folder that
+    does not exist or cannot be written, another study's results, unreadable parts, locked)."""
+
+
 class MissingExtraError(DosefindError, ImportError):
     """An optional dependency (an extra of the dosefind package: bayes, plot) is not installed."""
 

@@ -68,12 +68,22 @@ class Spec:
 
 def _read_toml(path: Path) -> dict:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise SpecError("file", f"{path.name} not found", "check the path") from None
     except OSError as e:
         raise SpecError(
             "file", f"cannot read {path.name}: {e.strerror}", "check the path and permissions"
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is not part of the TOML
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise SpecError(
+            "file",
+            f"not UTF-8 text (byte 0x{raw[e.start]:02x} on line {line})",
+            "save the file as UTF-8 (in the editor's Save As, choose the encoding UTF-8)",
+            path.name,
         ) from None
     try:
         return tomllib.loads(text)

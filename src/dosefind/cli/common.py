@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
 import typer
 
 from .. import atomic
-from ..errors import DosefindError
+from ..errors import DosefindError, OutputError
 
 EXIT_USAGE = 2
 
@@ -37,13 +38,35 @@ def user_errors(fn):
     return wrapper
 
 
+def check_output_path(path: Path | None, option: str = "--out", example: str = "results.txt") -> None:
+    """Refuse, before any work is done, an output file that cannot be written: a folder given as the file,
+    a folder that does not exist or is not a folder, or one that cannot be written to (None: stdout)."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{option}: {path} is a folder; give a file name, e.g. {option} {path / example}")
+    folder = path.parent
+    if not folder.exists():
+        raise OutputError(f"{option}: folder {folder} does not exist; create it or choose another path")
+    if not folder.is_dir():
+        raise OutputError(f"{option}: {folder} is a file, not a folder; choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"{option}: folder {folder} is not writable; choose a folder you can write to, or change its "
+            "permissions"
+        )
+
+
 def write_bytes_atomic(path: Path, data: bytes, option: str = "--out") -> None:
     """Write bytes to path via a temporary file in the same folder and an atomic rename."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise fail(f"{option}: folder {folder} does not exist; create it or choose another path")
-    atomic.write_bytes_atomic(path, data)
+    check_output_path(path, option)
+    try:
+        atomic.write_bytes_atomic(path, data)
+    except OSError as e:
+        raise OutputError(
+            f"{option}: cannot write {path} ({e.strerror or e}); check the disk and the folder's permissions"
+        ) from None
 
 
 def write_atomic(path: Path, text: str, option: str = "--out") -> None:

@@ -15,6 +15,7 @@ from .common import (
     OUTCOMES_OPTION,
     WINDOW_OPTION,
     as_of_day,
+    check_output_path,
     emit,
     fail,
     load_meeting_inputs,
@@ -125,6 +126,7 @@ def paths(
     from ..paths import dose_paths
     from ..report.paths import format_paths, paths_csv, paths_json, paths_table
 
+    check_output_path(out, example=f"paths.{fmt.value if fmt in (Format.csv, Format.json) else 'txt'}")
     the_design, trial, _ = load_meeting_inputs(design, name, data, outcomes)
     probs = parse_scenario(scenario, the_design) if scenario is not None else None
     day = as_of_day(as_of)

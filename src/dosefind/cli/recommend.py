@@ -15,6 +15,7 @@ from .common import (
     OUTCOMES_OPTION,
     WINDOW_OPTION,
     as_of_day,
+    check_output_path,
     emit,
     fail,
     is_arm_path,
@@ -89,6 +90,7 @@ def recommend(
     from ..live.recommend import recommend as _recommend
     from ..report.recommendation import format_recommendation, recommendation_json
 
+    check_output_path(out, example=f"recommendation.{'txt' if fmt == Format.text else 'json'}")
     arm_file = is_arm_path(design)
     if arm_file:
         if name is not None:

@@ -14,6 +14,7 @@ from .common import (
     OUTCOMES_OPTION,
     WINDOW_OPTION,
     as_of_day,
+    check_output_path,
     fail,
     load_meeting_inputs,
     user_errors,
@@ -55,6 +56,7 @@ def report(
 
     if out.suffix.lower() not in (".html", ".htm"):
         raise fail(f"--out: {out.name} should end in .html")
+    check_output_path(out, example="meeting.html")
     the_design, trial, arm = load_meeting_inputs(design, name, data, outcomes)
     probs = parse_scenario(scenario, the_design) if scenario is not None else None
     arm_rec = None

@@ -13,7 +13,7 @@ from ..oc import simulate_spec
 from ..report.tables import format_table, to_csv, to_json
 from ..scenario import check_against
 from ..specfile import Spec, _read_toml, load_design, load_spec
-from .common import SEED_OPTION, TRIALS_OPTION, emit, fail, user_errors
+from .common import SEED_OPTION, TRIALS_OPTION, check_output_path, emit, fail, user_errors
 
 DEFAULT_TRIALS = 10_000
 DEFAULT_SEED = 1
@@ -46,6 +46,7 @@ def simulate(
     arm-level operating characteristics: selection per dose or cell, extension opening, P(active) per cohort,
     patients and DLTs in escalation and extension.
     """
+    check_output_path(out, example=f"results.{'txt' if fmt == Format.table else fmt.value}")
     if is_arm_file(_read_toml(spec)):
         if design is not None:
             raise fail("--design: an arm file carries its own design; edit its [design] section instead")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from .common import emit, fail, user_errors
+from .common import check_output_path, emit, fail, user_errors
 
 
 def _hms(seconds: float) -> str:
@@ -231,6 +231,7 @@ def summarize(
     """Rank designs across the scenario grid: averages, by true MTD position, and paired differences."""
     from ..sweep.summary import summarize as run_summary
 
+    check_output_path(out, example=f"summary.{'txt' if fmt is SummaryFormat.table else fmt.value}")
     s = run_summary(results)
     m = s["manifest"]
     if fmt is SummaryFormat.table:
@@ -287,7 +288,12 @@ def plot(
     data = read_dataset(results)
     if out.exists() and not out.is_dir():
         raise fail(f"--out: {out} is a file; give a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise fail(
+            f"--out: cannot create the folder {out} ({e.strerror}); choose a folder you can create"
+        ) from None
     stamp = "dosefind sweep: " + json.dumps(_provenance(data["manifest"]), sort_keys=True)
     paths = save_figures(sweep_figures(data), out, fmt=fmt.value, provenance=stamp)
     for p in paths:

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..report.decision_table import decision_table, to_csv, to_json, to_text
-from .common import emit, load_meeting_design, user_errors, write_bytes_atomic
+from .common import check_output_path, emit, load_meeting_design, user_errors, write_bytes_atomic
 
 
 class Format(str, Enum):
@@ -48,6 +48,8 @@ def table(
     3+3: the rule table for 3 and 6 patients. CRM and PO-CRM have no decision table (their next dose
     depends on the data at every dose): use `dosefind paths`. An arm file tabulates its escalation design.
     """
+    check_output_path(out, example=f"table.{'txt' if fmt == Format.text else fmt.value}")
+    check_output_path(plot, "--plot", example="table.png")
     chosen, _ = load_meeting_design(design, name)
     result = decision_table(chosen, max_n)
     text = {Format.text: to_text, Format.csv: to_csv, Format.json: to_json}[fmt](result)

@@ -97,6 +97,12 @@ class Design:
         v.integer("n_doses", self.n_doses, low=1, high=L.MAX_DOSES)
         set_(self, "cohort_size", v.integer("cohort_size", self.cohort_size, low=1, high=100))
         set_(self, "max_n", v.integer("max_n", self.max_n, low=1, high=2000))
+        if self.max_n < self.cohort_size:
+            raise SpecError(
+                "max_n",
+                f"{self.max_n} patients is fewer than one cohort (cohort_size = {self.cohort_size})",
+                f"raise max_n to {self.cohort_size} or more (a whole number of cohorts) or lower cohort_size",
+            )
         set_(
             self,
             "start_dose",

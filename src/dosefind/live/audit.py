@@ -298,6 +298,15 @@ class AuditLog:
                     f"{rec.arm!r}; give the seq of a recommendation for arm {arm!r}, or leave the arm out"
                 )
             rec_payload = rec.payload
+            labels = _design_doses(rec_payload)
+            if decided_dose is not None and labels is not None:
+                keys = [_dose_key(label) for label in labels]
+                if _dose_key(decided_dose) not in keys:
+                    raise DataError(
+                        f"{self.path}: decided dose {decided_dose!r} is not a dose of the design of "
+                        f"recommendation {refers_to}; give one of its doses "
+                        f"({', '.join(str(k) for k in keys)}), or none to stop"
+                    )
             body: dict[str, Any] = {
                 "refers_to": refers_to,
                 "decided_dose": decided_dose,
@@ -589,6 +598,16 @@ def _required_text(what: str, value: Any, fix: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DataError(f"{what}: {value!r} is empty or not text; {fix}")
     return value.strip()
+
+
+def _design_doses(payload: Mapping[str, Any]) -> list | None:
+    """The dose (or cell) labels of the design a recommendation was made with, from its per-dose table
+    (an arm's: its escalation's), or None when the payload has no such table."""
+    escalation = payload.get("escalation")
+    for rows in (payload.get("doses"), escalation.get("doses") if isinstance(escalation, Mapping) else None):
+        if isinstance(rows, list) and rows and all(isinstance(r, Mapping) and "label" in r for r in rows):
+            return [r["label"] for r in rows]
+    return None
 
 
 def _dose_key(dose: Any) -> str | None:

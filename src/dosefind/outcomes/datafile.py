@@ -11,8 +11,9 @@ Required columns (header names are case-insensitive; spaces become underscores):
 Optional: ``cohort`` (patients sharing a value form one cohort, in order of first appearance; a cohort
 must be treated at one dose), ``response`` (or ``efficacy``; same values as dlt; empty = not assessed
 yet; kept for phase I/II data), and any ``*_date`` column (ISO dates YYYY-MM-DD, kept for the record).
-Other columns are ignored. Without a cohort column, consecutive patients at the same dose are split into
-cohorts of the design's cohort size, in file order (the last may be incomplete).
+Other columns are ignored; a row with more (non-empty) fields than the header has columns is refused.
+Without a cohort column, consecutive patients at the same dose are split into cohorts of the design's
+cohort size, in file order (the last may be incomplete).
 
 Phase I/II arms (escalation, then expansion cohorts) add a ``phase`` column: ``escalation`` or
 ``extension`` (``expansion`` is accepted too) on every row, escalation rows first. In a file with a phase
@@ -125,8 +126,12 @@ def read_trial_csv(
         raise DataError(f"{path.name}: cannot read the file ({e.strerror})") from None
     try:
         text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path.name}: not UTF-8 text; save the file as CSV (UTF-8)") from None
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise DataError(
+            f"{path.name}, line {line}: not UTF-8 text (byte 0x{raw[e.start]:02x}); save the file as "
+            "CSV UTF-8 (in Excel: Save As, CSV UTF-8)"
+        ) from None
     return parse_trial_csv(text, dose_labels, cohort_size, path.name, efficacy, cells, expansion_cohorts)
 
 
@@ -191,6 +196,13 @@ def parse_trial_csv(
             continue  # blank line
         if len(row) < len(header):
             row = row + [""] * (len(header) - len(row))
+        extra = [cell for cell in row[len(header) :] if cell.strip()]
+        if extra:
+            raise DataError(
+                f"{name}, line {line}: {len(row)} fields but the header has {len(header)} columns "
+                f"(extra: {', '.join(repr(c.strip()) for c in extra)}); remove the extra fields, quote a "
+                "value that contains the separator, or name the column in the header"
+            )
 
         def where(col: str, line=line) -> str:
             return f"{name}, line {line}, column '{rows[0][column[col]].strip()}'"

@@ -32,7 +32,7 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import TEMP_PREFIX, atomic_path, write_bytes_atomic
-from ..errors import DosefindError, MissingExtraError
+from ..errors import MissingExtraError, OutputError
 from ..oc.metrics import included_doses, true_mtd
 from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
@@ -41,10 +41,6 @@ from .study import Study
 FORMAT = 2  # 2: the calendar statistics of timed studies
 MANIFEST = "manifest.json"
 OUTPUTS = ("oc.parquet", "oc_dose.parquet", "paired.parquet", "scenarios.parquet", "designs.parquet")
-
-
-class OutputError(DosefindError, RuntimeError):
-    """The output folder cannot be used as asked (another study's results, unreadable parts, locked)."""
 
 
 def pyarrow_modules():
@@ -96,7 +92,12 @@ class SweepFolder:
         p = self.path
         if p.exists() and not p.is_dir():
             raise OutputError(f"--out: {p} is a file; give a folder (it is created if missing)")
-        p.mkdir(parents=True, exist_ok=True)
+        try:
+            p.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(
+                f"--out: cannot create the folder {p} ({e.strerror}); choose a folder you can create"
+            ) from None
         manifest_path = p / MANIFEST
         if not manifest_path.exists() and any(x.name != ".lock" for x in p.iterdir()):
             raise OutputError(

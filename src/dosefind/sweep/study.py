@@ -233,6 +233,8 @@ def _read_toml(path: Path, field_name: str = "file") -> dict:
     try:
         return read(path)
     except SpecError as e:
+        if field_name == "file":
+            raise  # the study file itself: the error names it already
         problem = e.problem if path.name in e.problem else f"{path.name}: {e.problem}"
         raise SpecError(field_name, problem, e.fix, e.source) from None
 

@@ -121,6 +121,7 @@ class BoinComb(CombinationDesign):
         return Boin(
             target=self.target,
             max_n=self.max_n,
+            cohort_size=self.cohort_size,
             n_doses=1,
             phi1=self.phi1,
             phi2=self.phi2,

@@ -316,6 +316,7 @@ class PoCrm(CombinationDesign):
         return Crm(
             target=self.target,
             max_n=self.max_n,
+            cohort_size=self.cohort_size,
             n_doses=self.n_included,
             skeleton=self.skeleton,
             prior_sd=self.prior_sd,

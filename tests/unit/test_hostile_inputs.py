@@ -1,0 +1,347 @@
+"""Inputs a hostile tester tried (issue 17, item 6): each gives one clean line naming the field, file or line
+and the fix, as SpecError / DataError / OutputError (exit 2 from the CLI), never a traceback."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dosefind.arm.spec import load_arm
+from dosefind.cli import app
+from dosefind.designs import BoinComb, PoCrm
+from dosefind.designs.boin import Boin
+from dosefind.designs.crm import Crm
+from dosefind.designs.grid import DoseGrid
+from dosefind.designs.rolling_six import RollingSix
+from dosefind.designs.three_plus_three import ThreePlusThree
+from dosefind.designs.tite_crm import TiteCrm
+from dosefind.errors import DataError, OutputError, SpecError
+from dosefind.live.audit import AuditLog
+from dosefind.outcomes import parse_trial_csv, read_trial_csv
+from dosefind.specfile import load_spec
+from dosefind.sweep import load_study
+
+from ..conftest import SCENARIOS
+
+runner = CliRunner()
+SPEC = SCENARIOS / "target30-6dose.toml"
+DESIGN = """[design]
+kind = "boin"
+target = 0.3
+n_doses = 4
+cohort_size = 3
+max_n = 24
+"""
+LATIN1 = "# Dosierung für Kohorte, café\n".encode("latin-1")  # 0xfc: not UTF-8
+
+
+def one_clean_line(result, *needles):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+# ---- 1. files that are not UTF-8 text ---------------------------------------------------------------------
+def test_spec_file_not_utf8_names_the_file_line_and_fix(tmp_path):
+    f = tmp_path / "spec.toml"
+    f.write_bytes(b"# six doses\n" + LATIN1 + SPEC.read_bytes())
+    with pytest.raises(SpecError) as info:
+        load_spec(f)
+    assert info.value.field == "file" and info.value.source == "spec.toml"
+    assert "not UTF-8 text (byte 0xfc on line 2)" in str(info.value) and "save the file as UTF-8" in str(
+        info.value
+    )
+    one_clean_line(runner.invoke(app, ["simulate", str(f), "-n", "10"]), "spec.toml", "UTF-8")
+
+
+def test_spec_file_with_a_byte_order_mark_reads(tmp_path):
+    f = tmp_path / "spec.toml"
+    f.write_bytes(b"\xef\xbb\xbf" + SPEC.read_bytes())  # UTF-8 as Windows editors save it
+    assert [d.name for d in load_spec(f).designs] == ["BOIN", "CRM", "3+3"]
+
+
+def test_design_file_not_utf8_in_the_meeting_commands(tmp_path):
+    f = tmp_path / "design.toml"
+    f.write_bytes(DESIGN.encode() + LATIN1)
+    for args in (
+        ["recommend", "--design", str(f), "--outcomes", "1NNN", "--no-log"],
+        ["table", "--design", str(f)],
+        ["paths", "--design", str(f), "--outcomes", "1NNN"],
+        ["simulate", str(SPEC), "--design", str(f), "-n", "10"],
+    ):
+        one_clean_line(runner.invoke(app, args), "design.toml", "line 7", "save the file as UTF-8")
+
+
+def test_arm_file_not_utf8(tmp_path):
+    f = tmp_path / "arm.toml"
+    f.write_bytes((SCENARIOS / "arm-combo.toml").read_bytes() + LATIN1)
+    with pytest.raises(SpecError, match=r"arm\.toml: file: not UTF-8 text"):
+        load_arm(f)
+    one_clean_line(runner.invoke(app, ["simulate", str(f), "-n", "10"]), "arm.toml", "UTF-8")
+
+
+def test_study_and_its_scenario_file_not_utf8(tmp_path):
+    scen = tmp_path / "scenarios.toml"
+    scen.write_bytes(LATIN1 + b'[[scenarios]]\nname = "a"\ntrue_tox = [0.1, 0.2, 0.3, 0.5]\n')
+    study = tmp_path / "study.toml"
+    body = f'[study]\nname = "s"\nn_trials = 10\nseed = 1\nscenario_files = ["{scen.name}"]\n\n'
+    study.write_text(body + DESIGN.replace("[design]", "[[designs]]"), encoding="utf-8")
+    with pytest.raises(SpecError) as info:
+        load_study(study)
+    assert info.value.field == "study.scenario_files[0]" and "scenarios.toml: not UTF-8" in str(info.value)
+    study.write_bytes(LATIN1 + study.read_bytes())
+    with pytest.raises(SpecError) as info:
+        load_study(study)
+    # the study file itself: named once (not "study.toml: file: study.toml: ...")
+    assert str(info.value).startswith("study.toml: file: not UTF-8 text (byte 0xfc on line 1)")
+    one_clean_line(runner.invoke(app, ["sweep", str(study), "--out", str(tmp_path / "out")]), "study.toml")
+
+
+def test_data_csv_not_utf8_names_the_line(tmp_path):
+    f = tmp_path / "trial.csv"
+    f.write_bytes(b"patient_id,dose,dlt,note\n1,1,0,ok\n2,1,0,caf\xe9\n")
+    with pytest.raises(
+        DataError, match=r"trial\.csv, line 3: not UTF-8 text \(byte 0xe9\); save the file as CSV UTF-8"
+    ):
+        read_trial_csv(f, ("1", "2", "3"), 3)
+    d = tmp_path / "design.toml"
+    d.write_text(DESIGN)
+    one_clean_line(
+        runner.invoke(app, ["recommend", "--design", str(d), "--data", str(f), "--no-log"]),
+        "trial.csv, line 3",
+    )
+
+
+# ---- 2. --out that cannot be written, refused before the work ---------------------------------------------
+@pytest.fixture
+def design_file(tmp_path):
+    f = tmp_path / "design.toml"
+    f.write_text(DESIGN)
+    return f
+
+
+def out_cases(tmp_path):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("x")
+    return [
+        (tmp_path / "folder", "is a folder; give a file name, e.g."),
+        (tmp_path / "missing" / "x.txt", "does not exist; create it or choose another path"),
+        (tmp_path / "a-file" / "x.txt", "is a file, not a folder"),
+    ]
+
+
+def test_simulate_out_checked_before_simulating(tmp_path, monkeypatch):
+    def no_work(*args, **kwargs):
+        raise AssertionError("simulated before checking --out")
+
+    monkeypatch.setattr("dosefind.cli.simulate.simulate_spec", no_work)
+    for out, needle in out_cases(tmp_path):
+        r = runner.invoke(app, ["simulate", str(SPEC), "-n", "10", "--out", str(out)])
+        one_clean_line(r, "--out", needle)
+
+
+def test_recommend_out_checked_before_recommending_or_logging(tmp_path, design_file):
+    log = tmp_path / "trial.sqlite"
+    for out, needle in out_cases(tmp_path):
+        args = ["recommend", "--design", str(design_file), "--outcomes", "1NNN", "--out", str(out)]
+        one_clean_line(runner.invoke(app, [*args, "--log", str(log)]), "--out", needle)
+    assert not log.exists()  # nothing logged for a recommendation that could not be written
+
+
+def test_table_paths_report_out_and_plot(tmp_path, design_file):
+    for out, needle in out_cases(tmp_path):
+        one_clean_line(
+            runner.invoke(app, ["table", "-d", str(design_file), "--out", str(out)]), "--out", needle
+        )
+        one_clean_line(
+            runner.invoke(app, ["table", "-d", str(design_file), "--plot", str(out)]), "--plot", needle
+        )
+        r = runner.invoke(app, ["paths", "-d", str(design_file), "--outcomes", "1NNN", "--out", str(out)])
+        one_clean_line(r, "--out", needle)
+    r = runner.invoke(app, ["report", "-d", str(design_file), "--outcomes", "1NNN", "--out", str(tmp_path)])
+    one_clean_line(r, "--out", "should end in .html")
+    (tmp_path / "r.html").mkdir()
+    r = runner.invoke(
+        app, ["report", "-d", str(design_file), "--outcomes", "1NNN", "--out", str(tmp_path / "r.html")]
+    )
+    one_clean_line(r, "--out", "is a folder", "meeting.html")
+
+
+def test_summarize_out_checked_before_reading_the_results(tmp_path):
+    for out, needle in out_cases(tmp_path):
+        # the results folder does not exist either: --out is checked first
+        one_clean_line(
+            runner.invoke(app, ["summarize", str(tmp_path / "no-sweep"), "--out", str(out)]), needle
+        )
+
+
+def test_out_folder_not_writable(tmp_path, design_file, monkeypatch):
+    import os
+
+    real_access = os.access
+
+    def access(path, mode):  # tmp_path is read-only (chmod would not stop root)
+        return not (Path(path) == tmp_path and mode & os.W_OK) and real_access(path, mode)
+
+    monkeypatch.setattr(os, "access", access)
+    out = tmp_path / "result.txt"
+    for args in (
+        ["simulate", str(SPEC), "-n", "10", "--out", str(out)],
+        ["recommend", "--design", str(design_file), "--outcomes", "1NNN", "--no-log", "--out", str(out)],
+        ["table", "-d", str(design_file), "--out", str(out)],
+        ["summarize", str(tmp_path), "--out", str(out)],
+    ):
+        one_clean_line(
+            runner.invoke(app, args), "--out: folder", "is not writable; choose a folder you can write to"
+        )
+
+
+def test_writing_failure_is_an_output_error(tmp_path, monkeypatch):
+    from dosefind.cli import common
+
+    def disk_full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(common.atomic, "write_bytes_atomic", disk_full)
+    with pytest.raises(
+        OutputError, match=r"--out: cannot write .*\(No space left on device\); check the disk"
+    ):
+        common.write_atomic(tmp_path / "x.txt", "text")
+
+
+def test_sweep_and_plot_out_under_a_file(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "s"\nn_trials = 10\nseed = 1\n\n'
+        + DESIGN.replace("[design]", "[[designs]]")
+        + '\n[[scenarios]]\nname = "a"\ntrue_tox = [0.1, 0.2, 0.3, 0.5]\n'
+    )
+    r = runner.invoke(app, ["sweep", str(study), "--out", str(tmp_path / "a-file" / "out"), "-q"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "--out: cannot create the folder" in r.output and "(Not a directory)" in r.output
+
+
+# ---- 3. silently accepted ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Boin(target=0.3, n_doses=4, cohort_size=3, max_n=2),
+        lambda: Crm(target=0.3, n_doses=3, skeleton=(0.1, 0.2, 0.3), cohort_size=3, max_n=1),
+        lambda: ThreePlusThree(target=0.3, n_doses=4, max_n=2),
+    ],
+)
+def test_max_n_below_cohort_size_is_refused(make):
+    with pytest.raises(SpecError) as info:
+        make()
+    assert info.value.field == "max_n"
+    assert "fewer than one cohort (cohort_size = 3)" in str(info.value)
+    assert "raise max_n to 3 or more" in str(info.value)
+
+
+def test_max_n_defaults_and_cohorts_of_one_still_work():
+    assert ThreePlusThree(target=0.3, n_doses=4).max_n == 24  # 6 per dose
+    assert RollingSix(target=0.3, n_doses=4).max_n == 24
+    assert RollingSix(target=0.3, n_doses=4, max_n=1).cohort_size == 1
+    assert TiteCrm(target=0.3, n_doses=3, skeleton=(0.1, 0.2, 0.3), max_n=1).max_n == 1
+    assert Boin(target=0.3, n_doses=4, cohort_size=3, max_n=3).max_n == 3
+
+
+def test_combination_designs_with_cohorts_of_one():
+    # their inner single-agent BOIN / CRM take the design's cohort size (found by the grid properties)
+    grid = DoseGrid(levels_a=("a1", "a2"), levels_b=("b1", "b2"))
+    assert BoinComb(target=0.3, grid=grid, cohort_size=1, max_n=1).max_n == 1
+    pocrm = PoCrm(target=0.3, grid=grid, cohort_size=1, max_n=2, skeleton_halfwidth=0.05, skeleton_nu=2)
+    assert pocrm._crm().cohort_size == 1
+    with pytest.raises(SpecError, match="fewer than one cohort"):
+        BoinComb(target=0.3, grid=grid, cohort_size=3, max_n=2)
+
+
+def test_max_n_below_cohort_size_in_a_file(tmp_path):
+    f = tmp_path / "design.toml"
+    f.write_text(DESIGN.replace("max_n = 24", "max_n = 2"))
+    one_clean_line(
+        runner.invoke(app, ["table", "-d", str(f)]), "design.toml: design.max_n", "cohort_size = 3"
+    )
+
+
+def test_csv_row_with_more_fields_than_the_header(tmp_path):
+    text = "patient_id,dose,dlt\n1,1,0\n2,1,0,1\n3,1,0\n"
+    with pytest.raises(DataError) as info:
+        parse_trial_csv(text, ("1", "2", "3"), 3, "trial.csv")
+    msg = str(info.value)
+    assert msg.startswith("trial.csv, line 3: 4 fields but the header has 3 columns (extra: '1')")
+    assert "remove the extra fields" in msg and "name the column in the header" in msg
+    # a value holding the separator, unquoted, is the usual cause
+    with pytest.raises(DataError, match=r"line 2: 4 fields"):
+        parse_trial_csv("patient_id,dose,dlt\nP-1,1,0,5\n", ("1", "2"), 3, "trial.csv")
+    f = tmp_path / "trial.csv"
+    f.write_text(text)
+    d = tmp_path / "design.toml"
+    d.write_text(DESIGN)
+    one_clean_line(runner.invoke(app, ["recommend", "-d", str(d), "--data", str(f), "--no-log"]), "line 3")
+
+
+def test_csv_trailing_empty_fields_are_not_data():
+    # spreadsheets write a trailing separator: nothing is lost, so the rows are read
+    trial = parse_trial_csv("patient_id,dose,dlt\n1,1,0,\n2,1,1,,\n3,1,0\n", ("1", "2", "3"), 3, "trial.csv")
+    assert [p.dlt for p in trial.patients] == [False, True, False]
+
+
+def _log_with_recommendation(tmp_path, design_file, outcomes="1NNN"):
+    log = tmp_path / "trial.sqlite"
+    r = runner.invoke(app, ["recommend", "-d", str(design_file), "--outcomes", outcomes, "--log", str(log)])
+    assert r.exit_code == 0, r.output
+    return log
+
+
+def test_log_decide_dose_not_of_the_design(tmp_path, design_file):
+    log = _log_with_recommendation(tmp_path, design_file)
+    args = ["log", "decide", str(log), "-r", "1", "--decision", "escalate", "--reason", "r"]
+    line = one_clean_line(runner.invoke(app, [*args, "--dose", "7"]), "trial.sqlite")
+    assert "decided dose '7' is not a dose of the design of recommendation 1" in line
+    assert "give one of its doses (1, 2, 3, 4), or none to stop" in line
+    assert len(AuditLog(log).records()) == 1  # nothing appended
+    for ok in ("2", " 3 ", "none"):
+        assert runner.invoke(app, [*args, "--dose", ok]).exit_code == 0
+    assert AuditLog(log).verify().ok and len(AuditLog(log).records()) == 4
+
+
+def test_log_decide_dose_labels_and_grid_cells(tmp_path):
+    d = tmp_path / "design.toml"
+    d.write_text(DESIGN.replace("n_doses = 4", 'doses = ["10 mg", "20 mg", "40 mg", "80 mg"]'))
+    log = _log_with_recommendation(tmp_path, d)
+    with pytest.raises(DataError, match=r"give one of its doses \(10 mg, 20 mg, 40 mg, 80 mg\)"):
+        AuditLog(log).append_decision(1, "2", "stay", "r")  # a level number is not a label
+    assert AuditLog(log).append_decision(1, "40 mg", "stay", "r").payload["overruled"] is True
+
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[design]\nkind = "boin_comb"\ntarget = 0.3\ncohort_size = 3\nmax_n = 30\n'
+        '[design.grid]\nlevels_a = ["a1", "a2", "a3"]\nlevels_b = ["b1", "b2"]\n'
+    )
+    (tmp_path / "g").mkdir()
+    log = _log_with_recommendation(tmp_path / "g", grid, "")
+    with pytest.raises(DataError, match=r"'4\.1' is not a dose .* \(1\.1, 1\.2, 2\.1, 2\.2, 3\.1, 3\.2\)"):
+        AuditLog(log).append_decision(1, "4.1", "escalate", "r")
+    assert AuditLog(log).append_decision(1, "2.1", "escalate", "r").payload["decided_dose"] == "2.1"
+
+
+def test_log_decide_arm_recommendation_uses_the_escalation_doses(tmp_path):
+    log = AuditLog(tmp_path / "arm.sqlite")
+    payload = {"next_dose": "2", "escalation": {"doses": [{"label": "1"}, {"label": "2"}]}}
+    log.append_recommendation(payload, arm="A")
+    with pytest.raises(DataError, match=r"'3' is not a dose .* \(1, 2\)"):
+        log.append_decision(1, "3", "escalate", "r")
+    assert log.append_decision(1, "1", "de-escalate", "r").payload["overruled"] is True
+
+
+def test_log_decide_without_dose_table_is_not_checked(tmp_path):
+    # records written by hand (or by older versions) carry no dose table: any label is recorded
+    log = AuditLog(tmp_path / "old.sqlite")
+    log.append_recommendation({"next_dose": "3", "decision": "escalate", "reason": "r"})
+    assert log.append_decision(1, "9", "escalate", "r").payload["decided_dose"] == "9"
