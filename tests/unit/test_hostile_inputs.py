@@ -345,3 +345,23 @@ def test_log_decide_without_dose_table_is_not_checked(tmp_path):
     log = AuditLog(tmp_path / "old.sqlite")
     log.append_recommendation({"next_dose": "3", "decision": "escalate", "reason": "r"})
     assert log.append_decision(1, "9", "escalate", "r").payload["decided_dose"] == "9"
+
+
+def test_what_if_outcomes_are_not_logged_unless_a_log_is_named(tmp_path):
+    """recommend --outcomes is a what-if: it does not append to the trial's audit log beside the design
+    file unless --log names one."""
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from dosefind.cli import app
+
+    design = tmp_path / "arm-a.toml"
+    shutil.copy(Path(__file__).resolve().parents[2] / "examples" / "meeting" / "arm-a.toml", design)
+    runner = CliRunner()
+    r = runner.invoke(app, ["recommend", "--design", str(design), "--outcomes", "2NNN"])
+    assert r.exit_code == 0, r.output
+    assert "Not logged" in r.output and not list(tmp_path.glob("*.sqlite"))
+    log = tmp_path / "whatif.sqlite"
+    r = runner.invoke(app, ["recommend", "--design", str(design), "--outcomes", "2NNN", "--log", str(log)])
+    assert r.exit_code == 0 and log.exists() and "Logged as record 1" in r.output

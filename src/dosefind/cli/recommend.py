@@ -65,7 +65,10 @@ def recommend(
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
     log: Path = typer.Option(
-        None, "--log", help="Audit log (SQLite) to append to; default: <data file stem>.dosefind.sqlite."
+        None,
+        "--log",
+        help="Audit log (SQLite) to append to; default: <data file stem>.dosefind.sqlite (--outcomes: not "
+        "logged unless --log is given).",
     ),
     no_log: bool = typer.Option(
         False, "--no-log", help="Do not record this recommendation in the audit log."
@@ -122,7 +125,10 @@ def recommend(
         rec = _recommend(the_design, trial, posterior.value, settings, as_of=day, window_days=window)
         text = format_recommendation(rec) if fmt == Format.text else recommendation_json(rec)
         label = arm
-    if not no_log:
+    what_if = data is None and log is None  # --outcomes: hypothetical data unless a log is named
+    if what_if and not no_log and fmt == Format.text:
+        text += "\n\nNot logged: --outcomes data are read as a what-if; pass --log PATH to record them"
+    if not no_log and not what_if:
         from ..live.audit import AuditLog
 
         path = log if log is not None else default_log_path(design, data)
