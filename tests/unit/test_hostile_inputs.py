@@ -365,3 +365,14 @@ def test_what_if_outcomes_are_not_logged_unless_a_log_is_named(tmp_path):
     log = tmp_path / "whatif.sqlite"
     r = runner.invoke(app, ["recommend", "--design", str(design), "--outcomes", "2NNN", "--log", str(log)])
     assert r.exit_code == 0 and log.exists() and "Logged as record 1" in r.output
+
+
+def test_a_first_cohort_away_from_the_start_dose_is_flagged():
+    from dosefind import Boin
+    from dosefind.live.recommend import recommend
+    from dosefind.outcomes import parse_outcomes
+
+    design = Boin(target=0.3, n_doses=5, max_n=24, start_dose=2)
+    rec = recommend(design, parse_outcomes("3NNN 4NTN", design.doses))
+    assert any("cohort 1 was treated at dose 3; the design starts at dose 2" in w for w in rec.warnings)
+    assert not any("cohort 1" in w for w in recommend(design, parse_outcomes("2NNN", design.doses)).warnings)

@@ -300,6 +300,12 @@ def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendatio
             f"the data has {data.n_total} patients, more than the design's max_n = {design.max_n}"
         )
 
+    if data.cohorts and data.cohorts[0].dose != design.start_dose - 1:
+        unit = dose_word(design)
+        warnings.append(
+            f"cohort 1 was treated at {unit} {design.doses[data.cohorts[0].dose]}; the design starts at "
+            f"{unit} {design.doses[design.start_dose - 1]} (its {design.start_field})"
+        )
     history = []
     for i, (step, cohort) in enumerate(zip(steps, data.cohorts, strict=True)):
         design_next = design.doses[step.next_dose] if step.status == Status.CONTINUE else None
