@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import numba
-from bench_engine import best_time  # the same timing rule as the engine benchmark
+from bench_engine import best_time, target_verdict  # the same timing rule as the engine benchmark
 
 import dosefind
 from dosefind.arm import Arm, ArmScenario, ExpansionCohort, SafetyMonitor, simulate_arm
@@ -110,7 +110,12 @@ def main(argv=None):
         args.json.write_text(
             json.dumps({"version": dosefind.__version__, "floor_ns": floor * 1e9, "rows": rows}, indent=2)
         )
-    return 0 if all(r["target"] is None or r["arms_per_s"] >= r["target"] for r in rows) else 1
+    missed = [
+        f"{r['design']} {r['arms_per_s']:,.0f}/s < {r['target']:,}/s"
+        for r in rows
+        if r["target"] is not None and r["arms_per_s"] < r["target"]
+    ]
+    return target_verdict(missed)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 import numba
-from bench_engine import best_time
+from bench_engine import best_time, target_verdict
 
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.designs import RollingSix, TiteBoin, TiteCrm
@@ -61,6 +61,7 @@ def main(argv=None):
     print(
         f"{'design':<9} {'timed trials/s':>15} {'untimed trials/s':>17} {'timed/untimed':>14} {'target':>9}"
     )
+    missed: list[str] = []
     for name, design, untimed_design in designs:
         untimed_design = untimed_design or design
         simulate_one(design, SCENARIO, 1000, 7, threads=1, timing=TIMING)  # warm-up
@@ -71,11 +72,13 @@ def main(argv=None):
         plain = best_time(lambda d=untimed_design: simulate_one(d, SCENARIO, T, 7, threads=1), args.repeat)
         target = TARGETS.get(name)
         verdict = "" if target is None else ("meets" if T / timed >= target else "BELOW")
+        if verdict == "BELOW":
+            missed.append(f"{name} {T / timed:,.0f}/s < {target:,}/s")
         print(
             f"{name:<9} {T / timed:15,.0f} {T / plain:17,.0f} {timed / plain:14.2f} "
             f"{(f'{target:,}' if target else ''):>9} {verdict}"
         )
-    return 0
+    return target_verdict(missed)
 
 
 if __name__ == "__main__":
