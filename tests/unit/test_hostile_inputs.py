@@ -376,3 +376,24 @@ def test_a_first_cohort_away_from_the_start_dose_is_flagged():
     rec = recommend(design, parse_outcomes("3NNN 4NTN", design.doses))
     assert any("cohort 1 was treated at dose 3; the design starts at dose 2" in w for w in rec.warnings)
     assert not any("cohort 1" in w for w in recommend(design, parse_outcomes("2NNN", design.doses)).warnings)
+
+
+def test_sweep_scheduler_that_does_not_answer(tmp_path):
+    """--scheduler with nothing listening: one line naming the address, within the connect timeout."""
+    pytest.importorskip("distributed")
+    import socket
+
+    from typer.testing import CliRunner
+
+    from dosefind.cli import app
+
+    with socket.socket() as s:  # a free port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    study = Path(__file__).resolve().parents[2] / "scenarios" / "random-6dose-study.toml"
+    r = CliRunner().invoke(
+        app, ["sweep", str(study), "--out", str(tmp_path / "out"), "--scheduler", f"tcp://127.0.0.1:{port}"]
+    )
+    assert r.exit_code != 0
+    assert f"--scheduler: the Dask scheduler at tcp://127.0.0.1:{port} did not answer" in r.output
+    assert "Traceback" not in r.output

@@ -21,13 +21,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import EngineError, MissingExtraError
+from ..errors import EngineError, MissingExtraError, OutputError
 from .stats import compute_task
 from .store import SweepFolder, _now
 from .study import Study
 
 BACKENDS = ("local", "serial", "dask")
 IN_FLIGHT_PER_WORKER = 2
+
+#: seconds to wait for an existing Dask scheduler to answer before saying it did not
+CONNECT_TIMEOUT = 10
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,14 @@ class _Dask:
             ) from None
         self.cluster = None
         if scheduler:
-            self.client = Client(scheduler, set_as_default=False)
+            try:
+                self.client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as e:  # nothing listening, a wrong address, a refused connection
+                raise OutputError(
+                    f"--scheduler: the Dask scheduler at {scheduler} did not answer within "
+                    f"{CONNECT_TIMEOUT} s ({type(e).__name__}); start it (dask scheduler) or check the "
+                    "address, or leave --scheduler out to run on this machine"
+                ) from None
         else:
             import dask
 
