@@ -397,3 +397,29 @@ def test_sweep_scheduler_that_does_not_answer(tmp_path):
     assert r.exit_code != 0
     assert f"--scheduler: the Dask scheduler at tcp://127.0.0.1:{port} did not answer" in r.output
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("how", ["damaged", "missing"])
+def test_summarize_on_a_damaged_or_missing_table(tmp_path, how):
+    """summarize on a finished folder whose oc.parquet was damaged or removed: one line naming it."""
+    from typer.testing import CliRunner
+
+    from dosefind.cli import app
+
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "tiny"\nn_trials = 50\nseed = 1\n'
+        '[[designs]]\nname = "BOIN"\nkind = "boin"\ntarget = 0.3\nn_doses = 3\nmax_n = 9\n'
+        '[[scenarios]]\nname = "S1"\ntrue_tox = [0.1, 0.3, 0.5]\n'
+    )
+    runner = CliRunner()
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["sweep", str(study), "--out", str(out), "--serial"])
+    assert r.exit_code == 0, r.output
+    oc = out / "oc.parquet"
+    if how == "damaged":
+        oc.write_bytes(oc.read_bytes()[:40])
+    else:
+        oc.unlink()
+    r = runner.invoke(app, ["summarize", str(out)])
+    assert r.exit_code != 0 and "oc.parquet" in r.output and "Traceback" not in r.output

@@ -53,7 +53,19 @@ def read_dataset(folder: str | Path, tables: tuple[str, ...] = TABLES) -> dict:
         )
     out = {"manifest": manifest}
     for name in tables:
-        out[name] = pd.read_parquet(folder / f"{name}.parquet")
+        path = folder / f"{name}.parquet"
+        try:
+            out[name] = pd.read_parquet(path)
+        except FileNotFoundError:
+            raise DataError(
+                f"{path}: missing from a finished sweep folder; run the same `dosefind sweep` command into a "
+                "new --out folder to write it again"
+            ) from None
+        except Exception as e:  # pyarrow's errors on a damaged or truncated file
+            raise DataError(
+                f"{path}: not a readable Parquet file ({type(e).__name__}); the folder was changed after the "
+                "sweep: run the same `dosefind sweep` command into a new --out folder"
+            ) from None
     return out
 
 
