@@ -170,10 +170,7 @@ def tite_crm_trial(
         arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
         k += 1
         if i > 0 and stage1:
-            seen_any = False
-            for j in range(i):
-                if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival:
-                    seen_any = True
+            seen_any = any_dlt_seen(pat_dlt, pat_entry, pat_tdlt, i, arrival)
             if not seen_any:
                 # a new level of x0 waits tgrp days after the previous entry; arrivals before are lost
                 # (titesim gives the last patient x0's last level without the wait)
@@ -181,9 +178,7 @@ def tite_crm_trial(
                     turned += 1
                     arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
                     k += 1
-                    for j in range(i):
-                        if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival:
-                            seen_any = True
+                    seen_any = any_dlt_seen(pat_dlt, pat_entry, pat_tdlt, i, arrival)
                     if seen_any:
                         break
             if seen_any:
@@ -235,12 +230,8 @@ def tite_crm_trial(
         pat_dlt[i] = 1 if latent_uniform(tk, i, STREAM_TOX) < true_tox[cur] else 0
         pat_tdlt[i] = window * dlt_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti, tf, true_tox[cur])
     for d in range(D):
-        n_at[d] = 0
-        tox_at[d] = 0
         admissible[d] = 1
-    for j in range(n_treated):
-        n_at[pat_dose[j]] += 1
-        tox_at[pat_dose[j]] += pat_dlt[j]
+    treated_and_seen(pat_dose, pat_dlt, n_treated, n_at, tox_at)  # every outcome, now known
     end = pat_entry[n_treated - 1] + window
     status = STOP_SELECT
     reason = R_MAX_N
@@ -261,6 +252,15 @@ def tite_crm_trial(
         selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
     store_calendar(out_time, end, turned, 0.0, 0.0, pat_dose, pat_entry, n_treated, selected)
     return status, reason, n_treated, selected
+
+
+@kernel
+def any_dlt_seen(pat_dlt, pat_entry, pat_tdlt, n, t):
+    """Whether a DLT of one of the first ``n`` patients has been seen by day t."""
+    for j in range(n):
+        if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= t:
+            return True
+    return False
 
 
 @kernel
@@ -550,12 +550,7 @@ def pending_trial(
         pat_tdlt[i] = window * dlt_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti, tf, true_tox[cur])
         i += 1
         in_cohort += 1
-    for d in range(D):
-        n_at[d] = 0
-        tox_at[d] = 0
-    for j in range(i):
-        n_at[pat_dose[j]] += 1
-        tox_at[pat_dose[j]] += pat_dlt[j]
+    treated_and_seen(pat_dose, pat_dlt, i, n_at, tox_at)  # every outcome, now known
     if status == CONTINUE:  # max_n treated: the last decision, on every outcome (as the untimed trial's)
         for d in range(D):
             pend_at[d] = 0
