@@ -76,6 +76,31 @@ class DesignHome:
         rule that fired; none by default."""
         return []
 
+    # ---- decisions with pending patients (live/pending.py: recommend, paths, report --as-of) -----------
+    def decide_with_pending(self, design: Design, clock, compiled):
+        """(next dose, status, reason code, suspend, per-patient weights) on the data as of ``clock`` for a
+        design with its own event kernel; None (the default) sends the design to
+        ``engine.tite.decide_pending``."""
+        return None
+
+    def admissible_as_of(self, design: Design, tox_at, cur: int):
+        """Doses still open on the data as of a day (0/1 per dose); every dose by default (a design whose
+        decision re-checks eliminations from the counts needs nothing more)."""
+        import numpy as np
+
+        return np.ones(design.n_doses, dtype=np.int8)
+
+    def pending_sentence(self, design: Design, n: int, y: int, m: int, stft: float, decision: str):
+        """The sentence for a decision taken with m of the n patients at the current dose pending (their
+        follow-up ``stft`` windows in total), when the design's reason sentence reads only the counts;
+        None (the default) keeps the reason sentence."""
+        return None
+
+    def needs_dlt_days(self, design: Design) -> bool:
+        """Whether the design's decisions with pending patients read each DLT's day (which the outcome
+        notation does not write); False by default."""
+        return False
+
     def live_warnings(self, design: Design, data) -> list[str]:
         """Warnings a recommendation on ``data`` (a TrialData) must carry for this design; none by default."""
         return []

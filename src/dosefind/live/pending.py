@@ -29,7 +29,7 @@ import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import Design
-from ..designs import layout as L
+from ..designs.home import home_of
 from ..errors import DataError
 from ..outcomes import TrialData
 
@@ -281,6 +281,9 @@ class PendingDecision:
     change_to: str | None  #: the decision then
     weights: tuple[float, ...] = ()  #: each patient's weight in the likelihood (1: DLT or complete)
     history: tuple[PastDecision, ...] = ()  #: the design's decision at each earlier decision point
+    #: ``lines[0]`` is the design's own sentence for a decision with pending patients (its home's
+    #: ``pending_sentence``), which replaces the reason sentence that reads only the counts
+    explained: bool = False
 
     def to_dict(self, design: Design) -> dict:
         n_at, tox_at, pend_at, stft_at = self.clock.arrays(design.n_doses)
@@ -330,55 +333,20 @@ def _move(status, cur, nxt, suspend) -> str:
 
 def _decide(design: Design, clock: Clock, c):
     """(next dose, status, reason, suspend, weights) by the design's kernel (compiled: ``c``) on the data
-    as of the clock."""
+    as of the clock: the design home's own (TITE-CRM's), else ``engine.tite.decide_pending`` and the
+    modifiers."""
     from ..engine.decisions import apply_modifiers
-    from ..engine.tite import decide_pending, tite_crm_dose, tite_crm_safety_stop
+    from ..engine.tite import decide_pending
 
-    D = design.n_doses
+    home = home_of(design)
+    own = home.decide_with_pending(design, clock, c)
+    if own is not None:
+        nxt, status, reason, hold, weights = own
+        return int(nxt), Status(int(status)), _reason(int(reason)), bool(hold), weights
     patients = clock.patients
     cur = patients[-1].dose
-    n_at, tox_at, pend_at, stft_at = clock.arrays(D)
-    if design.kind == "tite_crm":
-        n = len(patients)
-        dose = np.array([p.dose for p in patients], dtype=np.int64)
-        seen = np.array([1 if p.status == "dlt" else 0 for p in patients], dtype=np.int64)
-        fu = np.array([p.followup_days if p.status != "complete" else clock.window_days for p in patients])
-        weights = np.zeros(n)
-        post = np.zeros((1, L.POST_FIRST + 4 * D))
-        nxt = tite_crm_dose(
-            c.ip,
-            c.fp,
-            c.grid,
-            dose,
-            seen,
-            fu,
-            n,
-            clock.window_days,
-            np.zeros(D, dtype=np.int64),
-            np.zeros(D, dtype=np.int64),
-            np.zeros(n, dtype=np.int64),
-            np.zeros(n),
-            np.zeros(n),
-            np.zeros(n),
-            weights,
-            post,
-            np.zeros(int(c.ip[L.IP_CRM_N_NODES])),
-        )
-        status, reason = int(Status.CONTINUE), int(Reason.CRM_MODEL)
-        if tite_crm_safety_stop(c.ip, c.fp, post, dose, n):
-            nxt, status, reason = cur, int(Status.STOP_NO_DOSE), int(Reason.CRM_SAFETY_STOP)
-        elif c.ip[L.IP_CRM_NO_SKIP_ESC] == 1:
-            ref = int(dose.max()) if c.ip[L.IP_CRM_SKIP_REFERENCE] == 1 else cur
-            nxt = min(int(nxt), ref + 1)
-        if c.mods.shape[0] > 0:
-            nxt, status, reason = apply_modifiers(c.mods, c.tables, n_at, tox_at, cur, nxt, status, reason, n)
-        return int(nxt), Status(int(status)), _reason(int(reason)), False, tuple(float(w) for w in weights)
-    admissible = np.ones(D, dtype=np.int8)
-    if design.kind == "rolling_six":  # a level with 2 or more DLTs seen was closed, with every level above
-        for d in range(D):
-            if tox_at[d] >= 2 and d != cur:
-                admissible[d:] = 0
-                break
+    n_at, tox_at, pend_at, stft_at = clock.arrays(design.n_doses)
+    admissible = home.admissible_as_of(design, tox_at, cur)
     nxt, status, reason, hold = decide_pending(
         c.ip, c.fp, c.tables, n_at, tox_at, pend_at, stft_at, admissible, cur
     )
@@ -453,12 +421,13 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
     decision = _move(status, cur, nxt, hold)
     n_at, tox_at, pend_at, stft_at = clock.arrays(design.n_doses)
     lines = []
-    if design.kind == "tite_boin" and pend_at[cur] > 0 and not hold and status == Status.CONTINUE:
-        lines.append(
-            tite_boin_sentence(
-                design, int(n_at[cur]), int(tox_at[cur]), int(pend_at[cur]), float(stft_at[cur]), decision
-            )
+    sentence = None
+    if pend_at[cur] > 0 and not hold and status == Status.CONTINUE:
+        sentence = home_of(design).pending_sentence(
+            design, int(n_at[cur]), int(tox_at[cur]), int(pend_at[cur]), float(stft_at[cur]), decision
         )
+        if sentence:
+            lines.append(sentence)
     lines += [
         f"{'now' if clock.nominal else f'as of {clock.as_of}'}: at {unit} {lab[cur]}, {n_at[cur]} treated, "
         f"{tox_at[cur]} DLT(s) seen, "
@@ -503,6 +472,7 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
         change_to,
         weights,
         history,
+        sentence is not None,
     )
 
 
@@ -530,23 +500,6 @@ def past_decisions(design: Design, data: TrialData, clock: Clock, c) -> tuple[Pa
             PastDecision(k, p.patient_id, p.entry, p.dose, nxt if status == Status.CONTINUE else None, hold)
         )
     return tuple(out)
-
-
-def tite_boin_sentence(design: Design, n: int, y: int, m: int, stft: float, decision: str) -> str:
-    """TITE-BOIN's estimate with m of the n patients pending, against its boundaries, in words."""
-    lam_e, lam_d = design.boundaries
-    if design.version == "ess":
-        est = y / (n - m + stft) if y else 0.0
-        how = f"{y}/({n} - {m} + {stft:.2f}) = {est:.3f} (effective sample size)"
-    else:
-        pt = (y + design.target / 2) / (n - m + 1)
-        est = (y + pt / (1 - pt) * (m - stft)) / n
-        how = f"({y} + {pt / (1 - pt):.3f} x ({m} - {stft:.2f}))/{n} = {est:.3f} (pending DLTs imputed)"
-    cmp = "<=" if est <= lam_e else (">=" if est >= lam_d else "between")
-    bound = f"lambda_e {lam_e:.3f}" if cmp == "<=" else (f"lambda_d {lam_d:.3f}" if cmp == ">=" else "")
-    if cmp == "between":
-        return f"estimated DLT rate {how} between lambda_e {lam_e:.3f} and lambda_d {lam_d:.3f}: {decision}"
-    return f"estimated DLT rate {how} {cmp} {bound}: {decision}"
 
 
 def still_in_window(design: Design, clock: Clock) -> list[str]:

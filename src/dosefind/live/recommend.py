@@ -231,7 +231,7 @@ def recommend(
                 "--as-of reads the dates of a data file; the notation's P<days> already gives the follow-up: "
                 "leave --as-of out"
             )
-        if getattr(design, "scheme", "linear") == "adaptive":
+        if home_of(design).needs_dlt_days(design):
             raise DataError(
                 "outcomes: the adaptive weights need each DLT's day, which the notation does not write; give "
                 "the data as a CSV file with dates and --as-of"
@@ -246,7 +246,7 @@ def recommend(
     first = explain(
         pd.reason, design, n_at, tox_at, pd.cur, pd.next_dose if pd.next_dose is not None else pd.cur
     )
-    own = pd.lines and pd.lines[0].startswith("estimated DLT rate")  # the estimate with pending patients
+    own = pd.explained  # the design's own sentence for the decision with pending patients
     lines = ((first,) if first and pd.reason != Reason.NONE and not own else ()) + pd.lines
     selected = None
     if pd.status == Status.STOP_SELECT and not clock.pending:

@@ -54,6 +54,16 @@ class RollingSixHome(DesignHome):
             )
         return None
 
+    def admissible_as_of(self, design, tox_at, cur):
+        """A level with 2 or more DLTs seen was closed, with every level above (the current one is
+        re-decided by the grid itself)."""
+        admissible = np.ones(design.n_doses, dtype=np.int8)
+        for d in range(design.n_doses):
+            if tox_at[d] >= 2 and d != cur:
+                admissible[d:] = 0
+                break
+        return admissible
+
     def live_warnings(self, design, data):
         if not data.cohorts:
             return []

@@ -35,6 +35,9 @@ class TiteBoinHome(BoinHome):
             )
         return super().explain(design, reason, n_at, tox_at, cur, proposed, detail)
 
+    def pending_sentence(self, design, n, y, m, stft, decision):
+        return tite_boin_sentence(design, n, y, m, stft, decision)
+
     def live_warnings(self, design, data):
         if not data.cohorts:
             return []
@@ -155,3 +158,20 @@ def stft_thresholds(design: TiteBoin, n, y, m, lam_e, lam_d):
     e = s_e if 0 < s_e < m else None
     d = s_d if 0 <= s_d < m else None
     return e, d
+
+
+def tite_boin_sentence(design: TiteBoin, n: int, y: int, m: int, stft: float, decision: str) -> str:
+    """TITE-BOIN's estimate with m of the n patients pending, against its boundaries, in words."""
+    lam_e, lam_d = design.boundaries
+    if design.version == "ess":
+        est = y / (n - m + stft) if y else 0.0
+        how = f"{y}/({n} - {m} + {stft:.2f}) = {est:.3f} (effective sample size)"
+    else:
+        pt = (y + design.target / 2) / (n - m + 1)
+        est = (y + pt / (1 - pt) * (m - stft)) / n
+        how = f"({y} + {pt / (1 - pt):.3f} x ({m} - {stft:.2f}))/{n} = {est:.3f} (pending DLTs imputed)"
+    cmp = "<=" if est <= lam_e else (">=" if est >= lam_d else "between")
+    bound = f"lambda_e {lam_e:.3f}" if cmp == "<=" else (f"lambda_d {lam_d:.3f}" if cmp == ">=" else "")
+    if cmp == "between":
+        return f"estimated DLT rate {how} between lambda_e {lam_e:.3f} and lambda_d {lam_d:.3f}: {decision}"
+    return f"estimated DLT rate {how} {cmp} {bound}: {decision}"
