@@ -131,10 +131,13 @@ def paths(
     probs = parse_scenario(scenario, the_design) if scenario is not None else None
     day = as_of_day(as_of)
     if day is not None and the_design.uses_pending:
-        import json
-
         from ..errors import DataError
-        from ..live.pending import format_pending_outcomes, pending_outcomes, read_clock
+        from ..live.pending import (
+            format_pending_outcomes,
+            pending_outcomes,
+            pending_outcomes_json,
+            read_clock,
+        )
 
         window = window_of(design, window_days)
         if window is None:
@@ -142,26 +145,7 @@ def paths(
         clock = read_clock(trial, day, window)
         rows = pending_outcomes(the_design, trial, clock, probs)
         if fmt == Format.json:
-            text = json.dumps(
-                {
-                    "as_of": day.isoformat(),
-                    "window_days": window,
-                    "outcomes": [
-                        {
-                            "dlts": {
-                                the_design.doses[d]: k
-                                for d, k in enumerate(r.dlts)
-                                if k or any(p.dose == d for p in clock.pending)
-                            },
-                            "decision": r.decision,
-                            "next_dose": None if r.next_dose is None else the_design.doses[r.next_dose],
-                            "prob": r.prob,
-                        }
-                        for r in rows
-                    ],
-                },
-                indent=2,
-            )
+            text = pending_outcomes_json(the_design, trial, clock, rows)
         elif fmt == Format.text:
             text = format_pending_outcomes(the_design, clock, rows)
         else:

@@ -582,6 +582,40 @@ def _replace_status(p: PatientClock, status: str, followup: float) -> PatientClo
     return PatientClock(p.patient_id, p.dose, p.line, p.entry, p.dlt, p.dlt_date, p.end, status, followup)
 
 
+def pending_outcomes_json(design: Design, data: TrialData, clock: Clock, rows) -> str:
+    """JSON: provenance, the day, the window and one entry per outcome (DLTs at each dose with patients
+    pending)."""
+    import json
+
+    from .. import __version__
+
+    doses = sorted({p.dose for p in clock.pending})
+    return json.dumps(
+        {
+            "provenance": {
+                "package": "dosefind",
+                "version": __version__,
+                "design": design.name,
+                "config_hash": design.config_hash(),
+                "data_hash": data.content_hash,
+                "data_source": data.source,
+            },
+            "as_of": clock.as_of.isoformat(),
+            "window_days": clock.window_days,
+            "outcomes": [
+                {
+                    "dlts": {design.doses[d]: r.dlts[d] for d in doses},
+                    "decision": r.decision,
+                    "next_dose": None if r.next_dose is None else design.doses[r.next_dose],
+                    "prob": r.prob,
+                }
+                for r in rows
+            ],
+        },
+        indent=2,
+    )
+
+
 def format_pending_outcomes(design: Design, clock: Clock, rows) -> str:
     """Text: one line per outcome of the pending patients, with the decision once they are complete."""
     unit = design.unit
