@@ -10,6 +10,10 @@ after a warm-up call that also loads or compiles the kernels.
 
 Issue targets (3 x 4 grid, Simon extension, one core): BOIN for combinations >= 200,000 arms/s; the
 model-based combination design (PO-CRM) >= 10,000 arms/s.
+
+Timed rows run the same arm in calendar time (2 patients a month, a 28-day DLT window, responses known
+after 56 days): "BOIN 6 doses, timed" and "rolling six, timed" (the paediatric standard, which has no
+untimed run); ``x floor`` is against the same floor.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dosefind.designs import design_from_dict
 from dosefind.engine.jit import kernel
 from dosefind.engine.rng import latent_uniform, trial_key
 from dosefind.extension import SimonRule
+from dosefind.scenario.timing import Timing
 
 GRID = {"levels_a": ["1", "2", "3"], "levels_b": ["1", "2", "3", "4"]}
 TOX = (0.04, 0.08, 0.12, 0.20, 0.08, 0.15, 0.30, 0.45, 0.15, 0.30, 0.45, 0.60)
@@ -45,6 +50,12 @@ DESIGNS = {
     },
 }
 TARGETS = {"BOIN-comb 3x4": 200_000, "PO-CRM 3x4": 10_000}
+TIMING = Timing(patients_per_month=2, dlt_window_days=28, response_days=56)
+#: timed rows: (row name, design spec)
+TIMED = {
+    "BOIN 6 doses, timed": DESIGNS["BOIN 6 doses"],
+    "rolling six, timed": {"kind": "rolling_six", "target": 0.3, "n_doses": 6},
+}
 SIMON = SimonRule(p0=0.10, p1=0.30, alpha=0.10, beta=0.10, which="minimax")
 
 
@@ -74,9 +85,11 @@ def main(argv=None):
         f"one core, {T} arms per design, floor (draw 2 x {n_patients} latent uniforms): "
         f"{floor * 1e9:.0f} ns/arm; toxicity-response correlation {args.correlation:g}"
     )
-    print(f"{'design':<15} {'arms/s':>10} {'x floor':>8} {'target':>9}  mean n  P(open)")
+    print(f"{'design':<20} {'arms/s':>10} {'x floor':>8} {'target':>9}  mean n  P(open)")
     rows = []
-    for name, spec in DESIGNS.items():
+    runs = [(name, spec, None) for name, spec in DESIGNS.items()]
+    runs += [(name, spec, TIMING) for name, spec in TIMED.items()]
+    for name, spec, timing in runs:
         design = design_from_dict(spec)
         arm = Arm(design, (ExpansionCohort("cohort", SIMON, True),), SafetyMonitor(limit=0.3))
         if design.n_doses == 6:
@@ -85,9 +98,15 @@ def main(argv=None):
             scen = ArmScenario("S", TOX, EFF, args.correlation)
         scen = ArmScenario(scen.name, scen.true_tox, scen.true_eff, args.correlation)
         n = T if "PO-CRM" not in name else max(T // 20, 1000)
-        res = simulate_arm(arm, scen, 1000, 7, threads=1)  # warm-up
-        per_arm = best_time(lambda a=arm, s=scen, n=n: simulate_arm(a, s, n, 7, threads=1), args.repeat) / n
-        res = simulate_arm(arm, scen, n, 7, threads=1)
+        res = simulate_arm(arm, scen, 1000, 7, threads=1, timing=timing)  # warm-up
+        per_arm = (
+            best_time(
+                lambda a=arm, s=scen, n=n, tm=timing: simulate_arm(a, s, n, 7, threads=1, timing=tm),
+                args.repeat,
+            )
+            / n
+        )
+        res = simulate_arm(arm, scen, n, 7, threads=1, timing=timing)
         rate = 1.0 / per_arm
         target = TARGETS.get(name)
         rows.append(
@@ -103,7 +122,7 @@ def main(argv=None):
         )
         tgt = f"{target:>9,}" if target else f"{'-':>9}"
         print(
-            f"{name:<15} {rate:>10,.0f} {per_arm / floor:>8.1f} {tgt}  {res.total_n.mean():6.1f}  "
+            f"{name:<20} {rate:>10,.0f} {per_arm / floor:>8.1f} {tgt}  {res.total_n.mean():6.1f}  "
             f"{res.opened.mean():.3f}"
         )
     if args.json:

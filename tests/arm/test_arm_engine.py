@@ -42,9 +42,9 @@ def _z(q):
     return float(ndtri(q)) if 0 < q < 1 else (-math.inf if q <= 0 else math.inf)
 
 
-def oracle_arm(arm: Arm, sc: ArmScenario, seed: int, t: int) -> dict:
-    """One arm, by hand: escalation through DecisionContext (the design's decide), then the cohorts."""
-    tk = np.uint64(trial_key(seed, sc.key, t))
+def oracle_escalation(arm: Arm, sc: ArmScenario, tk) -> tuple[list, int]:
+    """An arm's escalation by hand through DecisionContext (the design's decide): the patients
+    (dose, DLT, response) in treatment order and the selected dose (-1: none)."""
     d = arm.design
     ctx = DecisionContext(d)
     p = sc.true_tox
@@ -68,6 +68,15 @@ def oracle_arm(arm: Arm, sc: ArmScenario, seed: int, t: int) -> dict:
             break
         cur = step.next_dose
     sel = ctx.select(full=False) if step.status == Status.STOP_SELECT else -1
+    return patients, sel
+
+
+def oracle_arm(arm: Arm, sc: ArmScenario, seed: int, t: int) -> dict:
+    """One arm, by hand: escalation through DecisionContext (the design's decide), then the cohorts."""
+    tk = np.uint64(trial_key(seed, sc.key, t))
+    p = sc.true_tox
+    rho = sc.correlation
+    patients, sel = oracle_escalation(arm, sc, tk)
     out = {"selected": sel, "decision": [0] * len(arm.cohorts), "new_n": [0] * len(arm.cohorts)}
     out["counted"] = [0] * len(arm.cohorts)
     out["responses"] = [0] * len(arm.cohorts)

@@ -76,3 +76,36 @@ def test_errors(tmp_path):
     r = runner.invoke(app, ["simulate", str(bad), "--trials", "10"])
     assert r.exit_code == 2
     assert "cohorts[1].rule" in r.output and "arm.toml" in r.output
+
+
+TIMED_ARM = ARM.parent / "arm-paediatric-timed.toml"
+
+
+def test_timed_arm_reports_its_calendar():
+    """The bundled paediatric arm in calendar time: the CLI's calendar metrics are the Python API's,
+    provenance records the timing, the table shows the calendar line and each cohort's decision day."""
+    from dosefind.engine.arm import A_DURATION, A_ESCALATION
+
+    r = runner.invoke(app, ["simulate", str(TIMED_ARM), "--trials", "400", "--seed", "5", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    spec = load_arm(TIMED_ARM)
+    assert out["provenance"]["timing"] == spec.timing.to_dict()
+    rows = {(x["scenario"], x["metric"], x["level"]): (x["value"], x["mcse"]) for x in out["results"]}
+    s = spec.scenarios[0]
+    res = simulate_arm(spec.arm, s, 400, 5, timing=spec.timing)
+    value, mcse = rows[(s.name, "duration_days", "")]
+    assert value == pytest.approx(res.time[:, A_DURATION].mean())
+    assert mcse == pytest.approx(res.time[:, A_DURATION].std(ddof=1) / 20)
+    assert rows[(s.name, "escalation_days", "")][0] == pytest.approx(res.time[:, A_ESCALATION].mean())
+    for q in (10, 50, 90):
+        assert (s.name, f"duration_days_q{q}", "") in rows
+    for cohort in spec.arm.cohort_names:
+        day = res.cohort_day[res.opened, spec.arm.cohort_names.index(cohort)]
+        assert rows[(s.name, "decision_day", cohort)][0] == pytest.approx(day.mean())
+    r = runner.invoke(app, ["simulate", str(TIMED_ARM), "--trials", "300", "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "calendar (days): arm ends" in r.output and "decided day" in r.output
+    # an untimed arm file keeps its config hash and has no calendar
+    untimed = runner.invoke(app, ["simulate", str(ARM), "--trials", "50", "--quiet"])
+    assert "calendar" not in untimed.output

@@ -16,6 +16,14 @@ Arm metrics:
   opening; MCSE from the opened arms), ``mean_new_n`` (extension patients), ``mean_counted`` (patients the
   rule counted, escalation patients included), ``mean_cohort_tox``, ``true_response_at_selected`` (the
   cohort's true response rate at the selected dose, averaged over opened arms: the rate the rule faced).
+
+In calendar time (``ARM_TIME_METRICS``, days from the arm's opening): ``duration_days`` (the arm's last
+decision: a cohort's look, a safety stop, or not opening) with ``duration_days_q10``, ``_q50``, ``_q90``;
+``escalation_days`` (escalation's final decision: the day the RP2D is known); ``open_day`` (the day the
+extension opened, over the arms that opened); ``mean_turned_away`` and ``mean_wait_days`` (escalation and
+extension); ``mean_days_to_selected_dose`` (the first escalation patient at the selected dose, over arms
+that selected a dose some patient was given); per cohort ``decision_day`` (the day it decided, over the
+arms that opened).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import CohortDecision
-from ..oc.metrics import _mean, _prop, correct_doses, included_doses
+from ..oc.metrics import _mean, _prop, _quantile, correct_doses, included_doses
 from ..oc.study import json_hash, run_provenance
 from .simulate import ArmResult, simulate_arm
 from .spec import Arm, ArmScenario, ArmSpec
@@ -52,6 +60,23 @@ COHORT_METRICS = (
     "mean_cohort_tox",
     "true_response_at_selected",
 )
+ARM_TIME_METRICS = (
+    "duration_days",
+    "duration_days_q10",
+    "duration_days_q50",
+    "duration_days_q90",
+    "escalation_days",
+    "open_day",
+    "mean_turned_away",
+    "mean_wait_days",
+    "mean_days_to_selected_dose",
+)
+COHORT_TIME_METRICS = ("decision_day",)
+
+
+def _present(x: np.ndarray) -> tuple[float, float]:
+    """Mean and MCSE of the values that are not nan (nan, nan when there are none)."""
+    return _mean(x[~np.isnan(x)])
 
 
 def arm_oc(result: ArmResult, acceptable_band: float | None = None) -> list[dict]:
@@ -117,6 +142,27 @@ def arm_oc(result: ArmResult, acceptable_band: float | None = None) -> list[dict
         add("mean_new_n", name, _mean(r.new_n[:, c].astype(float)))
         add("mean_counted", name, _mean(r.counted[:, c].astype(float)))
         add("mean_cohort_tox", name, _mean(r.tox[:, c].astype(float)))
+    if r.time is not None:
+        from ..engine.arm import (
+            A_DURATION,
+            A_ESCALATION,
+            A_MEAN_WAIT,
+            A_OPEN,
+            A_TO_SELECTED,
+            A_TURNED_AWAY,
+        )
+
+        duration = r.time[:, A_DURATION]
+        add("duration_days", "", _mean(duration))
+        for q in (10, 50, 90):
+            add(f"duration_days_q{q}", "", _quantile(duration, q / 100))
+        add("escalation_days", "", _mean(r.time[:, A_ESCALATION]))
+        add("open_day", "", _present(r.time[:, A_OPEN]))
+        add("mean_turned_away", "", _mean(r.time[:, A_TURNED_AWAY]))
+        add("mean_wait_days", "", _mean(r.time[:, A_MEAN_WAIT]))
+        add("mean_days_to_selected_dose", "", _present(r.time[:, A_TO_SELECTED]))
+        for c, cohort in enumerate(arm.cohorts):
+            add("decision_day", cohort.name, _present(r.cohort_day[:, c]))
     return rows
 
 
@@ -145,10 +191,18 @@ class ArmStudyResult:
             "results": list(self.rows),
         }
 
+    @property
+    def timed(self) -> bool:
+        return "timing" in self.provenance
+
 
 def arm_provenance(spec: ArmSpec, n_trials: int, seed: int) -> dict:
     config = {"arm": spec.arm.to_dict(), "scenarios": [s.to_dict(spec.arm.design) for s in spec.scenarios]}
-    return run_provenance(json_hash(config), n_trials, seed, arm_hash=spec.arm.config_hash())
+    extra = {}
+    if spec.timing is not None:  # untimed arm files keep the config hash they always had
+        config["timing"] = spec.timing.to_dict()
+        extra["timing"] = spec.timing.to_dict()
+    return run_provenance(json_hash(config), n_trials, seed, arm_hash=spec.arm.config_hash(), **extra)
 
 
 def simulate_arm_spec(
@@ -165,7 +219,7 @@ def simulate_arm_spec(
     finished = 0
     for s in spec.scenarios:
         cb = None if progress is None else (lambda k, base=finished: progress(base + k))
-        res = simulate_arm(spec.arm, s, n_trials, seed, threads=threads, progress=cb)
+        res = simulate_arm(spec.arm, s, n_trials, seed, threads=threads, progress=cb, timing=spec.timing)
         finished += n_trials
         rows.extend(arm_oc(res, acceptable_band))
     return ArmStudyResult(spec.arm, spec.scenarios, tuple(rows), arm_provenance(spec, n_trials, seed))

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import CohortDecision
-from ..engine.arm import run_arm_chunks
+from ..engine.arm import N_ARM_TIME, run_arm_chunks
 from ..engine.copula import response_table
 from ..engine.simulate import BLOCK_TRIALS, CRM_CACHE_CAPACITY, check_run, run_in_blocks, work_size
 from ..errors import SpecError
+from ..scenario.timing import Timing
 from .spec import Arm, ArmScenario
 
 
@@ -25,6 +26,11 @@ class ArmResult:
     included), ``responses`` (among the counted), ``tox`` (DLTs among the new patients), ``decision``
     (:class:`~dosefind.constants.CohortDecision`), ``look`` (0-based look at which the rule decided,
     -1 if it did not); ``safety_stop`` [T].
+
+    In calendar time (``timing``): ``time`` [T, 6], the columns ``A_*`` of :mod:`dosefind.engine.arm`
+    (the arm's duration, escalation's end, the extension's opening, patients turned away, mean wait, first
+    patient at the selected dose, in days from the arm's opening), and ``cohort_day`` [T, C], the day each
+    cohort decided (nan: the extension did not open).
     """
 
     arm: Arm
@@ -45,6 +51,9 @@ class ArmResult:
     look: np.ndarray
     safety_stop: np.ndarray
     first_trial: int = 0
+    timing: Timing | None = None
+    time: np.ndarray | None = None
+    cohort_day: np.ndarray | None = None
 
     @property
     def n_trials(self) -> int:
@@ -71,8 +80,18 @@ class ArmResult:
         return self.escalation_n + self.extension_n
 
 
-def _check(arm: Arm, scenario: ArmScenario, n_trials, seed, first_trial):
+def _check(arm: Arm, scenario: ArmScenario, n_trials, seed, first_trial, timing):
     check_run(n_trials, seed, first_trial)
+    if timing is not None and not isinstance(timing, Timing):
+        raise SpecError(
+            "timing", f"expected a Timing, got {type(timing).__name__}", "pass Timing(...) or None"
+        )
+    if arm.design.uses_pending and timing is None:
+        raise SpecError(
+            "timing",
+            f"the arm's design ({arm.design.kind}) decides with pending patients, which needs a clock",
+            "add a [timing] section (patients_per_month, dlt_window_days) to the arm file",
+        )
     if len(scenario.true_tox) != arm.design.n_doses:
         raise SpecError(
             "scenario.true_tox",
@@ -139,13 +158,15 @@ def simulate_arm(
     block_trials: int = BLOCK_TRIALS,
     progress: Callable[[int], None] | None = None,
     first_trial: int = 0,
+    timing: Timing | None = None,
 ) -> ArmResult:
     """Simulate ``n_trials`` arms (escalation, then the expansion cohorts) under ``scenario``.
 
     As for :func:`dosefind.engine.simulate_one`, threads, chunks and blocks change the speed only: arm t
-    is a pure function of (seed, scenario, t).
+    is a pure function of (seed, scenario, t). With ``timing`` the arm runs in calendar time (see
+    :mod:`dosefind.engine.arm`); without it, as it always did.
     """
-    _check(arm, scenario, n_trials, seed, first_trial)
+    _check(arm, scenario, n_trials, seed, first_trial, timing)
     compiled = arm.design.compile()
     x = arm_arrays(arm, scenario)
     D = arm.design.n_doses
@@ -167,6 +188,16 @@ def simulate_arm(
         look=np.empty((T, C), dtype=np.int8),
         safety_stop=np.empty(T, dtype=np.bool_),
     )
+    if timing is not None:
+        ti, tf = timing.compile()
+        resp_days = float(timing.response_assessment_days)
+        out["time"] = np.empty((T, N_ARM_TIME))
+        out["cohort_day"] = np.empty((T, C))
+    else:
+        ti, tf = np.zeros(0, dtype=np.int64), np.zeros(0)
+        resp_days = 0.0
+    time_out = out.get("time", np.zeros((T, 0)))
+    day_out = out.get("cohort_day", np.zeros((T, 0)))
     capacity = CRM_CACHE_CAPACITY if arm.design.uses_posterior_cache else 0
     nwork = work_size(compiled)
 
@@ -207,10 +238,15 @@ def simulate_arm(
             out["decision"],
             out["look"],
             out["safety_stop"],
+            ti,
+            tf,
+            resp_days,
+            time_out,
+            day_out,
         )
 
     run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
-    return ArmResult(arm, scenario, int(seed), first_trial=int(first_trial), **out)
+    return ArmResult(arm, scenario, int(seed), first_trial=int(first_trial), timing=timing, **out)
 
 
 __all__ = ["ArmResult", "CohortDecision", "arm_arrays", "simulate_arm"]

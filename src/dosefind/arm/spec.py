@@ -7,9 +7,14 @@ Arm files are TOML::
     name = "dabrafenib + trametinib"
     open_min_responses = 0         # responses at the selected dose needed to open the extension
 
-    [design]                       # any design: boin, crm, three_plus_three, boin_comb, pocrm
+    [design]                       # any design (those that decide with pending patients need [timing])
     kind = "boin_comb"
     ...
+
+    [timing]                       # optional: the arm in calendar time (see scenario/timing.py)
+    patients_per_month = 2
+    dlt_window_days = 28
+    response_days = 56             # a response is known this long after entry (default: the window)
 
     [safety]                       # stop all cohorts if P(DLT rate > limit | data at the dose) > confidence
     limit = 0.30
@@ -53,6 +58,7 @@ from ..designs.grid import grid_values
 from ..designs.modifiers import beta_stop_table
 from ..errors import SpecError
 from ..extension import rule_from_dict
+from ..scenario.timing import Timing
 
 
 @dataclass(frozen=True)
@@ -238,11 +244,11 @@ class Arm:
         if "design" not in data:
             raise SpecError("design", "missing", "add a [design] section with the escalation design")
         design = design_from_dict(data["design"])
-        if design.uses_pending:
+        if design.default_n_cap() > design.max_n:
             raise SpecError(
-                "design.kind",
-                f"{design.kind} decides with pending patients, and arms do not run in calendar time yet",
-                "use a design that decides on complete cohorts (e.g. crm) for the arm's escalation",
+                "design.backfill",
+                "an arm counts the escalation's max_n patients, and backfill treats more: not supported yet",
+                "remove [design.backfill] from the arm's design",
             )
         cohorts_data = data.get("cohorts")
         if not isinstance(cohorts_data, list) or not cohorts_data:
@@ -371,6 +377,8 @@ class ArmSpec:
     n_trials: int | None = None
     seed: int | None = None
     source: str | None = None
+    #: calendar time of the arm (the [timing] section; None: untimed)
+    timing: Timing | None = None
 
 
 def is_arm_file(data: dict) -> bool:
@@ -379,8 +387,15 @@ def is_arm_file(data: dict) -> bool:
 
 
 def arm_spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> ArmSpec:
-    v.no_unknown_keys("", data, ["arm", "design", "safety", "cohorts", "scenarios", "simulation"])
+    v.no_unknown_keys("", data, ["arm", "design", "safety", "cohorts", "scenarios", "simulation", "timing"])
     arm = Arm.from_dict(data)
+    timing = Timing.from_dict(data["timing"], arm=True) if "timing" in data else None
+    if arm.design.uses_pending and timing is None:
+        raise SpecError(
+            "timing",
+            f"the arm's design ({arm.design.kind}) decides with pending patients, which needs a clock",
+            "add a [timing] section (patients_per_month, dlt_window_days) to the arm file",
+        )
     raw = data.get("scenarios", [])
     if not isinstance(raw, list):
         raise SpecError("scenarios", "expected [[scenarios]] blocks", "write [[scenarios]] blocks")
@@ -394,7 +409,7 @@ def arm_spec_from_dict(data: dict, source: str | None = None, require_scenarios:
     v.no_unknown_keys("simulation", sim, ["n_trials", "seed"])
     n_trials = v.integer("simulation.n_trials", sim["n_trials"], low=1) if "n_trials" in sim else None
     seed = v.integer("simulation.seed", sim["seed"], low=0) if "seed" in sim else None
-    return ArmSpec(arm, scenarios, n_trials, seed, source)
+    return ArmSpec(arm, scenarios, n_trials, seed, source, timing)
 
 
 def load_arm(path: str | Path, require_scenarios: bool = True) -> ArmSpec:

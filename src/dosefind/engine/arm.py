@@ -16,18 +16,32 @@ Arrays in, arrays out, like :mod:`dosefind.engine.trial`. One arm is:
 5. safety is monitored after every new patient on all patients treated at the selected dose (escalation
    and extension pooled) with the safety table ``safety[n, y]`` (1 = stop); a stop closes every open
    cohort (decision ``SAFETY``).
+
+In calendar time (``ti``, ``tf`` not empty; see :mod:`dosefind.scenario.timing`) escalation is the
+design's timed trial (:func:`~dosefind.engine.trial.timed_escalation`) and the extension runs on the
+clock (:func:`timed_extension`): it opens when the responses of the patients at the selected dose are
+known (``resp_days`` after entry), extension patients arrive from the opening (arrival j from arrival
+latent value ``EXT_BASE + j``) and go to the next open cohort in turn; a cohort pauses at each look until
+its last counted patient's response is known; the safety monitor counts a patient when their DLT, or
+their whole window without one, is observed. A cohort's patients are the same latent patients as in the
+untimed arm, so without the safety monitor every cohort decides as it does untimed; with a window and a
+response time of 0 the whole arm is the untimed arm, trial for trial.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import prange
 
 from ..designs import layout as L
+from .calendar import T_DURATION, T_MEAN_WAIT, T_TO_SELECTED, T_TURNED_AWAY, next_arrival
 from .copula import responds_tab
 from .jit import kernel
-from .rng import STREAM_EFF, STREAM_TOX, latent_uniform, trial_key
-from .trial import escalate
+from .rng import STREAM_ARRIVAL, STREAM_EFF, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform, trial_key
+from .tite import dlt_fraction
+from .trial import escalate, timed_escalation, timed_scratch
 
 EXT_BASE = 1 << 24
 #: cohort decisions (the same codes as :class:`dosefind.constants.CohortDecision`)
@@ -35,6 +49,15 @@ NOT_OPENED = 0
 ACTIVE = 1
 FUTILE = 2
 SAFETY = 3
+
+# columns of the per-arm calendar output (timed arms)
+A_DURATION = 0  #: day of the arm's last decision (a cohort's look, a safety stop, or not opening)
+A_ESCALATION = 1  #: day escalation ended (its final decision: the RP2D, or no dose)
+A_OPEN = 2  #: day the extension opened (nan: it did not)
+A_TURNED_AWAY = 3  #: patients turned away (escalation and extension)
+A_MEAN_WAIT = 4  #: mean wait of the treated patients (days; escalation and extension)
+A_TO_SELECTED = 5  #: day the first escalation patient was treated at the selected dose (nan: none)
+N_ARM_TIME = 6
 
 
 @kernel
@@ -47,6 +70,211 @@ def _look(looks, futility, efficacy, n_looks, look, count, resp):
             return ACTIVE, look
         return -1, look + 1
     return -1, look
+
+
+@kernel
+def _events_until(
+    now,
+    safety,
+    safety_on,
+    n_safe,
+    y_safe,
+    n_open,
+    decision,
+    paused,
+    look_day,
+    look_res,
+    coh_day,
+    ev_time,
+    ev_dlt,
+    live,
+    n_live,
+    end,
+):
+    """Take the extension's events up to day ``now`` in time order (a look before a safety count on the
+    same day, as the untimed arm checks safety after the look): a paused cohort's look resolves (it
+    decides, or reopens), a patient's outcome enters the safety monitor. Once every cohort has decided,
+    only the outcomes observed that same day still count. Returns (open cohorts, live events, safety n,
+    safety y, day of the last decision, safety stop)."""
+    C = decision.shape[0]
+    limit = now
+    while True:
+        tl = math.inf
+        cl = -1
+        for c in range(C):
+            if paused[c] == 1 and decision[c] < 0 and look_day[c] < tl:
+                tl = look_day[c]
+                cl = c
+        ts = math.inf
+        q = -1
+        for k in range(n_live):
+            if ev_time[live[k]] < ts:
+                ts = ev_time[live[k]]
+                q = k
+        if cl >= 0 and tl <= ts and tl <= limit:
+            paused[cl] = 0
+            if look_res[cl] >= 0:
+                decision[cl] = look_res[cl]
+                coh_day[cl] = tl
+                n_open -= 1
+                end = tl
+                if n_open == 0:
+                    limit = tl
+        elif q >= 0 and ts <= limit:
+            e = live[q]
+            n_live -= 1
+            live[q] = live[n_live]
+            n_safe += 1
+            y_safe += ev_dlt[e]
+            if safety_on and safety[n_safe, y_safe] == 1:
+                if n_open > 0:
+                    for c in range(C):
+                        if decision[c] < 0:
+                            decision[c] = SAFETY
+                            coh_day[c] = ts
+                    end = ts
+                return 0, n_live, n_safe, y_safe, end, True
+        else:
+            return n_open, n_live, n_safe, y_safe, end, False
+
+
+@kernel
+def timed_extension(
+    tk,
+    ti,
+    tf,
+    resp_days,
+    sel,
+    p_tox,
+    rho,
+    coh_prob,
+    coh_tab,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    safety,
+    safety_on,
+    n_safe,
+    y_safe,
+    open_day,
+    count,
+    resp,
+    look,
+    decision,
+    n_open,
+    paused,
+    look_day,
+    look_res,
+    ev_time,
+    ev_dlt,
+    live,
+    new_n,
+    new_tox,
+    coh_day,
+):
+    """The expansion cohorts of one arm on the clock, from ``open_day`` (the cohorts' carried patients
+    already counted in ``count``/``resp``/``look``/``decision``). Extension arrival j comes from arrival
+    latent value ``EXT_BASE + j`` and goes to the next open cohort in turn (the untimed arm's order)
+    that is not paused at a look; when every open cohort is paused it is turned away, or (``ti[1] == 1``)
+    waits for the first cohort to reopen if that is within ``tf[2]`` days. The patient enrolled at a look
+    pauses the cohort until their response is known (``resp_days`` later), when the look decides. Each new
+    patient's outcome (a DLT at its day, or the whole window ``tf[1]`` without one) is counted by the
+    safety monitor when observed. Writes patients and DLTs per cohort (``new_n``, ``new_tox``) and each
+    cohort's decision day (``coh_day``); returns (day of the last decision, patients turned away, total
+    wait of the treated, safety stop)."""
+    C = looks.shape[0]
+    wait_mode = ti[1] == 1
+    window = tf[1]
+    max_wait = tf[2]
+    for c in range(C):
+        paused[c] = 0
+    n_live = 0
+    clock = open_day
+    end = open_day
+    arrival = open_day
+    j = 0
+    turned = 0
+    waited = 0.0
+    stopped = False
+    n_new = 0
+    ptr = C - 1
+    while n_open > 0:
+        arrival = next_arrival(arrival, latent_uniform(tk, EXT_BASE + j, STREAM_ARRIVAL), ti, tf)
+        j += 1
+        now = max(arrival, clock)
+        chosen = -1
+        while True:
+            n_open, n_live, n_safe, y_safe, end, stopped = _events_until(
+                now,
+                safety,
+                safety_on,
+                n_safe,
+                y_safe,
+                n_open,
+                decision,
+                paused,
+                look_day,
+                look_res,
+                coh_day,
+                ev_time,
+                ev_dlt,
+                live,
+                n_live,
+                end,
+            )
+            clock = now
+            if n_open == 0:
+                break
+            for step in range(1, C + 1):
+                c = (ptr + step) % C
+                if decision[c] < 0 and paused[c] == 0:
+                    chosen = c
+                    break
+            if chosen >= 0 or not wait_mode:
+                break
+            reopen = math.inf  # every open cohort is paused: the first look that lets its cohort go on
+            for c in range(C):
+                if decision[c] < 0 and look_res[c] < 0 and look_day[c] < reopen:
+                    reopen = look_day[c]
+            if reopen - arrival > max_wait:
+                break
+            now = reopen
+        if n_open == 0:
+            if arrival < end:  # came while the last looks were pending and waited in vain
+                turned += 1
+            break
+        if chosen < 0:
+            turned += 1
+            continue
+        c = chosen
+        ptr = c
+        waited += now - arrival
+        i = EXT_BASE * (c + 1) + new_n[c]
+        u = latent_uniform(tk, i, STREAM_TOX)
+        dlt = 1 if u < p_tox else 0
+        r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), coh_tab[c], sel, coh_prob[c, sel], rho)
+        new_n[c] += 1
+        new_tox[c] += dlt
+        count[c] += 1
+        resp[c] += r
+        before = look[c]
+        res, look[c] = _look(looks[c], futility[c], efficacy[c], n_looks[c], look[c], count[c], resp[c])
+        if res >= 0 or look[c] != before:  # a look: wait for this patient's response
+            paused[c] = 1
+            look_day[c] = now + resp_days
+            look_res[c] = res
+        if safety_on:
+            if dlt == 1:
+                v = latent_uniform(tk, i, STREAM_EVENT_TIME)
+                ev_time[n_new] = now + window * dlt_fraction(v, ti, tf, p_tox)
+            else:
+                ev_time[n_new] = now + window
+            ev_dlt[n_new] = dlt
+            live[n_live] = n_new
+            n_live += 1
+        n_new += 1
+    return end, turned, waited, stopped
 
 
 @kernel
@@ -98,13 +326,21 @@ def run_arms(
     out_coh_decision,
     out_coh_look,
     out_safety_stop,
+    ti,
+    tf,
+    resp_days,
+    scratch,
+    out_time,
+    out_coh_day,
 ):
     """Simulate arms ``first..last-1`` into rows ``0..last-first-1`` of the outputs.
 
     ``coh_prob[c, d]``: response probability of cohort c's new patients at dose d; ``coh_tab[c]`` its
     :func:`~dosefind.engine.copula.response_table` (``eff_tab``: the escalation's);
     ``looks/futility/efficacy[c, :n_looks[c]]`` the cohort's boundaries; ``carry[c]`` 1 when the cohort
-    counts escalation patients at the selected dose.
+    counts escalation patients at the selected dose. With a timing model (``ti``, ``tf`` not empty; the
+    arrays of :func:`~dosefind.engine.trial.timed_scratch` in ``scratch``) the arm runs in calendar time:
+    its calendar columns go to ``out_time`` (``A_*``), each cohort's decision day to ``out_coh_day``.
     """
     D = ip[L.IP_N_DOSES]
     C = looks.shape[0]
@@ -112,31 +348,71 @@ def run_arms(
     resp = np.zeros(C, dtype=np.int64)
     look = np.zeros(C, dtype=np.int64)
     decision = np.zeros(C, dtype=np.int64)
+    timed = ti.shape[0] > 0
+    esc_time = np.zeros(N_ARM_TIME)
+    paused = np.zeros(C, dtype=np.int64)
+    look_day = np.zeros(C)
+    look_res = np.zeros(C, dtype=np.int64)
+    n_ext = 0
+    for c in range(C):
+        n_ext += looks[c, n_looks[c] - 1]
+    ev_time = np.zeros(n_ext if timed else 0)
+    ev_dlt = np.zeros(n_ext if timed else 0, dtype=np.int64)
+    live = np.zeros(n_ext if timed else 0, dtype=np.int64)
+    doses = scratch[0] if timed else pat_dose
+    entry = scratch[1]
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        status, reason, n_esc, sel = escalate(
-            ip,
-            fp,
-            tables,
-            grid,
-            mods,
-            modf,
-            true_tox,
-            eff_prob,
-            eff_tab,
-            rho,
-            tk,
-            n_at,
-            tox_at,
-            eff_at,
-            admissible,
-            pat_dose,
-            pat_resp,
-            ckeys,
-            cvals,
-            work,
-        )
+        if timed:
+            status, reason, n_esc, sel = timed_escalation(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                modf,
+                true_tox,
+                eff_prob,
+                eff_tab,
+                rho,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                eff_at,
+                admissible,
+                pat_resp,
+                ckeys,
+                cvals,
+                work,
+                scratch,
+                esc_time,
+            )
+        else:
+            status, reason, n_esc, sel = escalate(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                modf,
+                true_tox,
+                eff_prob,
+                eff_tab,
+                rho,
+                tk,
+                n_at,
+                tox_at,
+                eff_at,
+                admissible,
+                pat_dose,
+                pat_resp,
+                ckeys,
+                cvals,
+                work,
+            )
         out_selected[row] = sel
         for d in range(D):
             out_n[row, d] = n_at[d]
@@ -154,6 +430,22 @@ def run_arms(
             out_coh_resp[row, c] = 0
             out_coh_look[row, c] = -1
             out_coh_decision[row, c] = NOT_OPENED
+        if timed:
+            # the decision to open waits for the responses of the patients at the selected dose
+            open_day = esc_time[T_DURATION]
+            if sel >= 0:
+                for i in range(n_esc):
+                    if doses[i] == sel:
+                        open_day = max(open_day, entry[i] + resp_days)
+            tr = out_time[row]
+            tr[A_DURATION] = open_day
+            tr[A_ESCALATION] = esc_time[T_DURATION]
+            tr[A_OPEN] = open_day if opened else math.nan
+            tr[A_TURNED_AWAY] = esc_time[T_TURNED_AWAY]
+            tr[A_MEAN_WAIT] = esc_time[T_MEAN_WAIT]
+            tr[A_TO_SELECTED] = esc_time[T_TO_SELECTED]
+            for c in range(C):
+                out_coh_day[row, c] = math.nan
         if not opened:
             continue
         n_open = 0
@@ -164,7 +456,7 @@ def run_arms(
             decision[c] = -1
             if carry[c] == 1:
                 for i in range(n_esc):
-                    if pat_dose[i] == sel:
+                    if doses[i] == sel:
                         count[c] += 1
                         resp[c] += pat_resp[i]
                         decision[c], look[c] = _look(
@@ -174,9 +466,56 @@ def run_arms(
                             break
             if decision[c] < 0:
                 n_open += 1
+            elif timed:
+                out_coh_day[row, c] = out_time[row, A_OPEN]
         p_tox = true_tox[sel]
         n_safe = n_at[sel]
         y_safe = tox_at[sel]
+        if timed and n_open > 0:
+            open_day = out_time[row, A_OPEN]
+            end, turned, waited, stopped = timed_extension(
+                tk,
+                ti,
+                tf,
+                resp_days,
+                sel,
+                p_tox,
+                rho,
+                coh_prob,
+                coh_tab,
+                looks,
+                futility,
+                efficacy,
+                n_looks,
+                safety,
+                safety_on,
+                n_safe,
+                y_safe,
+                open_day,
+                count,
+                resp,
+                look,
+                decision,
+                n_open,
+                paused,
+                look_day,
+                look_res,
+                ev_time,
+                ev_dlt,
+                live,
+                out_coh_new[row],
+                out_coh_tox[row],
+                out_coh_day[row],
+            )
+            out_safety_stop[row] = stopped
+            n_new = 0
+            for c in range(C):
+                n_new += out_coh_new[row, c]
+            tr = out_time[row]
+            tr[A_DURATION] = end
+            tr[A_TURNED_AWAY] += turned
+            tr[A_MEAN_WAIT] = (tr[A_MEAN_WAIT] * n_esc + waited) / (n_esc + n_new)
+            n_open = 0
         while n_open > 0:
             for c in range(C):
                 if decision[c] >= 0:
@@ -252,6 +591,11 @@ def run_arm_chunks(
     out_coh_decision,
     out_coh_look,
     out_safety_stop,
+    ti,
+    tf,
+    resp_days,
+    out_time,
+    out_coh_day,
 ):
     """Chunk c = output rows bounds[c]..bounds[c+1]-1, in parallel; row r is arm ``trial_offset + r``."""
     D = ip[L.IP_N_DOSES]
@@ -268,6 +612,7 @@ def run_arm_chunks(
         ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
         cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
         work = np.zeros(n_work)
+        scratch = timed_scratch(ip, ti.shape[0] > 0)
         run_arms(
             ip,
             fp,
@@ -316,4 +661,10 @@ def run_arm_chunks(
             out_coh_decision[a:b],
             out_coh_look[a:b],
             out_safety_stop[a:b],
+            ti,
+            tf,
+            resp_days,
+            scratch,
+            out_time[a:b],
+            out_coh_day[a:b],
         )

@@ -126,6 +126,231 @@ def escalate(
 
 
 @kernel
+def timed_scratch(ip, timed):
+    """The per-patient and per-dose scratch arrays of :func:`timed_escalation` for one chunk of trials
+    (empty when ``timed`` is false): patient dose and entry day first, then the arrays of the
+    pending-patient and backfill trials."""
+    D = ip[L.IP_N_DOSES]
+    # backfill (BOIN): escalation patients plus at most cap + 1 backfill patients per dose
+    backfill = ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN
+    n_pat = ip[L.IP_MAX_N] + (D * (ip[L.IP_BACKFILL_CAP] + 1) if backfill else 0)
+    pat_dose = np.zeros(n_pat if timed else 0, dtype=np.int64)
+    entry = np.zeros(n_pat if timed else 0)
+    m = n_pat if timed and ip[L.IP_USES_PENDING] == 1 else 0
+    return (
+        pat_dose,
+        entry,
+        np.zeros(m, dtype=np.int64),  # pat_dlt
+        np.zeros(m),  # pat_tdlt
+        np.zeros(m, dtype=np.int64),  # pat_seen
+        np.zeros(m),  # pat_followup
+        np.zeros(m),  # pat_w
+        np.zeros(m, dtype=np.int64),  # pend_dose
+        np.zeros(m),  # pend_u
+        np.zeros(m),  # pend_w
+        np.zeros(m),  # support
+        np.zeros(D, dtype=np.int64),  # known_n
+        np.zeros(D, dtype=np.int64),  # known_tox
+        np.zeros((1, L.POST_FIRST + 4 * D)),  # post
+        np.zeros(D, dtype=np.int64),  # pend_at
+        np.zeros(D),  # stft_at
+        np.zeros(m if backfill else 0, dtype=np.int64),  # pat_bf
+        np.zeros(D, dtype=np.int64),  # esc_n
+        np.zeros(D, dtype=np.int64),  # esc_y
+        np.zeros(D),  # first_resp
+        np.zeros(D, dtype=np.int64),  # bf_assigned
+        np.zeros(D, dtype=np.int64),  # elim
+        np.zeros(D, dtype=np.int64),  # tot_n
+        np.zeros(D, dtype=np.int64),  # tot_y
+    )
+
+
+@kernel
+def timed_escalation(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    modf,
+    true_tox,
+    eff_prob,
+    eff_tab,
+    rho,
+    tk,
+    ti,
+    tf,
+    n_at,
+    tox_at,
+    eff_at,
+    admissible,
+    pat_resp,
+    ckeys,
+    cvals,
+    work,
+    scratch,
+    out_time,
+):
+    """One trial's dose escalation in calendar time (``ti``, ``tf``: :mod:`dosefind.scenario.timing`);
+    returns (status, reason, patients treated, selected dose) and writes the calendar columns into
+    ``out_time``; each patient's dose and entry day are left in ``scratch[0]`` and ``scratch[1]``
+    (:func:`timed_scratch`).
+
+    BOIN with backfill runs :func:`~dosefind.engine.backfill.backfill_trial`, the other designs that
+    decide with pending patients the event-driven trials of :mod:`dosefind.engine.tite` (TITE-CRM patient
+    by patient, the rest in cohorts), and the designs that decide on complete cohorts their untimed trial
+    (:func:`escalate`) laid on the calendar (:func:`~dosefind.engine.calendar.cohort_calendar`). When
+    ``eff_prob`` is not empty each patient's response is drawn as :func:`escalate` draws it (arms).
+    """
+    (
+        pat_dose,
+        entry,
+        pat_dlt,
+        pat_tdlt,
+        pat_seen,
+        pat_followup,
+        pat_w,
+        pend_dose,
+        pend_u,
+        pend_w,
+        support,
+        known_n,
+        known_tox,
+        post,
+        pend_at,
+        stft_at,
+        pat_bf,
+        esc_n,
+        esc_y,
+        first_resp,
+        bf_assigned,
+        elim,
+        tot_n,
+        tot_y,
+    ) = scratch
+    if ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN:
+        return backfill_trial(
+            ip,
+            fp,
+            tables,
+            true_tox,
+            tk,
+            ti,
+            tf,
+            n_at,
+            tox_at,
+            admissible,
+            work,
+            pat_dose,
+            entry,
+            pat_dlt,
+            pat_tdlt,
+            pat_bf,
+            esc_n,
+            esc_y,
+            first_resp,
+            bf_assigned,
+            tot_n,
+            tot_y,
+            elim,
+            out_time,
+        )
+    if ip[L.IP_USES_PENDING] == 0:
+        status, reason, n_treated, selected = escalate(
+            ip,
+            fp,
+            tables,
+            grid,
+            mods,
+            modf,
+            true_tox,
+            eff_prob,
+            eff_tab,
+            rho,
+            tk,
+            n_at,
+            tox_at,
+            eff_at,
+            admissible,
+            pat_dose,
+            pat_resp,
+            ckeys,
+            cvals,
+            work,
+        )
+        cohort_calendar(tk, n_treated, ip[L.IP_COHORT_SIZE], ti, tf, pat_dose, selected, entry, out_time)
+        return status, reason, n_treated, selected
+    if ip[L.IP_KIND] == K_TITE_CRM:  # assigned on arrival; the others treat cohorts
+        status, reason, n_treated, selected = tite_crm_trial(
+            ip,
+            fp,
+            tables,
+            grid,
+            mods,
+            true_tox,
+            tk,
+            ti,
+            tf,
+            n_at,
+            tox_at,
+            admissible,
+            ckeys,
+            cvals,
+            work,
+            pat_dose,
+            entry,
+            pat_dlt,
+            pat_tdlt,
+            pat_seen,
+            pat_followup,
+            pat_w,
+            pend_dose,
+            pend_u,
+            pend_w,
+            support,
+            known_n,
+            known_tox,
+            post,
+            out_time,
+        )
+    else:
+        status, reason, n_treated, selected = pending_trial(
+            ip,
+            fp,
+            tables,
+            grid,
+            mods,
+            true_tox,
+            tk,
+            ti,
+            tf,
+            n_at,
+            tox_at,
+            admissible,
+            ckeys,
+            cvals,
+            work,
+            pat_dose,
+            entry,
+            pat_dlt,
+            pat_tdlt,
+            pend_at,
+            stft_at,
+            out_time,
+        )
+    if eff_prob.shape[0] > 0:  # responses, as escalate draws them (they decide nothing here)
+        for d in range(ip[L.IP_N_DOSES]):
+            eff_at[d] = 0
+        for i in range(n_treated):
+            d = pat_dose[i]
+            u = latent_uniform(tk, i, STREAM_TOX)
+            r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), eff_tab, d, eff_prob[d], rho)
+            eff_at[d] += r
+            pat_resp[i] = r
+    return status, reason, n_treated, selected
+
+
+@kernel
 def run_trials(
     ip,
     fp,
@@ -155,8 +380,8 @@ def run_trials(
 ):
     """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs.
 
-    With a timing model (``ti``, ``tf`` not empty; :mod:`dosefind.scenario.timing`) each trial is also
-    laid on the calendar (:func:`~dosefind.engine.calendar.cohort_calendar`) into ``out_time``.
+    With a timing model (``ti``, ``tf`` not empty; :mod:`dosefind.scenario.timing`) each trial runs in
+    calendar time (:func:`timed_escalation`), its calendar columns into ``out_time``.
     """
     D = ip[L.IP_N_DOSES]
     no_eff = np.zeros(0)
@@ -164,123 +389,34 @@ def run_trials(
     eff_at = np.zeros(D, dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
     timed = ti.shape[0] > 0
-    # backfill (BOIN): escalation patients plus at most cap + 1 backfill patients per dose
-    backfill = ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN
-    n_pat = ip[L.IP_MAX_N] + (D * (ip[L.IP_BACKFILL_CAP] + 1) if backfill else 0)
-    pat_dose = np.zeros(n_pat if timed else 0, dtype=np.int64)
-    entry = np.zeros(n_pat if timed else 0)
-    # designs that decide with pending patients: the event-driven trial of engine/tite.py (timed only)
-    pending = ip[L.IP_USES_PENDING] == 1
-    per_patient = ip[L.IP_KIND] == K_TITE_CRM  # assigned on arrival; the others treat cohorts
-    m = n_pat if pending else 0
-    pat_dlt = np.zeros(m, dtype=np.int64)
-    pat_tdlt = np.zeros(m)
-    pat_seen = np.zeros(m, dtype=np.int64)
-    pat_followup = np.zeros(m)
-    pat_w = np.zeros(m)
-    pend_dose = np.zeros(m, dtype=np.int64)
-    pend_u = np.zeros(m)
-    pend_w = np.zeros(m)
-    support = np.zeros(m)
-    known_n = np.zeros(D, dtype=np.int64)
-    known_tox = np.zeros(D, dtype=np.int64)
-    post = np.zeros((1, L.POST_FIRST + 4 * D))
-    pend_at = np.zeros(D, dtype=np.int64)
-    stft_at = np.zeros(D)
-    pat_bf = np.zeros(m if backfill else 0, dtype=np.int64)
-    esc_n = np.zeros(D, dtype=np.int64)
-    esc_y = np.zeros(D, dtype=np.int64)
-    first_resp = np.zeros(D)
-    bf_assigned = np.zeros(D, dtype=np.int64)
-    elim = np.zeros(D, dtype=np.int64)
-    tot_n = np.zeros(D, dtype=np.int64)
-    tot_y = np.zeros(D, dtype=np.int64)
+    scratch = timed_scratch(ip, timed)
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        if backfill:
-            status, reason, n_treated, selected = backfill_trial(
-                ip,
-                fp,
-                tables,
-                true_tox,
-                tk,
-                ti,
-                tf,
-                n_at,
-                tox_at,
-                admissible,
-                work,
-                pat_dose,
-                entry,
-                pat_dlt,
-                pat_tdlt,
-                pat_bf,
-                esc_n,
-                esc_y,
-                first_resp,
-                bf_assigned,
-                tot_n,
-                tot_y,
-                elim,
-                out_time[row],
-            )
-        elif pending and not per_patient:
-            status, reason, n_treated, selected = pending_trial(
+        if timed:
+            status, reason, n_treated, selected = timed_escalation(
                 ip,
                 fp,
                 tables,
                 grid,
                 mods,
+                modf,
                 true_tox,
+                no_eff,
+                no_tab,
+                0.0,
                 tk,
                 ti,
                 tf,
                 n_at,
                 tox_at,
+                eff_at,
                 admissible,
+                no_pat,
                 ckeys,
                 cvals,
                 work,
-                pat_dose,
-                entry,
-                pat_dlt,
-                pat_tdlt,
-                pend_at,
-                stft_at,
-                out_time[row],
-            )
-        elif pending:
-            status, reason, n_treated, selected = tite_crm_trial(
-                ip,
-                fp,
-                tables,
-                grid,
-                mods,
-                true_tox,
-                tk,
-                ti,
-                tf,
-                n_at,
-                tox_at,
-                admissible,
-                ckeys,
-                cvals,
-                work,
-                pat_dose,
-                entry,
-                pat_dlt,
-                pat_tdlt,
-                pat_seen,
-                pat_followup,
-                pat_w,
-                pend_dose,
-                pend_u,
-                pend_w,
-                support,
-                known_n,
-                known_tox,
-                post,
+                scratch,
                 out_time[row],
             )
         else:
@@ -300,15 +436,12 @@ def run_trials(
                 tox_at,
                 eff_at,
                 admissible,
-                pat_dose,
+                no_pat,
                 no_pat,
                 ckeys,
                 cvals,
                 work,
             )
-            if timed:
-                cohort = ip[L.IP_COHORT_SIZE]
-                cohort_calendar(tk, n_treated, cohort, ti, tf, pat_dose, selected, entry, out_time[row])
         out_selected[row] = selected
         for d in range(D):
             out_n[row, d] = n_at[d]

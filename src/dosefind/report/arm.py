@@ -75,10 +75,25 @@ def format_arm_table(result: ArmStudyResult) -> str:
             f"any cohort active {_pct(aa)}% (±{100 * aa_se:.1f})  mean n {en:.1f}  "
             f"total n {tn:.1f} (±{tn_se:.2f})  total DLT {tt:.1f}"
         )
+        timed = "duration_days" in v
+        if timed:
+            d, d_se = one("duration_days")
+            q10, q50, q90 = (one(f"duration_days_q{q}")[0] for q in (10, 50, 90))
+            esc, esc_se = one("escalation_days")
+            od, _ = one("open_day")
+            ta, _ = one("mean_turned_away")
+            w, _ = one("mean_wait_days")
+            lines.append(
+                f"  calendar (days): arm ends {d:.0f} (±{d_se:.1f}; "
+                f"10/50/90%: {q10:.0f}/{q50:.0f}/{q90:.0f})  "
+                f"RP2D known {esc:.0f} (±{esc_se:.1f})  extension opens {od:.0f}  "
+                f"turned away {ta:.1f}  mean wait {w:.1f}"
+            )
         width = max(8, *(len(c.name) for c in arm.cohorts))
         lines.append(
             f"  {'cohort':<{width}}  {'true q':>6}  {'active%':>7}  {'±':>4}  {'futile%':>7}  "
             f"{'safety%':>7}  {'active|open%':>12}  {'new n':>6}  {'counted':>7}"
+            + (f"  {'decided day':>11}" if timed else "")
         )
         for c in arm.cohorts:
             q, _ = one("true_response_at_selected", c.name)
@@ -91,12 +106,19 @@ def format_arm_table(result: ArmStudyResult) -> str:
             lines.append(
                 f"  {c.name:<{width}}  {q:6.3f}  {_pct(a):>7}  {100 * a_se:4.1f}  {_pct(f):>7}  "
                 f"{_pct(sf):>7}  {_pct(ao):>12}  {nn:6.1f}  {nc:7.1f}"
+                + (f"  {one('decision_day', c.name)[0]:11.0f}" if timed else "")
             )
     lines.append("")
     lines.append(
         "± is the Monte Carlo standard error. 'true q' is the cohort's true response rate at the selected "
         "dose, averaged over arms that opened: P(active) is power where the drug is active and type I error "
         "where it is not."
+        + (
+            " Days count from the arm's opening; 'decided day' is the day a cohort's rule decided, over arms "
+            "whose extension opened."
+            if result.timed
+            else ""
+        )
     )
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ arrives while accrual is suspended (the ``[timing]`` section of spec files).
     max_wait_days = 14
     dlt_time = "uniform"         # or "late_onset" or "weibull" (with late_onset_share)
     late_onset_share = 0.7
+    response_days = 56           # arm files: a response is known this many days after entry
 
 Arrivals. The k-th patient to arrive at the trial (counting those turned away) arrives a gap g_k after
 the one before, g_k a function of the trial's arrival latent value k (``STREAM_ARRIVAL``): exponential
@@ -36,6 +37,14 @@ PO-CRM) treats a cohort as patients arrive, then suspends accrual until the last
 has completed the DLT window; the decision is taken then. A patient who arrives while accrual is
 suspended is turned away (``turned_away``), or waits for it to reopen and is treated if that happens
 within ``max_wait_days`` (``wait``; waiting patients are treated first, in order of arrival).
+
+Arms (arm files; :mod:`dosefind.engine.arm`). A patient's response is known ``response_days`` after
+entry (default: the DLT window). The extension opens when escalation has selected a dose and the
+responses of its patients there are known; its patients then arrive by the same accrual model from the
+opening (arrival j of the extension from arrival latent value ``EXT_BASE + j``), each to the next open
+expansion cohort in turn. A cohort pauses at each look of its rule until the response of the look's last
+patient is known, and decides then; an arrival finding every open cohort paused is turned away or waits
+as above. The safety monitor counts a patient when their DLT or their complete window is observed.
 """
 
 from __future__ import annotations
@@ -70,6 +79,7 @@ class Timing:
     max_wait_days: float | None = None
     dlt_time: str = "uniform"
     late_onset_share: float | None = None
+    response_days: float | None = None
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -150,6 +160,23 @@ class Timing:
                 'only applies with dlt_time = "late_onset" or "weibull"',
                 'remove late_onset_share, or set dlt_time = "late_onset"',
             )
+        if self.response_days is not None:
+            set_(
+                self,
+                "response_days",
+                v.real(
+                    "response_days",
+                    self.response_days,
+                    low=0.0,
+                    high=3650.0,
+                    fix="give the days from entry until a response is assessed, e.g. 56",
+                ),
+            )
+
+    @property
+    def response_assessment_days(self) -> float:
+        """Days from entry until a response is known (``response_days``, else the DLT window)."""
+        return self.response_days if self.response_days is not None else self.dlt_window_days
 
     @property
     def rates_per_day(self) -> tuple[float, ...]:
@@ -192,10 +219,13 @@ class Timing:
         if self.dlt_time != "uniform":  # uniform specs keep the form (and config hash) they always had
             out["dlt_time"] = self.dlt_time
             out["late_onset_share"] = self.late_onset_share
+        if self.response_days is not None:
+            out["response_days"] = self.response_days
         return out
 
     @classmethod
-    def from_dict(cls, data: dict, field: str = "timing") -> Timing:
+    def from_dict(cls, data: dict, field: str = "timing", arm: bool = False) -> Timing:
+        """The ``[timing]`` section; ``response_days`` only in arm files (``arm``)."""
         if not isinstance(data, dict):
             raise SpecError(field, f"expected a table, got {data!r}", "write a [timing] section")
         v.no_unknown_keys(
@@ -209,11 +239,18 @@ class Timing:
                 "max_wait_days",
                 "dlt_time",
                 "late_onset_share",
+                "response_days",
             ],
         )
         for key, example in (("patients_per_month", "2"), ("dlt_window_days", "28")):
             if key not in data:
                 raise SpecError(f"{field}.{key}", "missing", f"add {key} = {example} to [{field}]")
+        if not arm and "response_days" in data:
+            raise SpecError(
+                f"{field}.response_days",
+                "applies to arm files only (when an extension patient's response is known)",
+                "remove response_days here, or give it in the [timing] of an arm file",
+            )
         try:
             return cls(**data)
         except SpecError as e:
