@@ -110,13 +110,13 @@ def recommend(
         settings = McmcSettings(**{k: v for k, v in given.items() if v is not None})
     elif any(v is not None for v in (draws, tune, chains, target_accept, seed)):
         raise fail("--draws/--tune/--chains/--target-accept/--seed apply to --posterior mcmc only")
-    if arm_file and as_of is not None:
-        raise fail("--as-of: arm files are not read with dates yet; give the escalation design file")
     if arm_file:
         from ..live.arm import recommend_arm
         from ..report.recommendation import arm_recommendation_json, format_arm_recommendation
 
-        rec = recommend_arm(the_arm, trial, posterior.value, settings)
+        day = as_of_day(as_of)
+        window = window_of(design, window_days) if day is not None or trial.has_pending else None
+        rec = recommend_arm(the_arm, trial, posterior.value, settings, as_of=day, window_days=window)
         text = format_arm_recommendation(rec) if fmt == Format.text else arm_recommendation_json(rec)
         label = arm if arm is not None else the_arm.name
     else:

@@ -60,12 +60,12 @@ def report(
     the_design, trial, arm = load_meeting_inputs(design, name, data, outcomes)
     probs = parse_scenario(scenario, the_design) if scenario is not None else None
     arm_rec = None
-    if arm is not None and as_of is not None:
-        raise fail("--as-of: arm files are not read with dates yet; give the escalation design file")
     if arm is not None:
         from ..live.arm import recommend_arm
 
-        arm_rec = recommend_arm(arm, trial, posterior.value)
+        day = as_of_day(as_of)
+        window = window_of(design, window_days) if day is not None else None
+        arm_rec = recommend_arm(arm, trial, posterior.value, as_of=day, window_days=window)
         rec = arm_rec.escalation
     else:
         day = as_of_day(as_of)

@@ -16,7 +16,9 @@ simulation engine (:mod:`dosefind.engine.arm`):
 3. extension patients are taken in the order of the data (their treatment order); after every one the
    safety monitor pools all patients treated at the selected dose (escalation and every cohort) and stops
    when ``SafetyMonitor.table(n_cap)[n, y] == 1``; a safety stop closes every cohort without a decision
-   (decision SAFETY). The monitor is checked after extension patients only, as in the engine.
+   (decision SAFETY). The monitor is checked after extension patients only, as in the engine. With dates
+   (``as_of``) it counts a patient when their outcome is observed, in the order outcomes became known,
+   as the engine's timed arms do (see :func:`recommend_arm`).
 
 Unknown responses (an empty response cell: not yet assessed; no response column; a notation without E or
 B letters) are never counted as "no response". A look that needs an unknown response waits for it (the
@@ -163,13 +165,22 @@ class SafetyState:
     stopped: bool
     stopped_after: str | None  #: patient id after whom the monitor stopped the extension
     next_stop: int | None  #: fewest DLTs among n + 1 patients that stop at the next patient (None: none)
+    #: with dates (``as_of``): patients at the dose still in their DLT window, not counted yet
+    pending: int = 0
+    #: with dates: the day the outcome that stopped the extension became known
+    stopped_on: str | None = None
 
     def words(self) -> str:
         head = f"{self.n} patients, {self.dlts} DLT" + ("" if self.dlts == 1 else "s")
+        if self.pending:
+            head += f" ({self.pending} more still in the DLT window, not counted yet)"
         if self.monitor is None:
             return f"{head}; no safety monitoring in this arm"
         if self.stopped:
-            return f"{head}; the extension stopped for safety after patient {self.stopped_after}"
+            when = f", known on {self.stopped_on}" if self.stopped_on else ""
+            return (
+                f"{head}; the extension stopped for safety after patient {self.stopped_after}'s outcome{when}"
+            )
         m = self.monitor
         if self.next_stop is None:
             nxt = f"no number of DLTs among {self.n + 1} patients stops at the next patient"
@@ -192,6 +203,8 @@ class SafetyState:
             "stopped": self.stopped,
             "stopped_after": self.stopped_after,
             "next_patient_stop_dlts": self.next_stop,
+            "pending": self.pending,
+            "stopped_on": self.stopped_on,
             "words": self.words(),
         }
 
@@ -320,11 +333,22 @@ class _Counter:
 
 
 def recommend_arm(
-    arm: Arm, data: TrialData, posterior: str = "fast", mcmc_settings=None
+    arm: Arm,
+    data: TrialData,
+    posterior: str = "fast",
+    mcmc_settings=None,
+    as_of=None,
+    window_days: float | None = None,
 ) -> ArmRecommendation:
-    """The arm's next step for the data (escalation and extension patients): see the module docstring."""
+    """The arm's next step for the data (escalation and extension patients): see the module docstring.
+
+    With ``as_of`` (a date) and ``window_days`` the data's dates are read as of that day: escalation as
+    :func:`~dosefind.live.recommend.recommend` reads them, and the safety monitor counts a patient at the
+    selected dose once their DLT or their whole window is observed, in the order those outcomes became
+    known (an outcome known on or before an extension patient's entry counts before that patient), as
+    the simulation of arms in calendar time does (:mod:`dosefind.engine.arm`)."""
     design = arm.design
-    rec = recommend(design, data.escalation(), posterior, mcmc_settings)
+    rec = recommend(design, data.escalation(), posterior, mcmc_settings, as_of=as_of, window_days=window_days)
     warnings = list(rec.warnings)
     unit = dose_word(design)
     n_ext = data.n_extension
@@ -372,16 +396,67 @@ def recommend_arm(
                 if not counters[c.name].add(p.efficacy):
                     break
     carried = {name: len(k.counted) for name, k in counters.items()}
-    n_safe = len(at_sel)
-    y_safe = sum(p.dlt for p in at_sel)
     monitor = arm.safety
-    table = monitor.table(n_safe + n_ext + 1) if monitor is not None else None
+    table = monitor.table(len(at_sel) + n_ext + 1) if monitor is not None else None
+    dated = as_of is not None
+    clocks = {}
+    if dated:
+        from .pending import check_window, outcome_day, patient_clock
+
+        check_window(window_days)
+        src = data.source or "data"
+        for p in (*at_sel, *data.extension):
+            clocks[id(p)] = patient_clock(p, as_of, window_days, src)
+    # the monitor's sequence of outcomes: in the data's order, or (dated) in the order they became known
+    events: list = []
+    if dated:
+        first_entry = clocks[id(data.extension[0])].entry if n_ext else as_of
+        initial = []
+        for k, p in enumerate((*at_sel, *data.extension)):
+            day = outcome_day(clocks[id(p)], window_days)
+            if day is None:
+                continue
+            if k < len(at_sel) and day <= first_entry:
+                initial.append(p)
+            else:
+                events.append((day, k, p, clocks[id(p)].status == "dlt"))
+        events.sort(key=lambda e: (e[0], e[1]))
+        n_safe = len(initial)
+        y_safe = sum(clocks[id(p)].status == "dlt" for p in initial)
+        pending_safety = sum(1 for c in clocks.values() if c.status == "pending")
+    else:
+        n_safe = len(at_sel)
+        y_safe = sum(p.dlt for p in at_sel)
+        pending_safety = 0
     stopped_after: str | None = None
+    stopped_on = None
+    taken = 0
+
+    def outcome(p, dlt, day=None) -> None:
+        nonlocal n_safe, y_safe, stopped_after, stopped_on
+        n_safe += 1
+        y_safe += dlt
+        if table is not None and stopped_after is None and table[n_safe, y_safe] == 1:
+            stopped_after = p.patient_id
+            stopped_on = day
+            for k in counters.values():
+                if k.decision is None:
+                    k.decision = CohortDecision.SAFETY
+
+    def outcomes_until(day) -> None:
+        nonlocal taken
+        while taken < len(events) and events[taken][0] <= day:
+            d, _k, p, dlt = events[taken]
+            outcome(p, dlt, d)
+            taken += 1
+
     new = {c.name: 0 for c in arm.cohorts}
     dlts = {c.name: 0 for c in arm.cohorts}
     late = {c.name: 0 for c in arm.cohorts}
     for p in data.extension:
         _check_extension_patient(p, sel, design.doses, data.source, unit)
+        if dated:
+            outcomes_until(clocks[id(p)].entry)
         name = p.expansion
         new[name] += 1
         dlts[name] += p.dlt
@@ -395,13 +470,10 @@ def recommend_arm(
             warnings.append(
                 f"patient {p.patient_id}{_line(p)} was enrolled after {what}; not counted by the rule"
             )
-        n_safe += 1
-        y_safe += p.dlt
-        if table is not None and stopped_after is None and table[n_safe, y_safe] == 1:
-            stopped_after = p.patient_id
-            for k in counters.values():
-                if k.decision is None:
-                    k.decision = CohortDecision.SAFETY
+        if not dated:
+            outcome(p, p.dlt)
+    if dated:
+        outcomes_until(as_of)
 
     states = []
     for c in arm.cohorts:
@@ -427,7 +499,16 @@ def recommend_arm(
     next_stop = None
     if monitor is not None and stopped_after is None:
         next_stop = monitor.stop_boundary(n_safe + 1)
-    safety = SafetyState(monitor, n_safe, y_safe, stopped_after is not None, stopped_after, next_stop)
+    safety = SafetyState(
+        monitor,
+        n_safe,
+        y_safe,
+        stopped_after is not None,
+        stopped_after,
+        next_stop,
+        pending_safety,
+        None if stopped_on is None else str(stopped_on),
+    )
     if any(s.decision is None for s in states):
         phase = ArmPhase.EXTENSION
     else:

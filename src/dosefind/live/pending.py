@@ -105,6 +105,17 @@ class Clock:
         return max(ends) if ends else None
 
 
+def outcome_day(p: PatientClock, window_days: float) -> _dt.date | None:
+    """The day a patient's DLT outcome became known: the DLT's day, or the end of the window (or of
+    follow-up) without one; None while the patient is pending."""
+    if p.status == "dlt":
+        return p.dlt_date
+    if p.status == "complete":
+        full = p.entry + _dt.timedelta(days=math.ceil(window_days))
+        return full if p.end is None else min(p.end, full)
+    return None
+
+
 def _window_end(p: PatientClock, window_days: float) -> _dt.date:
     if p.end is not None:
         return p.end
@@ -173,73 +184,86 @@ def parse_day(value: str, field: str = "--as-of") -> _dt.date:
         raise DataError(f"{field}: {value!r} is not a date; write YYYY-MM-DD, e.g. 2026-03-14") from None
 
 
-def read_clock(data: TrialData, as_of: _dt.date, window_days: float) -> Clock:
-    """Every escalation patient's status as of ``as_of`` (see the module docstring), or a DataError naming
-    the patient, its line and the fix."""
+def check_window(window_days) -> None:
+    """A DataError unless ``window_days`` is a DLT window (a positive number of days)."""
     if not (isinstance(window_days, (int, float)) and math.isfinite(window_days) and window_days > 0):
         raise DataError(
             f"--window-days: {window_days!r} is not a DLT window; give the window in days, e.g. 28 (or a "
             "[timing] section with dlt_window_days in the design file)"
         )
+
+
+def read_clock(data: TrialData, as_of: _dt.date, window_days: float) -> Clock:
+    """Every escalation patient's status as of ``as_of`` (see the module docstring), or a DataError naming
+    the patient, its line and the fix."""
+    check_window(window_days)
     src = data.source or "data"
     out = []
     last = None
     for p in data.patients:
         where = f"{src}, line {p.line}" if p.line is not None else f"{src}, patient {p.patient_id}"
-        dates = dict(p.dates)
-        entry = _pick(dates, ENTRY)
-        if entry is None:
+        c = patient_clock(p, as_of, window_days, src)
+        if last is not None and c.entry < last[1]:
             raise DataError(
-                f"{where}: patient {p.patient_id} has no entry date; add a column 'entry_date' (YYYY-MM-DD) "
-                "with every patient's first day of treatment"
-            )
-        entry = _dt.date.fromisoformat(entry)
-        if last is not None and entry < last[1]:
-            raise DataError(
-                f"{where}: patient {p.patient_id} entered on {entry}, before patient {last[0]} ({last[1]}) "
+                f"{where}: patient {p.patient_id} entered on {c.entry}, before patient {last[0]} ({last[1]}) "
                 "listed above; list patients in the order they were treated, or correct the date"
             )
-        last = (p.patient_id, entry)
-        if entry > as_of:
+        last = (p.patient_id, c.entry)
+        out.append(c)
+    return Clock(as_of, float(window_days), tuple(out))
+
+
+def patient_clock(p, as_of: _dt.date, window_days: float, src: str = "data") -> PatientClock:
+    """One patient's status as of ``as_of`` from their dates, or a DataError naming the patient, its line
+    (in ``src``) and the fix."""
+    where = f"{src}, line {p.line}" if p.line is not None else f"{src}, patient {p.patient_id}"
+    dates = dict(p.dates)
+    entry = _pick(dates, ENTRY)
+    if entry is None:
+        raise DataError(
+            f"{where}: patient {p.patient_id} has no entry date; add a column 'entry_date' (YYYY-MM-DD) "
+            "with every patient's first day of treatment"
+        )
+    entry = _dt.date.fromisoformat(entry)
+    if entry > as_of:
+        raise DataError(
+            f"--as-of {as_of} is before patient {p.patient_id}'s entry on {entry} ({where}); give a day "
+            "on or after the last entry"
+        )
+    dlt_text = _pick(dates, DLT_DATE)
+    dlt_date = _dt.date.fromisoformat(dlt_text) if dlt_text else None
+    if p.dlt and dlt_date is None:
+        raise DataError(
+            f"{where}: patient {p.patient_id} has a DLT but no dlt_date; add the day the DLT was seen "
+            "(column 'dlt_date', YYYY-MM-DD)"
+        )
+    if not p.dlt and dlt_date is not None:
+        raise DataError(
+            f"{where}: patient {p.patient_id} has a dlt_date ({dlt_date}) but dlt = 0; set dlt = 1 or "
+            "clear the date"
+        )
+    if dlt_date is not None:
+        if dlt_date < entry:
             raise DataError(
-                f"--as-of {as_of} is before patient {p.patient_id}'s entry on {entry} ({where}); give a day "
-                "on or after the last entry"
-            )
-        dlt_text = _pick(dates, DLT_DATE)
-        dlt_date = _dt.date.fromisoformat(dlt_text) if dlt_text else None
-        if p.dlt and dlt_date is None:
-            raise DataError(
-                f"{where}: patient {p.patient_id} has a DLT but no dlt_date; add the day the DLT was seen "
-                "(column 'dlt_date', YYYY-MM-DD)"
-            )
-        if not p.dlt and dlt_date is not None:
-            raise DataError(
-                f"{where}: patient {p.patient_id} has a dlt_date ({dlt_date}) but dlt = 0; set dlt = 1 or "
-                "clear the date"
-            )
-        if dlt_date is not None:
-            if dlt_date < entry:
-                raise DataError(
-                    f"{where}: patient {p.patient_id}'s DLT date {dlt_date} is before the entry date "
-                    f"{entry}; "
-                    "correct one of them"
-                )
-            if (dlt_date - entry).days >= window_days:
-                raise DataError(
-                    f"{where}: patient {p.patient_id}'s DLT on {dlt_date} is {(dlt_date - entry).days} days "
-                    f"after entry, outside the {window_days:g}-day DLT window; correct the date, or record "
-                    "it as not a DLT"
-                )
-        end_text = _pick(dates, END)
-        end = _dt.date.fromisoformat(end_text) if end_text else None
-        if end is not None and end < entry:
-            raise DataError(
-                f"{where}: patient {p.patient_id}'s end of follow-up {end} is before the entry date {entry}; "
+                f"{where}: patient {p.patient_id}'s DLT date {dlt_date} is before the entry date "
+                f"{entry}; "
                 "correct one of them"
             )
-        base = PatientClock(p.patient_id, p.dose, p.line, entry, p.dlt, dlt_date, end, "", 0.0)
-        out.append(_status(base, as_of, window_days))
-    return Clock(as_of, float(window_days), tuple(out))
+        if (dlt_date - entry).days >= window_days:
+            raise DataError(
+                f"{where}: patient {p.patient_id}'s DLT on {dlt_date} is {(dlt_date - entry).days} days "
+                f"after entry, outside the {window_days:g}-day DLT window; correct the date, or record "
+                "it as not a DLT"
+            )
+    end_text = _pick(dates, END)
+    end = _dt.date.fromisoformat(end_text) if end_text else None
+    if end is not None and end < entry:
+        raise DataError(
+            f"{where}: patient {p.patient_id}'s end of follow-up {end} is before the entry date {entry}; "
+            "correct one of them"
+        )
+    base = PatientClock(p.patient_id, p.dose, p.line, entry, p.dlt, dlt_date, end, "", 0.0)
+    return _status(base, as_of, window_days)
 
 
 def _pick(dates: dict, names) -> str | None:
