@@ -782,6 +782,71 @@ def _bf_tables(target, cutoff, n_max):
     return b_e, b_d, b_elim
 
 
+def bf_boin_decide(n, y, cur, elim, target, cutoff=0.95):
+    """BF-BOIN's decision after the cohort at ``cur`` (0-based) on n and y per dose (escalation plus the
+    backfill patients evaluated by then): (next dose, None or "none" for a stop); ``elim`` (a list of
+    booleans) gains the doses eliminated. The rules of bfboin's sim.one.trial, written out."""
+    D = len(n)
+    b_e, b_d, b_elim = _bf_tables(target, cutoff, 200)
+
+    def zone(n, y):
+        n = max(n, 1)
+        if y <= b_e[n]:
+            return "E"
+        if b_elim[n] is not None and y >= b_elim[n]:
+            return "DU"
+        if y >= b_d[n]:
+            return "D"
+        return "S"
+
+    def in_deesc(n, y):
+        return y >= b_d[max(n, 1)]
+
+    status = None
+    dec = [zone(n[j], y[j]) for j in range(cur + 1)]
+    nxt = cur
+    if cur == 0:
+        if dec[0] == "E" and D > 1 and not elim[1]:
+            nxt = 1
+        elif dec[0] == "DU":
+            status = "none"
+    else:
+        lower = dec[:cur]
+        if dec[cur] == "E":
+            b_star = max((j for j in range(cur) if lower[j] != "E"), default=-1)
+        else:
+            b_star = max((j for j in range(cur) if lower[j] in ("D", "DU")), default=-1)
+        if dec[cur] == "DU":
+            for j in range(cur, D):
+                elim[j] = True
+        if b_star < 0:
+            if dec[cur] == "E" and cur < D - 1 and not elim[cur + 1]:
+                nxt = cur + 1
+            elif dec[cur] in ("D", "DU"):
+                nxt = cur - 1
+        else:
+            N = sum(n[b_star : cur + 1])
+            Y = sum(y[b_star : cur + 1])
+            if zone(N, Y) == "E":
+                if cur < D - 1 and not elim[cur + 1]:
+                    nxt = cur + 1
+            elif in_deesc(N, Y):
+                safe = [
+                    m
+                    for m in range(b_star, cur + 1)
+                    if not in_deesc(sum(n[b_star : m + 1]), sum(y[b_star : m + 1]))
+                ]
+                if safe:
+                    nxt = max(safe)
+                elif b_star == 0:
+                    nxt = 0
+                    if b_elim[max(n[0], 1)] is not None and n[0] >= 3 and y[0] >= b_elim[n[0]]:
+                        status = "none"
+                else:
+                    nxt = b_star - 1
+    return nxt, status
+
+
 def bf_boin_trial(
     p,
     eff,
@@ -854,47 +919,7 @@ def bf_boin_trial(
             esc_y[cur] += sum(q["dlt"] for q in cohort_members)
             done += 1
             n, y = totals(t)
-            dec = [zone(n[j], y[j]) for j in range(cur + 1)]
-            nxt = cur
-            if cur == 0:
-                if dec[0] == "E" and D > 1 and not elim[1]:
-                    nxt = 1
-                elif dec[0] == "DU":
-                    status = "none"
-            else:
-                lower = dec[:cur]
-                if dec[cur] == "E":
-                    b_star = max((j for j in range(cur) if lower[j] != "E"), default=-1)
-                else:
-                    b_star = max((j for j in range(cur) if lower[j] in ("D", "DU")), default=-1)
-                if dec[cur] == "DU":
-                    for j in range(cur, D):
-                        elim[j] = True
-                if b_star < 0:
-                    if dec[cur] == "E" and cur < D - 1 and not elim[cur + 1]:
-                        nxt = cur + 1
-                    elif dec[cur] in ("D", "DU"):
-                        nxt = cur - 1
-                else:
-                    N = sum(n[b_star : cur + 1])
-                    Y = sum(y[b_star : cur + 1])
-                    if zone(N, Y) == "E":
-                        if cur < D - 1 and not elim[cur + 1]:
-                            nxt = cur + 1
-                    elif in_deesc(N, Y):
-                        safe = [
-                            m
-                            for m in range(b_star, cur + 1)
-                            if not in_deesc(sum(n[b_star : m + 1]), sum(y[b_star : m + 1]))
-                        ]
-                        if safe:
-                            nxt = max(safe)
-                        elif b_star == 0:
-                            nxt = 0
-                            if b_elim[max(n[0], 1)] is not None and n[0] >= 3 and y[0] >= b_elim[n[0]]:
-                                status = "none"
-                        else:
-                            nxt = b_star - 1
+            nxt, status = bf_boin_decide(n, y, cur, elim, target, cutoff)
             if status is not None:
                 break
             if done >= n_cohorts:

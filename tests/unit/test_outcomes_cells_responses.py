@@ -160,9 +160,12 @@ def test_escalation_cohort_column_groups_escalation_patients():
         ("id,dose,dlt\na,,0\n", r"line 2, column 'dose': empty dose; write the cell as j.k"),
         (
             "id,phase,dose,dlt\na,,1.1,0\n",
-            r"line 2, column 'phase': empty phase; write escalation or extension",
+            r"line 2, column 'phase': empty phase; write escalation, extension or backfill",
         ),
-        ("id,phase,dose,dlt\na,stage 2,1.1,0\n", r"'stage 2' is not a phase; write escalation or extension"),
+        (
+            "id,phase,dose,dlt\na,stage 2,1.1,0\n",
+            r"'stage 2' is not a phase; write escalation, extension or backfill",
+        ),
         (
             "id,phase,cohort,dose,dlt,response\na,extension,histology,1.1,0,1\nb,escalation,,1.1,0,1\n",
             r"line 3, column 'phase': an escalation patient after the extension started \(line 2\)",

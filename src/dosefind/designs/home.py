@@ -96,6 +96,21 @@ class DesignHome:
         None (the default) keeps the reason sentence."""
         return None
 
+    def pending_lines(self, design: Design, clock, compiled, hold: bool) -> list[str]:
+        """Lines of the design's own about its state as of the clock's day (they replace the generic
+        "accrual is suspended" line when the design holds); none by default."""
+        return []
+
+    def hold_word(self, design: Design) -> str:
+        """The decision's word while the design holds the next patient (``"suspend"``: accrual is
+        suspended; a design that treats patients meanwhile says what it does instead)."""
+        return "suspend"
+
+    def reads_backfill(self, design: Design) -> bool:
+        """Whether the design takes backfill patients (``phase = backfill`` rows) and reads the escalation
+        patients' responses (which open doses for backfill); False by default."""
+        return False
+
     def needs_dlt_days(self, design: Design) -> bool:
         """Whether the design's decisions with pending patients read each DLT's day (which the outcome
         notation does not write); False by default."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -51,6 +51,7 @@ class PatientClock:
     end: _dt.date | None
     status: str
     followup_days: float
+    efficacy: bool | None = None  #: the response recorded (None: not assessed, or no response column)
 
     @property
     def window_end(self) -> _dt.date | None:
@@ -66,6 +67,8 @@ class Clock:
     patients: tuple[PatientClock, ...]
     #: built from the notation's follow-up days (``P<days>``), not from dates: ``as_of`` is a nominal day
     nominal: bool = False
+    #: backfill patients (designs with [design.backfill]) as of the day, in treatment order
+    backfill: tuple[PatientClock, ...] = ()
 
     def when(self, day: _dt.date) -> str:
         """A day in words: its date, or with a nominal clock the days from now."""
@@ -92,7 +95,11 @@ class Clock:
     def later(self, day: _dt.date) -> Clock:
         """The same patients on a later ``day``, assuming no DLT beyond those seen now."""
         return Clock(
-            day, self.window_days, tuple(_status(p, day, self.window_days, self.as_of) for p in self.patients)
+            day,
+            self.window_days,
+            tuple(_status(p, day, self.window_days, self.as_of) for p in self.patients),
+            self.nominal,
+            tuple(_status(p, day, self.window_days, self.as_of) for p in self.backfill),
         )
 
     @property
@@ -133,7 +140,9 @@ def _status(
         status, fu = "complete", float(window_days)
     else:
         status, fu = "pending", float((day - p.entry).days)
-    return PatientClock(p.patient_id, p.dose, p.line, p.entry, p.dlt, p.dlt_date, p.end, status, fu)
+    return PatientClock(
+        p.patient_id, p.dose, p.line, p.entry, p.dlt, p.dlt_date, p.end, status, fu, p.efficacy
+    )
 
 
 #: the nominal "today" of a clock built from the notation's follow-up days
@@ -161,17 +170,37 @@ def clock_from_notation(data: TrialData, window_days: float) -> Clock:
             entry = NOMINAL_DAY - _dt.timedelta(days=int(p.pending_days))
             out.append(
                 PatientClock(
-                    p.patient_id, p.dose, p.line, entry, False, None, None, "pending", p.pending_days
+                    p.patient_id,
+                    p.dose,
+                    p.line,
+                    entry,
+                    False,
+                    None,
+                    None,
+                    "pending",
+                    p.pending_days,
+                    p.efficacy,
                 )
             )
         elif p.dlt:
             entry = NOMINAL_DAY - full
-            out.append(PatientClock(p.patient_id, p.dose, p.line, entry, True, entry, None, "dlt", 0.0))
+            out.append(
+                PatientClock(p.patient_id, p.dose, p.line, entry, True, entry, None, "dlt", 0.0, p.efficacy)
+            )
         else:
             entry = NOMINAL_DAY - full
             out.append(
                 PatientClock(
-                    p.patient_id, p.dose, p.line, entry, False, None, None, "complete", float(window_days)
+                    p.patient_id,
+                    p.dose,
+                    p.line,
+                    entry,
+                    False,
+                    None,
+                    None,
+                    "complete",
+                    float(window_days),
+                    p.efficacy,
                 )
             )
     return Clock(NOMINAL_DAY, float(window_days), tuple(out), nominal=True)
@@ -210,7 +239,8 @@ def read_clock(data: TrialData, as_of: _dt.date, window_days: float) -> Clock:
             )
         last = (p.patient_id, c.entry)
         out.append(c)
-    return Clock(as_of, float(window_days), tuple(out))
+    backfill = tuple(patient_clock(p, as_of, window_days, src) for p in data.backfill)
+    return Clock(as_of, float(window_days), tuple(out), backfill=backfill)
 
 
 def patient_clock(p, as_of: _dt.date, window_days: float, src: str = "data") -> PatientClock:
@@ -262,7 +292,7 @@ def patient_clock(p, as_of: _dt.date, window_days: float, src: str = "data") -> 
             f"{where}: patient {p.patient_id}'s end of follow-up {end} is before the entry date {entry}; "
             "correct one of them"
         )
-    base = PatientClock(p.patient_id, p.dose, p.line, entry, p.dlt, dlt_date, end, "", 0.0)
+    base = PatientClock(p.patient_id, p.dose, p.line, entry, p.dlt, dlt_date, end, "", 0.0, p.efficacy)
     return _status(base, as_of, window_days)
 
 
@@ -340,6 +370,22 @@ class PendingDecision:
                 }
                 for i, p in enumerate(self.clock.patients)
             ],
+            **(
+                {
+                    "backfill": [
+                        {
+                            "patient_id": p.patient_id,
+                            "dose": design.doses[p.dose],
+                            "entry_date": p.entry.isoformat(),
+                            "status": p.status,
+                            "followup_days": p.followup_days,
+                        }
+                        for p in self.clock.backfill
+                    ]
+                }
+                if self.clock.backfill
+                else {}
+            ),
         }
 
 
@@ -443,6 +489,8 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
         )
     nxt, status, reason, hold, weights = _decide(design, clock, c)
     decision = _move(status, cur, nxt, hold)
+    if hold:
+        decision = home_of(design).hold_word(design)
     n_at, tox_at, pend_at, stft_at = clock.arrays(design.n_doses)
     lines = []
     sentence = None
@@ -458,7 +506,10 @@ def pending_decision(design: Design, data: TrialData, clock: Clock) -> PendingDe
         f"{pend_at[cur]} pending (follow-up {stft_at[cur]:.2f} windows in total, window "
         f"{clock.window_days:g} days)"
     ]
-    if hold:
+    own_lines = home_of(design).pending_lines(design, clock, c, hold)
+    if own_lines:
+        lines += own_lines
+    elif hold:
         lines.append("accrual is suspended: the next patient cannot be treated until results come in")
     # follow the decision forward, assuming no new DLT, to the first day it changes
     change_day = change_to = None
@@ -553,7 +604,8 @@ def pending_outcomes(
     design: Design, data: TrialData, clock: Clock, true_tox=None
 ) -> tuple[PendingOutcome, ...]:
     """Every way the pending patients' DLT windows can end (how many of those pending at each dose have a
-    DLT) and the design's decision once they are all complete, through the simulation kernel. With
+    DLT) and the design's decision once they are all complete, through the simulation kernel (backfill
+    patients, which are not enumerated, counted with no DLT beyond those seen by the day). With
     ``true_tox``, each outcome's probability given that no DLT was seen so far: with uniform DLT times a
     patient followed u of W days has a DLT still to come with probability p (1 - u/W) / (1 - p u/W)."""
     import itertools
@@ -589,7 +641,10 @@ def pending_outcomes(
                 resolved.append(_replace_status(p, "dlt", p.followup_days))
             else:
                 resolved.append(_replace_status(p, "complete", clock.window_days))
-        end = Clock(clock.last_window_end() or clock.as_of, clock.window_days, tuple(resolved))
+        day = clock.last_window_end() or clock.as_of
+        # backfill patients on that day, with no DLT beyond those seen now (they are not enumerated)
+        backfill = tuple(_status(p, day, clock.window_days, clock.as_of) for p in clock.backfill)
+        end = Clock(day, clock.window_days, tuple(resolved), backfill=backfill)
         if data.n_total >= design.max_n:
             nxt, status, hold = None, Status.STOP_SELECT, False
         else:
@@ -603,7 +658,7 @@ def pending_outcomes(
 
 
 def _replace_status(p: PatientClock, status: str, followup: float) -> PatientClock:
-    return PatientClock(p.patient_id, p.dose, p.line, p.entry, p.dlt, p.dlt_date, p.end, status, followup)
+    return replace(p, status=status, followup_days=followup)
 
 
 def pending_outcomes_json(design: Design, data: TrialData, clock: Clock, rows) -> str:

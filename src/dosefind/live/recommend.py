@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import __version__
 from ..constants import Reason, Status
 from ..designs import Design
@@ -116,6 +118,11 @@ class Recommendation:
         unit = dose_word(self.design)
         if self.decision == "suspend":
             return f"suspend accrual: the next patient waits ({unit} {self.next_label} when accrual reopens)"
+        if self.decision == "wait for the cohort":
+            return (
+                f"the next cohort waits for the current one's evaluation ({unit} {self.next_label} if "
+                "nothing changes); arrivals meanwhile are backfilled where a lower dose is open"
+            )
         if self.decision == "complete the cohort":
             return f"complete the cohort at {unit} {self.next_label}"
         if self.stopped and self.pending is not None and self.pending.clock.pending:
@@ -202,6 +209,19 @@ def recommend(
     patients are still in their window."""
     if posterior not in POSTERIORS:
         raise DataError(f"posterior: unknown back end {posterior!r}; choose 'fast' or 'mcmc'")
+    if data.backfill:
+        first = data.backfill[0]
+        where = f"{data.source}, line {first.line}" if first.line is not None else data.source
+        if not home_of(design).reads_backfill(design):
+            raise DataError(
+                f"{where}: backfill patients (phase = backfill), but {design.kind} has no backfill; add "
+                "[design.backfill] to the design, or correct the phase"
+            )
+        if as_of is None:
+            raise DataError(
+                f"{where}: backfill patients count by the day their outcome was known; give --as-of DAY "
+                "(and the CSV's entry_date and dlt_date)"
+            )
     rec = _recommend_complete(design, data, posterior, mcmc_settings)
     if as_of is None and not data.has_pending:
         return rec
@@ -251,10 +271,18 @@ def recommend(
     selected = None
     if pd.status == Status.STOP_SELECT and not clock.pending:
         selected = rec.selected
+    counted = _as_of_counts(rec, clock, posterior, mcmc_settings)
+    chosen = counted.pop("select")
+    if selected is not None:
+        selected = None if chosen < 0 else chosen
     # the complete-data reading of dates-bearing data (and its history) is replaced by the decisions as of
     # each day
     warnings = tuple(
-        w for w in rec.warnings if "read as having completed" not in w and not w.startswith("cohort ")
+        w
+        for w in rec.warnings
+        if "read as having completed" not in w
+        and not w.startswith("cohort ")
+        and not w.startswith("backfill: without dates")
     )
     unit = dose_word(design)
     for h in pd.history:
@@ -280,7 +308,54 @@ def recommend(
         tie=(),
         history=(),
         pending=pd,
+        **counted,
     )
+
+
+def _dose_rows(design, n_at, tox_at, admissible, table) -> tuple[DoseRow, ...]:
+    return tuple(
+        DoseRow(
+            d + 1,
+            design.doses[d],
+            int(n_at[d]),
+            int(tox_at[d]),
+            bool(admissible[d]),
+            float(table.mean[d]),
+            float(table.lower[d]),
+            float(table.upper[d]),
+            float(table.prob_above_target[d]),
+        )
+        for d in range(design.n_doses)
+    )
+
+
+def _as_of_counts(rec: Recommendation, clock, posterior, mcmc_settings) -> dict:
+    """The per-dose rows, posterior and (when the trial stops) the selection on the data as of the
+    clock's day: every escalation patient treated with the DLTs seen by then, plus the backfill patients
+    whose outcome is known (BF-BOIN counts them)."""
+    from ..engine.replay import DecisionContext
+    from .pending import outcome_day
+
+    design = rec.design
+    n_at, tox_at, _pend, _stft = clock.arrays(design.n_doses)
+    for p in clock.backfill:
+        if outcome_day(p, clock.window_days) is not None:
+            n_at[p.dose] += 1
+            tox_at[p.dose] += p.status == "dlt"
+    if posterior == "mcmc":
+        from ..inference.mcmc import mcmc_posterior
+
+        table = mcmc_posterior(design, n_at, tox_at, mcmc_settings)
+    else:
+        table = fast_posterior(design, n_at, tox_at)
+    admissible = np.array([r.admissible for r in rec.doses])
+    out = {"doses": _dose_rows(design, n_at, tox_at, admissible, table), "posterior": table}
+    ctx = DecisionContext(design, n_cap=design.default_n_cap())
+    ctx.n_at[:] = n_at
+    ctx.tox_at[:] = tox_at
+    ctx.admissible[:] = admissible
+    out["select"] = ctx.select(full=True)
+    return out
 
 
 def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendation:
@@ -333,21 +408,7 @@ def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendatio
             "the decision uses the patients evaluated so far"
         )
 
-    admissible = ctx.admissible.astype(bool)
-    rows = tuple(
-        DoseRow(
-            d + 1,
-            design.doses[d],
-            int(n_at[d]),
-            int(tox_at[d]),
-            bool(admissible[d]),
-            float(table.mean[d]),
-            float(table.lower[d]),
-            float(table.upper[d]),
-            float(table.prob_above_target[d]),
-        )
-        for d in range(design.n_doses)
-    )
+    rows = _dose_rows(design, n_at, tox_at, ctx.admissible.astype(bool), table)
     if not steps:
         start = design.start_dose - 1
         return Recommendation(

@@ -21,6 +21,11 @@ column, ``cohort`` names the expansion cohort of an extension patient (one of th
 names) and is empty on escalation rows; escalation cohorts are then given by an optional
 ``escalation_cohort`` column (else split into runs as above). Extension patients need the response
 column (empty while a response is not yet assessed) and are treated at the dose the escalation selected.
+
+A design with backfill (``[design.backfill]``, BF-BOIN) takes ``phase = backfill`` rows, between the
+escalation rows in treatment order: patients treated at a lower dose while an escalation cohort was
+under observation. They are not part of any escalation cohort; their outcomes count by their dates
+(``recommend --as-of``).
 """
 
 from __future__ import annotations
@@ -51,6 +56,8 @@ _PHASES = {
     "dose escalation": Phase.ESCALATION,
     "extension": Phase.EXTENSION,
     "expansion": Phase.EXTENSION,
+    "backfill": Phase.BACKFILL,
+    "back-fill": Phase.BACKFILL,
 }
 _CELL = re.compile(r"^(\d+)\s*\.\s*(\d+)$")
 
@@ -189,6 +196,7 @@ def parse_trial_csv(
 
     patients: list[Patient] = []
     extension: list[Patient] = []
+    backfill: list[Patient] = []
     seen: dict[str, int] = {}
     first_extension: int | None = None
     for line, row in enumerate(rows[1:], start=2):
@@ -247,10 +255,13 @@ def parse_trial_csv(
             continue
         if first_extension is not None:
             raise DataError(
-                f"{where('phase')}: an escalation patient after the extension started (line "
+                f"{where('phase')}: an {phase.value} patient after the extension started (line "
                 f"{first_extension}); escalation ends before the expansion cohorts start: list the "
                 "escalation patients first, in the order they were treated, or correct the phase"
             )
+        if phase == Phase.BACKFILL:
+            backfill.append(Patient(pid, dose, dlt, None, eff, tuple(dates), line, backfill=True))
+            continue
         if phased and "cohort" in column and row[column["cohort"]].strip():
             raise DataError(
                 f"{where('cohort')}: {row[column['cohort']].strip()!r} on an escalation row; column "
@@ -265,6 +276,11 @@ def parse_trial_csv(
                     f"{where(group_key)}: empty cohort; fill the cohort of every patient or drop the column"
                 )
         patients.append(Patient(pid, dose, dlt, cohort, eff if efficacy else None, tuple(dates), line))
+    if backfill and not patients:
+        raise DataError(
+            f"{name}, line {backfill[0].line}: backfill patients but no escalation patient; backfill starts "
+            "once the first escalation cohort is under observation"
+        )
     if not patients and not extension:
         raise DataError(f"{name}: no patient rows under the header; add one row per treated patient")
 
@@ -293,7 +309,14 @@ def parse_trial_csv(
                 run = []
             run.append(p)
         cohorts.append(CohortData(run[0].dose, tuple(run)))
-    return TrialData(tuple(dose_labels), tuple(cohorts), source=name, cells=cells, extension=tuple(extension))
+    return TrialData(
+        tuple(dose_labels),
+        tuple(cohorts),
+        source=name,
+        cells=cells,
+        extension=tuple(extension),
+        backfill=tuple(backfill),
+    )
 
 
 def _phase(value: str, where: str) -> Phase:
@@ -301,7 +324,7 @@ def _phase(value: str, where: str) -> Phase:
     if v in _PHASES:
         return _PHASES[v]
     shown = f"{value.strip()!r} is not a phase" if v else "empty phase"
-    raise DataError(f"{where}: {shown}; write escalation or extension")
+    raise DataError(f"{where}: {shown}; write escalation, extension or backfill")
 
 
 def _expansion(row, column, where, expansion_cohorts: tuple[str, ...] | None) -> str:

@@ -112,6 +112,12 @@ def parse_outcomes(
             where = f"outcomes, {_position(text, start)}, {what}"
             if first_run is None:
                 first_run = f"{what} at {_position(text, start)}"
+            if name.strip().casefold() == "backfill" and expansion_cohorts is None:
+                raise DataError(
+                    f"outcomes, {_position(text, start)}, {what}: backfill patients count by the day their "
+                    "outcome was known, which the notation does not write; give the data as a CSV file with "
+                    "dates and rows with phase = backfill, and --as-of"
+                )
             expansion = _expansion(
                 name, expansion_cohorts, efficacy, f"outcomes, {_position(text, name_col)}, {what}"
             )

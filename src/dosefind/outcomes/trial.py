@@ -45,6 +45,7 @@ class Phase(str, Enum):
 
     ESCALATION = "escalation"
     EXTENSION = "extension"
+    BACKFILL = "backfill"  #: treated at a lower dose while an escalation cohort was under observation
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,12 @@ class Patient:
     #: a patient still in the DLT window without a DLT, followed this many days (notation ``P<days>``);
     #: None: the outcome is complete (or read from the data's dates)
     pending_days: float | None = None
+    backfill: bool = False  #: a backfill patient (designs with [design.backfill])
 
     @property
     def phase(self) -> Phase:
+        if self.backfill:
+            return Phase.BACKFILL
         return Phase.ESCALATION if self.expansion is None else Phase.EXTENSION
 
     @property
@@ -101,6 +105,8 @@ class TrialData:
     source: str = ""  #: where the data came from ("notation" or a file name), for messages and reports
     cells: bool = False  #: the doses are cells "j.k" of a two-drug grid (the notation names them by label)
     extension: tuple[Patient, ...] = ()  #: expansion-cohort patients of an arm, in treatment order
+    #: backfill patients (treated at lower doses while a cohort was under observation), in treatment order
+    backfill: tuple[Patient, ...] = ()
 
     @property
     def n_doses(self) -> int:
@@ -162,7 +168,9 @@ class TrialData:
         response and ``N?``/``T?`` for those not yet assessed; if that leaves no E, B or ``?`` in the
         text (every response known, none positive), every N/T is written ``N-``/``T-`` so that the text
         still records the responses. Parsing the result gives back the same cohorts, doses, DLTs,
-        responses and expansion cohorts."""
+        responses and expansion cohorts. Backfill patients (read from dated CSV files only) are shown
+        as ``[backfill]dose letter`` items after the escalation cohorts; the notation does not read them
+        back (they count by their dates)."""
         everyone = (*self.patients, *self.extension)
         recorded = any(p.efficacy is not None for p in everyone)
         explicit = recorded and not any(p.efficacy is not False for p in everyone)
@@ -178,6 +186,8 @@ class TrialData:
             return "".join(out)
 
         items = [f"{self.dose_token(c.dose)}{letters(c.patients)}" for c in self.cohorts]
+        # backfill patients (read from dated CSV files only) are shown as [backfill] runs after escalation
+        items += [f"[backfill]{self.dose_token(p.dose)}{letters((p,))}" for p in self.backfill]
         run: list[Patient] = []
         for p in (*self.extension, None):
             if run and (p is None or (p.expansion, p.dose) != (run[0].expansion, run[0].dose)):
@@ -211,6 +221,16 @@ class TrialData:
             ],
             # only when present, so the content hash of data without an extension is unchanged
             **({"extension": [self._extension_patient(p) for p in self.extension]} if self.extension else {}),
+            **({"backfill": [self._backfill_patient(p) for p in self.backfill]} if self.backfill else {}),
+        }
+
+    def _backfill_patient(self, p: Patient) -> dict:
+        return {
+            "patient_id": p.patient_id,
+            "dose": self.dose_labels[p.dose],
+            "dlt": p.dlt,
+            **({"efficacy": p.efficacy} if p.efficacy is not None else {}),
+            **({"dates": dict(p.dates)} if p.dates else {}),
         }
 
     def _extension_patient(self, p: Patient) -> dict:

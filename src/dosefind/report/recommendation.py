@@ -135,6 +135,17 @@ def pending_lines(rec: Recommendation) -> list[str]:
         ]
         for i, p in enumerate(clock.patients)
     ]
+    rows += [
+        [
+            p.patient_id,
+            rec.design.doses[p.dose],
+            p.entry.isoformat(),
+            f"{p.status}, backfill",
+            f"{p.followup_days:g}",
+            "-",
+        ]
+        for p in getattr(clock, "backfill", ())
+    ]
     lines = [head] + ["  " + line for line in _align(header, rows)]
     if pd.history:
         unit = dose_word(rec.design)

@@ -4,9 +4,12 @@ final selection uses beside the beta-binomial posterior (the spec: :mod:`.spec`;
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+
 import numpy as np
 
-from ...constants import Reason
+from ...constants import Reason, Status
 from ...live.explain import beta_tail, rate_text
 from ...report import decision_table as dt
 from .. import layout as L
@@ -46,9 +49,91 @@ class BoinHome(DesignHome):
         if getattr(design, "backfill", None) is None or not data.cohorts:
             return []
         return [
-            "backfill: recommend replays the escalation cohorts as BOIN; the decision that pools the current "
-            "dose with backfilled lower doses (BF-BOIN) is simulated but not yet read from live data"
+            "backfill: without dates recommend replays the escalation cohorts as BOIN (BF-BOIN's decision "
+            "when no backfill data conflict); give the CSV's dates (and any backfill patients as rows with "
+            "phase = backfill) and --as-of for BF-BOIN's decision as of a day"
         ]
+
+    def hold_word(self, design: Boin) -> str:
+        return "wait for the cohort" if design.backfill is not None else "suspend"
+
+    def reads_backfill(self, design: Boin) -> bool:
+        return design.backfill is not None
+
+    def decide_with_pending(self, design: Boin, clock, compiled):
+        """BF-BOIN's decision as of the clock's day, by the simulation's kernels (``engine/backfill.py``):
+        while the current cohort (the last ``cohort_size`` escalation patients) has a patient pending,
+        the next escalation cohort waits (hold); once it is evaluated, ``bf_decide`` on the escalation
+        patients and the backfill patients evaluated by then, its eliminations replayed cohort by cohort
+        (each decision on the data known on the next cohort's first entry day)."""
+        if design.backfill is None:
+            return None
+        from ...engine.backfill import bf_decide
+
+        c = compiled
+        k = design.cohort_size
+        patients = clock.patients
+        cur = patients[-1].dose
+        weights = tuple(
+            1.0 if p.status != "pending" else p.followup_days / clock.window_days for p in patients
+        )
+        if any(p.status == "pending" for p in patients[-k:]):
+            return cur, int(Status.CONTINUE), int(R.NONE), True, weights
+        elim = np.zeros(design.n_doses, dtype=np.int64)
+        starts = list(range(0, len(patients), k))
+        nxt = status = reason = None
+        for j, first in enumerate(starts):
+            last = min(first + k, len(patients))
+            if j + 1 < len(starts):
+                day = patients[last].entry  # the decision taken when the next cohort started
+            else:
+                day = clock.as_of
+            esc = patients[:last]
+            tot_n, tot_y = _counts(design.n_doses, esc + _evaluated(clock, day))
+            esc_n, esc_y = _counts(design.n_doses, esc)
+            nxt, status, reason = bf_decide(
+                c.ip, c.tables, tot_n, tot_y, esc_n, esc_y, elim, patients[last - 1].dose
+            )
+        return int(nxt), int(status), int(reason), False, weights
+
+    def pending_lines(self, design: Boin, clock, compiled, hold: bool) -> list[str]:
+        """With backfill: while the escalation cohort is under observation, the dose a patient arriving
+        that day is backfilled to (``engine.backfill.backfill_dose``, as simulated), or why none is open."""
+        if design.backfill is None:
+            return []
+        k = design.cohort_size
+        patients = clock.patients
+        cur = patients[-1].dose
+        if not hold:
+            return []
+        ends = [p.entry + _dt.timedelta(days=math.ceil(clock.window_days)) for p in patients[-k:]]
+        lines = [
+            f"the next escalation cohort starts when cohort {math.ceil(len(patients) / k)} is evaluated "
+            f"(by {max(ends)} at the latest); meanwhile arriving patients are backfilled to an open lower "
+            "dose"
+        ]
+        # the doses an arrival can be given (random assignment: each open dose at some u)
+        doses = sorted({_backfill_dose_today(design, clock, compiled, (i + 0.5) / 64) for i in range(64)})
+        doses = [d for d in doses if d >= 0]
+        if doses and design.backfill.assign == "random":
+            listed = ", ".join(design.doses[d] for d in doses)
+            lines.append(
+                f"a patient arriving on {clock.as_of} is backfilled to one of doses {listed}, at random "
+                f"(the open doses below dose {design.doses[cur]}; cap {design.backfill.cap})"
+            )
+        elif doses:
+            lines.append(
+                f"a patient arriving on {clock.as_of} is backfilled to dose {design.doses[doses[0]]} "
+                f"({design.backfill.assign} open dose below dose {design.doses[cur]}; "
+                f"cap {design.backfill.cap})"
+            )
+        else:
+            lines.append(
+                f"no dose below dose {design.doses[cur]} is open for backfill on {clock.as_of} (a dose opens "
+                "once a response has been seen there, while it is safe and below the cap): an arriving "
+                "patient is not treated"
+            )
+        return lines
 
     def explain(self, design: Boin, reason, n_at, tox_at, cur, proposed, detail=None):
         lab = design.doses
@@ -127,6 +212,83 @@ class BoinHome(DesignHome):
 
     def decision_table(self, design: Boin, max_n):
         return boin_table(design, dt.check_max_n(max_n, design.max_n, low=1))
+
+
+def _counts(n_doses: int, patients) -> tuple[np.ndarray, np.ndarray]:
+    """Patients and DLTs per dose (a patient counts a DLT when its status is 'dlt')."""
+    n = np.zeros(n_doses, dtype=np.int64)
+    y = np.zeros(n_doses, dtype=np.int64)
+    for p in patients:
+        n[p.dose] += 1
+        y[p.dose] += p.status == "dlt"
+    return n, y
+
+
+def _evaluated(clock, day) -> tuple:
+    """The backfill patients whose outcome was known before ``day`` (the engine's ``evaluated``)."""
+    from ...live.pending import outcome_day
+
+    out = []
+    for p in getattr(clock, "backfill", ()):
+        known = outcome_day(p, clock.window_days)
+        if known is not None and known < day:
+            out.append(p)
+    return tuple(out)
+
+
+def _backfill_dose_today(design: Boin, clock, c, u: float = 0.5) -> int:
+    """``engine.backfill.backfill_dose`` on the data as of the clock's day (days counted from the first
+    entry; a response seen at entry + window, as bfboin): the dose an arrival that day is given, -1 none."""
+    from ...engine.backfill import backfill_dose
+
+    patients = clock.patients
+    backfill = tuple(getattr(clock, "backfill", ()))
+    t0 = patients[0].entry
+    everyone = patients + backfill
+    D = design.n_doses
+    k = design.cohort_size
+    n_esc = len(patients) - k  # completed escalation cohorts; the current cohort is the last k
+    cur = patients[-1].dose
+    window = float(clock.window_days)
+    dose = np.array([p.dose for p in everyone], dtype=np.int64)
+    entry = np.array([float((p.entry - t0).days) for p in everyone])
+    dlt = np.array([1 if p.status == "dlt" else 0 for p in everyone], dtype=np.int64)
+    tdlt = np.array([float((p.dlt_date - p.entry).days) if p.status == "dlt" else 0.0 for p in everyone])
+    bf = np.array([0] * len(patients) + [1] * len(backfill), dtype=np.int64)
+    esc_n, esc_y = _counts(D, patients[:n_esc])
+    cohort_n, cohort_y = _counts(D, [p for p in patients[n_esc:] if p.status != "pending"])
+    first_resp = np.full(D, math.inf)
+    for p in patients:
+        if p.efficacy:
+            first_resp[p.dose] = min(first_resp[p.dose], (p.entry - t0).days + window)
+    assigned = np.zeros(D, dtype=np.int64)
+    for p in backfill:
+        assigned[p.dose] += 1
+    t = float((clock.as_of - t0).days)
+    return int(
+        backfill_dose(
+            c.ip,
+            c.tables,
+            t,
+            cur,
+            len(everyone),
+            dose,
+            entry,
+            dlt,
+            tdlt,
+            bf,
+            window,
+            esc_n,
+            esc_y,
+            int(cohort_n[cur]),
+            int(cohort_y[cur]),
+            first_resp,
+            assigned,
+            np.zeros(D, dtype=np.int64),
+            np.zeros(D, dtype=np.int64),
+            u,
+        )
+    )
 
 
 def isotonic_estimate(n_at, tox_at) -> np.ndarray:
