@@ -150,6 +150,7 @@ class DesignKind(IntEnum):
     TITE_CRM = 6  #: TITE-CRM: the CRM's kernels on complete data, engine/tite.py with pending patients
     TITE_BOIN = 7  #: TITE-BOIN: BOIN's kernels on complete data, engine/tite_boin.py with pending patients
     ROLLING_SIX = 8  #: rolling six (engine/rolling_six.py), with or without pending patients
+    BLRM = 9  #: Bayesian logistic regression model with overdose control (engine/blrm.py)
 
 
 class ModifierKind(IntEnum):

@@ -16,7 +16,7 @@ import pytest
 
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.constants import Reason, Status, reason_from_code
-from dosefind.designs import BoinComb, PoCrm, RollingSix, TiteBoin, TiteCrm
+from dosefind.designs import Blrm, BoinComb, PoCrm, RollingSix, TiteBoin, TiteCrm
 from dosefind.designs.grid import DoseGrid
 from dosefind.designs.home import home_of
 from dosefind.designs.registry import DESIGNS
@@ -50,6 +50,7 @@ EXAMPLES = {
     "tite_crm": (TiteCrm(target=0.25, n_doses=6, skeleton=(0.05, 0.1, 0.2, 0.3, 0.45, 0.6), max_n=12), TOX6),
     "tite_boin": (TiteBoin(target=0.3, n_doses=6, max_n=24, extrasafe=True), TOX6),
     "rolling_six": (RollingSix(target=0.25, n_doses=6), TOX6),
+    "blrm": (Blrm(doses=(1, 2, 4, 8, 12, 16), reference_dose=8, max_n=18, dose_unit="mg"), TOX6),
 }
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
 #: decide with pending patients are simulated in calendar time only, and then equal their replays
@@ -70,7 +71,8 @@ def _notation(design, trace, u, p) -> str:
     tokens, start = [], 0
     for c in trace.cohorts:
         letters = "".join("T" if u[i] < p[c.dose] else "N" for i in range(start, start + c.n))
-        tokens.append(design.doses[c.dose] + letters)
+        token = design.doses[c.dose] if design.dose_grid is not None else str(c.dose + 1)  # cell or level
+        tokens.append(token + letters)
         start += c.n
     return " ".join(tokens)
 

@@ -1,6 +1,7 @@
 """Designs: immutable specs (frozen dataclasses) plus composable modifiers."""
 
 from .base import CompiledDesign, Design
+from .blrm import Blrm
 from .boin import Boin, boin_boundaries
 from .boin_comb import BoinComb
 from .crm import Crm
@@ -27,6 +28,7 @@ __all__ = [
     "StopWhenNAtDose",
     "StopWhenTooToxic",
     "ThreePlusThree",
+    "Blrm",
     "RollingSix",
     "TiteBoin",
     "TiteCrm",

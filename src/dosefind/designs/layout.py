@@ -65,6 +65,16 @@ IP_TITE_X0 = (
     23  # TITE-CRM two-stage start: 1 + index of the table whose row 0 holds x0 (0-based levels); 0 none
 )
 IP_R6_RULES = 10  # rolling six grid: 0 Frankel et al. 2020 (Table 2), 1 labja/RollingSix
+# BLRM (designs/blrm, engine/blrm.py); grid rows 0, 1: the u nodes and their trapezoid weights; rows 2, 3:
+# Gauss-Legendre nodes on [-1, 1] and weights of the v panels
+IP_BLRM_N_U = 10  # u nodes (theta2 direction)
+IP_BLRM_N_PANELS = 11  # v panels (theta1 direction)
+IP_BLRM_N_GL = 12  # Gauss-Legendre nodes per panel
+IP_BLRM_NO_SKIP = 13  # 1: at most one untried dose above the highest tried
+IP_BLRM_INC_REF = 14  # escalation cap relative to 0 the last dose given, 1 the highest dose tried
+IP_BLRM_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
+IP_BLRM_MTD_N = 16  # stop when the recommended dose has this many patients (0: off) and ...
+IP_BLRM_MTD_TOTAL = 17  # ... P(target) >= FP_BLRM_MTD_PROB or this many patients in total (0: off)
 IP_SIZE = 24
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
@@ -82,6 +92,17 @@ FP_TITE_TGRP = 5  # TITE-CRM two-stage start: days before moving to a new level 
 FP_CRM_BSTAR = 8  # FP_CRM_BSTAR + d: parameter value at which p_d(b) equals the target
 FP_CRM_BSAFE = 40  # FP_CRM_BSAFE + d: parameter value at which p_d(b) equals the safety threshold
 FP_CRM_COEF = 72  # FP_CRM_COEF + d: log(skeleton_d) (empiric) or x_d = logit(skeleton_d) - a0 (logistic)
+FP_BLRM_MEAN = 8  # + 0, 1: prior mean of (log alpha, log beta)
+FP_BLRM_PREC = 10  # + 0, 1, 2: prior precision (P11, P12, P22)
+FP_BLRM_LOGNORM = 13  # log normalising constant of the prior density
+FP_BLRM_LOGIT_LOW = 14  # logit of the target interval's lower end (underdosing below)
+FP_BLRM_LOGIT_HIGH = 15  # logit of its upper end (overdosing at and above)
+FP_BLRM_EWOC = 16  # a dose is admissible iff P(overdosing) <= this
+FP_BLRM_MAX_INC = 17  # maximum relative increment of the dose (negative: no cap)
+FP_BLRM_MTD_PROB = 18  # stopping rule: P(target) at the recommended dose
+FP_BLRM_V_RANGE = 19  # v panels cover [-range, range] conditional standard deviations
+FP_BLRM_X = 40  # + d: log(dose_d / reference dose)
+FP_BLRM_DOSE = 72  # + d: dose_d
 FP_GL_NODES = 104  # + i: Gauss-Legendre nodes on [-1, 1] (tail probabilities)
 FP_GL_WEIGHTS = 152  # + i: their weights
 N_GL = 48

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..constants import declare_reason
 from ..errors import SpecError
 from .base import Design
+from .blrm import Blrm
 from .boin import Boin
 from .boin_comb import BoinComb
 from .crm import Crm
@@ -66,6 +67,7 @@ for _spec, _home in (
     (TiteCrm, "TiteCrmHome"),
     (TiteBoin, "TiteBoinHome"),
     (RollingSix, "RollingSixHome"),
+    (Blrm, "BlrmHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 

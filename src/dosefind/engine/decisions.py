@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..constants import DesignKind, ModifierKind, Reason, Status
 from ..designs import layout as L
+from .blrm import decide_blrm, select_blrm
 from .boin import decide_boin, select_boin
 from .combination import decide_boin_comb, select_boin_comb
 from .crm import crm_closest, decide_crm
@@ -34,6 +35,7 @@ K_POCRM = int(DesignKind.POCRM)
 K_TABLE = int(DesignKind.TABLE)
 K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 K_ROLLING_SIX = int(DesignKind.ROLLING_SIX)
+K_BLRM = int(DesignKind.BLRM)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -49,11 +51,28 @@ R_NO_ADMISSIBLE = int(Reason.NO_ADMISSIBLE_DOSE)
 # ---- two-drug grid designs (their own modules; kept out of line so single-agent decisions stay small) --
 @kernel
 def _decide_grid(
-    ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
+    ip,
+    fp,
+    tables,
+    grid,
+    n_at,
+    tox_at,
+    admissible,
+    cur,
+    last_cohort_n,
+    last_cohort_tox,
+    n_total,
+    ckeys,
+    cvals,
+    work,
+    full,
+    u_tie,
 ):
-    """Base rule of BOIN-comb, PO-CRM or rolling six. One call site in :func:`decide` instead of several:
-    the large argument lists and loops of these kernels otherwise cost every other decision (spills, a
-    larger frame; rolling six inline halved BOIN's and 3+3's untimed speed)."""
+    """Base rule of BOIN-comb, PO-CRM, rolling six or the BLRM. One call site in :func:`decide` instead of
+    several: the large argument lists and loops of these kernels otherwise cost every other decision
+    (spills, a larger frame; rolling six inline halved BOIN's and 3+3's untimed speed)."""
+    if ip[L.IP_KIND] == K_BLRM:
+        return decide_blrm(ip, fp, grid, n_at, tox_at, cur, n_total, ckeys, cvals, work, full)
     if ip[L.IP_KIND] == K_ROLLING_SIX:
         nxt, status, reason, _hold = decide_rolling_six(ip, n_at, tox_at, n_at[:0], admissible, cur)
         return nxt, status, reason
@@ -65,8 +84,11 @@ def _decide_grid(
 
 
 @kernel
-def _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, work):
-    """Final selection of BOIN-comb, PO-CRM or rolling six (out of line, like :func:`_decide_grid`)."""
+def _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, full):
+    """Final selection of BOIN-comb, PO-CRM, rolling six or the BLRM (out of line, like
+    :func:`_decide_grid`)."""
+    if ip[L.IP_KIND] == K_BLRM:
+        return select_blrm(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     if ip[L.IP_KIND] == K_ROLLING_SIX:
         return select_rolling_six(ip, n_at, tox_at, admissible)
     if ip[L.IP_KIND] == K_BOIN_COMB:
@@ -107,9 +129,24 @@ def decide(
         nxt, status, reason = decide_tpt(ip, n_at, tox_at, cur)
     elif kind == K_BOIN or kind == K_TITE_BOIN:  # TITE-BOIN on complete data is BOIN
         nxt, status, reason = decide_boin(ip, tables, n_at, tox_at, admissible, cur)
-    elif kind == K_BOIN_COMB or kind == K_POCRM or kind == K_ROLLING_SIX:
+    elif kind == K_BOIN_COMB or kind == K_POCRM or kind == K_ROLLING_SIX or kind == K_BLRM:
         nxt, status, reason = _decide_grid(
-            ip, fp, tables, grid, n_at, tox_at, admissible, cur, last_cohort_n, last_cohort_tox, work, u_tie
+            ip,
+            fp,
+            tables,
+            grid,
+            n_at,
+            tox_at,
+            admissible,
+            cur,
+            last_cohort_n,
+            last_cohort_tox,
+            n_total,
+            ckeys,
+            cvals,
+            work,
+            full,
+            u_tie,
         )
     elif kind == K_TABLE:
         nxt, status, reason = decide_table(ip, tables, n_at, tox_at, admissible, cur)
@@ -209,8 +246,8 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
         return select_tpt(ip, n_at, tox_at)
     if kind == K_BOIN or kind == K_TITE_BOIN:
         return select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
-    if kind == K_BOIN_COMB or kind == K_POCRM or kind == K_ROLLING_SIX:
-        return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, work)
+    if kind == K_BOIN_COMB or kind == K_POCRM or kind == K_ROLLING_SIX or kind == K_BLRM:
+        return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, full)
     if kind == K_TABLE:
         return select_table(ip, fp, n_at, tox_at, admissible, work)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)

@@ -30,6 +30,12 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
     if plugin is not None:
         header.insert(4, "plug-in")
     extra = rec.posterior.extra
+    # interval probabilities (designs that decide by them: the BLRM)
+    intervals = getattr(rec.design, "intervals", None) if "prob_over" in extra else None
+    if intervals is not None:
+        lo, hi = intervals
+        at = header.index(f"P(>{t:g})")
+        header[at + 1 : at + 1] = [f"P(<{lo:g})", "P(target)", f"P(>={hi:g})", "EWOC"]
 
     def with_mcse(value: float, key: str, d: int) -> str:
         """The value, and its Monte Carlo standard error when the posterior is sampled."""
@@ -59,6 +65,15 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
         )
         if plugin is not None:
             rows[-1].insert(4, _f(float(plugin[d])))
+        if intervals is not None:
+            at = header.index(f"P(>{t:g})")
+            over = float(extra["prob_over"][d])
+            rows[-1][at + 1 : at + 1] = [
+                _f(float(extra["prob_under"][d])),
+                _f(float(extra["prob_target"][d])),
+                _f(over),
+                "ok" if over <= rec.design.ewoc else "no",
+            ]
     return header, rows
 
 
