@@ -101,6 +101,7 @@ FP_BLRM_EWOC = 16  # a dose is admissible iff P(overdosing) <= this
 FP_BLRM_MAX_INC = 17  # maximum relative increment of the dose (negative: no cap)
 FP_BLRM_MTD_PROB = 18  # stopping rule: P(target) at the recommended dose
 FP_BLRM_V_RANGE = 19  # v panels cover [-range, range] conditional standard deviations
+FP_BLRM_TARGET_FLOOR = 20  # crmPack's NextBestNCRM: best P(target) not above this: the highest eligible dose
 FP_BLRM_X = 40  # + d: log(dose_d / reference dose)
 FP_BLRM_DOSE = 72  # + d: dose_d
 FP_GL_NODES = 104  # + i: Gauss-Legendre nodes on [-1, 1] (tail probabilities)

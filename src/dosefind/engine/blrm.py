@@ -367,6 +367,7 @@ def _best(ip, fp, cvals, row, n_at, cur, tried_only):
     best_p = -1.0
     free = -1
     free_p = -1.0
+    eligible_top = -1
     for d in range(D):
         if cvals[row, P + 3 * D + d] > ewoc:
             continue
@@ -383,6 +384,12 @@ def _best(ip, fp, cvals, row, n_at, cur, tried_only):
         if pt > best_p:
             best_p = pt
             best = d
+        eligible_top = d
+    floor = fp[L.FP_BLRM_TARGET_FLOOR]
+    if best >= 0 and floor >= 0.0 and best_p <= floor:  # crmPack: no dose worth it: the highest eligible
+        best = eligible_top
+        if free_p <= floor:
+            free = best
     return best, free
 
 

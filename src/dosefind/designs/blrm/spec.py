@@ -16,8 +16,11 @@ the increment (``increment_reference = "last_dose"``, default, or ``"highest_tri
 ``no_skip = true`` (default) at most one untried dose above the highest tried. No admissible dose within
 the cap: stop without a dose. Stop and select the recommended dose when it has at least
 ``mtd_min_n`` patients (6) and either P(target) >= ``mtd_min_prob_target`` (0.5) or the trial has
-``mtd_min_total`` patients (off by default): the OncoBayes2 vignette's rule. At ``max_n`` the final
-selection is, among the doses tried, the admissible dose with the highest P(target).
+``mtd_min_total`` patients (off by default): the OncoBayes2 vignette's rule. ``target_floor = 0.05``
+reproduces crmPack's ``NextBestNCRM``: when no eligible dose has P(target) above it, the highest
+eligible dose (OncoBayes2 chooses no next dose; its users take the highest P(target), the default).
+At ``max_n`` the final selection is, among the doses tried, the admissible dose with the highest
+P(target).
 
 Posterior: deterministic quadrature around the posterior mode (engine/blrm.py), within 1e-6 of adaptive
 integration on the tested data sets.
@@ -96,6 +99,7 @@ class Blrm(Design):
     mtd_min_n: int = 6
     mtd_min_prob_target: float = 0.5
     mtd_min_total: int | None = None
+    target_floor: float | None = None
 
     kind = "blrm"
     uses_posterior_cache = True
@@ -188,6 +192,8 @@ class Blrm(Design):
         set_(self, "mtd_min_prob_target", v.probability("mtd_min_prob_target", self.mtd_min_prob_target))
         if self.mtd_min_total is not None:
             set_(self, "mtd_min_total", v.integer("mtd_min_total", self.mtd_min_total, low=1))
+        if self.target_floor is not None:
+            set_(self, "target_floor", v.probability("target_floor", self.target_floor, open_interval=True))
         if self.modifiers:
             raise SpecError(
                 "modifiers",
@@ -251,6 +257,7 @@ class Blrm(Design):
         fp[L.FP_BLRM_MAX_INC] = self.max_increment if self.max_increment is not None else -1.0
         fp[L.FP_BLRM_MTD_PROB] = self.mtd_min_prob_target
         fp[L.FP_BLRM_V_RANGE] = V_RANGE
+        fp[L.FP_BLRM_TARGET_FLOOR] = self.target_floor if self.target_floor is not None else -1.0
         fp[L.FP_BLRM_X : L.FP_BLRM_X + D] = self.x
         fp[L.FP_BLRM_DOSE : L.FP_BLRM_DOSE + D] = self.dose_values
         width = max(N_U, N_GL + 1)
