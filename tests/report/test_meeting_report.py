@@ -86,6 +86,29 @@ def test_crm_report_explains_the_missing_decision_table(tmp_path):
     assert "no fixed decision table" in text and text.count("data:image/png;base64,") == 1
 
 
+def test_blrm_report_shows_the_interval_probabilities(tmp_path):
+    """The BLRM's report adds the stacked interval-probability bars with the EWOC bound, and its table
+    the P(under/target/over) and EWOC columns."""
+    out = tmp_path / "blrm.html"
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "--design",
+            str(ROOT / "examples" / "designs" / "blrm.toml"),
+            "--outcomes",
+            "1NNN 2NNN 3NNT",
+            "--out",
+            str(out),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "probabilities of underdosing, target and overdosing per dose" in text
+    assert "P(target)" in text and "EWOC" in text
+    assert text.count("data:image/png;base64,") == 2  # the posterior, the interval probabilities
+
+
 def test_report_out_must_be_html(tmp_path):
     r = runner.invoke(
         app,

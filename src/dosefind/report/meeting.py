@@ -156,6 +156,13 @@ def render_meeting_report(inputs: ReportInputs) -> str:
         "target"
     )
     parts.append(f'<img alt="{_e(alt)}" src="{figure_to_data_uri(fig)}">')
+    if "prob_over" in p.extra and getattr(d, "intervals", None) is not None:  # designs deciding by them
+        from .plots import plot_interval_probabilities
+
+        parts.append(
+            '<img alt="Posterior probabilities of underdosing, target and overdosing per dose, with the '
+            f'EWOC bound" src="{figure_to_data_uri(plot_interval_probabilities(rec))}">'
+        )
     # patients on the calendar (recommend --as-of)
     if rec.pending is not None:
         from .plots import plot_timeline

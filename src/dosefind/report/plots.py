@@ -194,6 +194,46 @@ def plot_posterior(rec, ax: Axes | None = None) -> Figure:
     return fig
 
 
+def plot_interval_probabilities(rec, ax: Axes | None = None) -> Figure:
+    """Per dose, the posterior probabilities of underdosing, the target interval and overdosing as stacked
+    bars (designs that decide by them: the BLRM), with the EWOC bound on the overdosing part; the next
+    dose (or the selected MTD) is outlined. ``rec`` is a Recommendation whose posterior has the
+    ``prob_under``, ``prob_target`` and ``prob_over`` columns."""
+    import numpy as np
+
+    if ax is None:
+        fig = _agg_figure((7.0, 4.0))
+        ax = fig.add_subplot(1, 1, 1)
+    else:
+        fig = ax.figure
+    e = rec.posterior.extra
+    under = np.asarray(e["prob_under"], dtype=float)
+    target = np.asarray(e["prob_target"], dtype=float)
+    over = np.asarray(e["prob_over"], dtype=float)
+    D = len(rec.doses)
+    x = np.arange(D)
+    lo, hi = rec.design.intervals
+    ax.bar(x, under, color="#90cdf4", label=f"P(p < {lo:g})")
+    ax.bar(x, target, bottom=under, color="#68d391", label=f"P({lo:g} <= p < {hi:g})")
+    ax.bar(x, over, bottom=under + target, color="#fc8181", label=f"P(p >= {hi:g})")
+    ewoc = rec.design.ewoc
+    ax.axhline(1.0 - ewoc, color="#742a2a", ls="--", lw=1.2, label=f"EWOC: P(over) <= {ewoc:g}")
+    mark = rec.next_dose if rec.next_dose is not None else rec.selected
+    if mark is not None:
+        ax.bar([mark], [1.0], fill=False, edgecolor="#1a202c", lw=2)
+    ax.set_xticks(x, [r.label for r in rec.doses])
+    ax.set_xlim(-0.6, D - 0.4)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("dose")
+    ax.set_ylabel("posterior probability")
+    ax.set_title(
+        "Interval probabilities per dose (EWOC admits a dose whose red part stays above the dashed line)",
+        fontsize=9,
+    )
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=4, frameon=False)
+    return fig
+
+
 def plot_timeline(rec, ax: Axes | None = None) -> Figure:
     """The patients on the calendar as of ``recommend --as-of``'s day: one line per patient from entry to
     the end of the DLT window (solid up to the day, dotted after), coloured by dose, a cross at a DLT seen,
