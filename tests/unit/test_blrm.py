@@ -40,15 +40,21 @@ def _reference(design: Blrm, n, y, cuts):
     n = np.asarray(n, float)
     y = np.asarray(y, float)
     x = design.x
-    m = np.asarray(design.prior_mean)
-    prec = np.linalg.inv(design.prior_cov)
+    comps = [
+        (c.weight, np.asarray(c.mean), np.linalg.inv(c.cov), -0.5 * math.log(np.linalg.det(c.cov)))
+        for c in design.components
+    ]
 
     def lp(t1, t2):
-        dd = np.array([t1, t2]) - m
+        prior = 0.0
+        for w, m, prec, half_logdet in comps:
+            dd = np.array([t1, t2]) - m
+            prior += w * math.exp(half_logdet - 0.5 * dd @ prec @ dd)
         eta = t1 + math.exp(t2) * x
-        return -0.5 * dd @ prec @ dd + float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
+        return math.log(max(prior, 1e-300)) + float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
 
-    mode = optimize.minimize(lambda t: -lp(*t), m, method="Nelder-Mead", options={"xatol": 1e-9}).x
+    start = max(comps, key=lambda c: c[0])[1]
+    mode = optimize.minimize(lambda t: -lp(*t), start, method="Nelder-Mead", options={"xatol": 1e-9}).x
     top = lp(*mode)
     lo1, hi1, lo2, hi2 = mode[0] - 15, mode[0] + 15, mode[1] - 9, mode[1] + 9
     opts = {"epsabs": 1e-13, "epsrel": 1e-11}
@@ -80,6 +86,69 @@ def test_interval_probabilities_match_adaptive_integration(n, y):
     np.testing.assert_allclose(s["prob_over"], 1 - ref[:, 1], atol=1e-5)
     np.testing.assert_allclose(s["prob_target"], ref[:, 1] - ref[:, 0], atol=1e-5)
     np.testing.assert_allclose(s["prob_above_target"], 1 - ref[:, 2], atol=1e-5)
+
+
+#: a robust mixture: an informative component (e.g. from adult data) and a weakly informative one
+MIXTURE = Blrm(
+    doses=DOSES,
+    reference_dose=25,
+    max_n=36,
+    prior=(
+        {"weight": 0.8, "mean": (-1.2, 0.3), "sd": (0.5, 0.3), "corr": -0.2},
+        {"weight": 0.2, "mean": (0.0, 0.0), "sd": (2.0, 1.0), "corr": 0.0},
+    ),
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n, y", [DATA[0], DATA[2], DATA[4]], ids=["prior", "mid", "conflict"])
+def test_mixture_prior_matches_adaptive_integration(n, y):
+    """The exact posterior of a mixture prior (components' posteriors weighted by w_k times their
+    evidence) against direct integration of the mixture density times the likelihood."""
+    s = blrm_posterior_summary(MIXTURE, n, y)
+    lo, hi = MIXTURE.intervals
+    ref = _reference(MIXTURE, n, y, (lo, hi))
+    np.testing.assert_allclose(s["prob_under"], ref[:, 0], atol=1e-5)
+    np.testing.assert_allclose(s["prob_over"], 1 - ref[:, 1], atol=1e-5)
+
+
+def test_one_component_mixture_is_the_plain_prior():
+    plain = Blrm(
+        doses=DOSES, reference_dose=25, max_n=36, prior_mean=(-1.0, 0.2), prior_sd=(1.5, 0.8), prior_corr=0.3
+    )
+    mix = Blrm(
+        doses=DOSES,
+        reference_dose=25,
+        max_n=36,
+        prior=({"weight": 1.0, "mean": (-1.0, 0.2), "sd": (1.5, 0.8), "corr": 0.3},),
+    )
+    n, y = DATA[2]
+    a = blrm_posterior_summary(plain, n, y)
+    b = blrm_posterior_summary(mix, n, y)
+    for key in ("prob_under", "prob_target", "prob_over", "mean"):
+        np.testing.assert_array_equal(a[key], b[key])
+    assert Blrm.from_dict(MIXTURE.to_dict()) == MIXTURE
+
+
+@pytest.mark.parametrize(
+    "prior, field",
+    [
+        (
+            ({"weight": 0.5, "mean": (0, 0), "sd": (1, 1)}, {"weight": 0.4, "mean": (0, 0), "sd": (1, 1)}),
+            "prior",
+        ),
+        (({"weight": 1.0, "mean": (0, 0), "sd": (1, -1)},), "prior[0].sd"),
+        (({"weight": 1.0, "mean": (0, 0), "sd": (1, 1), "corr": 1.0},), "prior[0].corr"),
+        (({"weight": 1.0, "mean": (0, 0)},), "prior[0].sd"),
+        (({"weight": 1.0, "mean": (0, 0), "sd": (1, 1), "rho": 0},), "prior[0]"),
+    ],
+)
+def test_bad_mixtures_name_the_field(prior, field):
+    with pytest.raises(SpecError) as e:
+        Blrm(doses=(1, 2, 4), reference_dose=4, max_n=12, prior=prior)
+    assert e.value.field.startswith(field)
+    with pytest.raises(SpecError, match="prior_mean"):
+        Blrm(doses=(1, 2, 4), reference_dose=4, max_n=12, prior_mean=(0, 0), prior=prior[:1])
 
 
 def test_quantiles_bracket_the_mean_and_match_the_cdf():

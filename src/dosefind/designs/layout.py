@@ -75,6 +75,7 @@ IP_BLRM_INC_REF = 14  # escalation cap relative to 0 the last dose given, 1 the 
 IP_BLRM_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
 IP_BLRM_MTD_N = 16  # stop when the recommended dose has this many patients (0: off) and ...
 IP_BLRM_MTD_TOTAL = 17  # ... P(target) >= FP_BLRM_MTD_PROB or this many patients in total (0: off)
+IP_BLRM_N_COMP = 18  # prior mixture components (1: one bivariate normal)
 IP_SIZE = 24
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
@@ -92,9 +93,6 @@ FP_TITE_TGRP = 5  # TITE-CRM two-stage start: days before moving to a new level 
 FP_CRM_BSTAR = 8  # FP_CRM_BSTAR + d: parameter value at which p_d(b) equals the target
 FP_CRM_BSAFE = 40  # FP_CRM_BSAFE + d: parameter value at which p_d(b) equals the safety threshold
 FP_CRM_COEF = 72  # FP_CRM_COEF + d: log(skeleton_d) (empiric) or x_d = logit(skeleton_d) - a0 (logistic)
-FP_BLRM_MEAN = 8  # + 0, 1: prior mean of (log alpha, log beta)
-FP_BLRM_PREC = 10  # + 0, 1, 2: prior precision (P11, P12, P22)
-FP_BLRM_LOGNORM = 13  # log normalising constant of the prior density
 FP_BLRM_LOGIT_LOW = 14  # logit of the target interval's lower end (underdosing below)
 FP_BLRM_LOGIT_HIGH = 15  # logit of its upper end (overdosing at and above)
 FP_BLRM_EWOC = 16  # a dose is admissible iff P(overdosing) <= this
@@ -104,6 +102,9 @@ FP_BLRM_V_RANGE = 19  # v panels cover [-range, range] conditional standard devi
 FP_BLRM_TARGET_FLOOR = 20  # crmPack's NextBestNCRM: best P(target) not above this: the highest eligible dose
 FP_BLRM_X = 40  # + d: log(dose_d / reference dose)
 FP_BLRM_DOSE = 72  # + d: dose_d
+FP_BLRM_COMP = 104  # + 7 k: prior component k: [m1, m2, P11, P12, P22, log normaliser, weight]
+BLRM_COMP_SIZE = 7
+BLRM_MAX_COMP = 8
 FP_GL_NODES = 104  # + i: Gauss-Legendre nodes on [-1, 1] (tail probabilities)
 FP_GL_WEIGHTS = 152  # + i: their weights
 N_GL = 48

@@ -48,17 +48,15 @@ def _softplus(x):
 
 
 @kernel
-def blrm_log_post(fp, D, n_at, tox_at, t1, t2):
-    """Unnormalised log posterior at (theta1, theta2) = (log alpha, log beta)."""
-    m1 = fp[L.FP_BLRM_MEAN]
-    m2 = fp[L.FP_BLRM_MEAN + 1]
+def blrm_log_post(fp, c0, D, n_at, tox_at, t1, t2):
+    """Unnormalised log posterior at (theta1, theta2) = (log alpha, log beta) under the prior component
+    whose parameters start at ``fp[c0]`` ([m1, m2, P11, P12, P22, log normaliser, weight]: mean and
+    precision)."""
+    m1 = fp[c0]
+    m2 = fp[c0 + 1]
     d1 = t1 - m1
     d2 = t2 - m2
-    s = -0.5 * (
-        fp[L.FP_BLRM_PREC] * d1 * d1
-        + 2.0 * fp[L.FP_BLRM_PREC + 1] * d1 * d2
-        + fp[L.FP_BLRM_PREC + 2] * d2 * d2
-    )
+    s = -0.5 * (fp[c0 + 2] * d1 * d1 + 2.0 * fp[c0 + 3] * d1 * d2 + fp[c0 + 4] * d2 * d2)
     b = math.exp(t2)
     for d in range(D):
         n = n_at[d]
@@ -70,23 +68,23 @@ def blrm_log_post(fp, D, n_at, tox_at, t1, t2):
 
 
 @kernel
-def blrm_mode(fp, D, n_at, tox_at, out):
+def blrm_mode(fp, c0, D, n_at, tox_at, out):
     """The posterior mode and covariance: out = [m1, m2, S11, S12, S22]. Newton steps on the observed
     information when it is positive definite, Fisher scoring otherwise, halving a step that lowers the
     log posterior."""
-    t1 = fp[L.FP_BLRM_MEAN]
-    t2 = fp[L.FP_BLRM_MEAN + 1]
-    p11 = fp[L.FP_BLRM_PREC]
-    p12 = fp[L.FP_BLRM_PREC + 1]
-    p22 = fp[L.FP_BLRM_PREC + 2]
-    cur = blrm_log_post(fp, D, n_at, tox_at, t1, t2)
+    t1 = fp[c0]
+    t2 = fp[c0 + 1]
+    p11 = fp[c0 + 2]
+    p12 = fp[c0 + 3]
+    p22 = fp[c0 + 4]
+    cur = blrm_log_post(fp, c0, D, n_at, tox_at, t1, t2)
     h11 = p11
     h12 = p12
     h22 = p22
     for _it in range(60):
         b = math.exp(t2)
-        g1 = -(p11 * (t1 - fp[L.FP_BLRM_MEAN]) + p12 * (t2 - fp[L.FP_BLRM_MEAN + 1]))
-        g2 = -(p12 * (t1 - fp[L.FP_BLRM_MEAN]) + p22 * (t2 - fp[L.FP_BLRM_MEAN + 1]))
+        g1 = -(p11 * (t1 - fp[c0]) + p12 * (t2 - fp[c0 + 1]))
+        g2 = -(p12 * (t1 - fp[c0]) + p22 * (t2 - fp[c0 + 1]))
         f11 = p11
         f12 = p12
         f22 = p22
@@ -119,7 +117,7 @@ def blrm_mode(fp, D, n_at, tox_at, out):
         for _half in range(40):
             n1 = t1 + step * s1
             n2 = t2 + step * s2
-            new = blrm_log_post(fp, D, n_at, tox_at, n1, n2)
+            new = blrm_log_post(fp, c0, D, n_at, tox_at, n1, n2)
             if new >= cur - 1e-12:
                 t1, t2, cur = n1, n2, new
                 moved = True
@@ -157,12 +155,12 @@ def blrm_mode(fp, D, n_at, tox_at, out):
 
 
 @kernel
-def _line(fp, D, n_at, tox_at, t2, start):
+def _line(fp, c0, D, n_at, tox_at, t2, start):
     """For fixed theta2, the mode of the posterior in theta1 (Newton from ``start``; the conditional is
     log-concave) and the standard deviation of its Laplace approximation: the centre and scale of the
     line of v nodes."""
-    p11 = fp[L.FP_BLRM_PREC]
-    base = p11 * fp[L.FP_BLRM_MEAN] - fp[L.FP_BLRM_PREC + 1] * (t2 - fp[L.FP_BLRM_MEAN + 1])
+    p11 = fp[c0 + 2]
+    base = p11 * fp[c0] - fp[c0 + 3] * (t2 - fp[c0 + 1])
     b = math.exp(t2)
     t1 = start
     lo = -math.inf
@@ -202,7 +200,7 @@ def _line(fp, D, n_at, tox_at, t2, start):
 
 
 @kernel
-def _integrate(ip, fp, grid, n_at, tox_at, mode, lmax, cuts, below, mean, work, full):
+def _integrate(ip, fp, c0, grid, n_at, tox_at, mode, lmax, cuts, below, mean, work, full):
     """The quadrature around the mode (``mode`` = [m1, m2, S11, S12, S22], ``lmax`` the log posterior
     there): returns the normaliser z; ``below[d, k]`` gets the unnormalised integral of the posterior
     over {logit p_d < cuts[d, k]}, and with ``full`` ``mean[d]`` the unnormalised integral of p_d.
@@ -234,8 +232,8 @@ def _integrate(ip, fp, grid, n_at, tox_at, mode, lmax, cuts, below, mean, work, 
         wu = grid[1, j]
         t2 = m2 + s2 * grid[0, j]
         b = math.exp(t2)
-        c1, s1 = _line(fp, D, n_at, tox_at, t2, m1 + beta_reg * (t2 - m2))
-        if blrm_log_post(fp, D, n_at, tox_at, c1, t2) - lmax < -40.0:
+        c1, s1 = _line(fp, c0, D, n_at, tox_at, t2, m1 + beta_reg * (t2 - m2))
+        if blrm_log_post(fp, c0, D, n_at, tox_at, c1, t2) - lmax < -40.0:
             continue
         total = 0.0
         for p in range(NP):
@@ -243,7 +241,7 @@ def _integrate(ip, fp, grid, n_at, tox_at, mode, lmax, cuts, below, mean, work, 
             acc = 0.0
             for q in range(Q):
                 t1 = c1 + s1 * (a + 0.5 * width * (grid[2, q] + 1.0))
-                rel = blrm_log_post(fp, D, n_at, tox_at, t1, t2) - lmax
+                rel = blrm_log_post(fp, c0, D, n_at, tox_at, t1, t2) - lmax
                 f = math.exp(rel) if rel > -80.0 else 0.0
                 vals[p * Q + q] = f
                 if f > 0.0:
@@ -281,42 +279,85 @@ def _integrate(ip, fp, grid, n_at, tox_at, mode, lmax, cuts, below, mean, work, 
 
 
 @kernel
+def _mixture(ip, fp, grid, n_at, tox_at, cuts, below, mean, work, full):
+    """The posterior under the prior mixture (``ip[IP_BLRM_N_COMP]`` bivariate normal components at
+    ``fp[FP_BLRM_COMP + 7 k]``): each component's posterior by :func:`_integrate`, mixed with weights
+    w_k Z_k / sum (Z_k its evidence), the exact posterior of a mixture prior. ``below[d, k]`` gets
+    P(logit p_d < cuts[d, k]), ``mean[d]`` (``full``) E p_d; returns (log evidence, mode theta1, mode
+    theta2 of the heaviest component)."""
+    D = ip[L.IP_N_DOSES]
+    NC = ip[L.IP_BLRM_N_COMP]
+    K = cuts.shape[1]
+    mode = work[:5]
+    part = np.empty((NC, D, K))
+    pmean = np.empty((NC, D))
+    logz = np.empty(NC)
+    m1 = np.empty(NC)
+    m2 = np.empty(NC)
+    for c in range(NC):
+        c0 = L.FP_BLRM_COMP + L.BLRM_COMP_SIZE * c
+        lmax = blrm_mode(fp, c0, D, n_at, tox_at, mode)
+        z = _integrate(ip, fp, c0, grid, n_at, tox_at, mode, lmax, cuts, part[c], pmean[c], work, full)
+        logz[c] = math.log(fp[c0 + 6]) + math.log(z * math.sqrt(mode[4])) + lmax + fp[c0 + 5]
+        m1[c] = mode[0]
+        m2[c] = mode[1]
+        for d in range(D):
+            pmean[c, d] /= z
+            for k in range(K):
+                part[c, d, k] /= z
+    top = logz.max()
+    total = 0.0
+    heavy = 0
+    for c in range(NC):
+        total += math.exp(logz[c] - top)
+        if logz[c] >= logz[heavy]:
+            heavy = c
+    for d in range(D):
+        mean[d] = 0.0
+        for k in range(K):
+            below[d, k] = 0.0
+    for c in range(NC):
+        w = math.exp(logz[c] - top) / total
+        for d in range(D):
+            mean[d] += w * pmean[c, d]
+            for k in range(K):
+                below[d, k] += w * part[c, d, k]
+    return top + math.log(total), m1[heavy], m2[heavy]
+
+
+@kernel
 def blrm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
     """The posterior summary row of a state (see the module doc) into ``out``."""
     D = ip[L.IP_N_DOSES]
     P = L.POST_FIRST
-    mode = work[:5]
-    lmax = blrm_mode(fp, D, n_at, tox_at, mode)
     cuts = np.empty((D, 2))
     for d in range(D):
         cuts[d, 0] = fp[L.FP_BLRM_LOGIT_LOW]
         cuts[d, 1] = fp[L.FP_BLRM_LOGIT_HIGH]
     below = np.empty((D, 2))
     mean = np.empty(D)
-    z = _integrate(ip, fp, grid, n_at, tox_at, mode, lmax, cuts, below, mean, work, full)
+    logz, t1, t2 = _mixture(ip, fp, grid, n_at, tox_at, cuts, below, mean, work, full)
     for d in range(D):
-        under = below[d, 0] / z
-        below_high = below[d, 1] / z
-        out[P + d] = mean[d] / z if full else math.nan
+        under = below[d, 0]
+        below_high = below[d, 1]
+        out[P + d] = mean[d] if full else math.nan
         out[P + D + d] = min(max(under, 0.0), 1.0)
         out[P + 2 * D + d] = min(max(below_high - under, 0.0), 1.0)
         out[P + 3 * D + d] = min(max(1.0 - below_high, 0.0), 1.0)
-    out[0] = mode[0]
-    out[1] = mode[1]
-    out[2] = math.log(z * math.sqrt(mode[4])) + lmax + fp[L.FP_BLRM_LOGNORM]
+    out[0] = t1
+    out[1] = t2
+    out[2] = logz
 
 
 @kernel
 def blrm_cdf(ip, fp, grid, n_at, tox_at, cuts, out, work):
     """P(logit p_d < cuts[d, k]) into ``out[d, k]`` (live use: quantiles of p_d by bisection)."""
     D = ip[L.IP_N_DOSES]
-    mode = work[:5]
-    lmax = blrm_mode(fp, D, n_at, tox_at, mode)
     mean = np.empty(D)
-    z = _integrate(ip, fp, grid, n_at, tox_at, mode, lmax, cuts, out, mean, work, False)
+    _mixture(ip, fp, grid, n_at, tox_at, cuts, out, mean, work, False)
     for d in range(D):
         for k in range(cuts.shape[1]):
-            out[d, k] = min(max(out[d, k] / z, 0.0), 1.0)
+            out[d, k] = min(max(out[d, k], 0.0), 1.0)
 
 
 @kernel

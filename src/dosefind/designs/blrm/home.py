@@ -135,10 +135,19 @@ def blrm_posterior_table(design: Blrm, n_at, tox_at) -> PosteriorTable:
 
 def blrm_model_line(design: Blrm) -> str:
     unit = f" {design.dose_unit}" if design.dose_unit else ""
-    m1, m2 = design.prior_mean
-    s1, s2 = design.prior_sd
+
+    def component(c) -> str:
+        return (
+            f"means ({c.mean[0]:.3g}, {c.mean[1]:.3g}), sds ({c.sd[0]:.3g}, {c.sd[1]:.3g}), "
+            f"correlation {c.corr:g}"
+        )
+
+    comps = design.components
+    if len(comps) == 1:
+        prior = f"bivariate normal, {component(comps[0])}"
+    else:
+        prior = "mixture of " + "; ".join(f"{c.weight:g} x [{component(c)}]" for c in comps)
     return (
-        f"BLRM logit p(d) = log a + b log(d / {design.reference_dose:g}{unit}), (log a, log b) ~ bivariate "
-        f"normal, means ({m1:.3g}, {m2:.3g}), sds ({s1:.3g}, {s2:.3g}), correlation {design.prior_corr:g}; "
+        f"BLRM logit p(d) = log a + b log(d / {design.reference_dose:g}{unit}), (log a, log b) ~ {prior}; "
         f"intervals [{design.intervals[0]:g}, {design.intervals[1]:g}), EWOC {design.ewoc:g}"
     )

@@ -11,7 +11,8 @@ from .spec import Blrm
 
 
 def build_blrm_model(design: Blrm, n_at, tox_at):
-    """(log alpha, log beta) ~ MvNormal(prior_mean, prior covariance); y_d ~ Binomial(n_d, p_d) with
+    """(log alpha, log beta) ~ MvNormal(prior_mean, prior covariance), or the mixture of the prior's
+    components; y_d ~ Binomial(n_d, p_d) with
     logit p_d = log alpha + exp(log beta) log(d / d*), one term per treated dose. The Deterministic ``p``
     (dims ``dose``) is p_d for every dose."""
     import pymc as pm
@@ -19,8 +20,16 @@ def build_blrm_model(design: Blrm, n_at, tox_at):
     n_at, tox_at = check_counts(design, n_at, tox_at)
     used = n_at > 0
     x = design.x
+    comps = design.components
     with pm.Model(coords={"dose": list(design.doses)}) as model:
-        theta = pm.MvNormal("theta", mu=np.asarray(design.prior_mean), cov=design.prior_cov)
+        if len(comps) == 1:
+            theta = pm.MvNormal("theta", mu=np.asarray(comps[0].mean), cov=comps[0].cov)
+        else:  # a mixture of bivariate normals
+            theta = pm.Mixture(
+                "theta",
+                w=np.array([c.weight for c in comps]),
+                comp_dists=[pm.MvNormal.dist(mu=np.asarray(c.mean), cov=c.cov) for c in comps],
+            )
         log_alpha = pm.Deterministic("log_alpha", theta[0])
         log_beta = pm.Deterministic("log_beta", theta[1])
         eta = log_alpha + pm.math.exp(log_beta) * x

@@ -3,7 +3,11 @@ Branson & Gsponer 2008), one drug.
 
 Model: logit p(d) = log alpha + beta log(d / d*), with real doses d (``doses``, numbers, in
 ``dose_unit``) and a reference dose d* (``reference_dose``); (log alpha, log beta) bivariate normal
-a priori: ``prior_mean = [mean log alpha, mean log beta]``, ``prior_sd = [sd, sd]``, ``prior_corr``.
+a priori: ``prior_mean = [mean log alpha, mean log beta]``, ``prior_sd = [sd, sd]``, ``prior_corr``;
+or a mixture of bivariate normals, ``[[design.prior]]`` blocks with ``weight``, ``mean``, ``sd`` and
+``corr`` (weights summing to 1; e.g. an informative component from adult data robustified by a weakly
+informative one). The posterior under a mixture is the mixture of the components' posteriors with
+weights proportional to w_k times the evidence of the data under component k (exact).
 Default prior: the weakly informative one of Neuenschwander et al. (2015): log alpha ~ N(logit(target),
 2^2), log beta ~ N(0, 1), independent.
 
@@ -82,6 +86,59 @@ def _number(field: str, value, fix: str) -> float:
     return x
 
 
+@dataclass(frozen=True)
+class PriorComponent:
+    """One bivariate normal component of a BLRM prior on (log alpha, log beta), with its weight."""
+
+    weight: float
+    mean: tuple[float, float]
+    sd: tuple[float, float]
+    corr: float = 0.0
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "weight", v.real("weight", self.weight, low=0.0, low_open=True, high=1.0))
+        set_(self, "mean", Blrm._pair("mean", self.mean, positive=False))
+        set_(self, "sd", Blrm._pair("sd", self.sd, positive=True))
+        set_(
+            self,
+            "corr",
+            v.real(
+                "corr",
+                self.corr,
+                low=-1.0,
+                high=1.0,
+                low_open=True,
+                high_open=True,
+                fix="give a correlation strictly between -1 and 1 (the covariance must be positive definite)",
+            ),
+        )
+
+    @property
+    def cov(self) -> np.ndarray:
+        s1, s2 = self.sd
+        r = self.corr
+        return np.array([[s1 * s1, r * s1 * s2], [r * s1 * s2, s2 * s2]])
+
+    def to_dict(self) -> dict:
+        return {"weight": self.weight, "mean": list(self.mean), "sd": list(self.sd), "corr": self.corr}
+
+    @classmethod
+    def from_value(cls, value, field: str) -> PriorComponent:
+        if isinstance(value, PriorComponent):
+            return value
+        if not isinstance(value, dict):
+            raise SpecError(field, f"expected a table, got {value!r}", "write [[design.prior]] blocks")
+        v.no_unknown_keys(field, value, ["weight", "mean", "sd", "corr"])
+        for key in ("weight", "mean", "sd"):
+            if key not in value:
+                raise SpecError(f"{field}.{key}", "missing", f"add {key} = ... to each [[design.prior]]")
+        try:
+            return cls(**value)
+        except SpecError as e:
+            raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Blrm(Design):
     #: the DLT rate operating characteristics measure against (default: the target interval's midpoint)
@@ -89,8 +146,10 @@ class Blrm(Design):
     reference_dose: float | None = None
     dose_unit: str = ""
     prior_mean: tuple[float, float] | None = None
-    prior_sd: tuple[float, float] = (2.0, 1.0)
-    prior_corr: float = 0.0
+    prior_sd: tuple[float, float] | None = None
+    prior_corr: float | None = None
+    #: a mixture of bivariate normal components instead of prior_mean/prior_sd/prior_corr
+    prior: tuple[PriorComponent, ...] | None = None
     intervals: tuple[float, float] = (0.16, 0.33)
     ewoc: float = 0.25
     max_increment: float | None = 1.0
@@ -149,23 +208,47 @@ class Blrm(Design):
                 "choose a reference dose within the doses (often the anticipated MTD)",
             )
         set_(self, "reference_dose", ref)
-        if self.prior_mean is None:
-            set_(self, "prior_mean", (math.log(self.target / (1 - self.target)), 0.0))
-        set_(self, "prior_mean", self._pair("prior_mean", self.prior_mean, positive=False))
-        set_(self, "prior_sd", self._pair("prior_sd", self.prior_sd, positive=True))
-        set_(
-            self,
-            "prior_corr",
-            v.real(
-                "prior_corr",
-                self.prior_corr,
-                low=-1.0,
-                high=1.0,
-                low_open=True,
-                high_open=True,
-                fix="give a correlation strictly between -1 and 1 (the covariance must be positive definite)",
-            ),
-        )
+        if self.prior is not None:
+            given = [f for f in ("prior_mean", "prior_sd", "prior_corr") if getattr(self, f) is not None]
+            if given:
+                raise SpecError(
+                    given[0],
+                    "given with a prior mixture ([[design.prior]])",
+                    "give either the components or prior_mean/prior_sd/prior_corr, not both",
+                )
+            if isinstance(self.prior, (str, dict)) or not hasattr(self.prior, "__len__") or not self.prior:
+                raise SpecError("prior", "expected a list of components", "write [[design.prior]] blocks")
+            if len(self.prior) > L.BLRM_MAX_COMP:
+                raise SpecError(
+                    "prior",
+                    f"{len(self.prior)} components",
+                    f"use at most {L.BLRM_MAX_COMP} (merge or drop the lightest)",
+                )
+            comps = tuple(PriorComponent.from_value(c, f"prior[{i}]") for i, c in enumerate(self.prior))
+            total = sum(c.weight for c in comps)
+            if abs(total - 1.0) > 1e-6:
+                raise SpecError(
+                    "prior",
+                    f"the component weights sum to {total:.6g}",
+                    "make the weights sum to 1 (e.g. 0.8 informative + 0.2 weakly informative)",
+                )
+            set_(self, "prior", comps)
+        else:
+            if self.prior_mean is None:
+                set_(self, "prior_mean", (math.log(self.target / (1 - self.target)), 0.0))
+            set_(self, "prior_mean", self._pair("prior_mean", self.prior_mean, positive=False))
+            set_(
+                self,
+                "prior_sd",
+                self._pair("prior_sd", (2.0, 1.0) if self.prior_sd is None else self.prior_sd, positive=True),
+            )
+            try:
+                single = PriorComponent(
+                    1.0, self.prior_mean, self.prior_sd, 0.0 if self.prior_corr is None else self.prior_corr
+                )
+            except SpecError as e:
+                raise SpecError(f"prior_{e.field}", e.problem, e.fix) from None
+            set_(self, "prior_corr", single.corr)
         lo, hi = self._pair("intervals", self.intervals, positive=True)
         if not 0.0 < lo < hi < 1.0:
             raise SpecError(
@@ -221,10 +304,18 @@ class Blrm(Design):
         return np.log(self.dose_values / self.reference_dose)
 
     @property
+    def components(self) -> tuple[PriorComponent, ...]:
+        """The prior as a mixture (one component when prior_mean/prior_sd/prior_corr were given)."""
+        if self.prior is not None:
+            return self.prior
+        return (PriorComponent(1.0, self.prior_mean, self.prior_sd, self.prior_corr),)
+
+    @property
     def prior_cov(self) -> np.ndarray:
-        s1, s2 = self.prior_sd
-        r = self.prior_corr
-        return np.array([[s1 * s1, r * s1 * s2], [r * s1 * s2, s2 * s2]])
+        """The covariance of a one-component prior."""
+        if len(self.components) != 1:
+            raise ValueError("a mixture prior has one covariance per component: see .components")
+        return self.components[0].cov
 
     def prob_tox(self, log_alpha, log_beta) -> np.ndarray:
         """p(d) for every dose at (log alpha, log beta) (arrays broadcast; result [..., D])."""
@@ -243,13 +334,17 @@ class Blrm(Design):
         ip[L.IP_BLRM_WORK] = 5 + N_PANELS + N_PANELS * N_GL
         ip[L.IP_BLRM_MTD_N] = self.mtd_min_n
         ip[L.IP_BLRM_MTD_TOTAL] = self.mtd_min_total or 0
-        cov = self.prior_cov
-        prec = np.linalg.inv(cov)
-        fp[L.FP_BLRM_MEAN : L.FP_BLRM_MEAN + 2] = self.prior_mean
-        fp[L.FP_BLRM_PREC] = prec[0, 0]
-        fp[L.FP_BLRM_PREC + 1] = prec[0, 1]
-        fp[L.FP_BLRM_PREC + 2] = prec[1, 1]
-        fp[L.FP_BLRM_LOGNORM] = -math.log(2 * math.pi) - 0.5 * math.log(np.linalg.det(cov))
+        ip[L.IP_BLRM_N_COMP] = len(self.components)
+        for k, comp in enumerate(self.components):
+            c0 = L.FP_BLRM_COMP + L.BLRM_COMP_SIZE * k
+            cov = comp.cov
+            prec = np.linalg.inv(cov)
+            fp[c0 : c0 + 2] = comp.mean
+            fp[c0 + 2] = prec[0, 0]
+            fp[c0 + 3] = prec[0, 1]
+            fp[c0 + 4] = prec[1, 1]
+            fp[c0 + 5] = -math.log(2 * math.pi) - 0.5 * math.log(np.linalg.det(cov))
+            fp[c0 + 6] = comp.weight
         lo, hi = self.intervals
         fp[L.FP_BLRM_LOGIT_LOW] = math.log(lo / (1 - lo))
         fp[L.FP_BLRM_LOGIT_HIGH] = math.log(hi / (1 - hi))
@@ -276,6 +371,8 @@ class Blrm(Design):
     def to_dict(self) -> dict:
         out = super().to_dict()
         out["doses"] = [float(x) for x in self.doses]  # amounts, as written
+        if self.prior is not None:
+            out["prior"] = [c.to_dict() for c in self.prior]
         return out
 
     def describe(self) -> str:
