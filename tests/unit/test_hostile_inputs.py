@@ -423,3 +423,19 @@ def test_summarize_on_a_damaged_or_missing_table(tmp_path, how):
         oc.unlink()
     r = runner.invoke(app, ["summarize", str(out)])
     assert r.exit_code != 0 and "oc.parquet" in r.output and "Traceback" not in r.output
+
+
+def test_a_run_too_large_for_memory_is_refused_with_an_estimate():
+    """10^12 trials: one line naming --trials, the memory needed and the largest run that fits, before
+    anything is allocated (it used to end in a MemoryError traceback)."""
+    from dosefind.engine.simulate import check_memory
+    from dosefind.errors import SpecError
+
+    with pytest.raises(SpecError, match=r"use at most 1,000 trials"):
+        check_memory(10_000, 100, memory=400_000)
+    check_memory(1_000, 100, memory=400_000)  # fits: no error
+    for spec in ("target30-6dose.toml", "arm-combo.toml"):
+        path = Path(__file__).resolve().parents[2] / "scenarios" / spec
+        r = runner.invoke(app, ["simulate", str(path), "--trials", str(10**12)])
+        assert r.exit_code == 2, r.output
+        assert "trials need about" in r.output and "Traceback" not in r.output

@@ -10,7 +10,14 @@ import numpy as np
 from ..constants import CohortDecision
 from ..engine.arm import N_ARM_TIME, run_arm_chunks
 from ..engine.copula import response_table
-from ..engine.simulate import BLOCK_TRIALS, CRM_CACHE_CAPACITY, check_run, run_in_blocks, work_size
+from ..engine.simulate import (
+    BLOCK_TRIALS,
+    CRM_CACHE_CAPACITY,
+    check_memory,
+    check_run,
+    run_in_blocks,
+    work_size,
+)
 from ..errors import SpecError
 from ..scenario.timing import Timing
 from .spec import Arm, ArmScenario
@@ -172,6 +179,7 @@ def simulate_arm(
     D = arm.design.n_doses
     C = len(arm.cohorts)
     T = int(n_trials)
+    check_memory(T, 2 + 3 * 2 * D + 4 + C * (4 * 2 + 2) + 1 + (8 * (N_ARM_TIME + C) if timing else 0))
     out = dict(
         selected=np.empty(T, dtype=np.int16),
         n_at_dose=np.empty((T, D), dtype=np.int16),

@@ -24,6 +24,48 @@ CRM_CACHE_CAPACITY = 1 << 16
 MIN_CHUNK_TRIALS = 10_000
 
 
+#: the per-trial results of one run may take at most this share of the machine's memory (the operating
+#: characteristics computed from them need a few times as much again)
+MEMORY_SHARE = 0.25
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory (None where the platform does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f}"
+
+
+def check_memory(n_trials: int, bytes_per_trial: int, memory: int | None = None) -> None:
+    """Refuse a run whose per-trial results would not fit (a SpecError naming --trials with the estimate
+    and the largest run that fits), rather than fail part-way or swap."""
+    memory = physical_memory() if memory is None else memory
+    if memory is None:
+        return
+    need = int(n_trials) * int(bytes_per_trial)
+    room = int(MEMORY_SHARE * memory)
+    if need > room:
+        fits = max(room // max(int(bytes_per_trial), 1), 1)
+        raise SpecError(
+            "n_trials",
+            f"{int(n_trials):,} trials need about {_bytes(need)} for their per-trial results, more than "
+            f"{MEMORY_SHARE:.0%} of this machine's {_bytes(memory)}",
+            f"use at most {fits:,} trials per run, or a sweep (dosefind sweep keeps sums per block of "
+            "trials, not the trials)",
+        )
+
+
 def check_run(n_trials, seed, first_trial) -> None:
     """The run arguments every simulation takes: a positive trial count, a seed and a first trial index."""
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
@@ -155,6 +197,9 @@ def simulate_one(
     compiled = design.compile() if compiled is None else compiled
     D = design.n_doses
     T = int(n_trials)
+    backfill_cols = D if getattr(design, "backfill", None) is not None else 0
+    time_cols = N_TIME_COLUMNS + backfill_cols if timing is not None else 0
+    check_memory(T, 2 + 2 * 2 * D + 2 + 8 * time_cols)
     selected = np.empty(T, dtype=np.int16)
     n_at = np.empty((T, D), dtype=np.int16)
     tox_at = np.empty((T, D), dtype=np.int16)
