@@ -9,7 +9,7 @@ from dosefind.designs import BoinComb, PoCrm
 from dosefind.designs.grid import DoseGrid
 from dosefind.engine import SimResult, simulate_one
 from dosefind.oc import correct_doses, operating_characteristics
-from dosefind.oc.metrics import doses_above_mtd, included_doses
+from dosefind.oc.metrics import doses_above_mtd, included_doses, no_acceptable_dose
 from dosefind.oc.paired import per_trial_metrics
 
 GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))  # cells 1.1 1.2 1.3 2.1 2.2 2.3
@@ -122,9 +122,12 @@ def test_grid_definition_for_pocrm_and_simulated_trials():
 
 # ---- single agent: the highest correct dose is the MTD, exactly as before -------------------------------
 def _old_overdose_metrics(res, band):
-    """The single-agent definition as it stood (oc.metrics before grids were handled)."""
+    """The single-agent definition as it stood (oc.metrics before grids were handled), with the later
+    rule for a scenario where no dose is acceptable: every dose is then above the MTD (mtd = -1)."""
     correct = correct_doses(res.scenario.true_tox, res.design.target, band)
     mtd = int(np.flatnonzero(correct).max())
+    if no_acceptable_dose(res.scenario.true_tox, res.design.target, band):
+        mtd = -1
     sel = res.selected.astype(np.int64)
     n_at = res.n_at_dose.astype(np.float64)
     above = n_at[:, mtd + 1 :].sum(axis=1) / np.maximum(n_at.sum(axis=1), 1)
@@ -137,7 +140,8 @@ def _old_overdose_metrics(res, band):
         (0.05, 0.12, 0.25, 0.33, 0.5),
         (0.05, 0.3, 0.3, 0.45, 0.6),  # flat: two correct doses
         (0.2, 0.4, 0.3, 0.1, 0.5),  # not monotone: dose order still decides
-        (0.5, 0.6, 0.7, 0.8, 0.9),  # every dose too toxic
+        (0.5, 0.6, 0.7, 0.8, 0.9),  # every dose too toxic: every dose above the (absent) MTD
+        (0.38, 0.6, 0.7, 0.8, 0.9),  # too toxic only for the narrower bands
     ],
 )
 @pytest.mark.parametrize("band", [None, 0.05, 0.1])
@@ -163,3 +167,26 @@ def test_single_agent_mask_is_dose_order():
         p = np.asarray(curve)
         grid_rule = p > p[correct_doses(p, 0.3)].max()
         np.testing.assert_array_equal(doses_above_mtd(design, curve), grid_rule)
+
+
+def test_when_no_dose_is_acceptable_stopping_is_the_correct_answer():
+    """Every dose far above the target: PCS is P(no dose selected) (a CRM that treats 36 patients at
+    the lowest of doses with DLT probability 1 used to score PCS 100%); the benchmark, which always
+    selects a dose, scores 0; with a band, 'far' is the band, else NO_DOSE_MARGIN."""
+    from dosefind.oc.benchmark import benchmark_for
+    from dosefind.oc.metrics import NO_DOSE_MARGIN, correct_selection
+
+    design = Boin(target=0.3, n_doses=5, max_n=30)
+    rng = np.random.default_rng(3)
+    sel = rng.integers(-1, 5, 300)
+    res = _result(design, (1.0,) * 5, sel, rng.integers(0, 7, (300, 5)))
+    v = operating_characteristics(res).values
+    assert v["pcs"] == np.mean(sel < 0) and 0 < v["pcs"] < 1
+    assert v["prob_select_above_mtd"] == np.mean(sel >= 0)
+    assert no_acceptable_dose((0.3 + NO_DOSE_MARGIN + 0.01,) * 3, 0.3)
+    assert not no_acceptable_dose((0.3 + NO_DOSE_MARGIN - 0.01, 0.9), 0.3)
+    assert no_acceptable_dose((0.36, 0.5), 0.3, acceptable_band=0.05)
+    np.testing.assert_array_equal(correct_selection([-1, 1, 2], (0.05, 0.3, 0.5), 0.3), [False, True, False])
+    real = simulate_one(design, Scenario("toxic", (0.9,) * 5), 500, seed=2)
+    bench = benchmark_for(real)
+    assert bench.pcs == 0.0 and not bench.correct.any()

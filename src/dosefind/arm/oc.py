@@ -6,7 +6,8 @@ means sd/sqrt(T) (ddof = 1), as in :mod:`dosefind.oc.metrics`.
 
 Arm metrics:
 
-* escalation: ``prob_select`` (per dose), ``prob_select_none``, ``prob_select_correct`` (a dose whose true
+* escalation: ``prob_select`` (per dose), ``prob_select_none``, ``prob_select_correct`` (no dose when no
+  dose is acceptable, :func:`dosefind.oc.metrics.no_acceptable_dose`; otherwise a dose whose true
   DLT rate is closest to the target, or within ``acceptable_band`` of it), ``mean_n_at_dose``,
   ``mean_tox_at_dose``, ``mean_resp_at_dose`` (per dose), ``mean_escalation_n``, ``mean_escalation_tox``;
 * extension: ``prob_open``, ``prob_safety_stop``, ``prob_any_active``, ``mean_extension_n``,
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import CohortDecision
-from ..oc.metrics import _mean, _prop, _quantile, correct_doses, included_doses
+from ..oc.metrics import _mean, _prop, _quantile, correct_selection, included_doses
 from ..oc.study import json_hash, run_provenance
 from .simulate import ArmResult, simulate_arm
 from .spec import Arm, ArmScenario, ArmSpec
@@ -101,9 +102,9 @@ def arm_oc(result: ArmResult, acceptable_band: float | None = None) -> list[dict
         )
 
     sel = r.selected.astype(np.int64)
-    correct = correct_doses(r.scenario.true_tox, design.target, acceptable_band, included_doses(design))
     add("prob_select_none", "", _prop(sel < 0))
-    add("prob_select_correct", "", _prop((sel >= 0) & correct[np.maximum(sel, 0)]))
+    hit = correct_selection(sel, r.scenario.true_tox, design.target, acceptable_band, included_doses(design))
+    add("prob_select_correct", "", _prop(hit))
     add("mean_escalation_n", "", _mean(r.escalation_n.astype(float)))
     add("mean_escalation_tox", "", _mean(r.escalation_tox.astype(float)))
     for d, label in enumerate(labels):

@@ -6,7 +6,9 @@ from .metrics import (
     TIME_METRICS,
     OperatingCharacteristics,
     correct_doses,
+    correct_selection,
     included_doses,
+    no_acceptable_dose,
     operating_characteristics,
 )
 from .study import StudyResult, provenance, simulate_spec
@@ -18,7 +20,9 @@ __all__ = [
     "OperatingCharacteristics",
     "StudyResult",
     "correct_doses",
+    "correct_selection",
     "included_doses",
+    "no_acceptable_dose",
     "operating_characteristics",
     "provenance",
     "simulate_spec",

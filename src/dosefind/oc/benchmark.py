@@ -37,7 +37,7 @@ from ..engine import SimResult
 from ..engine.rng import latent_uniforms
 from ..errors import SpecError
 from ..scenario import Scenario
-from .metrics import correct_doses, included_doses
+from .metrics import correct_mask, included_doses
 
 #: trials per block of the [trials, patients, doses] comparison (bounds memory, never changes results)
 BLOCK_TRIALS = 20_000
@@ -48,7 +48,8 @@ class BenchmarkResult:
     """Per-trial selections of the nonparametric optimal benchmark and their summaries.
 
     ``selected`` is the 0-based selected dose of every trial; ``prob_select``/``prob_select_mcse`` are
-    per dose; ``correct`` is the mask of correct doses (see :func:`dosefind.oc.correct_doses`).
+    per dose; ``correct`` is the mask of correct doses (:func:`dosefind.oc.metrics.correct_mask`: none when
+    no dose is acceptable, and the benchmark, which always selects a dose, then has PCS 0).
     """
 
     scenario: Scenario
@@ -131,8 +132,8 @@ def optimal_benchmark(
     D = scenario.n_doses
     prob = np.bincount(selected, minlength=D).astype(np.float64) / n_trials
     mcse = np.sqrt(prob * (1.0 - prob) / n_trials)
-    correct = correct_doses(scenario.true_tox, target, acceptable_band, included)
-    pcs = float(prob[correct].sum())
+    correct = correct_mask(scenario.true_tox, target, acceptable_band, included)  # none: the benchmark
+    pcs = float(prob[correct].sum())  # always selects a dose
     return BenchmarkResult(
         scenario=scenario,
         target=float(target),

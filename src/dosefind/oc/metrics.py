@@ -9,9 +9,15 @@ cells are never correct, as no trial can select them):
 * ``mean_n_at_dose[d]``, ``mean_tox_at_dose[d]``, ``mean_n``, ``mean_tox``: expected counts.
 * ``prob_early_stop``: P(the trial stopped with no dose selected because doses were too toxic).
 * ``prob_stop_before_max_n``: P(the trial ended with fewer than max_n patients, for any reason).
-* ``pcs``: P(a correct dose is selected).
+* ``pcs``: P(a correct dose is selected); when no dose is acceptable, P(no dose is selected).
 * ``prob_select_above_mtd``: P(the selected dose is above the true MTD).
 * ``prop_treated_above_mtd``: expected fraction of a trial's patients treated above the true MTD.
+
+No acceptable dose (:func:`no_acceptable_dose`): when every dose's true DLT probability exceeds the
+target by more than ``acceptable_band`` (or, without a band, by more than ``NO_DOSE_MARGIN`` = 0.10,
+dosefind's convention), stopping without a dose is the correct answer: ``pcs`` is then P(no dose
+selected), every dose is above the true MTD, and no dose is correct. (Before this rule, a design that
+treated every patient at the lowest of several doses with DLT probability 1 scored PCS 100%.)
 
 "Above the true MTD" (:func:`doses_above_mtd`):
 
@@ -99,6 +105,43 @@ def correct_doses(true_tox, target: float, acceptable_band: float | None = None,
     return gap <= gap.min() + TIE_TOLERANCE
 
 
+#: without an acceptable band, no dose is acceptable when every dose's true DLT probability exceeds the
+#: target by more than this
+NO_DOSE_MARGIN = 0.10
+
+
+def no_acceptable_dose(true_tox, target: float, acceptable_band: float | None = None, included=None) -> bool:
+    """Whether every (included) dose's true DLT probability exceeds the target by more than the band
+    (``NO_DOSE_MARGIN`` without one): stopping without a dose is then the correct answer."""
+    p = np.asarray(true_tox, dtype=float)
+    if included is not None:
+        p = p[np.asarray(included, dtype=bool)]
+    margin = acceptable_band if acceptable_band is not None else NO_DOSE_MARGIN
+    return bool(p.size) and bool(np.all(p > target + margin + TIE_TOLERANCE))
+
+
+def correct_mask(true_tox, target: float, acceptable_band: float | None = None, included=None) -> np.ndarray:
+    """The doses a selection may correctly pick: :func:`correct_doses`, or none at all when no dose is
+    acceptable (then only stopping without a dose is correct)."""
+    correct = correct_doses(true_tox, target, acceptable_band, included)
+    if no_acceptable_dose(true_tox, target, acceptable_band, included):
+        return np.zeros_like(correct)
+    return correct
+
+
+def correct_selection(selected, true_tox, target: float, acceptable_band: float | None = None, included=None):
+    """Per trial (``selected``: 0-based dose, -1 none), whether the final selection is correct: a correct
+    dose (:func:`correct_doses`), or no dose when no dose is acceptable (:func:`no_acceptable_dose`)."""
+    sel = np.asarray(selected, dtype=np.int64)
+    if no_acceptable_dose(true_tox, target, acceptable_band, included):
+        return sel < 0
+    correct = correct_doses(true_tox, target, acceptable_band, included)
+    hit = np.zeros(sel.shape[0], dtype=bool)
+    valid = sel >= 0
+    hit[valid] = correct[sel[valid]]
+    return hit
+
+
 def true_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> int:
     """The true MTD (0-based dose or cell index): the highest correct dose; on a grid the most toxic
     correct cell (the highest index among equally toxic ones)."""
@@ -110,8 +153,11 @@ def true_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> 
 
 
 def doses_above_mtd(design: Design, true_tox, acceptable_band: float | None = None) -> np.ndarray:
-    """Boolean mask of the doses (cells) above the true MTD; see the module docstring."""
+    """Boolean mask of the doses (cells) above the true MTD; see the module docstring (every dose when no
+    dose is acceptable)."""
     p = np.asarray(true_tox, dtype=float)
+    if no_acceptable_dose(p, design.target, acceptable_band, included_doses(design)):
+        return np.asarray(included_doses(design), dtype=bool).copy()
     mtd = true_mtd(design, p, acceptable_band)
     if design.dose_grid is not None:
         return p > p[mtd]
@@ -233,10 +279,8 @@ def operating_characteristics(
     values["mean_tox"], mcse["mean_tox"] = _mean(tox_at.sum(axis=1))
     values["prob_early_stop"], mcse["prob_early_stop"] = _prop(result.status == Status.STOP_NO_DOSE)
     values["prob_stop_before_max_n"], mcse["prob_stop_before_max_n"] = _prop(n_tot < design.max_n)
-    correct = correct_doses(scen.true_tox, design.target, acceptable_band, included_doses(design))
-    hit = np.zeros(sel.shape[0], dtype=bool)
+    hit = correct_selection(sel, scen.true_tox, design.target, acceptable_band, included_doses(design))
     valid = sel >= 0
-    hit[valid] = correct[sel[valid]]
     values["pcs"], mcse["pcs"] = _prop(hit)
     above = doses_above_mtd(design, scen.true_tox, acceptable_band)
     select_above = np.zeros(sel.shape[0], dtype=bool)

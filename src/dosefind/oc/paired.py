@@ -25,7 +25,7 @@ import numpy as np
 from ..constants import TIE_TOLERANCE, Status
 from ..engine import SimResult
 from ..errors import SpecError
-from .metrics import correct_doses, doses_above_mtd, included_doses
+from .metrics import correct_selection, doses_above_mtd, included_doses
 
 PAIRED_METRICS = (
     "correct_selection",
@@ -39,14 +39,12 @@ PAIRED_METRICS = (
 
 def per_trial_metrics(result: SimResult, acceptable_band: float | None = None) -> dict[str, np.ndarray]:
     """The per-trial values (float arrays of length n_trials) behind every paired metric."""
-    correct = correct_doses(
-        result.scenario.true_tox, result.design.target, acceptable_band, included_doses(result.design)
-    )
     above = doses_above_mtd(result.design, result.scenario.true_tox, acceptable_band)
     sel = result.selected.astype(np.int64)
-    hit = np.zeros(sel.shape[0], dtype=np.float64)
+    hit = correct_selection(
+        sel, result.scenario.true_tox, result.design.target, acceptable_band, included_doses(result.design)
+    ).astype(np.float64)
     valid = sel >= 0
-    hit[valid] = correct[sel[valid]]
     select_above = np.zeros(sel.shape[0], dtype=np.float64)
     select_above[valid] = above[sel[valid]]
     n_at = result.n_at_dose.astype(np.float64)

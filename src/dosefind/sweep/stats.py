@@ -35,7 +35,7 @@ from ..engine import PosteriorCache, simulate_one
 from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TURNED_AWAY
 from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
-from ..oc.metrics import correct_doses, included_doses
+from ..oc.metrics import correct_mask, included_doses
 from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
 from .study import Task
 
@@ -124,7 +124,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
             )
             m = per_trial_metrics(res, task.acceptable_band)
             included = included_doses(design)
-            correct = correct_doses(scen.true_tox, design.target, task.acceptable_band, included)
+            correct = correct_mask(scen.true_tox, design.target, task.acceptable_band, included)
             sel = res.selected.astype(np.int64)
             valid = sel >= 0
             n_at = res.n_at_dose.astype(np.float64)
@@ -272,7 +272,7 @@ def summarize_unit(
     bs = vs["b_sel"] / T
     dose["benchmark_prob_select"] = bs
     dose["benchmark_prob_select_mcse"] = np.sqrt(np.maximum(bs * (1 - bs), 0.0) / T)
-    dose["correct"] = correct_doses(true_tox, target, band, included)
+    dose["correct"] = correct_mask(true_tox, target, band, included)
     return out, dose
 
 
