@@ -8,8 +8,10 @@ import pytest
 
 from dosefind import Crm, Scenario
 from dosefind.designs import TiteCrm
-from dosefind.engine import simulate_one
+from dosefind.designs import layout as L
+from dosefind.engine import PosteriorCache, simulate_one
 from dosefind.engine.calendar import T_DURATION, T_TURNED_AWAY
+from dosefind.engine.posterior import crm_posterior_pending, new_known_cache
 from dosefind.engine.replay import replay_simulated_trial
 from dosefind.engine.rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, latent_uniforms
 from dosefind.errors import SpecError
@@ -89,6 +91,76 @@ def test_tite_crm_is_thread_and_chunk_invariant():
     assert np.array_equal(a.n_at_dose[800:], c.n_at_dose) and np.array_equal(
         a.time[800:], c.time, equal_nan=True
     )
+
+
+def _pending_posterior(c, n_at, tox_at, pend_dose, pend_w, keys, vals):
+    D = n_at.shape[0]
+    out = np.zeros((1, L.POST_FIRST + 4 * D))
+    work = np.zeros(int(c.ip[L.IP_CRM_N_NODES]))
+    crm_posterior_pending(
+        c.ip, c.fp, c.grid, n_at, tox_at, pend_dose, pend_w, pend_dose.shape[0], out, 0, work, keys, vals
+    )
+    return out[0]
+
+
+def _random_pending_data(rng, D):
+    n_at = rng.integers(0, 7, D) * (rng.random(D) < 0.6)
+    tox_at = np.array([rng.integers(0, n + 1) for n in n_at], dtype=np.int64)
+    n_pend = rng.integers(0, 6)
+    pend_dose = rng.integers(0, D, n_pend).astype(np.int64)
+    pend_w = rng.random(n_pend) ** rng.choice([1.0, 0.05])  # weights near 1 now and then
+    return n_at.astype(np.int64), tox_at, pend_dose, pend_w
+
+
+@pytest.mark.parametrize("model", ["empiric", "logistic"])
+def test_known_density_table_never_changes_a_posterior(model):
+    """The simulation keeps the known patients' density at the nodes in a small table by state (evicting
+    on collisions); live use computes it afresh. Same numbers, bit for bit, whatever the table held."""
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=36, model=model, safety_confidence=0.9)
+    c = design.compile()
+    K = int(c.ip[L.IP_CRM_N_NODES])
+    keys, vals = new_known_cache(6, 4, K)  # 4 rows: states collide and evict each other
+    rng = np.random.default_rng(5)
+    data = [_random_pending_data(rng, 6) for _ in range(40)]
+    for i in rng.integers(0, len(data), 400):  # states seen again, after others
+        fresh = _pending_posterior(c, *data[i], *new_known_cache(6, 0, K))
+        kept = _pending_posterior(c, *data[i], keys, vals)
+        assert np.array_equal(fresh, kept), i
+
+
+def test_pending_posterior_is_the_weighted_likelihood_on_the_nodes():
+    """The pending factors multiply the known patients' density (no log per node): the same posterior
+    mean as the log-domain sum log prior + log likelihood + sum_j log(1 - w_j p_j) on the nodes."""
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=36)
+    c = design.compile()
+    K, D, F = int(c.ip[L.IP_CRM_N_NODES]), 6, L.GRID_FIRST
+    g = c.grid[:K]
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n_at, tox_at, pend_dose, pend_w = _random_pending_data(rng, D)
+        logpost = g[:, L.GRID_LOGPRIOR] + (
+            tox_at * g[:, F : F + D] + (n_at - tox_at) * g[:, F + D : F + 2 * D]
+        ).sum(1)
+        for d, w in zip(pend_dose, pend_w, strict=True):
+            logpost = logpost + np.log1p(-w * g[:, F + 2 * D + d])
+        dens = np.exp(logpost - logpost.max())
+        dens[dens < np.exp(-60.0)] = 0.0
+        mean = (g[:, L.GRID_W] * dens * g[:, L.GRID_B]).sum() / (g[:, L.GRID_W] * dens).sum()
+        got = _pending_posterior(c, n_at, tox_at, pend_dose, pend_w, *new_known_cache(D, 0, K))
+        assert got[L.POST_MEAN_B] == pytest.approx(mean, rel=1e-12, abs=1e-12)
+
+
+def test_tite_crm_trials_do_not_depend_on_the_known_density_table():
+    design = TiteCrm(target=0.25, n_doses=6, skeleton=SKELETON, max_n=18, scheme="adaptive")
+    timing = Timing(patients_per_month=3, dlt_window_days=42)
+    for scen in SCENARIOS:
+        a = simulate_one(design, scen, 600, 4, timing=timing)
+        # a posterior cache without capacity: no CRM cache, no known-density table either
+        b = simulate_one(
+            design, scen, 600, 4, timing=timing, cache=PosteriorCache.for_design(design, capacity=0)
+        )
+        assert np.array_equal(a.selected, b.selected) and np.array_equal(a.n_at_dose, b.n_at_dose)
+        assert np.array_equal(a.tox_at_dose, b.tox_at_dose) and np.array_equal(a.time, b.time, equal_nan=True)
 
 
 def test_tite_designs_need_a_clock_and_a_window():

@@ -612,7 +612,7 @@ def run_arm_chunks(
         ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
         cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
         work = np.zeros(n_work)
-        scratch = timed_scratch(ip, ti.shape[0] > 0)
+        scratch = timed_scratch(ip, ti.shape[0] > 0, cache_capacity)
         run_arms(
             ip,
             fp,

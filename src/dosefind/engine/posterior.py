@@ -19,6 +19,9 @@ from .jit import kernel
 
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_EXP_M60 = math.exp(-60.0)
+_KNOWN_LOG_LEAST = -70.0  # known_density_row keeps the nodes down to exp(-70) of the peak
+_KNOWN_LEAST = math.exp(_KNOWN_LOG_LEAST)
 
 
 @kernel
@@ -29,11 +32,11 @@ def _softplus(x):
 
 
 @kernel
-def crm_prob(model, a0, coef, b):
-    """p_d(b) for one dose coefficient."""
+def crm_prob(model, a0, coef, eb):
+    """p_d(b) for one dose coefficient, from eb = exp(b) (computed once for all doses)."""
     if model == 0:
-        return math.exp(math.exp(b) * coef)
-    return 1.0 / (1.0 + math.exp(-(a0 + math.exp(b) * coef)))
+        return math.exp(eb * coef)
+    return 1.0 / (1.0 + math.exp(-(a0 + eb * coef)))
 
 
 @kernel
@@ -105,8 +108,8 @@ def _tail(ip, fp, grid, f, logmax, bcut, n_at, tox_at):
 
 
 @kernel
-def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
-    """Posterior summary of the CRM parameter and DLT probabilities, written into ``out``.
+def crm_posterior(ip, fp, grid, n_at, tox_at, out, row, work, full):
+    """Posterior summary of the CRM parameter and DLT probabilities, written into row ``row`` of ``out``.
 
     With ``full`` false only what simulated decisions read is computed: the mean of b and the plug-in
     curve, the posterior mean curve when the design chooses doses by it, and P(p_1 > safety threshold)
@@ -116,12 +119,12 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, work, full):
     P = L.POST_FIRST
     f = work
     logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
-    _summarise(ip, fp, grid, f, logmax, out, full)
+    _summarise(ip, fp, grid, f, logmax, out, row, full)
     for d in range(D):
         if full or (d == 0 and ip[L.IP_CRM_SAFETY] == 1):
-            out[P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at)
+            out[row, P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at)
         if full:
-            out[P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at)
+            out[row, P + 2 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSTAR + d], n_at, tox_at)
 
 
 @kernel
@@ -151,90 +154,167 @@ def _tail_pending(ip, fp, grid, f, logmax, bcut, n_at, tox_at, pend_dose, pend_w
         return 0.0
     if bcut >= hi:
         return 1.0
-    acc = np.zeros(2)
+    below = 0.0
+    above = 0.0
     for side in range(2):
         a = lo if side == 0 else bcut
         z = bcut if side == 0 else hi
         half = 0.5 * (z - a)
         mid = 0.5 * (z + a)
+        acc = 0.0
         for i in range(L.N_GL):
             b = mid + half * fp[L.FP_GL_NODES + i]
             lp = _log_post_pending_at(ip, fp, b, n_at, tox_at, pend_dose, pend_w, n_pend)
-            acc[side] += fp[L.FP_GL_WEIGHTS + i] * math.exp(lp - logmax)
-        acc[side] *= half
-    return acc[0] / (acc[0] + acc[1])
+            acc += fp[L.FP_GL_WEIGHTS + i] * math.exp(lp - logmax)
+        if side == 0:
+            below = acc * half
+        else:
+            above = acc * half
+    return below / (below + above)
 
 
 @kernel
-def crm_posterior_pending(ip, fp, grid, n_at, tox_at, pend_dose, pend_w, n_pend, out, work):
+def crm_posterior_pending(
+    ip, fp, grid, n_at, tox_at, pend_dose, pend_w, n_pend, out, row, work, kkeys, kvals
+):
     """The weighted-likelihood posterior of a TITE-CRM (Cheung & Chappell 2000): the CRM posterior of the
     patients whose outcome is known (``n_at``/``tox_at``: a DLT, or the whole window without one) times
     (1 - w_j p_{d_j}(b)) for each of the ``n_pend`` pending patients j (dose ``pend_dose[j]``, weight
     ``pend_w[j]`` in [0, 1)). Writes the mean and variance of b, the plug-in curve, (when the design
     chooses by it) the posterior mean curve and (with the safety stop) P(p_1 > safety threshold) into
-    ``out``; no other tail probabilities."""
+    row ``row`` of ``out``; no other tail probabilities.
+
+    The known patients' density at the nodes, exp(log posterior - its maximum), comes from
+    :func:`known_density_row` (kept by state in ``kkeys``/``kvals``; computed afresh when the table has
+    no capacity: the same numbers either way); the pending factors multiply it, so a decision takes no
+    logarithm or exponential per node. (No array views or allocations here and below: numba then drops
+    the reference counting of the array arguments, which costs more than the work on this path.)
+    """
     K = ip[L.IP_CRM_N_NODES]
     D = ip[L.IP_N_DOSES]
     P3 = L.GRID_FIRST + 2 * D
-    f = work
-    logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
-    if n_pend > 0:
-        # every pending term is at least log(1 - w_j) (p <= 1), so the maximum stays above logmax + floor;
-        # a node already 60 below that weighs less than exp(-60) of the peak with or without its pending
-        # terms: they are left out there (the sums do not change in double precision)
-        floor = 0.0
-        for j in range(n_pend):
-            floor += math.log1p(-pend_w[j])
-        cutoff = logmax + floor - 60.0
-        logmax = -np.inf
-        for k in range(K):
-            s = f[k]
-            if s > cutoff:
-                for j in range(n_pend):
-                    s += math.log1p(-pend_w[j] * grid[k, P3 + pend_dose[j]])
-                f[k] = s
-            if s > logmax:
-                logmax = s
-    _summarise(ip, fp, grid, f, logmax, out, False)
+    # every pending factor is at least 1 - w_j (p <= 1), so the peak stays above prod_j (1 - w_j) of the
+    # known density's; a node whose known density is below exp(-60) times that weighs less than exp(-60)
+    # of the peak with or without its pending factors: it is left out, as _summarise leaves out every
+    # node below exp(-60) of the peak
+    floor = 1.0
+    for j in range(n_pend):
+        floor *= 1.0 - pend_w[j]
+    cutoff = _EXP_M60 * floor
+    if cutoff > _KNOWN_LEAST:
+        kr = known_density_row(ip, grid, n_at, tox_at, kkeys, kvals, work)
+    else:  # pending weights near 1: nodes below the rows' least are needed; computed for this decision
+        kr = kkeys.shape[0]
+        known_density(ip, grid, n_at, tox_at, kvals, kr, -745.0, work)
+    lo = np.int64(kvals[kr, K + 1])
+    hi = np.int64(kvals[kr, K + 2])
+    while kvals[kr, lo] <= cutoff:  # the nodes the pending factors are needed at (the peak, 1, is one)
+        lo += 1
+    while kvals[kr, hi - 1] <= cutoff:
+        hi -= 1
+    g = work
+    gmax = 0.0
+    for k in range(lo, hi):
+        e = kvals[kr, k]
+        if e > cutoff:
+            for j in range(n_pend):
+                e *= 1.0 - pend_w[j] * grid[k, P3 + pend_dose[j]]
+            gmax = max(gmax, e)
+        else:
+            e = 0.0
+        g[k] = e
+    least = _EXP_M60 * gmax  # below exp(-60) of the peak: left out, as in _summarise
+    _moments(ip, fp, grid, g, lo, hi, least, kvals[kr, K], out, row, False)
     if ip[L.IP_CRM_SAFETY] == 1:
-        D = ip[L.IP_N_DOSES]
-        out[L.POST_FIRST + 3 * D] = _tail_pending(
-            ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE], n_at, tox_at, pend_dose, pend_w, n_pend
+        for k in range(K):
+            g[k] = g[k] / gmax if lo <= k < hi and g[k] >= least else 0.0
+        logmax = kvals[kr, K] + math.log(gmax)
+        out[row, L.POST_FIRST + 3 * D] = _tail_pending(
+            ip, fp, grid, g, logmax, fp[L.FP_CRM_BSAFE], n_at, tox_at, pend_dose, pend_w, n_pend
         )
 
 
 @kernel
+def known_density(ip, grid, n_at, tox_at, kvals, row, least, work):
+    """exp(log posterior - its maximum) at every node for the patients ``n_at``/``tox_at`` into
+    ``kvals[row, :K]`` (0 where the log is ``least`` or more below the maximum); then the maximum, and
+    the first and one past the last node above 0, into ``kvals[row, K : K + 3]``. Uses ``work`` [K]."""
+    K = ip[L.IP_CRM_N_NODES]
+    logmax = _log_post_nodes(ip, grid, n_at, tox_at, work)
+    lo = K
+    hi = 0
+    for k in range(K):
+        rel = work[k] - logmax
+        if rel > least:
+            kvals[row, k] = math.exp(rel)
+            lo = min(lo, k)
+            hi = k + 1
+        else:
+            kvals[row, k] = 0.0
+    kvals[row, K] = logmax
+    kvals[row, K + 1] = lo
+    kvals[row, K + 2] = hi
+
+
+@kernel
+def known_density_row(ip, grid, n_at, tox_at, kkeys, kvals, work):
+    """Row of ``kvals`` holding :func:`known_density` for this state down to exp(-70) of the peak
+    (computed unless it is there).
+
+    ``kkeys`` is int16 [C, 2D] (C 0 or a power of two, rows initialised to -1), ``kvals`` float64
+    [C + 1, K + 3]: a direct-mapped table (a state's row is its hash modulo C; a new state evicts the one
+    there); the last row is scratch, used when C is 0.
+    """
+    D = ip[L.IP_N_DOSES]
+    C = kkeys.shape[0]
+    if C == 0:
+        known_density(ip, grid, n_at, tox_at, kvals, C, _KNOWN_LOG_LEAST, work)
+        return C
+    slot = np.int64(_state_hash(n_at, tox_at, D) & np.uint64(C - 1))
+    for d in range(D):
+        if kkeys[slot, d] != n_at[d] or kkeys[slot, D + d] != tox_at[d]:
+            for e in range(D):
+                kkeys[slot, e] = n_at[e]
+                kkeys[slot, D + e] = tox_at[e]
+            known_density(ip, grid, n_at, tox_at, kvals, slot, _KNOWN_LOG_LEAST, work)
+            break
+    return slot
+
+
+@kernel
 def _log_post_nodes(ip, grid, n_at, tox_at, f):
-    """The unnormalised log posterior at every quadrature node, into ``f``; returns its maximum."""
+    """The unnormalised log posterior at every quadrature node, into ``f``; returns its maximum. (Dose by
+    dose over the nodes: the same sums, term by term, as node by node over the doses.)"""
     D = ip[L.IP_N_DOSES]
     K = ip[L.IP_CRM_N_NODES]
     F = L.GRID_FIRST
+    for k in range(K):
+        f[k] = grid[k, L.GRID_LOGPRIOR]
+    for d in range(D):
+        n = n_at[d]
+        if n == 0:
+            continue
+        y = tox_at[d]
+        for k in range(K):
+            f[k] += y * grid[k, F + d] + (n - y) * grid[k, F + D + d]
     logmax = -np.inf
     for k in range(K):
-        s = grid[k, L.GRID_LOGPRIOR]
-        for d in range(D):
-            n = n_at[d]
-            if n == 0:
-                continue
-            y = tox_at[d]
-            s += y * grid[k, F + d] + (n - y) * grid[k, F + D + d]
-        f[k] = s
-        if s > logmax:
-            logmax = s
+        if f[k] > logmax:
+            logmax = f[k]
     return logmax
 
 
 @kernel
-def _summarise(ip, fp, grid, f, logmax, out, full):
+def _summarise(ip, fp, grid, f, logmax, out, row, full):
     """Mean and variance of b, the log evidence, the plug-in curve and (when the design chooses by it, or
-    ``full``) the posterior mean curve, from the log posterior ``f`` at the nodes (left normalised in
-    ``f``: exp(f - logmax))."""
+    ``full``) the posterior mean curve into row ``row`` of ``out``, from the log posterior ``f`` at the
+    nodes (left normalised in ``f``: exp(f - logmax))."""
     D = ip[L.IP_N_DOSES]
     K = ip[L.IP_CRM_N_NODES]
     F = L.GRID_FIRST
     P = L.POST_FIRST
     for d in range(D):
-        out[P + D + d] = 0.0
+        out[row, P + D + d] = 0.0
     z = 0.0
     m1 = 0.0
     want_mean_curve = full or ip[L.IP_CRM_DOSE_CHOICE] == 1
@@ -250,20 +330,58 @@ def _summarise(ip, fp, grid, f, logmax, out, full):
         m1 += wf * grid[k, L.GRID_B]
         if want_mean_curve:
             for d in range(D):
-                out[P + D + d] += wf * grid[k, F + 2 * D + d]
+                out[row, P + D + d] += wf * grid[k, F + 2 * D + d]
+    _finish(ip, fp, grid, f, 0, K, 0.0, z, m1, logmax, out, row)
+
+
+@kernel
+def _moments(ip, fp, grid, f, lo, hi, least, logscale, out, row, full):
+    """:func:`_summarise` from the density at the nodes ``lo`` to ``hi - 1``, ``f`` (exp(log posterior -
+    ``logscale``)), leaving out the nodes where it is below ``least`` (the other nodes weigh nothing)."""
+    D = ip[L.IP_N_DOSES]
+    F = L.GRID_FIRST
+    P = L.POST_FIRST
+    for d in range(D):
+        out[row, P + D + d] = 0.0
+    z = 0.0
+    m1 = 0.0
+    want_mean_curve = full or ip[L.IP_CRM_DOSE_CHOICE] == 1
+    for k in range(lo, hi):
+        fk = f[k]
+        if fk < least:
+            continue
+        wf = grid[k, L.GRID_W] * fk
+        z += wf
+        m1 += wf * grid[k, L.GRID_B]
+        if want_mean_curve:
+            for d in range(D):
+                out[row, P + D + d] += wf * grid[k, F + 2 * D + d]
+    _finish(ip, fp, grid, f, lo, hi, least, z, m1, logscale, out, row)
+
+
+@kernel
+def _finish(ip, fp, grid, f, lo, hi, least, z, m1, logscale, out, row):
+    """The end of :func:`_summarise` and :func:`_moments`, from the density ``f`` at the nodes ``lo`` to
+    ``hi - 1`` (those below ``least`` left out), its integral z and first moment m1: the variance, the log
+    evidence, the plug-in curve and the posterior mean curve's normalisation."""
+    D = ip[L.IP_N_DOSES]
+    P = L.POST_FIRST
     mean = m1 / z
     m2 = 0.0
-    for k in range(K):
+    for k in range(lo, hi):
+        if f[k] < least:
+            continue
         dev = grid[k, L.GRID_B] - mean
         m2 += grid[k, L.GRID_W] * f[k] * dev * dev
-    out[L.POST_MEAN_B] = mean
-    out[L.POST_VAR_B] = m2 / z
-    out[L.POST_LOGZ] = math.log(z) + logmax
+    out[row, L.POST_MEAN_B] = mean
+    out[row, L.POST_VAR_B] = m2 / z
+    out[row, L.POST_LOGZ] = math.log(z) + logscale
     model = ip[L.IP_CRM_MODEL]
     a0 = fp[L.FP_CRM_INTERCEPT]
+    eb = math.exp(mean)
     for d in range(D):
-        out[P + d] = crm_prob(model, a0, fp[L.FP_CRM_COEF + d], mean)
-        out[P + D + d] /= z
+        out[row, P + d] = crm_prob(model, a0, fp[L.FP_CRM_COEF + d], eb)
+        out[row, P + D + d] /= z
 
 
 @kernel
@@ -286,7 +404,7 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
     D = ip[L.IP_N_DOSES]
     C = ckeys.shape[0]
     if C == 0:
-        crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work, full)
+        crm_posterior(ip, fp, grid, n_at, tox_at, cvals, C, work, full)
         return C
     mask = np.uint64(C - 1)
     slot = np.int64(_state_hash(n_at, tox_at, D) & mask)
@@ -295,7 +413,7 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
             for d in range(D):
                 ckeys[slot, d] = n_at[d]
                 ckeys[slot, D + d] = tox_at[d]
-            crm_posterior(ip, fp, grid, n_at, tox_at, cvals[slot], work, full)
+            crm_posterior(ip, fp, grid, n_at, tox_at, cvals, slot, work, full)
             return slot
         same = True
         for d in range(D):
@@ -305,7 +423,7 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
         if same:
             return slot
         slot = (slot + 1) & (C - 1)
-    crm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work, full)
+    crm_posterior(ip, fp, grid, n_at, tox_at, cvals, C, work, full)
     return C
 
 
@@ -317,6 +435,13 @@ def new_cache(n_doses: int, capacity: int, n_nodes: int):
     vals = np.zeros((capacity + 1, L.POST_FIRST + 4 * n_doses))
     work = np.zeros(max(n_nodes, 1))
     return keys, vals, work
+
+
+def new_known_cache(n_doses: int, capacity: int, n_nodes: int):
+    """Empty cache arrays (keys, values) for :func:`known_density_row`; capacity 0 disables it."""
+    if capacity and capacity & (capacity - 1):
+        raise ValueError("cache capacity must be a power of two")
+    return np.full((capacity, 2 * n_doses), -1, dtype=np.int16), np.zeros((capacity + 1, n_nodes + 3))
 
 
 def check_counts(design, n_at, tox_at) -> tuple[np.ndarray, np.ndarray]:
@@ -348,7 +473,7 @@ def crm_posterior_summary(design, n_at, tox_at) -> dict:
     c = design.compile(max(design.max_n, int(n_at.sum())))
     K = int(c.ip[L.IP_CRM_N_NODES])
     _, vals, work = new_cache(D, 0, K)
-    crm_posterior(c.ip, c.fp, c.grid, n_at, tox_at, vals[0], work, True)
+    crm_posterior(c.ip, c.fp, c.grid, n_at, tox_at, vals, 0, work, True)
     row = vals[0]
     P = L.POST_FIRST
     return {

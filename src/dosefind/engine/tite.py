@@ -31,7 +31,7 @@ from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
 from .decisions import apply_modifiers, init_admissible, select_dose
 from .jit import kernel
-from .posterior import crm_posterior, crm_posterior_pending
+from .posterior import crm_posterior, crm_posterior_pending, new_known_cache
 from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
 from .rolling_six import decide_rolling_six
 from .tite_boin import decide_tite_boin
@@ -144,6 +144,8 @@ def tite_crm_trial(
     known_n,
     known_tox,
     post,
+    kkeys,
+    kvals,
     out_time,
 ):
     """One TITE-CRM trial in calendar time; returns (status, reason, patients treated, selected dose)
@@ -207,6 +209,8 @@ def tite_crm_trial(
                 pat_w,
                 post,
                 work,
+                kkeys,
+                kvals,
             )
             status, why = CONTINUE, R_CRM_MODEL
             if tite_crm_safety_stop(ip, fp, post, pat_dose, i):
@@ -240,7 +244,7 @@ def tite_crm_trial(
     else:  # the CRM's last decision, on the complete data: its safety stop, then the modifiers
         st, why = CONTINUE, R_CRM_MODEL
         if ip[L.IP_CRM_SAFETY] == 1:
-            crm_posterior(ip, fp, grid, n_at, tox_at, post[0], work, False)
+            crm_posterior(ip, fp, grid, n_at, tox_at, post, 0, work, False)
             if tite_crm_safety_stop(ip, fp, post, pat_dose, n_treated):
                 st, why = STOP_NO_DOSE, R_CRM_SAFETY
         if mods.shape[0] > 0:
@@ -308,12 +312,16 @@ def tite_crm_dose(
     weights,
     post,
     work,
+    kkeys,
+    kvals,
 ):
     """The TITE-CRM's model dose (0-based, unrestricted) on the data of ``n`` patients: ``dose``,
     ``seen`` (1: a DLT observed) and ``followup`` (days since entry; for a seen DLT, its day). A seen DLT
     is known (y = 1); a patient without one is known once ``followup`` reaches the window, and pending
     (weighted by :func:`tite_weights`) before. Per-patient weights go to ``weights`` (1 when known), the
-    posterior summary to ``post[0]``; the simulation and :func:`tite_crm_estimate` both decide here."""
+    posterior summary to ``post[0]``; the simulation and :func:`tite_crm_estimate` both decide here.
+    ``kkeys``/``kvals``: the cache of :func:`~dosefind.engine.posterior.known_density_row` (the
+    simulation keeps one per chunk; live use passes one with no capacity: the same decisions)."""
     D = ip[L.IP_N_DOSES]
     for d in range(D):
         known_n[d] = 0
@@ -335,7 +343,9 @@ def tite_crm_dose(
             pend_u[n_pend] = followup[j]
             n_pend += 1
     tite_weights(ip[L.IP_TITE_SCHEME], window, pend_u, n_pend, support, z, pend_w)
-    crm_posterior_pending(ip, fp, grid, known_n, known_tox, pend_dose, pend_w, n_pend, post[0], work)
+    crm_posterior_pending(
+        ip, fp, grid, known_n, known_tox, pend_dose, pend_w, n_pend, post, 0, work, kkeys, kvals
+    )
     k = 0
     for j in range(n):
         if seen[j] == 0 and followup[j] < window:
@@ -360,6 +370,8 @@ def tite_crm_estimate(design, level, tox, followup, window: float) -> dict:
     followup = np.ascontiguousarray(followup, dtype=np.float64)
     n, D = dose.shape[0], design.n_doses
     c = design.compile(max(design.max_n, n))
+    K = int(c.ip[L.IP_CRM_N_NODES])
+    kkeys, kvals = new_known_cache(D, 0, K)
     weights = np.zeros(n)
     post = np.zeros((1, L.POST_FIRST + 4 * D))
     nxt = tite_crm_dose(
@@ -379,7 +391,9 @@ def tite_crm_estimate(design, level, tox, followup, window: float) -> dict:
         np.zeros(n),
         weights,
         post,
-        np.zeros(int(c.ip[L.IP_CRM_N_NODES])),
+        np.zeros(K),
+        kkeys,
+        kvals,
     )
     P = L.POST_FIRST
     return {

@@ -22,6 +22,8 @@ from .tite import pending_trial, tite_crm_trial
 
 K_TITE_CRM = int(DesignKind.TITE_CRM)
 K_BOIN = int(DesignKind.BOIN)
+#: states (known patients and DLTs per dose) whose density at the nodes a TITE-CRM chunk keeps
+KNOWN_CACHE_CAPACITY = 1 << 10
 
 
 @kernel
@@ -126,10 +128,12 @@ def escalate(
 
 
 @kernel
-def timed_scratch(ip, timed):
+def timed_scratch(ip, timed, cache_rows):
     """The per-patient and per-dose scratch arrays of :func:`timed_escalation` for one chunk of trials
     (empty when ``timed`` is false): patient dose and entry day first, then the arrays of the
-    pending-patient and backfill trials."""
+    pending-patient and backfill trials, and TITE-CRM's cache of the known patients' density at the
+    nodes by state (at most ``KNOWN_CACHE_CAPACITY`` rows, none when the chunk's CRM cache has
+    ``cache_rows`` = 0)."""
     D = ip[L.IP_N_DOSES]
     # backfill (BOIN): escalation patients plus at most cap + 1 backfill patients per dose
     backfill = ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN
@@ -137,6 +141,9 @@ def timed_scratch(ip, timed):
     pat_dose = np.zeros(n_pat if timed else 0, dtype=np.int64)
     entry = np.zeros(n_pat if timed else 0)
     m = n_pat if timed and ip[L.IP_USES_PENDING] == 1 else 0
+    tite_crm = timed and ip[L.IP_KIND] == K_TITE_CRM
+    kcap = min(cache_rows, KNOWN_CACHE_CAPACITY) if tite_crm else 0
+    K = ip[L.IP_CRM_N_NODES] if tite_crm else 0
     return (
         pat_dose,
         entry,
@@ -162,6 +169,8 @@ def timed_scratch(ip, timed):
         np.zeros(D, dtype=np.int64),  # elim
         np.zeros(D, dtype=np.int64),  # tot_n
         np.zeros(D, dtype=np.int64),  # tot_y
+        np.full((kcap, 2 * D), -1, dtype=np.int16),  # kkeys
+        np.zeros((kcap + 1, K + 3)),  # kvals
     )
 
 
@@ -227,6 +236,8 @@ def timed_escalation(
         elim,
         tot_n,
         tot_y,
+        kkeys,
+        kvals,
     ) = scratch
     if ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN:
         return backfill_trial(
@@ -311,6 +322,8 @@ def timed_escalation(
             known_n,
             known_tox,
             post,
+            kkeys,
+            kvals,
             out_time,
         )
     else:
@@ -389,7 +402,7 @@ def run_trials(
     eff_at = np.zeros(D, dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
     timed = ti.shape[0] > 0
-    scratch = timed_scratch(ip, timed)
+    scratch = timed_scratch(ip, timed, ckeys.shape[0])
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)

@@ -29,6 +29,7 @@ class TiteCrmHome(CrmHome):
         import numpy as np
 
         from ...engine.decisions import apply_modifiers
+        from ...engine.posterior import new_known_cache
         from ...engine.tite import tite_crm_dose, tite_crm_safety_stop
 
         c = compiled
@@ -42,6 +43,8 @@ class TiteCrmHome(CrmHome):
         fu = np.array([p.followup_days if p.status != "complete" else clock.window_days for p in patients])
         weights = np.zeros(n)
         post = np.zeros((1, L.POST_FIRST + 4 * D))
+        K = int(c.ip[L.IP_CRM_N_NODES])
+        kkeys, kvals = new_known_cache(D, 0, K)
         nxt = tite_crm_dose(
             c.ip,
             c.fp,
@@ -59,7 +62,9 @@ class TiteCrmHome(CrmHome):
             np.zeros(n),
             weights,
             post,
-            np.zeros(int(c.ip[L.IP_CRM_N_NODES])),
+            np.zeros(K),
+            kkeys,
+            kvals,
         )
         status, reason = int(Status.CONTINUE), int(Reason.CRM_MODEL)
         if tite_crm_safety_stop(c.ip, c.fp, post, dose, n):
