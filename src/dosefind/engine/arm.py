@@ -359,8 +359,35 @@ def run_arms(
     ev_time = np.zeros(n_ext if timed else 0)
     ev_dlt = np.zeros(n_ext if timed else 0, dtype=np.int64)
     live = np.zeros(n_ext if timed else 0, dtype=np.int64)
-    doses = scratch[0] if timed else pat_dose
-    entry = scratch[1]
+    (
+        s_dose,
+        entry,
+        pat_dlt,
+        pat_tdlt,
+        pat_seen,
+        pat_followup,
+        pat_w,
+        pend_dose,
+        pend_u,
+        pend_w,
+        support,
+        known_n,
+        known_tox,
+        post,
+        pend_at,
+        stft_at,
+        pat_bf,
+        esc_n,
+        esc_y,
+        first_resp,
+        bf_assigned,
+        elim,
+        tot_n,
+        tot_y,
+        kkeys,
+        kvals,
+    ) = scratch  # unpacked once: per arm, each array as an argument
+    doses = s_dose if timed else pat_dose
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
@@ -387,7 +414,32 @@ def run_arms(
                 ckeys,
                 cvals,
                 work,
-                scratch,
+                s_dose,
+                entry,
+                pat_dlt,
+                pat_tdlt,
+                pat_seen,
+                pat_followup,
+                pat_w,
+                pend_dose,
+                pend_u,
+                pend_w,
+                support,
+                known_n,
+                known_tox,
+                post,
+                pend_at,
+                stft_at,
+                pat_bf,
+                esc_n,
+                esc_y,
+                first_resp,
+                bf_assigned,
+                elim,
+                tot_n,
+                tot_y,
+                kkeys,
+                kvals,
                 esc_time,
             )
         else:

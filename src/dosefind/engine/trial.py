@@ -197,13 +197,39 @@ def timed_escalation(
     ckeys,
     cvals,
     work,
-    scratch,
+    pat_dose,
+    entry,
+    pat_dlt,
+    pat_tdlt,
+    pat_seen,
+    pat_followup,
+    pat_w,
+    pend_dose,
+    pend_u,
+    pend_w,
+    support,
+    known_n,
+    known_tox,
+    post,
+    pend_at,
+    stft_at,
+    pat_bf,
+    esc_n,
+    esc_y,
+    first_resp,
+    bf_assigned,
+    elim,
+    tot_n,
+    tot_y,
+    kkeys,
+    kvals,
     out_time,
 ):
     """One trial's dose escalation in calendar time (``ti``, ``tf``: :mod:`dosefind.scenario.timing`);
     returns (status, reason, patients treated, selected dose) and writes the calendar columns into
-    ``out_time``; each patient's dose and entry day are left in ``scratch[0]`` and ``scratch[1]``
-    (:func:`timed_scratch`).
+    ``out_time``; each patient's dose and entry day are left in ``pat_dose`` and ``entry``. The scratch
+    arrays come from :func:`timed_scratch`, unpacked once per chunk by the caller (unpacking a tuple of
+    arrays at every trial costs a reference count per array).
 
     BOIN with backfill runs :func:`~dosefind.engine.backfill.backfill_trial`, the other designs that
     decide with pending patients the event-driven trials of :mod:`dosefind.engine.tite` (TITE-CRM patient
@@ -211,34 +237,6 @@ def timed_escalation(
     (:func:`escalate`) laid on the calendar (:func:`~dosefind.engine.calendar.cohort_calendar`). When
     ``eff_prob`` is not empty each patient's response is drawn as :func:`escalate` draws it (arms).
     """
-    (
-        pat_dose,
-        entry,
-        pat_dlt,
-        pat_tdlt,
-        pat_seen,
-        pat_followup,
-        pat_w,
-        pend_dose,
-        pend_u,
-        pend_w,
-        support,
-        known_n,
-        known_tox,
-        post,
-        pend_at,
-        stft_at,
-        pat_bf,
-        esc_n,
-        esc_y,
-        first_resp,
-        bf_assigned,
-        elim,
-        tot_n,
-        tot_y,
-        kkeys,
-        kvals,
-    ) = scratch
     if ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN:
         return backfill_trial(
             ip,
@@ -402,12 +400,45 @@ def run_trials(
     eff_at = np.zeros(D, dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
     timed = ti.shape[0] > 0
-    scratch = timed_scratch(ip, timed, ckeys.shape[0])
+    # designs that decide with pending patients run their event loops, the others their untimed trial laid
+    # on the calendar: the dispatch of timed_escalation (which arms call), here without its extra call
+    # boundary per trial (the call with every scratch array costs a fifth to a third of a timed trial)
+    pending = ip[L.IP_USES_PENDING] == 1
+    (
+        s_dose,
+        s_entry,
+        pat_dlt,
+        pat_tdlt,
+        pat_seen,
+        pat_followup,
+        pat_w,
+        pend_dose,
+        pend_u,
+        pend_w,
+        support,
+        known_n,
+        known_tox,
+        post,
+        pend_at,
+        stft_at,
+        pat_bf,
+        esc_n,
+        esc_y,
+        first_resp,
+        bf_assigned,
+        elim,
+        tot_n,
+        tot_y,
+        kkeys,
+        kvals,
+    ) = timed_scratch(ip, timed and pending, ckeys.shape[0])
+    pat_dose = np.zeros(ip[L.IP_MAX_N] if timed and not pending else 0, dtype=np.int64)
+    entry = np.zeros(pat_dose.shape[0])
     for t in range(first, last):
         row = t - first
         tk = trial_key(seed, scenario_key, t)
-        if timed:
-            status, reason, n_treated, selected = timed_escalation(
+        if timed and not pending:
+            status, reason, n_treated, selected = escalate(
                 ip,
                 fp,
                 tables,
@@ -419,17 +450,106 @@ def run_trials(
                 no_tab,
                 0.0,
                 tk,
-                ti,
-                tf,
                 n_at,
                 tox_at,
                 eff_at,
                 admissible,
+                pat_dose,
                 no_pat,
                 ckeys,
                 cvals,
                 work,
-                scratch,
+            )
+            cohort_calendar(
+                tk, n_treated, ip[L.IP_COHORT_SIZE], ti, tf, pat_dose, selected, entry, out_time[row]
+            )
+        elif timed and ip[L.IP_BACKFILL_CAP] > 0 and ip[L.IP_KIND] == K_BOIN:
+            # the pending-patient designs' event loops, called directly (as timed_escalation calls them
+            # for arms): one call boundary per trial, not two (a fifth of a rolling-six trial)
+            status, reason, n_treated, selected = backfill_trial(
+                ip,
+                fp,
+                tables,
+                true_tox,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                admissible,
+                work,
+                s_dose,
+                s_entry,
+                pat_dlt,
+                pat_tdlt,
+                pat_bf,
+                esc_n,
+                esc_y,
+                first_resp,
+                bf_assigned,
+                tot_n,
+                tot_y,
+                elim,
+                out_time[row],
+            )
+        elif timed and ip[L.IP_KIND] == K_TITE_CRM:
+            status, reason, n_treated, selected = tite_crm_trial(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                true_tox,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                admissible,
+                ckeys,
+                cvals,
+                work,
+                s_dose,
+                s_entry,
+                pat_dlt,
+                pat_tdlt,
+                pat_seen,
+                pat_followup,
+                pat_w,
+                pend_dose,
+                pend_u,
+                pend_w,
+                support,
+                known_n,
+                known_tox,
+                post,
+                kkeys,
+                kvals,
+                out_time[row],
+            )
+        elif timed:
+            status, reason, n_treated, selected = pending_trial(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                true_tox,
+                tk,
+                ti,
+                tf,
+                n_at,
+                tox_at,
+                admissible,
+                ckeys,
+                cvals,
+                work,
+                s_dose,
+                s_entry,
+                pat_dlt,
+                pat_tdlt,
+                pend_at,
+                stft_at,
                 out_time[row],
             )
         else:
