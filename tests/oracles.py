@@ -782,11 +782,8 @@ def _bf_tables(target, cutoff, n_max):
     return b_e, b_d, b_elim
 
 
-def bf_boin_decide(n, y, cur, elim, target, cutoff=0.95):
-    """BF-BOIN's decision after the cohort at ``cur`` (0-based) on n and y per dose (escalation plus the
-    backfill patients evaluated by then): (next dose, None or "none" for a stop); ``elim`` (a list of
-    booleans) gains the doses eliminated. The rules of bfboin's sim.one.trial, written out."""
-    D = len(n)
+def _bf_rules(target, cutoff):
+    """bfboin's per-dose zone (E, S, D or DU) and de-escalation test on n patients and y DLTs."""
     b_e, b_d, b_elim = _bf_tables(target, cutoff, 200)
 
     def zone(n, y):
@@ -801,6 +798,17 @@ def bf_boin_decide(n, y, cur, elim, target, cutoff=0.95):
 
     def in_deesc(n, y):
         return y >= b_d[max(n, 1)]
+
+    return zone, in_deesc
+
+
+def bf_boin_decide(n, y, cur, elim, target, cutoff=0.95):
+    """BF-BOIN's decision after the cohort at ``cur`` (0-based) on n and y per dose (escalation plus the
+    backfill patients evaluated by then): (next dose, None or "none" for a stop); ``elim`` (a list of
+    booleans) gains the doses eliminated. The rules of bfboin's sim.one.trial, written out."""
+    D = len(n)
+    b_elim = _bf_tables(target, cutoff, 200)[2]
+    zone, in_deesc = _bf_rules(target, cutoff)
 
     status = None
     dec = [zone(n[j], y[j]) for j in range(cur + 1)]
@@ -869,20 +877,7 @@ def bf_boin_trial(
     returns selected (0-based, -1 none), n and y per dose (escalation + backfill evaluated by the end),
     backfill counted per dose, duration and patients turned away."""
     D = len(p)
-    b_e, b_d, b_elim = _bf_tables(target, cutoff, 200)
-
-    def zone(n, y):
-        n = max(n, 1)
-        if y <= b_e[n]:
-            return "E"
-        if b_elim[n] is not None and y >= b_elim[n]:
-            return "DU"
-        if y >= b_d[n]:
-            return "D"
-        return "S"
-
-    def in_deesc(n, y):
-        return y >= b_d[max(n, 1)]
+    zone, in_deesc = _bf_rules(target, cutoff)
 
     pats = []  # dicts: dose, entry, dlt, eval, bf
     esc_n, esc_y = [0] * D, [0] * D

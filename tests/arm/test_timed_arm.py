@@ -37,7 +37,7 @@ from dosefind.errors import SpecError
 from dosefind.extension import SimonRule
 from dosefind.scenario.timing import Timing
 from tests.arm.test_arm_engine import _z, oracle_escalation
-from tests.engine.test_calendar import naive_arrivals
+from tests.engine.test_calendar import naive_arrivals, naive_gap_and_cumulative
 
 BOIN = Boin(target=0.3, n_doses=5, max_n=24, cohort_size=3)
 SIMON = SimonRule(n1=9, r1=1, n=17, r=3)
@@ -232,22 +232,7 @@ def oracle_timed_arm(arm: Arm, sc: ArmScenario, seed: int, t: int, timing: Timin
 def _next_after(open_day, timing, tk, j):
     """Extension arrival j: the arrival process from the opening day, gaps from arrival values EXT_BASE +
     0..j, laid on the calendar by the cumulative rate (monthly rates counted from the arm's opening)."""
-    month = 365.25 / 12
-    rates = timing.patients_per_month
-    rates = list(rates) if isinstance(rates, tuple) else [rates]
-    gap = {"poisson": lambda u: -math.log(u), "uniform": lambda u: 2 * u, "fixed": lambda u: 1.0}[
-        timing.accrual
-    ]
-
-    def cumulative(t):
-        total, m = 0.0, 0
-        while True:
-            r = rates[min(m, len(rates) - 1)] / month
-            if m >= len(rates) - 1 or t <= (m + 1) * month:
-                return total + r * (t - m * month)
-            total += r * month
-            m += 1
-
+    gap, cumulative = naive_gap_and_cumulative(timing)
     target = cumulative(open_day) + sum(
         gap(latent_uniform(tk, EXT_BASE + k, STREAM_ARRIVAL)) for k in range(j + 1)
     )

@@ -33,9 +33,9 @@ TIMINGS = [
 ]
 
 
-def naive_arrivals(u_arrival, timing):
-    """Arrival days: gaps in expected arrivals (exponential mean 1, U(0, 2) or 1) summed, then the day on
-    which the cumulative rate reaches each sum (monthly rates, the last continuing), by bisection."""
+def naive_gap_and_cumulative(timing):
+    """The gap in expected arrivals from a latent value (exponential mean 1, U(0, 2) or 1), and the
+    expected arrivals by day t (monthly rates, the last continuing)."""
     month = 365.25 / 12
     rates = timing.patients_per_month
     rates = list(rates) if isinstance(rates, tuple) else [rates]
@@ -43,7 +43,7 @@ def naive_arrivals(u_arrival, timing):
         timing.accrual
     ]
 
-    def cumulative(t):  # expected arrivals by day t
+    def cumulative(t):
         total, m = 0.0, 0
         while True:
             r = rates[min(m, len(rates) - 1)] / month
@@ -52,6 +52,13 @@ def naive_arrivals(u_arrival, timing):
             total += r * month
             m += 1
 
+    return gap, cumulative
+
+
+def naive_arrivals(u_arrival, timing):
+    """Arrival days: gaps in expected arrivals summed, then the day on which the cumulative rate reaches
+    each sum, by bisection."""
+    gap, cumulative = naive_gap_and_cumulative(timing)
     out = []
     for s in np.cumsum([gap(u) for u in u_arrival]):
         lo, hi = 0.0, 1.0
