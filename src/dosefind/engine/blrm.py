@@ -28,7 +28,7 @@ import numpy as np
 from ..constants import Status
 from ..designs import layout as L
 from .jit import kernel
-from .posterior import _state_hash
+from .posterior import cache_slot
 
 CONTINUE = int(Status.CONTINUE)
 STOP_SELECT = int(Status.STOP_SELECT)
@@ -74,41 +74,9 @@ def blrm_mode(fp, c0, D, n_at, tox_at, out):
     log posterior."""
     t1 = fp[c0]
     t2 = fp[c0 + 1]
-    p11 = fp[c0 + 2]
-    p12 = fp[c0 + 3]
-    p22 = fp[c0 + 4]
     cur = blrm_log_post(fp, c0, D, n_at, tox_at, t1, t2)
-    h11 = p11
-    h12 = p12
-    h22 = p22
     for _it in range(60):
-        b = math.exp(t2)
-        g1 = -(p11 * (t1 - fp[c0]) + p12 * (t2 - fp[c0 + 1]))
-        g2 = -(p12 * (t1 - fp[c0]) + p22 * (t2 - fp[c0 + 1]))
-        f11 = p11
-        f12 = p12
-        f22 = p22
-        extra = 0.0
-        for d in range(D):
-            n = n_at[d]
-            if n == 0:
-                continue
-            bx = b * fp[L.FP_BLRM_X + d]
-            p = 1.0 / (1.0 + math.exp(-(t1 + bx)))
-            r = tox_at[d] - n * p
-            w = n * p * (1.0 - p)
-            g1 += r
-            g2 += r * bx
-            f11 += w
-            f12 += w * bx
-            f22 += w * bx * bx
-            extra += r * bx  # second derivative of exp(theta2) in the linear predictor
-        # observed information: Fisher's minus the extra term in the theta2 direction
-        o22 = f22 - extra
-        if o22 > 0.0 and f11 * o22 - f12 * f12 > 0.0:
-            h11, h12, h22 = f11, f12, o22
-        else:
-            h11, h12, h22 = f11, f12, f22
+        g1, g2, h11, h12, h22 = _score_information(fp, c0, D, n_at, tox_at, t1, t2)
         det = h11 * h22 - h12 * h12
         s1 = (h22 * g1 - h12 * g2) / det
         s2 = (h11 * g2 - h12 * g1) / det
@@ -125,8 +93,27 @@ def blrm_mode(fp, c0, D, n_at, tox_at, out):
             step *= 0.5
         if not moved or (abs(step * s1) < 1e-10 and abs(step * s2) < 1e-10):
             break
-    # covariance at the mode: the observed information if positive definite, else Fisher's
+    _g1, _g2, h11, h12, h22 = _score_information(fp, c0, D, n_at, tox_at, t1, t2)
+    det = h11 * h22 - h12 * h12
+    out[0] = t1
+    out[1] = t2
+    out[2] = h22 / det
+    out[3] = -h12 / det
+    out[4] = h11 / det
+    return cur
+
+
+@kernel
+def _score_information(fp, c0, D, n_at, tox_at, t1, t2):
+    """The log posterior's gradient at (theta1, theta2) and its information: the observed information
+    when it is positive definite, else Fisher's (the observed one drops, in the theta2 direction, the
+    second derivative of exp(theta2) in the linear predictor). Returns (g1, g2, h11, h12, h22)."""
+    p11 = fp[c0 + 2]
+    p12 = fp[c0 + 3]
+    p22 = fp[c0 + 4]
     b = math.exp(t2)
+    g1 = -(p11 * (t1 - fp[c0]) + p12 * (t2 - fp[c0 + 1]))
+    g2 = -(p12 * (t1 - fp[c0]) + p22 * (t2 - fp[c0 + 1]))
     f11 = p11
     f12 = p12
     f22 = p22
@@ -137,21 +124,18 @@ def blrm_mode(fp, c0, D, n_at, tox_at, out):
             continue
         bx = b * fp[L.FP_BLRM_X + d]
         p = 1.0 / (1.0 + math.exp(-(t1 + bx)))
+        r = tox_at[d] - n * p
         w = n * p * (1.0 - p)
+        g1 += r
+        g2 += r * bx
         f11 += w
         f12 += w * bx
         f22 += w * bx * bx
-        extra += (tox_at[d] - n * p) * bx
+        extra += r * bx
     o22 = f22 - extra
     if o22 > 0.0 and f11 * o22 - f12 * f12 > 0.0:
-        f22 = o22
-    det = f11 * f22 - f12 * f12
-    out[0] = t1
-    out[1] = t2
-    out[2] = f22 / det
-    out[3] = -f12 / det
-    out[4] = f11 / det
-    return cur
+        return g1, g2, f11, f12, o22
+    return g1, g2, f11, f12, f22
 
 
 @kernel
@@ -362,31 +346,12 @@ def blrm_cdf(ip, fp, grid, n_at, tox_at, cuts, out, work):
 
 @kernel
 def blrm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
-    """Row of ``cvals`` holding the posterior summary of this state (computed on a cache miss); the
-    cache layout of :func:`~dosefind.engine.posterior.crm_summary_row`."""
-    D = ip[L.IP_N_DOSES]
-    C = ckeys.shape[0]
-    if C == 0:
-        blrm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work, full)
-        return C
-    slot = np.int64(_state_hash(n_at, tox_at, D) & np.uint64(C - 1))
-    for _probe in range(64):
-        if ckeys[slot, 0] < 0:
-            for d in range(D):
-                ckeys[slot, d] = n_at[d]
-                ckeys[slot, D + d] = tox_at[d]
-            blrm_posterior(ip, fp, grid, n_at, tox_at, cvals[slot], work, full)
-            return slot
-        same = True
-        for d in range(D):
-            if ckeys[slot, d] != n_at[d] or ckeys[slot, D + d] != tox_at[d]:
-                same = False
-                break
-        if same:
-            return slot
-        slot = (slot + 1) & (C - 1)
-    blrm_posterior(ip, fp, grid, n_at, tox_at, cvals[C], work, full)
-    return C
+    """Row of ``cvals`` holding the posterior summary of this state (computed on a cache miss,
+    :func:`~dosefind.engine.posterior.cache_slot`), the CRM's cache layout."""
+    row, compute = cache_slot(ckeys, n_at, tox_at, ip[L.IP_N_DOSES])
+    if compute:
+        blrm_posterior(ip, fp, grid, n_at, tox_at, cvals[row], work, full)
+    return row
 
 
 @kernel

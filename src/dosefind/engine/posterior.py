@@ -401,30 +401,37 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
     the last row of ``cvals`` is scratch, used when C is 0 or the table is full. One cache must always
     be used with the same ``full`` flag (rows hold only what that mode computes).
     """
-    D = ip[L.IP_N_DOSES]
+    row, compute = cache_slot(ckeys, n_at, tox_at, ip[L.IP_N_DOSES])
+    if compute:
+        crm_posterior(ip, fp, grid, n_at, tox_at, cvals, row, work, full)
+    return row
+
+
+@kernel
+def cache_slot(ckeys, n_at, tox_at, D):
+    """(row, compute): where a state's summary lives in a cache of states (``ckeys`` int16 [C, 2D], C 0
+    or a power of two, rows initialised to -1; open addressing from the state's hash, 64 probes), and
+    whether it must be computed (a new state, or row C, the values' scratch row, when the cache has no
+    capacity or no free row)."""
     C = ckeys.shape[0]
     if C == 0:
-        crm_posterior(ip, fp, grid, n_at, tox_at, cvals, C, work, full)
-        return C
-    mask = np.uint64(C - 1)
-    slot = np.int64(_state_hash(n_at, tox_at, D) & mask)
+        return C, True
+    slot = np.int64(_state_hash(n_at, tox_at, D) & np.uint64(C - 1))
     for _probe in range(64):
         if ckeys[slot, 0] < 0:
             for d in range(D):
                 ckeys[slot, d] = n_at[d]
                 ckeys[slot, D + d] = tox_at[d]
-            crm_posterior(ip, fp, grid, n_at, tox_at, cvals, slot, work, full)
-            return slot
+            return slot, True
         same = True
         for d in range(D):
             if ckeys[slot, d] != n_at[d] or ckeys[slot, D + d] != tox_at[d]:
                 same = False
                 break
         if same:
-            return slot
+            return slot, False
         slot = (slot + 1) & (C - 1)
-    crm_posterior(ip, fp, grid, n_at, tox_at, cvals, C, work, full)
-    return C
+    return C, True
 
 
 def new_cache(n_doses: int, capacity: int, n_nodes: int):
