@@ -439,3 +439,17 @@ def test_a_run_too_large_for_memory_is_refused_with_an_estimate():
         r = runner.invoke(app, ["simulate", str(path), "--trials", str(10**12)])
         assert r.exit_code == 2, r.output
         assert "trials need about" in r.output and "Traceback" not in r.output
+
+
+def test_the_first_run_says_it_compiles(monkeypatch):
+    """Before a version's kernels are compiled, simulate says so on stderr (a minute of silence looked
+    like a hang); afterwards it does not."""
+    import dosefind.engine.jit as jit
+
+    path = Path(__file__).resolve().parents[2] / "scenarios" / "target30-6dose.toml"
+    monkeypatch.setattr(jit, "kernels_cached", lambda: False)
+    r = runner.invoke(app, ["simulate", str(path), "--trials", "20"])
+    assert r.exit_code == 0 and "compiling the simulation kernels" in r.output
+    monkeypatch.setattr(jit, "kernels_cached", lambda: True)
+    r = runner.invoke(app, ["simulate", str(path), "--trials", "20"])
+    assert r.exit_code == 0 and "compiling" not in r.output

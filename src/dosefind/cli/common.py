@@ -195,3 +195,16 @@ def as_of_day(as_of: str | None):
     from ..live.pending import parse_day
 
     return parse_day(as_of)
+
+
+def note_first_compile(quiet: bool = False) -> None:
+    """On stderr, before work that runs the kernels: when this version's kernels are not compiled yet, say
+    that the first run compiles them (a minute of silence otherwise looks like a hang)."""
+    from ..engine.jit import kernels_cached
+
+    if not quiet and not kernels_cached():
+        typer.echo(
+            "dosefind: first run of this version: compiling the simulation kernels (about a minute, once; "
+            "later runs start at once)",
+            err=True,
+        )

@@ -21,6 +21,7 @@ from .common import (
     is_arm_path,
     load_arm_and_data,
     load_design_and_data,
+    note_first_compile,
     user_errors,
     window_of,
 )
@@ -94,6 +95,7 @@ def recommend(
     from ..report.recommendation import format_recommendation, recommendation_json
 
     check_output_path(out, example=f"recommendation.{'txt' if fmt == Format.text else 'json'}")
+    note_first_compile(fmt != Format.text)  # JSON output stays clean of chatter on stderr too
     arm_file = is_arm_path(design)
     if arm_file:
         if name is not None:

@@ -13,7 +13,7 @@ from ..oc import simulate_spec
 from ..report.tables import format_table, to_csv, to_json
 from ..scenario import check_against
 from ..specfile import Spec, _read_toml, load_design, load_spec
-from .common import SEED_OPTION, TRIALS_OPTION, check_output_path, emit, fail, user_errors
+from .common import SEED_OPTION, TRIALS_OPTION, check_output_path, emit, fail, note_first_compile, user_errors
 
 DEFAULT_TRIALS = 10_000
 DEFAULT_SEED = 1
@@ -90,7 +90,9 @@ def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
 
 
 def _with_progress(total: int, quiet: bool, label: str, run):
-    """``run(progress)``, with a progress bar on stderr for runs of at least PROGRESS_MIN_TRIALS trials."""
+    """``run(progress)``, with a progress bar on stderr for runs of at least PROGRESS_MIN_TRIALS trials
+    (and a line first when the kernels still have to be compiled)."""
+    note_first_compile(quiet)
     if quiet or total < PROGRESS_MIN_TRIALS:
         return run(None)
     with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from .common import check_output_path, emit, fail, user_errors
+from .common import check_output_path, emit, fail, note_first_compile, user_errors
 
 
 def _hms(seconds: float) -> str:
@@ -62,6 +62,7 @@ def sweep(
         f"{st.n_trials:,} trials = {st.total_trials:,} trials in {st.n_tasks:,} tasks ({backend})",
         err=True,
     )
+    note_first_compile(quiet)
     with ExitStack() as stack:  # the bar opens at the first report, after the output folder is checked
         bar: dict = {}
 

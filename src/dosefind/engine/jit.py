@@ -48,6 +48,13 @@ def _cache_dir() -> str:
 numba.config.CACHE_DIR = _cache_dir()
 
 
+def kernels_cached() -> bool:
+    """Whether this version's kernels were compiled before (the cache directory holds compiled kernels):
+    if not, the first simulation compiles them, which takes about a minute."""
+    path = Path(numba.config.CACHE_DIR)
+    return path.is_dir() and any(path.rglob("*.nbi"))
+
+
 def kernel(fn=None, *, parallel: bool = False):
     """Decorate a numba kernel with the package's JIT flags."""
 
