@@ -36,7 +36,7 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
-from .calendar import T_DURATION, T_MEAN_WAIT, T_TO_SELECTED, T_TURNED_AWAY, next_arrival
+from .calendar import N_TIME_COLUMNS, T_DURATION, T_MEAN_WAIT, T_TO_SELECTED, T_TURNED_AWAY, next_arrival
 from .copula import responds_tab
 from .jit import kernel
 from .rng import STREAM_ARRIVAL, STREAM_EFF, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform, trial_key
@@ -349,7 +349,7 @@ def run_arms(
     look = np.zeros(C, dtype=np.int64)
     decision = np.zeros(C, dtype=np.int64)
     timed = ti.shape[0] > 0
-    esc_time = np.zeros(N_ARM_TIME)
+    esc_time = np.zeros(N_TIME_COLUMNS)  # the escalation's calendar columns (engine/calendar.py)
     paused = np.zeros(C, dtype=np.int64)
     look_day = np.zeros(C)
     look_res = np.zeros(C, dtype=np.int64)

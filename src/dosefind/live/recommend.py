@@ -342,6 +342,13 @@ def _as_of_counts(rec: Recommendation, clock, posterior, mcmc_settings) -> dict:
         if outcome_day(p, clock.window_days) is not None:
             n_at[p.dose] += 1
             tox_at[p.dose] += p.status == "dlt"
+    if np.array_equal(n_at, [r.n for r in rec.doses]) and np.array_equal(tox_at, [r.tox for r in rec.doses]):
+        # the complete-data reading counted the same: its table stands (no second fit, no second sampling)
+        return {
+            "doses": rec.doses,
+            "posterior": rec.posterior,
+            "select": -1 if rec.selected is None else rec.selected,
+        }
     if posterior == "mcmc":
         from ..inference.mcmc import mcmc_posterior
 

@@ -112,8 +112,9 @@ class BoinHome(DesignHome):
             f"(by {max(ends)} at the latest); meanwhile arriving patients are backfilled to an open lower "
             "dose"
         ]
-        # the doses an arrival can be given (random assignment: each open dose at some u)
-        doses = sorted({_backfill_dose_today(design, clock, compiled, (i + 0.5) / 64) for i in range(64)})
+        # the doses an arrival can be given (random assignment: each open dose at some u; else one)
+        uniforms = [(i + 0.5) / 64 for i in range(64)] if design.backfill.assign == "random" else [0.5]
+        doses = sorted({_backfill_dose_today(design, clock, compiled, u) for u in uniforms})
         doses = [d for d in doses if d >= 0]
         if doses and design.backfill.assign == "random":
             listed = ", ".join(design.doses[d] for d in doses)
