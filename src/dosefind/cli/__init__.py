@@ -7,6 +7,7 @@ import typer
 from .. import __version__
 from . import design as _design
 from . import log as _log
+from . import paediatric as _paediatric
 from . import paths as _paths
 from . import recommend as _recommend
 from . import report as _report
@@ -50,6 +51,7 @@ app.command("summarize")(_sweep.summarize)
 app.command("plot")(_sweep.plot)
 app.add_typer(_log.app, name="log")
 app.add_typer(_design.app, name="design")
+app.add_typer(_paediatric.app, name="paediatric")
 
 
 def main():  # console-script entry point
