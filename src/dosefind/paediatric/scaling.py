@@ -119,10 +119,10 @@ class Scaling:
 
     def describe(self) -> str:
         if self.kind == "weight":
-            return f"linear in body weight (adult {self.adult_weight:g} kg)"
+            return f"body weight, linearly (adult {self.adult_weight:g} kg)"
         if self.kind == "bsa":
             return f"body surface area (adult {self.adult_bsa:g} m2; child BSA given or by Mosteller)"
-        return f"allometric, (W / {self.adult_weight:g} kg)^{self.exponent:g}"
+        return f"body weight, allometrically ((W / {self.adult_weight:g} kg)^{self.exponent:g})"
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ class Formulation:
 
     def describe(self) -> str:
         if self.increment is not None:
-            return f"liquid, steps of {self.increment:g}"
+            return f"a liquid in steps of {self.increment:g}"
         return f"strengths {', '.join(f'{s:g}' for s in self.strengths)}, at most {self.max_units} units"
 
 
