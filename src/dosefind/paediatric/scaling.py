@@ -8,8 +8,9 @@ Scalings (the adult dose D, in ``dose_unit``, e.g. mg; a child of weight W kg, h
   1975, "Reference Man"; the weight most adult-to-child scalings assume).
 * ``"bsa"`` (body surface area): the child gets f D BSA / BSA_a; a level is the dose per m2,
   f D / BSA_a (mg/m2). BSA_a = 1.73 m2 by default, the conventional adult surface area used to
-  normalise renal function and in paediatric dose tables (from the average adult measured by Du Bois &
-  Du Bois 1916); 1.8 m2 is the other common choice. A child's BSA is given, or computed from weight and
+  normalise renal function and in paediatric dose tables (the mean of the normal adults of McIntosh,
+  Moller & Van Slyke 1928, J Clin Invest 6:427, by Du Bois & Du Bois's formula); 1.8 m2 is the other
+  common choice. A child's BSA is given, or computed from weight and
   height by Mosteller's formula (Mosteller 1987, N Engl J Med 317:1098): sqrt(H W / 3600).
 * ``"allometric"``: the child gets f D (W / W_a)^0.75; a level is the dose per kg^0.75,
   f D / W_a^0.75 (mg/kg^0.75). The exponent 0.75 is the allometric exponent of clearance on weight

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 
 from .adult import PaediatricPrior
 from .scaling import PaediatricDoses
@@ -123,8 +124,11 @@ def prior_text(
     when given, the paediatric prior's mean of p and P(overdosing); then the mixture's components."""
     d = prior.discount
     lines = [
-        f"Adult data on the paediatric scale: paediatric reference dose {prior.reference_dose:g} {dose_unit} "
-        f"(adult {prior.adult_reference_dose:g} {adult_unit}; c = {prior.shift:.4g})",
+        f"Adult data on the paediatric scale: paediatric reference dose {prior.reference_dose:g} "
+        f"{dose_unit}; "
+        f"the adult reference {prior.adult_reference_dose:g} {adult_unit} is exposure-equivalent to "
+        f"{prior.reference_dose / math.exp(prior.shift):.6g} {dose_unit} "
+        f"(log alpha shifted by beta x {prior.shift:.4g})",
         "",
         f"{'level':>5}  {'dose (' + dose_unit + ')':>16}  {'adult-equivalent':>16}  {'adult E p':>9}"
         + (f"  {'prior E p':>9}  {'prior P(over)':>13}" if prior_mean is not None else ""),
