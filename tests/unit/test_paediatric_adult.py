@@ -205,3 +205,27 @@ def test_designs_round_trip_through_their_dicts(hist_sa_model):
     crm = crm_design(mapped, "mg/m2")
     assert design_from_dict(crm.to_dict()) == crm
     assert crm.skeleton == pytest.approx(mapped.skeleton, rel=1e-5) and crm.doses[0] == "2.89 mg/m2"
+
+
+@pytest.mark.parametrize("kind", ["weight", "bsa", "allometric"])
+def test_undiscounted_mapping_of_a_normal_adult_posterior_is_exact_end_to_end(kind):
+    """An adult posterior given as a bivariate normal, no discount and the paediatric reference at
+    g^-1(d*_a): the paediatric BLRM's prior is that normal, so its prior mean of p at x (the engine, no
+    children) equals the adult mean of p at g(x), the skeleton."""
+    from dosefind.engine.blrm import blrm_posterior_summary
+
+    scaling = Scaling(kind)
+    ref = scaling.level_of(10.0)
+    doses = tuple(float(f"{f * ref:.12g}") for f in (0.5, 0.8, 1.0, 1.5))
+    model = AdultModel(10.0, PriorComponent(1.0, (-1.0, 0.4), (0.9, 0.5), 0.3), None)
+    mapped = map_adult_to_paediatric(
+        model, scaling, doses, reference_dose=doses[2], discount=Discount(1.0, 0.0, 0.0)
+    )
+    assert abs(mapped.shift) < 1e-11
+    (comp,) = mapped.components
+    assert comp.mean == pytest.approx((-1.0, 0.4), abs=1e-8)
+    assert comp.sd == pytest.approx((0.9, 0.5), abs=1e-8) and comp.corr == pytest.approx(0.3, abs=1e-8)
+    design = blrm_design(mapped, scaling.per_size_unit("mg"))
+    zero = np.zeros(len(doses), dtype=np.int64)
+    prior_mean = blrm_posterior_summary(design, zero, zero)["mean"]
+    assert prior_mean == pytest.approx(mapped.skeleton, abs=1e-6)
