@@ -10,6 +10,7 @@ import typer
 
 from ..arm.spec import is_arm_file, load_arm
 from ..oc import simulate_spec
+from ..oc.study import exact_spec
 from ..report.tables import format_table, to_csv, to_json
 from ..scenario import check_against
 from ..specfile import Spec, _read_toml, load_design, load_spec
@@ -39,8 +40,18 @@ def simulate(
     ),
     threads: int = typer.Option(None, "--threads", help="Numba threads (default: all cores)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    exact: bool = typer.Option(
+        False,
+        "--exact",
+        help="Compute the operating characteristics exactly, by following every reachable trial state "
+        "(no Monte Carlo error; designs deciding on complete cohorts without calendar time).",
+    ),
 ):
     """Simulate every design under every scenario and report operating characteristics with MCSE.
+
+    With --exact the same operating characteristics are computed without simulation: every reachable
+    trial state is followed once, with its probability (MCSE 0; the output says "method": "exact" and how
+    many trial states were visited).
 
     An arm file (with [[cohorts]]: escalation, then expansion cohorts) is simulated arm by arm and reports
     arm-level operating characteristics: selection per dose or cell, extension opening, P(active) per cohort,
@@ -50,6 +61,8 @@ def simulate(
     if is_arm_file(_read_toml(spec)):
         if design is not None:
             raise fail("--design: an arm file carries its own design; edit its [design] section instead")
+        if exact:
+            raise fail("--exact: arm files are simulated; leave out --exact")
         return _simulate_arm(spec, trials, seed, fmt, out, band, threads, quiet)
     loaded = load_spec(spec)
     if design is not None:
@@ -58,6 +71,17 @@ def simulate(
         )
         for d in loaded.designs:
             check_against(loaded.scenarios, d.n_doses)
+    if exact:
+        if trials is not None or seed is not None:
+            raise fail(
+                "--exact: exact operating characteristics use no simulated trials; leave out --trials/--seed"
+            )
+        _run_settings(1, 0, band, loaded)
+        note_first_compile(quiet)
+        result = exact_spec(loaded, acceptable_band=band)
+        text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
+        emit(text, out)
+        return
     n_trials, seed_ = _run_settings(trials, seed, band, loaded)
     result = _with_progress(
         n_trials * len(loaded.designs) * len(loaded.scenarios),

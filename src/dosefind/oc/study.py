@@ -43,6 +43,7 @@ def run_provenance(config_hash_: str, n_trials: int, seed: int, **hashes) -> dic
         "seed": int(seed),
         "n_trials": int(n_trials),
         "config_hash": config_hash_,
+        "method": "simulation",
         **hashes,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
@@ -109,3 +110,44 @@ def simulate_spec(
             finished += n_trials
             ocs.append(operating_characteristics(res, acceptable_band))
     return StudyResult(provenance(spec, n_trials, seed), tuple(ocs), spec.notes)
+
+
+def exact_spec(
+    spec: Spec,
+    *,
+    acceptable_band: float | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> StudyResult:
+    """Every design of ``spec`` under every scenario, operating characteristics computed exactly
+    (:mod:`dosefind.oc.exact_states`: no Monte Carlo error, every MCSE 0). The provenance says
+    ``"method": "exact"`` and lists, per design and scenario, the distinct states and the seconds taken.
+    ``progress`` receives the number of (design, scenario) pairs done."""
+    from .exact_states import exact_operating_characteristics, exact_supported
+
+    if not spec.designs:
+        raise SpecError("design", "missing", "add a [design] section or pass --design FILE", spec.source)
+    if spec.timing is not None:
+        raise SpecError(
+            "timing",
+            "exact operating characteristics are computed for trials without calendar time",
+            "remove the [timing] section, or simulate (leave out --exact)",
+            spec.source,
+        )
+    for d in spec.designs:
+        why = exact_supported(d)
+        if why is not None:
+            raise SpecError("exact", f"design {d.name!r}: {why}", "leave out --exact", spec.source)
+    ocs = []
+    cost = []
+    for d in spec.designs:
+        for s in spec.scenarios:
+            oc, info = exact_operating_characteristics(d, s, acceptable_band)
+            ocs.append(oc)
+            seconds = round(info.seconds, 3)
+            cost.append({"design": d.name, "scenario": s.name, "states": info.states, "seconds": seconds})
+            if progress is not None:
+                progress(len(ocs))
+    prov = provenance(spec, 0, 0)
+    prov["method"] = "exact"
+    prov["exact"] = cost
+    return StudyResult(prov, tuple(ocs), spec.notes)

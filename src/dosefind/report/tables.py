@@ -17,10 +17,17 @@ def format_table(study: StudyResult) -> str:
     """Human-readable summary: per design and scenario, selection % and patients per dose."""
     lines = []
     prov = study.provenance
-    lines.append(
-        f"dosefind {prov['version']}  trials={prov['n_trials']}  seed={prov['seed']}  "
-        f"config={prov['config_hash']}"
-    )
+    if prov.get("method") == "exact":
+        states = sum(c["states"] for c in prov.get("exact", ()))
+        lines.append(
+            f"dosefind {prov['version']}  exact (no Monte Carlo error; {states:,} trial states)  "
+            f"config={prov['config_hash']}"
+        )
+    else:
+        lines.append(
+            f"dosefind {prov['version']}  trials={prov['n_trials']}  seed={prov['seed']}  "
+            f"config={prov['config_hash']}"
+        )
     for note in study.notes:
         lines.append(f"note: {note}")
     by_design: dict[str, list] = {}

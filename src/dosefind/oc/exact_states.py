@@ -1,0 +1,178 @@
+"""Exact operating characteristics by dynamic programming over trial states (no Monte Carlo error).
+
+A design whose decisions read only the counts per dose (patients, DLTs), the admissible doses and the
+current dose decides the same way whenever it meets the same state, so the distribution of simulated
+trials can be followed cohort by cohort: every state of the current layer branches into the DLT counts of
+its next cohort (binomial with the scenario's probability at the dose), each branch is decided by the
+design's own kernel (the same ``decide`` the simulation calls, through
+:class:`~dosefind.engine.replay.DecisionContext`), and branches that reach the same state merge, their
+probabilities added. A random choice of the design (BOIN for combinations' tie-breaks, PO-CRM's drawn
+ordering) splits a branch by the intervals of its uniform on which the kernel's choice is constant, with
+their lengths as chances (as ``paths`` does). Trials that stop add their probability-weighted counts to
+the operating characteristics, which are the simulation's (:func:`~dosefind.oc.metrics
+.operating_characteristics`) with every MCSE 0.
+
+The cohort loop is the simulation's (``engine.trial.escalate``): cohorts of ``min(cohort_size, max_n -
+n)`` patients at the current dose, a decision after each (also after an empty cohort at ``max_n``), the
+final selection by the design's ``select_dose`` when it stops with a selection.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import Status
+from ..designs import Design
+from ..designs.home import home_of
+from ..engine.replay import DecisionContext
+from ..errors import SpecError
+from ..scenario import Scenario
+from .metrics import (
+    OperatingCharacteristics,
+    correct_selection,
+    doses_above_mtd,
+    included_doses,
+)
+
+#: the most distinct states one layer may hold before the computation is refused
+MAX_STATES = 200_000
+
+
+@dataclass(frozen=True)
+class ExactInfo:
+    """What the exact computation cost: distinct states (summed over layers), decisions made, seconds."""
+
+    states: int
+    decisions: int
+    seconds: float
+
+
+def exact_supported(design: Design) -> str | None:
+    """Why ``design`` has no exact operating characteristics here (None when it has)."""
+    if design.uses_pending:
+        return f"{design.kind} decides with pending patients in calendar time; simulate it instead"
+    if getattr(design, "backfill", None) is not None:
+        return "backfill patients arrive in calendar time; simulate the design instead"
+    return None
+
+
+def _binom(n: int, y: int, p: float) -> float:
+    return math.comb(n, y) * p**y * (1.0 - p) ** (n - y)
+
+
+def exact_operating_characteristics(
+    design: Design,
+    scenario: Scenario,
+    acceptable_band: float | None = None,
+    max_states: int = MAX_STATES,
+) -> tuple[OperatingCharacteristics, ExactInfo]:
+    """The operating characteristics of ``design`` under ``scenario`` computed exactly (module doc), with
+    the number of distinct states visited. Refuses (SpecError naming the design) a design without exact
+    operating characteristics, and a computation whose layer would exceed ``max_states`` states."""
+    why = exact_supported(design)
+    if why is not None:
+        raise SpecError("exact", f"design {design.name!r}: {why}", "run without --exact")
+    t0 = time.perf_counter()
+    D = design.n_doses
+    p = np.asarray(scenario.true_tox, dtype=float)
+    size = design.cohort_size
+    max_n = design.max_n
+    home = home_of(design)
+    root = DecisionContext(design)
+    # a layer: state key -> [context, probability, dose of the next cohort]
+    layer: dict[bytes, list] = {b"": [root, 1.0, design.start_dose - 1]}
+    sel = np.zeros(D)
+    sel_none = 0.0
+    e_n = np.zeros(D)
+    e_tox = np.zeros(D)
+    early = 0.0
+    before_max = 0.0
+    treated_above = 0.0
+    above = doses_above_mtd(design, p, acceptable_band)
+    states = 1
+    decisions = 0
+    while layer:
+        nxt_layer: dict[bytes, list] = {}
+        for ctx, prob, dose in layer.values():
+            n = min(size, max_n - ctx.n_total)
+            for y in range(n + 1):
+                py = prob * _binom(n, y, float(p[dose]))
+                if py == 0.0:
+                    continue
+                n_after = ctx.n_at.copy()
+                tox_after = ctx.tox_at.copy()
+                n_after[dose] += n
+                tox_after[dose] += y
+                if design.uses_tie_uniform:
+                    _choice, uniforms = home.choice_uniforms(ctx, n_after, tox_after)
+                else:
+                    uniforms = ((0.5, 1.0),)
+                for u, chance in uniforms:
+                    child = ctx.copy()
+                    step = child.treat(dose, n, y, full=False, u_tie=u)
+                    decisions += 1
+                    pc = py * chance
+                    if step.status == Status.CONTINUE:
+                        key = (
+                            child.n_at.tobytes()
+                            + child.tox_at.tobytes()
+                            + child.admissible.tobytes()
+                            + int(step.next_dose).to_bytes(2, "little")
+                        )
+                        slot = nxt_layer.get(key)
+                        if slot is None:
+                            nxt_layer[key] = [child, pc, int(step.next_dose)]
+                        else:
+                            slot[1] += pc
+                        continue
+                    chosen = child.select(full=False) if step.status == Status.STOP_SELECT else -1
+                    if chosen >= 0:
+                        sel[chosen] += pc
+                    else:
+                        sel_none += pc
+                    e_n += pc * child.n_at
+                    e_tox += pc * child.tox_at
+                    total = int(child.n_at.sum())
+                    if step.status == Status.STOP_NO_DOSE:
+                        early += pc
+                    if total < max_n:
+                        before_max += pc
+                    treated_above += pc * float(child.n_at[above].sum()) / max(total, 1)
+            if len(nxt_layer) > max_states:
+                raise SpecError(
+                    "exact",
+                    f"design {design.name!r} under scenario {scenario.name!r} reaches more than "
+                    f"{max_states:,} distinct trial states in one cohort",
+                    "simulate it instead (leave out --exact and give --trials)",
+                )
+        states += len(nxt_layer)
+        layer = nxt_layer
+    dose_idx = np.arange(D)
+    hit = correct_selection(dose_idx, p, design.target, acceptable_band, included_doses(design))
+    values = {
+        "prob_select": [float(x) for x in sel],
+        "prob_select_none": float(sel_none),
+        "mean_n_at_dose": [float(x) for x in e_n],
+        "mean_tox_at_dose": [float(x) for x in e_tox],
+        "mean_n": float(e_n.sum()),
+        "mean_tox": float(e_tox.sum()),
+        "prob_early_stop": float(early),
+        "prob_stop_before_max_n": float(before_max),
+        "pcs": float(np.dot(sel, hit)) + (sel_none if _none_correct(design, p, acceptable_band) else 0.0),
+        "prob_select_above_mtd": float(sel[above].sum()),
+        "prop_treated_above_mtd": float(treated_above),
+    }
+    mcse = {k: ([0.0] * D if isinstance(v, list) else 0.0) for k, v in values.items()}
+    info = ExactInfo(states, decisions, time.perf_counter() - t0)
+    oc = OperatingCharacteristics(design.name, scenario.name, 0, design.doses, values, mcse)
+    return oc, info
+
+
+def _none_correct(design: Design, p: np.ndarray, acceptable_band: float | None) -> bool:
+    """Whether selecting no dose counts as correct (no dose acceptable: see oc.metrics)."""
+    hit = correct_selection(np.array([-1]), p, design.target, acceptable_band, included_doses(design))
+    return bool(np.asarray(hit)[0])
