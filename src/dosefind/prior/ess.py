@@ -4,7 +4,7 @@ For a beta mixture f on a binary rate (Bernoulli likelihood, Fisher information 
 
 * ``elir`` (expected local-information ratio; Neuenschwander, Weber, Schmidli & O'Hagan 2020):
   ESS = E_f[ i_f(p) / i_F(p) ], with i_f = -d^2/dp^2 log f(p). Integrated per component on its quantile
-  scale (u = F_k(p), over logit(u) in [-40, 40], as RBesT's ``integrate_density`` does for components
+  scale (u = F_k(p), over the whole logit scale of u, as RBesT's ``integrate_density`` does for components
   whose density vanishes at 0 and 1), with tighter quadrature. Needs
   a_k, b_k >= 1 (otherwise the integral diverges; RBesT refuses too). For one Beta(a, b) with a, b > 1
   it is a + b; at a = 1 or b = 1 RBesT's formula drops the corresponding term (0 times an infinite
@@ -51,22 +51,24 @@ def _info(mix: BetaMixture, x) -> np.ndarray:
     return _lir(mix, x) / (x * (1 - x))
 
 
-def _lir(mix: BetaMixture, x) -> np.ndarray:
+def _lir(mix: BetaMixture, x, y=None) -> np.ndarray:
     """The local information ratio i_f(x) / i_F(x) = -x (1 - x) d^2/dx^2 log f(x), computed without
-    overflow near 0 and 1: with g_k = x (1 - x) d/dx log f_k = (a_k - 1)(1 - x) - (b_k - 1) x and
+    overflow near 0 and 1 (``y`` = 1 - x, given when it is known more precisely than 1 - x): with
+    g_k = x (1 - x) d/dx log f_k = (a_k - 1)(1 - x) - (b_k - 1) x and
     h_k = x^2 (1 - x)^2 d^2/dx^2 log f_k = -(a_k - 1)(1 - x)^2 - (b_k - 1) x^2, and q_k the posterior
     weights of the components at x, it is (-sum q_k h_k - Var_q(g)) / (x (1 - x))."""
     w, a, b = _components(mix)
-    x = np.asarray(x, dtype=float)[..., None]
+    x = np.asarray(x, dtype=float)
+    y = 1 - x if y is None else np.asarray(y, dtype=float)
+    x, y = x[..., None], y[..., None]
     with np.errstate(divide="ignore"):
-        lp = np.log(w) + special.xlogy(a - 1, x) + special.xlog1py(b - 1, -x) - special.betaln(a, b)
+        lp = np.log(w) + special.xlogy(a - 1, x) + special.xlogy(b - 1, y) - special.betaln(a, b)
     q = np.exp(lp - special.logsumexp(lp, axis=-1, keepdims=True))
-    g = (a - 1) * (1 - x) - (b - 1) * x
-    h = -(a - 1) * (1 - x) ** 2 - (b - 1) * x**2
+    g = (a - 1) * y - (b - 1) * x
+    h = -(a - 1) * y**2 - (b - 1) * x**2
     mg = np.sum(q * g, axis=-1, keepdims=True)
     num = -np.sum(q * h, axis=-1) - np.sum(q * (g - mg) ** 2, axis=-1)
-    x = x[..., 0]
-    return num / (x * (1 - x))
+    return num / (x[..., 0] * y[..., 0])
 
 
 def ess_elir(mix: BetaMixture) -> float:
@@ -81,17 +83,22 @@ def ess_elir(mix: BetaMixture) -> float:
         # E_k[lir(x)] = integral over u in (0, 1) of lir(Q_k(u)), on the logit scale of u (RBesT's
         # integrate_density for components whose density vanishes at 0 and 1; here for every component)
         def f(t, a=a, b=b):
-            u = special.expit(t)
+            u, v = special.expit(t), special.expit(-t)  # u and 1 - u, both to full precision
             with warnings.catch_warnings():  # boost's root finder warns in the far tails; x is checked
                 warnings.simplefilter("ignore", RuntimeWarning)
-                x = float(special.betaincinv(a, b, u))
-            if not 0.0 < x < 1.0:
+                if t <= 0:  # the lower tail: x = F^-1(u); the upper: 1 - x = F^-1 of Beta(b, a) at 1 - u
+                    x = float(special.betaincinv(a, b, u))
+                    y = 1.0 - x
+                else:
+                    y = float(special.betaincinv(b, a, v))
+                    x = 1.0 - y
+            if not (x > 0.0 and y > 0.0):
                 return 0.0
-            return float(_lir(mix, x)) * u * (1 - u)
+            return float(_lir(mix, x, y)) * u * v
 
         with warnings.catch_warnings():  # "roundoff prevents the requested tolerance": close enough
             warnings.simplefilter("ignore", integrate.IntegrationWarning)
-            total += w * integrate.quad(f, -40.0, 40.0, epsabs=1e-12, epsrel=1e-10, limit=400)[0]
+            total += w * integrate.quad(f, -np.inf, np.inf, epsabs=1e-12, epsrel=1e-10, limit=400)[0]
     if not math.isfinite(total):
         raise SpecError("mixture", "the ELIR integral is not finite", "check the mixture's parameters")
     return float(total)
