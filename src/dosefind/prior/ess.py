@@ -109,8 +109,9 @@ def ess_moment(mix: BetaMixture) -> float:
     return float(m * (1 - m) / v - 1)
 
 
-def ess_morita(mix: BetaMixture, s: float = MORITA_S) -> float:
-    mode = mix.mode()
+def ess_morita(mix: BetaMixture, s: float = MORITA_S, mode: float | None = None) -> float:
+    """Morita's ESS at ``mode`` (default: the mixture's highest mode, :meth:`BetaMixture.mode`)."""
+    mode = mix.mode() if mode is None else float(mode)
     info_prior = float(_info(mix, mode))
     a0, b0 = mode / s, (1 - mode) / s
     info0 = (a0 - 1) / mode**2 + (b0 - 1) / (1 - mode) ** 2

@@ -214,7 +214,7 @@ def fit_map(
         (
             f"{diagnostics['divergences']} divergent transitions: the sampler may have missed part of the "
             "posterior (typical of few historical trials, where tau is weakly identified); rerun with "
-            "--target-accept 0.99 and check that the prior changes little"
+            "--target-accept 0.999 and more --tune, and check that the prior changes little"
         )
         if "divergent" in w
         else w
