@@ -214,3 +214,14 @@ def test_map_blrm_writes_a_prior_with_provenance(tmp_path):
     assert prov["mixture_fit"]["predictive_draws"] == 400
     assert {"mu_log_alpha_mean", "tau_log_beta_mean", "rho_mean", "r_hat_max"} <= set(prov["posterior"])
     assert prov["hyperpriors"]["tau_dist"] == "lognormal"
+
+
+def test_ess_doses_from_a_design():
+    one_line_error(
+        run("ess", EX / "hist-sa-map-robust.toml", "--design", "examples/designs/tite-boin.toml"),
+        "not a BLRM",
+    )
+    one_line_error(
+        run("ess", EX / "hist-sa-map-robust.toml", "--doses", "1", "--design", EX / "blrm-nbg.toml"),
+        "one of them",
+    )

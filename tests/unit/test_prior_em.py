@@ -79,3 +79,9 @@ def test_bad_arguments():
         fit_beta_mixture(x + 1, 1)
     with pytest.raises(SpecError, match="non-finite"):
         fit_beta_mixture(np.append(x, np.nan), 1)
+
+
+def test_few_draws_cap_the_number_of_components():
+    x = TRUE_BETA.sample(130, np.random.default_rng(8))  # 20 draws per parameter: at most 2 components
+    auto = auto_fit(x, "beta", max_components=4)
+    assert set(auto.fits) == {1, 2}

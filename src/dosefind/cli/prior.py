@@ -313,9 +313,15 @@ def ess_command(
     if (doses is None) == (design is None):
         raise fail("give the doses of a BLRM prior: --doses 1,2.5,5 or --design DESIGN.toml (one of them)")
     if design is not None:
+        from ..designs import Blrm
         from ..specfile import select_design
 
-        dose_values = tuple(float(x) for x in select_design(design).doses)
+        chosen = select_design(design)
+        if not isinstance(chosen, Blrm):
+            raise SpecError(
+                "design.kind", f"{design.name} is not a BLRM design", "give a BLRM design file or --doses"
+            )
+        dose_values = tuple(float(x) for x in chosen.dose_values)
     else:
         dose_values = _numbers(doses, "--doses")
     if draws < 1000:

@@ -291,7 +291,8 @@ def auto_fit(
     constrain_gt1: bool = True,
 ) -> AutoFit:
     """Fit 1..max_components components and keep the smallest information criterion (RBesT's
-    ``automixfit``: AIC with penalty 6 by default; ``criterion = "bic"`` for BIC)."""
+    ``automixfit``: AIC with penalty 6 by default; ``criterion = "bic"`` for BIC). With few draws the
+    largest number tried is what 20 draws per free parameter allow."""
     if criterion not in CRITERIA:
         raise SpecError("criterion", f"{criterion!r} is not known", "use aic (RBesT's default) or bic")
     if kind not in ("beta", "bvn"):
@@ -304,8 +305,11 @@ def auto_fit(
         raise SpecError("max_components", f"{max_components!r}", "use a whole number from 1 to 8")
     if not (math.isfinite(penalty) and penalty > 0):
         raise SpecError("penalty", f"{penalty!r}", "use a positive AIC penalty (RBesT: 6; classical AIC: 2)")
+    n = np.asarray(draws).shape[0]
+    # no more components than the draws support (20 draws per free parameter, as _check_k asks)
+    top = max(1, min(int(max_components), n // (20 * (3 if kind == "beta" else 6))))
     fits = {}
-    for k in range(1, int(max_components) + 1):
+    for k in range(1, top + 1):
         if kind == "beta":
             fits[k] = fit_beta_mixture(draws, k, seed=seed, constrain_gt1=constrain_gt1)
         else:
