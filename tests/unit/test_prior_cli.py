@@ -225,3 +225,27 @@ def test_ess_doses_from_a_design():
         run("ess", EX / "hist-sa-map-robust.toml", "--doses", "1", "--design", EX / "blrm-nbg.toml"),
         "one of them",
     )
+
+
+def test_map_option_errors_before_sampling(tmp_path):
+    out = tmp_path / "p.toml"
+    one_line_error(
+        run("map", EX / "as-placebo.csv", "-e", "binary", "--mu-mean", "1,2", "--out", out), "a number"
+    )
+    one_line_error(
+        run("map", EX / "hist-sa.csv", "-e", "blrm", "--reference-dose", "50", "--mu-sd", "2", "--out", out),
+        "--mu-sd",
+        "2 comma-separated numbers",
+    )
+    one_line_error(
+        run("map", EX / "as-placebo.csv", "-e", "binary", "--tau-dist", "foo", "--out", out), "tau_dist"
+    )
+    one_line_error(
+        run("map", EX / "as-placebo.csv", "-e", "binary", "--reference-dose", "5", "--out", out), "blrm only"
+    )
+    copy = tmp_path / "hist.csv"
+    shutil.copy(EX / "as-placebo.csv", copy)
+    r = run("map", copy, "-e", "binary", "--out", copy)
+    one_line_error(r, "is the input file")
+    assert "--overwrite" not in r.output
+    assert not out.exists()

@@ -57,7 +57,7 @@ def _numbers(text: str | None, option: str, count: int | None = None) -> tuple[f
     except ValueError:
         vals = ()
     if not vals or (count is not None and len(vals) != count) or not all(math.isfinite(x) for x in vals):
-        want = f"{count} comma-separated numbers" if count else "comma-separated numbers"
+        want = {None: "comma-separated numbers", 1: "a number"}.get(count, f"{count} comma-separated numbers")
         raise fail(f"{option}: {text!r} is not {want}; write e.g. {','.join(['1'] * (count or 3))}")
     return vals
 
@@ -71,12 +71,12 @@ def _counts(text: str | None, option: str) -> tuple[int, ...] | None:
     return tuple(int(x) for x in vals)
 
 
-def _not_input(out: Path, inputs: list[Path], overwrite: bool) -> None:
+def _not_input(out: Path, inputs: list[Path], overwrite: bool | None) -> None:
+    """Refuse --out naming an input file (``overwrite`` None: the command has no --overwrite)."""
     for p in inputs:
         if out.exists() and p.exists() and out.resolve() == p.resolve() and not overwrite:
-            raise OutputError(
-                f"--out: {out} is the input file; write to a new file, or add --overwrite to replace it"
-            )
+            tail = "" if overwrite is None else ", or add --overwrite to replace it"
+            raise OutputError(f"--out: {out} is the input file; write to a new file{tail}")
 
 
 def _mixture_lines(prior) -> list[str]:
@@ -166,7 +166,7 @@ def map_prior(
     from ..prior.mapfit import BinaryMapPriors, BlrmMapPriors
 
     check_output_path(out, "--out", "prior.toml")
-    _not_input(out, [data], False)
+    _not_input(out, [data], None)
     hist = read_history(data, endpoint.value)
     settings = McmcSettings(draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed)
     kw = {}
