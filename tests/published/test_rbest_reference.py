@@ -83,6 +83,21 @@ def test_ess_moments_and_quantiles(case):
     )
 
 
+@pytest.mark.parametrize("case", ["essdoc_nmix_sigma10", "essdoc_nmix_sigma20"])
+def test_normal_mixture_ess(case):
+    """The ?ess normal mixture example, reference scale sigma = 10 and 20."""
+    from dosefind.prior import NormalMixture, ess_normal
+
+    ref = REF[case]
+    mix = NormalMixture((ref["w1"], ref["w2"]), (ref["m1"], ref["m2"]), (ref["s1"], ref["s2"]))
+    sigma = ref["sigma"]
+    assert ess_normal(mix, sigma, "elir") == pytest.approx(ref["ess_elir"], rel=2e-4)
+    assert ess_normal(mix, sigma, "moment") == pytest.approx(ref["ess_moment"], rel=1e-10)
+    assert ess_normal(mix, sigma, "morita", mode=ref["mode"]) == pytest.approx(ref["ess_morita"], rel=1e-8)
+    assert mix.mode() == pytest.approx(ref["mode"], abs=2e-4)
+    assert ess_normal(mix, sigma, "morita") == pytest.approx(ref["ess_morita"], rel=2e-3)
+
+
 @pytest.mark.parametrize("case, n, r", [("postmix_n20_r6", 20, 6), ("postmix_n20_r15", 20, 15)])
 def test_postmix(case, n, r):
     post, ref = mixture("postmix_prior").posterior(n, r), mixture(case)

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
 from dosefind.errors import SpecError
-from dosefind.prior import BetaMixture, BvnMixture, ess, robustify_beta, robustify_bvn
+from dosefind.prior import (
+    BetaMixture,
+    BvnMixture,
+    NormalMixture,
+    ess,
+    ess_normal,
+    robustify_beta,
+    robustify_bvn,
+)
 from dosefind.prior.ess import ess_morita
 
 MIX = BetaMixture((0.5, 0.3, 0.2), (4, 12, 2), (20, 30, 2))
@@ -131,3 +139,14 @@ def test_robustify_bvn_adds_the_designs_weakly_informative_component():
     assert rob.means[-1] == pytest.approx((math.log(0.3 / 0.7), 0.0))
     assert rob.sds[-1] == (2.0, 1.0) and rob.corrs[-1] == 0.0
     assert len(rob.to_components()) == 3
+
+
+def test_normal_ess_closed_forms():
+    """One N(m, sd^2) with reference scale sigma: ELIR and moment are sigma^2 / sd^2; Morita subtracts
+    the flattened prior's information, sigma^2 / (s sd^2) (RBesT's ess.normMix, s = 100)."""
+    mix = NormalMixture((1.0,), (1.0,), (2.0,))
+    assert ess_normal(mix, 10, "elir") == pytest.approx(25.0, rel=1e-10)
+    assert ess_normal(mix, 10, "moment") == pytest.approx(25.0, rel=1e-12)
+    assert ess_normal(mix, 10, "morita") == pytest.approx(25.0 * (1 - 1 / 100), rel=1e-10)
+    with pytest.raises(SpecError, match="sigma"):
+        ess_normal(mix, 0)

@@ -41,6 +41,19 @@ for (nm in names(ess_cases)) {
   add(nm, "mode", RBesT:::mixmode(mix))
 }
 
+## 1b. ESS of the normal mixture of the ?ess examples, reference scale sigma = 10 and 20
+nmix <- mixnorm(rob = c(0.5, 0, 2), inf = c(0.5, 3, 4), sigma = 10)
+for (sg in c(10, 20)) {
+  sigma(nmix) <- sg
+  nm <- paste0("essdoc_nmix_sigma", sg)
+  for (k in seq_len(ncol(nmix))) {
+    add(nm, paste0("w", k), nmix[1, k]); add(nm, paste0("m", k), nmix[2, k]); add(nm, paste0("s", k), nmix[3, k])
+  }
+  add(nm, "sigma", sg)
+  for (m in c("elir", "moment", "morita")) add(nm, paste0("ess_", m), suppressMessages(ess(nmix, m)))
+  add(nm, "mode", RBesT:::mixmode(nmix))
+}
+
 ## 2. conjugate update (postmix) and robustify
 pm_prior <- mixbeta(inf = c(0.8, 10, 30), rob = c(0.2, 1, 1))
 add_mix("postmix_prior", pm_prior)

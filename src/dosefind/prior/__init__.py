@@ -12,9 +12,9 @@ docs/notes/rbest-conventions.md.
 
 from .em import AIC_PENALTY, AutoFit, EmFit, auto_fit, fit_beta_mixture, fit_bvn_mixture
 from .ess import METHODS as ESS_METHODS
-from .ess import blrm_ess, ess
+from .ess import blrm_ess, ess, ess_normal
 from .history import HistoricalData, parse_history, read_history
-from .mixtures import BetaMixture, BvnMixture
+from .mixtures import BetaMixture, BvnMixture, NormalMixture
 from .priorfile import PriorFile, design_with_prior, prior_from_dict, read_prior
 from .robust import robustify_beta, robustify_bvn
 
@@ -26,11 +26,13 @@ __all__ = [
     "BvnMixture",
     "EmFit",
     "HistoricalData",
+    "NormalMixture",
     "PriorFile",
     "auto_fit",
     "blrm_ess",
     "design_with_prior",
     "ess",
+    "ess_normal",
     "fit_beta_mixture",
     "fit_bvn_mixture",
     "parse_history",

@@ -16,6 +16,9 @@ For a beta mixture f on a binary rate (Bernoulli likelihood, Fisher information 
   information of one patient averaged over the prior predictive of Y in {0, 1}. For one Beta(a, b) it
   is close to, not exactly, a + b (19.991 for Beta(5, 15)).
 
+For a normal mixture and data with reference scale sigma (RBesT's ``ess.normMix``): ELIR
+sigma^2 E_f[i_f], moment sigma^2 / Var_f, Morita sigma^2 (i_f(mode) - 1 / (s max_k sd_k^2)).
+
 For a BLRM prior (a bivariate normal mixture on (log alpha, log beta)) the ESS is given per dose, of the
 implied prior of p(d), from ``n_draws`` seeded draws of p(d): the moment ESS of the draws (the a + b of
 the beta with their mean and variance, the beta approximation of Neuenschwander et al. 2008), and the
@@ -30,11 +33,11 @@ import math
 import warnings
 
 import numpy as np
-from scipy import integrate, special
+from scipy import integrate, special, stats
 
 from ..errors import SpecError
 from .em import auto_fit
-from .mixtures import BetaMixture, BvnMixture
+from .mixtures import BetaMixture, BvnMixture, NormalMixture
 
 METHODS = ("elir", "moment", "morita")
 #: RBesT's flattening factor of Morita's ESS (``ess(..., s = 100)``)
@@ -126,6 +129,47 @@ def ess(mix: BetaMixture, method: str = "elir") -> float:
     if method not in METHODS:
         raise SpecError("method", f"{method!r} is not an ESS method", f"use one of {', '.join(METHODS)}")
     return {"elir": ess_elir, "moment": ess_moment, "morita": ess_morita}[method](mix)
+
+
+def _normal_info(mix: NormalMixture, x) -> np.ndarray:
+    """-d^2/dx^2 log f(x) of a normal mixture: sum q_k / s_k^2 - Var_q(g), g_k = -(x - m_k) / s_k^2."""
+    w, m, s = (np.asarray(v, dtype=float) for v in (mix.weights, mix.means, mix.sds))
+    x = np.asarray(x, dtype=float)[..., None]
+    lp = np.log(w) + stats.norm.logpdf(x, m, s)
+    q = np.exp(lp - special.logsumexp(lp, axis=-1, keepdims=True))
+    g = -(x - m) / s**2
+    mg = np.sum(q * g, axis=-1, keepdims=True)
+    return np.sum(q / s**2, axis=-1) - np.sum(q * (g - mg) ** 2, axis=-1)
+
+
+def ess_normal(
+    mix: NormalMixture, sigma: float, method: str = "elir", s: float = MORITA_S, mode: float | None = None
+) -> float:
+    """ESS of a normal mixture for data with reference scale ``sigma`` (one observation's sd), with
+    RBesT's definitions (``ess.normMix``): ELIR sigma^2 E_f[i_f]; moment sigma^2 / Var_f; Morita
+    sigma^2 (i_f(mode) - 1 / (s max_k sd_k^2)), at ``mode`` (default: the mixture's highest mode)."""
+    if method not in METHODS:
+        raise SpecError("method", f"{method!r} is not an ESS method", f"use one of {', '.join(METHODS)}")
+    if (
+        isinstance(sigma, bool)
+        or not isinstance(sigma, (int, float))
+        or not (math.isfinite(sigma) and sigma > 0)
+    ):
+        raise SpecError("sigma", f"{sigma!r}", "give the reference scale (sd of one observation), > 0")
+    tau_sq = float(sigma) ** 2
+    if method == "moment":
+        return tau_sq / mix.var
+    if method == "morita":
+        mode = mix.mode() if mode is None else float(mode)
+        return tau_sq * (float(_normal_info(mix, mode)) - 1.0 / (s * max(mix.sds) ** 2))
+    total = 0.0
+    for w, m, sd in zip(mix.weights, mix.means, mix.sds, strict=True):
+
+        def f(z, m=m, sd=sd):
+            return float(_normal_info(mix, m + sd * z)) * stats.norm.pdf(z)
+
+        total += w * integrate.quad(f, -40.0, 40.0, epsabs=1e-13, epsrel=1e-11, limit=400, points=[0.0])[0]
+    return tau_sq * total
 
 
 def blrm_ess(

@@ -289,3 +289,55 @@ class BvnMixture:
             raise SpecError(f"{field}.{e.args[0]}", "missing", "give weights, means, sds and corrs") from None
         except SpecError as e:
             raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
+
+
+@dataclass(frozen=True)
+class NormalMixture:
+    """sum_k w_k N(mean_k, sd_k^2) on a real parameter (e.g. a log-odds or a mean), for its effective
+    sample size relative to a reference scale (RBesT's ``mixnorm``, ``sigma``)."""
+
+    weights: tuple[float, ...]
+    means: tuple[float, ...]
+    sds: tuple[float, ...]
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        w = _weights("weights", self.weights)
+        set_(self, "weights", w)
+        set_(self, "means", _vector("means", self.means, n=len(w)))
+        set_(self, "sds", _vector("sds", self.sds, positive=True, n=len(w)))
+
+    @property
+    def n_components(self) -> int:
+        return len(self.weights)
+
+    def logpdf(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)[..., None]
+        lp = np.log(self.weights) + stats.norm.logpdf(x, np.asarray(self.means), np.asarray(self.sds))
+        return special.logsumexp(lp, axis=-1)
+
+    def pdf(self, x) -> np.ndarray:
+        return np.exp(self.logpdf(x))
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self.weights, self.means))
+
+    @property
+    def var(self) -> float:
+        m, s = np.asarray(self.means), np.asarray(self.sds)
+        return float(np.dot(self.weights, s**2 + m**2) - self.mean**2)
+
+    def mode(self) -> float:
+        """The highest mode (density maximised around each component, as RBesT's ``mixmode``)."""
+        best_x, best_f = self.mean, -np.inf
+        for m, s in zip(self.means, self.sds, strict=True):
+            res = optimize.minimize_scalar(
+                lambda x: -float(self.logpdf(x)),
+                bounds=(m - 2.576 * s, m + 2.576 * s),
+                method="bounded",
+                options={"xatol": 1e-10 * max(1.0, s)},
+            )
+            if -res.fun > best_f:
+                best_x, best_f = float(res.x), -res.fun
+        return best_x
