@@ -25,6 +25,8 @@ SKIP = {
     "--scheduler tcp://": "needs a running Dask scheduler",
     "--dask-workers": "a second full sweep on a local Dask cluster (the backend is tested on a small study)",
     "--posterior mcmc": "PyMC sampling (tested in tests/inference with the same design)",
+    "dosefind prior map": "PyMC sampling (tests/unit/test_prior_cli.py and tests/published/"
+    "test_rbest_reference.py fit the same models; the bundled examples/priors/*-map.toml are its outputs)",
 }
 
 

@@ -9,6 +9,7 @@ from . import design as _design
 from . import log as _log
 from . import paediatric as _paediatric
 from . import paths as _paths
+from . import prior as _prior
 from . import recommend as _recommend
 from . import report as _report
 from . import simulate as _simulate
@@ -52,6 +53,7 @@ app.command("plot")(_sweep.plot)
 app.add_typer(_log.app, name="log")
 app.add_typer(_design.app, name="design")
 app.add_typer(_paediatric.app, name="paediatric")
+app.add_typer(_prior.app, name="prior")
 
 
 def main():  # console-script entry point
