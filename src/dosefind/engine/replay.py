@@ -98,10 +98,27 @@ class DecisionContext:
         the simulation draws it per decision, live use derives it from the data (see the module
         docstring); the default 0.5 is only for callers that have none.
         """
+        nxt, status, reason, bn, br = self.decide_raw(dose, n, tox, full, u_tie)
+        return Cohort(
+            dose,
+            n,
+            tox,
+            int(nxt),
+            Status(status),
+            reason_from_code(reason),
+            int(bn),
+            reason_from_code(br),
+            tuple(bool(a) for a in self.admissible),
+            float(u_tie),
+        )
+
+    def decide_raw(self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5):
+        """:meth:`treat` without the Cohort record: the kernel's (next dose, status, reason, base next
+        dose, base reason) as integers (exact operating characteristics call it once per branch)."""
         self.n_at[dose] += n
         self.tox_at[dose] += tox
         c = self.compiled
-        nxt, status, reason, bn, br = decide(
+        return decide(
             c.ip,
             c.fp,
             c.tables,
@@ -119,18 +136,6 @@ class DecisionContext:
             self.cvals,
             self.work,
             full,
-            float(u_tie),
-        )
-        return Cohort(
-            dose,
-            n,
-            tox,
-            int(nxt),
-            Status(status),
-            reason_from_code(reason),
-            int(bn),
-            reason_from_code(br),
-            tuple(bool(a) for a in self.admissible),
             float(u_tie),
         )
 

@@ -5,11 +5,11 @@ current dose decides the same way whenever it meets the same state, so the distr
 trials can be followed cohort by cohort: every state of the current layer branches into the DLT counts of
 its next cohort (binomial with the scenario's probability at the dose), each branch is decided by the
 design's own kernel (the same ``decide`` the simulation calls, through
-:class:`~dosefind.engine.replay.DecisionContext`), and branches that reach the same state merge, their
-probabilities added. A random choice of the design (BOIN for combinations' tie-breaks, PO-CRM's drawn
-ordering) splits a branch by the intervals of its uniform on which the kernel's choice is constant, with
-their lengths as chances (as ``paths`` does). Trials that stop add their probability-weighted counts to
-the operating characteristics, which are the simulation's (:func:`~dosefind.oc.metrics
+:meth:`~dosefind.engine.replay.DecisionContext.decide_raw`), and branches that reach the same state
+merge, their probabilities added. A random choice of the design (BOIN for combinations' tie-breaks, PO-
+CRM's drawn ordering) splits a branch by the intervals of its uniform on which the kernel's choice is
+constant, with their lengths as chances (as ``paths`` does). Trials that stop add their probability-
+weighted counts to the operating characteristics, which are the simulation's (:func:`~dosefind.oc.metrics
 .operating_characteristics`) with every MCSE 0.
 
 The cohort loop is the simulation's (``engine.trial.escalate``): cohorts of ``min(cohort_size, max_n -
@@ -38,6 +38,9 @@ from .metrics import (
     included_doses,
 )
 
+CONTINUE = int(Status.CONTINUE)
+STOP_SELECT = int(Status.STOP_SELECT)
+STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
 #: the most distinct states one layer may hold before the computation is refused
 MAX_STATES = 200_000
 
@@ -103,45 +106,49 @@ def exact_operating_characteristics(
                 py = prob * _binom(n, y, float(p[dose]))
                 if py == 0.0:
                     continue
-                n_after = ctx.n_at.copy()
-                tox_after = ctx.tox_at.copy()
-                n_after[dose] += n
-                tox_after[dose] += y
                 if design.uses_tie_uniform:
+                    n_after = ctx.n_at.copy()
+                    tox_after = ctx.tox_at.copy()
+                    n_after[dose] += n
+                    tox_after[dose] += y
                     _choice, uniforms = home.choice_uniforms(ctx, n_after, tox_after)
                 else:
                     uniforms = ((0.5, 1.0),)
                 for u, chance in uniforms:
-                    child = ctx.copy()
-                    step = child.treat(dose, n, y, full=False, u_tie=u)
+                    # decide in place on the parent's arrays, then undo (a copy only for a new state)
+                    kept = ctx.admissible.copy()
+                    nxt, status, _r, _bn, _br = ctx.decide_raw(dose, n, y, False, u)
                     decisions += 1
                     pc = py * chance
-                    if step.status == Status.CONTINUE:
+                    if status == CONTINUE:
                         key = (
-                            child.n_at.tobytes()
-                            + child.tox_at.tobytes()
-                            + child.admissible.tobytes()
-                            + int(step.next_dose).to_bytes(2, "little")
+                            ctx.n_at.tobytes()
+                            + ctx.tox_at.tobytes()
+                            + ctx.admissible.tobytes()
+                            + int(nxt).to_bytes(2, "little")
                         )
                         slot = nxt_layer.get(key)
                         if slot is None:
-                            nxt_layer[key] = [child, pc, int(step.next_dose)]
+                            nxt_layer[key] = [ctx.copy(), pc, int(nxt)]
                         else:
                             slot[1] += pc
-                        continue
-                    chosen = child.select(full=False) if step.status == Status.STOP_SELECT else -1
-                    if chosen >= 0:
-                        sel[chosen] += pc
                     else:
-                        sel_none += pc
-                    e_n += pc * child.n_at
-                    e_tox += pc * child.tox_at
-                    total = int(child.n_at.sum())
-                    if step.status == Status.STOP_NO_DOSE:
-                        early += pc
-                    if total < max_n:
-                        before_max += pc
-                    treated_above += pc * float(child.n_at[above].sum()) / max(total, 1)
+                        chosen = ctx.select(full=False) if status == STOP_SELECT else -1
+                        if chosen >= 0:
+                            sel[chosen] += pc
+                        else:
+                            sel_none += pc
+                        e_n += pc * ctx.n_at
+                        e_tox += pc * ctx.tox_at
+                        total = int(ctx.n_at.sum())
+                        if status == STOP_NO_DOSE:
+                            early += pc
+                        if total < max_n:
+                            before_max += pc
+                        treated_above += pc * float(ctx.n_at[above].sum()) / max(total, 1)
+                    ctx.n_at[dose] -= n
+                    ctx.tox_at[dose] -= y
+                    ctx.admissible[:] = kept
             if len(nxt_layer) > max_states:
                 raise SpecError(
                     "exact",
