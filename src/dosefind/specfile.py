@@ -49,6 +49,8 @@ class Spec:
     source: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     timing: Timing | None = None
+    #: ``[simulation] exact = true``: operating characteristics computed exactly (``simulate --exact``)
+    exact: bool = False
 
     def to_dict(self) -> dict:
         out: dict = {}
@@ -59,6 +61,8 @@ class Spec:
         if self.scenarios:
             out["scenarios"] = [s.to_dict() for s in self.scenarios]
         sim = {k: getattr(self, k) for k in ("n_trials", "seed") if getattr(self, k) is not None}
+        if self.exact:
+            sim["exact"] = True
         if sim:
             out["simulation"] = sim
         if self.timing is not None:
@@ -142,14 +146,23 @@ def spec_from_dict(data: dict, source: str | None = None, require_scenarios: boo
         for d in designs:
             check_against(scenarios, d.n_doses)
         sim = data.get("simulation", {})
-        v.no_unknown_keys("simulation", sim, ["n_trials", "seed"])
+        v.no_unknown_keys("simulation", sim, ["n_trials", "seed", "exact"])
         n_trials = v.integer("simulation.n_trials", sim["n_trials"], low=1) if "n_trials" in sim else None
         seed = v.integer("simulation.seed", sim["seed"], low=0) if "seed" in sim else None
+        exact = v.boolean("simulation.exact", sim.get("exact", False))
+        if exact:
+            given = [k for k in ("n_trials", "seed") if k in sim]
+            if given:
+                raise SpecError(
+                    f"simulation.{given[0]}",
+                    "given with exact = true: exact operating characteristics simulate no trials",
+                    f"remove {given[0]}, or set exact = false",
+                )
         timing = Timing.from_dict(data["timing"]) if "timing" in data else None
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
     notes = tuple(n for s in scenarios for n in s.notes())
-    return Spec(tuple(designs), scenarios, n_trials, seed, source, notes, timing)
+    return Spec(tuple(designs), scenarios, n_trials, seed, source, notes, timing, exact)
 
 
 def load_spec(path: str | Path, require_scenarios: bool = True) -> Spec:

@@ -169,3 +169,31 @@ def test_cli_exact_refuses_trials_and_timed_specs(tmp_path):
     timed.write_text(SPEC + "\n[timing]\npatients_per_month = 2\ndlt_window_days = 28\n")
     r = CliRunner().invoke(app, ["simulate", str(timed), "--exact"])
     assert r.exit_code == 2 and "calendar time" in r.output and "Traceback" not in r.output
+
+
+def test_spec_file_exact_true_and_its_conflicts(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC + "\n[simulation]\nexact = true\n")
+    r = CliRunner().invoke(app, ["simulate", str(spec), "-f", "json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["provenance"]["method"] == "exact"
+    bad = tmp_path / "b.toml"
+    bad.write_text(SPEC + "\n[simulation]\nexact = true\nn_trials = 5000\n")
+    r = CliRunner().invoke(app, ["simulate", str(bad)])
+    assert r.exit_code == 2 and "simulation.n_trials" in r.output and "exact = true" in r.output
+    wrong = tmp_path / "w.toml"
+    wrong.write_text(SPEC + '\n[simulation]\nexact = "yes"\n')
+    r = CliRunner().invoke(app, ["simulate", str(wrong)])
+    assert r.exit_code == 2 and "simulation.exact" in r.output
+
+
+def test_design_option_keeps_the_specs_timing(tmp_path):
+    """--design replaces the designs only: a timed spec stays timed (it used to lose its [timing])."""
+    timed = tmp_path / "t.toml"
+    timed.write_text(SPEC + "\n[timing]\npatients_per_month = 2\ndlt_window_days = 28\n")
+    design = tmp_path / "d.toml"
+    design.write_text('[design]\nkind = "three_plus_three"\nn_doses = 3\n')
+    r = CliRunner().invoke(app, ["simulate", str(timed), "--design", str(design), "-n", "200", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)["results"][0]
+    assert "duration_days" in res

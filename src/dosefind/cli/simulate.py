@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ..oc import simulate_spec
 from ..oc.study import exact_spec
 from ..report.tables import format_table, to_csv, to_json
 from ..scenario import check_against
-from ..specfile import Spec, _read_toml, load_design, load_spec
+from ..specfile import _read_toml, load_design, load_spec
 from .common import SEED_OPTION, TRIALS_OPTION, check_output_path, emit, fail, note_first_compile, user_errors
 
 DEFAULT_TRIALS = 10_000
@@ -66,12 +67,10 @@ def simulate(
         return _simulate_arm(spec, trials, seed, fmt, out, band, threads, quiet)
     loaded = load_spec(spec)
     if design is not None:
-        loaded = Spec(
-            load_design(design), loaded.scenarios, loaded.n_trials, loaded.seed, loaded.source, loaded.notes
-        )
+        loaded = replace(loaded, designs=load_design(design))
         for d in loaded.designs:
             check_against(loaded.scenarios, d.n_doses)
-    if exact:
+    if exact or loaded.exact:
         if trials is not None or seed is not None:
             raise fail(
                 "--exact: exact operating characteristics use no simulated trials; leave out --trials/--seed"
