@@ -85,7 +85,7 @@ def test_doses_from_options_and_json():
             "height",
         ),
         (["--rp2d", "10", "--fractions", "0.5,1"], "paediatric.scaling", "missing"),
-        (["--rp2d", "10", "--scaling", "bsa", "--fractions", "0.5,x"], "--fractions", "list of numbers"),
+        (["--rp2d", "10", "--scaling", "bsa", "--fractions", "0.5,x"], "--fractions", "separated numbers"),
     ],
 )
 def test_doses_bad_input_is_one_line(args, field, fix):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from pathlib import Path
@@ -18,6 +19,24 @@ TRIALS_OPTION = typer.Option(
     None, "--trials", "-n", help="Number of simulated trials per design and scenario."
 )
 SEED_OPTION = typer.Option(None, "--seed", help="Random seed (same seed: same simulated patients).")
+
+
+def number_list(
+    text: str | None, option: str, count: int | None = None, example: str | None = None
+) -> tuple[float, ...] | None:
+    """A comma-separated list of finite numbers from an option (None when not given); ``count``: exactly
+    that many. Anything else fails with the option named and an example (``example``, or ones)."""
+    if text is None:
+        return None
+    try:
+        vals = tuple(float(x) for x in text.replace(" ", "").split(",") if x)
+    except ValueError:
+        vals = ()
+    if not vals or (count is not None and len(vals) != count) or not all(math.isfinite(x) for x in vals):
+        want = {None: "comma-separated numbers", 1: "a number"}.get(count, f"{count} comma-separated numbers")
+        example = example or ",".join(["1"] * (count or 3))
+        raise fail(f"{option}: {text!r} is not {want}; write e.g. {example}")
+    return vals
 
 
 def fail(message: str) -> typer.Exit:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from .common import check_output_path, emit, fail, user_errors, write_atomic
+from .common import check_output_path, emit, fail, number_list, user_errors, write_atomic
 
 app = typer.Typer(
     name="paediatric",
@@ -49,21 +49,13 @@ UNIT_OPTION = typer.Option(None, "--dose-unit", help='Unit of the adult dose (de
 
 
 def _numbers(text: str | None, option: str) -> list[float] | None:
-    if text is None:
-        return None
-    try:
-        vals = [float(x) for x in text.replace(" ", "").split(",") if x]
-    except ValueError:
-        raise fail(f"{option}: {text!r} is not a list of numbers; write e.g. 0.5,0.7,1.0") from None
-    if not vals:
-        raise fail(f"{option}: no numbers given; write e.g. 0.5,0.7,1.0")
-    return vals
+    """``number_list`` as a list (the input tables hold lists)."""
+    vals = number_list(text, option, example="0.5,0.7,1.0")
+    return None if vals is None else list(vals)
 
 
 def _pair(text: str | None, option: str) -> tuple[float, float] | None:
-    vals = _numbers(text, option)
-    if vals is not None and len(vals) != 2:
-        raise fail(f"{option}: {text!r} is not two numbers; write e.g. 0.5,1.2")
+    vals = number_list(text, option, 2, example="0.5,1.2")
     return None if vals is None else (vals[0], vals[1])
 
 
@@ -296,7 +288,7 @@ def from_adult(
             exponent=exponent,
         )
         scale, unit, rp2d = inp.scaling, inp.dose_unit, float(inp.rp2d)
-        paed_doses = inp.doses().doses if doses_text_ is None else tuple(_numbers(doses_text_, "--doses"))
+        paed_doses = inp.doses().doses if doses_text_ is None else tuple(number_list(doses_text_, "--doses"))
     else:
         if doses_text_ is None or scaling is None:
             raise fail("give the paediatric doses: --input FILE.toml, or --doses with --scaling")
@@ -306,7 +298,7 @@ def from_adult(
                 kw[key] = val
         scale = Scaling(**kw)
         unit = dose_unit or "mg"
-        paed_doses = tuple(_numbers(doses_text_, "--doses"))
+        paed_doses = tuple(number_list(doses_text_, "--doses"))
     dose_unit_p = scale.per_size_unit(unit)
     ref = reference_dose if reference_dose is not None else rp2d
     if ref is None:

@@ -5,14 +5,21 @@ effective sample size, plots and writing a BLRM prior into a design file. A thin
 from __future__ import annotations
 
 import json
-import math
 from enum import Enum
 from pathlib import Path
 
 import typer
 
 from ..errors import OutputError, SpecError
-from .common import check_output_path, emit, fail, user_errors, write_atomic, write_bytes_atomic
+from .common import (
+    check_output_path,
+    emit,
+    fail,
+    number_list,
+    user_errors,
+    write_atomic,
+    write_bytes_atomic,
+)
 
 app = typer.Typer(
     name="prior",
@@ -49,21 +56,8 @@ PRIOR_ARG = typer.Argument(..., help="Prior file (TOML) written by dosefind prio
 FORMAT_OPTION = typer.Option(Format.text, "--format", "-f", help="Output format.")
 
 
-def _numbers(text: str | None, option: str, count: int | None = None) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        vals = tuple(float(x) for x in text.replace(" ", "").split(",") if x)
-    except ValueError:
-        vals = ()
-    if not vals or (count is not None and len(vals) != count) or not all(math.isfinite(x) for x in vals):
-        want = {None: "comma-separated numbers", 1: "a number"}.get(count, f"{count} comma-separated numbers")
-        raise fail(f"{option}: {text!r} is not {want}; write e.g. {','.join(['1'] * (count or 3))}")
-    return vals
-
-
 def _counts(text: str | None, option: str) -> tuple[int, ...] | None:
-    vals = _numbers(text, option)
+    vals = number_list(text, option)
     if vals is None:
         return None
     if any(x < 0 or not x.is_integer() for x in vals):
@@ -169,34 +163,22 @@ def map_prior(
     _not_input(out, [data], None)
     hist = read_history(data, endpoint.value)
     settings = McmcSettings(draws=draws, tune=tune, chains=chains, target_accept=target_accept, seed=seed)
+    binary = endpoint is Endpoint.binary
+    if binary and reference_dose is not None:
+        raise fail("--reference-dose applies to --endpoint blrm only")
+    if not binary and reference_dose is None:
+        raise fail("--reference-dose: missing; give the BLRM reference dose d*, e.g. --reference-dose 50")
     kw = {}
-    if endpoint is Endpoint.binary:
-        if reference_dose is not None:
-            raise fail("--reference-dose applies to --endpoint blrm only")
-        for name, text in (
-            ("mu_mean", mu_mean),
-            ("mu_sd", mu_sd),
-            ("tau_scale", tau_scale),
-            ("tau_log_sd", tau_log_sd),
-        ):
-            if text is not None:
-                kw[name] = _numbers(text, "--" + name.replace("_", "-"), 1)[0]
-        if tau_dist is not None:
-            kw["tau_dist"] = tau_dist
+    given = {"mu_mean": mu_mean, "mu_sd": mu_sd, "tau_scale": tau_scale, "tau_log_sd": tau_log_sd}
+    for name, text in given.items():
+        if text is not None:  # one number per parameter for a binary endpoint, a pair for the BLRM
+            vals = number_list(text, "--" + name.replace("_", "-"), 1 if binary else 2)
+            kw[name] = vals[0] if binary else vals
+    if tau_dist is not None:
+        kw["tau_dist"] = tau_dist
+    if binary:
         priors = BinaryMapPriors(**kw)
     else:
-        if reference_dose is None:
-            raise fail("--reference-dose: missing; give the BLRM reference dose d*, e.g. --reference-dose 50")
-        for name, text in (
-            ("mu_mean", mu_mean),
-            ("mu_sd", mu_sd),
-            ("tau_scale", tau_scale),
-            ("tau_log_sd", tau_log_sd),
-        ):
-            if text is not None:
-                kw[name] = _numbers(text, "--" + name.replace("_", "-"), 2)
-        if tau_dist is not None:
-            kw["tau_dist"] = tau_dist
         priors = BlrmMapPriors(**kw)
     prior, fit, em = build_map_prior(
         hist,
@@ -323,7 +305,7 @@ def ess_command(
             )
         dose_values = tuple(float(x) for x in chosen.dose_values)
     else:
-        dose_values = _numbers(doses, "--doses")
+        dose_values = number_list(doses, "--doses")
     if draws < 1000:
         raise fail("--draws: use at least 1000 draws of p(d) (default 20000)")
     rows = blrm_ess(prior.mixture, dose_values, prior.reference_dose, n_draws=draws, seed=seed)
@@ -387,7 +369,7 @@ def plot(
     else:
         if doses is None:
             raise fail("--doses: a BLRM prior needs the doses to show, e.g. --doses 1,2.5,5,10,25")
-        d = _numbers(doses, "--doses")
+        d = number_list(doses, "--doses")
         if ns is not None and len(ns) != len(d):
             raise fail(f"--n/--r: give one value per dose ({len(d)} doses)")
         fig = plot_blrm_prior_posterior(
