@@ -92,3 +92,23 @@ def test_select_isotonic_tie_break_prefers_lower_dose():
     ctx.tox_at[:] = [2, 2, 0]
     assert ctx.select() == 0
     np.testing.assert_array_equal(ctx.admissible, [1, 1, 1])
+
+
+def test_prob_above_reuses_log_factorials_without_changing_a_bit():
+    """prob_above takes log factorials from a kept table; the values must be the very floats of the
+    direct lgamma formula (recorded decisions depend on the elimination boundary)."""
+    from dosefind.designs.boin.spec import prob_above
+
+    def direct(target, n):
+        k = np.arange(n + 2)
+        log_pmf = (
+            math.lgamma(n + 2)
+            - np.array([math.lgamma(j + 1) + math.lgamma(n + 2 - j) for j in k])
+            + k * math.log(target)
+            + (n + 1 - k) * math.log1p(-target)
+        )
+        return np.minimum(np.cumsum(np.exp(log_pmf))[: n + 1], 1.0)
+
+    for target in (0.2, 0.25, 0.3, 0.33):
+        for n in [*range(0, 120), 500, 3000, 41]:
+            assert np.array_equal(prob_above(target, n), direct(target, n)), (target, n)

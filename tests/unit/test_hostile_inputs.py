@@ -453,3 +453,16 @@ def test_the_first_run_says_it_compiles(monkeypatch):
     monkeypatch.setattr(jit, "kernels_cached", lambda: True)
     r = runner.invoke(app, ["simulate", str(path), "--trials", "20"])
     assert r.exit_code == 0 and "compiling" not in r.output
+
+
+def test_data_too_long_for_one_dose_is_refused_with_the_table_size():
+    """Replaying 24,000 patients at one dose would build a 549 MiB decision table: refused, saying why."""
+    from dosefind.designs import Boin
+    from dosefind.engine.replay import replay_data
+    from dosefind.errors import DataError
+    from dosefind.outcomes import parse_outcomes
+
+    design = Boin(target=0.3, n_doses=3, max_n=24)
+    data = parse_outcomes("1" + "N" * 24_000, design.doses)
+    with pytest.raises(DataError, match=r"24,000 patients at one dose; .* 549 MiB .* max_n = 24"):
+        replay_data(design, data)

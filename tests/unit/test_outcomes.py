@@ -121,3 +121,29 @@ def test_content_hash_identifies_the_data():
     a = parse_outcomes("1NNN 2NTN", 3)
     assert a.content_hash == parse_outcomes("1nnn 2ntn", 3).content_hash
     assert a.content_hash != parse_outcomes("1NNN 2NNT", 3).content_hash
+
+
+def test_prefix_hashes_equal_the_content_hash_of_each_prefix(tmp_path):
+    """tie_uniforms hashes every prefix of the data in one pass; each must equal the content hash of the
+    first k cohorts (the decisions recorded in meetings depend on them)."""
+    from dosefind.outcomes import parse_outcomes, read_trial_csv
+    from dosefind.specfile import load_design, load_spec
+
+    cases = [parse_outcomes("1NNN 2NNT 2NNN 3TTN 2NN", ("a", "b", "c"))]
+    unicode = tmp_path / "u.csv"
+    unicode.write_text(
+        "patient_id,cohort,dose,dlt\nZoë-1,1,a,0\nJosé-2,1,a,1\n李-3,2,b,0\n", encoding="utf-8"
+    )
+    cases.append(read_trial_csv(unicode, ("a", "b"), 2))
+    arm = load_design("examples/meeting/arm-a.toml")[0]
+    cases.append(read_trial_csv("examples/meeting/arm-a.csv", arm.doses, arm.cohort_size))
+    tite = load_design("examples/designs/tite-boin.toml")[0]
+    cases.append(read_trial_csv("examples/designs/tite-boin-trial.csv", tite.doses, tite.cohort_size))
+    bf = load_spec("scenarios/bf-boin.toml").designs[-1]
+    cases.append(
+        read_trial_csv("examples/designs/bf-boin-trial.csv", bf.doses, bf.cohort_size, efficacy=True)
+    )
+    for data in cases:
+        expected = [data.escalation(k + 1).content_hash for k in range(len(data.cohorts))]
+        assert data.prefix_hashes() == expected
+        assert len(expected) == len(data.cohorts) > 1

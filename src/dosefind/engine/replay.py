@@ -268,6 +268,10 @@ def probe_ties(ctx: DecisionContext, dose: int, n: int, tox: int, full: bool = T
     return tuple(seen)
 
 
+#: the largest decision table (patients x DLTs at one dose, one byte each) a replay may build
+MAX_TABLE_BYTES = 512 * 2**20
+
+
 def replay_data(
     design: Design, data, u_ties=None, probe: bool = False
 ) -> tuple[DecisionContext, list[Cohort]]:
@@ -297,7 +301,17 @@ def replay_data(
         u_ties = data.tie_uniforms()
     if len(u_ties) != len(data.cohorts):
         raise ValueError("u_ties needs one uniform per cohort")
-    ctx = DecisionContext(design, max(design.max_n, data.n_total))
+    most_at_one_dose = int(data.counts()[0].max()) if data.cohorts else 0
+    n_cap = max(design.max_n, most_at_one_dose)  # the decision tables are indexed by patients at one dose
+    if (n_cap + 1) ** 2 > MAX_TABLE_BYTES:
+        raise DataError(
+            f"the data has {most_at_one_dose:,} patients at one {design.unit}; deciding on them needs a "
+            f"table of {(n_cap + 1) ** 2 / 2**20:,.0f} MiB (more than {MAX_TABLE_BYTES / 2**20:,.0f} MiB), "
+            "and "
+            f"the design treats at most max_n = {design.max_n}: check the file (an arm's expansion patients "
+            "go in rows with phase = extension)"
+        )
+    ctx = DecisionContext(design, n_cap)
     steps = []
     for i, c in enumerate(data.cohorts):
         u = float(u_ties[i])

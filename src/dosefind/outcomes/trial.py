@@ -15,6 +15,7 @@ always the escalation cohorts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -144,7 +145,23 @@ class TrialData:
     def tie_uniforms(self) -> list[float]:
         """The tie-breaking uniform of the decision after each escalation cohort: :func:`tie_uniform` of
         the data up to that cohort, so a later rerun replays the earlier decisions as they were made."""
-        return [tie_uniform(self.escalation(i + 1).content_hash) for i in range(len(self.cohorts))]
+        return [tie_uniform(h) for h in self.prefix_hashes()]
+
+    def prefix_hashes(self) -> list[str]:
+        """``escalation(k).content_hash`` for k = 1 .. number of cohorts, in one pass (linear in the data):
+        the canonical JSON of the first k cohorts is a fixed head, the cohorts' own JSON joined by commas,
+        and a fixed tail, so one running SHA-256 is copied and closed after each cohort."""
+        dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        whole = TrialData(self.dose_labels, self.cohorts, self.source, self.cells).to_dict()
+        tail = '],"dose_labels":' + dumps(whole["dose_labels"]) + "}"
+        running = hashlib.sha256(b'{"cohorts":[')
+        out = []
+        for i, cohort in enumerate(whole["cohorts"]):
+            running.update((b"," if i else b"") + dumps(cohort).encode("utf-8"))
+            closed = running.copy()
+            closed.update(tail.encode("utf-8"))
+            out.append(closed.hexdigest())
+        return out
 
     def dose_token(self, dose: int) -> str:
         """How the notation names a dose (0-based): its 1-based level, or a cell's label."""

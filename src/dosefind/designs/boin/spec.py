@@ -36,6 +36,19 @@ from .. import layout as L
 from .. import validate as v
 from ..base import Design
 
+_LOG_FACTORIALS = np.zeros(1)
+
+
+def _log_factorials(m: int) -> np.ndarray:
+    """log j! for j = 0..m (at least), as math.lgamma(j + 1) gives them; kept and extended as needed, so
+    a table over n = 1..N costs O(N^2) additions rather than O(N^2) lgamma calls."""
+    global _LOG_FACTORIALS
+    have = _LOG_FACTORIALS.shape[0]
+    if have <= m:
+        more = np.array([math.lgamma(j + 1) for j in range(have, 2 * m + 2)])
+        _LOG_FACTORIALS = np.concatenate([_LOG_FACTORIALS, more])
+    return _LOG_FACTORIALS
+
 
 def prob_above(target: float, n: int) -> np.ndarray:
     """For y = 0..n: P(p > target | y DLTs in n patients, Beta(1, 1) prior) = P(Binomial(n + 1, target) <= y).
@@ -45,9 +58,10 @@ def prob_above(target: float, n: int) -> np.ndarray:
     accumulated once for all y, so no special functions are needed.
     """
     k = np.arange(n + 2)
+    lf = _log_factorials(n + 1)
     log_pmf = (
         math.lgamma(n + 2)
-        - np.array([math.lgamma(j + 1) + math.lgamma(n + 2 - j) for j in k])
+        - (lf[k] + lf[n + 1 - k])
         + k * math.log(target)
         + (n + 1 - k) * math.log1p(-target)
     )
