@@ -112,9 +112,12 @@ class DecisionContext:
             float(u_tie),
         )
 
-    def decide_raw(self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5):
+    def decide_raw(
+        self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5, n_total: int | None = None
+    ):
         """:meth:`treat` without the Cohort record: the kernel's (next dose, status, reason, base next
-        dose, base reason) as integers (exact operating characteristics call it once per branch)."""
+        dose, base reason) as integers (exact operating characteristics call it once per branch, with
+        ``n_total``, the patients after this cohort, when they know it)."""
         self.n_at[dose] += n
         self.tox_at[dose] += tox
         c = self.compiled
@@ -131,7 +134,7 @@ class DecisionContext:
             dose,
             n,
             tox,
-            self.n_total,
+            self.n_total if n_total is None else n_total,
             self.ckeys,
             self.cvals,
             self.work,

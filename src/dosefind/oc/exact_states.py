@@ -87,7 +87,7 @@ def exact_operating_characteristics(
     home = home_of(design)
     root = DecisionContext(design)
     # a layer: state key -> [context, probability, dose of the next cohort]
-    layer: dict[bytes, list] = {b"": [root, 1.0, design.start_dose - 1]}
+    layer: dict[bytes, list] = {b"": [root, 1.0, design.start_dose - 1, 0]}
     sel = np.zeros(D)
     sel_none = 0.0
     e_n = np.zeros(D)
@@ -100,8 +100,9 @@ def exact_operating_characteristics(
     decisions = 0
     while layer:
         nxt_layer: dict[bytes, list] = {}
-        for ctx, prob, dose in layer.values():
-            n = min(size, max_n - ctx.n_total)
+        for ctx, prob, dose, n_before in layer.values():
+            n = min(size, max_n - n_before)
+            n_after_cohort = n_before + n
             for y in range(n + 1):
                 py = prob * _binom(n, y, float(p[dose]))
                 if py == 0.0:
@@ -117,7 +118,7 @@ def exact_operating_characteristics(
                 for u, chance in uniforms:
                     # decide in place on the parent's arrays, then undo (a copy only for a new state)
                     kept = ctx.admissible.copy()
-                    nxt, status, _r, _bn, _br = ctx.decide_raw(dose, n, y, False, u)
+                    nxt, status, _r, _bn, _br = ctx.decide_raw(dose, n, y, False, u, n_after_cohort)
                     decisions += 1
                     pc = py * chance
                     if status == CONTINUE:
@@ -129,7 +130,7 @@ def exact_operating_characteristics(
                         )
                         slot = nxt_layer.get(key)
                         if slot is None:
-                            nxt_layer[key] = [ctx.copy(), pc, int(nxt)]
+                            nxt_layer[key] = [ctx.copy(), pc, int(nxt), n_after_cohort]
                         else:
                             slot[1] += pc
                     else:
@@ -140,7 +141,7 @@ def exact_operating_characteristics(
                             sel_none += pc
                         e_n += pc * ctx.n_at
                         e_tox += pc * ctx.tox_at
-                        total = int(ctx.n_at.sum())
+                        total = n_after_cohort
                         if status == STOP_NO_DOSE:
                             early += pc
                         if total < max_n:
