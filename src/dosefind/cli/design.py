@@ -8,7 +8,7 @@ from enum import Enum
 
 import typer
 
-from .common import emit, fail, user_errors
+from .common import emit, fail, number_list, user_errors
 
 app = typer.Typer(
     name="design",
@@ -41,15 +41,8 @@ def _ints(text: str | None, option: str) -> tuple[int, ...] | None:
 
 
 def _prior(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        vals = tuple(float(x) for x in text.replace(" ", "").split(",") if x)
-    except ValueError:
-        vals = ()
-    if len(vals) != 2:
-        raise fail(f"--prior: {text!r} is not a,b; write e.g. 0.2,0.8")
-    return vals
+    vals = number_list(text, "--prior", 2, example="0.2,0.8")
+    return None if vals is None else (vals[0], vals[1])
 
 
 def _pct(x: float) -> str:
