@@ -75,21 +75,19 @@ def simulate(
             raise fail(
                 "--exact: exact operating characteristics use no simulated trials; leave out --trials/--seed"
             )
-        _run_settings(1, 0, band, loaded)
+        _check_band(band)
         note_first_compile(quiet)
         result = exact_spec(loaded, acceptable_band=band)
-        text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
-        emit(text, out)
-        return
-    n_trials, seed_ = _run_settings(trials, seed, band, loaded)
-    result = _with_progress(
-        n_trials * len(loaded.designs) * len(loaded.scenarios),
-        quiet,
-        "simulating",
-        lambda tick: simulate_spec(
-            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
-        ),
-    )
+    else:
+        n_trials, seed_ = _run_settings(trials, seed, band, loaded)
+        result = _with_progress(
+            n_trials * len(loaded.designs) * len(loaded.scenarios),
+            quiet,
+            "simulating",
+            lambda tick: simulate_spec(
+                loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+            ),
+        )
     text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
     emit(text, out)
 
@@ -136,6 +134,10 @@ def _run_settings(trials, seed, band, loaded) -> tuple[int, int]:
         raise fail(f"--trials: {n_trials} is not positive; use e.g. --trials 10000")
     if seed_ < 0:
         raise fail(f"--seed: {seed_} is negative; use a whole number >= 0")
+    _check_band(band)
+    return n_trials, seed_
+
+
+def _check_band(band) -> None:
     if band is not None and not 0 <= band < 1:
         raise fail(f"--acceptable-band: {band} is out of range; use a value in [0, 1)")
-    return n_trials, seed_

@@ -33,9 +33,10 @@ from ..errors import SpecError
 from ..scenario import Scenario
 from .metrics import (
     OperatingCharacteristics,
-    correct_selection,
+    correct_mask,
     doses_above_mtd,
     included_doses,
+    no_acceptable_dose,
 )
 
 CONTINUE = int(Status.CONTINUE)
@@ -159,8 +160,9 @@ def exact_operating_characteristics(
                 )
         states += len(nxt_layer)
         layer = nxt_layer
-    dose_idx = np.arange(D)
-    hit = correct_selection(dose_idx, p, design.target, acceptable_band, included_doses(design))
+    included = included_doses(design)
+    correct = correct_mask(p, design.target, acceptable_band, included)  # none when no dose is acceptable
+    none_correct = no_acceptable_dose(p, design.target, acceptable_band, included)
     values = {
         "prob_select": [float(x) for x in sel],
         "prob_select_none": float(sel_none),
@@ -170,7 +172,7 @@ def exact_operating_characteristics(
         "mean_tox": float(e_tox.sum()),
         "prob_early_stop": float(early),
         "prob_stop_before_max_n": float(before_max),
-        "pcs": float(np.dot(sel, hit)) + (sel_none if _none_correct(design, p, acceptable_band) else 0.0),
+        "pcs": float(np.dot(sel, correct)) + (sel_none if none_correct else 0.0),
         "prob_select_above_mtd": float(sel[above].sum()),
         "prop_treated_above_mtd": float(treated_above),
     }
@@ -178,9 +180,3 @@ def exact_operating_characteristics(
     info = ExactInfo(states, decisions, time.perf_counter() - t0)
     oc = OperatingCharacteristics(design.name, scenario.name, 0, design.doses, values, mcse)
     return oc, info
-
-
-def _none_correct(design: Design, p: np.ndarray, acceptable_band: float | None) -> bool:
-    """Whether selecting no dose counts as correct (no dose acceptable: see oc.metrics)."""
-    hit = correct_selection(np.array([-1]), p, design.target, acceptable_band, included_doses(design))
-    return bool(np.asarray(hit)[0])

@@ -35,6 +35,10 @@ PENDING = "P"
 TIE_UNIFORM_RULE = "u = (int(sha256('dosefind u_tie ' + data_hash)[:13], 16) + 0.5) / 16**13"
 
 
+#: the canonical JSON the content hashes are taken of
+_canonical = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def tie_uniform(content_hash: str) -> float:
     """The tie-breaking uniform of a live decision, from the content hash of the data it is made on."""
     digest = hashlib.sha256(f"dosefind u_tie {content_hash}".encode()).hexdigest()
@@ -151,13 +155,12 @@ class TrialData:
         """``escalation(k).content_hash`` for k = 1 .. number of cohorts, in one pass (linear in the data):
         the canonical JSON of the first k cohorts is a fixed head, the cohorts' own JSON joined by commas,
         and a fixed tail, so one running SHA-256 is copied and closed after each cohort."""
-        dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        whole = TrialData(self.dose_labels, self.cohorts, self.source, self.cells).to_dict()
-        tail = '],"dose_labels":' + dumps(whole["dose_labels"]) + "}"
+        whole = self.escalation().to_dict()
+        tail = '],"dose_labels":' + _canonical(whole["dose_labels"]) + "}"
         running = hashlib.sha256(b'{"cohorts":[')
         out = []
         for i, cohort in enumerate(whole["cohorts"]):
-            running.update((b"," if i else b"") + dumps(cohort).encode("utf-8"))
+            running.update((b"," if i else b"") + _canonical(cohort).encode("utf-8"))
             closed = running.copy()
             closed.update(tail.encode("utf-8"))
             out.append(closed.hexdigest())
@@ -263,5 +266,4 @@ class TrialData:
     @property
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON of the data (labels, cohorts, patients): the data's identity."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return hashlib.sha256(_canonical(self.to_dict()).encode("utf-8")).hexdigest()
