@@ -319,8 +319,8 @@ def ess_command(
         return
     lines = [
         *_mixture_lines(prior),
-        f"ESS of the implied prior of p(d), from {draws} draws (moment: of the draws; "
-        "elir, morita: of a beta mixture fitted to them):",
+        f"ESS of the implied prior of p(d) (moment: its mean and variance by quadrature; elir, morita: of a "
+        f"beta mixture fitted to {draws} draws):",
         "      dose   mean p(d)  " + "  ".join(f"{m:>8}" for m in methods),
     ]
     flagged = False

@@ -20,12 +20,12 @@ For a normal mixture and data with reference scale sigma (RBesT's ``ess.normMix`
 sigma^2 E_f[i_f], moment sigma^2 / Var_f, Morita sigma^2 (i_f(mode) - 1 / (s max_k sd_k^2)).
 
 For a BLRM prior (a bivariate normal mixture on (log alpha, log beta)) the ESS is given per dose, of the
-implied prior of p(d), from ``n_draws`` seeded draws of p(d): the moment ESS of the draws (the a + b of
-the beta with their mean and variance, the beta approximation of Neuenschwander et al. 2008), and the
-ELIR and Morita ESS of a beta mixture fitted to the draws by EM (up to 2 components, by AIC). The
-implied priors of the BLRM are often far from beta mixtures (at low doses the mass piles up at p = 0):
-a fitted component then sits at a = 1 or b = 1 and the row is flagged (``at_bound``).
-"""
+implied prior of p(d): the moment ESS (the a + b of the beta with the prior's mean and variance of p(d),
+the beta approximation of Neuenschwander et al. 2008; the moments by quadrature, no Monte Carlo error),
+and the ELIR and Morita ESS of a beta mixture fitted by EM to ``n_draws`` seeded draws of p(d) (up to 2
+components, by AIC). The implied priors of the BLRM are often far from beta mixtures (at low doses the
+mass piles up at p = 0): a fitted component then sits at a = 1 or b = 1 and the row is flagged
+(``at_bound``)."""
 
 from __future__ import annotations
 
@@ -181,7 +181,7 @@ def blrm_ess(
     seed: int = 1,
     max_components: int = 2,
 ) -> list[dict]:
-    """Per dose: the implied prior of p(d)'s mean and sd, its moment ESS from the draws, and the ELIR and
+    """Per dose: the implied prior of p(d)'s mean and sd and its moment ESS (by quadrature), and the ELIR and
     Morita ESS of a beta mixture fitted to the draws (see the module docstring). ``at_bound`` is true
     when a fitted component sits at a = 1 or b = 1, i.e. the implied prior piles up at 0 or 1, where a
     beta mixture is a poor description and the ELIR/Morita numbers should not be read."""
@@ -196,10 +196,11 @@ def blrm_ess(
         raise SpecError("doses", f"{doses.tolist()}", "give positive doses")
     rng = np.random.default_rng(seed)
     p = prior.rate_draws(doses, reference_dose, n_draws, rng)
+    means, variances = prior.rate_moments(doses, reference_dose)
     rows = []
     for j, d in enumerate(doses):
         x = p[:, j]
-        m, var = float(np.mean(x)), float(np.var(x))
+        m, var = float(means[j]), float(variances[j])
         mix = auto_fit(x, "beta", max_components=max_components, seed=seed).mixture
         bound = bool(min(mix.a) < 1 + 1e-6 or min(mix.b) < 1 + 1e-6)
         rows.append(
