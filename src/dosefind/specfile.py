@@ -138,7 +138,8 @@ def spec_from_dict(data: dict, source: str | None = None, require_scenarios: boo
             raise SpecError(
                 "scenarios", "expected [[scenarios]] blocks", "write one [[scenarios]] block per scenario"
             )
-        scenarios = tuple(Scenario.from_dict(s, f"scenarios[{i}]") for i, s in enumerate(raw_scen))
+        grid = next((d.dose_grid for d in designs if d.dose_grid is not None), None)
+        scenarios = tuple(Scenario.from_dict(s, f"scenarios[{i}]", grid) for i, s in enumerate(raw_scen))
         if require_scenarios and not scenarios:
             raise SpecError(
                 "scenarios", "missing", "add at least one [[scenarios]] block with name and true_tox"

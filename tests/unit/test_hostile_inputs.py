@@ -466,3 +466,85 @@ def test_data_too_long_for_one_dose_is_refused_with_the_table_size():
     data = parse_outcomes("1" + "N" * 24_000, design.doses)
     with pytest.raises(DataError, match=r"24,000 patients at one dose; .* 549 MiB .* max_n = 24"):
         replay_data(design, data)
+
+
+# ---- grid-shaped scenarios in spec and study files ---------------------------------------------------------
+GRID_SPEC = """[design]
+kind = "boin_comb"
+target = 0.3
+cohort_size = 3
+max_n = 18
+[design.grid]
+levels_a = ["a1", "a2"]
+levels_b = ["b1", "b2", "b3"]
+
+[[scenarios]]
+name = "S"
+true_tox = TOX
+"""
+
+
+def test_grid_tables_in_a_spec_file_equal_the_flat_cells(tmp_path):
+    f = tmp_path / "grid.toml"
+    f.write_text(GRID_SPEC.replace("TOX", "[[0.05, 0.10, 0.20], [0.10, 0.20, 0.35]]"))
+    table = load_spec(f).scenarios[0]
+    f.write_text(GRID_SPEC.replace("TOX", "[0.05, 0.10, 0.20, 0.10, 0.20, 0.35]"))
+    flat = load_spec(f).scenarios[0]
+    assert table.true_tox == flat.true_tox == (0.05, 0.10, 0.20, 0.10, 0.20, 0.35)
+    assert table.grid_shape == flat.grid_shape == (2, 3)
+    assert table.notes() == flat.notes() == []  # monotone along rows and columns: no note
+    result = runner.invoke(app, ["simulate", str(f), "--trials", "50"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    "tox, field, needles",
+    [
+        ("[[0.05, 0.10], [0.10, 0.20, 0.35]]", "true_tox[0]", ["row 1 has 2 values for 3 levels"]),
+        ("[[0.05, 0.10, 0.20]]", "true_tox", ["1 rows for 2 levels", "one row per level"]),
+        ("[[0.05, 0.10, 0.20], [0.10, 0.20, 1.35]]", "true_tox", ["[0, 1]"]),
+        ("[[0.05, 0.10, 0.20], 0.3]", "true_tox", ["mixes rows and single numbers"]),
+    ],
+)
+def test_bad_grid_tables_say_what_is_wrong(tmp_path, tox, field, needles):
+    f = tmp_path / "grid.toml"
+    f.write_text(GRID_SPEC.replace("TOX", tox))
+    line = one_clean_line(runner.invoke(app, ["simulate", str(f), "--trials", "50"]), f"scenarios[0].{field}")
+    for needle in needles:
+        assert needle in line
+
+
+def test_a_grid_table_for_a_one_axis_design_says_why(tmp_path):
+    f = tmp_path / "boin.toml"
+    f.write_text(DESIGN + '\n[[scenarios]]\nname = "S"\ntrue_tox = [[0.1, 0.2], [0.3, 0.4]]\n')
+    one_clean_line(
+        runner.invoke(app, ["simulate", str(f), "--trials", "50"]),
+        "scenarios[0].true_tox",
+        "the shape of a two-drug grid",
+        "add [design.grid]",
+    )
+
+
+def test_a_non_monotone_grid_note_names_the_first_cell(tmp_path):
+    f = tmp_path / "grid.toml"
+    f.write_text(GRID_SPEC.replace("TOX", "[[0.05, 0.30, 0.20], [0.10, 0.20, 0.35]]"))
+    (note,) = load_spec(f).notes
+    assert "cell 1.3 (0.2) is below cell 1.2 (0.3) along drug B" in note
+    f.write_text(GRID_SPEC.replace("TOX", "[[0.05, 0.10, 0.20], [0.04, 0.20, 0.35]]"))
+    (note,) = load_spec(f).notes
+    assert "cell 2.1 (0.04) is below cell 1.1 (0.05) along drug A" in note
+
+
+def test_grid_tables_in_a_study_and_its_scenario_file(tmp_path):
+    (tmp_path / "truths.toml").write_text(
+        '[[scenarios]]\nname = "F"\ntrue_tox = [[0.05, 0.10, 0.20], [0.10, 0.20, 0.35]]\n'
+    )
+    study = tmp_path / "study.toml"
+    study.write_text(
+        '[study]\nname = "g"\nn_trials = 20\nseed = 1\nscenario_files = ["truths.toml"]\n\n'
+        + GRID_SPEC.replace("[design]", '[[designs]]\nname = "bc"')
+        .replace("[design.grid]", "[designs.grid]")
+        .replace("TOX", "[[0.05, 0.10, 0.20], [0.10, 0.20, 0.35]]")
+    )
+    s = load_study(study)
+    assert [x.true_tox for x in s.scenarios] == [(0.05, 0.10, 0.20, 0.10, 0.20, 0.35)] * 2

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..designs import validate as v
+from ..designs.grid import grid_values
 from ..errors import SpecError
 
 
@@ -22,6 +23,9 @@ class Scenario:
     description: str = ""
     #: response probability at each dose (designs whose decisions read responses: backfill); optional
     true_eff: tuple[float, ...] | None = None
+    #: (rows, columns) when the doses are the cells of a two-drug grid, in index order (drug A levels x
+    #: drug B levels): monotonicity is then read along rows and columns
+    grid_shape: tuple[int, int] | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.strip():
@@ -45,15 +49,40 @@ class Scenario:
 
     @property
     def is_monotone(self) -> bool:
-        return all(b >= a for a, b in zip(self.true_tox, self.true_tox[1:], strict=False))
+        return self._first_decrease() is None
+
+    def _first_decrease(self) -> str | None:
+        """Where the truth first decreases as a dose increases, in words (None when it never does)."""
+        p = self.true_tox
+        if self.grid_shape is None:
+            for d in range(len(p) - 1):
+                if p[d + 1] < p[d]:
+                    return f"dose {d + 2} ({p[d + 1]:g}) is below dose {d + 1} ({p[d]:g})"
+            return None
+        rows, cols = self.grid_shape
+        for j in range(rows):
+            for k in range(cols):
+                here = p[j * cols + k]
+                if k + 1 < cols and p[j * cols + k + 1] < here:
+                    return (
+                        f"cell {j + 1}.{k + 2} ({p[j * cols + k + 1]:g}) is below cell {j + 1}.{k + 1} "
+                        f"({here:g}) along drug B"
+                    )
+                if j + 1 < rows and p[(j + 1) * cols + k] < here:
+                    return (
+                        f"cell {j + 2}.{k + 1} ({p[(j + 1) * cols + k]:g}) is below cell {j + 1}.{k + 1} "
+                        f"({here:g}) along drug A"
+                    )
+        return None
 
     def notes(self) -> list[str]:
-        """Flags worth showing to the user (non-monotone truth)."""
-        if self.is_monotone:
+        """Flags worth showing to the user (non-monotone truth, with the first place it decreases)."""
+        where = self._first_decrease()
+        if where is None:
             return []
         return [
-            f"scenario {self.name!r}: true DLT probabilities are not non-decreasing in dose "
-            f"({list(self.true_tox)}); kept as a stress case"
+            f"scenario {self.name!r}: true DLT probabilities are not non-decreasing in dose: {where}; "
+            "kept as a stress case"
         ]
 
     @property
@@ -62,7 +91,7 @@ class Scenario:
         return int(hashlib.sha256(self.name.encode()).hexdigest()[:15], 16)
 
     def to_dict(self) -> dict:
-        out = {"name": self.name, "true_tox": list(self.true_tox)}
+        out = {"name": self.name, "true_tox": list(self.true_tox)}  # flat (cells in index order): hashes
         if self.true_eff is not None:
             out["true_eff"] = list(self.true_eff)
         if self.description:
@@ -70,7 +99,10 @@ class Scenario:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict, field: str = "scenario") -> Scenario:
+    def from_dict(cls, data: dict, field: str = "scenario", grid=None) -> Scenario:
+        """A scenario from its TOML table. With ``grid`` (the designs' two-drug :class:`DoseGrid`),
+        ``true_tox`` and ``true_eff`` may be tables of rows (drug A levels) of cells (drug B levels) or
+        flat lists in index order; without one, a table of rows is refused with the reason."""
         if not isinstance(data, dict):
             raise SpecError(
                 field, f"expected a table, got {data!r}", "write [[scenarios]] with name and true_tox"
@@ -80,16 +112,50 @@ class Scenario:
             if key not in data:
                 raise SpecError(f"{field}.{key}", "missing", f"add {key} = ... to every [[scenarios]] block")
         try:
+            tox = _values("true_tox", data["true_tox"], grid)
+            eff = _values("true_eff", data["true_eff"], grid) if "true_eff" in data else None
+            shape = None
+            if grid is not None and len(tox) == grid.n_cells:
+                shape = (grid.n_rows, grid.n_cols)
             return cls(
                 name=data["name"],
-                true_tox=tuple(data["true_tox"]) if isinstance(data["true_tox"], list) else data["true_tox"],
+                true_tox=tox,
                 description=data.get("description", ""),
-                true_eff=tuple(data["true_eff"])
-                if isinstance(data.get("true_eff"), list)
-                else data.get("true_eff"),
+                true_eff=eff,
+                grid_shape=shape,
             )
         except SpecError as e:
             raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
+
+
+def _values(key: str, values, grid):
+    """A scenario's probabilities as a flat tuple: a table of rows read through the grid (ragged rows
+    named), a flat list as it is."""
+    nested = isinstance(values, list) and any(isinstance(r, list) for r in values)
+    if not nested:
+        return tuple(values) if isinstance(values, list) else values
+    if grid is None:
+        raise SpecError(
+            key,
+            "a table of rows is the shape of a two-drug grid, and the design has one dose axis",
+            "give one probability per dose, or add [design.grid] to a two-drug design",
+        )
+    if not all(isinstance(r, list) for r in values):
+        raise SpecError(key, "mixes rows and single numbers", "write every row as a list [..]")
+    if len(values) != grid.n_rows:
+        raise SpecError(
+            key,
+            f"{len(values)} rows for {grid.n_rows} levels of {grid.drug_a}",
+            f"write one row per level of {grid.drug_a} ({grid.n_rows} rows of {grid.n_cols})",
+        )
+    for j, row in enumerate(values):
+        if len(row) != grid.n_cols:
+            raise SpecError(
+                f"{key}[{j}]",
+                f"row {j + 1} has {len(row)} values for {grid.n_cols} levels of {grid.drug_b}",
+                f"give every row one probability per level of {grid.drug_b}",
+            )
+    return grid_values(key, values, grid)
 
 
 def check_against(scenarios, n_doses: int) -> None:

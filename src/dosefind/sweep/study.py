@@ -384,7 +384,7 @@ def _random_scenarios(i: int, raw: dict) -> list[Scenario]:
     return out
 
 
-def _scenario_file(i: int, base_dir: Path, name) -> list[Scenario]:
+def _scenario_file(i: int, base_dir: Path, name, grid=None) -> list[Scenario]:
     field_name = f"study.scenario_files[{i}]"
     if not isinstance(name, str):
         raise SpecError(
@@ -398,7 +398,7 @@ def _scenario_file(i: int, base_dir: Path, name) -> list[Scenario]:
             field_name, f"{name} has no [[scenarios]] blocks", "point to a file with [[scenarios]]"
         )
     try:
-        return [Scenario.from_dict(s, f"scenarios[{j}]") for j, s in enumerate(raw)]
+        return [Scenario.from_dict(s, f"scenarios[{j}]", grid) for j, s in enumerate(raw)]
     except SpecError as e:
         raise SpecError(field_name, f"{name}: {e.field}: {e.problem}", e.fix) from None
 
@@ -479,12 +479,13 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
             raise SpecError(
                 "scenarios", "expected [[scenarios]] blocks", "write one [[scenarios]] block per scenario"
             )
-        scenarios.extend(Scenario.from_dict(s, f"scenarios[{i}]") for i, s in enumerate(raw_scen))
+        grid = next((d.dose_grid for d in designs if d.dose_grid is not None), None)
+        scenarios.extend(Scenario.from_dict(s, f"scenarios[{i}]", grid) for i, s in enumerate(raw_scen))
         files = st.get("scenario_files", [])
         if not isinstance(files, list):
             raise SpecError("study.scenario_files", "expected a list of file names", 'write ["file.toml"]')
         for i, name_ in enumerate(files):
-            scenarios.extend(_scenario_file(i, base_dir or Path("."), name_))
+            scenarios.extend(_scenario_file(i, base_dir or Path("."), name_, grid))
         for key, reader in (("scenario_grids", _scenario_grid), ("random_scenarios", _random_scenarios)):
             blocks = data.get(key, [])
             if not isinstance(blocks, list):
