@@ -80,25 +80,34 @@ class TableDesignHome(DesignHome):
         return f"the decision table says {action.value} for {counts}: {words[action]}"
 
     def posterior_extra(self, design, n_at, tox_at):
-        return {"isotonic": isotonic_fit(n_at, tox_at)}
+        return {"isotonic": isotonic_fit(n_at, tox_at, design)}
 
     def decision_table(self, design: TableDesign, max_n):
         return table_decision_table(design, dt.check_max_n(max_n, design.max_n, low=1))
 
 
-def isotonic_fit(n_at, tox_at) -> np.ndarray:
-    """The family's selection estimate: the isotonic fit of y/n weighted by n over the tried doses (NaN
-    where untried), by the engine's own PAVA kernel."""
+def isotonic_fit(n_at, tox_at, design: TableDesign | None = None) -> np.ndarray:
+    """The family's selection estimate over the tried doses (NaN where untried), by the engine's own PAVA
+    kernel: the isotonic fit of the design's estimates with its weights (``TableDesign.selection``; no
+    design: y/n weighted by n)."""
     from ...engine.isotonic import pava
 
+    a, b, weights, _ = design.selection() if design is not None else (0.0, 0.0, L.TABLE_WEIGHTS_N, 0)
     n_at = np.asarray(n_at, dtype=float)
     tox_at = np.asarray(tox_at, dtype=float)
     tried = np.flatnonzero(n_at > 0)
     out = np.full(n_at.shape, np.nan)
     m = tried.size
     if m:
+        n, y = n_at[tried], tox_at[tried]
+        s = n + (a + b)
+        vals = (y + a) / s
+        if weights == L.TABLE_WEIGHTS_N:
+            wts = n.copy()
+        else:
+            wts = 1.0 / ((y + a) * (n - y + b) / (s * s * (s + 1.0)))
         est = np.zeros(m)
-        pava(tox_at[tried] / n_at[tried], n_at[tried].copy(), m, est, np.zeros(m), np.zeros(m))
+        pava(vals, wts, m, est, np.zeros(m), np.zeros(m))
         out[tried] = est
     return out
 
@@ -145,8 +154,7 @@ def table_decision_table(design: TableDesign, max_n: int) -> dt.DecisionTable:
         "dose lower; at the lowest dose the trial stops with no dose selected.",
         "At the highest dose E means stay; at the lowest dose D means stay; E also means stay when the "
         "next higher dose has been eliminated.",
-        f"The MTD is the tried, non-eliminated dose whose isotonic estimate of the DLT rate (y/n pooled "
-        f"by n) is closest to the target {design.target:g}.",
+        design.selection_note(),
     ]
     notes += dt.modifier_notes(design)
     notes.append(f"The trial stops when {design.max_n} patients in total have been treated (max_n).")
