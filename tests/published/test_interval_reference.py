@@ -1,0 +1,112 @@
+"""The interval designs against their reference R packages, cell by cell.
+
+* Keyboard 0.1.3 (``get.boundary.kb``: 12 settings of target, margins and cutoff, n = 1..36; its printed
+  table eliminates from n = 1, so dosefind's Keyboard is compared with ``min_n_eli = 1``), and
+  ``select.mtd.kb`` on 400 random data sets (the family's selection kernel with Keyboard's options, the
+  trial's eliminations as the table gives them with the default ``min_n_eli = 3``, as ``get.oc.kb``).
+* escalation 0.2.3 (``tpi_selector``, ``mtpi_selector``, ``mtpi2_selector``): the escalate / stay /
+  de-escalate decision for every y <= n <= 24 under 21 settings. escalation has no DU (its exclusion
+  blocks escalation and stops at dose 1 instead), so DU cells are compared on the design's own interval
+  decision underneath (``decide_counts``).
+
+Recorded by ``benchmarks/reference/keyboard/keyboard_reference.R`` and
+``benchmarks/reference/escalation/interval_tables.R`` (versions and settings in the CSV headers).
+"""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dosefind.designs import Keyboard, Mtpi, Mtpi2, Tpi
+from dosefind.designs import layout as L
+from dosefind.engine.table import select_table
+
+DATA = Path(__file__).parent / "data"
+NAME = {L.TABLE_ESCALATE: "E", L.TABLE_STAY: "S", L.TABLE_DEESCALATE: "D", L.TABLE_ELIMINATE: "DU"}
+
+
+def _rows(name):
+    with open(DATA / name) as f:
+        return list(csv.DictReader(line for line in f if not line.startswith("#")))
+
+
+def _opt(value):
+    return None if value == "NA" else int(value)
+
+
+def test_keyboard_boundaries_equal_get_boundary_kb():
+    rows = _rows("r_keyboard_boundaries.csv")
+    assert len(rows) == 12 * 36
+    designs = {}
+    for r in rows:
+        key = (float(r["target"]), float(r["margin_left"]), float(r["margin_right"]), float(r["cutoff_eli"]))
+        if key not in designs:
+            design = Keyboard(
+                target=key[0],
+                margin_left=key[1],
+                margin_right=key[2],
+                cutoff_eli=key[3],
+                min_n_eli=1,
+                n_doses=5,
+                max_n=36,
+            )
+            designs[key] = design.action_table(36)
+        table = designs[key]
+        n = int(r["n"])
+        ys = range(n + 1)
+        escalate = max((y for y in ys if table[n, y] == L.TABLE_ESCALATE), default=-1)
+        deescalate = min(
+            (y for y in ys if table[n, y] in (L.TABLE_DEESCALATE, L.TABLE_ELIMINATE)), default=None
+        )
+        eliminate = min((y for y in ys if table[n, y] == L.TABLE_ELIMINATE), default=None)
+        expected = (int(r["escalate_at_most"]), _opt(r["deescalate_at_least"]), _opt(r["eliminate_at_least"]))
+        assert (escalate, deescalate, eliminate) == expected, (key, n)
+        # the boundary form is exact: the table is ordered in y
+        assert list(table[n, : n + 1]) == sorted(table[n, : n + 1], key=[1, 0, 2, 3].index)
+
+
+def test_keyboard_selection_equals_select_mtd_kb():
+    rows = _rows("r_keyboard_select.csv")
+    assert len(rows) == 400
+    none_selected = 0
+    for r in rows:
+        compiled = Keyboard(target=float(r["target"]), n_doses=5, max_n=60).compile()
+        n = np.array([int(x) for x in r["n"].split(";")], dtype=np.int64)
+        y = np.array([int(x) for x in r["y"].split(";")], dtype=np.int64)
+        admissible = np.ones(5, dtype=np.int64)
+        for d in range(5):
+            if n[d] > 0 and compiled.tables[0][n[d], y[d]] == L.TABLE_ELIMINATE:
+                admissible[d:] = 0
+                break
+        chosen = select_table(compiled.ip, compiled.fp, n, y, admissible, np.zeros(30))
+        mtd = 99 if chosen < 0 or admissible[0] == 0 else chosen + 1
+        none_selected += mtd == 99
+        assert mtd == int(r["mtd"]), r
+    assert none_selected > 0  # the reference covers trials stopped at dose 1
+
+
+ESCALATION = {"tpi": Tpi, "mtpi": Mtpi, "mtpi2": Mtpi2}
+FIELDS = {"k1": "k1", "k2": "k2", "a": "prior_a", "b": "prior_b", "eps1": "eps1", "eps2": "eps2"}
+
+
+@pytest.mark.parametrize("kind", sorted(ESCALATION))
+def test_interval_decisions_equal_escalation(kind):
+    rows = [r for r in _rows("r_escalation_interval_decisions.csv") if r["design"] == kind]
+    assert len(rows) >= 6 * 300
+    designs = {}
+    cells = 0
+    for r in rows:
+        key = (r["setting"], float(r["target"]))
+        if key not in designs:
+            kw = {FIELDS[k]: float(v) for k, v in (p.split("=") for p in r["setting"].split(";"))}
+            designs[key] = ESCALATION[kind](target=key[1], n_doses=3, max_n=24, **kw)
+        design = designs[key]
+        n, y = int(r["n"]), int(r["y"])
+        assert NAME[int(design.decide_counts(n)[y])] == r["action"], (kind, key, n, y)
+        # the compiled table is that decision unless the elimination rule holds
+        action = int(design.action_table(24)[n, y])
+        assert action == L.TABLE_ELIMINATE or NAME[action] == r["action"]
+        cells += 1
+    assert cells == len(rows)
