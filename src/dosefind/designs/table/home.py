@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...constants import Reason, reason_from_code
+from ...errors import SpecError
 from ...live.explain import rate_text
 from ...report import decision_table as dt
 from .. import layout as L
@@ -117,7 +118,13 @@ def table_decision_table(design: TableDesign, max_n: int) -> dt.DecisionTable:
     rows (escalate if y <=, de-escalate if y >=, eliminate if y >=) read from it."""
     compiled = design.compile(max_n)
     table = compiled.tables[0]
-    ns = tuple(range(1, max_n + 1))
+    ns = design.tabulated_n(max_n)
+    if not ns:
+        raise SpecError(
+            "max_n",
+            f"the decision table gives no row for n <= {max_n}",
+            f"show more patients (at least {min(design.tabulated_n(design.max_n))})",
+        )
     rows = []
     for n in ns:
         for y in range(n + 1):

@@ -44,6 +44,11 @@ class TableDesign(Design):
         """int8 [n_cap + 1, n_cap + 1]: the action for n patients and y DLTs at the current dose."""
         raise NotImplementedError
 
+    def tabulated_n(self, max_n: int) -> tuple[int, ...]:
+        """The numbers of patients the decision table shows (every n up to max_n unless the member's
+        table leaves some out)."""
+        return tuple(range(1, max_n + 1))
+
     def selection(self) -> tuple[float, float, int, int]:
         """The final selection the family's kernel applies: (a, b, weights, ties), the isotonic fit of
         (y + a) / (n + a + b) weighted by n (``layout.TABLE_WEIGHTS_N``) or by the inverse posterior

@@ -219,6 +219,10 @@ class DecisionTableDesign(TableDesign):
                 table[n, y] = ACTION_CODES[action]
         return table
 
+    def tabulated_n(self, max_n: int) -> tuple[int, ...]:
+        """The numbers of patients the table gives (the others are never reached)."""
+        return tuple(sorted({n for n, _, _ in self.rows if n <= max_n}))
+
     def selection(self):
         return (
             float(self.select_prior_a),
