@@ -59,9 +59,9 @@ class TableDesign(Design):
         """One sentence on the final selection, for the decision table's notes."""
         a, b, weights, ties = self.selection()
         if a == 0 and b == 0:
-            what = "the isotonic estimate of the DLT rate (y/n"
+            what = "isotonic estimate of the DLT rate (y/n"
         else:
-            what = f"the isotonic estimate of the DLT rate (posterior means under Beta({a:g}, {b:g})"
+            what = f"isotonic estimate of the DLT rate (posterior means under Beta({a:g}, {b:g})"
         how = "pooled by n)" if weights == L.TABLE_WEIGHTS_N else "pooled by inverse posterior variance)"
         tie = {
             L.TABLE_TIES_INCREMENT: "ties go to the lower dose above the target and the higher below it",
