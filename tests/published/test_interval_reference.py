@@ -14,11 +14,13 @@ Recorded by ``benchmarks/reference/keyboard/keyboard_reference.R`` and
 """
 
 import csv
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dosefind import Scenario, operating_characteristics, simulate_one
 from dosefind.designs import Keyboard, Mtpi, Mtpi2, Tpi
 from dosefind.designs import layout as L
 from dosefind.engine.table import select_table
@@ -110,3 +112,41 @@ def test_interval_decisions_equal_escalation(kind):
         assert action == L.TABLE_ELIMINATE or NAME[action] == r["action"]
         cells += 1
     assert cells == len(rows)
+
+
+# ---- operating characteristics: Keyboard's get.oc.kb -------------------------------------------------
+OC_SCENARIOS = {
+    "S1": (0.26, 0.34, 0.47, 0.64, 0.66, 0.77),
+    "S2": (0.18, 0.25, 0.32, 0.36, 0.60, 0.69),
+    "S3": (0.09, 0.16, 0.23, 0.34, 0.51, 0.74),
+    "S4": (0.07, 0.13, 0.20, 0.29, 0.37, 0.54),
+    "S5": (0.03, 0.09, 0.16, 0.25, 0.32, 0.40),
+    "S6": (0.04, 0.05, 0.08, 0.11, 0.15, 0.31),
+}
+R_OC_TRIALS = 5000
+Z = 4.5  # two-sided 7e-6 per comparison; 78 comparisons
+
+
+@pytest.mark.slow
+def test_keyboard_operating_characteristics_match_get_oc_kb():
+    ref = {}
+    for r in _rows("r_keyboard_oc.csv"):
+        ref.setdefault(r["scenario"], {})[r["dose"]] = r
+    design = Keyboard(target=0.3, n_doses=6, max_n=36, cohort_size=3)
+    n_ours = 40_000
+    for name, curve in OC_SCENARIOS.items():
+        oc = operating_characteristics(simulate_one(design, Scenario(name, curve), n_ours, 2026))
+        r = ref[name]
+        ours = oc.values["prob_select"] + [oc.values["prob_select_none"]]
+        theirs = [float(r[str(d + 1)]["sel_pct"]) / 100 for d in range(6)] + [
+            float(r["none"]["sel_pct"]) / 100
+        ]
+        for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+            pooled = (a * n_ours + b * R_OC_TRIALS) / (n_ours + R_OC_TRIALS)
+            se = math.sqrt(pooled * (1 - pooled) * (1 / n_ours + 1 / R_OC_TRIALS))
+            assert abs(a - b) <= Z * se + 1e-12, (name, k, a, b, se)
+        for d in range(6):
+            a = oc.values["mean_n_at_dose"][d]
+            b = float(r[str(d + 1)]["mean_npts"])
+            se = oc.mcse["mean_n_at_dose"][d] * math.sqrt(1 + n_ours / R_OC_TRIALS)
+            assert abs(a - b) <= Z * se + 1e-9, (name, d, a, b, se)

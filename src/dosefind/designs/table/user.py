@@ -85,19 +85,15 @@ def parse_table_csv(text: str, name: str = "table") -> tuple[tuple[int, int, str
                 f"{line.strip()!r} is not a row of whole numbers n, y and an action",
                 "write e.g. 3,0,E",
             ) from None
-        rows.append((n, y, action, where))
-    return tuple(check_row(r) for r in rows)
+        rows.append(check_row((n, y, action), where))
+    return tuple(rows)
 
 
 def check_row(row, where: str | None = None) -> tuple[int, int, str]:
-    if len(row) == 4:
-        n, y, action, where = row
-    else:
-        if not isinstance(row, (list, tuple)) or len(row) != 3:
-            raise SpecError(
-                where or "design.rows", f"{row!r} is not a row [n, y, action]", 'write [3, 0, "E"]'
-            )
-        n, y, action = row
+    """One row (n, y, action), checked; ``where`` names it in errors (a CSV line, or ``design.rows``)."""
+    if not isinstance(row, (list, tuple)) or len(row) != 3:
+        raise SpecError(where or "design.rows", f"{row!r} is not a row [n, y, action]", 'write [3, 0, "E"]')
+    n, y, action = row
     where = where or "design.rows"
     if (
         isinstance(n, bool)
