@@ -8,9 +8,13 @@
   de-escalate decision for every y <= n <= 24 under 21 settings. escalation has no DU (its exclusion
   blocks escalation and stops at dose 1 instead), so DU cells are compared on the design's own interval
   decision underneath (``decide_counts``).
+* FIND 0.1.1 (``get_decision_i3plus3``, ``get_decision_mtpi2``: 10 settings, 3 <= n <= 30, every cell;
+  ``select_mtd`` on 300 random data sets).
+* Keyboard's ``get.oc.kb`` operating characteristics within Monte Carlo error (slow).
 
 Recorded by ``benchmarks/reference/keyboard/keyboard_reference.R`` and
-``benchmarks/reference/escalation/interval_tables.R`` (versions and settings in the CSV headers).
+``benchmarks/reference/escalation/interval_tables.R``, ``benchmarks/reference/keyboard/keyboard_oc.R`` and
+``benchmarks/reference/find/find_reference.R`` (versions and settings in the CSV headers).
 """
 
 import csv
@@ -21,7 +25,7 @@ import numpy as np
 import pytest
 
 from dosefind import Scenario, operating_characteristics, simulate_one
-from dosefind.designs import Keyboard, Mtpi, Mtpi2, Tpi
+from dosefind.designs import I3Plus3, Keyboard, Mtpi, Mtpi2, Tpi
 from dosefind.designs import layout as L
 from dosefind.engine.table import select_table
 
@@ -150,3 +154,56 @@ def test_keyboard_operating_characteristics_match_get_oc_kb():
             b = float(r[str(d + 1)]["mean_npts"])
             se = oc.mcse["mean_n_at_dose"][d] * math.sqrt(1 + n_ours / R_OC_TRIALS)
             assert abs(a - b) <= Z * se + 1e-9, (name, d, a, b, se)
+
+
+# ---- FIND 0.1.1: i3+3 and mTPI-2 tables, and its selection ------------------------------------------
+FIND_CLASSES = {"i3plus3": I3Plus3, "mtpi2": Mtpi2}
+
+
+def _find_design(kind, target, ei_low, ei_high, **kw):
+    return FIND_CLASSES[kind](
+        target=target, eps1=target - ei_low, eps2=ei_high - target, n_doses=5, max_n=kw.pop("max_n", 30), **kw
+    )
+
+
+def test_i3plus3_and_mtpi2_tables_equal_find():
+    """FIND's get_decision_i3plus3 / get_decision_mtpi2 (10 settings of target and interval, including
+    asymmetric ones, 3 <= n <= 30): every cell, DU included (FIND eliminates from n = 3, as the default)."""
+    rows = _rows("r_find_decisions.csv")
+    assert len(rows) == 2 * 10 * sum(n + 1 for n in range(3, 31))
+    tables = {}
+    for r in rows:
+        key = (r["design"], float(r["target"]), float(r["ei_low"]), float(r["ei_high"]))
+        if key not in tables:
+            tables[key] = _find_design(*key).action_table(30)
+        n, y = int(r["n"]), int(r["y"])
+        assert NAME[int(tables[key][n, y])] == r["action"], (key, n, y)
+
+
+def test_selection_equals_find_select_mtd():
+    """FIND selects as the BOIN and Keyboard packages (Beta(0.05, 0.05), inverse-variance weights,
+    i x 1e-10 ties) for every design: the same options reproduce it for i3+3 and mTPI-2."""
+    rows = _rows("r_find_select.csv")
+    assert len(rows) == 300
+    for r in rows:
+        kind = "i3plus3" if r["method"] == "i3+3" else "mtpi2"
+        design = _find_design(
+            kind,
+            float(r["target"]),
+            float(r["ei_low"]),
+            float(r["ei_high"]),
+            max_n=60,
+            select_prior_a=0.05,
+            select_prior_b=0.05,
+            select_ties="increment",
+        )
+        compiled = design.compile()
+        n = np.array([int(x) for x in r["n"].split(";")], dtype=np.int64)
+        y = np.array([int(x) for x in r["y"].split(";")], dtype=np.int64)
+        admissible = np.ones(5, dtype=np.int64)
+        for d in range(5):
+            if n[d] > 0 and compiled.tables[0][n[d], y[d]] == L.TABLE_ELIMINATE:
+                admissible[d:] = 0
+                break
+        chosen = select_table(compiled.ip, compiled.fp, n, y, admissible, np.zeros(30))
+        assert (99 if chosen < 0 or admissible[0] == 0 else chosen + 1) == int(r["mtd"]), r
