@@ -7,7 +7,8 @@ end of EI (within 1e-9, so 1/4 is on the end of [0.25, 0.35] written as 0.3 - 0.
 Elimination (the safety rule): see ``designs/table/interval.py``, under a Beta(1, 1) prior. Final
 selection as mTPI-2: isotonic posterior means weighted by the inverse posterior variance; among doses
 equally close to the target, the highest if their estimates lie below the target on average, else the
-lowest.
+lowest. FIND (the authors' R package) tabulates the same rule (checked cell by cell) and selects as BOIN:
+``select_prior_a = select_prior_b = 0.05``, ``select_ties = "increment"`` reproduce it.
 """
 
 from __future__ import annotations
