@@ -171,3 +171,20 @@ def test_bad_table_file_through_the_cli_is_one_line(tmp_path):
     assert result.exit_code == 2
     assert "no action for n = 6 patients and y = 0 DLTs" in result.output
     assert "Traceback" not in result.output
+
+
+def test_posterior_table_uses_the_designs_own_prior():
+    from dosefind.designs.home import home_of
+    from dosefind.inference.summary import fast_posterior
+
+    tpi = Tpi(target=0.3, n_doses=3, max_n=12)
+    post = fast_posterior(tpi, [3, 6, 0], [0, 4, 0])
+    assert home_of(tpi).model_line(tpi) == "independent Beta(0.005, 0.005) prior on each dose's DLT rate"
+    assert post.model == home_of(tpi).model_line(tpi)
+    # P(p > target) is the probability the elimination rule reads (6 patients, 4 DLTs: DU)
+    from dosefind.designs.table.interval import prob_above
+
+    assert post.prob_above_target[1] == pytest.approx(prob_above(0.3, 0.005, 0.005, 6)[4], rel=1e-12)
+    assert post.prob_above_target[1] > tpi.cutoff_eli
+    table = _table(ROWS3 + ROWS6)
+    assert "Beta(1, 1)" in fast_posterior(table, [3, 0, 0, 0], [1, 0, 0, 0]).model

@@ -4,7 +4,8 @@
   blocked (highest dose, next dose eliminated, lowest dose);
 * its decision table, read from the compiled table the kernel reads (so it cannot differ from what is
   simulated), in the compact boundary form where the table has one;
-* the beta-binomial posterior table (the house default) with the final selection's isotonic estimate;
+* the beta-binomial posterior table (the house default, under the member's own prior: TPI's
+  Beta(0.005, 0.005)) with the final selection's isotonic estimate;
 * pathways with no randomness of its own (the default).
 
 A member's home may subclass :class:`TableDesignHome` to word its own reason codes; nothing else is
@@ -80,8 +81,24 @@ class TableDesignHome(DesignHome):
         }
         return f"the decision table says {action.value} for {counts}: {words[action]}"
 
+    def posterior_table(self, design: TableDesign, n_at, tox_at):
+        from ...inference.summary import beta_posterior
+
+        extra = self.posterior_extra(design, n_at, tox_at)
+        return beta_posterior(design, n_at, tox_at, prior=design.decision_prior(), extra=extra)
+
     def posterior_extra(self, design, n_at, tox_at):
         return {"isotonic": isotonic_fit(n_at, tox_at, design)}
+
+    def model_line(self, design: TableDesign) -> str:
+        from ...inference.summary import beta_model_line
+
+        return beta_model_line(design.decision_prior())
+
+    def pymc_model(self, design: TableDesign, n_at, tox_at):
+        from ...inference.mcmc import build_beta_binomial_model
+
+        return build_beta_binomial_model(design, n_at, tox_at, prior=design.decision_prior())
 
     def decision_table(self, design: TableDesign, max_n):
         return table_decision_table(design, dt.check_max_n(max_n, design.max_n, low=1))

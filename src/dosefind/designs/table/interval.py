@@ -144,6 +144,9 @@ class IntervalDesign(TableDesign):
     def action_table(self, n_cap: int) -> np.ndarray:
         return _cached_table(self, n_cap).copy()
 
+    def decision_prior(self):
+        return float(self.prior_a), float(self.prior_b)
+
     def selection(self):
         return (
             float(self.select_prior_a),

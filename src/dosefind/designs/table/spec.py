@@ -44,6 +44,11 @@ class TableDesign(Design):
         """int8 [n_cap + 1, n_cap + 1]: the action for n patients and y DLTs at the current dose."""
         raise NotImplementedError
 
+    def decision_prior(self) -> tuple[float, float]:
+        """The Beta prior of each dose's DLT rate that the design's decisions use (the posterior table
+        of ``recommend`` and the PyMC model show it): Beta(1, 1) unless the member has its own."""
+        return 1.0, 1.0
+
     def tabulated_n(self, max_n: int) -> tuple[int, ...]:
         """The numbers of patients the decision table shows (every n up to max_n unless the member's
         table leaves some out)."""
