@@ -372,11 +372,14 @@ def tpt_trial(p, u, *, n_doses, deescalation=True, max_n=None, modifiers=()):
 
 
 # ---- table-driven family ----------------------------------------------------------------------------
-def table_trial(p, u, table, *, n_doses, target, cohort_size, max_n, start_dose=1, modifiers=()):
+def table_trial(
+    p, u, table, *, n_doses, target, cohort_size, max_n, start_dose=1, modifiers=(), selector=None
+):
     """A table-driven design from its action table (table[n][y]: "S", "E", "D" or "DU"), as documented in
     designs/table: DU eliminates the dose and all above it; E at the top or below an eliminated dose
     stays, D at the bottom stays, DU at the bottom stops with no dose. Selection: isotonic fit of y/n
-    weighted by n over the tried admissible doses, closest to the target (+ i * 1e-10 tie-break)."""
+    weighted by n over the tried admissible doses, closest to the target (+ i * 1e-10 tie-break), or
+    ``selector(n per dose, y per dose, admissible)``."""
 
     def base(cur, tox, state, adm):
         n, y = state["n"][cur], state["y"][cur]
@@ -392,6 +395,8 @@ def table_trial(p, u, table, *, n_doses, target, cohort_size, max_n, start_dose=
         return cur, "go"
 
     def select(state, adm):
+        if selector is not None:
+            return selector(state["n"], state["y"], adm)
         doses = [d for d in range(n_doses) if adm[d] and state["n"][d] > 0]
         if not doses:
             return -1
@@ -402,6 +407,106 @@ def table_trial(p, u, table, *, n_doses, target, cohort_size, max_n, start_dose=
     return _run(
         p, u, n_doses, cohort_size, max_n, start_dose - 1, base, select, list(modifiers), [True] * n_doses
     )
+
+
+# ---- interval designs (TPI, mTPI, mTPI-2, Keyboard, i3+3), from the papers -------------------------
+def _frac(x):
+    from fractions import Fraction
+
+    return Fraction(str(x))
+
+
+def _argmax(scores, prefer_last):
+    """Index of the largest score; near-equal scores (relative 1e-9) tie, the first or last wins."""
+    top = max(scores)
+    tied = [i for i, s in enumerate(scores) if math.isclose(s, top, rel_tol=1e-9)]
+    return tied[-1] if prefer_last else tied[0]
+
+
+def interval_action(kind, n, y, target, **par):
+    """E, S, D or DU for y DLTs in n patients, straight from the papers' definitions."""
+    a, b = par.get("prior_a", 1.0), par.get("prior_b", 1.0)
+    post = beta(a + y, b + n - y)
+    if n >= par.get("min_n_eli", 3):
+        over = post.sf(target)
+        cutoff = par.get("cutoff_eli", 0.95)
+        if (over > cutoff) if par.get("eli_strict", True) else (over >= cutoff):
+            return "DU"
+    prefer_last = par.get("decision_ties") == "deescalate"
+    if kind == "tpi":  # Ji, Li & Bekele (2007): the most probable of three intervals around the target
+        sd = post.std()
+        lo, hi = max(target - par["k2"] * sd, 0.0), min(target + par["k1"] * sd, 1.0)
+        probs = [post.cdf(lo), post.cdf(hi) - post.cdf(lo), post.sf(hi)]
+        return "ESD"[_argmax(probs, prefer_last)]
+    if kind == "mtpi":  # Ji et al. (2010): unit probability mass of the three intervals
+        lo, hi = target - par["eps1"], target + par["eps2"]
+        upm = [post.cdf(lo) / lo, (post.cdf(hi) - post.cdf(lo)) / (hi - lo), post.sf(hi) / (1 - hi)]
+        return "ESD"[_argmax(upm, prefer_last)]
+    if kind in ("mtpi2", "keyboard"):  # Guo et al. (2017), Yan et al. (2017): equal-width intervals
+        left, right = ("eps1", "eps2") if kind == "mtpi2" else ("margin_left", "margin_right")
+        lo, hi = _frac(target) - _frac(par[left]), _frac(target) + _frac(par[right])
+        width = hi - lo
+        intervals = []
+        edge = lo
+        while edge > 0:
+            intervals.insert(0, (max(edge - width, 0), edge, "E"))
+            edge -= width
+        intervals.append((lo, hi, "S"))
+        edge = hi
+        while edge < 1:
+            intervals.append((edge, min(edge + width, 1), "D"))
+            edge += width
+        upm = [(post.cdf(float(r)) - post.cdf(float(q))) / float(r - q) for q, r, _ in intervals]
+        return intervals[_argmax(upm, prefer_last)][2]
+    if kind == "i3plus3":  # Liu, Wang & Ji (2020), exact rational comparisons of y/n with the interval
+        from fractions import Fraction
+
+        lo, hi = _frac(target) - _frac(par["eps1"]), _frac(target) + _frac(par["eps2"])
+        rate = Fraction(y, n)
+        if rate < lo:
+            return "E"
+        if rate <= hi:
+            return "S"
+        return "S" if Fraction(y - 1, n) < lo else "D"
+    raise ValueError(kind)
+
+
+def interval_table(kind, n_max, target, **par):
+    """table[n][y] for n, y = 0..n_max (row 0 and y > n: "S", never read)."""
+    return [
+        ["S"] * (n_max + 1)
+        if n == 0
+        else [interval_action(kind, n, y, target, **par) if y <= n else "S" for y in range(n_max + 1)]
+        for n in range(n_max + 1)
+    ]
+
+
+def interval_select(n, y, adm, *, target, a, b, weights, ties):
+    """The final selection as the reference packages write it: isotonic posterior means (Beta(a, b)),
+    weighted by n or 1 / posterior variance, over tried admissible doses; ties "increment" (BOIN,
+    Keyboard: + i * 1e-10, first closest), "mean" (TPI, mTPI-2: escalation's select_tpi_mtd) or "below"
+    (mTPI: escalation's select_mtpi_mtd, the lowest when none is below)."""
+    doses = [d for d in range(len(n)) if adm[d] and n[d] > 0]
+    if not doses:
+        return -1
+    means, wts = [], []
+    for d in doses:
+        s = n[d] + (a + b)
+        means.append((y[d] + a) / s)
+        wts.append(n[d] if weights == "n" else 1 / ((y[d] + a) * (n[d] - y[d] + b) / (s * s * (s + 1))))
+    iso = naive_pava(means, wts)
+    if ties == "increment":
+        gaps = [abs(iso[i] + (i + 1) * 1e-10 - target) for i in range(len(doses))]
+        return doses[gaps.index(min(gaps))]
+    gaps = [abs(e - target) for e in iso]
+    best = min(gaps)
+    tied = [i for i, g in enumerate(gaps) if g == best]
+    if ties == "mean":
+        pick = tied[-1] if sum(iso[i] for i in tied) / len(tied) < target else tied[0]
+    else:
+        below = [i for i in tied if iso[i] < target]
+        pick = below[-1] if below else tied[0]
+    return doses[pick]
 
 
 # ---- TITE-CRM in calendar time ---------------------------------------------------------------------

@@ -16,7 +16,20 @@ import pytest
 
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.constants import Reason, Status, reason_from_code
-from dosefind.designs import Blrm, BoinComb, PoCrm, RollingSix, TiteBoin, TiteCrm
+from dosefind.designs import (
+    Blrm,
+    BoinComb,
+    DecisionTableDesign,
+    I3Plus3,
+    Keyboard,
+    Mtpi,
+    Mtpi2,
+    PoCrm,
+    RollingSix,
+    TiteBoin,
+    TiteCrm,
+    Tpi,
+)
 from dosefind.designs.grid import DoseGrid
 from dosefind.designs.home import home_of
 from dosefind.designs.registry import DESIGNS
@@ -35,6 +48,13 @@ GRID = DoseGrid(levels_a=("1", "2"), levels_b=("1", "2", "3"))
 TOX6 = (0.05, 0.12, 0.25, 0.4, 0.55, 0.7)
 GRID_TOX = (0.05, 0.1, 0.2, 0.15, 0.3, 0.45)
 
+#: a committee's table (cohorts of 3 up to 24 patients): escalate below 1/6, stay to 1/3, DU from 2/3 + 1
+COMMITTEE_ROWS = tuple(
+    (n, y, "E" if y / n < 1 / 6 else "S" if y / n <= 1 / 3 else "D" if y / n < 0.6 else "DU")
+    for n in range(3, 25, 3)
+    for y in range(n + 1)
+)
+
 #: one small example of every registered kind, with a scenario (true DLT probability per dose or cell)
 EXAMPLES = {
     "three_plus_three": (ThreePlusThree(target=0.25, n_doses=6, max_n=36), TOX6),
@@ -51,6 +71,12 @@ EXAMPLES = {
     "tite_boin": (TiteBoin(target=0.3, n_doses=6, max_n=24, extrasafe=True), TOX6),
     "rolling_six": (RollingSix(target=0.25, n_doses=6), TOX6),
     "blrm": (Blrm(doses=(1, 2, 4, 8, 12, 16), reference_dose=8, max_n=18, dose_unit="mg"), TOX6),
+    "tpi": (Tpi(target=0.3, n_doses=6, max_n=24), TOX6),
+    "mtpi": (Mtpi(target=0.3, n_doses=6, max_n=24), TOX6),
+    "mtpi2": (Mtpi2(target=0.25, n_doses=6, max_n=24, cutoff_eli=0.9), TOX6),
+    "keyboard": (Keyboard(target=0.3, n_doses=6, max_n=24), TOX6),
+    "i3plus3": (I3Plus3(target=0.25, n_doses=6, max_n=24, cohort_size=2), TOX6),
+    "table": (DecisionTableDesign(target=0.3, n_doses=6, max_n=24, rows=COMMITTEE_ROWS), TOX6),
 }
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
 #: decide with pending patients are simulated in calendar time only, and then equal their replays

@@ -15,7 +15,7 @@ from dosefind import (
     StopWhenTooToxic,
     ThreePlusThree,
 )
-from dosefind.designs import calibrate_skeleton
+from dosefind.designs import I3Plus3, Keyboard, Mtpi, Mtpi2, Tpi, calibrate_skeleton
 from dosefind.engine import simulate_one
 from dosefind.engine.replay import replay_trial
 from dosefind.engine.rng import latent_uniforms
@@ -53,7 +53,7 @@ def modifiers(draw, n_doses, max_n):
 
 @st.composite
 def designs(draw):
-    kind = draw(st.sampled_from(["boin", "crm", "tpt"]))
+    kind = draw(st.sampled_from(["boin", "crm", "tpt", "interval"]))
     D = draw(st.integers(2, 7))
     target = draw(targets)
     if kind == "tpt":
@@ -74,6 +74,11 @@ def designs(draw):
             modifiers=mods,
             extrasafe=draw(st.booleans()),
             n_earlystop=draw(st.one_of(st.none(), st.integers(3, 40))),
+        )
+    if kind == "interval":
+        cls = draw(st.sampled_from([Tpi, Mtpi, Mtpi2, Keyboard, I3Plus3]))
+        return cls(
+            target=target, n_doses=D, cohort_size=cohort, max_n=max_n, start_dose=start, modifiers=mods
         )
     sk = calibrate_skeleton(target, 0.05, draw(st.integers(1, D)), D)
     return Crm(

@@ -5,20 +5,31 @@ from .blrm import Blrm
 from .boin import Boin, boin_boundaries
 from .boin_comb import BoinComb
 from .crm import Crm
+from .i3plus3 import I3Plus3
+from .keyboard import Keyboard
 from .modifiers import DontSkip, Modifier, StopAtN, StopWhenNAtDose, StopWhenTooToxic
+from .mtpi import Mtpi
+from .mtpi2 import Mtpi2
 from .pocrm import PoCrm, typical_orderings
 from .registry import DESIGNS, design_from_dict
 from .rolling_six import RollingSix
 from .skeleton import calibrate_skeleton, max_skeleton_halfwidth
+from .table.user import DecisionTableDesign
 from .three_plus_three import ThreePlusThree
 from .tite_boin import TiteBoin
 from .tite_crm import TiteCrm
+from .tpi import Tpi
 
 __all__ = [
     "Boin",
     "BoinComb",
     "CompiledDesign",
     "Crm",
+    "DecisionTableDesign",
+    "I3Plus3",
+    "Keyboard",
+    "Mtpi",
+    "Mtpi2",
     "DESIGNS",
     "Design",
     "DontSkip",
@@ -32,6 +43,7 @@ __all__ = [
     "RollingSix",
     "TiteBoin",
     "TiteCrm",
+    "Tpi",
     "boin_boundaries",
     "calibrate_skeleton",
     "design_from_dict",

@@ -48,6 +48,11 @@ IP_TABLE_REASON_ESCALATE = 10
 IP_TABLE_REASON_STAY = 11
 IP_TABLE_REASON_DEESCALATE = 12
 IP_TABLE_REASON_ELIMINATE = 13
+# the family's final selection (engine/table.py::select_table): weights of the isotonic fit (0: n, 1: the
+# inverse posterior variance) and the tie rule among doses equally close to the target (TABLE_TIES_*);
+# the estimate is the posterior mean (y + a) / (n + a + b) with a, b = FP_TABLE_SELECT_A, FP_TABLE_SELECT_B
+IP_TABLE_SELECT_WEIGHTS = 14
+IP_TABLE_SELECT_TIES = 15
 # BOIN for combinations (designs/boin_comb.py) uses IP_BOIN_N_EARLYSTOP, IP_BOIN_EXTRASAFE,
 # IP_BOIN_BOUND_MTD, FP_BOIN_LAMBDA_D and the BOIN table (index 0), and these:
 IP_BOIN_COMB_RULES = 13  # 0 the BOIN package's get.oc.comb, 1 its next.comb + select.mtd.comb
@@ -83,6 +88,8 @@ FP_TARGET = 0
 FP_BOIN_LAMBDA_D = 1
 FP_BOIN_LAMBDA_E = 2  # TITE-BOIN (BOIN's kernels read only lambda_d)
 FP_TITE_MAX_PENDING = 3  # TITE-BOIN: suspend when pending > this share of the current dose's patients
+FP_TABLE_SELECT_A = 1
+FP_TABLE_SELECT_B = 2
 FP_CRM_SAFETY_CONFIDENCE = 1
 FP_CRM_SAFETY_THRESHOLD = 2
 FP_CRM_INTERCEPT = 3
@@ -122,6 +129,14 @@ TABLE_STAY = 0  # S
 TABLE_ESCALATE = 1  # E
 TABLE_DEESCALATE = 2  # D
 TABLE_ELIMINATE = 3  # DU: de-escalate, and eliminate this dose and every dose above it
+# the family's selection weights and tie rules (ip[IP_TABLE_SELECT_WEIGHTS], ip[IP_TABLE_SELECT_TIES])
+TABLE_WEIGHTS_N = 0
+TABLE_WEIGHTS_INVERSE_VARIANCE = 1
+TABLE_TIES_INCREMENT = 0  # the i-th estimate plus i x 1e-10, first closest (BOIN and Keyboard packages)
+TABLE_TIES_MEAN = (
+    1  # equally close: the highest if their mean is below the target, else the lowest (TPI, mTPI-2)
+)
+TABLE_TIES_BELOW = 2  # equally close: the highest below the target, else the lowest (mTPI)
 # BOIN for combinations: grid[n, y] = P(lambda_e < p < lambda_d | Beta(y + 1/2, n - y + 1/2)), y <= n
 
 # ---- CRM grid columns -------------------------------------------------------------------------------

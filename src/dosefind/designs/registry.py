@@ -15,11 +15,17 @@ from .blrm import Blrm
 from .boin import Boin
 from .boin_comb import BoinComb
 from .crm import Crm
+from .i3plus3 import I3Plus3
+from .keyboard import Keyboard
+from .mtpi import Mtpi
+from .mtpi2 import Mtpi2
 from .pocrm import PoCrm
 from .rolling_six import RollingSix
+from .table.user import DecisionTableDesign
 from .three_plus_three import ThreePlusThree
 from .tite_boin import TiteBoin
 from .tite_crm import TiteCrm
+from .tpi import Tpi
 
 DESIGNS: dict[str, type[Design]] = {}
 #: kind -> the home: "module:Class" until first asked for, then the instance
@@ -70,6 +76,9 @@ for _spec, _home in (
     (Blrm, "BlrmHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
+# members of the table-driven family with no home of their own: the family's home serves them
+for _spec in (Tpi, Mtpi, Mtpi2, Keyboard, I3Plus3, DecisionTableDesign):
+    register_design(_spec, "dosefind.designs.table.home:TableDesignHome")
 
 
 def design_from_dict(data: dict) -> Design:

@@ -14,10 +14,19 @@ or DU (``layout.TABLE_*``).
 The four actions report the reason codes the design compiled into ``ip`` (the family's TABLE_* codes
 unless the design declares its own).
 
-Final selection: the isotonic (pool-adjacent-violators) fit of the observed rates y/n, weighted by n,
-over the doses tried and still admissible; the dose whose fit is closest to the target, with the BOIN
-package's tie-break (the i-th such dose's fit plus i x 1e-10, so among equal fits the lower dose wins
-above the target and the higher below it). No dose tried: none.
+Final selection: the isotonic (pool-adjacent-violators) fit of the estimates (y + a) / (n + a + b) (a, b:
+``fp[FP_TABLE_SELECT_A]``, ``fp[FP_TABLE_SELECT_B]``; 0 and 0 give the observed rates y/n), weighted by n
+or by the inverse of the Beta(a + y, b + n - y) posterior variance (``ip[IP_TABLE_SELECT_WEIGHTS]``), over
+the doses tried and still admissible; the dose whose fit is closest to the target, ties resolved by
+``ip[IP_TABLE_SELECT_TIES]``:
+
+* ``TABLE_TIES_INCREMENT`` (the default; BOIN and Keyboard packages): the i-th such dose's fit plus
+  i x 1e-10, so among equal fits the lower dose wins above the target and the higher below it;
+* ``TABLE_TIES_MEAN`` (TPI, mTPI-2): among the doses equally close, the highest if the mean of their
+  fits is below the target, else the lowest;
+* ``TABLE_TIES_BELOW`` (mTPI): the highest of those below the target, else the lowest.
+
+No dose tried: none.
 """
 
 from __future__ import annotations
@@ -64,6 +73,10 @@ def decide_table(ip, tables, n_at, tox_at, admissible, cur):
 def select_table(ip, fp, n_at, tox_at, admissible, work):
     D = ip[L.IP_N_DOSES]
     target = fp[L.FP_TARGET]
+    a = fp[L.FP_TABLE_SELECT_A]
+    b = fp[L.FP_TABLE_SELECT_B]
+    inverse_variance = ip[L.IP_TABLE_SELECT_WEIGHTS] == L.TABLE_WEIGHTS_INVERSE_VARIANCE
+    ties = ip[L.IP_TABLE_SELECT_TIES]
     idx = work[0:D]
     vals = work[D : 2 * D]
     wts = work[2 * D : 3 * D]
@@ -73,11 +86,48 @@ def select_table(ip, fp, n_at, tox_at, admissible, work):
     m = 0
     for d in range(D):
         if admissible[d] == 1 and n_at[d] > 0:
+            y = tox_at[d]
+            n = n_at[d]
             idx[m] = d
-            vals[m] = tox_at[d] / n_at[d]
-            wts[m] = n_at[d]
+            s = n + (a + b)
+            vals[m] = (y + a) / s
+            if inverse_variance:
+                wts[m] = 1.0 / ((y + a) * (n - y + b) / (s * s * (s + 1.0)))
+            else:
+                wts[m] = n
             m += 1
     if m == 0:
         return -1
     pava(vals, wts, m, est, ww, wl)
-    return int(idx[closest_to_target(est, m, target, np.inf)])
+    if ties == L.TABLE_TIES_INCREMENT:
+        return int(idx[closest_to_target(est, m, target, np.inf)])
+    return int(idx[closest_tied(est, m, target, ties)])
+
+
+@kernel
+def closest_tied(est, m, target, ties):
+    """The index i < m whose estimate is closest to ``target`` (exact distances); among equally close
+    estimates, ``TABLE_TIES_MEAN``: the highest if their mean is below the target, else the lowest;
+    ``TABLE_TIES_BELOW``: the highest below the target, else the lowest."""
+    gap = np.inf
+    for i in range(m):
+        g = abs(est[i] - target)
+        if g < gap:
+            gap = g
+    lowest = -1
+    highest = -1
+    highest_below = -1
+    total = 0.0
+    count = 0
+    for i in range(m):
+        if abs(est[i] - target) == gap:
+            if lowest < 0:
+                lowest = i
+            highest = i
+            if est[i] < target:
+                highest_below = i
+            total += est[i]
+            count += 1
+    if ties == L.TABLE_TIES_MEAN:
+        return highest if total / count < target else lowest
+    return highest_below if highest_below >= 0 else lowest

@@ -4,7 +4,8 @@
   blocked (highest dose, next dose eliminated, lowest dose);
 * its decision table, read from the compiled table the kernel reads (so it cannot differ from what is
   simulated), in the compact boundary form where the table has one;
-* the beta-binomial posterior table (the house default) with the final selection's isotonic estimate;
+* the beta-binomial posterior table (the house default, under the member's own prior: TPI's
+  Beta(0.005, 0.005)) with the final selection's isotonic estimate;
 * pathways with no randomness of its own (the default).
 
 A member's home may subclass :class:`TableDesignHome` to word its own reason codes; nothing else is
@@ -16,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...constants import Reason, reason_from_code
+from ...errors import SpecError
 from ...live.explain import rate_text
 from ...report import decision_table as dt
 from .. import layout as L
@@ -79,26 +81,51 @@ class TableDesignHome(DesignHome):
         }
         return f"the decision table says {action.value} for {counts}: {words[action]}"
 
+    def posterior_table(self, design: TableDesign, n_at, tox_at):
+        from ...inference.summary import beta_posterior
+
+        extra = self.posterior_extra(design, n_at, tox_at)
+        return beta_posterior(design, n_at, tox_at, prior=design.decision_prior(), extra=extra)
+
     def posterior_extra(self, design, n_at, tox_at):
-        return {"isotonic": isotonic_fit(n_at, tox_at)}
+        return {"isotonic": isotonic_fit(n_at, tox_at, design)}
+
+    def model_line(self, design: TableDesign) -> str:
+        from ...inference.summary import beta_model_line
+
+        return beta_model_line(design.decision_prior())
+
+    def pymc_model(self, design: TableDesign, n_at, tox_at):
+        from ...inference.mcmc import build_beta_binomial_model
+
+        return build_beta_binomial_model(design, n_at, tox_at, prior=design.decision_prior())
 
     def decision_table(self, design: TableDesign, max_n):
         return table_decision_table(design, dt.check_max_n(max_n, design.max_n, low=1))
 
 
-def isotonic_fit(n_at, tox_at) -> np.ndarray:
-    """The family's selection estimate: the isotonic fit of y/n weighted by n over the tried doses (NaN
-    where untried), by the engine's own PAVA kernel."""
+def isotonic_fit(n_at, tox_at, design: TableDesign | None = None) -> np.ndarray:
+    """The family's selection estimate over the tried doses (NaN where untried), by the engine's own PAVA
+    kernel: the isotonic fit of the design's estimates with its weights (``TableDesign.selection``; no
+    design: y/n weighted by n)."""
     from ...engine.isotonic import pava
 
+    a, b, weights, _ = design.selection() if design is not None else (0.0, 0.0, L.TABLE_WEIGHTS_N, 0)
     n_at = np.asarray(n_at, dtype=float)
     tox_at = np.asarray(tox_at, dtype=float)
     tried = np.flatnonzero(n_at > 0)
     out = np.full(n_at.shape, np.nan)
     m = tried.size
     if m:
+        n, y = n_at[tried], tox_at[tried]
+        s = n + (a + b)
+        vals = (y + a) / s
+        if weights == L.TABLE_WEIGHTS_N:
+            wts = n.copy()
+        else:
+            wts = 1.0 / ((y + a) * (n - y + b) / (s * s * (s + 1.0)))
         est = np.zeros(m)
-        pava(tox_at[tried] / n_at[tried], n_at[tried].copy(), m, est, np.zeros(m), np.zeros(m))
+        pava(vals, wts, m, est, np.zeros(m), np.zeros(m))
         out[tried] = est
     return out
 
@@ -108,7 +135,13 @@ def table_decision_table(design: TableDesign, max_n: int) -> dt.DecisionTable:
     rows (escalate if y <=, de-escalate if y >=, eliminate if y >=) read from it."""
     compiled = design.compile(max_n)
     table = compiled.tables[0]
-    ns = tuple(range(1, max_n + 1))
+    ns = design.tabulated_n(max_n)
+    if not ns:
+        raise SpecError(
+            "max_n",
+            f"the decision table gives no row for n <= {max_n}",
+            f"show more patients (at least {min(design.tabulated_n(design.max_n))})",
+        )
     rows = []
     for n in ns:
         for y in range(n + 1):
@@ -145,8 +178,7 @@ def table_decision_table(design: TableDesign, max_n: int) -> dt.DecisionTable:
         "dose lower; at the lowest dose the trial stops with no dose selected.",
         "At the highest dose E means stay; at the lowest dose D means stay; E also means stay when the "
         "next higher dose has been eliminated.",
-        f"The MTD is the tried, non-eliminated dose whose isotonic estimate of the DLT rate (y/n pooled "
-        f"by n) is closest to the target {design.target:g}.",
+        design.selection_note(),
     ]
     notes += dt.modifier_notes(design)
     notes.append(f"The trial stops when {design.max_n} patients in total have been treated (max_n).")

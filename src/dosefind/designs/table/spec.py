@@ -44,6 +44,43 @@ class TableDesign(Design):
         """int8 [n_cap + 1, n_cap + 1]: the action for n patients and y DLTs at the current dose."""
         raise NotImplementedError
 
+    def decision_prior(self) -> tuple[float, float]:
+        """The Beta prior of each dose's DLT rate that the design's decisions use (the posterior table
+        of ``recommend`` and the PyMC model show it): Beta(1, 1) unless the member has its own."""
+        return 1.0, 1.0
+
+    def tabulated_n(self, max_n: int) -> tuple[int, ...]:
+        """The numbers of patients the decision table shows (every n up to max_n unless the member's
+        table leaves some out)."""
+        return tuple(range(1, max_n + 1))
+
+    def selection(self) -> tuple[float, float, int, int]:
+        """The final selection the family's kernel applies: (a, b, weights, ties), the isotonic fit of
+        (y + a) / (n + a + b) weighted by n (``layout.TABLE_WEIGHTS_N``) or by the inverse posterior
+        variance, ties by ``layout.TABLE_TIES_*``. Default: observed rates weighted by n, BOIN's ties."""
+        return 0.0, 0.0, L.TABLE_WEIGHTS_N, L.TABLE_TIES_INCREMENT
+
+    def selection_note(self) -> str:
+        """One sentence on the final selection, for the decision table's notes."""
+        a, b, weights, ties = self.selection()
+        if a == 0 and b == 0:
+            what = "isotonic estimate of the DLT rate (y/n"
+        else:
+            what = f"isotonic estimate of the DLT rate (posterior means under Beta({a:g}, {b:g})"
+        how = "pooled by n)" if weights == L.TABLE_WEIGHTS_N else "pooled by inverse posterior variance)"
+        tie = {
+            L.TABLE_TIES_INCREMENT: "ties go to the lower dose above the target and the higher below it",
+            L.TABLE_TIES_MEAN: (
+                "among doses equally close, the highest if their estimates lie below the target on "
+                "average, else the lowest"
+            ),
+            L.TABLE_TIES_BELOW: "among doses equally close, the highest below the target, else the lowest",
+        }[ties]
+        return (
+            f"The MTD is the tried, non-eliminated dose whose {what} {how} is closest to the target "
+            f"{self.target:g}; {tie}."
+        )
+
     def _compile_base(self, ip, fp, tables, n_cap):
         table = np.asarray(self.action_table(n_cap))
         if table.shape != (n_cap + 1, n_cap + 1):
@@ -75,5 +112,8 @@ class TableDesign(Design):
             ip[L.IP_TABLE_REASON_DEESCALATE],
             ip[L.IP_TABLE_REASON_ELIMINATE],
         ) = self.action_reasons
+        a, b, weights, ties = self.selection()
+        fp[L.FP_TABLE_SELECT_A], fp[L.FP_TABLE_SELECT_B] = a, b
+        ip[L.IP_TABLE_SELECT_WEIGHTS], ip[L.IP_TABLE_SELECT_TIES] = weights, ties
         tables.append(np.ascontiguousarray(table, dtype=np.int8))
         return np.zeros((1, 1), dtype=np.float64)

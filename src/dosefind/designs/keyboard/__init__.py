@@ -1,0 +1,5 @@
+"""Keyboard: a member of the table-driven family (spec below the engine; the family home serves it)."""
+
+from .spec import Keyboard
+
+__all__ = ["Keyboard"]

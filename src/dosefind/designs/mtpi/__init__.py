@@ -1,0 +1,5 @@
+"""Mtpi: a member of the table-driven family (spec below the engine; the family home serves it)."""
+
+from .spec import Mtpi
+
+__all__ = ["Mtpi"]
