@@ -181,3 +181,48 @@ def test_paired_comparison_rejects_different_patients(six_dose_spec):
         paired_comparison(a, simulate_one(crm, s2, 200, 7))
     with pytest.raises(SpecError, match="numbers of trials differ"):
         paired_comparison(a, simulate_one(crm, s1, 300, 7))
+
+
+def _hand_result(n_total, scen, seed=7):
+    """A result whose trials treated n_total[t] patients, all at dose 1, with no DLT and no selection."""
+    design = Boin(target=0.3, n_doses=scen.n_doses, max_n=36)
+    T = len(n_total)
+    n_at = np.zeros((T, scen.n_doses), np.int16)
+    n_at[:, 0] = n_total
+    z = np.zeros((T, scen.n_doses), np.int16)
+    return SimResult(
+        design, scen, seed, np.full(T, -1, np.int16), n_at, z, np.ones(T, np.int8), np.zeros(T, np.int8)
+    )
+
+
+def test_paired_standard_errors_by_hand():
+    """Four paired trials, worked by hand: x = 3, 6, 9, 12 and y = 3, 3, 6, 6 patients, so x - y = 0, 3, 3,
+    6 (mean 3, squared deviations 18, sample variance 18 / 3 = 6); var x = 45 / 3 = 15, var y = 9 / 3 = 3."""
+    a = _hand_result([3, 6, 9, 12], SMALL)
+    b = _hand_result([3, 3, 6, 6], SMALL)
+    row = {r["metric"]: r for r in paired_comparison(a, b).rows()}["n_total"]
+    assert (row["design_a"], row["design_b"], row["diff"]) == (7.5, 4.5, 3.0)
+    assert row["se_paired"] == pytest.approx((6 / 4) ** 0.5, rel=1e-12)
+    assert row["se_unpaired"] == pytest.approx((15 / 4 + 3 / 4) ** 0.5, rel=1e-12)
+    assert row["variance_ratio"] == pytest.approx(18 / 6, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_paired_standard_error_equals_the_spread_of_repeated_runs(six_dose_spec):
+    """The paired MCSE of a difference predicts how much the difference varies between independent runs:
+    40 runs of 300 paired trials (seeds 1..40). The sample sd of 40 values has a relative standard error of
+    about 1 / sqrt(2 * 39) = 0.11, so the ratio must lie within 4 of them of 1."""
+    designs = {d.name: d for d in six_dose_spec.designs}
+    scen = six_dose_spec.scenarios[2]
+    diffs, ses = [], []
+    for seed in range(1, 41):
+        cmp = paired_comparison(
+            simulate_one(designs["BOIN"], scen, 300, seed), simulate_one(designs["CRM"], scen, 300, seed)
+        )
+        rows = {r["metric"]: r for r in cmp.rows()}
+        diffs.append([rows[m]["diff"] for m in ("correct_selection", "tox_total")])
+        ses.append([rows[m]["se_paired"] for m in ("correct_selection", "tox_total")])
+    spread = np.std(np.asarray(diffs), axis=0, ddof=1)
+    predicted = np.sqrt(np.mean(np.asarray(ses) ** 2, axis=0))
+    ratio = spread / predicted
+    assert np.all(np.abs(ratio - 1) < 4 * 0.113), ratio

@@ -250,7 +250,7 @@ def timed_extension(
         c = chosen
         ptr = c
         waited += now - arrival
-        i = EXT_BASE * (c + 1) + new_n[c]
+        i = EXT_BASE * (c + 1) + np.int64(new_n[c])
         u = latent_uniform(tk, i, STREAM_TOX)
         dlt = 1 if u < p_tox else 0
         r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), coh_tab[c], sel, coh_prob[c, sel], rho)
@@ -562,7 +562,7 @@ def run_arms(
             out_safety_stop[row] = stopped
             n_new = 0
             for c in range(C):
-                n_new += out_coh_new[row, c]
+                n_new += np.int64(out_coh_new[row, c])
             tr = out_time[row]
             tr[A_DURATION] = end
             tr[A_TURNED_AWAY] += turned
@@ -572,7 +572,8 @@ def run_arms(
             for c in range(C):
                 if decision[c] >= 0:
                     continue
-                i = EXT_BASE * (c + 1) + out_coh_new[row, c]
+                # int64 before the sum: the int16 count would overflow in plain Python (NUMBA_DISABLE_JIT)
+                i = EXT_BASE * (c + 1) + np.int64(out_coh_new[row, c])
                 u = latent_uniform(tk, i, STREAM_TOX)
                 dlt = u < p_tox
                 r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), coh_tab[c], sel, coh_prob[c, sel], rho)
