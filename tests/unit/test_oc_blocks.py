@@ -191,3 +191,34 @@ def test_a_huge_run_is_refused_up_front_with_time_and_memory(tmp_path, monkeypat
     monkeypatch.setattr(study_mod, "MAX_RUN_SECONDS", 1e-9)
     with pytest.raises(SpecError, match=r"timed on a pilot run .* use at most 1 trials"):
         simulate_spec(load_spec(one), 1000, 1)
+
+
+@pytest.mark.parametrize("name", ["arm-combo.toml", "arm-paediatric-timed.toml"])
+def test_arm_files_reduce_in_blocks_to_the_same_rows(name):
+    from dosefind.arm import simulate_arm_spec
+    from dosefind.arm.oc import arm_oc
+    from dosefind.arm.simulate import simulate_arm
+    from dosefind.arm.spec import load_arm
+
+    spec = load_arm(SCENARIOS / name)
+    spec = replace(spec, scenarios=spec.scenarios[:2])
+    T, seed = 700, 5
+    blocks = simulate_arm_spec(spec, T, seed, block_trials=151)
+    whole = []
+    for s in spec.scenarios:
+        res = simulate_arm(spec.arm, s, T, seed, timing=spec.timing)
+        rows = arm_oc(res)
+        whole.extend(rows)
+        got = {(r["metric"], r["level"]): r["value"] for r in rows}
+        sel = res.selected.astype(int)
+        assert got[("prob_select_none", "")] == np.mean(sel < 0)  # proportions: bit-identical
+        assert got[("mean_total_n", "")] == np.mean(res.total_n.astype(float))  # means of counts too
+        opened = res.opened.astype(bool)
+        for cohort in spec.arm.cohorts:
+            rate = np.asarray(s.response_of(cohort.name), dtype=float)[sel[opened]]
+            want = np.mean(rate) if opened.any() else math.nan
+            assert _same(got[("true_response_at_selected", cohort.name)], want) or got[
+                ("true_response_at_selected", cohort.name)
+            ] == pytest.approx(want, rel=1e-14)
+    assert _same(list(blocks.rows), whole)
+    assert spec.timing is None or any(r["metric"] == "duration_days_q50" for r in whole)

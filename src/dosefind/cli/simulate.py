@@ -102,17 +102,19 @@ def simulate(
 
 def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
     from ..arm import simulate_arm_spec
+    from ..arm.oc import check_arm_run_size
     from ..report.arm import arm_to_csv, arm_to_json, format_arm_table
 
     loaded = load_arm(path)
     n_trials, seed_ = _run_settings(trials, seed, band, loaded)
     note_first_compile(quiet)
+    check_arm_run_size(loaded, n_trials, seed_, threads)  # before the progress bar: a refusal is one line
     result = _with_progress(
         n_trials * len(loaded.scenarios),
         quiet,
         "simulating arms",
         lambda tick: simulate_arm_spec(
-            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick, check_size=False
         ),
     )
     text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)

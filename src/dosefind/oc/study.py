@@ -143,34 +143,66 @@ def _duration(seconds: float) -> str:
 
 
 def check_run_size(spec: Spec, n_trials: int, seed: int, threads: int | None = None) -> None:
-    """Refuse, before the work, a run that would take longer than ``MAX_RUN_SECONDS``, with the estimated
-    time and memory and the largest run that fits (a SpecError naming n_trials). The estimate comes from
-    an optimistic bound, then (for runs of at least ``PILOT_MIN_TRIALS`` trials) from timing each design
-    on ``PILOT_TRIALS`` trials of the first scenario. Memory is flat in the number of trials, except
-    for a timed run's calendar columns (checked against the machine's memory)."""
-    import time as clock
+    """Refuse, before the work, a spec run that would take longer than ``MAX_RUN_SECONDS``
+    (:func:`check_run_time`, each design timed on the first scenario)."""
+    from ..engine.simulate import BLOCK_TRIALS, simulate_one
 
-    from ..engine.simulate import BLOCK_TRIALS, _bytes, simulate_one
-
-    per_design = int(n_trials) * len(spec.scenarios)
-    total = per_design * len(spec.designs)
-    cores = numba.get_num_threads() if threads is None else int(threads)
-    flat = max(BLOCK_TRIALS * bytes_per_trial(d, None) for d in spec.designs)
     kept = 0
     if spec.timing is not None:  # the calendar columns of every trial of one design and scenario
         kept = max(bytes_per_trial(d, spec.timing) - bytes_per_trial(d, None) for d in spec.designs)
-        check_memory(n_trials, kept)
-    memory = f"flat in the number of trials, about {_bytes(flat)} per block of {BLOCK_TRIALS:,} trials" + (
-        f", plus {_bytes(kept * int(n_trials))} for the calendar columns of every trial" if kept else ""
+    pilots = [
+        (lambda k, d=d: simulate_one(d, spec.scenarios[0], k, seed, threads=threads, timing=spec.timing))
+        for d in spec.designs
+    ]
+    check_run_time(
+        n_trials,
+        len(spec.scenarios),
+        pilots,
+        flat_bytes=max(BLOCK_TRIALS * bytes_per_trial(d, None) for d in spec.designs),
+        kept_bytes_per_trial=kept,
+        threads=threads,
     )
 
-    def refuse(how_long: str, rate_per_trial: float) -> SpecError:
-        fits = max(int(MAX_RUN_SECONDS / rate_per_trial / max(total / int(n_trials), 1)), 1)
+
+def check_run_time(
+    n_trials: int,
+    n_scenarios: int,
+    pilots: list[Callable[[int], object]],
+    *,
+    flat_bytes: int,
+    kept_bytes_per_trial: int = 0,
+    threads: int | None = None,
+    unit: str = "trials",
+) -> None:
+    """Refuse, before the work, a run that would take longer than ``MAX_RUN_SECONDS``, with the estimated
+    time and memory and the largest run that fits (a SpecError naming n_trials). ``pilots``: one call per
+    design, ``pilot(k)`` simulating k trials of it. The estimate comes from an optimistic bound, then (for
+    runs of at least ``PILOT_MIN_TRIALS`` trials) from timing each pilot on ``PILOT_TRIALS`` trials.
+    Memory is flat in the number of trials (``flat_bytes`` per block), except for what a timed run keeps
+    per trial (``kept_bytes_per_trial``, checked against the machine's memory first)."""
+    import time as clock
+
+    from ..engine.simulate import BLOCK_TRIALS, _bytes
+
+    n_trials = int(n_trials)
+    per_design = n_trials * int(n_scenarios)
+    total = per_design * len(pilots)
+    if kept_bytes_per_trial:
+        check_memory(n_trials, kept_bytes_per_trial)
+    cores = numba.get_num_threads() if threads is None else int(threads)
+    memory = f"flat in the number of {unit}, about {_bytes(flat_bytes)} per block of {BLOCK_TRIALS:,}" + (
+        f", plus {_bytes(kept_bytes_per_trial * n_trials)} for the calendar columns of each"
+        if kept_bytes_per_trial
+        else ""
+    )
+
+    def refuse(how_long: str, seconds_per_trial: float) -> SpecError:
+        fits = max(int(MAX_RUN_SECONDS / seconds_per_trial / max(total / n_trials, 1)), 1)
         return SpecError(
             "n_trials",
-            f"{total:,} simulated trials ({int(n_trials):,} per design and scenario) would take {how_long} "
-            f"on this machine (memory: {memory}); runs longer than {_duration(MAX_RUN_SECONDS)} are refused",
-            f"use at most {fits:,} trials, or a sweep (dosefind sweep runs in blocks and resumes)",
+            f"{total:,} simulated {unit} ({n_trials:,} per design and scenario) would take {how_long} on "
+            f"this machine (memory: {memory}); runs longer than {_duration(MAX_RUN_SECONDS)} are refused",
+            f"use at most {fits:,} {unit}, or a sweep (dosefind sweep runs in blocks and resumes)",
         )
 
     floor = total / (FASTEST_TRIALS_PER_CORE * max(cores, 1))
@@ -181,11 +213,10 @@ def check_run_size(spec: Spec, n_trials: int, seed: int, threads: int | None = N
     if total < PILOT_MIN_TRIALS:
         return
     seconds = 0.0
-    for d in spec.designs:
-        scen = spec.scenarios[0]
-        simulate_one(d, scen, 200, seed, threads=threads, timing=spec.timing)  # loads the kernels
+    for pilot in pilots:
+        pilot(200)  # loads the kernels
         start = clock.perf_counter()
-        simulate_one(d, scen, PILOT_TRIALS, seed, threads=threads, timing=spec.timing)
+        pilot(PILOT_TRIALS)
         seconds += (clock.perf_counter() - start) / PILOT_TRIALS * per_design
     if seconds > MAX_RUN_SECONDS:
         raise refuse(f"about {_duration(seconds)} (timed on a pilot run of each design)", seconds / total)
