@@ -1,9 +1,9 @@
 """Side-by-side operating characteristics: dosefind vs the BOIN and dfcrm R packages.
 
-R's numbers are stored in tests/published/data/r_reference_oc.csv (see benchmarks/reference/README.md
-for the exact R calls). This script simulates the same designs with dosefind and prints a Markdown
-table of selection percentages with each side's Monte Carlo standard error and the z-score of the
-difference.
+R's numbers ship with the package (dosefind/conformance/data/r_reference_oc.csv; see
+benchmarks/reference/README.md for the exact R calls). This script simulates the same designs with
+dosefind and prints a Markdown table of selection percentages with each side's Monte Carlo standard
+error and the z-score of the difference.
 
     python benchmarks/compare_r.py [--trials 100000] [--seed 2024] > benchmarks/reference/comparison.md
 """
@@ -14,14 +14,9 @@ import argparse
 import csv
 import math
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "published"))
-
-from test_r_reference import R_TRIALS, SCENARIOS, boin_design, crm_design  # noqa: E402
-
-from dosefind import Scenario, operating_characteristics, simulate_one  # noqa: E402
+from dosefind import Scenario, operating_characteristics, simulate_one
+from dosefind.conformance.checks import R_TRIALS, SCENARIOS, boin_design, crm_design, data_text
 
 RUNS = {
     "B1": "BOIN, default (n_earlystop none / R 100)",
@@ -37,11 +32,7 @@ def main(argv=None):
     ap.add_argument("--trials", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=2024)
     args = ap.parse_args(argv)
-    lines = [
-        ln
-        for ln in (ROOT / "tests/published/data/r_reference_oc.csv").read_text().splitlines()
-        if not ln.startswith("#")
-    ]
+    lines = [ln for ln in data_text("r_reference_oc.csv").splitlines() if not ln.startswith("#")]
     ref: dict = {}
     for r in csv.DictReader(lines):
         ref.setdefault((r["run"], r["scenario"]), {})[r["dose"]] = r

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from dosefind import Boin, Crm, StopWhenTooToxic, ThreePlusThree
+from dosefind.conformance.reference import BOUNDARIES as R_GET_BOUNDARY
 from dosefind.constants import Reason, Status
 from dosefind.engine.replay import DecisionContext
 from dosefind.errors import SpecError
@@ -16,8 +17,7 @@ from dosefind.report.decision_table import Action, decision_table, to_csv, to_js
 from dosefind.report.plots import figure_to_data_uri, figure_to_png_bytes, plot_decision_table
 
 # get.boundary(target, ncohort = 12, cohortsize = 3) of the BOIN R package 2.7.2, n = 1..36: the
-# reference values stored with the published tests (only the data is shared)
-from ..published.test_r_reference import BOUNDARIES as R_GET_BOUNDARY
+# reference values shipped with the conformance checks (dosefind.conformance.reference)
 
 MIDDLE = 2  # 0-based middle dose of a 5-dose design
 ENGINE_MAX_N = 12

@@ -31,12 +31,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from ..constants import CohortDecision
-from ..oc.metrics import _mean, _prop, _quantile, correct_selection, included_doses
-from ..oc.study import json_hash, run_provenance
+from ..oc.metrics import _mean, _quantile, correct_selection, included_doses
+from ..oc.study import check_run_time, json_hash, run_provenance
+from ..oc.sums import exact_mean, proportion
 from .simulate import ArmResult, simulate_arm
 from .spec import Arm, ArmScenario, ArmSpec
 
@@ -80,91 +82,145 @@ def _present(x: np.ndarray) -> tuple[float, float]:
     return _mean(x[~np.isnan(x)])
 
 
-def arm_oc(result: ArmResult, acceptable_band: float | None = None) -> list[dict]:
-    """The arm's operating characteristics as tidy rows (see the module doc)."""
-    r = result
-    arm = r.arm
-    design = arm.design
-    labels = design.doses
-    rows: list[dict] = []
+class ArmSums:
+    """Exact sufficient statistics of an arm's trials in one scenario, added block by block: per
+    (metric, level), the number of arms it averages over and the exact sum and sum of squares of the
+    per-arm values (integers, or exact fractions of the true response rates); a timed arm also keeps its
+    calendar columns per arm (the percentiles of the duration need every arm's). :func:`arm_oc` and
+    :func:`simulate_arm_spec` both go through it, so any block size gives the same rows."""
 
-    def add(metric, level, pair):
-        value, mcse = pair
-        rows.append(
-            {
-                "arm": arm.name,
-                "scenario": r.scenario.name,
-                "metric": metric,
-                "level": level,
-                "value": value,
-                "mcse": mcse,
-            }
-        )
+    def __init__(self, arm: Arm, scenario: ArmScenario, acceptable_band: float | None = None):
+        self.arm = arm
+        self.scenario = scenario
+        self.band = acceptable_band
+        self.terms: list[list] | None = None  # [metric, level, kind, T, S, Q]
+        self.time: list[np.ndarray] = []
+        self.cohort_day: list[np.ndarray] = []
 
-    sel = r.selected.astype(np.int64)
-    add("prob_select_none", "", _prop(sel < 0))
-    hit = correct_selection(sel, r.scenario.true_tox, design.target, acceptable_band, included_doses(design))
-    add("prob_select_correct", "", _prop(hit))
-    add("mean_escalation_n", "", _mean(r.escalation_n.astype(float)))
-    add("mean_escalation_tox", "", _mean(r.escalation_tox.astype(float)))
-    for d, label in enumerate(labels):
-        add("prob_select", label, _prop(sel == d))
-    for d, label in enumerate(labels):
-        add("mean_n_at_dose", label, _mean(r.n_at_dose[:, d].astype(float)))
-    for d, label in enumerate(labels):
-        add("mean_tox_at_dose", label, _mean(r.tox_at_dose[:, d].astype(float)))
-    for d, label in enumerate(labels):
-        add("mean_resp_at_dose", label, _mean(r.eff_at_dose[:, d].astype(float)))
+    def add(self, r: ArmResult) -> ArmSums:
+        """Add the arms of ``r`` (e.g. one block; its arrays may be reused after the call)."""
+        design = self.arm.design
+        labels = design.doses
+        D = len(labels)
+        terms: list = []
+        T = int(r.selected.shape[0])
 
-    dec = r.decision
-    add("prob_open", "", _prop(r.opened))
-    add("prob_safety_stop", "", _prop(r.safety_stop))
-    add("prob_any_active", "", _prop((dec == CohortDecision.ACTIVE).any(axis=1)))
-    ext_n = r.extension_n.astype(float)
-    ext_tox = r.extension_tox.astype(float)
-    add("mean_extension_n", "", _mean(ext_n))
-    add("mean_extension_tox", "", _mean(ext_tox))
-    add("mean_total_n", "", _mean(r.escalation_n + ext_n))
-    add("mean_total_tox", "", _mean(r.escalation_tox + ext_tox))
+        def prop(metric, level, x, n=T):
+            k = int(np.count_nonzero(x))
+            terms.append([metric, level, "prop", n, k, k])
 
-    opened = r.opened
-    for c, cohort in enumerate(arm.cohorts):
-        name = cohort.name
-        add("prob_active", name, _prop(dec[:, c] == CohortDecision.ACTIVE))
-        add("prob_futile", name, _prop(dec[:, c] == CohortDecision.FUTILE))
-        add("prob_cohort_safety_stop", name, _prop(dec[:, c] == CohortDecision.SAFETY))
-        if opened.any():
-            add("prob_active_if_open", name, _prop(dec[opened, c] == CohortDecision.ACTIVE))
-            rate = np.asarray(r.scenario.response_of(name), dtype=float)[sel[opened]]
-            add("true_response_at_selected", name, _mean(rate))
+        def mean(metric, level, x):
+            x = np.asarray(x, dtype=np.int64)
+            terms.append([metric, level, "mean", int(x.shape[0]), int(x.sum()), int(np.dot(x, x))])
+
+        sel = r.selected.astype(np.int64)
+        prop("prob_select_none", "", sel < 0)
+        hit = correct_selection(sel, self.scenario.true_tox, design.target, self.band, included_doses(design))
+        prop("prob_select_correct", "", hit)
+        esc_n, esc_tox = r.escalation_n.astype(np.int64), r.escalation_tox.astype(np.int64)
+        mean("mean_escalation_n", "", esc_n)
+        mean("mean_escalation_tox", "", esc_tox)
+        for d, label in enumerate(labels):
+            prop("prob_select", label, sel == d)
+        for name, counts in (
+            ("mean_n_at_dose", r.n_at_dose),
+            ("mean_tox_at_dose", r.tox_at_dose),
+            ("mean_resp_at_dose", r.eff_at_dose),
+        ):
+            for d, label in enumerate(labels):
+                mean(name, label, counts[:, d])
+        dec = r.decision
+        prop("prob_open", "", r.opened)
+        prop("prob_safety_stop", "", r.safety_stop)
+        prop("prob_any_active", "", (dec == CohortDecision.ACTIVE).any(axis=1))
+        ext_n, ext_tox = r.extension_n.astype(np.int64), r.extension_tox.astype(np.int64)
+        mean("mean_extension_n", "", ext_n)
+        mean("mean_extension_tox", "", ext_tox)
+        mean("mean_total_n", "", esc_n + ext_n)
+        mean("mean_total_tox", "", esc_tox + ext_tox)
+        opened = np.asarray(r.opened, dtype=bool)
+        n_open = int(np.count_nonzero(opened))
+        # arms per selected dose among the opened ones (numpy's indexing: -1 is the last dose)
+        at_sel = np.bincount(sel[opened] % D, minlength=D) if D else np.zeros(0, dtype=np.int64)
+        for c, cohort in enumerate(self.arm.cohorts):
+            name = cohort.name
+            prop("prob_active", name, dec[:, c] == CohortDecision.ACTIVE)
+            prop("prob_futile", name, dec[:, c] == CohortDecision.FUTILE)
+            prop("prob_cohort_safety_stop", name, dec[:, c] == CohortDecision.SAFETY)
+            prop("prob_active_if_open", name, dec[opened, c] == CohortDecision.ACTIVE, n_open)
+            rates = [Fraction(float(x)) for x in np.asarray(self.scenario.response_of(name), dtype=float)]
+            s1 = sum((int(k) * q for k, q in zip(at_sel, rates, strict=True)), Fraction(0))
+            s2 = sum((int(k) * q * q for k, q in zip(at_sel, rates, strict=True)), Fraction(0))
+            terms.append(["true_response_at_selected", name, "mean", n_open, s1, s2])
+            mean("mean_new_n", name, r.new_n[:, c])
+            mean("mean_counted", name, r.counted[:, c])
+            mean("mean_cohort_tox", name, r.tox[:, c])
+        if self.terms is None:
+            self.terms = terms
         else:
-            add("prob_active_if_open", name, (float("nan"), float("nan")))
-            add("true_response_at_selected", name, (float("nan"), float("nan")))
-        add("mean_new_n", name, _mean(r.new_n[:, c].astype(float)))
-        add("mean_counted", name, _mean(r.counted[:, c].astype(float)))
-        add("mean_cohort_tox", name, _mean(r.tox[:, c].astype(float)))
-    if r.time is not None:
-        from ..engine.arm import (
-            A_DURATION,
-            A_ESCALATION,
-            A_MEAN_WAIT,
-            A_OPEN,
-            A_TO_SELECTED,
-            A_TURNED_AWAY,
-        )
+            for mine, new in zip(self.terms, terms, strict=True):
+                mine[3] += new[3]
+                mine[4] += new[4]
+                mine[5] += new[5]
+        if r.time is not None:
+            self.time.append(np.array(r.time))
+            self.cohort_day.append(np.array(r.cohort_day))
+        return self
 
-        duration = r.time[:, A_DURATION]
-        add("duration_days", "", _mean(duration))
-        for q in (10, 50, 90):
-            add(f"duration_days_q{q}", "", _quantile(duration, q / 100))
-        add("escalation_days", "", _mean(r.time[:, A_ESCALATION]))
-        add("open_day", "", _present(r.time[:, A_OPEN]))
-        add("mean_turned_away", "", _mean(r.time[:, A_TURNED_AWAY]))
-        add("mean_wait_days", "", _mean(r.time[:, A_MEAN_WAIT]))
-        add("mean_days_to_selected_dose", "", _present(r.time[:, A_TO_SELECTED]))
-        for c, cohort in enumerate(arm.cohorts):
-            add("decision_day", cohort.name, _present(r.cohort_day[:, c]))
-    return rows
+    def rows(self) -> list[dict]:
+        """The tidy rows of :func:`arm_oc`, in its order."""
+        rows: list[dict] = []
+
+        def add(metric, level, pair):
+            value, mcse = pair
+            rows.append(
+                {
+                    "arm": self.arm.name,
+                    "scenario": self.scenario.name,
+                    "metric": metric,
+                    "level": level,
+                    "value": value,
+                    "mcse": mcse,
+                }
+            )
+
+        nan = (float("nan"), float("nan"))
+        for metric, level, kind, n, s1, s2 in self.terms or []:
+            if n == 0:
+                add(metric, level, nan)
+            elif kind == "prop":
+                add(metric, level, proportion(s1, n))
+            else:
+                add(metric, level, exact_mean(s1, s2, n))
+        if self.time:
+            from ..engine.arm import (
+                A_DURATION,
+                A_ESCALATION,
+                A_MEAN_WAIT,
+                A_OPEN,
+                A_TO_SELECTED,
+                A_TURNED_AWAY,
+            )
+
+            time = np.concatenate(self.time)
+            cohort_day = np.concatenate(self.cohort_day)
+            duration = time[:, A_DURATION]
+            add("duration_days", "", _mean(duration))
+            for q in (10, 50, 90):
+                add(f"duration_days_q{q}", "", _quantile(duration, q / 100))
+            add("escalation_days", "", _mean(time[:, A_ESCALATION]))
+            add("open_day", "", _present(time[:, A_OPEN]))
+            add("mean_turned_away", "", _mean(time[:, A_TURNED_AWAY]))
+            add("mean_wait_days", "", _mean(time[:, A_MEAN_WAIT]))
+            add("mean_days_to_selected_dose", "", _present(time[:, A_TO_SELECTED]))
+            for c, cohort in enumerate(self.arm.cohorts):
+                add("decision_day", cohort.name, _present(cohort_day[:, c]))
+        return rows
+
+
+def arm_oc(result: ArmResult, acceptable_band: float | None = None) -> list[dict]:
+    """The arm's operating characteristics as tidy rows (see the module doc), through :class:`ArmSums`."""
+    return ArmSums(result.arm, result.scenario, acceptable_band).add(result).rows()
 
 
 @dataclass(frozen=True)
@@ -214,13 +270,51 @@ def simulate_arm_spec(
     acceptable_band: float | None = None,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    block_trials: int | None = None,
+    check_size: bool = True,
 ) -> ArmStudyResult:
-    """The arm under every scenario of the file (same seed: the same patients in every scenario's run)."""
+    """The arm under every scenario of the file (same seed: the same patients in every scenario's run),
+    reduced block by block (:class:`ArmSums`: memory flat in the number of arms unless timed). A run
+    estimated to take too long is refused first (:func:`check_arm_run_size`; ``check_size=False`` when the
+    caller has checked)."""
+    if check_size:
+        check_arm_run_size(spec, n_trials, seed, threads)
     rows: list[dict] = []
     finished = 0
     for s in spec.scenarios:
         cb = None if progress is None else (lambda k, base=finished: progress(base + k))
-        res = simulate_arm(spec.arm, s, n_trials, seed, threads=threads, progress=cb, timing=spec.timing)
+        sums = ArmSums(spec.arm, s, acceptable_band)
+        kwargs = {} if block_trials is None else {"block_trials": int(block_trials)}
+        simulate_arm(
+            spec.arm,
+            s,
+            n_trials,
+            seed,
+            threads=threads,
+            progress=cb,
+            timing=spec.timing,
+            on_block=sums.add,
+            **kwargs,
+        )
         finished += n_trials
-        rows.extend(arm_oc(res, acceptable_band))
+        rows.extend(sums.rows())
     return ArmStudyResult(spec.arm, spec.scenarios, tuple(rows), arm_provenance(spec, n_trials, seed))
+
+
+def check_arm_run_size(spec: ArmSpec, n_trials: int, seed: int, threads: int | None = None) -> None:
+    """Refuse, before the work, an arm run that would take longer than a day
+    (:func:`dosefind.oc.study.check_run_time`, the arm timed on its first scenario)."""
+    from ..engine.arm import N_ARM_TIME
+    from ..engine.simulate import BLOCK_TRIALS
+
+    D, C = spec.arm.design.n_doses, len(spec.arm.cohorts)
+    row = 2 + 3 * 2 * D + 4 + C * (4 * 2 + 2) + 1
+    check_run_time(
+        n_trials,
+        len(spec.scenarios),
+        [lambda k: simulate_arm(spec.arm, spec.scenarios[0], k, seed, threads=threads, timing=spec.timing)],
+        flat_bytes=BLOCK_TRIALS * row,
+        kept_bytes_per_trial=8 * (N_ARM_TIME + C) if spec.timing is not None else 0,
+        threads=threads,
+        unit="arms",
+    )

@@ -166,12 +166,17 @@ def simulate_arm(
     progress: Callable[[int], None] | None = None,
     first_trial: int = 0,
     timing: Timing | None = None,
-) -> ArmResult:
+    on_block: Callable[[ArmResult], None] | None = None,
+) -> ArmResult | None:
     """Simulate ``n_trials`` arms (escalation, then the expansion cohorts) under ``scenario``.
 
     As for :func:`dosefind.engine.simulate_one`, threads, chunks and blocks change the speed only: arm t
     is a pure function of (seed, scenario, t). With ``timing`` the arm runs in calendar time (see
     :mod:`dosefind.engine.arm`); without it, as it always did.
+
+    With ``on_block`` the same arms are handed over one block at a time (an :class:`ArmResult` of that
+    block's rows, reused for the next block; ``first_trial`` says which arms they are) and nothing is
+    returned: memory holds one block, as :func:`dosefind.engine.simulate.simulate_blocks`.
     """
     _check(arm, scenario, n_trials, seed, first_trial, timing)
     compiled = arm.design.compile()
@@ -179,7 +184,9 @@ def simulate_arm(
     D = arm.design.n_doses
     C = len(arm.cohorts)
     T = int(n_trials)
-    check_memory(T, 2 + 3 * 2 * D + 4 + C * (4 * 2 + 2) + 1 + (8 * (N_ARM_TIME + C) if timing else 0))
+    if on_block is None:
+        check_memory(T, 2 + 3 * 2 * D + 4 + C * (4 * 2 + 2) + 1 + (8 * (N_ARM_TIME + C) if timing else 0))
+    total, T = T, (T if on_block is None else min(T, int(block_trials)))  # rows held at once
     out = dict(
         selected=np.empty(T, dtype=np.int16),
         n_at_dose=np.empty((T, D), dtype=np.int16),
@@ -228,8 +235,8 @@ def simulate_arm(
             x["open_min_resp"],
             np.int64(seed),
             np.int64(scenario.key),
-            np.int64(first_trial),
-            bounds,
+            np.int64(first_trial if on_block is None else first_trial + done),
+            bounds if on_block is None else bounds - done,
             capacity,
             nwork,
             out["selected"],
@@ -252,9 +259,21 @@ def simulate_arm(
             time_out,
             day_out,
         )
+        if on_block is not None:
+            n = stop - done
+            block = {k: v[:n] for k, v in out.items()}
+            on_block(
+                ArmResult(
+                    arm, scenario, int(seed), first_trial=int(first_trial + done), timing=timing, **block
+                )
+            )
 
-    run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
-    return ArmResult(arm, scenario, int(seed), first_trial=int(first_trial), timing=timing, **out)
+    run_in_blocks(
+        total, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress
+    )
+    if on_block is None:
+        return ArmResult(arm, scenario, int(seed), first_trial=int(first_trial), timing=timing, **out)
+    return None
 
 
 __all__ = ["ArmResult", "CohortDecision", "arm_arrays", "simulate_arm"]

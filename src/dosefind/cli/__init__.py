@@ -15,6 +15,7 @@ from . import report as _report
 from . import simulate as _simulate
 from . import sweep as _sweep
 from . import table as _table
+from . import verify as _verify
 
 app = typer.Typer(
     name="dosefind",
@@ -50,6 +51,7 @@ app.command("table")(_table.table)
 app.command("sweep")(_sweep.sweep)
 app.command("summarize")(_sweep.summarize)
 app.command("plot")(_sweep.plot)
+app.command("verify")(_verify.verify)
 app.add_typer(_log.app, name="log")
 app.add_typer(_design.app, name="design")
 app.add_typer(_paediatric.app, name="paediatric")

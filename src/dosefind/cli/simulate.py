@@ -11,7 +11,7 @@ import typer
 
 from ..arm.spec import is_arm_file, load_arm
 from ..oc import simulate_spec
-from ..oc.study import exact_spec
+from ..oc.study import check_run_size, exact_spec
 from ..report.tables import format_table, to_csv, to_json
 from ..scenario import check_against
 from ..specfile import _read_toml, load_design, load_spec
@@ -80,12 +80,20 @@ def simulate(
         result = exact_spec(loaded, acceptable_band=band)
     else:
         n_trials, seed_ = _run_settings(trials, seed, band, loaded)
+        note_first_compile(quiet)
+        check_run_size(loaded, n_trials, seed_, threads)  # before the progress bar: a refusal is one line
         result = _with_progress(
             n_trials * len(loaded.designs) * len(loaded.scenarios),
             quiet,
             "simulating",
             lambda tick: simulate_spec(
-                loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+                loaded,
+                n_trials,
+                seed_,
+                acceptable_band=band,
+                threads=threads,
+                progress=tick,
+                check_size=False,
             ),
         )
     text = {Format.table: format_table, Format.json: to_json, Format.csv: to_csv}[fmt](result)
@@ -94,16 +102,19 @@ def simulate(
 
 def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
     from ..arm import simulate_arm_spec
+    from ..arm.oc import check_arm_run_size
     from ..report.arm import arm_to_csv, arm_to_json, format_arm_table
 
     loaded = load_arm(path)
     n_trials, seed_ = _run_settings(trials, seed, band, loaded)
+    note_first_compile(quiet)
+    check_arm_run_size(loaded, n_trials, seed_, threads)  # before the progress bar: a refusal is one line
     result = _with_progress(
         n_trials * len(loaded.scenarios),
         quiet,
         "simulating arms",
         lambda tick: simulate_arm_spec(
-            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick
+            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick, check_size=False
         ),
     )
     text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)
@@ -112,8 +123,7 @@ def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
 
 def _with_progress(total: int, quiet: bool, label: str, run):
     """``run(progress)``, with a progress bar on stderr for runs of at least PROGRESS_MIN_TRIALS trials
-    (and a line first when the kernels still have to be compiled)."""
-    note_first_compile(quiet)
+    (its estimate of the time left shows once the first blocks are done)."""
     if quiet or total < PROGRESS_MIN_TRIALS:
         return run(None)
     with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:

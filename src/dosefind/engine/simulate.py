@@ -161,6 +161,92 @@ def check_timing(design: Design, timing: Timing | None) -> None:
         )
 
 
+def _prepare(design: Design, scenario: Scenario, n_trials, seed, first_trial, timing, cache, compiled):
+    """Validate a run and return (compiled design, true DLT (and response) probabilities, timing arrays,
+    number of calendar columns)."""
+    check_run(n_trials, seed, first_trial)
+    check_against([scenario], design.n_doses)
+    check_timing(design, timing)
+    if cache is not None and cache.design_hash != design.config_hash():
+        raise EngineError(f"the posterior cache was built for another design than {design.name!r}")
+    compiled = design.compile() if compiled is None else compiled
+    backfill = getattr(design, "backfill", None) is not None
+    # backfill designs add the backfill patients counted at each dose
+    time_cols = N_TIME_COLUMNS + (design.n_doses if backfill else 0) if timing is not None else 0
+    if timing is not None:
+        ti, tf = timing.compile()
+    else:
+        ti, tf = np.zeros(0, dtype=np.int64), np.zeros(0)
+    true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
+    if backfill:  # the responses that open doses for backfill follow the DLT probabilities
+        if scenario.true_eff is None:
+            raise SpecError(
+                "scenarios.true_eff",
+                f"scenario {scenario.name!r} has no response probabilities, and design {design.name!r} "
+                "backfills doses where a response was seen",
+                "add true_eff = [one response probability per dose] to the scenario",
+            )
+        true_tox = np.concatenate([true_tox, np.asarray(scenario.true_eff, dtype=np.float64)])
+    return compiled, true_tox, ti, tf, time_cols
+
+
+def bytes_per_trial(design: Design, timing: Timing | None) -> int:
+    """Bytes of one trial's row in a :class:`SimResult` (selection, counts per dose, status, reason and
+    the calendar columns of a timed run)."""
+    D = design.n_doses
+    time_cols = N_TIME_COLUMNS + (D if getattr(design, "backfill", None) is not None else 0)
+    return 2 + 2 * 2 * D + 2 + (8 * time_cols if timing is not None else 0)
+
+
+class _Rows:
+    """The output arrays of ``n`` trials (one row per trial)."""
+
+    def __init__(self, n: int, D: int, time_cols: int):
+        self.selected = np.empty(n, dtype=np.int16)
+        self.n_at = np.empty((n, D), dtype=np.int16)
+        self.tox_at = np.empty((n, D), dtype=np.int16)
+        self.status = np.empty(n, dtype=np.int8)
+        self.reason = np.empty(n, dtype=np.int8)
+        self.time = np.empty((n, time_cols))
+
+    def run(self, compiled, true_tox, seed, scenario_key, trial_offset, bounds, capacity, nwork, ti, tf):
+        """Trials ``trial_offset + bounds[0] .. trial_offset + bounds[-1] - 1`` into rows bounds[0]..."""
+        run_chunks(
+            *compiled,
+            true_tox,
+            np.int64(seed),
+            np.int64(scenario_key),
+            np.int64(trial_offset),
+            bounds,
+            capacity,
+            nwork,
+            self.selected,
+            self.n_at,
+            self.tox_at,
+            self.status,
+            self.reason,
+            ti,
+            tf,
+            self.time,
+        )
+
+    def result(self, design, scenario, seed, first_trial, timing, n=None) -> SimResult:
+        sl = slice(0, n)
+        return SimResult(
+            design,
+            scenario,
+            int(seed),
+            self.selected[sl],
+            self.n_at[sl],
+            self.tox_at[sl],
+            self.status[sl],
+            self.reason[sl],
+            int(first_trial),
+            timing,
+            self.time[sl] if timing is not None else None,
+        )
+
+
 def simulate_one(
     design: Design,
     scenario: Scenario,
@@ -188,41 +274,17 @@ def simulate_one(
     ``timing`` (a :class:`~dosefind.scenario.timing.Timing`) lays every trial on the calendar too: the
     same trials (decisions on complete cohorts do not depend on time), plus their durations, patients
     turned away, waits and suspensions (``SimResult.time``).
+
+    The result holds one row per trial; :func:`simulate_blocks` hands the same trials over block by block
+    in memory that does not grow with ``n_trials``.
     """
-    check_run(n_trials, seed, first_trial)
-    check_against([scenario], design.n_doses)
-    check_timing(design, timing)
-    if cache is not None and cache.design_hash != design.config_hash():
-        raise EngineError(f"the posterior cache was built for another design than {design.name!r}")
-    compiled = design.compile() if compiled is None else compiled
+    compiled, true_tox, ti, tf, time_cols = _prepare(
+        design, scenario, n_trials, seed, first_trial, timing, cache, compiled
+    )
     D = design.n_doses
     T = int(n_trials)
-    backfill_cols = D if getattr(design, "backfill", None) is not None else 0
-    time_cols = N_TIME_COLUMNS + backfill_cols if timing is not None else 0
-    check_memory(T, 2 + 2 * 2 * D + 2 + 8 * time_cols)
-    selected = np.empty(T, dtype=np.int16)
-    n_at = np.empty((T, D), dtype=np.int16)
-    tox_at = np.empty((T, D), dtype=np.int16)
-    status = np.empty(T, dtype=np.int8)
-    reason = np.empty(T, dtype=np.int8)
-    backfill = getattr(design, "backfill", None) is not None
-    if timing is not None:
-        ti, tf = timing.compile()
-        # backfill designs add the backfill patients counted at each dose
-        time = np.empty((T, N_TIME_COLUMNS + (D if backfill else 0)))
-    else:
-        ti, tf = np.zeros(0, dtype=np.int64), np.zeros(0)
-        time = np.empty((T, 0))
-    true_tox = np.asarray(scenario.true_tox, dtype=np.float64)
-    if backfill:  # the responses that open doses for backfill follow the DLT probabilities
-        if scenario.true_eff is None:
-            raise SpecError(
-                "scenarios.true_eff",
-                f"scenario {scenario.name!r} has no response probabilities, and design {design.name!r} "
-                "backfills doses where a response was seen",
-                "add true_eff = [one response probability per dose] to the scenario",
-            )
-        true_tox = np.concatenate([true_tox, np.asarray(scenario.true_eff, dtype=np.float64)])
+    check_memory(T, bytes_per_trial(design, timing))
+    rows = _Rows(T, D, time_cols)
     capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
     nwork = work_size(compiled)
     if cache is not None:
@@ -245,49 +307,56 @@ def simulate_one(
                 cache.keys,
                 cache.values,
                 cache.work,
-                selected[done:stop],
-                n_at[done:stop],
-                tox_at[done:stop],
-                status[done:stop],
-                reason[done:stop],
+                rows.selected[done:stop],
+                rows.n_at[done:stop],
+                rows.tox_at[done:stop],
+                rows.status[done:stop],
+                rows.reason[done:stop],
                 ti,
                 tf,
-                time[done:stop],
+                rows.time[done:stop],
             )
         else:
-            run_chunks(
-                *compiled,
-                true_tox,
-                np.int64(seed),
-                np.int64(scenario.key),
-                np.int64(first_trial),
-                bounds,
-                capacity,
-                nwork,
-                selected,
-                n_at,
-                tox_at,
-                status,
-                reason,
-                ti,
-                tf,
-                time,
-            )
+            rows.run(compiled, true_tox, seed, scenario.key, first_trial, bounds, capacity, nwork, ti, tf)
 
     run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
-    return SimResult(
-        design,
-        scenario,
-        int(seed),
-        selected,
-        n_at,
-        tox_at,
-        status,
-        reason,
-        int(first_trial),
-        timing,
-        time if timing is not None else None,
+    return rows.result(design, scenario, seed, first_trial, timing)
+
+
+def simulate_blocks(
+    design: Design,
+    scenario: Scenario,
+    n_trials: int,
+    seed: int,
+    on_block: Callable[[SimResult], None],
+    *,
+    threads: int | None = None,
+    chunks: int | None = None,
+    block_trials: int = BLOCK_TRIALS,
+    progress: Callable[[int], None] | None = None,
+    first_trial: int = 0,
+    compiled=None,
+    timing: Timing | None = None,
+) -> None:
+    """The trials of :func:`simulate_one` (the same trials, for any ``block_trials``), handed to
+    ``on_block`` one block at a time as a :class:`SimResult` of that block's rows (its ``first_trial``
+    says which trials they are). The block's arrays are reused for the next block: ``on_block`` reduces
+    or copies what it needs before it returns. Memory holds one block, whatever ``n_trials`` is."""
+    compiled, true_tox, ti, tf, time_cols = _prepare(
+        design, scenario, n_trials, seed, first_trial, timing, None, compiled
     )
+    T = int(n_trials)
+    rows = _Rows(min(T, int(block_trials)), design.n_doses, time_cols)
+    capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
+    nwork = work_size(compiled)
+
+    def run_block(done, stop, bounds):
+        rows.run(
+            compiled, true_tox, seed, scenario.key, first_trial + done, bounds - done, capacity, nwork, ti, tf
+        )
+        on_block(rows.result(design, scenario, seed, first_trial + done, timing, stop - done))
+
+    run_in_blocks(T, run_block, threads=threads, chunks=chunks, block_trials=block_trials, progress=progress)
 
 
 def simulate(

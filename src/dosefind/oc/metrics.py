@@ -57,7 +57,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..constants import TIE_TOLERANCE, Status
+from ..constants import TIE_TOLERANCE
 from ..designs import Design
 from ..engine import SimResult
 
@@ -257,45 +257,27 @@ class OperatingCharacteristics:
 def operating_characteristics(
     result: SimResult, acceptable_band: float | None = None
 ) -> OperatingCharacteristics:
-    design, scen = result.design, result.scenario
-    D = design.n_doses
-    sel = result.selected.astype(np.int64)
-    n_at = result.n_at_dose.astype(np.float64)
-    tox_at = result.tox_at_dose.astype(np.float64)
-    n_tot = n_at.sum(axis=1)
-    values: dict = {}
-    mcse: dict = {}
-    ps = [_prop(sel == d) for d in range(D)]
-    values["prob_select"] = [p for p, _ in ps]
-    mcse["prob_select"] = [s for _, s in ps]
-    values["prob_select_none"], mcse["prob_select_none"] = _prop(sel < 0)
-    mn = [_mean(n_at[:, d]) for d in range(D)]
-    values["mean_n_at_dose"] = [m for m, _ in mn]
-    mcse["mean_n_at_dose"] = [s for _, s in mn]
-    mt = [_mean(tox_at[:, d]) for d in range(D)]
-    values["mean_tox_at_dose"] = [m for m, _ in mt]
-    mcse["mean_tox_at_dose"] = [s for _, s in mt]
-    values["mean_n"], mcse["mean_n"] = _mean(n_tot)
-    values["mean_tox"], mcse["mean_tox"] = _mean(tox_at.sum(axis=1))
-    values["prob_early_stop"], mcse["prob_early_stop"] = _prop(result.status == Status.STOP_NO_DOSE)
-    values["prob_stop_before_max_n"], mcse["prob_stop_before_max_n"] = _prop(n_tot < design.max_n)
-    hit = correct_selection(sel, scen.true_tox, design.target, acceptable_band, included_doses(design))
-    valid = sel >= 0
-    values["pcs"], mcse["pcs"] = _prop(hit)
-    above = doses_above_mtd(design, scen.true_tox, acceptable_band)
-    select_above = np.zeros(sel.shape[0], dtype=bool)
-    select_above[valid] = above[sel[valid]]
-    values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = _prop(select_above)
-    treated_above = n_at[:, above].sum(axis=1) / np.maximum(n_tot, 1)
-    values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = _mean(treated_above)
-    if result.time is not None:
-        tv, tm = time_metrics(result.time)
+    """The operating characteristics of the trials of ``result``: through the block reducer
+    (:class:`~dosefind.oc.sums.TrialSums`) that ``dosefind simulate`` feeds block by block, so both give
+    the same numbers."""
+    from .sums import TrialSums
+
+    sums = TrialSums.for_design(result.design, result.scenario.true_tox, acceptable_band).add(result)
+    return from_sums(sums, result.design, result.scenario.name, result.time)
+
+
+def from_sums(sums, design: Design, scenario_name: str, time: np.ndarray | None = None):
+    """:class:`OperatingCharacteristics` from a design's :class:`~dosefind.oc.sums.TrialSums` in one
+    scenario, and the calendar columns of its trials (``time``, one row per trial) when timed."""
+    values, mcse = sums.values_and_mcse()
+    if time is not None:
+        tv, tm = time_metrics(time)
         values.update(tv)
         mcse.update(tm)
         from ..engine.calendar import N_TIME_COLUMNS
 
-        if result.time.shape[1] > N_TIME_COLUMNS:  # backfill: the backfill patients counted per dose
-            bf = [_mean(result.time[:, N_TIME_COLUMNS + d]) for d in range(D)]
+        if time.shape[1] > N_TIME_COLUMNS:  # backfill: the backfill patients counted per dose
+            bf = [_mean(time[:, N_TIME_COLUMNS + d]) for d in range(design.n_doses)]
             values["mean_n_backfill_at_dose"] = [m for m, _ in bf]
             mcse["mean_n_backfill_at_dose"] = [s for _, s in bf]
-    return OperatingCharacteristics(design.name, scen.name, result.n_trials, design.doses, values, mcse)
+    return OperatingCharacteristics(design.name, scenario_name, sums.n, design.doses, values, mcse)

@@ -13,10 +13,11 @@ import numba
 import numpy as np
 
 from .. import __version__
-from ..engine import simulate_one
+from ..engine.simulate import bytes_per_trial, check_memory, simulate_blocks
 from ..errors import SpecError
 from ..specfile import Spec
-from .metrics import OperatingCharacteristics, operating_characteristics
+from .metrics import OperatingCharacteristics, from_sums
+from .sums import TrialSums
 
 
 def json_hash(data) -> str:
@@ -85,10 +86,17 @@ def simulate_spec(
     acceptable_band: float | None = None,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    block_trials: int | None = None,
+    check_size: bool = True,
 ) -> StudyResult:
     """Every design of ``spec`` under every scenario, same seed (common random numbers).
 
-    ``progress`` receives the number of trials finished so far across the whole study.
+    The trials are reduced block by block (:class:`~dosefind.oc.sums.TrialSums`, ``block_trials`` per
+    block, default the engine's): memory does not grow with ``n_trials``, and the result is the same for
+    any block size and equal to :func:`~dosefind.oc.metrics.operating_characteristics` of all trials at
+    once. ``progress`` receives the number of trials finished so far across the whole study. A run
+    estimated to take too long is refused first (:func:`check_run_size`; ``check_size=False`` when the
+    caller has checked).
     """
     if not spec.designs:
         raise SpecError("design", "missing", "add a [design] section or pass --design FILE", spec.source)
@@ -101,15 +109,153 @@ def simulate_spec(
                 "add a [timing] section with patients_per_month and dlt_window_days",
                 spec.source,
             )
+    if check_size:
+        check_run_size(spec, n_trials, seed, threads)
     ocs = []
     finished = 0
     for d in spec.designs:
+        compiled = d.compile()
         for s in spec.scenarios:
             cb = None if progress is None else (lambda k, base=finished: progress(base + k))
-            res = simulate_one(d, s, n_trials, seed, threads=threads, progress=cb, timing=spec.timing)
+            ocs.append(
+                _simulate_reduced(
+                    d, compiled, s, n_trials, seed, spec.timing, acceptable_band, threads, cb, block_trials
+                )
+            )
             finished += n_trials
-            ocs.append(operating_characteristics(res, acceptable_band))
     return StudyResult(provenance(spec, n_trials, seed), tuple(ocs), spec.notes)
+
+
+#: a run estimated to take longer than this is refused up front (a sweep runs in resumable blocks)
+MAX_RUN_SECONDS = 24 * 3600
+#: faster than any design runs per core: a run too long even at this rate is refused without a pilot
+FASTEST_TRIALS_PER_CORE = 10_000_000
+#: runs of at least this many trials (all designs and scenarios) are timed on a pilot run first
+PILOT_MIN_TRIALS = 50_000_000
+PILOT_TRIALS = 20_000
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds:,.0f} seconds"
+
+
+def check_run_size(spec: Spec, n_trials: int, seed: int, threads: int | None = None) -> None:
+    """Refuse, before the work, a spec run that would take longer than ``MAX_RUN_SECONDS``
+    (:func:`check_run_time`, each design timed on the first scenario)."""
+    from ..engine.simulate import BLOCK_TRIALS, simulate_one
+
+    kept = 0
+    if spec.timing is not None:  # the calendar columns of every trial of one design and scenario
+        kept = max(bytes_per_trial(d, spec.timing) - bytes_per_trial(d, None) for d in spec.designs)
+    pilots = [
+        (lambda k, d=d: simulate_one(d, spec.scenarios[0], k, seed, threads=threads, timing=spec.timing))
+        for d in spec.designs
+    ]
+    check_run_time(
+        n_trials,
+        len(spec.scenarios),
+        pilots,
+        flat_bytes=max(BLOCK_TRIALS * bytes_per_trial(d, None) for d in spec.designs),
+        kept_bytes_per_trial=kept,
+        threads=threads,
+    )
+
+
+def check_run_time(
+    n_trials: int,
+    n_scenarios: int,
+    pilots: list[Callable[[int], object]],
+    *,
+    flat_bytes: int,
+    kept_bytes_per_trial: int = 0,
+    threads: int | None = None,
+    unit: str = "trials",
+) -> None:
+    """Refuse, before the work, a run that would take longer than ``MAX_RUN_SECONDS``, with the estimated
+    time and memory and the largest run that fits (a SpecError naming n_trials). ``pilots``: one call per
+    design, ``pilot(k)`` simulating k trials of it. The estimate comes from an optimistic bound, then (for
+    runs of at least ``PILOT_MIN_TRIALS`` trials) from timing each pilot on ``PILOT_TRIALS`` trials.
+    Memory is flat in the number of trials (``flat_bytes`` per block), except for what a timed run keeps
+    per trial (``kept_bytes_per_trial``, checked against the machine's memory first)."""
+    import time as clock
+
+    from ..engine.simulate import BLOCK_TRIALS, _bytes
+
+    n_trials = int(n_trials)
+    per_design = n_trials * int(n_scenarios)
+    total = per_design * len(pilots)
+    if kept_bytes_per_trial:
+        check_memory(n_trials, kept_bytes_per_trial)
+    cores = numba.get_num_threads() if threads is None else int(threads)
+    memory = f"flat in the number of {unit}, about {_bytes(flat_bytes)} per block of {BLOCK_TRIALS:,}" + (
+        f", plus {_bytes(kept_bytes_per_trial * n_trials)} for the calendar columns of each"
+        if kept_bytes_per_trial
+        else ""
+    )
+
+    def refuse(how_long: str, seconds_per_trial: float) -> SpecError:
+        fits = max(int(MAX_RUN_SECONDS / seconds_per_trial / max(total / n_trials, 1)), 1)
+        return SpecError(
+            "n_trials",
+            f"{total:,} simulated {unit} ({n_trials:,} per design and scenario) would take {how_long} on "
+            f"this machine (memory: {memory}); runs longer than {_duration(MAX_RUN_SECONDS)} are refused",
+            f"use at most {fits:,} {unit}, or a sweep (dosefind sweep runs in blocks and resumes)",
+        )
+
+    floor = total / (FASTEST_TRIALS_PER_CORE * max(cores, 1))
+    if floor > MAX_RUN_SECONDS:
+        raise refuse(
+            f"at least {_duration(floor)} (at {FASTEST_TRIALS_PER_CORE:,} trials/s per core)", floor / total
+        )
+    if total < PILOT_MIN_TRIALS:
+        return
+    seconds = 0.0
+    for pilot in pilots:
+        pilot(200)  # loads the kernels
+        start = clock.perf_counter()
+        pilot(PILOT_TRIALS)
+        seconds += (clock.perf_counter() - start) / PILOT_TRIALS * per_design
+    if seconds > MAX_RUN_SECONDS:
+        raise refuse(f"about {_duration(seconds)} (timed on a pilot run of each design)", seconds / total)
+
+
+def _simulate_reduced(
+    design, compiled, scenario, n_trials, seed, timing, band, threads, progress, block_trials
+):
+    """One design in one scenario, reduced block by block into :class:`TrialSums` (memory flat in the
+    number of trials); a timed run also keeps its calendar columns per trial (the percentiles of the
+    duration need every trial's)."""
+    sums = TrialSums.for_design(design, scenario.true_tox, band)
+    time = None
+    if timing is not None:
+        check_memory(n_trials, bytes_per_trial(design, timing) - bytes_per_trial(design, None))
+
+    def on_block(block):
+        nonlocal time
+        sums.add(block)
+        if block.time is not None:
+            if time is None:
+                time = np.empty((int(n_trials), block.time.shape[1]))
+            start = block.first_trial
+            time[start : start + block.n_trials] = block.time
+
+    blocks = {} if block_trials is None else {"block_trials": int(block_trials)}
+    simulate_blocks(
+        design,
+        scenario,
+        n_trials,
+        seed,
+        on_block,
+        threads=threads,
+        progress=progress,
+        compiled=compiled,
+        timing=timing,
+        **blocks,
+    )
+    return from_sums(sums, design, scenario.name, time)
 
 
 def exact_spec(

@@ -2,7 +2,8 @@
 
 A task simulates every design of a study on a run of scenarios for one block of trials. For each
 (scenario, design) it keeps only sufficient statistics of the per-trial values (counts, sums and sums of
-squares), so any number of blocks combine by addition into exactly the operating characteristics of
+squares; the ones ``dosefind simulate`` reports come from the same reducer, :class:`dosefind.oc.sums.
+TrialSums`), so any number of blocks combine by addition into exactly the operating characteristics of
 :mod:`dosefind.oc.metrics`, :mod:`dosefind.oc.benchmark` and :mod:`dosefind.oc.paired` computed on the
 whole run (same definitions, same MCSEs).
 
@@ -37,6 +38,7 @@ from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
 from ..oc.metrics import correct_mask, included_doses
 from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
+from ..oc.sums import TrialSums
 from .study import Task
 
 SCALARS = (
@@ -125,36 +127,20 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
             m = per_trial_metrics(res, task.acceptable_band)
             included = included_doses(design)
             correct = correct_mask(scen.true_tox, design.target, task.acceptable_band, included)
-            sel = res.selected.astype(np.int64)
-            valid = sel >= 0
-            n_at = res.n_at_dose.astype(np.float64)
-            t_at = res.tox_at_dose.astype(np.float64)
-            ntot = m["n_total"]
-            ptam = m["n_above_mtd"] / np.maximum(ntot, 1.0)
             key = (design.target, design.max_n, included.tobytes())
             if key not in bench:
                 u = latent_uniforms(task.seed, scen.key, T, design.max_n, first_trial=task.first_trial)
                 bench[key] = benchmark_selections(u, scen.true_tox, design.target, included).astype(np.int64)
             b_sel = bench[key]
             b_hit = correct[b_sel].astype(np.float64)
+            sums = TrialSums.for_design(design, scen.true_tox, task.acceptable_band).add(res)
+            common = sums.scalar  # the counts and sums simulate reports from, exact integers
+            ptam_s, ptam_q = sums.ptam_sums()
+            common["ptam_s"], common["ptam_q"] = float(ptam_s), float(ptam_q)
             row = scal[si, k]
-            row[ix["n"]] = T
-            row[ix["none"]] = np.count_nonzero(~valid)
-            row[ix["short"]] = np.count_nonzero(ntot < design.max_n)
-            for name, x in (
-                ("ntot", ntot),
-                ("tox", m["tox_total"]),
-                ("nabove", m["n_above_mtd"]),
-                ("ptam", ptam),
-            ):
-                row[ix[name + "_s"]] = x.sum()
-                row[ix[name + "_q"]] = (x * x).sum()
-            for name, metric in (
-                ("hit", "correct_selection"),
-                ("above", "select_above_mtd"),
-                ("early", "early_stop"),
-            ):
-                row[ix[name]] = m[metric].sum()
+            for name in SCALARS:
+                if name in common:
+                    row[ix[name]] = common[name]
             if res.time is not None:
                 for name, col in (
                     ("dur", T_DURATION),
@@ -168,11 +154,8 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
             row[ix["b_hit"]] = b_hit.sum()
             row[ix["b_cross"]] = (m["correct_selection"] * b_hit).sum()
             vrow = vec[si, k]
-            vrow[vx["sel"]] = np.bincount(sel[valid], minlength=D)
-            vrow[vx["n_s"]] = n_at.sum(axis=0)
-            vrow[vx["n_q"]] = (n_at * n_at).sum(axis=0)
-            vrow[vx["t_s"]] = t_at.sum(axis=0)
-            vrow[vx["t_q"]] = (t_at * t_at).sum(axis=0)
+            for name in ("sel", "n_s", "n_q", "t_s", "t_q"):
+                vrow[vx[name]] = getattr(sums, name)
             vrow[vx["b_sel"]] = np.bincount(b_sel, minlength=D)
             per_trial.append([m[name] for name in PAIRED_METRICS])
         for p, (a, b) in enumerate(task.pairs):

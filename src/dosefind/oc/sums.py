@@ -1,0 +1,192 @@
+"""Exact sufficient statistics of simulated trials, added block by block, and the operating
+characteristics rebuilt from them.
+
+:class:`TrialSums` keeps, for one design in one scenario, only integer counts and integer sums (and sums
+of squares) of the per-trial values that :mod:`dosefind.oc.metrics` reports. Integers add exactly, so
+any split of a run into blocks of trials, in any order, gives the same sums and therefore bit-identical
+operating characteristics; memory does not grow with the number of trials. Both ``dosefind simulate``
+(block by block, :func:`dosefind.engine.simulate.simulate_blocks`) and
+:func:`~dosefind.oc.metrics.operating_characteristics` (a whole :class:`SimResult` at once) go through
+this one reducer; the sweep's per-task statistics (:mod:`dosefind.sweep.stats`) read their common
+counts and sums from it too.
+
+Statistics (T trials):
+
+* ``n`` (T), ``none``, ``hit``, ``above``, ``early``, ``short``: trials selecting no dose, a correct
+  dose, a dose above the true MTD, stopping early for toxicity, ending with fewer than max_n patients;
+* per dose: ``sel`` (times selected) and the sum and sum of squares of patients (``n_s``, ``n_q``) and
+  DLTs (``t_s``, ``t_q``) at the dose;
+* per trial totals: sum and sum of squares of patients (``ntot``), DLTs (``tox``) and patients above
+  the MTD (``nabove``);
+* the fraction of a trial's patients treated above the MTD, a / max(n, 1), is kept exactly as the sums of
+  a and a² over the trials with each total n (``ptam_s[n]``, ``ptam_q[n]``).
+
+From these, a proportion p = count / T has MCSE sqrt(p(1-p)/T) and a mean has MCSE sd/sqrt(T), the
+sample variance (ddof=1) being computed in exact rational arithmetic from the integer sums and rounded
+once (so it equals numpy's two-pass ``np.std(ddof=1)`` up to numpy's own rounding, a few units in the
+last place).
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+
+from ..constants import Status
+from ..engine import sums as K
+
+#: scalar counts and sums, in the order of the kernel's accumulator (:mod:`dosefind.engine.sums`)
+SCALAR_SUMS = (
+    "none",
+    "hit",
+    "above",
+    "early",
+    "short",
+    "ntot_s",
+    "ntot_q",
+    "tox_s",
+    "tox_q",
+    "nabove_s",
+    "nabove_q",
+)
+assert len(SCALAR_SUMS) == K.N_SCALAR_SUMS and SCALAR_SUMS.index("nabove_q") == K.S_NABOVE_Q
+
+
+class TrialSums:
+    """Sufficient statistics of the trials of one design in one scenario (see the module docstring).
+
+    ``correct`` (boolean per dose: a correct selection; all False when stopping is the correct answer),
+    ``stop_correct`` (whether selecting no dose is correct), ``above`` (boolean per dose: above the true
+    MTD) and ``max_n`` fix what is counted; :meth:`for_design` derives them as :mod:`.metrics` does.
+    """
+
+    def __init__(self, n_doses: int, max_n: int, correct, stop_correct: bool, above):
+        self.n_doses = int(n_doses)
+        self.max_n = int(max_n)
+        self.correct = np.ascontiguousarray(correct, dtype=np.bool_)
+        self.stop_correct = bool(stop_correct)
+        self.above = np.ascontiguousarray(above, dtype=np.bool_)
+        self.n = 0
+        D = self.n_doses
+        self.scalars = np.zeros(K.N_SCALAR_SUMS, dtype=np.int64)
+        self.sel = np.zeros(D, dtype=np.int64)
+        self.n_s = np.zeros(D, dtype=np.int64)
+        self.n_q = np.zeros(D, dtype=np.int64)
+        self.t_s = np.zeros(D, dtype=np.int64)
+        self.t_q = np.zeros(D, dtype=np.int64)
+        self.ptam_s = np.zeros(self.max_n + 1, dtype=np.int64)
+        self.ptam_q = np.zeros(self.max_n + 1, dtype=np.int64)
+
+    @classmethod
+    def for_design(cls, design, true_tox, acceptable_band: float | None = None) -> TrialSums:
+        from .metrics import correct_mask, doses_above_mtd, included_doses, no_acceptable_dose
+
+        included = included_doses(design)
+        return cls(
+            design.n_doses,
+            design.max_n,
+            correct_mask(true_tox, design.target, acceptable_band, included),
+            no_acceptable_dose(true_tox, design.target, acceptable_band, included),
+            doses_above_mtd(design, true_tox, acceptable_band),
+        )
+
+    @property
+    def scalar(self) -> dict[str, int]:
+        """The scalar sums by name (``n`` first), as Python integers."""
+        return {"n": self.n, **{k: int(v) for k, v in zip(SCALAR_SUMS, self.scalars, strict=True)}}
+
+    def add(self, result) -> TrialSums:
+        """Add the trials of ``result`` (a :class:`~dosefind.engine.SimResult`, e.g. one block)."""
+        args = (
+            result.selected,
+            result.n_at_dose,
+            result.tox_at_dose,
+            result.status,
+            np.int64(Status.STOP_NO_DOSE),
+            np.int64(self.max_n),
+            self.correct,
+            self.stop_correct,
+            self.above,
+            self.scalars,
+            self.sel,
+            self.n_s,
+            self.n_q,
+            self.t_s,
+            self.t_q,
+        )
+        need = K.add_trial_sums(*args, self.ptam_s, self.ptam_q)
+        if need > 0:  # a design that may treat more than max_n patients (backfill): make room, then add
+            self._grow(int(need))
+            K.add_trial_sums(*args, self.ptam_s, self.ptam_q)
+        self.n += int(result.selected.shape[0])
+        return self
+
+    def _grow(self, length: int) -> None:
+        for name in ("ptam_s", "ptam_q"):
+            old = getattr(self, name)
+            if old.shape[0] < length:
+                new = np.zeros(length, dtype=np.int64)
+                new[: old.shape[0]] = old
+                setattr(self, name, new)
+
+    def merge(self, other: TrialSums) -> TrialSums:
+        """Add another block's statistics (same design and scenario)."""
+        self.n += other.n
+        self.scalars += other.scalars
+        for name in ("sel", "n_s", "n_q", "t_s", "t_q"):
+            getattr(self, name)[:] += getattr(other, name)
+        self._grow(other.ptam_s.shape[0])
+        self.ptam_s[: other.ptam_s.shape[0]] += other.ptam_s
+        self.ptam_q[: other.ptam_q.shape[0]] += other.ptam_q
+        return self
+
+    def ptam_sums(self) -> tuple[Fraction, Fraction]:
+        """Exact sum and sum of squares of the per-trial fraction of patients treated above the MTD."""
+        s = sum((Fraction(int(a), max(k, 1)) for k, a in enumerate(self.ptam_s) if a), Fraction(0))
+        q = sum((Fraction(int(a), max(k, 1) ** 2) for k, a in enumerate(self.ptam_q) if a), Fraction(0))
+        return s, q
+
+    def values_and_mcse(self) -> tuple[dict, dict]:
+        """The operating characteristics of :func:`~dosefind.oc.metrics.operating_characteristics` (without
+        the calendar metrics), keys in the same order."""
+        s = self.scalar
+        T = self.n
+        D = self.n_doses
+        values: dict = {}
+        mcse: dict = {}
+        ps = [proportion(int(c), T) for c in self.sel]
+        values["prob_select"] = [p for p, _ in ps]
+        mcse["prob_select"] = [e for _, e in ps]
+        values["prob_select_none"], mcse["prob_select_none"] = proportion(s["none"], T)
+        for name, a, b in (("mean_n_at_dose", self.n_s, self.n_q), ("mean_tox_at_dose", self.t_s, self.t_q)):
+            ms = [exact_mean(int(a[d]), int(b[d]), T) for d in range(D)]
+            values[name] = [m for m, _ in ms]
+            mcse[name] = [e for _, e in ms]
+        values["mean_n"], mcse["mean_n"] = exact_mean(s["ntot_s"], s["ntot_q"], T)
+        values["mean_tox"], mcse["mean_tox"] = exact_mean(s["tox_s"], s["tox_q"], T)
+        values["prob_early_stop"], mcse["prob_early_stop"] = proportion(s["early"], T)
+        values["prob_stop_before_max_n"], mcse["prob_stop_before_max_n"] = proportion(s["short"], T)
+        values["pcs"], mcse["pcs"] = proportion(s["hit"], T)
+        values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = proportion(s["above"], T)
+        values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = exact_mean(*self.ptam_sums(), T)
+        return values, mcse
+
+
+def proportion(count: int, T: int) -> tuple[float, float]:
+    """count / T and its MCSE sqrt(p(1-p)/T) (the arithmetic of ``np.mean`` on indicators)."""
+    p = float(count / T)
+    return p, float(np.sqrt(max(p * (1 - p), 0.0) / T))
+
+
+def exact_mean(s, q, T: int) -> tuple[float, float]:
+    """Mean s/T and its MCSE sd/sqrt(T) from the exact (integer or rational) sum ``s`` and sum of squares
+    ``q`` of T values; the sample variance (ddof=1) is exact before its one rounding (nan when T < 2)."""
+    if T == 0:
+        return math.nan, math.nan
+    mean = float(Fraction(s) / T)
+    if T < 2:
+        return mean, math.nan
+    var = max(Fraction(q) - Fraction(s) ** 2 / T, Fraction(0)) / (T - 1)
+    return mean, float(np.sqrt(float(var)) / np.sqrt(T))
