@@ -112,3 +112,12 @@ def test_prob_above_reuses_log_factorials_without_changing_a_bit():
     for target in (0.2, 0.25, 0.3, 0.33):
         for n in [*range(0, 120), 500, 3000, 41]:
             assert np.array_equal(prob_above(target, n), direct(target, n)), (target, n)
+
+
+def test_de_escalation_boundary_is_never_an_exact_integer_with_default_phis():
+    """The comment at Boin._boundaries_at: lambda_d * n is never an exact integer for the default phi1 and
+    phi2 at targets 0.05-0.50 and n <= 100, so its integer branch is unreachable there."""
+    for target in np.round(np.arange(0.05, 0.5001, 0.01), 2):
+        lam_d = Boin(target=float(target), n_doses=3, max_n=30).boundaries[1]
+        x = lam_d * np.arange(1, 101)
+        assert np.all(np.abs(np.round(x) - x) >= 1e-12), target

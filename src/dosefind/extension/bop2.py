@@ -102,7 +102,10 @@ def calibrate_bop2(
     cand = np.nonzero(ok & (act1 >= best_power - TOL))[0]
     best_en = en0[cand].min()
     cand = cand[en0[cand] <= best_en + TOL]
-    k = cand[np.argmin(first[cand])]  # first grid pair (lambda then gamma ascending) giving these boundaries
+    # first grid pair (lambda then gamma ascending) giving these boundaries: pairs that give the same
+    # boundaries give the same design and OCs, so this tie-break only chooses which (lambda, gamma) is
+    # reported (another order is an equivalent mutant: no OC can tell)
+    k = cand[np.argmin(first[cand])]
     j = int(first[k])
     bnd = Boundaries(looks=list(looks), futility=uniq[k], efficacy=eff[k])
     return Bop2Calibration(

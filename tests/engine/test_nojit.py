@@ -1,0 +1,40 @@
+"""The kernels as plain Python (NUMBA_DISABLE_JIT=1) in CI: the kernel-vs-oracle checks of BOIN, 3+3 and
+the arm loop run again with numba switched off, so the kernels' source lines execute under the
+interpreter (where an integer overflow raises instead of wrapping) and can be line-covered
+(``nox -s nojit`` runs the wider set with coverage). The CRM cases are left to ``nox -s nojit``: as
+plain Python they take minutes."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import ROOT
+
+CHECKS = [
+    "tests/engine/test_kernel_vs_oracle.py::test_boin_matches_oracle",
+    "tests/engine/test_kernel_vs_oracle.py::test_boin_with_modifiers_matches_oracle",
+    "tests/engine/test_kernel_vs_oracle.py::test_three_plus_three_matches_oracle",
+    "tests/engine/test_kernel_vs_oracle.py::test_three_plus_three_with_modifiers_matches_oracle",
+    "tests/arm/test_arm_engine.py::test_kernel_equals_oracle",
+]
+
+
+@pytest.mark.slow
+def test_kernels_without_jit_equal_their_oracles():
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::RuntimeWarning",
+        *CHECKS,
+    ]
+    run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout and "skipped" not in run.stdout.splitlines()[-1], run.stdout[-400:]
