@@ -285,3 +285,21 @@ def test_spec_round_trips_and_defaults():
     again = Blrm.from_dict(d.to_dict())
     assert again == d and again.config_hash() == d.config_hash()
     assert d.to_dict()["doses"] == [1.0, 2.5, 5.0]
+
+
+def test_posterior_table_reports_95_percent_intervals_as_oncobayes2():
+    """The BLRM's table gives the 2.5% and 97.5% quantiles of p_d (OncoBayes2's summary); the CRM keeps
+    dfcrm's 90%."""
+    from dosefind.designs import Crm
+    from dosefind.engine.blrm import blrm_posterior_summary
+    from dosefind.inference.summary import fast_posterior
+
+    n = np.array([3, 3, 6, 0, 0, 0, 0, 0, 0, 0][: DESIGN.n_doses])
+    y = np.array([0, 0, 2, 0, 0, 0, 0, 0, 0, 0][: DESIGN.n_doses])
+    table = fast_posterior(DESIGN, n, y)
+    q = blrm_posterior_summary(DESIGN, n, y, quantiles=(0.025, 0.975))
+    assert table.mass == 0.95
+    np.testing.assert_allclose(table.lower, q["q0.025"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table.upper, q["q0.975"], rtol=0, atol=1e-12)
+    crm = Crm(target=0.3, n_doses=4, skeleton=(0.1, 0.2, 0.3, 0.4), cohort_size=3, max_n=12)
+    assert fast_posterior(crm, [3, 0, 0, 0], [0, 0, 0, 0]).mass == 0.90

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ..constants import CREDIBLE_MASS
 from ..errors import SpecError
 from . import registry
 
@@ -37,6 +38,11 @@ if TYPE_CHECKING:  # pragma: no cover
 class DesignHome:
     """What a design means beyond its kernel. Subclass it in ``designs/<name>/home.py`` and register the
     spec class with it (:func:`dosefind.designs.registry.register_design`)."""
+
+    #: the mass of the equal-tailed credible intervals the design's posterior tables report (fast and MCMC),
+    #: as the design's reference software reports them: 90% by default (dfcrm's ``crm``), 95% for the BLRM
+    #: (OncoBayes2's 2.5% and 97.5% quantiles)
+    credible_mass: float = CREDIBLE_MASS
 
     #: whether the posterior table estimates doses nobody was treated at (a dose-toxicity model does;
     #: independent beta-binomial posteriors only restate the prior there, so plots leave them blank)

@@ -23,7 +23,6 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..constants import CREDIBLE_MASS
 from ..designs import Design
 from ..designs.home import home_of
 from ..errors import DataError, MissingExtraError, SpecError
@@ -177,7 +176,7 @@ def diagnostic_warnings(diagnostics: dict) -> tuple[str, ...]:
     low_ess = []
     for key, what, affects in (
         ("ess_bulk_min", "bulk", "posterior means"),
-        ("ess_tail_min", "tail", f"the {round(100 * CREDIBLE_MASS)}% intervals and P(DLT > target)"),
+        ("ess_tail_min", "tail", "the credible intervals and P(DLT > target)"),
     ):
         ess = diagnostics[key]
         if ess is None or ess < ESS_MIN:
@@ -254,7 +253,7 @@ def posterior_from_draws(
 ) -> PosteriorTable:
     """The :class:`PosteriorTable` of the draws in ``idata`` (from :func:`sample_posterior`).
 
-    Means, equal-tailed intervals (mass :data:`~dosefind.constants.CREDIBLE_MASS`, ``numpy.quantile``)
+    Means, equal-tailed intervals (mass: the design home's ``credible_mass``, ``numpy.quantile``)
     and P(p_d > target) come from the pooled draws of every chain. For the CRM each dose's p_d is
     ``design.prob_tox`` of the draws of b (so untried doses are covered) and ``extra["plugin"]`` is p_d
     at the posterior mean of b; BOIN and BOIN for combinations add the isotonic estimate of the fast
@@ -288,6 +287,7 @@ def posterior_from_draws(
         lower=lower,
         upper=upper,
         prob_above_target=prob_above,
+        mass=home_of(design).credible_mass,
         extra=extra,
         diagnostics=diagnostics,
         warnings=warnings,
@@ -308,7 +308,7 @@ def columns_from_p(design: Design, p) -> tuple[tuple[np.ndarray, ...], dict[str,
             "sample them with sample_posterior for this design"
         )
     extra: dict[str, np.ndarray] = {}
-    tail = (1.0 - CREDIBLE_MASS) / 2
+    tail = (1.0 - home_of(design).credible_mass) / 2
     draws = az.convert_to_dataset({"p": p})
     above = az.convert_to_dataset({"p": (p > design.target).astype(float)})
     with np.errstate(divide="ignore", invalid="ignore"):  # NaN for draws that never moved (see warnings)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...constants import CREDIBLE_MASS, reason_from_code
+from ...constants import reason_from_code
 from ...inference.summary import PosteriorTable, check_counts
 from ..home import DesignHome
 from .spec import REASON_NAMES, Blrm
@@ -17,6 +17,8 @@ TARGET, CAPPED, NO_SAFE, MTD = (reason_from_code(c) for c in sorted(REASON_NAMES
 
 class BlrmHome(DesignHome):
     estimates_untried = True
+    #: OncoBayes2's summaries report the 2.5% and 97.5% quantiles
+    credible_mass = 0.95
 
     def reason_codes(self, design):
         return (TARGET, CAPPED, NO_SAFE, MTD)
@@ -119,7 +121,7 @@ def blrm_posterior_table(design: Blrm, n_at, tox_at) -> PosteriorTable:
     from ...engine.blrm import blrm_posterior_summary
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
-    tail = (1.0 - CREDIBLE_MASS) / 2
+    tail = (1.0 - BlrmHome.credible_mass) / 2
     s = blrm_posterior_summary(design, n_at, tox_at, quantiles=(tail, 1.0 - tail))
     return PosteriorTable(
         method="quadrature",
@@ -129,6 +131,7 @@ def blrm_posterior_table(design: Blrm, n_at, tox_at) -> PosteriorTable:
         lower=s[f"q{tail}"],
         upper=s[f"q{1.0 - tail}"],
         prob_above_target=s["prob_above_target"],
+        mass=BlrmHome.credible_mass,
         extra={"prob_under": s["prob_under"], "prob_target": s["prob_target"], "prob_over": s["prob_over"]},
     )
 
