@@ -271,9 +271,7 @@ def test_posterior_matches_adaptive_quadrature(case):
     np.testing.assert_allclose(fast["model_averaged"][included], avg[included], rtol=0, atol=1e-6)
     assert np.isnan(fast["model_averaged"][~included]).all()
     best = int(np.argmax(logw))
-    np.testing.assert_allclose(
-        fast["plugin"], oracle_alpha(d, best) ** math.exp(mean_b[best]), atol=1e-6
-    )
+    np.testing.assert_allclose(fast["plugin"], oracle_alpha(d, best) ** math.exp(mean_b[best]), atol=1e-6)
 
 
 def test_default_ordering_prior_is_uniform():
