@@ -84,6 +84,19 @@ def test_summarize_formats(finished):
     assert r.exit_code == 0, r.output
     for head in ("Designs across scenarios", "By true MTD position", "Paired comparisons", "BOIN - CRM"):
         assert head in r.output
+    tables = r.output.split("\n\n")
+    designs_part = next(t for t in tables if t.startswith("Designs across scenarios"))
+    # the same design order in every table: the study's
+    order = [ln.split()[0] for ln in designs_part.splitlines()[3:6]]
+    by_mtd = next(t for t in tables if t.startswith("By true MTD position")).splitlines()[3:]
+    assert [ln.split()[1] for ln in by_mtd[:3]] == order
+    # probabilities in percent throughout (never 0.xx beside xx.x), one number of decimals per column
+    assert "PCS %" in designs_part and "early stop %" in r.output and "treated > MTD %" in r.output
+    rows = designs_part.splitlines()[3:6]
+    pcs = [ln.split()[1] for ln in rows]
+    assert all(float(p) > 1 for p in pcs) and len({len(p.split(".")[1]) for p in pcs}) == 1
+    # the tables fit a 110-character line (the paired table's footnote is prose)
+    assert max(len(ln) for t in tables[:3] for ln in t.splitlines()) <= 110
     j = runner.invoke(app, ["summarize", str(out), "--format", "json"])
     assert j.exit_code == 0, j.output
     payload = json.loads(j.output)

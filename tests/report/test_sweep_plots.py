@@ -217,6 +217,22 @@ def test_efficiency_has_reference_line_and_scatter(many):
     assert _legend_labels(fig) == [*DESIGNS, "optimal benchmark (efficiency 1)"]
 
 
+def test_efficiency_diamond_is_the_pooled_ratio_not_the_mean_of_ratios(many):
+    """The diamond sits at sum(PCS) / sum(benchmark PCS) (what `summarize` reports), not at the mean of
+    per-scenario ratios, which one scenario with a tiny benchmark PCS can drag to the edge."""
+    oc = many.copy()
+    one = oc.index[oc["design"] == DESIGNS[0]][0]
+    oc.loc[one, ["benchmark_pcs", "efficiency"]] = [1e-4, oc.loc[one, "pcs"] / 1e-4]
+    fig = plot_efficiency(oc)
+    ax_box = fig.axes[0]
+    diamonds = [ln for ln in ax_box.get_lines() if ln.get_marker() == "D"]
+    assert len(diamonds) == len(DESIGNS)
+    for ln, d in zip(diamonds, DESIGNS, strict=True):
+        sub = oc[oc["design"] == d]
+        assert ln.get_xdata()[0] == pytest.approx(sub["pcs"].sum() / sub["benchmark_pcs"].sum())
+    assert "pooled" in ax_box.get_title()
+
+
 def test_efficiency_nan_and_huge_values_are_reported_not_drawn_wrongly(many, tmp_path):
     oc = many.copy()
     name = oc["scenario"].iloc[0]

@@ -143,58 +143,85 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def format_designs(df) -> str:
-    header = [
-        "design",
-        "PCS",
-        "benchmark PCS",
-        "efficiency",
-        "accuracy",
-        "P(select > MTD)",
-        "% treated > MTD",
-        "mean n",
-        "mean DLTs",
-        "early stop",
-        "mean rank",
-        "best",
+def _pm_column(values, ses, scale: float = 1.0, digits: int = 1) -> list[str]:
+    """value ± se for a whole column with one number of decimals: enough for the smallest positive MCSE of
+    the column to show its first significant digit (at most 6 decimals), so the rows line up and compare."""
+    positive = [scale * s for s in ses if math.isfinite(s) and s > 0]
+    if positive:
+        digits = min(max(digits, -math.floor(math.log10(min(positive)))), 6)
+    out = []
+    for v, s in zip(values, ses, strict=True):
+        if not math.isfinite(v):
+            out.append("-")
+        elif not math.isfinite(s):
+            out.append(f"{scale * v:.{digits}f}")
+        else:
+            out.append(f"{scale * v:.{digits}f} ± {scale * s:.{digits}f}")
+    return out
+
+
+def _columns(records, spec) -> list[list[str]]:
+    """Rows of text from records and (key, scale) column specs, each column formatted by _pm_column."""
+    cols = [
+        _pm_column([r[k] for r in records], [r[k + "_mcse"] for r in records], scale) for k, scale in spec
     ]
-    rows = []
-    for r in df.to_dict("records"):
-        rows.append(
-            [
-                str(r["design"]),
-                _pm(r["pcs"], r["pcs_mcse"]),
-                _pm(r["benchmark_pcs"], r["benchmark_pcs_mcse"]),
-                _pm(r["efficiency"], r["efficiency_mcse"]),
-                _pm(r["accuracy_index"], r["accuracy_index_mcse"]),
-                _pm(r["prob_select_above_mtd"], r["prob_select_above_mtd_mcse"]),
-                _pm(100 * r["prop_treated_above_mtd"], 100 * r["prop_treated_above_mtd_mcse"], 1),
-                _pm(r["mean_n"], r["mean_n_mcse"], 1),
-                _pm(r["mean_tox"], r["mean_tox_mcse"], 2),
-                _pm(r["prob_early_stop"], r["prob_early_stop_mcse"]),
-                f"{r['mean_rank_pcs']:.2f}",
-                f"{100 * r['share_best_pcs']:.0f}%",
-            ]
-        )
+    return [list(row) for row in zip(*cols, strict=True)] if cols else []
+
+
+def format_designs(df) -> str:
+    """Two tables (selection, then patients), probabilities in percent, each column with one number of
+    decimals, lines under 110 characters."""
+    records = df.to_dict("records")
+    names = [str(r["design"]) for r in records]
+    sel = _columns(
+        records,
+        [
+            ("pcs", 100),
+            ("benchmark_pcs", 100),
+            ("efficiency", 1),
+            ("accuracy_index", 1),
+            ("prob_select_above_mtd", 100),
+        ],
+    )
+    selection = _text_table(
+        [
+            "design",
+            "PCS %",
+            "benchmark PCS %",
+            "efficiency",
+            "accuracy",
+            "select > MTD %",
+            "mean rank",
+            "best",
+        ],
+        [
+            [name, *row, f"{r['mean_rank_pcs']:.2f}", f"{100 * r['share_best_pcs']:.0f}%"]
+            for name, row, r in zip(names, sel, records, strict=True)
+        ],
+    )
+    pat = _columns(
+        records, [("mean_n", 1), ("mean_tox", 1), ("prop_treated_above_mtd", 100), ("prob_early_stop", 100)]
+    )
+    patients = _text_table(
+        ["design", "mean n", "mean DLTs", "treated > MTD %", "early stop %"],
+        [[name, *row] for name, row in zip(names, pat, strict=True)],
+    )
     n = int(df["n_scenarios"].max()) if len(df) else 0
     note = (
-        f"averages over {n:,} scenarios, ± Monte Carlo SE; efficiency = PCS / benchmark PCS "
-        "(nonparametric optimal benchmark, same patients); rank and best: on PCS within each scenario"
+        f"averages over {n:,} scenarios, ± Monte Carlo SE, probabilities in percent; efficiency = PCS /\n"
+        "benchmark PCS (nonparametric optimal benchmark, same patients); rank and best: on PCS within each\n"
+        "scenario"
     )
-    return _text_table(header, rows) + "\n" + note
+    return selection + "\n\n" + patients + "\n" + note
 
 
 def format_by_mtd(df) -> str:
-    header = ["true MTD", "design", "scenarios", "PCS", "P(select > MTD)"]
+    records = df.to_dict("records")
+    cols = _columns(records, [("pcs", 100), ("prob_select_above_mtd", 100)])
+    header = ["true MTD", "design", "scenarios", "PCS %", "select > MTD %"]
     rows = [
-        [
-            str(r["mtd"]),
-            str(r["design"]),
-            str(r["n_scenarios"]),
-            _pm(r["pcs"], r["pcs_mcse"]),
-            _pm(r["prob_select_above_mtd"], r["prob_select_above_mtd_mcse"]),
-        ]
-        for r in df.to_dict("records")
+        [str(r["mtd"]), str(r["design"]), str(r["n_scenarios"]), *c]
+        for r, c in zip(records, cols, strict=True)
     ]
     return _text_table(header, rows)
 
@@ -238,7 +265,7 @@ def summarize(
     if fmt is SummaryFormat.table:
         head = (
             f"study {m['study']['name']!r}: {m['n_scenarios']:,} scenarios x {m['n_designs']} designs x "
-            f"{m['n_trials']:,} trials, seed {m['seed']}, dosefind {m['version']}, "
+            f"{m['n_trials']:,} trials, seed {m['seed']},\ndosefind {m['version']}, "
             f"study hash {m['study_hash']}"
         )
         text = "\n\n".join(

@@ -19,6 +19,7 @@ A design keeps its colour in every figure (:func:`design_colours`, by order of f
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -346,9 +347,11 @@ def _box_panel(
     *,
     cap: float | None = None,
     points: bool | None = None,
+    centre: Mapping[str, float] | None = None,
 ) -> tuple[int, int]:
-    """Horizontal box plot per design across scenarios (first design on top), the mean as a diamond,
-    and the scenarios as points when there are not too many. NaN values are left out.
+    """Horizontal box plot per design across scenarios (first design on top), the mean as a diamond (or
+    ``centre[design]``, a summary the caller gives instead), and the scenarios as points when there are not
+    too many. NaN values are left out.
 
     Returns (number of NaN values left out, number of values beyond ``cap`` drawn at the edge)."""
     import inspect
@@ -412,8 +415,9 @@ def _box_panel(
                 zorder=3,
                 clip_on=False,
             )
+        mid = v.mean() if centre is None else centre[designs[i]]
         ax.plot(
-            v.mean() if cap is None else min(v.mean(), cap),
+            mid if cap is None else min(mid, cap),
             pos[i],
             marker="D",
             ms=6,
@@ -556,7 +560,14 @@ def plot_efficiency(oc, *, colours: Mapping[str, str] | None = None) -> Figure:
     finite = eff[np.isfinite(eff)]
     top = float(finite.max()) if finite.size else 1.0
     cap = EFFICIENCY_AXIS_MAX if top > EFFICIENCY_AXIS_MAX else None
-    _, n_capped = _box_panel(ax_box, oc, "efficiency", designs, cols, cap=cap)
+    # the diamond: the pooled efficiency sum(PCS) / sum(benchmark PCS), what `summarize` reports; the mean
+    # of per-scenario ratios is unstable (a few tiny benchmark PCSs dominate it) and pinned at the cap
+    pooled = {}
+    for d in designs:
+        sub = oc[oc["design"] == d]
+        bench_sum = float(sub["benchmark_pcs"].sum())
+        pooled[d] = float(sub["pcs"].sum()) / bench_sum if bench_sum > 0 else math.nan
+    _, n_capped = _box_panel(ax_box, oc, "efficiency", designs, cols, cap=cap, centre=pooled)
     ax_box.axvline(1.0, color=BENCHMARK_COLOUR, ls="--", lw=1.2, zorder=1)
     right = cap if cap is not None else max(1.1, 1.05 * top)
     ax_box.set_xlim(0, right * 1.02)
@@ -568,7 +579,8 @@ def plot_efficiency(oc, *, colours: Mapping[str, str] | None = None) -> Figure:
         notes.append(f"{len(missing)} scenario{'s' if len(missing) > 1 else ''} without efficiency ({names})")
     if n_capped:
         notes.append(f"{n_capped} value{'s' if n_capped > 1 else ''} > {cap:g} drawn at the edge (▶)")
-    ax_box.set_title("; ".join(notes) if notes else "box: quartiles; ◇ mean", fontsize=8.5)
+    notes.append("◇ pooled: sum of PCS / sum of benchmark PCS")
+    ax_box.set_title("; ".join(notes), fontsize=8.5)
 
     for d in designs:
         sub = oc[oc["design"] == d]

@@ -159,7 +159,9 @@ def design_summary(oc):
 def by_mtd(oc):
     pd = _pandas()
     rows = []
-    for (mtd, name), g in oc.groupby(["mtd", "design"], sort=True):
+    order = {name: i for i, name in enumerate(dict.fromkeys(oc["design"]))}  # the study's design order
+    groups = sorted(oc.groupby(["mtd", "design"], sort=False), key=lambda kg: (kg[0][0], order[kg[0][1]]))
+    for (mtd, name), g in groups:
         pcs, se = _mc_mean(g["pcs"], g["pcs_mcse"])
         od, od_se = _mc_mean(g["prob_select_above_mtd"], g["prob_select_above_mtd_mcse"])
         rows.append(
