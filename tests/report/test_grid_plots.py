@@ -77,3 +77,21 @@ def test_pocrm_heat_map_colours_untried_cells_and_greys_excluded_ones():
     grey = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0xBD / 255,) * 3)]
     assert len(grey) == 1 and EXCLUDED_COLOUR == "#bdbdbd" and grey[0].get_xy() == (0.5, 1.5)
     assert f"2.1\nuntried\nP(DLT) {mean[1, 0]:.2f}" in _texts(ax)
+
+
+def test_a_large_grid_gets_compact_readable_cells():
+    """A 2 x 16 grid: each tried cell shows only DLTs/n at 7 pt or more (the estimate is the colour), the
+    figure grows with the grid, and the next cell is still framed."""
+    big = {"levels_a": ["a0", "a1"], "levels_b": [f"b{i}" for i in range(16)]}
+    design = BoinComb(target=0.3, max_n=30, grid=big)
+    rec = recommend(design, parse_outcomes("1.1NNN 2.1NTN", design.doses, cells=True))
+    fig = plot_posterior(rec)
+    ax = fig.axes[0]
+    assert _texts(ax) == {"0/3", "1/3"}
+    assert min(t.get_fontsize() for t in ax.texts) >= 7
+    width, height = fig.get_size_inches()
+    assert width / 16 >= 0.6
+    assert any(
+        p.get_edgecolor()[:3] == pytest.approx((0x2F / 255, 0x85 / 255, 0x5A / 255)) for p in ax.patches
+    )
+    assert figure_to_png_bytes(fig).startswith(b"\x89PNG")

@@ -58,6 +58,33 @@ def test_report_has_every_section(report_html):
         assert needle in text or needle.replace("probabilities of", "their probabilities") in text, needle
 
 
+def test_report_states_the_levels_and_does_not_repeat_the_table_heading(report_html):
+    text = report_html.read_text(encoding="utf-8")
+    # the pathways write cohorts with level numbers and decisions with dose labels: the page says which
+    assert "In the cohorts, a number is the dose level: 1 = 40 mg/m2, 2 = 60 mg/m2" in text
+    section = text[text.index("<h2>Decision table</h2>") :]
+    assert "Decision table:" not in section.split("</pre>")[0]
+    # the 24-column BOIN table is drawn at the cohorts' numbers of patients, so its labels stay legible
+    assert "The figure shows the decisions taken with cohorts of 3: n = 3, 6, 9, 12, 15, 18, 21, 24." in section
+
+
+def test_posterior_figure_keeps_markers_and_the_target_label_clear():
+    """An observed rate of 0 sits inside the axes (not half under the x axis) and the target's label is
+    outside the plot area, where no interval can cover it."""
+    from dosefind.designs import Boin
+    from dosefind.live.recommend import recommend
+    from dosefind.outcomes import parse_outcomes
+    from dosefind.report.plots import plot_posterior
+
+    design = Boin(target=0.3, n_doses=4, cohort_size=3, max_n=24)
+    rec = recommend(design, parse_outcomes("1NNN 2NNN", design.doses))
+    fig = plot_posterior(rec)
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] < 0 and ax.get_ylim()[1] > 1
+    (label,) = [t for t in ax.texts if t.get_text().startswith("target")]
+    assert label.xy[0] >= 1.0 and label.get_ha() == "left"  # axes fraction: right of the plot
+
+
 def test_report_is_self_contained(report_html):
     text = report_html.read_text(encoding="utf-8")
     # no external resources of any kind: every src/href is an embedded data URI or an in-page anchor

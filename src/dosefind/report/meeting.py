@@ -217,6 +217,7 @@ def render_meeting_report(inputs: ReportInputs) -> str:
                 f"<p>Every outcome of the coming cohorts{cells} (N: no DLT, T: DLT; order within a cohort "
                 "does not matter) and the design's answer. A decision the design takes at random (a tie "
                 "broken at random) is shown once per possible decision, with its chance.</p>",
+                f"<p>{_e(_notation_levels(rec))}</p>",
                 f"<pre>{_e(format_paths(inputs.paths))}</pre>",
             ]
     # decision table
@@ -350,6 +351,35 @@ def _arm_section(arec: ArmRecommendation) -> str:
     return "\n".join(out)
 
 
+def _notation_levels(rec: Recommendation) -> str:
+    """What the numbers of the outcome notation stand for (cohorts are written with level numbers, the
+    decisions with dose labels)."""
+    g = rec.design.dose_grid
+    if g is None:
+        pairs = ", ".join(f"{i + 1} = {row.label}" for i, row in enumerate(rec.doses))
+        return f"In the cohorts, a number is the dose level: {pairs}."
+    a = ", ".join(f"{i + 1} = {lab}" for i, lab in enumerate(g.levels_a))
+    b = ", ".join(f"{i + 1} = {lab}" for i, lab in enumerate(g.levels_b))
+    return f"In the cohorts, cell j.k is level j of {g.drug_a} ({a}) and level k of {g.drug_b} ({b})."
+
+
+def _cohort_columns(design, table):
+    """The table the page draws: a wide table (more than 12 numbers of patients) of a design with cohorts
+    of more than one patient keeps the numbers it decides at (multiples of the cohort size), so the
+    figure's cells and labels stay legible at the page's width; the text above keeps every column."""
+    from dataclasses import replace
+
+    size = int(getattr(design, "cohort_size", 1) or 1)
+    if len(table.n_treated) <= 12 or size <= 1:
+        return table, ""
+    kept = tuple(n for n in table.n_treated if n % size == 0)
+    if not kept:
+        return table, ""
+    rows = tuple(r for r in table.rows if r.n_treated in kept)
+    caption = f"The figure shows the decisions taken with cohorts of {size}: n = {', '.join(map(str, kept))}."
+    return replace(table, n_treated=kept, rows=rows), caption
+
+
 def _decision_table_section(rec: Recommendation) -> str:
     from .decision_table import decision_table, to_text
     from .plots import figure_to_data_uri, plot_decision_table
@@ -362,11 +392,15 @@ def _decision_table_section(rec: Recommendation) -> str:
             f"the data at every {dose_word(rec.design)}. The dose transition pathways above give its "
             "decisions for the coming cohorts.</p>"
         )
-    fig = plot_decision_table(table)
+    body = to_text(table).split("\n", 1)[1]  # its title line would repeat the section's heading
+    shown, caption = _cohort_columns(rec.design, table)
+    fig = plot_decision_table(shown)
     return (
         "<h2>Decision table</h2>"
-        f"<pre>{_e(to_text(table))}</pre>"
-        f'<img alt="Decision table" src="{figure_to_data_uri(fig)}">'
+        f"<p>{_e(rec.design.name)}: {_e(table.kind)}, target {table.target:g}, n &lt;= {table.max_n}</p>"
+        f"<pre>{_e(body)}</pre>"
+        + (f"<p>{_e(caption)}</p>" if caption else "")
+        + f'<img alt="Decision table" src="{figure_to_data_uri(fig)}">'
     )
 
 

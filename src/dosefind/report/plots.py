@@ -93,7 +93,7 @@ def plot_decision_table(table: DecisionTable, ax: Axes | None = None) -> Figure:
         linewidth=0.6,
     )
     if n_cols <= 30 and n_rows <= 31:
-        size = 9 if n_cols <= 12 else 7 if n_cols <= 20 else 5.5
+        size = 9 if n_cols <= 12 else 7.5 if n_cols <= 20 else 6.5
         for y, row in enumerate(grid):
             for j, action in enumerate(row):
                 if action is not None:
@@ -174,18 +174,24 @@ def plot_posterior(rec, ax: Axes | None = None) -> Figure:
                 f"{row.tox}/{row.n}", (x[d] + 0.22, row.tox / row.n), fontsize=8, color="#555555", va="center"
             )
     ax.axhline(rec.design.target, color="#c53030", ls="--", lw=1.2)
-    ax.text(
-        D - 0.5,
-        rec.design.target,
-        f" target {rec.design.target:g}",
+    # the target's label outside the axes, right of the plot: inside it sat over the last dose's interval
+    ax.annotate(
+        f"target {rec.design.target:g}",
+        (1.0, rec.design.target),
+        xycoords=("axes fraction", "data"),
+        xytext=(4, 0),
+        textcoords="offset points",
         color="#c53030",
-        va="bottom",
-        ha="right",
+        va="center",
+        ha="left",
         fontsize=9,
+        annotation_clip=False,
     )
     ax.set_xticks(x, [r.label for r in rec.doses])
     ax.set_xlim(-0.5, D - 0.5)
-    ax.set_ylim(0, 1)
+    # a little room below 0 and above 1: an observed rate of 0 (or 1) and its count stay fully visible
+    ax.set_ylim(-0.04, 1.04)
+    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_xlabel("dose")
     ax.set_ylabel("P(DLT)")
     pct = round(100 * p.mass)
@@ -308,8 +314,14 @@ def plot_grid_posterior(rec, ax: Axes | None = None) -> Figure:
     hidden = excluded | ~np.isfinite(mean)
     if not home_of(design).estimates_untried:  # a beta-binomial posterior only restates its prior there
         hidden |= n == 0
+    # large grids (more than 8 levels of a drug) get a bigger figure and a compact label per cell (the
+    # counts only, "DLT/n"; the colour is the estimate): four lines at 6 pt in a 24 x 24 grid were unreadable
+    compact = max(J, K) > 8
     if ax is None:
-        fig = _agg_figure((min(12.0, 2.8 + 1.35 * K), min(10.0, 1.6 + 1.05 * J)))
+        if compact:
+            fig = _agg_figure((min(20.0, 2.8 + 0.62 * K), min(16.0, 1.6 + 0.5 * J)))
+        else:
+            fig = _agg_figure((min(12.0, 2.8 + 1.35 * K), min(10.0, 1.6 + 1.05 * J)))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -317,10 +329,28 @@ def plot_grid_posterior(rec, ax: Axes | None = None) -> Figure:
     norm = TwoSlopeNorm(vmin=0.0, vcenter=min(max(target, 1e-6), 1 - 1e-6), vmax=1.0)
     image = ax.imshow(np.ma.masked_array(mean, hidden), cmap=cmap, norm=norm, origin="lower", aspect="auto")
     mark = rec.next_dose if rec.next_dose is not None else rec.selected
-    size = 9 if K <= 5 else 7.5 if K <= 8 else 6
+    size = 9 if K <= 5 else 7.5 if K <= 8 else 7
     for j in range(J):
         for k in range(K):
             c = j * K + k
+            if compact:
+                if excluded[j, k]:
+                    ax.add_patch(
+                        Rectangle((k - 0.5, j - 0.5), 1, 1, facecolor=EXCLUDED_COLOUR, edgecolor="white")
+                    )
+                elif not admissible[j, k]:
+                    ax.add_patch(
+                        Rectangle(
+                            (k - 0.5, j - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#555555", lw=0
+                        )
+                    )
+                if n[j, k]:
+                    ax.text(k, j, f"{tox[j, k]}/{n[j, k]}", ha="center", va="center", fontsize=size)
+                if c == mark:
+                    ax.add_patch(
+                        Rectangle((k - 0.46, j - 0.46), 0.92, 0.92, fill=False, edgecolor=NEXT_COLOUR, lw=2.5)
+                    )
+                continue
             if excluded[j, k]:
                 ax.add_patch(
                     Rectangle((k - 0.5, j - 0.5), 1, 1, facecolor=EXCLUDED_COLOUR, edgecolor="white")
@@ -353,6 +383,9 @@ def plot_grid_posterior(rec, ax: Axes | None = None) -> Figure:
                 )
     ax.set_xticks(range(K), [f"{k + 1}: {x}" for k, x in enumerate(g.levels_b)])
     ax.set_yticks(range(J), [f"{j + 1}: {x}" for j, x in enumerate(g.levels_a)])
+    if compact:
+        ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+        ax.tick_params(axis="y", labelsize=8)
     ax.set_xlim(-0.5, K - 0.5)
     ax.set_ylim(-0.5, J - 0.5)
     ax.set_xlabel(f"{g.drug_b} (level k)")
