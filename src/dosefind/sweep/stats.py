@@ -38,22 +38,12 @@ from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
 from ..oc.metrics import correct_mask, included_doses
 from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
-from ..oc.sums import TrialSums
+from ..oc.sums import SCALAR_SUMS, TrialSums
 from .study import Task
 
 SCALARS = (
     "n",
-    "none",
-    "hit",
-    "above",
-    "early",
-    "short",
-    "ntot_s",
-    "ntot_q",
-    "tox_s",
-    "tox_q",
-    "nabove_s",
-    "nabove_q",
+    *SCALAR_SUMS,  # the counts and sums oc.sums accumulates, in its order
     "ptam_s",
     "ptam_q",
     "b_hit",

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import layout as L
-from .. import validate as v
 from ..table.interval import RATE_TIE, IntervalDesign
 
 
@@ -31,14 +30,10 @@ class I3Plus3(IntervalDesign):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("eps1", "eps2"):
-            object.__setattr__(
-                self, name, v.real(name, getattr(self, name), low=0.0, low_open=True, high=1.0)
-            )
-        self.check_interval(self.target - self.eps1, self.target + self.eps2)
+        self.check_margins()
 
     def decide_counts(self, n: int) -> np.ndarray:
-        lower, upper = self.target - self.eps1, self.target + self.eps2
+        lower, upper = self.margin_interval
         y = np.arange(n + 1, dtype=float)
         rate = y / n
         below = rate < lower - RATE_TIE

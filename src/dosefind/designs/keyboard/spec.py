@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate as v
 from ..table.interval import IntervalDesign, blocks_rule, decision_ties_field
 
 
@@ -37,13 +36,9 @@ class Keyboard(IntervalDesign):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("margin_left", "margin_right"):
-            object.__setattr__(
-                self, name, v.real(name, getattr(self, name), low=0.0, low_open=True, high=1.0)
-            )
-        self.check_interval(self.target - self.margin_left, self.target + self.margin_right)
+        self.check_margins()
         decision_ties_field(self.decision_ties)
 
     def decide_counts(self, n: int) -> np.ndarray:
-        lower, upper = self.target - self.margin_left, self.target + self.margin_right
+        lower, upper = self.margin_interval
         return blocks_rule(self, lower, upper, n, decision_ties_field(self.decision_ties))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import layout as L
-from .. import validate as v
 from ..table.interval import IntervalDesign, beta_cdf, decision_ties_field, pick
 
 ORDER = np.array([L.TABLE_ESCALATE, L.TABLE_STAY, L.TABLE_DEESCALATE], dtype=np.int8)
@@ -35,15 +34,11 @@ class Mtpi(IntervalDesign):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("eps1", "eps2"):
-            object.__setattr__(
-                self, name, v.real(name, getattr(self, name), low=0.0, low_open=True, high=1.0)
-            )
-        self.check_interval(self.target - self.eps1, self.target + self.eps2)
+        self.check_margins()
         decision_ties_field(self.decision_ties)
 
     def decide_counts(self, n: int) -> np.ndarray:
-        lower, upper = self.target - self.eps1, self.target + self.eps2
+        lower, upper = self.margin_interval
         cdf = beta_cdf([lower, upper], self.prior_a, self.prior_b, n)
         p_under = cdf[:, 0]
         p_equiv = cdf[:, 1] - cdf[:, 0]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import validate as v
 from ..table.interval import IntervalDesign, blocks_rule, decision_ties_field
 
 
@@ -30,13 +29,9 @@ class Mtpi2(IntervalDesign):
 
     def __post_init__(self):
         super().__post_init__()
-        for name in ("eps1", "eps2"):
-            object.__setattr__(
-                self, name, v.real(name, getattr(self, name), low=0.0, low_open=True, high=1.0)
-            )
-        self.check_interval(self.target - self.eps1, self.target + self.eps2)
+        self.check_margins()
         decision_ties_field(self.decision_ties)
 
     def decide_counts(self, n: int) -> np.ndarray:
-        lower, upper = self.target - self.eps1, self.target + self.eps2
+        lower, upper = self.margin_interval
         return blocks_rule(self, lower, upper, n, decision_ties_field(self.decision_ties))

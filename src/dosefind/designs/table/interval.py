@@ -111,6 +111,20 @@ class IntervalDesign(TableDesign):
                 'give both a small positive value (e.g. 0.005) or set select_weights = "n"',
             )
 
+    def check_margins(self) -> None:
+        """For designs whose interval is [target - left, target + right] with the two margins named by
+        ``interval_fields``: each margin a number in (0, 1], and the interval inside (0, 1)."""
+        for name in self.interval_fields:
+            value = v.real(name, getattr(self, name), low=0.0, low_open=True, high=1.0)
+            object.__setattr__(self, name, value)
+        self.check_interval(*self.margin_interval)
+
+    @property
+    def margin_interval(self) -> tuple[float, float]:
+        """(target - left margin, target + right margin), the margins named by ``interval_fields``."""
+        left, right = (getattr(self, name) for name in self.interval_fields)
+        return self.target - left, self.target + right
+
     def check_interval(self, lower: float, upper: float) -> None:
         """The equivalence interval [lower, upper] must lie inside (0, 1) and contain the target."""
         lo_field, hi_field = self.interval_fields
