@@ -5,9 +5,13 @@
   ``get_three_plus_three(num_doses, allow_deescalate)``): ``benchmarks/reference/escalation/
   three_plus_three_paths.R`` -> ``data/r_escalation_tpt_paths.csv``;
 * clintrials (brockk/clintrials, ``dosefinding.ThreePlusThree``):
-  ``benchmarks/reference/clintrials/three_plus_three_paths.py`` -> ``data/clintrials_tpt_paths.csv``.
+  ``benchmarks/reference/clintrials/three_plus_three_paths.py`` -> ``data/clintrials_tpt_paths.csv``;
+* AplusB (Wheeler, Sweeting & Mander 2016, the web application's own enumerators ``threep3ABCDE`` and
+  ``threep3ABCDE.desc`` for four A+B settings, with and without de-escalation):
+  ``benchmarks/reference/aplusb/aplusb_exact.R`` -> ``data/aplusb_exact.csv``.
 
-Both stop at the highest dose after 0 of 3 and declare it the MTD: ``expand_top_dose = false``.
+All three stop at the highest dose after 0 of 3 (fewer than C of A) and declare it the MTD:
+``expand_top_dose = false``. AplusB's de-escalation is Lin & Shih's (dosefind's ``deescalation``).
 escalation's ``allow_deescalate`` is Korn et al.'s de-escalation, dosefind's ``deescalation``; clintrials
 never de-escalates. The default ``expand_top_dose = true`` differs from both (checked below).
 """
@@ -80,3 +84,25 @@ def test_reference_tools_are_expand_top_dose_false(name, column):
         default = exact_a_plus_b(tox, deescalation=deesc, expand_top_dose=True)
         if scen == "S3":
             assert _deviation(default, ref) > 0.01
+
+
+def test_aplusb_is_a_plus_b_with_expand_top_dose_false():
+    with open(DATA / "aplusb_exact.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 4 * 4 * 2 * 6
+    worst = 0.0
+    for row in rows:
+        setting = tuple(int(row[k]) for k in "abcde")
+        deesc = row["deescalation"] == "TRUE"
+        ex = exact_a_plus_b(SCENARIOS[row["scenario"]], *setting, deescalation=deesc, expand_top_dose=False)
+        d = int(row["dose"])
+        assert float(row["total_prob"]) == pytest.approx(1.0, abs=1e-12)
+        dev = [
+            abs((ex["prob_select_none"] if d == 0 else ex["prob_select"][d - 1]) - float(row["prob_select"])),
+            abs(sum(ex["mean_tox_at_dose"]) - float(row["mean_dlt_total"])),
+            abs(ex["mean_n"] - float(row["mean_n_total"])),
+        ]
+        if d > 0:
+            dev.append(abs(ex["mean_share_at_dose"][d - 1] - float(row["mean_share"])))
+        worst = max(worst, *dev)
+    assert worst < 1e-11  # measured: 2e-13 (the expected sample size), 3e-15 for the probabilities

@@ -103,6 +103,7 @@ def exact_three_plus_three(true_tox, deescalation: bool = True, expand_top_dose:
 
 
 def _summary(sel, none, en, ey, en2, ey2, reach) -> dict:
+    """The enumerators' output (``mean_share_at_dose``, E[n_d / N], is added by :func:`exact_a_plus_b`)."""
     return {
         "prob_select": sel.tolist(),
         "prob_select_none": none,
@@ -126,7 +127,9 @@ def exact_a_plus_b(
     expand_top_dose: bool = True,
 ) -> dict:
     """The same quantities as :func:`exact_three_plus_three` for Lin & Shih's A+B design (the rules of
-    :mod:`dosefind.designs.a_plus_b`), by enumerating the DLT counts of each stage of A and of B."""
+    :mod:`dosefind.designs.a_plus_b`), by enumerating the DLT counts of each stage of A and of B; also
+    ``mean_share_at_dose``, the expected share of the trial's patients treated at each dose (E[n_d / N],
+    as AplusB reports it)."""
     p = [float(x) for x in true_tox]
     n_doses = len(p)
     sel = np.zeros(n_doses)
@@ -136,6 +139,7 @@ def exact_a_plus_b(
     en2 = np.zeros(n_doses)
     ey2 = np.zeros(n_doses)
     reach = np.zeros(n_doses)
+    share = np.zeros(n_doses)
 
     def finish(mtd, n, y, prob):
         if mtd < 0:
@@ -143,6 +147,7 @@ def exact_a_plus_b(
         else:
             sel[mtd] += prob
         n, y = np.asarray(n, dtype=float), np.asarray(y, dtype=float)
+        share[:] += prob * n / n.sum()
         en[:] += prob * n
         ey[:] += prob * y
         en2[:] += prob * n * n
@@ -198,4 +203,6 @@ def exact_a_plus_b(
                 finish(dose, n2, y2, pk)
 
     first_stage(0, [0] * n_doses, [0] * n_doses, 1.0)
-    return _summary(sel, none[0], en, ey, en2, ey2, reach)
+    out = _summary(sel, none[0], en, ey, en2, ey2, reach)
+    out["mean_share_at_dose"] = share.tolist()
+    return out
