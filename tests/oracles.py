@@ -338,7 +338,7 @@ def crm_trial(
 
 
 # ---- 3+3 --------------------------------------------------------------------------------------------
-def tpt_trial(p, u, *, n_doses, deescalation=True, max_n=None, modifiers=()):
+def tpt_trial(p, u, *, n_doses, deescalation=True, expand_top_dose=True, max_n=None, modifiers=()):
     D = n_doses
     max_n = 6 * D if max_n is None else max_n
 
@@ -352,6 +352,8 @@ def tpt_trial(p, u, *, n_doses, deescalation=True, max_n=None, modifiers=()):
             return cur - 1, "go"
         above_toxic = cur + 1 < D and y[cur + 1] >= 2
         if n[cur] == 3:
+            if cur == D - 1 and y[cur] == 0 and not expand_top_dose:
+                return cur, "select"
             if y[cur] == 1 or cur == D - 1 or above_toxic:
                 return cur, "go"
             return cur + 1, "go"
@@ -365,10 +367,60 @@ def tpt_trial(p, u, *, n_doses, deescalation=True, max_n=None, modifiers=()):
         first = toxic[0] if toxic else D
         if not deescalation:
             return first - 1
-        ok = [d for d in range(first) if n[d] >= 6]
+        ok = [d for d in range(first) if n[d] >= 6 or (d == D - 1 and not expand_top_dose and n[d] == 3)]
         return ok[-1] if ok else -1
 
     return _run(p, u, D, 3, max_n, 0, base, select, modifiers)
+
+
+# ---- A+B (Lin & Shih 2001) ----------------------------------------------------------------------------
+def apb_trial(
+    p, u, *, n_doses, a, b, c, d, e, deescalation=True, expand_top_dose=True, max_n=None, modifiers=()
+):
+    """Lin & Shih's A+B rules told as stages: each dose remembers which stages it has completed and
+    whether it failed (more than D of A, or more than E of A + B); patients come in cohorts of gcd(A, B)
+    and nothing is decided until a stage is complete."""
+    D = n_doses
+    max_n = (a + b) * D if max_n is None else max_n
+    failed = [False] * D
+
+    def base(cur, tox, state, adm):
+        n, y = state["n"], state["y"]
+        if n[cur] not in (a, a + b):
+            return cur, "go"  # the stage is not complete
+        second = n[cur] == a + b
+        if (not second and y[cur] > d) or (second and y[cur] > e):
+            failed[cur] = True
+            if cur == 0:
+                return cur, "none"
+            below = cur - 1
+            if not deescalation or n[below] == a + b:
+                return below, "select"
+            return below, "go"  # B more at the dose below
+        if not second and y[cur] >= c:
+            return cur, "go"  # B more here
+        coming_down = cur + 1 < D and failed[cur + 1]
+        if not second:  # fewer than C of A
+            if coming_down or (cur == D - 1 and expand_top_dose):
+                return cur, "go"
+            if cur == D - 1:
+                return cur, "select"
+            return cur + 1, "go"
+        if coming_down or cur == D - 1:
+            return cur, "select"
+        return cur + 1, "go"
+
+    def select(state, adm):
+        n = state["n"]
+        first = failed.index(True) if any(failed) else D
+        if not deescalation:
+            return first - 1
+        confirmed = [
+            j for j in range(first) if n[j] == a + b or (j == D - 1 and not expand_top_dose and n[j] == a)
+        ]
+        return confirmed[-1] if confirmed else -1
+
+    return _run(p, u, D, math.gcd(a, b), max_n, 0, base, select, modifiers)
 
 
 # ---- table-driven family ----------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class Reason(IntEnum):
     TPT_DEESCALATE = 22  #: >=2 DLTs, de-escalate to expand the dose below
     TPT_MTD_FOUND = 23  #: MTD determined, stop
     TPT_ALL_TOXIC = 24  #: >=2 DLTs at the lowest dose, stop with no MTD
+    # A+B (designs/a_plus_b): the 3+3 codes above, and
+    APB_STAGE = 19  #: the stage of A (or B) patients at this dose is not complete: treat more there
     # rolling six (designs/rolling_six)
     R6_SAME = 25  #: enrol at the same level (fewer than 6 there, escalation not yet allowed)
     R6_ESCALATE = 26  #: the grid says escalate
@@ -151,6 +153,7 @@ class DesignKind(IntEnum):
     TITE_BOIN = 7  #: TITE-BOIN: BOIN's kernels on complete data, engine/tite_boin.py with pending patients
     ROLLING_SIX = 8  #: rolling six (engine/rolling_six.py), with or without pending patients
     BLRM = 9  #: Bayesian logistic regression model with overdose control (engine/blrm.py)
+    A_PLUS_B = 10  #: Lin & Shih's A+B family (engine/a_plus_b.py)
 
 
 class ModifierKind(IntEnum):

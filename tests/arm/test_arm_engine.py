@@ -13,6 +13,7 @@ from scipy.stats import multivariate_normal
 from dosefind import Boin, Crm
 from dosefind.arm import Arm, ArmScenario, ExpansionCohort, SafetyMonitor, simulate_arm
 from dosefind.constants import CohortDecision, Status
+from dosefind.designs import APlusB
 from dosefind.engine.arm import EXT_BASE
 from dosefind.engine.copula import RESPONSE_BINS, responds, responds_tab, response_table
 from dosefind.engine.replay import DecisionContext
@@ -249,7 +250,8 @@ def test_escalation_is_the_single_outcome_trial():
     from dosefind.engine import simulate_one
 
     crm = Crm(target=0.3, n_doses=5, max_n=24, skeleton=(0.05, 0.12, 0.25, 0.4, 0.55))
-    for design in (BOIN, crm):
+    apb = APlusB(target=0.3, n_doses=5, a=2, b=4, c=1, d=1, e=2, expand_top_dose=False)
+    for design in (BOIN, crm, apb):
         res = simulate_arm(_arm(design=design), SCEN, 2000, 4)
         one = simulate_one(design, Scenario(SCEN.name, SCEN.true_tox), 2000, 4)
         np.testing.assert_array_equal(res.selected, one.selected)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from dosefind import Boin, Crm, DontSkip, Scenario, StopAtN, StopWhenNAtDose, StopWhenTooToxic, ThreePlusThree
+from dosefind.designs import APlusB
 from dosefind.engine import simulate_one
 from dosefind.engine.rng import latent_uniforms
-from oracles import boin_trial, crm_trial, tpt_trial
+from oracles import apb_trial, boin_trial, crm_trial, tpt_trial
 
 SCENARIOS = [
     Scenario("low", (0.03, 0.09, 0.16, 0.25, 0.32, 0.40)),
@@ -62,6 +63,32 @@ def test_boin_with_modifiers_matches_oracle():
 def test_three_plus_three_matches_oracle(deesc):
     design = ThreePlusThree(n_doses=6, deescalation=deesc)
     _compare(design, lambda p, u: tpt_trial(p, u, n_doses=6, deescalation=deesc), 1000)
+
+
+def test_three_plus_three_without_top_expansion_matches_oracle():
+    design = ThreePlusThree(n_doses=6, expand_top_dose=False)
+    _compare(design, lambda p, u: tpt_trial(p, u, n_doses=6, expand_top_dose=False), 500)
+
+
+APB_CASES = [
+    dict(a=3, b=3, c=1, d=1, e=1),
+    dict(a=3, b=3, c=1, d=2, e=2, deescalation=False),
+    dict(a=4, b=4, c=1, d=2, e=3, expand_top_dose=False),
+    dict(a=2, b=4, c=1, d=1, e=2),
+    dict(a=3, b=2, c=2, d=2, e=3, deescalation=False, expand_top_dose=False),
+]
+
+
+@pytest.mark.parametrize("kw", APB_CASES)
+def test_a_plus_b_matches_oracle(kw):
+    design = APlusB(n_doses=6, **kw)
+    _compare(design, lambda p, u: apb_trial(p, u, n_doses=6, **kw), 500)
+
+
+def test_a_plus_b_with_modifiers_matches_oracle():
+    kw = dict(a=2, b=4, c=1, d=1, e=2)
+    design = APlusB(n_doses=6, modifiers=(StopAtN(n=13), DontSkip(escalation=True, deescalation=True)), **kw)
+    _compare(design, lambda p, u: apb_trial(p, u, n_doses=6, modifiers=_mods_dicts(design), **kw), 500)
 
 
 def test_three_plus_three_with_modifiers_matches_oracle():

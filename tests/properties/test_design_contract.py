@@ -17,6 +17,7 @@ import pytest
 from dosefind import Boin, Crm, Scenario, ThreePlusThree
 from dosefind.constants import Reason, Status, reason_from_code
 from dosefind.designs import (
+    APlusB,
     Blrm,
     BoinComb,
     DecisionTableDesign,
@@ -58,6 +59,7 @@ COMMITTEE_ROWS = tuple(
 #: one small example of every registered kind, with a scenario (true DLT probability per dose or cell)
 EXAMPLES = {
     "three_plus_three": (ThreePlusThree(target=0.25, n_doses=6, max_n=36), TOX6),
+    "a_plus_b": (APlusB(target=0.25, n_doses=6, a=2, b=4, c=1, d=1, e=2, expand_top_dose=False), TOX6),
     "boin": (Boin(target=0.3, n_doses=6, max_n=24, extrasafe=True), TOX6),
     "crm": (
         Crm(

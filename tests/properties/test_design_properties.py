@@ -15,7 +15,7 @@ from dosefind import (
     StopWhenTooToxic,
     ThreePlusThree,
 )
-from dosefind.designs import I3Plus3, Keyboard, Mtpi, Mtpi2, Tpi, calibrate_skeleton
+from dosefind.designs import APlusB, I3Plus3, Keyboard, Mtpi, Mtpi2, Tpi, calibrate_skeleton
 from dosefind.engine import simulate_one
 from dosefind.engine.replay import replay_trial
 from dosefind.engine.rng import latent_uniforms
@@ -53,12 +53,33 @@ def modifiers(draw, n_doses, max_n):
 
 @st.composite
 def designs(draw):
-    kind = draw(st.sampled_from(["boin", "crm", "tpt", "interval"]))
+    kind = draw(st.sampled_from(["boin", "crm", "tpt", "interval", "apb"]))
     D = draw(st.integers(2, 7))
     target = draw(targets)
     if kind == "tpt":
         return ThreePlusThree(
-            n_doses=D, target=target, deescalation=draw(st.booleans()), modifiers=draw(modifiers(D, 6 * D))
+            n_doses=D,
+            target=target,
+            deescalation=draw(st.booleans()),
+            expand_top_dose=draw(st.booleans()),
+            modifiers=draw(modifiers(D, 6 * D)),
+        )
+    if kind == "apb":
+        a, b = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+        c = draw(st.integers(1, a))
+        d = draw(st.integers(c, a))
+        e = draw(st.integers(d, a + b - 1))
+        return APlusB(
+            n_doses=D,
+            target=target,
+            a=a,
+            b=b,
+            c=c,
+            d=d,
+            e=e,
+            deescalation=draw(st.booleans()),
+            expand_top_dose=draw(st.booleans()),
+            modifiers=draw(modifiers(D, (a + b) * D)),
         )
     cohort = draw(st.integers(1, 4))
     max_n = draw(st.integers(cohort, 45))
@@ -142,7 +163,7 @@ def test_trial_paths(data):
         for prev, step in zip(trace.cohorts, trace.cohorts[1:], strict=False):
             assert prev.admissible[step.dose], "a dose was given after it had been eliminated"
             assert 0 <= step.dose < design.n_doses
-            if design.kind == "three_plus_three" or no_skip_up:
+            if design.kind in ("three_plus_three", "a_plus_b") or no_skip_up:
                 assert step.dose <= prev.dose + 1
             if no_skip_down:
                 assert step.dose >= prev.dose - 1
@@ -155,3 +176,5 @@ def test_trial_paths(data):
         if design.kind == "three_plus_three":
             assert all(c.n == 3 for c in trace.cohorts)
             assert np.all(trace.n_at <= 6)
+        if design.kind == "a_plus_b":
+            assert np.all(trace.n_at <= design.a + design.b)

@@ -240,3 +240,17 @@ def test_timed_study_equals_oc_modules(tmp_path, make_study, read_dataset):
     oc = data["oc"].set_index(["scenario", "design"]).sort_index()
     assert (oc["duration_days"] > 0).all()
     assert oc.loc[("inside", "TITE-BOIN"), "duration_days"] < oc.loc[("inside", "BOIN"), "duration_days"]
+
+
+TPT_VARIANTS = [
+    {"name": "3+3 top", "kind": "three_plus_three", "target": 0.25, "n_doses": 5, "expand_top_dose": False},
+    {"name": "2+4", "kind": "a_plus_b", "target": 0.25, "n_doses": 5, "a": 2, "b": 4, "c": 1, "d": 1, "e": 2},
+]
+
+
+def test_three_plus_three_variants_and_a_plus_b(tmp_path, make_study, read_dataset):
+    """The 3+3's top-dose option and an A+B design (cohorts of gcd(A, B) = 2) in a sweep: every number
+    equals dosefind.oc's."""
+    study = make_study(designs=TPT_VARIANTS, n_trials=400, block_trials=150, acceptable_band=0.05)
+    run_study(study, tmp_path / "out", backend="serial")
+    _check_against_oc_modules(study, read_dataset(tmp_path / "out"))

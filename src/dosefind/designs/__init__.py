@@ -1,5 +1,6 @@
 """Designs: immutable specs (frozen dataclasses) plus composable modifiers."""
 
+from .a_plus_b import APlusB
 from .base import CompiledDesign, Design
 from .blrm import Blrm
 from .boin import Boin, boin_boundaries
@@ -21,6 +22,7 @@ from .tite_crm import TiteCrm
 from .tpi import Tpi
 
 __all__ = [
+    "APlusB",
     "Boin",
     "BoinComb",
     "CompiledDesign",

@@ -20,6 +20,15 @@ IP_EXCLUDED_MASK = 8  # bit c set: cell c is excluded from the grid (never admis
 IP_USES_TIE = 9  # 1: the design's decisions read u_tie (the trial loop draws it from STREAM_DESIGN)
 # design-specific block starts here
 IP_TPT_DEESCALATE = 10
+IP_TPT_EXPAND_TOP = 11  # 1: 0/3 at the highest dose treats 3 more there; 0: stop, it is the MTD
+# A+B (designs/a_plus_b, engine/a_plus_b.py): Lin & Shih's A, B, C, D, E and the two rule options
+IP_APB_A = 10
+IP_APB_B = 11
+IP_APB_C = 12
+IP_APB_D = 13
+IP_APB_E = 14
+IP_APB_DEESCALATE = 15
+IP_APB_EXPAND_TOP = 16
 IP_BOIN_N_EARLYSTOP = 10
 IP_BOIN_EXTRASAFE = 11
 IP_BOIN_BOUND_MTD = 12

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..constants import declare_reason
 from ..errors import SpecError
+from .a_plus_b import APlusB
 from .base import Design
 from .blrm import Blrm
 from .boin import Boin
@@ -74,6 +75,7 @@ for _spec, _home in (
     (TiteBoin, "TiteBoinHome"),
     (RollingSix, "RollingSixHome"),
     (Blrm, "BlrmHome"),
+    (APlusB, "APlusBHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 # members of the table-driven family with no home of their own: the family's home serves them

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..constants import DesignKind, ModifierKind, Reason, Status
 from ..designs import layout as L
+from .a_plus_b import decide_apb, select_apb
 from .blrm import decide_blrm, select_blrm
 from .boin import decide_boin, select_boin
 from .combination import decide_boin_comb, select_boin_comb
@@ -36,6 +37,7 @@ K_TABLE = int(DesignKind.TABLE)
 K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 K_ROLLING_SIX = int(DesignKind.ROLLING_SIX)
 K_BLRM = int(DesignKind.BLRM)
+K_APB = int(DesignKind.A_PLUS_B)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -150,6 +152,8 @@ def decide(
         )
     elif kind == K_TABLE:
         nxt, status, reason = decide_table(ip, tables, n_at, tox_at, admissible, cur)
+    elif kind == K_APB:
+        nxt, status, reason = decide_apb(ip, n_at, tox_at, cur)
     else:
         nxt, status, reason = decide_crm(
             ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full
@@ -250,5 +254,7 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
         return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, full)
     if kind == K_TABLE:
         return select_table(ip, fp, n_at, tox_at, admissible, work)
+    if kind == K_APB:
+        return select_apb(ip, n_at, tox_at)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

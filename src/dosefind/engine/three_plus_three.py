@@ -31,7 +31,11 @@ def decide_tpt(ip, n_at, tox_at, cur):
     if n < 6 and y == 1:
         return cur, CONTINUE, R_TPT_EXPAND
     if n < 6:  # 0 DLTs in the first 3
-        if cur == D - 1 or (cur + 1 < D and tox_at[cur + 1] >= 2):
+        if cur == D - 1:
+            if ip[L.IP_TPT_EXPAND_TOP] == 1:
+                return cur, CONTINUE, R_TPT_EXPAND
+            return cur, STOP_SELECT, R_TPT_MTD
+        if tox_at[cur + 1] >= 2:
             return cur, CONTINUE, R_TPT_EXPAND
         return cur + 1, CONTINUE, R_TPT_ESCALATE
     # 6 or more patients with at most 1 DLT
@@ -52,5 +56,8 @@ def select_tpt(ip, n_at, tox_at):
         return first_toxic - 1
     for d in range(first_toxic - 1, -1, -1):
         if n_at[d] >= 6:
+            return d
+        # without the top-dose expansion, 0/3 at the highest dose declares it the MTD
+        if d == D - 1 and ip[L.IP_TPT_EXPAND_TOP] == 0 and n_at[d] >= 3:
             return d
     return -1

@@ -106,8 +106,14 @@ def tpt_table(design: ThreePlusThree, max_n: int) -> dt.DecisionTable:
     notes = [
         "n is the number of patients treated at the current dose and y the DLTs among them (cohorts of 3).",
         f"MTD exceeded (>= 2 DLTs): {exceeded}; at the lowest dose the trial stops with no MTD.",
-        "At the highest dose, or when the dose above has already shown >= 2 DLTs, 0/3 treats 3 more at "
-        "the dose instead of escalating, and <= 1/6 stops the trial and declares the dose the MTD.",
+        (
+            "At the highest dose, or when the dose above has already shown >= 2 DLTs, 0/3 treats 3 more at "
+            "the dose instead of escalating, and <= 1/6 stops the trial and declares the dose the MTD."
+            if design.expand_top_dose
+            else "At the highest dose 0/3 stops the trial and declares it the MTD (expand_top_dose = false); "
+            "when the dose above has already shown >= 2 DLTs, 0/3 treats 3 more at the dose instead of "
+            "escalating; <= 1/6 there, or at the highest dose, stops the trial and declares the dose the MTD."
+        ),
         "At n = 6 the first 3 patients had at most 1 DLT, so y = 5 and y = 6 cannot occur.",
     ]
     notes += dt.modifier_notes(design)
