@@ -84,9 +84,10 @@ if ("trials" %in% parts) {
 }
 
 ## ---------------------------------------------------------------- oc: the recorded operating characteristics
-## Numbers are written with 12 significant digits, as they were recorded; crmsim's selection proportions
-## were turned into percentages afterwards (x 100 of the 12-digit value) and written as the shortest
-## decimal that reads back as that double (with ".0" on whole numbers), which pyrepr() reproduces.
+## Numbers are written with 12 significant digits, as they were recorded (by a CSV writer ending the
+## table's lines in CR LF); crmsim's selection proportions were turned into percentages afterwards (x 100
+## of the 12-digit value) and written as the shortest decimal that reads back as that double (with ".0"
+## on whole numbers), which pyrepr() reproduces.
 g12 <- function(x) ifelse(is.na(x), "NA", sprintf("%.12g", x))
 pyrepr <- function(x) vapply(x, function(v) {
   if (v == round(v) && abs(v) < 1e16) return(sprintf("%.1f", v))
@@ -101,20 +102,23 @@ if ("oc" %in% parts) {
     sprintf("# and dfcrm %s (crmsim; runs C1 empiric, C2 logistic, %d trials each, seed 1009), R %s.%s.",
             packageDescription("dfcrm")$Version, n_crm, R.version$major, R.version$minor),
     "# sel_pct: % selecting the dose; dose 'none': % with no dose selected, mean_npts/mean_ntox = totals.",
-    "# Exact calls: benchmarks/reference/README.md",
-    "run,scenario,dose,p_true,sel_pct,mean_npts,mean_ntox")
+    "# Exact calls: benchmarks/reference/README.md")
+  table <- "run,scenario,dose,p_true,sel_pct,mean_npts,mean_ntox"
   for (run in names(boin_runs)) for (s in names(scen)) {
     r <- boin_oc(run, scen[[s]], ntrial = n_boin, seed = 6)
-    lines <- c(lines, paste(run, s, c(1:6, "none"), g12(c(scen[[s]], NA)),
+    table <- c(table, paste(run, s, c(1:6, "none"), g12(c(scen[[s]], NA)),
                             g12(c(r$selpercent, r$percentstop)), g12(c(r$npatients, r$totaln)),
                             g12(c(r$ntox, r$totaltox)), sep = ","))
   }
   for (run in names(crm_runs)) for (s in names(scen)) {
     r <- crm_sim(crm_runs[[run]], scen[[s]], nsim = n_crm, seed = 1009)
-    lines <- c(lines, paste(run, s, 1:6, g12(scen[[s]]), pyrepr(as.numeric(g12(r$MTD)) * 100),
+    table <- c(table, paste(run, s, 1:6, g12(scen[[s]]), pyrepr(as.numeric(g12(r$MTD)) * 100),
                             g12(r$level), g12(r$tox), sep = ","))
   }
-  writeLines(lines, file.path(outdir, "r_reference_oc.csv"))
+  con <- file(file.path(outdir, "r_reference_oc.csv"), "wb")
+  writeLines(lines, con)
+  writeLines(table, con, sep = "\r\n")   # the table's lines end in CR LF, as recorded (the comments in LF)
+  close(con)
 }
 
 ## ---------------------------------------------------------------- single: values typed into reference.py
