@@ -1,8 +1,9 @@
 """Reference values recorded from single calls of the reference software and from publications.
 
 BOIN 2.7.2 (``get.boundary``, ``select.mtd``) and dfcrm 0.2-2.1 (``getprior``, ``crm``) were run beside
-the project with R 4.2.2 (the calls: ``benchmarks/reference/README.md`` in the source repository); the
-per-trial replays and R's operating characteristics are the files in ``data/``. Simon's two-stage
+the project with R 4.2.2 (the calls: ``benchmarks/reference/README.md`` in the source repository;
+``benchmarks/reference/boin_dfcrm_reference.R`` regenerates the values below and the files in ``data/``,
+the per-trial replays and R's operating characteristics). Simon's two-stage
 designs come from the publications and package outputs named in ``SIMON_SOURCES``.
 """
 
