@@ -33,7 +33,8 @@ def _log_l(x, n, nus, s):
     else:
         theta = np.arange(-40.0, 40.0, 0.05)
         lb = _log_binom(x, n, theta)
-        vals = lb[None, :] - 0.5 * ((theta[None, :] - nus[:, None]) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
+        norm = math.log(s * math.sqrt(2 * math.pi))
+        vals = lb[None, :] - 0.5 * ((theta[None, :] - nus[:, None]) / s) ** 2 - norm
         vals = vals + math.log(0.05)
     m = vals.max(axis=1, keepdims=True)
     return (m + np.log(np.exp(vals - m).sum(axis=1, keepdims=True)))[:, 0]
@@ -49,7 +50,8 @@ def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05):
     lo = 0.5 * math.log(scale / 48.0)
     hi = min(1.5 + 40.0 / max(len(n) - 1, 1), 14.0)
     ls = np.arange(lo, hi + lstep / 2, lstep)
-    log_prior_l = math.log(2) + shape * math.log(scale) - gammaln(shape) - 2 * shape * ls - scale * np.exp(-2 * ls)
+    log_prior_l = math.log(2) + shape * math.log(scale) - gammaln(shape)
+    log_prior_l = log_prior_l - 2 * shape * ls - scale * np.exp(-2 * ls)
     nu_grid = np.arange(center - 10 * prior_sd, center + 10 * prior_sd, 0.02)
     z = np.arange(-9.0, 9.0 + 1e-9, 0.05)
     wz = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi) * 0.05
