@@ -50,6 +50,11 @@ class NodeTables:
     nex_tail: np.ndarray
     nex_mean: np.ndarray
     p_ex: np.ndarray
+    # what the posterior kernel reads: for Berry the tables above; for EXNEX the cohort's mixture
+    # p_ex L_EX + (1 - p_ex) L_NEX per (row, node) and the tail and mean mixed with the EX weight
+    kernel_log_lik: np.ndarray
+    kernel_tail: np.ndarray
+    kernel_mean: np.ndarray
 
     @property
     def n_nodes(self) -> int:
@@ -165,16 +170,37 @@ def build_tables(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTabl
     z, w = np.polynomial.legendre.leggauss(INNER_NODES)
     log_lik, tail, mean = node_integrals(ns_a, xs_a, cs_a, nus, sds, z, w, panels, DROP)
     if isinstance(design, Exnex):
-        nex_sd = np.full(len(ns), design.nex_sd)
-        nl, nt, nmn = node_integrals(ns_a, xs_a, cs_a, np.array(nex), nex_sd, z, w, 4 * panels, DROP)
-        nl, nt, nmn = np.diag(nl).copy(), np.diag(nt).copy(), np.diag(nmn).copy()
+        nex_a = np.array(nex)
+        nl, nt, nmn = np.empty(len(ns)), np.empty(len(ns)), np.empty(len(ns))
+        for m in np.unique(nex_a):  # one NEX prior per distinct mean: one node
+            sel = nex_a == m
+            one = node_integrals(
+                ns_a[sel],
+                xs_a[sel],
+                cs_a[sel],
+                np.array([m]),
+                np.array([design.nex_sd]),
+                z,
+                w,
+                4 * panels,
+                DROP,
+            )
+            nl[sel], nt[sel], nmn[sel] = (arr[:, 0] for arr in one)
         p_ex = np.full(k, design.p_ex)
+        with np.errstate(divide="ignore"):
+            a = math.log(design.p_ex) + log_lik if design.p_ex > 0 else np.full_like(log_lik, -np.inf)
+            b = (math.log1p(-design.p_ex) if design.p_ex < 1 else -np.inf) + nl[:, None]
+        k_log_lik = np.logaddexp(a, b)
+        f = np.exp(a - k_log_lik)
+        k_tail = f * tail + (1 - f) * nt[:, None]
+        k_mean = f * mean + (1 - f) * nmn[:, None]
     else:
         nl = np.zeros(len(ns))
         nt = np.zeros(len(ns))
         nmn = np.zeros(len(ns))
         p_ex = np.ones(k)
-    return NodeTables(nus, sds, logw, row, log_lik, tail, mean, nl, nt, nmn, p_ex)
+        k_log_lik, k_tail, k_mean = log_lik, tail, mean
+    return NodeTables(nus, sds, logw, row, log_lik, tail, mean, nl, nt, nmn, p_ex, k_log_lik, k_tail, k_mean)
 
 
 @functools.lru_cache(maxsize=8)
@@ -200,8 +226,19 @@ def hierarchy_probabilities(
             lookup = np.array([t.row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])
             rows[sel, k] = lookup[x[sel, k]]
     uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    ones = np.ones(n.shape[1])  # the EX / NEX mixture is already in the kernel tables
     prob, mean = hierarchy_posterior(
-        uniq, uniq, t.logw, t.log_lik, t.tail, t.mean, t.nex_log_lik, t.nex_tail, t.nex_mean, t.p_ex, CUTOFF
+        uniq,
+        uniq,
+        t.logw,
+        t.kernel_log_lik,
+        t.kernel_tail,
+        t.kernel_mean,
+        t.nex_log_lik,
+        t.nex_tail,
+        t.nex_mean,
+        ones,
+        CUTOFF,
     )
     inverse = inverse.reshape(-1)
     return prob[inverse], mean[inverse]
