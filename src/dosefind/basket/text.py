@@ -80,9 +80,10 @@ ANALYSIS_COLUMNS = (
 def analysis_text(spec, design, rows, level: float) -> str:
     pct = f"{100 * level:g}%"
     lines = [f"basket {spec.name}, design {design.name}: {design.describe()}"]
+    a, b = getattr(design, "prior", (1.0, 1.0))
     lines.append(
-        f"posterior mean [{pct} interval], P(q > q0): independent vs borrowed; "
-        + (f"go when P > {design.threshold:g} at the final look" if hasattr(design, "threshold") else "")
+        f"posterior mean [{pct} interval], P(q > q0): independent (Beta({a:g}, {b:g}) prior) vs borrowed; "
+        f"go when P > {design.threshold:g} at the final look"
     )
     width = max(6, max(len(r["cohort"]) for r in rows))
     lines.append(
