@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import basket as _basket
 from . import design as _design
 from . import log as _log
 from . import paediatric as _paediatric
@@ -56,6 +57,7 @@ app.add_typer(_log.app, name="log")
 app.add_typer(_design.app, name="design")
 app.add_typer(_paediatric.app, name="paediatric")
 app.add_typer(_prior.app, name="prior")
+app.add_typer(_basket.app, name="basket")
 
 
 def main():  # console-script entry point

@@ -1,0 +1,244 @@
+"""Deterministic posteriors of the normal hierarchies on the cohorts' logits (Berry et al. 2013; EXNEX,
+Neuenschwander et al. 2016) by quadrature.
+
+Write eta_k = logit q_k. Given the hierarchy's mean nu and scale s the cohorts are independent, so
+
+    P(q_k > q0_k | data) = sum_g W_g(data) P(eta_k > logit q0_k | x_k, nu_g, s_g),
+    W_g(data) proportional to w_g prior(nu_g, s_g) prod_k L_k(x_k | nu_g, s_g),
+
+with L_k the integral of Binomial(x_k | n_k, expit eta) N(eta; nu, s^2) over eta. The outer rule is a
+trapezoid rule (exponentially accurate for smooth integrands that vanish at the ends): in log s for Berry's
+inverse-gamma prior on s^2, in s itself (an even function of s) for EXNEX's half-normal prior; in nu on a
+map u(nu) whose step is the local posterior scale 1 / sqrt(information(nu) + 1 / mu_sd^2), so nodes are
+dense where the data could put the posterior and sparse in the prior's tails. The inner integrals (L_k,
+the tail probability and E q_k for every possible (n, x) of every cohort at every node) depend only on the
+design and the cohorts, so they are tabulated once (``node_integrals``, composite Gauss-Legendre around the
+mode) and every data vector costs one pass over the node tables (``hierarchy_posterior``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels import hierarchy_posterior, node_integrals
+from .spec import Berry, Cohort, Exnex
+
+# (log-scale or scale step, u step, inner Gauss-Legendre panels)
+GRIDS = {"coarse": (0.4, 1.2, 3), "default": (0.3, 0.9, 4), "fine": (0.15, 0.5, 8)}
+INNER_NODES = 16
+DROP = 42.0  # integrands are cut where they fall exp(-42) below their peak
+STEP_NODES = 1.5  # node density across a tail step, per step width (in units of ustep = 1)
+CUTOFF = 42.0
+
+
+@dataclass(frozen=True)
+class NodeTables:
+    """Outer nodes (nu, scale, log weight) and the per-(n, x, c) inner tables of one design + cohorts."""
+
+    nus: np.ndarray
+    scales: np.ndarray
+    logw: np.ndarray
+    row: dict  # (cohort index, n, x) -> row
+    log_lik: np.ndarray
+    tail: np.ndarray
+    mean: np.ndarray
+    nex_log_lik: np.ndarray
+    nex_tail: np.ndarray
+    nex_mean: np.ndarray
+    p_ex: np.ndarray
+    # what the posterior kernel reads: for Berry the tables above; for EXNEX the cohort's mixture
+    # p_ex L_EX + (1 - p_ex) L_NEX per (row, node) and the tail and mean mixed with the EX weight
+    kernel_log_lik: np.ndarray
+    kernel_tail: np.ndarray
+    kernel_mean: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nus)
+
+
+def _logit(p):
+    return np.log(p) - np.log1p(-p)
+
+
+def _scale_nodes(design, n_cohorts: int, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Scale nodes and log(weight * prior density) of the hierarchy's scale."""
+    if isinstance(design, Berry):
+        a, b = design.sigma2_shape, design.sigma2_scale
+        # log density of l = log s when s^2 ~ InvGamma(a, b): log 2 + a log b - lgamma(a) - 2 a l - b e^{-2l}
+        lo = 0.5 * math.log(b / (DROP + 2.0))  # b e^{-2l} = DROP + 2
+        hi = min(1.5 + (DROP - 7.0) / max(n_cohorts - 1 + 2 * a, 1.0), 12.0)
+        ls = np.arange(lo, hi + step / 2, step)
+        logp = math.log(2.0) + a * math.log(b) - math.lgamma(a) - 2 * a * ls - b * np.exp(-2 * ls)
+        ends = np.ones_like(ls)
+        ends[[0, -1]] = 0.5
+        return np.exp(ls), logp + np.log(step * ends)
+    c = design.tau_scale
+    tstep = step * c / 2.5
+    # midpoint rule on the half-line: the integrand is an even analytic function of tau, so this is half
+    # the full line's midpoint rule (exponentially accurate), and no node sits at tau = 0
+    taus = np.arange(0.5 * tstep, c * math.sqrt(2 * DROP), tstep)
+    logp = 0.5 * math.log(2 / math.pi) - math.log(c) - 0.5 * (taus / c) ** 2
+    return taus, logp + math.log(tstep)
+
+
+def _nu_nodes(
+    center: float, prior_sd: float, scale: float, info_n: np.ndarray, cuts: np.ndarray, ustep: float
+):
+    """nu nodes for one scale: uniform steps of ``ustep`` in u(nu), du = dnu sqrt(info(nu) + 1 / prior_sd^2)
+    plus a bump around each cut logit q0: for a small scale, P(eta_k > c | nu, scale) is a step of width
+    about the scale at nu = c, which the nodes must resolve."""
+    half = math.sqrt(2 * DROP) * prior_sd
+    lo = min(center - half, float(cuts.min()) - 5.0)
+    hi = max(center + half, float(cuts.max()) + 5.0)
+    n_max = float(info_n.max())
+    bumps = []
+    for c in cuts:
+        pc = 1.0 / (1.0 + math.exp(-c))
+        width = 1.0 / math.sqrt(n_max * pc * (1 - pc) + 1.0 / scale**2)
+        reach = 3.0 * width + min(scale**2 * n_max * 0.5, 3.0)
+        bumps.append((c, width, reach))
+    # the helper grid that carries the map u(nu) resolves every bump
+    fine = np.unique(
+        np.concatenate(
+            [np.linspace(lo, hi, 8001)] + [np.linspace(c - 9 * r, c + 9 * r, 2001) for c, _, r in bumps]
+        )
+    )
+    v = np.exp(-np.abs(fine)) / (1.0 + np.exp(-np.abs(fine))) ** 2
+    info = np.sum(info_n[:, None] * v[None, :] / (1.0 + scale**2 * info_n[:, None] * v[None, :]), axis=0)
+    density = np.sqrt(info + 1.0 / prior_sd**2)
+    for c, width, reach in bumps:
+        density = density + (STEP_NODES / width) * np.exp(-0.5 * ((fine - c) / reach) ** 2)
+    u = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(fine))])
+    n_steps = max(int(math.ceil(u[-1] / ustep)), 4)
+    uu = np.linspace(0.0, u[-1], n_steps + 1)
+    nu = np.interp(uu, u, fine)
+    dnu_du = 1.0 / np.interp(nu, fine, density)
+    h = uu[1] - uu[0]
+    ends = np.ones_like(uu)
+    ends[[0, -1]] = 0.5
+    logprior = -0.5 * ((nu - center) / prior_sd) ** 2 - math.log(prior_sd) - 0.5 * math.log(2 * math.pi)
+    return nu, logprior + np.log(h * ends * dnu_du)
+
+
+def _offset(design) -> float:
+    return _logit(design.target) if isinstance(design, Berry) else 0.0
+
+
+def build_tables(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTables:
+    """The outer nodes and inner tables for every (n, x) the cohorts can reach at their looks."""
+    sstep, ustep, panels = GRIDS[design.grid]
+    k = len(cohorts)
+    center = design.mu_mean_for(cohorts) + _offset(design)
+    scales, logw_s = _scale_nodes(design, k, sstep)
+    info_n = np.array([c.n for c in cohorts], dtype=float)
+    cuts = np.unique(_logit(np.array([c.q0 for c in cohorts])))
+    nus, sds, logw = [], [], []
+    for s, lw in zip(scales, logw_s, strict=True):
+        nu, lwn = _nu_nodes(center, design.mu_sd, s, info_n, cuts, ustep)
+        nus.append(nu)
+        sds.append(np.full_like(nu, s))
+        logw.append(lw + lwn)
+    nus = np.concatenate(nus)
+    sds = np.concatenate(sds)
+    logw = np.concatenate(logw)
+    keys: dict = {}
+    row: dict = {}
+    ns, xs, cs, nex = [], [], [], []
+    for i, c in enumerate(cohorts):
+        q0c = float(_logit(c.q0))
+        nm = 0.0
+        if isinstance(design, Exnex):
+            nm = q0c if design.nex_mean is None else design.nex_mean
+        for n in c.looks:
+            for x in range(n + 1):
+                key = (n, x, q0c, nm)
+                if key not in keys:
+                    keys[key] = len(ns)
+                    ns.append(n)
+                    xs.append(x)
+                    cs.append(q0c)
+                    nex.append(nm)
+                row[(i, n, x)] = keys[key]
+    ns_a = np.array(ns, dtype=np.float64)
+    xs_a = np.array(xs, dtype=np.float64)
+    cs_a = np.array(cs)
+    z, w = np.polynomial.legendre.leggauss(INNER_NODES)
+    log_lik, tail, mean = node_integrals(ns_a, xs_a, cs_a, nus, sds, z, w, panels, DROP)
+    if isinstance(design, Exnex):
+        nex_a = np.array(nex)
+        nl, nt, nmn = np.empty(len(ns)), np.empty(len(ns)), np.empty(len(ns))
+        for m in np.unique(nex_a):  # one NEX prior per distinct mean: one node
+            sel = nex_a == m
+            one = node_integrals(
+                ns_a[sel],
+                xs_a[sel],
+                cs_a[sel],
+                np.array([m]),
+                np.array([design.nex_sd]),
+                z,
+                w,
+                4 * panels,
+                DROP,
+            )
+            nl[sel], nt[sel], nmn[sel] = (arr[:, 0] for arr in one)
+        p_ex = np.full(k, design.p_ex)
+        with np.errstate(divide="ignore"):
+            a = math.log(design.p_ex) + log_lik if design.p_ex > 0 else np.full_like(log_lik, -np.inf)
+            b = (math.log1p(-design.p_ex) if design.p_ex < 1 else -np.inf) + nl[:, None]
+        k_log_lik = np.logaddexp(a, b)
+        f = np.exp(a - k_log_lik)
+        k_tail = f * tail + (1 - f) * nt[:, None]
+        k_mean = f * mean + (1 - f) * nmn[:, None]
+    else:
+        nl = np.zeros(len(ns))
+        nt = np.zeros(len(ns))
+        nmn = np.zeros(len(ns))
+        p_ex = np.ones(k)
+        k_log_lik, k_tail, k_mean = log_lik, tail, mean
+    return NodeTables(nus, sds, logw, row, log_lik, tail, mean, nl, nt, nmn, p_ex, k_log_lik, k_tail, k_mean)
+
+
+@functools.lru_cache(maxsize=8)
+def tables_for(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTables:
+    return build_tables(design, cohorts)
+
+
+def hierarchy_probabilities(
+    design: Berry | Exnex, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(q_k > q0_k | data) and the posterior mean of q_k for data arrays n, x of shape [V, K].
+
+    Repeated data vectors are computed once (the counts of simulated trials repeat often)."""
+    t = tables_for(design, cohorts)
+    n = np.asarray(n, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
+    if n.shape[0] == 0:
+        return np.zeros(n.shape), np.zeros(n.shape)
+    rows = np.empty(n.shape, dtype=np.int64)
+    for k in range(n.shape[1]):
+        for nn in np.unique(n[:, k]):
+            sel = n[:, k] == nn
+            lookup = np.array([t.row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])
+            rows[sel, k] = lookup[x[sel, k]]
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    ones = np.ones(n.shape[1])  # the EX / NEX mixture is already in the kernel tables
+    prob, mean = hierarchy_posterior(
+        uniq,
+        uniq,
+        t.logw,
+        t.kernel_log_lik,
+        t.kernel_tail,
+        t.kernel_mean,
+        t.nex_log_lik,
+        t.nex_tail,
+        t.nex_mean,
+        ones,
+        CUTOFF,
+    )
+    inverse = inverse.reshape(-1)
+    return prob[inverse], mean[inverse]

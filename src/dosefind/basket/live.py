@@ -1,0 +1,209 @@
+"""A basket's data analysed with the design that was simulated: per cohort the independent posterior next
+to the borrowed one (mean, equal-tailed interval, P(q > q0)) and the decision at this look.
+
+The data file is a CSV with one row per cohort: ``cohort,n,responses`` (cohorts not listed have no
+patients yet). A cohort is decided when its n is one of its looks (the final look: go / no go; an
+interim look: stop or continue); otherwise it is still enrolling.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..constants import CREDIBLE_MASS
+from ..errors import DataError
+from .beta import beta_interval, fujikawa_shapes, prob_above
+from .decide import STATUS_WORDS, CohortStatus, analyze, decide, independent_shapes
+from .spec import BasketDesign, BasketSpec, Berry, Exnex, Fujikawa
+
+
+@dataclass(frozen=True)
+class BasketData:
+    """Patients and responses per cohort, in the spec's cohort order."""
+
+    n: tuple[int, ...]
+    responses: tuple[int, ...]
+
+
+def read_basket_csv(path: str | Path, spec: BasketSpec) -> BasketData:
+    """Read ``cohort,n,responses`` rows; errors name the row and the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataError(f"--data: {path.name} not found; check the path") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"--data: cannot read {path.name} ({e}); give a UTF-8 CSV file") from None
+    reader = csv.DictReader(text.splitlines())
+    need = ("cohort", "n", "responses")
+    if reader.fieldnames is None or any(c not in reader.fieldnames for c in need):
+        raise DataError(
+            f"{path.name}: the header is {reader.fieldnames}; it must have the columns cohort,n,responses"
+        )
+    index = {c.name: i for i, c in enumerate(spec.cohorts)}
+    n = [0] * len(spec.cohorts)
+    x = [0] * len(spec.cohorts)
+    seen: dict[str, int] = {}
+    for line, row in enumerate(reader, start=2):
+        name = (row["cohort"] or "").strip()
+        where = f"{path.name} line {line}"
+        if name not in index:
+            names = ", ".join(spec.cohort_names)
+            raise DataError(f"{where}: unknown cohort {name!r}; use one of {names}")
+        if name in seen:
+            raise DataError(f"{where}: cohort {name!r} is also on line {seen[name]}; give one row per cohort")
+        seen[name] = line
+        try:
+            nn = int(row["n"])
+            xx = int(row["responses"])
+        except (TypeError, ValueError):
+            raise DataError(
+                f"{where}: n and responses must be whole numbers, got {row['n']!r}, {row['responses']!r}"
+            ) from None
+        cohort = spec.cohorts[index[name]]
+        if nn < 0 or xx < 0:
+            raise DataError(f"{where}: negative counts; n and responses must be >= 0")
+        if xx > nn:
+            raise DataError(f"{where}: {xx} responses among {nn} patients; responses cannot exceed n")
+        if nn > cohort.n:
+            raise DataError(
+                f"{where}: {nn} patients but cohort {name!r} has n = {cohort.n}; check the data or the file"
+            )
+        n[index[name]] = nn
+        x[index[name]] = xx
+    return BasketData(tuple(n), tuple(x))
+
+
+def _hierarchy_quantiles(design, cohorts, n, x, k, level) -> tuple[float, float]:
+    """Equal-tailed interval of q_k under Berry / EXNEX: the posterior CDF at a cut t is the node-weighted
+    tail of the inner integrals with cut t (same nodes as the decision), inverted by bisection."""
+    from .hierarchy import DROP, INNER_NODES, tables_for
+    from .kernels import node_integrals
+
+    t = tables_for(design, cohorts)
+    rows = np.array([t.row[(j, n[j], x[j])] if (j, n[j], x[j]) in t.row else -1 for j in range(len(cohorts))])
+    if (rows < 0).any():
+        return math.nan, math.nan
+    lp = t.logw.copy()
+    mixed = t.p_ex[k] < 1.0
+    for j, r in enumerate(rows):
+        if mixed:
+            a = np.log(t.p_ex[j]) + t.log_lik[r]
+            b = np.log1p(-t.p_ex[j]) + t.nex_log_lik[r] if t.p_ex[j] < 1 else -np.inf
+            lp += np.logaddexp(a, b)
+        else:
+            lp += t.log_lik[r]
+    w = np.exp(lp - lp.max())
+    w /= w.sum()
+    keep = w > 1e-14
+    nus, sds, w = t.nus[keep], t.scales[keep], w[keep]
+    f = np.ones_like(w)
+    if mixed:
+        r = rows[k]
+        a = np.log(t.p_ex[k]) + t.log_lik[r][keep]
+        b = np.log1p(-t.p_ex[k]) + t.nex_log_lik[r]
+        f = np.exp(a - np.logaddexp(a, b))
+    z, gw = np.polynomial.legendre.leggauss(INNER_NODES)
+    nn, xx = float(n[k]), float(x[k])
+    nex_mean = design.nex_mean if isinstance(design, Exnex) and design.nex_mean is not None else None
+    if isinstance(design, Exnex) and nex_mean is None:
+        nex_mean = math.log(cohorts[k].q0 / (1 - cohorts[k].q0))
+
+    def above(q: float) -> float:
+        c = math.log(q / (1 - q))
+        _, tail, _ = node_integrals(np.array([nn]), np.array([xx]), np.array([c]), nus, sds, z, gw, 4, DROP)
+        s = float(np.sum(w * f * tail[0]))
+        if mixed:
+            _, nt, _ = node_integrals(
+                np.array([nn]),
+                np.array([xx]),
+                np.array([c]),
+                np.array([nex_mean]),
+                np.array([design.nex_sd]),
+                z,
+                gw,
+                16,
+                DROP,
+            )
+            s += float(np.sum(w * (1 - f))) * nt[0, 0]
+        return s
+
+    def quantile(p: float) -> float:
+        lo, hi = 1e-9, 1 - 1e-9
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            if 1.0 - above(mid) < p:
+                lo = mid
+            else:
+                hi = mid
+        return 0.5 * (lo + hi)
+
+    tail = (1 - level) / 2
+    return quantile(tail), quantile(1 - tail)
+
+
+def analyze_data(
+    spec: BasketSpec, design: BasketDesign, data: BasketData, level: float = CREDIBLE_MASS
+) -> list[dict]:
+    """One row per cohort: data, independent and borrowed posterior, decision (see the module doc)."""
+    cohorts = spec.cohorts
+    n = np.array([data.n], dtype=np.int64)
+    x = np.array([data.responses], dtype=np.int64)
+    prior = getattr(design, "prior", (1.0, 1.0))
+    a_i, b_i = independent_shapes(prior, n[0], x[0])
+    q0 = np.array([c.q0 for c in cohorts])
+    p_ind = prob_above(a_i, b_i, q0)
+    lo_i, hi_i = beta_interval(a_i, b_i, level)
+    p_b, m_b = analyze(design, cohorts, n, x)
+    p_b, m_b = p_b[0], m_b[0]
+    if isinstance(design, Fujikawa):
+        sizes = tuple(sorted({s for c in cohorts for s in c.looks} | set(data.n) - {0}))
+        a_b, b_b, weights = fujikawa_shapes(
+            n, x, design.prior, design.epsilon, design.tau, design.share_prior, sizes
+        )
+        lo_b, hi_b = beta_interval(a_b[0], b_b[0], level)
+        weights = weights[0]
+    elif isinstance(design, (Berry, Exnex)):
+        bounds = [
+            _hierarchy_quantiles(design, cohorts, data.n, data.responses, k, level)
+            for k in range(len(cohorts))
+        ]
+        lo_b = np.array([b[0] for b in bounds])
+        hi_b = np.array([b[1] for b in bounds])
+        weights = None
+    else:
+        lo_b, hi_b, weights = lo_i, hi_i, None
+    rows = []
+    for k, c in enumerate(cohorts):
+        nk = data.n[k]
+        if nk in c.looks:
+            look = c.looks.index(nk)
+            final = look == len(c.looks) - 1
+            st = decide(design, look, final, np.array([p_b[k]]), np.array([data.responses[k]]))[0]
+            decision = STATUS_WORDS[CohortStatus(int(st))]
+        else:
+            decision = "enrolling (not at a look)"
+        row = {
+            "cohort": c.name,
+            "n": nk,
+            "responses": data.responses[k],
+            "q0": c.q0,
+            "independent_mean": float(a_i[k] / (a_i[k] + b_i[k])),
+            "independent_lower": float(lo_i[k]),
+            "independent_upper": float(hi_i[k]),
+            "independent_prob_above_q0": float(p_ind[k]),
+            "borrowed_mean": float(m_b[k]),
+            "borrowed_lower": float(lo_b[k]),
+            "borrowed_upper": float(hi_b[k]),
+            "borrowed_prob_above_q0": float(p_b[k]),
+            "decision": decision,
+        }
+        if weights is not None:
+            row["weights"] = {cohorts[j].name: float(weights[k, j]) for j in range(len(cohorts))}
+        rows.append(row)
+    return rows

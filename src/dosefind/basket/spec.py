@@ -1,0 +1,503 @@
+"""Basket trial specs: cohorts (tumour types), designs (how each cohort decides, with or without
+borrowing) and scenarios (true response rates), read from a basket TOML file.
+
+Every spec is a frozen dataclass validated on construction; errors are :class:`SpecError` naming the field
+(``cohorts[2].looks``, ``designs[1].threshold``) and the fix.
+
+A basket file::
+
+    [basket]
+    name = "rare-seven"
+    q0 = 0.1                    # null response rate (a cohort may override it)
+
+    [[cohorts]]
+    name = "chordoma"
+    n = 24
+    looks = [12, 24]            # cumulative sizes of the analyses; default [n]
+
+    [[designs]]
+    name = "borrow"
+    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex
+    threshold = 0.95            # final go: P(q > q0 | data) > threshold
+    futility = 0.05             # interim stop for futility: P(q > q0 | data) < futility (optional)
+
+    [[scenarios]]
+    name = "global null"
+    rates = [0.1, 0.1, ...]     # one true rate per cohort
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import ClassVar
+
+from ..designs import validate as v
+from ..errors import SpecError
+
+KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex")
+MAX_COHORTS = 20
+
+
+PRIOR_FIX = "write the Beta prior as [a, b], e.g. [1, 1]"
+
+
+def _pair(field_: str, value, fix: str = PRIOR_FIX) -> tuple[float, float]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise SpecError(field_, f"expected [a, b], got {value!r}", fix)
+    a = v.real(f"{field_}[0]", value[0], low=0.0, low_open=True, fix="Beta parameters must be > 0")
+    b = v.real(f"{field_}[1]", value[1], low=0.0, low_open=True, fix="Beta parameters must be > 0")
+    return (a, b)
+
+
+def _threshold(field_: str, value) -> float:
+    return v.real(
+        field_, value, low=0.0, high=1.0, low_open=True, high_open=True, fix="a threshold must lie in (0, 1)"
+    )
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One tumour type: its name, its maximum size ``n``, the cumulative sizes of its analyses ``looks``
+    (the last is ``n``) and its null response rate ``q0``."""
+
+    name: str
+    n: int
+    q0: float
+    looks: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SpecError(
+                "name", f"expected a non-empty name, got {self.name!r}", 'write e.g. name = "chordoma"'
+            )
+        n_fix = "n is the cohort's maximum size (1..2000)"
+        set_(self, "n", v.integer("n", self.n, low=1, high=2000, fix=n_fix))
+        set_(self, "q0", v.probability("q0", self.q0, open_interval=True, fix="q0 must lie in (0, 1)"))
+        looks = self.looks or (self.n,)
+        if isinstance(looks, (str, bytes)) or not hasattr(looks, "__len__"):
+            raise SpecError(
+                "looks", f"expected a list of sizes, got {looks!r}", "write e.g. looks = [10, 20]"
+            )
+        looks = tuple(v.integer(f"looks[{i}]", x, low=1) for i, x in enumerate(looks))
+        if any(b <= a for a, b in zip(looks, looks[1:], strict=False)):
+            raise SpecError(
+                "looks", f"{list(looks)} is not strictly increasing", "give cumulative sizes, e.g. [10, 20]"
+            )
+        if looks[-1] != self.n:
+            raise SpecError(
+                "looks", f"the last look ({looks[-1]}) is not n = {self.n}", f"end the looks at n = {self.n}"
+            )
+        set_(self, "looks", looks)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "n": self.n, "q0": self.q0, "looks": list(self.looks)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class BasketDesign:
+    """What all basket designs share: the decision thresholds on P(q_k > q0_k | data).
+
+    At an interim look a cohort stops for futility when the probability is below ``futility`` and stops
+    with a go when it is above ``efficacy`` (each optional); at its last look it is a go when the
+    probability is above ``threshold``.
+    """
+
+    name: str = ""
+    threshold: float = 0.95
+    futility: float | None = None
+    efficacy: float | None = None
+
+    kind: ClassVar[str] = ""
+    borrows: ClassVar[bool] = False
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "name", self.name or self.kind)
+        set_(self, "threshold", _threshold("threshold", self.threshold))
+        for k in ("futility", "efficacy"):
+            if getattr(self, k) is not None:
+                set_(self, k, _threshold(k, getattr(self, k)))
+        if self.futility is not None and self.futility >= self.threshold:
+            raise SpecError(
+                "futility",
+                f"{self.futility:g} is not below threshold {self.threshold:g}",
+                "make futility < threshold",
+            )
+        if self.efficacy is not None and self.futility is not None and self.efficacy <= self.futility:
+            raise SpecError(
+                "efficacy",
+                f"{self.efficacy:g} is not above futility {self.futility:g}",
+                "make efficacy > futility",
+            )
+
+    def to_dict(self) -> dict:
+        out: dict = {"kind": self.kind}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def describe(self) -> str:
+        return self.kind
+
+    def check_cohorts(self, cohorts: tuple[Cohort, ...]) -> None:
+        """Refuse cohorts this design cannot run (e.g. looks that do not match a rule's)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Independent(BasketDesign):
+    """No borrowing: cohort k's posterior is Beta(a + x_k, b + n_k - x_k) (exact)."""
+
+    prior: tuple[float, float] = (1.0, 1.0)
+    kind: ClassVar[str] = "independent"
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "prior", _pair("prior", self.prior))
+
+    def describe(self) -> str:
+        a, b = self.prior
+        return f"independent beta-binomial, prior Beta({a:g}, {b:g})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleDesign(BasketDesign):
+    """Simon's two-stage design or BOP2 in every cohort (from :mod:`dosefind.extension`): a go when the
+    rule declares the cohort active. The cohorts' looks must be the rule's looks. The posterior shown is
+    the independent Beta(prior) one; the decision is the rule's count boundaries."""
+
+    rule: dict = field(default_factory=dict)
+    prior: tuple[float, float] = (1.0, 1.0)
+    kind: ClassVar[str] = "rule"
+
+    def __post_init__(self):
+        super().__post_init__()
+        from ..extension import rule_from_dict
+
+        rule = dict(self.rule)
+        rule.setdefault("rule", self.kind)
+        if rule["rule"] != self.kind:
+            raise SpecError(
+                "rule.rule", f"{rule['rule']!r} does not match kind {self.kind!r}", "drop rule.rule"
+            )
+        object.__setattr__(self, "_compiled", rule_from_dict(rule, "rule"))
+        object.__setattr__(self, "prior", _pair("prior", self.prior))
+
+    def __hash__(self):
+        return hash((self.kind, self.name, tuple(sorted(self.rule.items()))))
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+    def boundaries(self):
+        return self._compiled.boundaries()
+
+    def describe(self) -> str:
+        return self._compiled.describe()
+
+    def check_cohorts(self, cohorts):
+        looks = tuple(int(x) for x in self.boundaries().looks)
+        for i, c in enumerate(cohorts):
+            if c.looks != looks:
+                raise SpecError(
+                    f"cohorts[{i}].looks",
+                    f"{list(c.looks)} are not the {self.kind} rule's looks {list(looks)}",
+                    f"set n = {looks[-1]} and looks = {list(looks)} for every cohort, "
+                    'or use kind = "independent"',
+                )
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Simon(RuleDesign):
+    kind: ClassVar[str] = "simon"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Bop2(RuleDesign):
+    kind: ClassVar[str] = "bop2"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fujikawa(BasketDesign):
+    """Fujikawa et al. (2020): weights w_kj = (1 - JSD(post_k, post_j))^epsilon between the cohorts'
+    independent Beta posteriors (set to 0 when <= tau); cohort k's posterior is
+    Beta(sum_j w_kj (a + x_j), sum_j w_kj (b + n_j - x_j)) (``share_prior``, the paper's and baskexact's
+    form) or Beta(a + sum_j w_kj x_j, b + sum_j w_kj (n_j - x_j)) (``share_prior = false``)."""
+
+    prior: tuple[float, float] = (1.0, 1.0)
+    epsilon: float = 2.0
+    tau: float = 0.0
+    share_prior: bool = True
+    kind: ClassVar[str] = "fujikawa"
+    borrows: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        set_(self, "prior", _pair("prior", self.prior))
+        eps = v.real("epsilon", self.epsilon, low=0.0, low_open=True, fix="epsilon must be > 0")
+        set_(self, "epsilon", eps)
+        tau = v.real("tau", self.tau, low=0.0, high=1.0, high_open=True, fix="tau must lie in [0, 1)")
+        set_(self, "tau", tau)
+        set_(self, "share_prior", v.boolean("share_prior", self.share_prior))
+
+    def describe(self) -> str:
+        a, b = self.prior
+        return (
+            f"Fujikawa JSD borrowing (epsilon {self.epsilon:g}, tau {self.tau:g}), prior Beta({a:g}, {b:g})"
+        )
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1.0 - p))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Berry(BasketDesign):
+    """Berry et al. (2013): theta_k = logit q_k - logit target ~ N(mu, sigma^2), mu ~ N(mu_mean, mu_sd^2),
+    sigma^2 ~ InvGamma(sigma2_shape, sigma2_scale). ``mu_mean`` defaults to logit(q0) - logit(target)
+    (the mean of the cohorts' logit q0 when they differ)."""
+
+    target: float = 0.3
+    mu_mean: float | None = None
+    mu_sd: float = 10.0
+    sigma2_shape: float = 0.0005
+    sigma2_scale: float = 0.000005
+    grid: str = "default"
+    kind: ClassVar[str] = "berry"
+    borrows: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        set_(self, "target", v.probability("target", self.target, open_interval=True))
+        if self.mu_mean is not None:
+            set_(self, "mu_mean", v.real("mu_mean", self.mu_mean))
+        set_(self, "mu_sd", v.real("mu_sd", self.mu_sd, low=0.0, low_open=True, fix="mu_sd must be > 0"))
+        for k in ("sigma2_shape", "sigma2_scale"):
+            set_(self, k, v.real(k, getattr(self, k), low=0.0, low_open=True, fix=f"{k} must be > 0"))
+        set_(self, "grid", v.choice("grid", self.grid, ("coarse", "default", "fine")))
+
+    def mu_mean_for(self, cohorts: tuple[Cohort, ...]) -> float:
+        if self.mu_mean is not None:
+            return self.mu_mean
+        return sum(_logit(c.q0) for c in cohorts) / len(cohorts) - _logit(self.target)
+
+    def describe(self) -> str:
+        mm = "logit q0 - logit target" if self.mu_mean is None else f"{self.mu_mean:g}"
+        return (
+            f"Berry hierarchical model: logit q - logit {self.target:g} ~ N(mu, sigma^2), mu ~ N({mm}, "
+            f"{self.mu_sd:g}^2), sigma^2 ~ InvGamma({self.sigma2_shape:g}, {self.sigma2_scale:g})"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exnex(BasketDesign):
+    """Neuenschwander et al. (2016): theta_k = logit q_k is EX (N(mu, tau^2), mu ~ N(mu_mean, mu_sd^2),
+    tau ~ HalfNormal(tau_scale)) with probability ``p_ex``, else NEX (N(nex_mean, nex_sd^2));
+    ``nex_mean`` defaults to logit of the cohort's q0."""
+
+    p_ex: float = 0.5
+    mu_mean: float | None = None
+    mu_sd: float = 3.16
+    tau_scale: float = 1.0
+    nex_mean: float | None = None
+    nex_sd: float = 2.0
+    grid: str = "default"
+    kind: ClassVar[str] = "exnex"
+    borrows: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        set_(self, "p_ex", v.probability("p_ex", self.p_ex))
+        for k in ("mu_mean", "nex_mean"):
+            if getattr(self, k) is not None:
+                set_(self, k, v.real(k, getattr(self, k)))
+        for k in ("mu_sd", "tau_scale", "nex_sd"):
+            set_(self, k, v.real(k, getattr(self, k), low=0.0, low_open=True, fix=f"{k} must be > 0"))
+        set_(self, "grid", v.choice("grid", self.grid, ("coarse", "default", "fine")))
+
+    def mu_mean_for(self, cohorts: tuple[Cohort, ...]) -> float:
+        if self.mu_mean is not None:
+            return self.mu_mean
+        return sum(_logit(c.q0) for c in cohorts) / len(cohorts)
+
+    def describe(self) -> str:
+        return (
+            f"EXNEX: P(EX) {self.p_ex:g}; EX N(mu, tau^2), mu sd {self.mu_sd:g}, "
+            f"tau ~ HalfNormal({self.tau_scale:g});"
+            f" NEX N(logit q0, {self.nex_sd:g}^2)"
+        )
+
+
+DESIGNS: dict[str, type[BasketDesign]] = {
+    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex)
+}
+
+
+@dataclass(frozen=True)
+class BasketScenario:
+    """True response rates, one per cohort."""
+
+    name: str
+    rates: tuple[float, ...]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "rates": list(self.rates)}
+
+
+@dataclass(frozen=True)
+class BasketSpec:
+    """A basket file: cohorts, designs and scenarios."""
+
+    name: str
+    cohorts: tuple[Cohort, ...]
+    designs: tuple[BasketDesign, ...]
+    scenarios: tuple[BasketScenario, ...] = ()
+
+    @property
+    def cohort_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.cohorts)
+
+    def design(self, name: str | None = None) -> BasketDesign:
+        if name is None:
+            return self.designs[0]
+        for d in self.designs:
+            if d.name == name:
+                return d
+        names = ", ".join(repr(d.name) for d in self.designs)
+        raise SpecError("--design-name", f"no design named {name!r}", f"use one of {names}")
+
+    def to_dict(self) -> dict:
+        return {
+            "basket": {"name": self.name},
+            "cohorts": [c.to_dict() for c in self.cohorts],
+            "designs": [d.to_dict() for d in self.designs],
+            "scenarios": [s.to_dict() for s in self.scenarios],
+        }
+
+
+def _table_list(data: dict, key: str, fix: str) -> list:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
+        raise SpecError(key, f"expected [[{key}]] tables, got {value!r}", fix)
+    return value
+
+
+def cohort_from_dict(i: int, data: dict, q0_default) -> Cohort:
+    where = f"cohorts[{i}]"
+    v.no_unknown_keys(where, data, ("name", "n", "looks", "q0"))
+    for key in ("name", "n"):
+        if key not in data:
+            raise SpecError(f"{where}.{key}", "missing", f"give every cohort a {key}")
+    q0 = data.get("q0", q0_default)
+    if q0 is None:
+        raise SpecError(f"{where}.q0", "missing", "give q0 in [basket] or in the cohort")
+    try:
+        return Cohort(data["name"], data["n"], q0, tuple(data.get("looks", ())))
+    except SpecError as e:
+        raise SpecError(f"{where}.{e.field}", e.problem, e.fix) from None
+
+
+def design_from_dict(i: int, data: dict) -> BasketDesign:
+    where = f"designs[{i}]"
+    data = dict(data)
+    kind = data.pop("kind", None)
+    if kind is None:
+        raise SpecError(f"{where}.kind", "missing", "set kind to one of " + ", ".join(KINDS))
+    cls = DESIGNS.get(kind)
+    if cls is None:
+        raise SpecError(f"{where}.kind", f"unknown kind {kind!r}", "use one of " + ", ".join(KINDS))
+    v.no_unknown_keys(where, data, [f.name for f in fields(cls)])
+    for key, value in list(data.items()):
+        if isinstance(value, list):
+            data[key] = tuple(value)
+    try:
+        return cls(**data)
+    except SpecError as e:
+        raise SpecError(f"{where}.{e.field}", e.problem, e.fix) from None
+
+
+def spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> BasketSpec:
+    try:
+        return _spec_from_dict(data, require_scenarios)
+    except SpecError as e:
+        raise e.with_source(source) if source else e from None
+
+
+def _spec_from_dict(data: dict, require_scenarios: bool) -> BasketSpec:
+    v.no_unknown_keys("file", data, ("basket", "cohorts", "designs", "scenarios"))
+    head = data.get("basket", {})
+    if not isinstance(head, dict):
+        raise SpecError("basket", f"expected a table, got {head!r}", "write a [basket] section")
+    v.no_unknown_keys("basket", head, ("name", "q0"))
+    q0 = head.get("q0")
+    rows = _table_list(data, "cohorts", "write one [[cohorts]] table per tumour type")
+    if not rows:
+        raise SpecError("cohorts", "no cohorts", "add at least one [[cohorts]] table with name and n")
+    if len(rows) > MAX_COHORTS:
+        raise SpecError("cohorts", f"{len(rows)} cohorts", f"use at most {MAX_COHORTS}")
+    cohorts = tuple(cohort_from_dict(i, r, q0) for i, r in enumerate(rows))
+    seen: dict[str, int] = {}
+    for i, c in enumerate(cohorts):
+        if c.name in seen:
+            raise SpecError(
+                f"cohorts[{i}].name",
+                f"{c.name!r} is also cohorts[{seen[c.name]}]'s name",
+                "give each cohort its own name",
+            )
+        seen[c.name] = i
+    n_looks = len(cohorts[0].looks)
+    for i, c in enumerate(cohorts):
+        if len(c.looks) != n_looks:
+            raise SpecError(
+                f"cohorts[{i}].looks",
+                f"{len(c.looks)} analyses, cohorts[0] has {n_looks}",
+                "give every cohort the same number of looks (the analyses happen together)",
+            )
+    drows = _table_list(data, "designs", "write one [[designs]] table per design")
+    if not drows:
+        raise SpecError("designs", "no designs", 'add a [[designs]] table, e.g. kind = "independent"')
+    designs = tuple(design_from_dict(i, r) for i, r in enumerate(drows))
+    names: dict[str, int] = {}
+    for i, d in enumerate(designs):
+        if d.name in names:
+            raise SpecError(
+                f"designs[{i}].name", f"{d.name!r} is used twice", "give each design its own name"
+            )
+        names[d.name] = i
+        try:
+            d.check_cohorts(cohorts)
+        except SpecError as e:
+            raise SpecError(e.field, e.problem, e.fix) from None
+    srows = _table_list(data, "scenarios", "write one [[scenarios]] table per scenario")
+    if require_scenarios and not srows:
+        raise SpecError("scenarios", "no scenarios", "add a [[scenarios]] table with name and rates")
+    scenarios = []
+    for i, s in enumerate(srows):
+        where = f"scenarios[{i}]"
+        v.no_unknown_keys(where, s, ("name", "rates"))
+        if "rates" not in s:
+            raise SpecError(f"{where}.rates", "missing", "give one true response rate per cohort")
+        rates = v.prob_vector(f"{where}.rates", s["rates"])
+        if len(rates) != len(cohorts):
+            raise SpecError(
+                f"{where}.rates",
+                f"{len(rates)} rates for {len(cohorts)} cohorts",
+                "give one true rate per cohort",
+            )
+        scenarios.append(BasketScenario(str(s.get("name", f"scenario {i + 1}")), rates))
+    return BasketSpec(str(head.get("name", "basket")), cohorts, designs, tuple(scenarios))
+
+
+def load_basket(path: str | Path, require_scenarios: bool = True) -> BasketSpec:
+    """Read and validate a basket TOML file."""
+    from ..specfile import _read_toml
+
+    path = Path(path)
+    return spec_from_dict(_read_toml(path), path.name, require_scenarios)

@@ -1,0 +1,120 @@
+"""Basket results as text tables, JSON and tidy CSV (the CLI prints what these return)."""
+
+from __future__ import annotations
+
+import json
+
+from .simulate import COHORT_METRICS, TRIAL_METRICS
+
+COLUMNS = ("design", "scenario", "metric", "cohort", "value", "mcse")
+SHOWN = ("prob_go", "prob_stop_futility", "mean_n", "bias", "mse")
+
+
+def _cell(value: float, mcse: float, digits: int = 3) -> str:
+    if mcse > 0:
+        return f"{value:.{digits}f} ({mcse:.{digits}f})"
+    return f"{value:.{digits}f}"
+
+
+def oc_text(spec, rows, provenance: dict) -> str:
+    """Per design and scenario: a cohort x metric table, then the trial-level metrics."""
+    lines = []
+    method = provenance.get("method", "simulation")
+    head = f"basket {spec.name}: {len(spec.cohorts)} cohorts; {method}"
+    if method == "simulation":
+        head += f", {provenance['n_trials']} trials, seed {provenance['seed']}; value (MCSE)"
+    lines.append(head)
+    index = {(r["design"], r["scenario"], r["metric"], r["cohort"]): r for r in rows}
+    for d in spec.designs:
+        lines.append("")
+        lines.append(f"design {d.name}: {d.describe()}")
+        for s in spec.scenarios:
+            if (d.name, s.name, "prob_any_go", "") not in index:
+                continue
+            lines.append(f"  scenario {s.name}")
+            width = max(len(c.name) for c in spec.cohorts)
+            lines.append(
+                "    " + f"{'cohort':<{width}}  {'q':>5}  {'q0':>5}  " + "  ".join(f"{m:>18}" for m in SHOWN)
+            )
+            for c, q in zip(spec.cohorts, s.rates, strict=True):
+                cells = []
+                for m in SHOWN:
+                    r = index[(d.name, s.name, m, c.name)]
+                    cells.append(f"{_cell(r['value'], r['mcse']):>18}")
+                lines.append(f"    {c.name:<{width}}  {q:5.2f}  {c.q0:5.2f}  " + "  ".join(cells))
+            tail = []
+            for m in TRIAL_METRICS:
+                r = index[(d.name, s.name, m, "")]
+                tail.append(f"{m} {_cell(r['value'], r['mcse'])}")
+            lines.append("    " + "; ".join(tail))
+    return "\n".join(lines)
+
+
+def oc_json(rows, provenance: dict) -> str:
+    return json.dumps({"provenance": provenance, "rows": list(rows)}, indent=2)
+
+
+def oc_csv(rows, provenance: dict) -> str:
+    from ..report.tables import tidy_csv
+
+    return tidy_csv(provenance, COLUMNS, rows)
+
+
+ANALYSIS_COLUMNS = (
+    "cohort",
+    "n",
+    "responses",
+    "q0",
+    "independent_mean",
+    "independent_lower",
+    "independent_upper",
+    "independent_prob_above_q0",
+    "borrowed_mean",
+    "borrowed_lower",
+    "borrowed_upper",
+    "borrowed_prob_above_q0",
+    "decision",
+)
+
+
+def analysis_text(spec, design, rows, level: float) -> str:
+    pct = f"{100 * level:g}%"
+    lines = [f"basket {spec.name}, design {design.name}: {design.describe()}"]
+    a, b = getattr(design, "prior", (1.0, 1.0))
+    lines.append(
+        f"posterior mean [{pct} interval], P(q > q0): independent (Beta({a:g}, {b:g}) prior) vs borrowed; "
+        f"go when P > {design.threshold:g} at the final look"
+    )
+    width = max(6, max(len(r["cohort"]) for r in rows))
+    lines.append(
+        f"  {'cohort':<{width}}  {'x/n':>7}  {'q0':>5}  {'independent':>30}  {'borrowed':>30}  decision"
+    )
+    for r in rows:
+        ind = f"{r['independent_mean']:.3f} [{r['independent_lower']:.3f}, {r['independent_upper']:.3f}] " + (
+            f"{r['independent_prob_above_q0']:.3f}"
+        )
+        bor = f"{r['borrowed_mean']:.3f} [{r['borrowed_lower']:.3f}, {r['borrowed_upper']:.3f}] " + (
+            f"{r['borrowed_prob_above_q0']:.3f}"
+        )
+        xn = f"{r['responses']}/{r['n']}"
+        lines.append(
+            f"  {r['cohort']:<{width}}  {xn:>7}  {r['q0']:5.2f}  {ind:>30}  {bor:>30}  {r['decision']}"
+        )
+    if rows and "weights" in rows[0]:
+        lines.append("borrowing weights w[k, j] (row: cohort analysed, column: cohort borrowed from)")
+        names = [r["cohort"] for r in rows]
+        short = [nm[:8] for nm in names]
+        lines.append("  " + " " * width + "  " + " ".join(f"{s:>8}" for s in short))
+        for r in rows:
+            lines.append(f"  {r['cohort']:<{width}}  " + " ".join(f"{r['weights'][nm]:8.3f}" for nm in names))
+    return "\n".join(lines)
+
+
+def analysis_csv(rows, provenance: dict) -> str:
+    from ..report.tables import tidy_csv
+
+    flat = [{k: r[k] for k in ANALYSIS_COLUMNS} for r in rows]
+    return tidy_csv(provenance, ANALYSIS_COLUMNS, flat)
+
+
+__all__ = ["COHORT_METRICS", "oc_csv", "oc_json", "oc_text"]

@@ -1,0 +1,136 @@
+"""``dosefind basket``: simulate (text, JSON, CSV, exact), analyze, and bad inputs (one line, exit 2)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from dosefind.cli import app
+
+from ..conftest import ROOT
+
+EXAMPLE = str(ROOT / "examples" / "baskets" / "rare-seven.toml")
+DATA = str(ROOT / "examples" / "baskets" / "rare-seven-data.csv")
+runner = CliRunner()
+
+SMALL = """
+[basket]
+name = "small"
+q0 = 0.2
+
+[[cohorts]]
+name = "a"
+n = 8
+
+[[cohorts]]
+name = "b"
+n = 10
+
+[[designs]]
+name = "none"
+kind = "independent"
+threshold = 0.9
+
+[[designs]]
+name = "borrow"
+kind = "fujikawa"
+threshold = 0.9
+tau = 0.2
+
+[[scenarios]]
+name = "null"
+rates = [0.2, 0.2]
+
+[[scenarios]]
+name = "mixed"
+rates = [0.2, 0.5]
+"""
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return path
+
+
+def test_simulate_text_json_csv(small, tmp_path):
+    r = runner.invoke(app, ["basket", "simulate", str(small), "--trials", "400", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    assert "design borrow" in r.output and "fwer" in r.output and "scenario mixed" in r.output
+    r = runner.invoke(app, ["basket", "simulate", str(small), "-n", "400", "--format", "json"])
+    doc = json.loads(r.output)
+    assert doc["provenance"]["n_trials"] == 400 and doc["provenance"]["config_hash"]
+    metrics = {row["metric"] for row in doc["rows"]}
+    assert {"prob_go", "type1_error", "power", "fwer", "bias", "mse", "mean_n"} <= metrics
+    out = tmp_path / "oc.csv"
+    r = runner.invoke(
+        app, ["basket", "simulate", str(small), "-n", "400", "--format", "csv", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    text = out.read_text()
+    assert text.startswith("# package: dosefind")
+    assert "design,scenario,metric,cohort,value,mcse" in text
+
+
+def test_simulate_exact_has_no_mcse(small):
+    r = runner.invoke(app, ["basket", "simulate", str(small), "--exact", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["provenance"]["method"] == "exact"
+    assert all(row["mcse"] == 0 for row in doc["rows"])
+
+
+def test_simulate_one_design_of_the_bundled_basket():
+    r = runner.invoke(
+        app,
+        ["basket", "simulate", EXAMPLE, "--trials", "200", "--design-name", "fujikawa", "--format", "json"],
+    )
+    assert r.exit_code == 0, r.output
+    assert {row["design"] for row in json.loads(r.output)["rows"]} == {"fujikawa"}
+
+
+def test_analyze_shows_independent_and_borrowed_posteriors():
+    r = runner.invoke(app, ["basket", "analyze", EXAMPLE, "--data", DATA, "--design-name", "fujikawa"])
+    assert r.exit_code == 0, r.output
+    assert "independent" in r.output and "borrowed" in r.output and "borrowing weights" in r.output
+    assert "chordoma" in r.output and "go" in r.output
+    r = runner.invoke(app, ["basket", "analyze", EXAMPLE, "--data", DATA, "--format", "json"])
+    doc = json.loads(r.output)
+    assert len(doc["cohorts"]) == 7
+    row = doc["cohorts"][0]
+    assert row["independent_lower"] < row["independent_mean"] < row["independent_upper"]
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        (lambda t: t.replace("rates = [0.2, 0.5]", "rates = [0.2, 1.5]"), "scenarios[1].rates[1]"),
+        (
+            lambda t: t.replace("threshold = 0.9\n\n[[designs]]", "threshold = 1.9\n\n[[designs]]"),
+            "threshold",
+        ),
+        (lambda t: t.replace('name = "b"', 'name = "a"'), "cohorts[1].name"),
+    ],
+)
+def test_bad_files_fail_in_one_line(tmp_path, edit, words):
+    path = tmp_path / "bad.toml"
+    path.write_text(edit(SMALL))
+    r = runner.invoke(app, ["basket", "simulate", str(path), "-n", "100"])
+    assert r.exit_code == 2
+    assert words in r.output
+    assert "Traceback" not in r.output
+    assert len(r.output.strip().splitlines()) == 1
+
+
+def test_bad_data_and_options(small, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("cohort,n,responses\na,5,7\n")
+    r = runner.invoke(app, ["basket", "analyze", str(small), "--data", str(data)])
+    assert r.exit_code == 2 and "responses cannot exceed n" in r.output
+    r = runner.invoke(app, ["basket", "simulate", str(small), "--exact", "--trials", "10"])
+    assert r.exit_code == 2 and "--trials" in r.output
+    r = runner.invoke(app, ["basket", "simulate", str(small), "--design-name", "nope"])
+    assert r.exit_code == 2 and "'none'" in r.output
+    r = runner.invoke(app, ["basket", "simulate", str(small), "--out", str(tmp_path)])
+    assert r.exit_code == 2 and "is a folder" in r.output
