@@ -101,3 +101,16 @@ def test_every_reason_has_a_sentence():
         assert text and "_" not in text, reason
     stage = home.explain(design, Reason.APB_STAGE, [2, 4, 0], [0, 1, 0], 1, 1)
     assert stage.startswith("4 of the 6 patients")
+
+
+def test_expand_top_dose_leaves_saved_3_plus_3_hashes_unchanged():
+    """The option came after 3+3 designs were saved: at its default it stays out of the design's dict, so
+    the config hash is the one earlier versions computed (pinned here), and False round-trips."""
+    from dosefind.designs import ThreePlusThree
+
+    default = ThreePlusThree(target=0.3, n_doses=5)
+    assert "expand_top_dose" not in default.to_dict()
+    assert default.config_hash() == "5361966b9b6b47ea"
+    other = ThreePlusThree(target=0.3, n_doses=5, expand_top_dose=False)
+    assert ThreePlusThree.from_dict(other.to_dict()) == other
+    assert other.config_hash() != default.config_hash()

@@ -43,6 +43,10 @@ class Design:
     modifiers: tuple[Modifier, ...] = field(default_factory=tuple)
 
     kind: ClassVar[str] = ""
+    #: fields a design gained after its files and results were first saved, with their defaults: left out
+    #: of ``to_dict`` (so of the config hash) while at the default, so saved hashes and sweep folders of
+    #: designs that do not use them stay valid
+    later_fields: ClassVar[dict[str, object]] = {}
     # ---- what the rest of the house asks a design (the protocol's lower floor; see designs/home.py) --
     #: what a dose is called in sentences and tables: "dose", or "cell" on a two-drug grid
     unit: ClassVar[str] = "dose"
@@ -161,6 +165,8 @@ class Design:
                     out["modifiers"] = [m.to_dict() for m in value]
             elif f.name == "n_doses":
                 continue  # implied by doses
+            elif f.name in self.later_fields and value == self.later_fields[f.name]:
+                continue
             elif value is not None:
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out

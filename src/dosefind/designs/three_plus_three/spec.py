@@ -47,6 +47,8 @@ class ThreePlusThree(Design):
     deescalation: bool = True
     expand_top_dose: bool = True
 
+    later_fields = {"expand_top_dose": True}  # added after 3+3 designs were saved: hashes kept
+
     kind = "three_plus_three"
 
     def __post_init__(self):
