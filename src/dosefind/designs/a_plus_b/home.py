@@ -3,11 +3,11 @@ the kernels: ``engine/a_plus_b.py``). Its posterior table is the house default (
 
 from __future__ import annotations
 
-from ...constants import Reason, Status
-from ...engine.replay import DecisionContext
+from ...constants import Reason
 from ...errors import SpecError
 from ...report import decision_table as dt
 from ..home import DesignHome
+from ..three_plus_three.home import probe_rows
 from .spec import APlusB
 
 R = Reason
@@ -65,23 +65,8 @@ def apb_table(design: APlusB, max_n: int) -> dt.DecisionTable:
     a, ab = design.stage_sizes()
     ns = tuple(n for n in (a, ab) if n <= max_n)
     labels = _labels(design)
-    # ask the engine's compiled rule: a middle dose of three, the dose below it tried with 0 of A, the dose
-    # above untried, no modifiers
-    probe = design.replace(n_doses=3, doses=None, start_dose=1, max_n=1000, modifiers=())
-    rows = []
-    for n in ns:
-        for y in range(n + 1):
-            ctx = DecisionContext(probe)
-            ctx.n_at[0] = a
-            step = ctx.treat(1, n, y, full=False)
-            if step.next_dose > 1:
-                action = dt.Action.ESCALATE
-            elif step.next_dose == 1 and step.status == Status.CONTINUE:
-                action = dt.Action.STAY
-            else:
-                action = dt.Action.DEESCALATE
-            rows.append(dt.DecisionRow(n, y, action, labels[action]))
-    table_rows = tuple(rows)
+    # the engine's compiled rule: a middle dose of three, the dose below it tried with 0 of A
+    table_rows = probe_rows(design, ns, a, labels, 1000)
 
     def ys(n, action):
         return [r.n_dlt for r in table_rows if r.n_treated == n and r.action is action]

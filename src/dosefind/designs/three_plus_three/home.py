@@ -54,16 +54,16 @@ class ThreePlusThreeHome(DesignHome):
         return tpt_table(design, dt.check_max_n(max_n, limit, low=3))
 
 
-def tpt_table(design: ThreePlusThree, max_n: int) -> dt.DecisionTable:
-    ns = tuple(n for n in (3, 6) if n <= max_n)
-    # ask the engine's compiled 3+3 rule: a middle dose of three, the dose below it tried with 0/3, the
-    # dose above untried, no modifiers
-    probe = design.replace(n_doses=3, doses=None, start_dose=1, max_n=100, modifiers=())
+def probe_rows(design, ns, below: int, labels, max_n: int) -> tuple[dt.DecisionRow, ...]:
+    """The decision rows of a 3+3-like design, read from the engine's compiled rule: a middle dose of three
+    (n patients, y DLTs, for n in ``ns``), the dose below it tried with ``below`` patients free of DLT, the
+    dose above untried, no modifiers (A+B shares this)."""
+    probe = design.replace(n_doses=3, doses=None, start_dose=1, max_n=max_n, modifiers=())
     rows = []
     for n in ns:
         for y in range(n + 1):
             ctx = DecisionContext(probe)
-            ctx.n_at[0] = 3
+            ctx.n_at[0] = below
             step = ctx.treat(1, n, y, full=False)
             if step.next_dose > 1:
                 action = dt.Action.ESCALATE
@@ -71,8 +71,13 @@ def tpt_table(design: ThreePlusThree, max_n: int) -> dt.DecisionTable:
                 action = dt.Action.STAY
             else:
                 action = dt.Action.DEESCALATE
-            rows.append(dt.DecisionRow(n, y, action, TPT_LABELS[action]))
-    table_rows = tuple(rows)
+            rows.append(dt.DecisionRow(n, y, action, labels[action]))
+    return tuple(rows)
+
+
+def tpt_table(design: ThreePlusThree, max_n: int) -> dt.DecisionTable:
+    ns = tuple(n for n in (3, 6) if n <= max_n)
+    table_rows = probe_rows(design, ns, 3, TPT_LABELS, 100)
 
     def ys(n, action):
         return [r.n_dlt for r in table_rows if r.n_treated == n and r.action is action]
