@@ -72,6 +72,34 @@ def interval_actions(lower: float, upper: float, lo_edge: float, hi_edge: float)
     return L.TABLE_STAY
 
 
+def check_selection(design) -> None:
+    """The final selection's options of a table-driven design (interval designs and decision tables):
+    ``select_prior_a``/``_b`` (the isotonic estimate's prior), ``select_weights`` and ``select_ties``."""
+    for name in ("select_prior_a", "select_prior_b"):
+        object.__setattr__(design, name, v.real(name, getattr(design, name), low=0.0, high=1e6))
+    v.choice("select_weights", design.select_weights, tuple(WEIGHTS))
+    v.choice("select_ties", design.select_ties, tuple(TIES))
+    if design.select_weights == "inverse_variance" and (
+        design.select_prior_a == 0 or design.select_prior_b == 0
+    ):
+        raise SpecError(
+            "select_weights",
+            "inverse-variance weights need select_prior_a and select_prior_b above 0 (a dose with no "
+            "DLT, or only DLTs, would have zero posterior variance)",
+            'give both a small positive value (e.g. 0.005) or set select_weights = "n"',
+        )
+
+
+def selection_codes(design) -> tuple[float, float, int, int]:
+    """What the family's selection kernel reads: the estimate's prior and the weights' and ties' codes."""
+    return (
+        float(design.select_prior_a),
+        float(design.select_prior_b),
+        WEIGHTS[design.select_weights],
+        TIES[design.select_ties],
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class IntervalDesign(TableDesign):
     """Base of the interval designs (not a design by itself: it has no ``kind``)."""
@@ -97,19 +125,7 @@ class IntervalDesign(TableDesign):
         set_(self, "cutoff_eli", v.probability("cutoff_eli", self.cutoff_eli, open_interval=True))
         set_(self, "min_n_eli", v.integer("min_n_eli", self.min_n_eli, low=1, high=2000))
         set_(self, "eli_strict", v.boolean("eli_strict", self.eli_strict))
-        for name in ("select_prior_a", "select_prior_b"):
-            set_(self, name, v.real(name, getattr(self, name), low=0.0, high=1e6))
-        v.choice("select_weights", self.select_weights, tuple(WEIGHTS))
-        v.choice("select_ties", self.select_ties, tuple(TIES))
-        if self.select_weights == "inverse_variance" and (
-            self.select_prior_a == 0 or self.select_prior_b == 0
-        ):
-            raise SpecError(
-                "select_weights",
-                "inverse-variance weights need select_prior_a and select_prior_b above 0 (a dose with no "
-                "DLT, or only DLTs, would have zero posterior variance)",
-                'give both a small positive value (e.g. 0.005) or set select_weights = "n"',
-            )
+        check_selection(self)
 
     def check_margins(self) -> None:
         """For designs whose interval is [target - left, target + right] with the two margins named by
@@ -162,12 +178,7 @@ class IntervalDesign(TableDesign):
         return float(self.prior_a), float(self.prior_b)
 
     def selection(self):
-        return (
-            float(self.select_prior_a),
-            float(self.select_prior_b),
-            WEIGHTS[self.select_weights],
-            TIES[self.select_ties],
-        )
+        return selection_codes(self)
 
 
 @functools.lru_cache(maxsize=64)

@@ -28,8 +28,7 @@ import numpy as np
 
 from ...errors import SpecError
 from .. import layout as L
-from .. import validate as v
-from .interval import TIES, WEIGHTS
+from .interval import check_selection, selection_codes
 from .spec import TableDesign
 
 ACTION_CODES = {"E": L.TABLE_ESCALATE, "S": L.TABLE_STAY, "D": L.TABLE_DEESCALATE, "DU": L.TABLE_ELIMINATE}
@@ -172,18 +171,7 @@ class DecisionTableDesign(TableDesign):
                     )
                 prev = (y, a)
         set_(self, "rows", tuple(sorted(rows)))
-        for name in ("select_prior_a", "select_prior_b"):
-            set_(self, name, v.real(name, getattr(self, name), low=0.0, high=1e6))
-        v.choice("select_weights", self.select_weights, tuple(WEIGHTS))
-        v.choice("select_ties", self.select_ties, tuple(TIES))
-        if self.select_weights == "inverse_variance" and (
-            self.select_prior_a == 0 or self.select_prior_b == 0
-        ):
-            raise SpecError(
-                "select_weights",
-                "inverse-variance weights need select_prior_a and select_prior_b above 0",
-                'give both a small positive value (e.g. 0.05) or set select_weights = "n"',
-            )
+        check_selection(self)
 
     @classmethod
     def from_csv(cls, path, **fields) -> DecisionTableDesign:
@@ -220,9 +208,4 @@ class DecisionTableDesign(TableDesign):
         return tuple(sorted({n for n, _, _ in self.rows if n <= max_n}))
 
     def selection(self):
-        return (
-            float(self.select_prior_a),
-            float(self.select_prior_b),
-            WEIGHTS[self.select_weights],
-            TIES[self.select_ties],
-        )
+        return selection_codes(self)
