@@ -413,14 +413,7 @@ def design_from_dict(i: int, data: dict) -> BasketDesign:
     cls = DESIGNS.get(kind)
     if cls is None:
         raise SpecError(f"{where}.kind", f"unknown kind {kind!r}", "use one of " + ", ".join(KINDS))
-    v.no_unknown_keys(where, data, [f.name for f in fields(cls)])
-    for key, value in list(data.items()):
-        if isinstance(value, list):
-            data[key] = tuple(value)
-    try:
-        return cls(**data)
-    except SpecError as e:
-        raise SpecError(f"{where}.{e.field}", e.problem, e.fix) from None
+    return v.build(cls, where, data)
 
 
 def spec_from_dict(data: dict, source: str | None = None, require_scenarios: bool = True) -> BasketSpec:

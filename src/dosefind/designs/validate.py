@@ -79,3 +79,16 @@ def no_unknown_keys(section: str, data: dict, allowed: Sequence[str]) -> None:
             "unknown field",
             "valid fields are " + ", ".join(sorted(allowed)),
         )
+
+
+def build(cls, section: str, data: dict):
+    """An instance of the frozen dataclass ``cls`` from a TOML table: unknown keys refused, lists read as
+    tuples, and an error from the class's own checks given the table's field path (``section.field``)."""
+    from dataclasses import fields
+
+    no_unknown_keys(section, data, [f.name for f in fields(cls)])
+    data = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
+    try:
+        return cls(**data)
+    except SpecError as e:
+        raise SpecError(f"{section}.{e.field}", e.problem, e.fix) from None

@@ -77,14 +77,7 @@ class _Rule:
             raise SpecError(
                 f"{field_prefix}.{RULE_KEY}", f"{name!r} is not {cls.rule!r}", f"use {cls.rule!r}"
             )
-        v.no_unknown_keys(field_prefix, data, [f.name for f in fields(cls)])
-        for key, value in list(data.items()):
-            if isinstance(value, list):
-                data[key] = tuple(value)
-        try:
-            return cls(**data)
-        except SpecError as e:
-            raise SpecError(f"{field_prefix}.{e.field}", e.problem, e.fix) from None
+        return v.build(cls, field_prefix, data)
 
     def boundaries(self) -> Boundaries:
         raise NotImplementedError
