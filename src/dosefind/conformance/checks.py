@@ -293,18 +293,29 @@ def boin_trial_replay() -> list[CheckResult]:
         )
         by_run.setdefault(row["run"], []).append(None if same else f"{row['scenario']} seed {row['seed']}")
     return [
-        _row(
+        _replay_row(
             "boin_trial_replay",
             f"BOIN {run}" + "".join(f", {k} = {v}" for k, v in BOIN_RUNS[run].items()),
             f"{BOIN_REF} get.oc, trial by trial",
-            f"patients, DLTs per dose and selected dose in {len(trials)} trials (number that differ)",
-            sum(t is not None for t in trials),
-            0,
-            EXACT,
-            "first differing: " + ", ".join(t for t in trials if t is not None)[:200],
+            "patients, DLTs per dose and selected dose",
+            trials,
         )
         for run, trials in by_run.items()
     ]
+
+
+def _replay_row(name: str, design: str, reference: str, what: str, trials: list) -> CheckResult:
+    """One replay check's row: ``trials`` holds None for a trial replayed identically, else its label."""
+    return _row(
+        name,
+        design,
+        reference,
+        f"{what} in {len(trials)} trials (number that differ)",
+        sum(t is not None for t in trials),
+        0,
+        EXACT,
+        "first differing: " + ", ".join(t for t in trials if t is not None)[:200],
+    )
 
 
 @check("crmsim_trial_replay", quick=True)
@@ -323,15 +334,12 @@ def crmsim_trial_replay() -> list[CheckResult]:
             None if same else f"{row['scenario']} seed {row['seed']}"
         )
     return [
-        _row(
+        _replay_row(
             "crmsim_trial_replay",
             f"CRM {model} (crmsim restrict = TRUE)",
             f"{DFCRM_REF} crmsim, trial by trial",
-            f"dose of every patient and the selected dose in {len(trials)} trials (number that differ)",
-            sum(t is not None for t in trials),
-            0,
-            EXACT,
-            "first differing: " + ", ".join(t for t in trials if t is not None)[:200],
+            "dose of every patient and the selected dose",
+            trials,
         )
         for model, trials in by_model.items()
     ]
