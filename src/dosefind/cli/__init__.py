@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import app as _app
 from . import basket as _basket
 from . import design as _design
 from . import log as _log
@@ -53,6 +54,7 @@ app.command("sweep")(_sweep.sweep)
 app.command("summarize")(_sweep.summarize)
 app.command("plot")(_sweep.plot)
 app.command("verify")(_verify.verify)
+app.command("app")(_app.app)
 app.add_typer(_log.app, name="log")
 app.add_typer(_design.app, name="design")
 app.add_typer(_paediatric.app, name="paediatric")
