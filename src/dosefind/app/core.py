@@ -280,9 +280,7 @@ def compare(
         if state.cancel.is_set():
             raise Cancelled("comparison cancelled")
 
-    result = simulate_spec(
-        spec, n_trials, seed, progress=progress, check_size=False, block_trials=min(n_trials, 2_000)
-    )
+    result = simulate_spec(spec, n_trials, seed, progress=progress, check_size=False)
     state.result = result
     return result
 

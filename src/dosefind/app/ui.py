@@ -234,11 +234,11 @@ def make_server(log_path: Path):
             result = study()
             return ui.HTML(result._repr_html_()) if result is not None else None
 
-        @render.download(filename="spec.toml")
+        @render.download_button(filename="spec.toml")
         def d_toml():
             yield input.d_spec()
 
-        @render.download(filename="results.csv")
+        @render.download_button(filename="results.csv")
         def d_csv():
             from ..report.tables import to_csv
 
@@ -368,7 +368,7 @@ def make_server(log_path: Path):
         def m_log_msg():
             return log_msg()
 
-        @render.download(filename="meeting.html")
+        @render.download_button(filename="meeting.html")
         def m_report():
             v = view()
             yield core.report_html(v) if v is not None else "<p>press Recommend first</p>"
