@@ -160,11 +160,27 @@ def test_hostile_text_in_the_page_gives_a_message(page):
     page.get_by_text("not valid TOML").wait_for()
 
 
+def test_a_large_upload_is_refused_in_the_page(page, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"patient_id,dose,dlt\n" + b"1,1,0\n" * 2_000_000)
+    page.get_by_role("tab", name="Meeting").click()
+    page.locator("#m_data_file").set_input_files(str(big))
+    page.get_by_text("larger than the 1,000,000 accepted").wait_for()
+
+
 def test_comparison_in_the_browser_shows_progress_and_results(page):
     page.get_by_role("tab", name="Design").click()
+    # build a design with the form: it joins the spec as a [[designs]] block the CLI reads
+    page.locator("#d_kind").select_option("keyboard")
+    page.locator("#d_name").fill("Keyboard from the form")
+    page.locator("#d_add").click()
+    page.get_by_text("design added to the spec").wait_for()
+    assert 'name = "Keyboard from the form"' in page.locator("#d_spec").input_value()
     page.locator("#d_trials").fill("300")
     page.locator("#d_run").click()
     page.get_by_text("finished: 300 trials per design and scenario").wait_for()
     result = page.locator("#d_result")
     assert "scenario S1" in result.inner_text() and "PCS" in result.inner_text()
+    assert "Keyboard from the form" in result.inner_text()
+    page.locator("#d_plot img").wait_for()
     assert _not_blank(page.screenshot(full_page=True))

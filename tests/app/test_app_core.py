@@ -174,3 +174,25 @@ def test_the_cli_refuses_an_open_host_without_a_token():
     assert r.exit_code == 2 and "--token" in r.output
     r = CliRunner().invoke(cli, ["app", "--token", "short"])
     assert r.exit_code == 2 and "12 characters" in r.output
+
+
+def test_dated_data_as_of_a_day_is_the_cli_answer():
+    design = ROOT / "examples/designs/tite-boin.toml"
+    data = ROOT / "examples/designs/tite-boin-trial.csv"
+    expected = cli_json("--design", str(design), "--data", str(data), "--as-of", "2026-03-14")
+    view = core.meeting(
+        core.MeetingInputs(design.read_text(), design.name, data.read_text(), data.name, as_of="2026-03-14")
+    )
+    assert comparable(view.recommendation_json()) == comparable(expected)
+    assert view.recommendation_json()["pending"]
+    with pytest.raises(DosefindError, match="not a date"):
+        core.meeting(
+            core.MeetingInputs(design.read_text(), design.name, data.read_text(), data.name, as_of="March")
+        )
+
+
+def test_figures_are_drawn():
+    view = core.meeting(core.MeetingInputs(DESIGN.read_text(), DESIGN.name, DATA.read_text(), DATA.name))
+    assert core.posterior_png(view)[:8] == b"\x89PNG\r\n\x1a\n"
+    result = core.compare((ROOT / "scenarios/target30-6dose.toml").read_text(), 100, 1)
+    assert core.selection_png(result)[:8] == b"\x89PNG\r\n\x1a\n"

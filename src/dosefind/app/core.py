@@ -85,6 +85,8 @@ class MeetingInputs:
     name: str | None = None  #: which design of a file with several
     path_cohorts: int = 2
     scenario: str = ""  #: true DLT rates for the pathways, comma separated (optional)
+    as_of: str = ""  #: read the CSV's dates as of this day (YYYY-MM-DD; empty: every outcome is known)
+    window_days: float | None = None  #: DLT window (default: the design file's [timing])
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,29 @@ def _scenario(text: str, n: int):
     return values
 
 
+def _file_window(path: Path) -> float | None:
+    """The design file's [timing] dlt_window_days (None without one), as ``recommend`` reads it."""
+    from ..specfile import _read_toml
+
+    timing = _read_toml(path).get("timing")
+    value = timing.get("dlt_window_days") if isinstance(timing, dict) else None
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _as_of(inputs: MeetingInputs, data, file_window: float | None):
+    """(day, window) for ``recommend``, as the CLI's ``--as-of`` and ``--window-days`` give them."""
+    from ..live.pending import parse_day
+
+    text = inputs.as_of.strip()
+    day = parse_day(text) if text else None
+    if day is None and not data.has_pending:
+        return None, None
+    window = inputs.window_days if inputs.window_days else file_window
+    if window is not None and window <= 0:
+        raise DataError("window days: give the DLT window as a positive number of days")
+    return day, window
+
+
 def meeting(inputs: MeetingInputs) -> MeetingView:
     """The design's recommendation for the data (and any what-if cohorts), with the pathways of the next
     cohorts; nothing is logged."""
@@ -157,6 +182,7 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
             design = arm.design
         else:
             design = select_design(dpath, inputs.name or None)
+        dpath_window = _file_window(dpath)
         if data_text.strip():
             data = trial_data_for(design, files.write(inputs.data_name, data_text, "trial.csv"), None, arm)
         else:
@@ -164,14 +190,15 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
     if what_if:
         joined = f"{data.to_notation()} {what_if}".strip()
         data = trial_data_for(design, None, joined, arm)
+    day, window = _as_of(inputs, data, dpath_window)
     arm_rec = None
     if arm is not None:
         from ..live.arm import recommend_arm
 
-        arm_rec = recommend_arm(arm, data)
+        arm_rec = recommend_arm(arm, data, as_of=day, window_days=window)
         rec = arm_rec.escalation
     else:
-        rec = recommend(design, data)
+        rec = recommend(design, data, as_of=day, window_days=window)
     probs = _scenario(inputs.scenario, design.n_doses)
     paths = dose_paths(design, data, int(inputs.path_cohorts), probs)
     return MeetingView(design, arm, data, rec, arm_rec, paths, bool(what_if))
@@ -186,6 +213,22 @@ def decision_table_text(view: MeetingView, max_n: int | None = None) -> str:
         return to_text(decision_table(view.design, max_n))
     except DosefindError:
         return ""
+
+
+def posterior_png(view: MeetingView) -> bytes:
+    """The per-dose posterior figure of the meeting report (a heat map on a grid)."""
+    from ..report.plots import figure_to_png_bytes, plot_posterior, require_matplotlib
+
+    require_matplotlib("the posterior figure")
+    return figure_to_png_bytes(plot_posterior(view.recommendation))
+
+
+def selection_png(result) -> bytes:
+    """Selection per dose of each design in each scenario of a comparison, with +-2 MCSE bars."""
+    from ..report.plots import figure_to_png_bytes, plot_selection, require_matplotlib
+
+    require_matplotlib("the selection figure")
+    return figure_to_png_bytes(plot_selection(result.ocs))
 
 
 def report_html(view: MeetingView, title: str = "") -> str:

@@ -39,6 +39,12 @@ def _message(text: str, kind: str = "error") -> ui.Tag:
     return ui.div(text, class_=f"dosefind-{kind}", style=f"color:{colour};white-space:pre-wrap")
 
 
+def _data_uri(png: bytes) -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
 def _upload_text(files, field: str) -> tuple[str, str] | None:
     """(name, text) of an uploaded file, size-checked before it is read."""
     if not files:
@@ -89,8 +95,10 @@ def make_ui(spec_text: str, design_text: str, data_text: str):
                 ui.input_action_button("d_cancel", "Cancel"),
                 ui.output_ui("d_progress"),
                 ui.output_ui("d_result"),
+                ui.output_ui("d_plot"),
                 ui.download_button("d_toml", "Download the spec (TOML)"),
                 ui.download_button("d_csv", "Download the results (CSV)"),
+                ui.download_button("d_png", "Download the figure (PNG)"),
             ),
             col_widths=(5, 7),
         ),
@@ -109,6 +117,10 @@ def make_ui(spec_text: str, design_text: str, data_text: str):
                 ui.input_text("m_whatif", "what if the next cohorts were (never logged), e.g. 3NNT", ""),
                 ui.input_numeric("m_cohorts", "pathways: future cohorts", 2, min=1, max=4),
                 ui.input_text("m_scenario", "pathways: true DLT rates (optional)", ""),
+                ui.input_text("m_as_of", "data as of (YYYY-MM-DD; dated CSV, optional)", ""),
+                ui.input_numeric(
+                    "m_window", "DLT window in days (default: the design file's [timing])", None
+                ),
                 ui.input_action_button("m_go", "Recommend", class_="btn-primary"),
             ),
             ui.div(
@@ -122,6 +134,7 @@ def make_ui(spec_text: str, design_text: str, data_text: str):
                 ui.input_action_button("m_verify", "Verify the log"),
                 ui.output_ui("m_log_msg"),
                 ui.download_button("m_report", "Download the meeting report (HTML)"),
+                ui.output_ui("m_plot"),
                 ui.output_ui("m_paths"),
                 ui.output_ui("m_table"),
             ),
@@ -234,6 +247,23 @@ def make_server(log_path: Path):
             result = study()
             return ui.HTML(result._repr_html_()) if result is not None else None
 
+        @render.ui
+        def d_plot():
+            result = study()
+            if result is None:
+                return None
+            try:
+                png = core.selection_png(result)
+            except DosefindError as e:
+                return _message(str(e), "note")
+            return ui.img(src=_data_uri(png), alt="selection per dose", style="max-width:100%")
+
+        @render.download_button(filename="selection.png", media_type="image/png")
+        def d_png():
+            result = study()
+            if result is not None:
+                yield core.selection_png(result)
+
         @render.download_button(filename="spec.toml")
         def d_toml():
             yield input.d_spec()
@@ -278,6 +308,8 @@ def make_server(log_path: Path):
                 what_if=input.m_whatif(),
                 path_cohorts=int(input.m_cohorts() or 2),
                 scenario=input.m_scenario(),
+                as_of=input.m_as_of(),
+                window_days=input.m_window() or None,
             )
             try:
                 view.set(core.meeting(inputs))
@@ -305,6 +337,17 @@ def make_server(log_path: Path):
                 parts.append(ui.pre(format_arm_recommendation(v.arm_recommendation)))
             parts.append(ui.HTML(v.recommendation._repr_html_()))
             return ui.div(*parts)
+
+        @render.ui
+        def m_plot():
+            v = view()
+            if v is None:
+                return None
+            try:
+                png = core.posterior_png(v)
+            except DosefindError as e:
+                return _message(str(e), "note")
+            return ui.img(src=_data_uri(png), alt="posterior per dose", style="max-width:100%")
 
         @render.ui
         def m_paths():
