@@ -196,3 +196,40 @@ def test_figures_are_drawn():
     assert core.posterior_png(view)[:8] == b"\x89PNG\r\n\x1a\n"
     result = core.compare((ROOT / "scenarios/target30-6dose.toml").read_text(), 100, 1)
     assert core.selection_png(result)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _call(gate, kind: str, query: bytes = b"", cookie: str | None = None) -> list[dict]:
+    import asyncio
+
+    sent: list[dict] = []
+    headers = [(b"cookie", cookie.encode())] if cookie else []
+    scope = {"type": kind, "path": "/", "query_string": query, "headers": headers}
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(gate(scope, receive, send))
+    return sent
+
+
+def test_the_token_gate_admits_only_the_token():
+    from dosefind.app.ui import TokenGate
+
+    async def inner(scope, receive, send):  # the page: 200 and a body
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"page"})
+
+    token = "s3cret-token-123"
+    gate = TokenGate(inner, token)
+    assert _call(gate, "http")[0]["status"] == 403
+    assert _call(gate, "http", b"token=wrong-token-000")[0]["status"] == 403
+    ok = _call(gate, "http", f"token={token}".encode())
+    assert ok[0]["status"] == 200 and ok[1]["body"] == b"page"
+    cookie = dict(ok[0]["headers"])[b"set-cookie"].decode()
+    assert cookie.startswith(f"dosefind_token={token};") and "HttpOnly" in cookie
+    assert _call(gate, "http", cookie=f"dosefind_token={token}")[0]["status"] == 200
+    assert _call(gate, "http", cookie="dosefind_token=guess")[0]["status"] == 403
+    assert _call(gate, "websocket") == [{"type": "websocket.close", "code": 4403}]
