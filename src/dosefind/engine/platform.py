@@ -161,6 +161,19 @@ def allocate(rule, cand, n_cand, treated, weight, u):
 
 
 @kernel
+def _next_event(decision, paused, look_day, ev_time, live, n_live):
+    """The day of an extension's next event: a paused cohort's look or a live outcome (inf: none)."""
+    t = math.inf
+    for c in range(decision.shape[0]):
+        if paused[c] == 1 and decision[c] < 0 and look_day[c] < t:
+            t = look_day[c]
+    for k in range(n_live):
+        if ev_time[live[k]] < t:
+            t = ev_time[live[k]]
+    return t
+
+
+@kernel
 def run_platforms(
     ti,
     tf,
@@ -262,6 +275,7 @@ def run_platforms(
     ev_dlt = np.zeros((A, n_ext_max), dtype=np.int64)
     live = np.zeros((A, n_ext_max), dtype=np.int64)
     cand = np.zeros(A, dtype=np.int64)
+    next_ev = np.zeros(A)  # the earliest pending look or observed outcome of an arm's extension
     for row in range(n_esc.shape[1]):
         pk = trial_key(seed, scenario_key, first + row)
         for a in range(A):
@@ -306,7 +320,8 @@ def run_platforms(
                         t_open[a] = od
                 if phase[a] == TO_OPEN and ext_day[a] <= arrival:
                     phase[a] = EXTENSION
-                if phase[a] == EXTENSION:
+                    next_ev[a] = math.inf
+                if phase[a] == EXTENSION and next_ev[a] <= arrival:  # else nothing happens until later
                     C = n_coh[a]
                     n_open[a], n_live[a], n_safe[a], y_safe[a], end[a], stopped = _events_until(
                         arrival,
@@ -331,6 +346,10 @@ def run_platforms(
                     if n_open[a] == 0:
                         phase[a] = CLOSED
                         out_time[row, a, P_CLOSE] = end[a]
+                    else:
+                        next_ev[a] = _next_event(
+                            decision[a, :C], paused[a, :C], look_day[a], ev_time[a], live[a], n_live[a]
+                        )
                 if phase[a] == CLOSED:
                     n_closed += 1
                     last_close = max(last_close, out_time[row, a, P_CLOSE])
@@ -443,6 +462,10 @@ def run_platforms(
                         )
                         n_new[a] += 1
                         ptr[a] = c
+                        if paused[a, c] == 1:
+                            next_ev[a] = min(next_ev[a], look_day[a, c])
+                        if n_live[a] > 0:
+                            next_ev[a] = min(next_ev[a], ev_time[a, live[a, n_live[a] - 1]])
             if k >= max_children:
                 truncated = True
                 break
