@@ -289,3 +289,43 @@ def test_bad_platform_files_give_one_line_errors():
     d = _base()
     d["arms"][0]["biomarkers"] = ["KRAS"]
     assert _error(d).field == "arms[0].biomarkers"
+
+
+def test_platform_sums_match_the_rows_and_do_not_depend_on_blocks():
+    """The reduction's values and MCSEs equal numpy on the collected rows (means sd/sqrt(n), ddof 1;
+    proportions sqrt(p(1-p)/n)), and blocks of 13 give the same rows as one block (days to 1e-12)."""
+    from dosefind.platforms.oc import PlatformSums
+    from dosefind.platforms.simulate import simulate_platform
+
+    spec = _platform("probability")
+    sc = spec.scenarios[0]
+    res = collect(spec.platform, sc, 120, 4)
+    one = PlatformSums(spec.platform, sc).add(res).rows()
+    sums = PlatformSums(spec.platform, sc)
+    simulate_platform(spec.platform, sc, 120, 4, on_block=sums.add, block_trials=13)
+    many = sums.rows()
+    assert [(r["arm"], r["level"], r["metric"]) for r in one] == [
+        (r["arm"], r["level"], r["metric"]) for r in many
+    ]
+    for a, b in zip(one, many, strict=True):
+        np.testing.assert_allclose([a["value"], a["mcse"]], [b["value"], b["mcse"]], rtol=1e-12, atol=1e-12)
+    got = {(r["arm"], r["level"], r["metric"]): (r["value"], r["mcse"]) for r in one}
+    T = 120
+    x = res.columns[:, Q_SCREENED]
+    np.testing.assert_allclose(
+        got["", "", "mean_screened"], (x.mean(), x.std(ddof=1) / math.sqrt(T)), rtol=1e-12
+    )
+    arm = res.arms[0]
+    d = arm.time[:, P_CLOSE] - arm.time[:, 0]
+    np.testing.assert_allclose(
+        got["A", "", "arm_duration_days"], (d.mean(), d.std(ddof=1) / math.sqrt(T)), rtol=1e-10
+    )
+    go = arm.decision[:, 0] == 1
+    p = go.mean()
+    np.testing.assert_allclose(got["A", "biomarker", "prob_go"], (p, math.sqrt(p * (1 - p) / T)), rtol=1e-12)
+    opened = ~np.isnan(arm.time[:, P_EXT_OPEN])
+    y = arm.cohort_day[opened, 1]
+    n = opened.sum()
+    np.testing.assert_allclose(
+        got["A", "histology", "decision_day"], (y.mean(), y.std(ddof=1) / math.sqrt(n)), rtol=1e-10
+    )
