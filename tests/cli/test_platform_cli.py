@@ -54,3 +54,14 @@ def test_bad_platform_file_is_one_line(tmp_path):
     r = runner.invoke(app, ["platform", "simulate", str(bad), "--trials", "1"])
     assert r.exit_code == 2
     assert io.StringIO(r.stderr).read().count("\n") <= 1
+
+
+def test_platform_simulate_writes_the_timeline_plot(tmp_path):
+    png = tmp_path / "platform.png"
+    r = runner.invoke(app, ["platform", "simulate", EXAMPLE, "--trials", "20", "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = runner.invoke(
+        app, ["platform", "simulate", EXAMPLE, "--trials", "20", "--plot", str(tmp_path / "no" / "p.png")]
+    )
+    assert r.exit_code == 2 and "--plot" in r.stderr

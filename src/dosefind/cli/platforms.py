@@ -42,6 +42,11 @@ def simulate(
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
     threads: int = typer.Option(None, "--threads", help="Numba threads (default: all cores)."),
+    plot: Path = typer.Option(
+        None,
+        "--plot",
+        help="Also write a PNG: each arm's mean timeline and where the screened children went.",
+    ),
 ):
     """Simulate the platform under each of its scenarios: per arm (children matched, opening, days to the
     RP2D, selected dose, patients in escalation and in each cohort, P(go) per cohort, duration) and for
@@ -51,6 +56,11 @@ def simulate(
     from ..platforms.text import oc_csv, oc_json, oc_text
 
     check_output_path(out)
+    check_output_path(plot, "--plot", "platform.png")
+    if plot is not None:
+        from ..report.plots import require_matplotlib
+
+        require_matplotlib("--plot")
     spec = load_platform(file)
     n_trials = trials if trials is not None else (spec.n_trials or DEFAULT_TRIALS)
     if n_trials < 2:
@@ -58,3 +68,7 @@ def simulate(
     seed_ = seed if seed is not None else (spec.seed if spec.seed is not None else DEFAULT_SEED)
     result = simulate_platform_spec(spec, n_trials, seed_, threads=threads)
     emit({"text": oc_text, "json": oc_json, "csv": oc_csv}[fmt.value](result), out)
+    if plot is not None:
+        from ..report.platform_plots import save_platform_figure
+
+        save_platform_figure(result, plot)
