@@ -329,3 +329,62 @@ def test_platform_sums_match_the_rows_and_do_not_depend_on_blocks():
     np.testing.assert_allclose(
         got["A", "histology", "decision_day"], (y.mean(), y.std(ddof=1) / math.sqrt(n)), rtol=1e-10
     )
+
+
+def test_arm_files_relative_to_the_platform_file(tmp_path):
+    """An arm given as a file (here the bundled combination arm, a grid design) is read relative to the
+    platform file; a scenario is picked by name; an unknown scenario name is a one-line error."""
+    import shutil
+
+    from dosefind.platforms import load_platform
+
+    from ..conftest import ROOT
+
+    shutil.copy(ROOT / "scenarios" / "arm-combo.toml", tmp_path / "combo.toml")
+    text = """
+[platform]
+allocation = "priority"
+[timing]
+patients_per_month = 6
+dlt_window_days = 28
+[population]
+biomarkers = { KRAS = 0.4 }
+[[arms]]
+name = "combo"
+file = "combo.toml"
+biomarkers = ["KRAS"]
+[[arms]]
+name = "mono"
+[arms.design]
+kind = "boin"
+target = 0.3
+n_doses = 3
+max_n = 12
+[[arms.cohorts]]
+name = "c"
+rule = "simon"
+p0 = 0.1
+p1 = 0.3
+alpha = 0.1
+beta = 0.1
+which = "minimax"
+[[arms.scenarios]]
+name = "s"
+true_tox = [0.05, 0.1, 0.3]
+true_eff = [0.1, 0.2, 0.3]
+[[scenarios]]
+name = "S"
+arms = { combo = "inactive" }
+"""
+    (tmp_path / "platform.toml").write_text(text, encoding="utf-8")
+    spec = load_platform(tmp_path / "platform.toml")
+    assert spec.platform.arms[0].file == "combo.toml"
+    assert spec.scenarios[0].arm_scenarios == ("inactive", "s")
+    sc = spec.scenarios[0]
+    res = collect(spec.platform, sc, 4, 2)
+    for row in range(4):
+        _compare(res, row, oracle_platform(spec.platform, sc, 2, row))
+    (tmp_path / "bad.toml").write_text(text.replace('"inactive"', '"nope"'), encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        load_platform(tmp_path / "bad.toml")
+    assert "\n" not in str(e.value) and "scenarios[0].arms" in e.value.field and "nope" in e.value.problem
