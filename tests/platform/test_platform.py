@@ -388,3 +388,25 @@ arms = { combo = "inactive" }
     with pytest.raises(SpecError) as e:
         load_platform(tmp_path / "bad.toml")
     assert "\n" not in str(e.value) and "scenarios[0].arms" in e.value.field and "nope" in e.value.problem
+
+
+def test_common_random_numbers_across_platforms():
+    """Platforms compared on the same seed and scenario see the same children, and an arm keeps its
+    patients whatever the other arms do: dropping the last two arms leaves arm B's escalation and (no
+    safety monitor) its cohorts' decisions unchanged trial for trial, while its days change (it shares
+    the children with fewer arms). Arms are keyed by their place in the file: B moved to the first place
+    gets other patients."""
+    spec = _platform("random")
+    full = spec.platform
+    alone = Platform(full.name, full.arms[1:2], full.population, full.timing, full.allocation)
+    first = Platform(full.name, full.arms[:2], full.population, full.timing, full.allocation)
+    sc_full = PlatformScenario("mixed", ("s", "null", "s", "s"))
+    sc_first = PlatformScenario("mixed", ("s", "null"))
+    a = collect(full, sc_full, 200, 8)
+    b = collect(first, sc_first, 200, 8)
+    for k in ("selected", "n_at_dose", "tox_at_dose", "eff_at_dose", "counted", "responses", "decision"):
+        np.testing.assert_array_equal(getattr(a.arms[1], k), getattr(b.arms[1], k), err_msg=k)
+    assert not np.array_equal(a.arms[1].time[:, P_CLOSE], b.arms[1].time[:, P_CLOSE])
+    c = collect(alone, PlatformScenario("mixed", ("null",)), 200, 8)
+    assert not np.array_equal(c.arms[0].n_at_dose, a.arms[1].n_at_dose)
+    assert np.all(a.columns[:, Q_SCREENED] >= 1)
