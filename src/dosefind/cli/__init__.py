@@ -11,6 +11,7 @@ from . import design as _design
 from . import log as _log
 from . import paediatric as _paediatric
 from . import paths as _paths
+from . import platforms as _platforms
 from . import prior as _prior
 from . import recommend as _recommend
 from . import report as _report
@@ -60,6 +61,7 @@ app.add_typer(_design.app, name="design")
 app.add_typer(_paediatric.app, name="paediatric")
 app.add_typer(_prior.app, name="prior")
 app.add_typer(_basket.app, name="basket")
+app.add_typer(_platforms.app, name="platform")
 
 
 def main():  # console-script entry point
