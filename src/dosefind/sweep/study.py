@@ -489,7 +489,16 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         st = data["study"]
         if not isinstance(st, dict):
             raise SpecError("study", "expected a table", "write a [study] section")
-        v.no_unknown_keys("study", st, STUDY_KEYS)
+        if st.get("exact") not in (None, False):
+            raise SpecError(
+                "study.exact",
+                "a study's results (blocks of simulated trials, paired differences on common random "
+                "numbers, resumable parts) come from simulated trials; exact operating characteristics "
+                "are computed per spec file, not for studies",
+                "remove exact = true, or put the designs and scenarios in a spec file and run dosefind "
+                "simulate SPEC --exact",
+            )
+        v.no_unknown_keys("study", st, [*STUDY_KEYS, "exact"])
         for key in ("n_trials", "seed"):
             if key not in st:
                 raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
