@@ -18,8 +18,8 @@ CHECKS = [
     "tests/engine/test_kernel_vs_oracle.py::test_three_plus_three_matches_oracle",
     "tests/engine/test_kernel_vs_oracle.py::test_three_plus_three_with_modifiers_matches_oracle",
     "tests/arm/test_arm_engine.py::test_kernel_equals_oracle",
-    "tests/platform/test_platform.py::test_kernel_equals_naive_oracle[False-random]",
-    "tests/platform/test_platform.py::test_kernel_equals_naive_oracle[True-least_enrolled]",
+    "tests/platforms/test_platform.py::test_kernel_equals_naive_oracle[False-random]",
+    "tests/platforms/test_platform.py::test_kernel_equals_naive_oracle[True-least_enrolled]",
 ]
 
 

@@ -34,7 +34,7 @@ from dosefind.platforms.spec import (
     platform_spec_from_dict,
 )
 from dosefind.scenario.timing import Timing
-from tests.platform.oracle import oracle_platform
+from tests.platforms.oracle import oracle_platform
 
 SIMON = {"rule": "simon", "p0": 0.1, "p1": 0.3, "alpha": 0.1, "beta": 0.1, "which": "minimax"}
 BOIN = {"kind": "boin", "target": 0.25, "n_doses": 3, "cohort_size": 3, "max_n": 12}
