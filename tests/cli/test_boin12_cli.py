@@ -51,3 +51,13 @@ def test_refusals_are_one_line_with_exit_2(tmp_path):
         assert r.exit_code == 2, (args, r.output)
         assert len(r.output.strip().splitlines()) == 1, (args, r.output)
         assert "Traceback" not in r.output
+
+
+def test_meeting_report_without_pathways(tmp_path):
+    out = tmp_path / "meeting.html"
+    r = runner.invoke(
+        app, ["report", "--design", str(DESIGN), "--outcomes", "1NN-E 2EBN- 2EEN-", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "utility" in html and "Dose transition pathways" not in html
