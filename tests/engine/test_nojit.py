@@ -1,5 +1,5 @@
-"""The kernels as plain Python (NUMBA_DISABLE_JIT=1) in CI: the kernel-vs-oracle checks of BOIN, 3+3 and
-the arm loop run again with numba switched off, so the kernels' source lines execute under the
+"""The kernels as plain Python (NUMBA_DISABLE_JIT=1) in CI: the kernel-vs-oracle checks of BOIN, 3+3,
+BOIN12 and the arm loop run again with numba switched off, so the kernels' source lines execute under the
 interpreter (where an integer overflow raises instead of wrapping) and can be line-covered
 (``nox -s nojit`` runs the wider set with coverage). The CRM cases are left to ``nox -s nojit``: as
 plain Python they take minutes."""
@@ -18,6 +18,9 @@ CHECKS = [
     "tests/engine/test_kernel_vs_oracle.py::test_three_plus_three_matches_oracle",
     "tests/engine/test_kernel_vs_oracle.py::test_three_plus_three_with_modifiers_matches_oracle",
     "tests/arm/test_arm_engine.py::test_kernel_equals_oracle",
+    # BOIN12 (responses in the state): both rule sets, the scenario with eliminations and stops
+    "tests/engine/test_boin12.py::test_boin12_matches_oracle[mid-kw0]",
+    "tests/engine/test_boin12.py::test_boin12_matches_oracle[toxic-kw1]",
 ]
 
 
