@@ -158,6 +158,7 @@ def test_cli_exact_json_says_method_exact_with_zero_mcse(tmp_path):
     assert math.isclose(sum(res["prob_select"]) + res["prob_select_none"], 1.0, abs_tol=1e-12)
     r = CliRunner().invoke(app, ["simulate", str(spec), "--exact"])
     assert r.exit_code == 0 and "exact (no Monte Carlo error" in r.output
+    assert "±" not in r.output and "Monte Carlo standard error" not in r.output  # no MCSE claimed
 
 
 def test_cli_exact_refuses_trials_and_timed_specs(tmp_path):

@@ -25,6 +25,7 @@ SKIP = {
     "--scheduler tcp://": "needs a running Dask scheduler",
     "--dask-workers": "a second full sweep on a local Dask cluster (the backend is tested on a small study)",
     "--posterior mcmc": "PyMC sampling (tested in tests/inference with the same design)",
+    "dosefind app": "a web server that runs until stopped (tests/app drive the page in Chromium)",
     "dosefind prior map": "PyMC sampling (tests/unit/test_prior_cli.py and tests/published/"
     "test_rbest_reference.py fit the same models; the bundled examples/priors/*-map.toml are its outputs)",
 }

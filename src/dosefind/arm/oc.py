@@ -252,6 +252,35 @@ class ArmStudyResult:
     def timed(self) -> bool:
         return "timing" in self.provenance
 
+    def to_frame(self):
+        """The tidy rows (arm, scenario, metric, level, value, mcse) as a DataFrame, provenance in
+        ``.attrs``."""
+        from ..display import frame
+
+        return frame(
+            self.rows,
+            ("arm", "scenario", "metric", "level", "value", "mcse"),
+            {"provenance": self.provenance},
+        )
+
+    def _repr_html_(self) -> str:
+        from ..display import html_table, paragraph, with_mcse
+
+        p = self.provenance
+        parts = [
+            paragraph(
+                f"arm {self.arm.name}: {p.get('n_trials', '')} simulated arms, seed {p.get('seed', '')}"
+            )
+        ]
+        for s in self.scenarios:
+            rows = [
+                [r["metric"], r["level"], with_mcse(r["value"], r["mcse"])]
+                for r in self.rows
+                if r["scenario"] == s.name
+            ]
+            parts.append(html_table(["metric", "level", "value (MCSE)"], rows, caption=f"scenario {s.name}"))
+        return "".join(parts)
+
 
 def arm_provenance(spec: ArmSpec, n_trials: int, seed: int) -> dict:
     config = {"arm": spec.arm.to_dict(), "scenarios": [s.to_dict(spec.arm.design) for s in spec.scenarios]}

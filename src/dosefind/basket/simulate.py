@@ -126,6 +126,28 @@ class BasketStudyResult:
     def as_json(self) -> dict:
         return {"provenance": self.provenance, "rows": list(self.rows)}
 
+    def to_frame(self):
+        """The tidy rows (design, scenario, metric, cohort, value, mcse) as a DataFrame, provenance in
+        ``.attrs``."""
+        from ..display import frame
+
+        columns = ("design", "scenario", "metric", "cohort", "value", "mcse")
+        return frame(self.rows, columns, {"provenance": self.provenance})
+
+    def _repr_html_(self) -> str:
+        from ..display import html_table, with_mcse
+
+        parts = []
+        for scenario in dict.fromkeys(r["scenario"] for r in self.rows):
+            rows = [
+                [r["design"], r["metric"], r["cohort"], with_mcse(r["value"], r["mcse"])]
+                for r in self.rows
+                if r["scenario"] == scenario
+            ]
+            header = ["design", "metric", "cohort", "value (MCSE)"]
+            parts.append(html_table(header, rows, caption=f"scenario {scenario}", max_rows=200))
+        return "".join(parts)
+
 
 def config_hash(spec: BasketSpec) -> str:
     return json_hash(spec.to_dict())

@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import app as _app
 from . import basket as _basket
 from . import design as _design
 from . import log as _log
 from . import paediatric as _paediatric
 from . import paths as _paths
+from . import platforms as _platforms
 from . import prior as _prior
 from . import recommend as _recommend
 from . import report as _report
@@ -53,11 +55,13 @@ app.command("sweep")(_sweep.sweep)
 app.command("summarize")(_sweep.summarize)
 app.command("plot")(_sweep.plot)
 app.command("verify")(_verify.verify)
+app.command("app")(_app.app)
 app.add_typer(_log.app, name="log")
 app.add_typer(_design.app, name="design")
 app.add_typer(_paediatric.app, name="paediatric")
 app.add_typer(_prior.app, name="prior")
 app.add_typer(_basket.app, name="basket")
+app.add_typer(_platforms.app, name="platform")
 
 
 def main():  # console-script entry point

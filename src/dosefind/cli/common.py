@@ -129,21 +129,9 @@ def _one_data_source(data: Path | None, outcomes: str | None) -> None:
 
 def _read_data(design, data: Path | None, outcomes: str | None, arm=None):
     """Trial data for a design (cells for a two-drug design; responses and extension rows for an arm)."""
-    from ..designs.home import home_of
-    from ..outcomes import parse_outcomes, read_trial_csv
+    from ..live.inputs import trial_data_for
 
-    cells = design.dose_grid is not None
-    expansion = arm.cohort_names if arm is not None else None
-    if data is not None:
-        responses = arm is not None or design.uses_efficacy or home_of(design).reads_backfill(design)
-        return read_trial_csv(data, design.doses, design.cohort_size, responses, cells, expansion)
-    return parse_outcomes(
-        outcomes,
-        design.doses,
-        efficacy=arm is not None or design.uses_efficacy,
-        cells=cells,
-        expansion_cohorts=expansion,
-    )
+    return trial_data_for(design, data, outcomes, arm)
 
 
 def is_arm_path(design_path: Path) -> bool:

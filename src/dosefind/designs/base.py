@@ -174,6 +174,14 @@ class Design:
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
+    def _repr_html_(self) -> str:
+        """Notebook view: the design's fields as its spec file writes them, and its config hash."""
+        from ..display import flat_items, html_table
+
+        rows = [[k, val] for k, val in flat_items(self.to_dict())]
+        caption = f"{self.name} ({self.kind}), config hash {self.config_hash()}"
+        return html_table(["field", "value"], rows, caption=caption, max_rows=200)
+
     @classmethod
     def from_dict(cls, data: dict) -> Design:
         data = dict(data)

@@ -139,6 +139,82 @@ def _events_until(
 
 
 @kernel
+def next_cohort(decision, paused, ptr):
+    """The open cohort that takes the next extension patient: the first after ``ptr`` (the cohort that
+    took the last one) in turn that has not decided and is not paused at a look; -1 if none."""
+    C = decision.shape[0]
+    for step in range(1, C + 1):
+        c = (ptr + step) % C
+        if decision[c] < 0 and paused[c] == 0:
+            return c
+    return -1
+
+
+@kernel
+def enroll(
+    tk,
+    c,
+    now,
+    resp_days,
+    sel,
+    p_tox,
+    rho,
+    coh_prob,
+    coh_tab,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    count,
+    resp,
+    look,
+    paused,
+    look_day,
+    look_res,
+    safety_on,
+    ti,
+    tf,
+    ev_time,
+    ev_dlt,
+    live,
+    n_live,
+    n_new,
+    new_n,
+    new_tox,
+):
+    """Treat the next patient of cohort ``c`` on day ``now`` (a timed extension's step): latent patient
+    ``EXT_BASE * (c + 1) + new_n[c]`` of the arm (key ``tk``) at the selected dose; counts, the rule's
+    look (a look pauses the cohort until this patient's response is known, ``resp_days`` later), and
+    with the safety monitor the day their outcome is observed (event ``n_new``). Returns the live
+    events."""
+    window = tf[1]
+    i = EXT_BASE * (c + 1) + np.int64(new_n[c])
+    u = latent_uniform(tk, i, STREAM_TOX)
+    dlt = 1 if u < p_tox else 0
+    r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), coh_tab[c], sel, coh_prob[c, sel], rho)
+    new_n[c] += 1
+    new_tox[c] += dlt
+    count[c] += 1
+    resp[c] += r
+    before = look[c]
+    res, look[c] = _look(looks[c], futility[c], efficacy[c], n_looks[c], look[c], count[c], resp[c])
+    if res >= 0 or look[c] != before:  # a look: wait for this patient's response
+        paused[c] = 1
+        look_day[c] = now + resp_days
+        look_res[c] = res
+    if safety_on:
+        if dlt == 1:
+            v = latent_uniform(tk, i, STREAM_EVENT_TIME)
+            ev_time[n_new] = now + window * dlt_fraction(v, ti, tf, p_tox)
+        else:
+            ev_time[n_new] = now + window
+        ev_dlt[n_new] = dlt
+        live[n_live] = n_new
+        n_live += 1
+    return n_live
+
+
+@kernel
 def timed_extension(
     tk,
     ti,
@@ -185,7 +261,6 @@ def timed_extension(
     wait of the treated, safety stop)."""
     C = looks.shape[0]
     wait_mode = ti[1] == 1
-    window = tf[1]
     max_wait = tf[2]
     for c in range(C):
         paused[c] = 0
@@ -226,11 +301,7 @@ def timed_extension(
             clock = now
             if n_open == 0:
                 break
-            for step in range(1, C + 1):
-                c = (ptr + step) % C
-                if decision[c] < 0 and paused[c] == 0:
-                    chosen = c
-                    break
+            chosen = next_cohort(decision, paused, ptr)
             if chosen >= 0 or not wait_mode:
                 break
             reopen = math.inf  # every open cohort is paused: the first look that lets its cohort go on
@@ -250,29 +321,37 @@ def timed_extension(
         c = chosen
         ptr = c
         waited += now - arrival
-        i = EXT_BASE * (c + 1) + np.int64(new_n[c])
-        u = latent_uniform(tk, i, STREAM_TOX)
-        dlt = 1 if u < p_tox else 0
-        r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), coh_tab[c], sel, coh_prob[c, sel], rho)
-        new_n[c] += 1
-        new_tox[c] += dlt
-        count[c] += 1
-        resp[c] += r
-        before = look[c]
-        res, look[c] = _look(looks[c], futility[c], efficacy[c], n_looks[c], look[c], count[c], resp[c])
-        if res >= 0 or look[c] != before:  # a look: wait for this patient's response
-            paused[c] = 1
-            look_day[c] = now + resp_days
-            look_res[c] = res
-        if safety_on:
-            if dlt == 1:
-                v = latent_uniform(tk, i, STREAM_EVENT_TIME)
-                ev_time[n_new] = now + window * dlt_fraction(v, ti, tf, p_tox)
-            else:
-                ev_time[n_new] = now + window
-            ev_dlt[n_new] = dlt
-            live[n_live] = n_new
-            n_live += 1
+        n_live = enroll(
+            tk,
+            c,
+            now,
+            resp_days,
+            sel,
+            p_tox,
+            rho,
+            coh_prob,
+            coh_tab,
+            looks,
+            futility,
+            efficacy,
+            n_looks,
+            count,
+            resp,
+            look,
+            paused,
+            look_day,
+            look_res,
+            safety_on,
+            ti,
+            tf,
+            ev_time,
+            ev_dlt,
+            live,
+            n_live,
+            n_new,
+            new_n,
+            new_tox,
+        )
         n_new += 1
     return end, turned, waited, stopped
 

@@ -10,6 +10,16 @@ from ..designs import Design
 from ..scenario import Scenario
 from ..scenario.timing import Timing
 
+#: the calendar columns of a timed run, in engine/calendar.py's order (T_DURATION, ...); backfill runs
+#: add one column per dose (backfill patients)
+TIME_COLUMN_NAMES = (
+    "duration_days",
+    "turned_away",
+    "mean_wait_days",
+    "days_suspended",
+    "day_to_selected_dose",
+)
+
 
 @dataclass(frozen=True, eq=False)
 class SimResult:
@@ -35,6 +45,37 @@ class SimResult:
     time: np.ndarray | None = None
     #: [n_trials, n_doses] responses per dose, for designs whose decisions read responses (else None)
     eff_at_dose: np.ndarray | None = None
+
+    def to_frame(self):
+        """One row per trial: trial (its global index), selected dose label ('' for none), status and reason
+        names, patients and DLTs in total and per dose (``n_<label>``, ``dlt_<label>``), and the calendar
+        columns of a timed run."""
+        from ..constants import Status, reason_from_code
+        from ..display import frame
+
+        labels = self.design.doses
+        names = {int(s): s.name.lower() for s in Status}
+        cols = {
+            "trial": np.arange(self.first_trial, self.first_trial + self.n_trials),
+            "selected": [labels[d] if d >= 0 else "" for d in self.selected],
+            "status": [names.get(int(s), str(int(s))) for s in self.status],
+            "reason": [reason_from_code(int(r)).name for r in self.reason],
+            "n": self.n_total,
+            "dlt": self.tox_total,
+        }
+        for d, lab in enumerate(labels):
+            cols[f"n_{lab}"] = self.n_at_dose[:, d]
+        for d, lab in enumerate(labels):
+            cols[f"dlt_{lab}"] = self.tox_at_dose[:, d]
+        if self.time is not None:
+            for j, name in enumerate(TIME_COLUMN_NAMES):
+                cols[name] = self.time[:, j]
+            for d, lab in enumerate(labels[: self.time.shape[1] - len(TIME_COLUMN_NAMES)]):
+                cols[f"n_backfill_{lab}"] = self.time[:, len(TIME_COLUMN_NAMES) + d]
+        df = frame((), attrs={"design": self.design.name, "scenario": self.scenario.name, "seed": self.seed})
+        for k, v in cols.items():
+            df[k] = v
+        return df
 
     @property
     def n_trials(self) -> int:

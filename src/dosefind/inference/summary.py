@@ -87,6 +87,22 @@ class PosteriorTable:
     warnings: tuple[str, ...] = ()
     orderings: tuple[OrderingSummary, ...] = ()
 
+    def to_frame(self, labels=None):
+        """One row per dose: mean, lower, upper, prob_above_target and the design's extra columns (those
+        with one value per dose); ``labels`` (the design's dose labels) as the first column."""
+        from ..display import frame
+
+        n = len(self.mean)
+        cols = {"mean": self.mean, "lower": self.lower, "upper": self.upper}
+        cols["prob_above_target"] = self.prob_above_target
+        cols.update({k: v for k, v in self.extra.items() if np.ndim(v) == 1 and len(v) == n})
+        rows = []
+        for d in range(n):
+            row = {"dose": labels[d] if labels is not None else d + 1}
+            row.update({k: float(v[d]) for k, v in cols.items()})
+            rows.append(row)
+        return frame(rows, attrs={"method": self.method, "model": self.model, "mass": self.mass})
+
     def to_dict(self) -> dict:
         out = {
             "method": self.method,

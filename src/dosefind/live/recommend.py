@@ -134,6 +134,68 @@ class Recommendation:
             return f"stop: MTD estimate {unit} {self.selected_label}"
         return f"stop: no {unit} selected"
 
+    def to_frame(self):
+        """The per-dose table as a DataFrame: the rows `--format json` prints under "doses", then the
+        posterior's own columns with one value per dose (e.g. a BLRM's interval probabilities, BOIN's
+        isotonic estimate); the decision, headline and explanation in ``.attrs``."""
+        from ..display import frame
+
+        rows = self.to_dict()["doses"]
+        extra = self.posterior.to_frame()
+        for row, (_, ex) in zip(rows, extra.iterrows(), strict=True):
+            for col in extra.columns:
+                if col not in ("dose", "mean", "lower", "upper", "prob_above_target"):
+                    row[col] = ex[col]
+        attrs = {
+            "next_dose": self.next_label,
+            "decision": self.decision,
+            "headline": self.headline(),
+            "explanation": list(self.explanation),
+            "posterior_method": self.posterior.method,
+        }
+        return frame(rows, attrs=attrs)
+
+    def history_frame(self):
+        """The real trial's cohorts and what the design decided after each, as a DataFrame."""
+        from ..display import frame
+
+        return frame(self.to_dict()["history"])
+
+    def _repr_html_(self) -> str:
+        from ..display import html_table, number, paragraph
+
+        parts = [paragraph(f"{self.design.name}: {self.headline()}", bold=True)]
+        parts += [paragraph(line) for line in self.explanation]
+        parts += [paragraph(f"warning: {w}") for w in self.warnings]
+        mass = int(round(100 * self.posterior.mass))
+        header = [
+            "dose",
+            "n",
+            "DLT",
+            "observed",
+            "posterior mean",
+            f"{mass}% interval",
+            "P(p > target)",
+            "admissible",
+        ]
+        rows = [
+            [
+                r.label,
+                r.n,
+                r.tox,
+                number(r.observed_rate, 2),
+                number(r.mean, 3),
+                f"{number(r.lower, 3)} - {number(r.upper, 3)}",
+                number(r.prob_above_target, 3),
+                "yes" if r.admissible else "no",
+            ]
+            for r in self.doses
+        ]
+        parts.append(
+            html_table(header, rows, caption=f"posterior: {self.posterior.model} ({self.posterior.method})")
+        )
+        return "".join(parts)
+
     def to_dict(self) -> dict:
         """JSON-ready summary (what the audit log stores and `--format json` prints)."""
 

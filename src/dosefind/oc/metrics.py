@@ -230,6 +230,15 @@ class OperatingCharacteristics:
         out["mcse"] = dict(self.mcse)
         return out
 
+    def to_frame(self, shape: str = "long"):
+        """A pandas DataFrame of :meth:`tidy`: ``shape`` "long" (design, scenario, dose, metric, value,
+        mcse), "dose" (a row per dose, a column per per-dose metric beside its ``<metric>_mcse``) or "trial"
+        (one row, the whole-trial metrics the same way)."""
+        return tidy_frame(self.tidy(), shape)
+
+    def _repr_html_(self) -> str:
+        return study_html((self,), None)
+
     def tidy(self) -> list[dict]:
         """Long rows: design, scenario, dose ('' for whole-trial metrics), metric, value, mcse."""
         rows = []
@@ -289,3 +298,79 @@ def from_sums(sums, design: Design, scenario_name: str, time: np.ndarray | None 
             values["mean_n_backfill_at_dose"] = [m for m, _ in bf]
             mcse["mean_n_backfill_at_dose"] = [s for _, s in bf]
     return OperatingCharacteristics(design.name, scenario_name, sums.n, design.doses, values, mcse)
+
+
+TIDY_COLUMNS = ("design", "scenario", "dose", "metric", "value", "mcse")
+#: the whole-trial metrics a notebook table shows first, with their headings
+HEADLINE_METRICS = (
+    ("pcs", "PCS %"),
+    ("prob_select_above_mtd", "select above MTD %"),
+    ("prob_select_none", "select none %"),
+    ("prob_early_stop", "early stop %"),
+    ("mean_n", "mean n"),
+    ("mean_tox", "mean DLTs"),
+    ("prop_treated_above_mtd", "treated above MTD %"),
+    ("duration_days", "duration (days)"),
+)
+
+
+def tidy_frame(rows: list[dict], shape: str = "long", attrs: dict | None = None):
+    """The tidy rows of operating characteristics as a DataFrame. ``shape``: "long" (design, scenario,
+    dose, metric, value, mcse), "dose" (one row per design, scenario and dose, a column per per-dose metric
+    beside its ``<metric>_mcse``) or "trial" (one row per design and scenario, the whole-trial metrics the
+    same way)."""
+    from ..display import frame
+
+    if shape not in ("long", "dose", "trial"):
+        raise ValueError(f"shape: {shape!r} is not one of 'long', 'dose', 'trial'")
+    df = frame(rows, TIDY_COLUMNS, attrs)
+    if shape == "long":
+        return df
+    import pandas as pd
+
+    per_dose = df["dose"] != ""
+    part = df[per_dose] if shape == "dose" else df[~per_dose]
+    keys = ["design", "scenario", "dose"] if shape == "dose" else ["design", "scenario"]
+    order = list(dict.fromkeys(part["metric"]))
+    values = part.pivot_table(index=keys, columns="metric", values="value", sort=False, dropna=False)
+    mcse = part.pivot_table(index=keys, columns="metric", values="mcse", sort=False, dropna=False)
+    mcse.columns = [f"{c}_mcse" for c in mcse.columns]
+    out = pd.concat([values, mcse], axis=1)
+    out = out[[c for m in order for c in (m, f"{m}_mcse")]].reset_index()
+    out.columns.name = None
+    out.attrs.update(df.attrs)
+    return out
+
+
+def study_html(ocs, provenance: dict | None) -> str:
+    """Notebook view of operating characteristics: per scenario, one line per design with the headline
+    metrics and the selection percentage per dose, each with its MCSE in parentheses."""
+    from ..display import html_table, paragraph, with_mcse
+
+    parts = []
+    if provenance:
+        what = "exact (no Monte Carlo error)" if provenance.get("method") == "exact" else "simulation"
+        parts.append(
+            paragraph(
+                f"dosefind {provenance.get('version', '')}: {provenance.get('n_trials', '')} trials, seed "
+                f"{provenance.get('seed', '')}, {what}; config {provenance.get('config_hash', '')}"
+            )
+        )
+    by_scenario: dict[str, list] = {}
+    for oc in ocs:
+        by_scenario.setdefault(oc.scenario, []).append(oc)
+    for scenario, group in by_scenario.items():
+        heads = [(m, h) for m, h in HEADLINE_METRICS if any(m in oc.values for oc in group)]
+        labels = group[0].dose_labels
+        header = ["design", "trials", *[h for _, h in heads], *[f"select {lab} %" for lab in labels]]
+        rows = []
+        for oc in group:
+            row = [oc.design, oc.n_trials]
+            for m, h in heads:
+                v, se = oc.values.get(m), oc.mcse.get(m)
+                row.append(with_mcse(v, se, 2, percent=h.endswith("%")))
+            for v, se in zip(oc.values["prob_select"], oc.mcse["prob_select"], strict=True):
+                row.append(with_mcse(v, se, percent=True))
+            rows.append(row)
+        parts.append(html_table(header, rows, caption=f"scenario {scenario} (MCSE in parentheses)"))
+    return "".join(parts)

@@ -77,6 +77,21 @@ class StudyResult:
             "notes": list(self.notes),
         }
 
+    def to_frame(self, shape: str = "long"):
+        """Every design x scenario as one DataFrame, the provenance in ``.attrs``: ``shape`` "long" (design,
+        scenario, dose, metric, value, mcse), "dose" (a row per design, scenario and dose) or "trial" (a row
+        per design and scenario), the last two with each metric beside its ``<metric>_mcse``."""
+        from .metrics import tidy_frame
+
+        rows = [row for oc in self.ocs for row in oc.tidy()]
+        return tidy_frame(rows, shape, {"provenance": self.provenance, "notes": list(self.notes)})
+
+    def _repr_html_(self) -> str:
+        from ..display import paragraph
+        from .metrics import study_html
+
+        return study_html(self.ocs, self.provenance) + "".join(paragraph(n) for n in self.notes)
+
 
 def simulate_spec(
     spec: Spec,

@@ -132,6 +132,21 @@ class DosePaths:
     def decision_word(self, x: PathNode) -> str:
         return decision_word(x, self.design)
 
+    def to_frame(self):
+        """:meth:`rows` as a DataFrame (one row per node, root included)."""
+        from ..display import frame
+
+        return frame(self.rows())
+
+    def _repr_html_(self) -> str:
+        from ..display import html_table, number, paragraph
+
+        start = self.data.to_notation() or "the start"
+        head = paragraph(f"{self.design.name}: pathways of the next {self.cohorts} cohort(s) from {start}")
+        cols = ["path", "next_dose", "decision", "selected_dose", "prob", "chance"]
+        rows = [[number(r[c], 4) for c in cols] for r in self.rows()[1:]]
+        return head + html_table(cols, rows)
+
     def rows(self) -> list[dict]:
         """Tidy rows (one per node, root included) for CSV/JSON."""
         labels = self.design.doses

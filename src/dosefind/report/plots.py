@@ -139,6 +139,41 @@ def figure_to_data_uri(fig: Figure, dpi: int = DEFAULT_DPI) -> str:
     return "data:image/png;base64," + base64.b64encode(figure_to_png_bytes(fig, dpi)).decode("ascii")
 
 
+def plot_selection(ocs) -> Figure:
+    """Selection per dose of each design, one panel per scenario: the percentage of trials that select each
+    dose (and none), with bars of +-2 MCSE. ``ocs`` are :class:`~dosefind.oc.metrics.OperatingCharacteristics`
+    (a comparison's ``study.ocs``)."""
+    import numpy as np
+
+    scenarios = list(dict.fromkeys(oc.scenario for oc in ocs))
+    designs = list(dict.fromkeys(oc.design for oc in ocs))
+    cols = min(3, len(scenarios))
+    rows = -(-len(scenarios) // cols)
+    fig = _agg_figure((4.2 * cols, 2.9 * rows))
+    width = 0.8 / max(len(designs), 1)
+    for i, scen in enumerate(scenarios):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        labels = None
+        for j, design in enumerate(designs):
+            oc = next((o for o in ocs if o.scenario == scen and o.design == design), None)
+            if oc is None:
+                continue
+            labels = [*oc.dose_labels, "none"]
+            values = 100 * np.array([*oc.values["prob_select"], oc.values["prob_select_none"]])
+            errors = 200 * np.array([*oc.mcse["prob_select"], oc.mcse["prob_select_none"]])
+            x = np.arange(len(labels)) + (j - (len(designs) - 1) / 2) * width
+            ax.bar(x, values, width, yerr=errors, label=design, capsize=1.5)
+        if labels is not None:
+            ax.set_xticks(np.arange(len(labels)), labels, fontsize=7)
+        ax.set_title(f"scenario {scen}", fontsize=9)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("% selected", fontsize=8)
+        if i == 0:
+            ax.legend(fontsize=7, frameon=False)
+    fig.suptitle("Selection per dose (bars: +-2 MCSE)", fontsize=10)
+    return fig
+
+
 def plot_posterior(rec, ax: Axes | None = None) -> Figure:
     """Per-dose posterior P(DLT): mean with its credible interval, observed rates, and the target line.
 

@@ -17,7 +17,8 @@ def format_table(study: StudyResult) -> str:
     """Human-readable summary: per design and scenario, selection % and patients per dose."""
     lines = []
     prov = study.provenance
-    if prov.get("method") == "exact":
+    exact = prov.get("method") == "exact"
+    if exact:
         states = sum(c["states"] for c in prov.get("exact", ()))
         lines.append(
             f"dosefind {prov['version']}  exact (no Monte Carlo error; {states:,} trial states)  "
@@ -59,9 +60,11 @@ def format_table(study: StudyResult) -> str:
                     f"true utility of the selected dose {v['mean_utility_selected']:.1f} "
                     f"(±{se['mean_utility_selected']:.2f})  mean responses {v['mean_resp']:.1f}"
                 )
+            pcs_se = "" if exact else f" (±{100 * se['pcs']:.1f})"
+            n_se = "" if exact else f" (±{se['mean_n']:.2f})"
             lines.append(
-                f"{'':<10} PCS {_pct(v['pcs'])}% (±{100 * se['pcs']:.1f})  mean n {v['mean_n']:.1f} "
-                f"(±{se['mean_n']:.2f})  mean DLT {v['mean_tox']:.1f}  "
+                f"{'':<10} PCS {_pct(v['pcs'])}%{pcs_se}  mean n {v['mean_n']:.1f}"
+                f"{n_se}  mean DLT {v['mean_tox']:.1f}  "
                 f"early stop {_pct(v['prob_early_stop'])}%  "
                 f"select>MTD {_pct(v['prob_select_above_mtd'])}%  treated>MTD "
                 f"{_pct(v['prop_treated_above_mtd'])}%"
@@ -76,10 +79,13 @@ def format_table(study: StudyResult) -> str:
                     f"{v['mean_days_to_selected_dose']:.0f}{wait}"
                 )
     lines.append("")
-    lines.append(
-        "± is the Monte Carlo standard error; selection % have MCSE <= "
-        f"{50 / max(prov['n_trials'], 1) ** 0.5:.2f} points."
-    )
+    if exact:
+        lines.append("exact: every value is computed over all reachable trials, with no Monte Carlo error.")
+    else:
+        lines.append(
+            "± is the Monte Carlo standard error; selection % have MCSE <= "
+            f"{50 / max(prov['n_trials'], 1) ** 0.5:.2f} points."
+        )
     return "\n".join(lines)
 
 

@@ -122,6 +122,20 @@ class Scenario:
             out["description"] = self.description
         return out
 
+    def _repr_html_(self) -> str:
+        """Notebook view: the true rates per dose (cell)."""
+        from ..display import html_table, number
+
+        header = ["dose", "true DLT rate"] + (["true response rate"] if self.true_eff is not None else [])
+        rows = []
+        for d, p in enumerate(self.true_tox):
+            row = [d + 1, number(p, 3)]
+            if self.true_eff is not None:
+                row.append(number(self.true_eff[d], 3))
+            rows.append(row)
+        caption = f"scenario {self.name}" + (f": {self.description}" if self.description else "")
+        return html_table(header, rows, caption=caption, max_rows=200)
+
     @classmethod
     def from_dict(cls, data: dict, field: str = "scenario", grid=None) -> Scenario:
         """A scenario from its TOML table. With ``grid`` (the designs' two-drug :class:`DoseGrid`),

@@ -1,0 +1,801 @@
+"""The platform loop: arms that share one stream of arriving children, each arm escalating and then
+running its expansion cohorts on the platform's clock. Arrays in, arrays out.
+
+Latent values. Platform trial t has the key ``pk = trial_key(seed, scenario key, t)``. Child k (the k-th
+arrival, counting those not matched) arrives at ``next_arrival`` of ``STREAM_ARRIVAL`` value k, as a
+single timed trial's arrival k; their profile is drawn from ``STREAM_BIOMARKER + b`` (one value per
+biomarker with independent prevalences, or one value read through the joint table), ``STREAM_HISTOLOGY``
+and ``STREAM_AGE`` value k, and a random allocation from ``STREAM_ALLOCATION`` value k. Arm a's patients
+are keyed by ``arm_key(pk, a)`` (``pk`` itself for the first arm) and their place in the arm, exactly as
+the arm kernel keys a simulated arm's patients (escalation patient i; extension patient i of cohort c:
+``EXT_BASE (c + 1) + i``). So platforms compared on the same seed and scenario see the same children, an
+arm sees the same patients whichever children other arms took, and a platform of one arm that everyone
+is eligible for is the arm's own timed trial while it escalates (see :func:`run_platforms`).
+
+Escalation. Arms run designs that decide on complete cohorts, whose decisions do not depend on when
+patients arrive (engine/calendar.py): an arm's escalation is :func:`dosefind.engine.trial.escalate` on
+its own patients (computed before this kernel, block by block: ``n_esc``, ``pat_dose``, ``pat_resp``),
+laid here on the platform's clock. The arm has a free slot while its current cohort is not complete and
+accrual is not suspended; after a cohort's last patient accrual is suspended for the DLT window (the
+arm is full), as in :func:`~dosefind.engine.calendar.cohort_calendar` with ``suspension =
+"turned_away"``.
+
+Extension. When escalation ends the arm waits for the responses of its patients at the selected dose
+(as :func:`~dosefind.engine.arm.run_arms`), opens its cohorts (patients at the selected dose counted
+first where a cohort says so, through the arm kernel's ``_look``) and takes children through the arm
+kernel's own steps: ``_events_until`` (looks resolved when their response is known, the safety monitor
+on observed outcomes), ``next_cohort`` (the next open cohort in turn that is not paused at a look; none:
+the arm is full) and ``enroll``.
+
+Allocation. A child screened on day ``now`` is offered to the arms that are open, have a free slot and
+for which the child is eligible: ``random`` (uniformly among them), ``priority`` (the first in file
+order), ``least_enrolled`` (fewest treated so far, ties to the first in file order) or ``probability``
+(the stated weights, renormalised over them). A child with no such arm is not matched (counted).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import prange
+
+from ..designs import layout as L
+from .arm import SAFETY, _events_until, _look, enroll, next_cohort
+from .calendar import next_arrival
+from .jit import kernel
+from .rng import STREAM_ARRIVAL, latent_uniform, mix64, trial_key
+from .trial import escalate
+
+# a child's streams (engine/rng.py uses 0..4: toxicity, efficacy, arrival, event time, design)
+STREAM_HISTOLOGY = 5
+STREAM_AGE = 6
+STREAM_ALLOCATION = 7
+STREAM_BIOMARKER = 8  #: + b for biomarker b (independent prevalences); the joint table's value: 8
+
+# allocation rules
+ALLOC_RANDOM = 0
+ALLOC_PRIORITY = 1
+ALLOC_LEAST_ENROLLED = 2
+ALLOC_PROBABILITY = 3
+
+# arm phases
+WAITING = 0  #: not open yet
+ESCALATING = 1
+TO_OPEN = 2  #: escalation over, the extension opens on ext_day
+EXTENSION = 3
+CLOSED = 4
+
+# per-arm calendar columns (days from the platform's opening)
+P_OPEN = 0  #: the day the arm opened
+P_ESCALATION = 1  #: escalation's final decision (the day the RP2D is known)
+P_EXT_OPEN = 2  #: the day the extension opened (nan: it did not)
+P_CLOSE = 3  #: the arm's last decision (nan: still open when the platform was cut at max_children)
+P_TO_SELECTED = 4  #: the first escalation patient at the selected dose (nan: none)
+N_PLATFORM_ARM_TIME = 5
+
+# per-platform columns
+Q_DURATION = 0  #: the last arm's close
+Q_SCREENED = 1
+Q_NOT_MATCHED = 2
+Q_TREATED = 3
+Q_TRUNCATED = 4  #: 1 when max_children children arrived before every arm closed
+N_PLATFORM_COLUMNS = 5
+
+
+@kernel
+def arm_key(pk, a):
+    """The key of arm a's patients in the platform trial with key ``pk`` (``pk`` for a = 0)."""
+    return pk ^ mix64(np.uint64(a))
+
+
+@kernel
+def draw_profile(pk, k, prevalence, joint_cum, joint_mask, hist_cum, age_cum):
+    """Child k's (biomarker bit mask, histology, age group). Independent biomarkers when ``joint_cum`` is
+    empty (biomarker b present iff its value is below ``prevalence[b]``), else the first row r of the
+    joint table with ``u < joint_cum[r]`` (none: no biomarker); histology and age group: the first
+    category whose cumulative probability exceeds the value (the last one otherwise)."""
+    mask = np.int64(0)
+    if joint_cum.shape[0] == 0:
+        for b in range(prevalence.shape[0]):
+            if latent_uniform(pk, k, STREAM_BIOMARKER + b) < prevalence[b]:
+                mask |= np.int64(1) << np.int64(b)
+    else:
+        u = latent_uniform(pk, k, STREAM_BIOMARKER)
+        for r in range(joint_cum.shape[0]):
+            if u < joint_cum[r]:
+                mask = joint_mask[r]
+                break
+    h = 0
+    if hist_cum.shape[0] > 1:
+        u = latent_uniform(pk, k, STREAM_HISTOLOGY)
+        h = hist_cum.shape[0] - 1
+        for j in range(hist_cum.shape[0] - 1):
+            if u < hist_cum[j]:
+                h = j
+                break
+    g = 0
+    if age_cum.shape[0] > 1:
+        u = latent_uniform(pk, k, STREAM_AGE)
+        g = age_cum.shape[0] - 1
+        for j in range(age_cum.shape[0] - 1):
+            if u < age_cum[j]:
+                g = j
+                break
+    return mask, h, g
+
+
+@kernel
+def eligible(a, mask, h, g, arm_bm, hist_ok, age_ok):
+    """Whether a child with this profile may enter arm a (any of its biomarkers, or none required; an
+    allowed histology and age group)."""
+    if arm_bm[a] != 0 and (mask & arm_bm[a]) == 0:
+        return False
+    return hist_ok[a, h] == 1 and age_ok[a, g] == 1
+
+
+@kernel
+def allocate(rule, cand, n_cand, treated, weight, u):
+    """The arm among ``cand[:n_cand]`` (in file order) that takes the child."""
+    if rule == ALLOC_PRIORITY:
+        return cand[0]
+    if rule == ALLOC_LEAST_ENROLLED:
+        best = cand[0]
+        for j in range(1, n_cand):
+            if treated[cand[j]] < treated[best]:
+                best = cand[j]
+        return best
+    if rule == ALLOC_PROBABILITY:
+        total = 0.0
+        for j in range(n_cand):
+            total += weight[cand[j]]
+        x = u * total
+        acc = 0.0
+        for j in range(n_cand):
+            acc += weight[cand[j]]
+            if x < acc:
+                return cand[j]
+        return cand[n_cand - 1]
+    j = int(u * n_cand)
+    return cand[min(j, n_cand - 1)]
+
+
+@kernel
+def _next_event(decision, paused, look_day, ev_time, live, n_live):
+    """The day of an extension's next event: a paused cohort's look or a live outcome (inf: none)."""
+    t = math.inf
+    for c in range(decision.shape[0]):
+        if paused[c] == 1 and decision[c] < 0 and look_day[c] < t:
+            t = look_day[c]
+    for k in range(n_live):
+        if ev_time[live[k]] < t:
+            t = ev_time[live[k]]
+    return t
+
+
+@kernel
+def run_platforms(
+    ti,
+    tf,
+    prevalence,
+    joint_cum,
+    joint_mask,
+    hist_cum,
+    age_cum,
+    arm_bm,
+    hist_ok,
+    age_ok,
+    opens_day,
+    opens_after,
+    order,
+    weight,
+    rule,
+    max_children,
+    cohort_size,
+    n_coh,
+    arm_ti,
+    arm_tf,
+    resp_days,
+    open_min,
+    true_tox,
+    rho,
+    coh_prob,
+    coh_tab,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    carry,
+    safety,
+    safety_on,
+    seed,
+    scenario_key,
+    first,
+    n_esc,
+    sel,
+    n_sel,
+    y_sel,
+    r_sel,
+    pat_dose,
+    pat_resp,
+    out_coh_new,
+    out_coh_counted,
+    out_coh_resp,
+    out_coh_tox,
+    out_coh_decision,
+    out_coh_look,
+    out_coh_day,
+    out_safety_stop,
+    out_treated,
+    out_time,
+    out_platform,
+):
+    """Simulate platform trials ``first..`` into rows ``0..`` of the outputs (one row per platform,
+    ``n_esc.shape[1]`` rows).
+
+    Per arm a (A arms, padded to the most cohorts ``Cmax``, doses ``Dmax``): ``cohort_size[a]``, its
+    cohorts ``n_coh[a]``, its clock ``arm_ti[a]``/``arm_tf[a]`` (the platform's accrual, the arm's DLT
+    window and DLT time model), ``resp_days[a]``, ``open_min[a]``, the arm kernel's extension arrays with
+    a leading arm axis; escalation per row (from ``escalate``): ``n_esc``, ``sel``, patients, DLTs and
+    responses at the selected dose (``n_sel``, ``y_sel``, ``r_sel``), each patient's dose and response.
+    Eligibility: ``arm_bm[a]`` (biomarker bits, any of them; 0: none required), ``hist_ok``, ``age_ok``;
+    opening: ``opens_day[a]`` or, when ``opens_after[a] >= 0``, the close of that arm; ``order``: arms
+    in an order where every arm comes after the one it opens after.
+    """
+    A = arm_bm.shape[0]
+    Cmax = looks.shape[1]
+    n_ext_max = 1
+    for a in range(A):
+        s = 0
+        for c in range(n_coh[a]):
+            s += looks[a, c, n_looks[a, c] - 1]
+        n_ext_max = max(n_ext_max, s)
+    max_esc = max(pat_dose.shape[2], 1)
+    phase = np.zeros(A, dtype=np.int64)
+    t_open = np.zeros(A)
+    ext_day = np.zeros(A)
+    end = np.zeros(A)
+    esc_next = np.zeros(A, dtype=np.int64)
+    treated = np.zeros(A, dtype=np.int64)
+    n_open = np.zeros(A, dtype=np.int64)
+    n_live = np.zeros(A, dtype=np.int64)
+    n_new = np.zeros(A, dtype=np.int64)
+    ptr = np.zeros(A, dtype=np.int64)
+    n_safe = np.zeros(A, dtype=np.int64)
+    y_safe = np.zeros(A, dtype=np.int64)
+    entry = np.zeros((A, max_esc))
+    count = np.zeros((A, Cmax), dtype=np.int64)
+    resp = np.zeros((A, Cmax), dtype=np.int64)
+    look = np.zeros((A, Cmax), dtype=np.int64)
+    decision = np.zeros((A, Cmax), dtype=np.int64)
+    paused = np.zeros((A, Cmax), dtype=np.int64)
+    look_day = np.zeros((A, Cmax))
+    look_res = np.zeros((A, Cmax), dtype=np.int64)
+    ev_time = np.zeros((A, n_ext_max))
+    ev_dlt = np.zeros((A, n_ext_max), dtype=np.int64)
+    live = np.zeros((A, n_ext_max), dtype=np.int64)
+    cand = np.zeros(A, dtype=np.int64)
+    next_ev = np.zeros(A)  # the earliest pending look or observed outcome of an arm's extension
+    for row in range(n_esc.shape[1]):
+        pk = trial_key(seed, scenario_key, first + row)
+        for a in range(A):
+            phase[a] = WAITING
+            esc_next[a] = 0
+            treated[a] = 0
+            n_new[a] = 0
+            n_live[a] = 0
+            out_safety_stop[row, a] = False
+            tr = out_time[row, a]
+            for j in range(N_PLATFORM_ARM_TIME):
+                tr[j] = math.nan
+            for c in range(Cmax):
+                count[a, c] = 0
+                resp[a, c] = 0
+                look[a, c] = 0
+                decision[a, c] = 0  # NOT_OPENED
+                paused[a, c] = 0
+                out_coh_new[row, a, c] = 0
+                out_coh_tox[row, a, c] = 0
+                out_coh_day[row, a, c] = math.nan
+        arrival = 0.0
+        k = 0
+        screened = 0
+        not_matched = 0
+        n_treated = 0
+        truncated = False
+        while True:
+            # every arm up to today, each after the arm it opens after
+            n_closed = 0
+            last_close = 0.0
+            for j in range(A):
+                a = order[j]
+                if phase[a] == WAITING:
+                    od = opens_day[a]
+                    b = opens_after[a]
+                    if b >= 0:
+                        od = out_time[row, b, P_CLOSE] if phase[b] == CLOSED else math.inf
+                    if od <= arrival:
+                        phase[a] = ESCALATING
+                        out_time[row, a, P_OPEN] = od
+                        t_open[a] = od
+                if phase[a] == TO_OPEN and ext_day[a] <= arrival:
+                    phase[a] = EXTENSION
+                    next_ev[a] = math.inf
+                if phase[a] == EXTENSION and next_ev[a] <= arrival:  # else nothing happens until later
+                    C = n_coh[a]
+                    n_open[a], n_live[a], n_safe[a], y_safe[a], end[a], stopped = _events_until(
+                        arrival,
+                        safety[a],
+                        safety_on[a],
+                        n_safe[a],
+                        y_safe[a],
+                        n_open[a],
+                        decision[a, :C],
+                        paused[a, :C],
+                        look_day[a, :C],
+                        look_res[a, :C],
+                        out_coh_day[row, a, :C],
+                        ev_time[a],
+                        ev_dlt[a],
+                        live[a],
+                        n_live[a],
+                        end[a],
+                    )
+                    if stopped:
+                        out_safety_stop[row, a] = True
+                    if n_open[a] == 0:
+                        phase[a] = CLOSED
+                        out_time[row, a, P_CLOSE] = end[a]
+                    else:
+                        next_ev[a] = _next_event(
+                            decision[a, :C], paused[a, :C], look_day[a], ev_time[a], live[a], n_live[a]
+                        )
+                if phase[a] == CLOSED:
+                    n_closed += 1
+                    last_close = max(last_close, out_time[row, a, P_CLOSE])
+            if k > 0:  # child k - 1 arrived on ``arrival``: screen and allocate them
+                if n_closed == A:
+                    if arrival < last_close:  # screened while the last arms finished
+                        screened += 1
+                        not_matched += 1
+                        arrival = next_arrival(arrival, latent_uniform(pk, k, STREAM_ARRIVAL), ti, tf)
+                        k += 1
+                        continue
+                    break
+                screened += 1
+                mask, h, g = draw_profile(pk, k - 1, prevalence, joint_cum, joint_mask, hist_cum, age_cum)
+                n_cand = 0
+                for a in range(A):
+                    if not eligible(a, mask, h, g, arm_bm, hist_ok, age_ok):
+                        continue
+                    free = False
+                    if phase[a] == ESCALATING:
+                        free = esc_next[a] < n_esc[a, row] and arrival >= t_open[a]
+                    elif phase[a] == EXTENSION:
+                        C = n_coh[a]
+                        free = next_cohort(decision[a, :C], paused[a, :C], ptr[a]) >= 0
+                    if free:
+                        cand[n_cand] = a
+                        n_cand += 1
+                if n_cand == 0:
+                    not_matched += 1
+                else:
+                    u = 0.5
+                    if rule == ALLOC_RANDOM or rule == ALLOC_PROBABILITY:
+                        u = latent_uniform(pk, k - 1, STREAM_ALLOCATION)
+                    a = allocate(rule, cand, n_cand, treated, weight, u)
+                    treated[a] += 1
+                    n_treated += 1
+                    if phase[a] == ESCALATING:
+                        _treat_escalation(
+                            a,
+                            row,
+                            arrival,
+                            cohort_size,
+                            n_esc,
+                            sel,
+                            n_sel,
+                            y_sel,
+                            r_sel,
+                            pat_dose,
+                            pat_resp,
+                            arm_tf,
+                            resp_days,
+                            open_min,
+                            n_coh,
+                            looks,
+                            futility,
+                            efficacy,
+                            n_looks,
+                            carry,
+                            esc_next,
+                            entry,
+                            t_open,
+                            ext_day,
+                            end,
+                            phase,
+                            n_open,
+                            n_safe,
+                            y_safe,
+                            ptr,
+                            count,
+                            resp,
+                            look,
+                            decision,
+                            out_coh_day,
+                            out_time,
+                        )
+                    else:
+                        C = n_coh[a]
+                        c = next_cohort(decision[a, :C], paused[a, :C], ptr[a])
+                        s_a = sel[a, row]
+                        n_live[a] = enroll(
+                            arm_key(pk, a),
+                            c,
+                            arrival,
+                            resp_days[a],
+                            s_a,
+                            true_tox[a, s_a],
+                            rho[a],
+                            coh_prob[a],
+                            coh_tab[a],
+                            looks[a],
+                            futility[a],
+                            efficacy[a],
+                            n_looks[a],
+                            count[a],
+                            resp[a],
+                            look[a],
+                            paused[a],
+                            look_day[a],
+                            look_res[a],
+                            safety_on[a],
+                            arm_ti[a],
+                            arm_tf[a],
+                            ev_time[a],
+                            ev_dlt[a],
+                            live[a],
+                            n_live[a],
+                            n_new[a],
+                            out_coh_new[row, a],
+                            out_coh_tox[row, a],
+                        )
+                        n_new[a] += 1
+                        ptr[a] = c
+                        if paused[a, c] == 1:
+                            next_ev[a] = min(next_ev[a], look_day[a, c])
+                        if n_live[a] > 0:
+                            next_ev[a] = min(next_ev[a], ev_time[a, live[a, n_live[a] - 1]])
+            if k >= max_children:
+                truncated = True
+                break
+            arrival = next_arrival(arrival, latent_uniform(pk, k, STREAM_ARRIVAL), ti, tf)
+            k += 1
+        duration = 0.0
+        for a in range(A):
+            d = out_time[row, a, P_CLOSE]
+            if not math.isnan(d):
+                duration = max(duration, d)
+            out_treated[row, a] = treated[a]
+            for c in range(Cmax):
+                out_coh_counted[row, a, c] = count[a, c]
+                out_coh_resp[row, a, c] = resp[a, c]
+                out_coh_decision[row, a, c] = decision[a, c]
+                out_coh_look[row, a, c] = (
+                    look[a, c] if decision[a, c] > 0 and decision[a, c] != SAFETY else -1
+                )
+        q = out_platform[row]
+        q[Q_DURATION] = duration
+        q[Q_SCREENED] = screened
+        q[Q_NOT_MATCHED] = not_matched
+        q[Q_TREATED] = n_treated
+        q[Q_TRUNCATED] = 1.0 if truncated else 0.0
+
+
+@kernel
+def _treat_escalation(
+    a,
+    row,
+    now,
+    cohort_size,
+    n_esc,
+    sel,
+    n_sel,
+    y_sel,
+    r_sel,
+    pat_dose,
+    pat_resp,
+    arm_tf,
+    resp_days,
+    open_min,
+    n_coh,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    carry,
+    esc_next,
+    entry,
+    t_open,
+    ext_day,
+    end,
+    phase,
+    n_open,
+    n_safe,
+    y_safe,
+    ptr,
+    count,
+    resp,
+    look,
+    decision,
+    out_coh_day,
+    out_time,
+):
+    """Escalation patient ``esc_next[a]`` of arm a enters on day ``now``; after a cohort's last patient
+    accrual is suspended for the window, and after escalation's last the extension is prepared as in
+    :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are known)."""
+    i = esc_next[a]
+    entry[a, i] = now
+    s = sel[a, row]
+    if s >= 0 and pat_dose[a, row, i] == s and math.isnan(out_time[row, a, P_TO_SELECTED]):
+        out_time[row, a, P_TO_SELECTED] = now
+    i += 1
+    esc_next[a] = i
+    n = n_esc[a, row]
+    window = arm_tf[a, 1]
+    if i % cohort_size[a] == 0 or i == n:
+        t_open[a] = now + window
+    if i < n:
+        return
+    esc_end = now + window
+    out_time[row, a, P_ESCALATION] = esc_end
+    open_day = esc_end
+    if s >= 0:
+        for j in range(n):
+            if pat_dose[a, row, j] == s:
+                open_day = max(open_day, entry[a, j] + resp_days[a])
+    if not (s >= 0 and r_sel[a, row] >= open_min[a]):
+        phase[a] = CLOSED
+        out_time[row, a, P_CLOSE] = open_day
+        return
+    out_time[row, a, P_EXT_OPEN] = open_day
+    C = n_coh[a]
+    m = 0
+    for c in range(C):
+        count[a, c] = 0
+        resp[a, c] = 0
+        look[a, c] = 0
+        decision[a, c] = -1
+        if carry[a, c] == 1:
+            for j in range(n):
+                if pat_dose[a, row, j] == s:
+                    count[a, c] += 1
+                    resp[a, c] += pat_resp[a, row, j]
+                    decision[a, c], look[a, c] = _look(
+                        looks[a, c],
+                        futility[a, c],
+                        efficacy[a, c],
+                        n_looks[a, c],
+                        look[a, c],
+                        count[a, c],
+                        resp[a, c],
+                    )
+                    if decision[a, c] >= 0:
+                        break
+        if decision[a, c] < 0:
+            m += 1
+        else:
+            out_coh_day[row, a, c] = open_day
+    n_open[a] = m
+    end[a] = open_day
+    if m == 0:
+        phase[a] = CLOSED
+        out_time[row, a, P_CLOSE] = open_day
+        return
+    n_safe[a] = n_sel[a, row]
+    y_safe[a] = y_sel[a, row]
+    ptr[a] = C - 1
+    ext_day[a] = open_day
+    phase[a] = TO_OPEN
+
+
+@kernel(parallel=True)
+def run_platform_chunks(
+    ti,
+    tf,
+    prevalence,
+    joint_cum,
+    joint_mask,
+    hist_cum,
+    age_cum,
+    arm_bm,
+    hist_ok,
+    age_ok,
+    opens_day,
+    opens_after,
+    order,
+    weight,
+    rule,
+    max_children,
+    cohort_size,
+    n_coh,
+    arm_ti,
+    arm_tf,
+    resp_days,
+    open_min,
+    true_tox,
+    rho,
+    coh_prob,
+    coh_tab,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    carry,
+    safety,
+    safety_on,
+    seed,
+    scenario_key,
+    trial_offset,
+    bounds,
+    n_esc,
+    sel,
+    n_sel,
+    y_sel,
+    r_sel,
+    pat_dose,
+    pat_resp,
+    out_coh_new,
+    out_coh_counted,
+    out_coh_resp,
+    out_coh_tox,
+    out_coh_decision,
+    out_coh_look,
+    out_coh_day,
+    out_safety_stop,
+    out_treated,
+    out_time,
+    out_platform,
+):
+    """Chunk c = rows bounds[c]..bounds[c+1]-1 in parallel; row r is platform trial ``trial_offset + r``."""
+    for c in prange(bounds.shape[0] - 1):
+        a = bounds[c]
+        b = bounds[c + 1]
+        run_platforms(
+            ti,
+            tf,
+            prevalence,
+            joint_cum,
+            joint_mask,
+            hist_cum,
+            age_cum,
+            arm_bm,
+            hist_ok,
+            age_ok,
+            opens_day,
+            opens_after,
+            order,
+            weight,
+            rule,
+            max_children,
+            cohort_size,
+            n_coh,
+            arm_ti,
+            arm_tf,
+            resp_days,
+            open_min,
+            true_tox,
+            rho,
+            coh_prob,
+            coh_tab,
+            looks,
+            futility,
+            efficacy,
+            n_looks,
+            carry,
+            safety,
+            safety_on,
+            seed,
+            scenario_key,
+            trial_offset + a,
+            n_esc[:, a:b],
+            sel[:, a:b],
+            n_sel[:, a:b],
+            y_sel[:, a:b],
+            r_sel[:, a:b],
+            pat_dose[:, a:b],
+            pat_resp[:, a:b],
+            out_coh_new[a:b],
+            out_coh_counted[a:b],
+            out_coh_resp[a:b],
+            out_coh_tox[a:b],
+            out_coh_decision[a:b],
+            out_coh_look[a:b],
+            out_coh_day[a:b],
+            out_safety_stop[a:b],
+            out_treated[a:b],
+            out_time[a:b],
+            out_platform[a:b],
+        )
+
+
+@kernel(parallel=True)
+def platform_escalations(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    modf,
+    true_tox,
+    eff_prob,
+    eff_tab,
+    rho,
+    seed,
+    scenario_key,
+    arm,
+    trial_offset,
+    bounds,
+    cache_capacity,
+    n_work,
+    out_n_esc,
+    out_sel,
+    out_status,
+    out_reason,
+    out_n,
+    out_tox,
+    out_eff,
+    out_dose,
+    out_resp,
+):
+    """Arm ``arm``'s escalation in platform trials ``trial_offset + r`` (rows r in chunks at ``bounds``,
+    in parallel), by :func:`~dosefind.engine.trial.escalate` on the arm's patients (key
+    :func:`arm_key`): status, reason, patients, selected dose, per-dose counts, each patient's dose and
+    response."""
+    D = ip[L.IP_N_DOSES]
+    max_n = out_dose.shape[1]
+    for c in prange(bounds.shape[0] - 1):
+        n_at = np.zeros(D, dtype=np.int64)
+        tox_at = np.zeros(D, dtype=np.int64)
+        eff_at = np.zeros((2, D), dtype=np.int64)  # responses; with a DLT (escalate's resp_at)
+        admissible = np.ones(D, dtype=np.int8)
+        pat_dose = np.zeros(max_n, dtype=np.int64)
+        pat_resp = np.zeros(max_n, dtype=np.int64)
+        ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
+        cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
+        work = np.zeros(n_work)
+        for r in range(bounds[c], bounds[c + 1]):
+            pk = trial_key(seed, scenario_key, trial_offset + r)
+            status, reason, n, s = escalate(
+                ip,
+                fp,
+                tables,
+                grid,
+                mods,
+                modf,
+                true_tox,
+                eff_prob,
+                eff_tab,
+                rho,
+                arm_key(pk, arm),
+                n_at,
+                tox_at,
+                eff_at,
+                admissible,
+                pat_dose,
+                pat_resp,
+                ckeys,
+                cvals,
+                work,
+            )
+            out_n_esc[r] = n
+            out_sel[r] = s
+            out_status[r] = status
+            out_reason[r] = reason
+            for d in range(D):
+                out_n[r, d] = n_at[d]
+                out_tox[r, d] = tox_at[d]
+                out_eff[r, d] = eff_at[0, d]
+            for i in range(n):
+                out_dose[r, i] = pat_dose[i]
+                out_resp[r, i] = pat_resp[i]

@@ -1,0 +1,177 @@
+"""Platform operating characteristics with Monte Carlo standard errors, reduced block by block.
+
+Tidy rows ``(scenario, arm, level, metric, value, mcse)``: ``arm`` is an arm's name (empty for the
+platform's own metrics), ``level`` a dose label for per-dose metrics, a cohort name for per-cohort
+metrics, empty otherwise. Proportions have MCSE sqrt(p(1-p)/n), means sd/sqrt(n) (ddof = 1), n the
+platforms the metric averages over (all, or those where it is defined, e.g. arms whose extension opened).
+Days count from the platform's opening.
+
+Platform: ``duration_days`` (the last arm's close), ``mean_screened``, ``mean_treated``,
+``mean_not_matched`` (children screened who found no eligible open arm with a free slot),
+``share_not_matched`` (per platform, not matched / screened), ``prob_truncated`` (cut at max_children).
+
+Per arm: ``mean_matched`` (children the arm took), ``open_day``, ``rp2d_day`` (escalation's final
+decision: the day the RP2D is known) and ``days_to_rp2d`` (from the arm's opening), ``close_day`` and
+``arm_duration_days`` (opening to close), ``prob_select_none``, ``prob_select`` (per dose),
+``mean_escalation_n``, ``mean_extension_n``, ``prob_open`` (the extension opened),
+``extension_open_day`` (over the arms whose extension opened), ``prob_safety_stop``; per cohort:
+``prob_go`` (active), ``prob_futile``, ``prob_cohort_safety_stop``, ``mean_new_n`` (extension patients),
+``mean_counted`` (patients the rule counted, escalation patients included), ``decision_day`` (over the
+arms whose extension opened).
+
+:class:`PlatformSums` keeps, per (arm, level, metric), the count, sum and sum of squares (exact integers
+for counts and proportions, floats for days): memory is flat in the number of platforms and block sizes
+change the day means in the last bits only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import CohortDecision
+from ..engine.platform import (
+    P_CLOSE,
+    P_ESCALATION,
+    P_EXT_OPEN,
+    P_OPEN,
+    Q_DURATION,
+    Q_NOT_MATCHED,
+    Q_SCREENED,
+    Q_TREATED,
+    Q_TRUNCATED,
+)
+from ..oc.study import json_hash, run_provenance
+from .simulate import PlatformResult, simulate_platform
+from .spec import Platform, PlatformScenario, PlatformSpec
+
+COLUMNS = ("scenario", "arm", "level", "metric", "value", "mcse")
+
+
+class PlatformSums:
+    """Sufficient statistics of one platform scenario's runs, added block by block."""
+
+    def __init__(self, platform: Platform, scenario: PlatformScenario):
+        self.platform = platform
+        self.scenario = scenario
+        self.terms: dict[tuple[str, str, str], list] = {}  # -> [kind, n, S, Q]
+
+    def _add(self, arm, level, metric, kind, x):
+        x = np.asarray(x)
+        if kind == "days":
+            x = x[~np.isnan(x)].astype(np.float64)
+            s, q = math.fsum(x.tolist()), math.fsum((x * x).tolist())
+        else:
+            x = x.astype(np.int64)
+            s, q = int(x.sum()), int(np.dot(x, x))
+        t = self.terms.setdefault((arm, level, metric), [kind, 0, 0, 0])
+        t[1] += int(x.shape[0])
+        t[2] += s
+        t[3] += q
+
+    def add(self, r: PlatformResult) -> PlatformSums:
+        q = r.columns
+        self._add("", "", "duration_days", "days", q[:, Q_DURATION])
+        for name, col in (
+            ("mean_screened", Q_SCREENED),
+            ("mean_treated", Q_TREATED),
+            ("mean_not_matched", Q_NOT_MATCHED),
+        ):
+            self._add("", "", name, "mean", q[:, col])
+        self._add("", "", "share_not_matched", "days", q[:, Q_NOT_MATCHED] / np.maximum(q[:, Q_SCREENED], 1))
+        self._add("", "", "prob_truncated", "prop", q[:, Q_TRUNCATED] > 0)
+        for pa, a in zip(self.platform.arms, r.arms, strict=True):
+            n = pa.name
+            tm = a.time
+            self._add(n, "", "mean_matched", "mean", a.treated)
+            self._add(n, "", "open_day", "days", tm[:, P_OPEN])
+            self._add(n, "", "rp2d_day", "days", tm[:, P_ESCALATION])
+            self._add(n, "", "days_to_rp2d", "days", tm[:, P_ESCALATION] - tm[:, P_OPEN])
+            self._add(n, "", "close_day", "days", tm[:, P_CLOSE])
+            self._add(n, "", "arm_duration_days", "days", tm[:, P_CLOSE] - tm[:, P_OPEN])
+            sel = a.selected.astype(np.int64)
+            self._add(n, "", "prob_select_none", "prop", sel < 0)
+            for d, label in enumerate(pa.arm.design.doses):
+                self._add(n, label, "prob_select", "prop", sel == d)
+            self._add(n, "", "mean_escalation_n", "mean", a.n_at_dose.sum(axis=1))
+            self._add(n, "", "mean_extension_n", "mean", a.new_n.sum(axis=1))
+            opened = ~np.isnan(tm[:, P_EXT_OPEN])
+            self._add(n, "", "prob_open", "prop", opened)
+            self._add(n, "", "extension_open_day", "days", tm[:, P_EXT_OPEN])
+            self._add(n, "", "prob_safety_stop", "prop", a.safety_stop)
+            for c, cohort in enumerate(pa.arm.cohorts):
+                dec = a.decision[:, c]
+                self._add(n, cohort.name, "prob_go", "prop", dec == CohortDecision.ACTIVE)
+                self._add(n, cohort.name, "prob_futile", "prop", dec == CohortDecision.FUTILE)
+                self._add(n, cohort.name, "prob_cohort_safety_stop", "prop", dec == CohortDecision.SAFETY)
+                self._add(n, cohort.name, "mean_new_n", "mean", a.new_n[:, c])
+                self._add(n, cohort.name, "mean_counted", "mean", a.counted[:, c])
+                self._add(n, cohort.name, "decision_day", "days", a.cohort_day[:, c])
+        return self
+
+    def rows(self) -> list[dict]:
+        out = []
+        for (arm, level, metric), (kind, n, s, q) in self.terms.items():
+            if n == 0:
+                value = mcse = math.nan
+            elif kind == "prop":
+                value = s / n
+                mcse = math.sqrt(value * (1.0 - value) / n)
+            else:
+                value = float(s / n)
+                var = float((q - s * s / n) / (n - 1)) if n > 1 else math.nan
+                mcse = math.sqrt(max(var, 0.0) / n) if n > 1 else math.nan
+            out.append(
+                {
+                    "scenario": self.scenario.name,
+                    "arm": arm,
+                    "level": level,
+                    "metric": metric,
+                    "value": float(value),
+                    "mcse": float(mcse),
+                }
+            )
+        return out
+
+
+@dataclass(frozen=True)
+class PlatformStudyResult:
+    """The platform's OCs under each of its scenarios, with provenance."""
+
+    platform: Platform
+    rows: tuple[dict, ...]
+    provenance: dict
+
+    def value(self, scenario: str, arm: str, metric: str, level: str = "") -> tuple[float, float]:
+        for r in self.rows:
+            if (r["scenario"], r["arm"], r["metric"], r["level"]) == (scenario, arm, metric, level):
+                return r["value"], r["mcse"]
+        raise KeyError((scenario, arm, metric, level))
+
+
+def platform_provenance(spec: PlatformSpec, n_trials: int, seed: int) -> dict:
+    config = {
+        "platform": spec.platform.to_dict(),
+        "scenarios": [{"name": s.name, "arms": list(s.arm_scenarios)} for s in spec.scenarios],
+    }
+    return run_provenance(json_hash(config), n_trials, seed, platform_hash=spec.platform.config_hash())
+
+
+def simulate_platform_spec(
+    spec: PlatformSpec,
+    n_trials: int,
+    seed: int,
+    *,
+    threads: int | None = None,
+    block_trials: int | None = None,
+) -> PlatformStudyResult:
+    """Every scenario of the platform file, reduced block by block (memory flat in ``n_trials``)."""
+    rows: list[dict] = []
+    for s in spec.scenarios:
+        sums = PlatformSums(spec.platform, s)
+        kw = {} if block_trials is None else {"block_trials": int(block_trials)}
+        simulate_platform(spec.platform, s, n_trials, seed, on_block=sums.add, threads=threads, **kw)
+        rows.extend(sums.rows())
+    return PlatformStudyResult(spec.platform, tuple(rows), platform_provenance(spec, n_trials, seed))

@@ -1,0 +1,74 @@
+"""Platform figures: each arm's mean timeline (escalation, waiting for the responses at the RP2D,
+extension) and where the screened children went (matched per arm, not matched), one row per scenario.
+matplotlib on its own Agg canvas (see :mod:`dosefind.report.plots`), imported lazily."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..atomic import atomic_path
+from .plots import DEFAULT_DPI, _agg_figure, require_matplotlib
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from ..platforms.oc import PlatformStudyResult
+
+PHASES = (("escalation", "#4c72b0"), ("waiting for responses", "#c8c8c8"), ("extension", "#55a868"))
+
+
+def platform_figure(result: PlatformStudyResult) -> Figure:
+    """Per scenario: the arms' mean days (opening, RP2D known, extension open, close) as bars, and the
+    mean children matched to each arm and not matched."""
+    require_matplotlib("platform figures")
+    scenarios = list(dict.fromkeys(r["scenario"] for r in result.rows))
+    arms = [a.name for a in result.platform.arms]
+    fig = _agg_figure((11.0, 1.2 + 0.45 * len(arms) * len(scenarios) + 0.6 * len(scenarios)))
+    axes = fig.subplots(len(scenarios), 2, squeeze=False, width_ratios=[3, 1])
+    for row, scen in enumerate(scenarios):
+        ax, bx = axes[row]
+
+        def v(arm, metric, scen=scen):
+            return result.value(scen, arm, metric)[0]
+
+        for i, arm in enumerate(arms):
+            y = len(arms) - 1 - i
+            points = [
+                v(arm, "open_day"),
+                v(arm, "rp2d_day"),
+                v(arm, "extension_open_day"),
+                v(arm, "close_day"),
+            ]
+            if math.isnan(points[2]):  # no extension ever opened: escalation, then the close
+                points[2] = points[3]
+            for k, (label, colour) in enumerate(PHASES):
+                ax.barh(
+                    y,
+                    points[k + 1] - points[k],
+                    left=points[k],
+                    color=colour,
+                    label=label if i == 0 else None,
+                )
+        ax.set_yticks(range(len(arms)), list(reversed(arms)))
+        ax.set_xlabel("mean day from the platform's opening")
+        ax.set_title(f"{scen}: arm timelines (means over platforms)", fontsize=10)
+        if row == 0:
+            ax.legend(fontsize=8, loc="lower right")
+        counts = [v(arm, "mean_matched") for arm in arms] + [v("", "mean_not_matched")]
+        names = arms + ["not matched"]
+        bx.barh(range(len(names)), list(reversed(counts)), color=["#999999"] + ["#4c72b0"] * len(arms))
+        bx.set_yticks(range(len(names)), list(reversed(names)))
+        bx.set_xlabel("mean children per platform")
+        bx.set_title("screened children", fontsize=10)
+    return fig
+
+
+def save_platform_figure(result: PlatformStudyResult, path: Path, dpi: int = DEFAULT_DPI) -> Path:
+    """Write :func:`platform_figure` to ``path`` (PNG, atomically)."""
+    fig = platform_figure(result)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    return path

@@ -1,0 +1,323 @@
+"""A naive platform loop in plain Python, child by child, written from the rules in
+docs/platforms.md (not from the kernel): escalation by hand through DecisionContext
+(tests/arm/test_arm_engine.py's oracle_escalation), the arm's clock, looks and the safety monitor as
+an explicit list of events. It asserts the allocation invariants on every child and records every
+allocation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from dosefind.arm.simulate import arm_arrays
+from dosefind.constants import CohortDecision
+from dosefind.engine.arm import EXT_BASE
+from dosefind.engine.copula import responds
+from dosefind.engine.rng import (
+    STREAM_ARRIVAL,
+    STREAM_EFF,
+    STREAM_EVENT_TIME,
+    STREAM_TOX,
+    latent_uniform,
+    mix64,
+    trial_key,
+)
+from dosefind.platforms.spec import Platform, PlatformScenario
+from tests.arm.test_arm_engine import _z, oracle_escalation
+
+S_HIST, S_AGE, S_ALLOC, S_BIOMARKER = 5, 6, 7, 8
+
+
+def _profile(platform: Platform, pk, k):
+    pop = platform.population
+    names = pop.biomarker_names
+    have = set()
+    if pop.profiles:
+        u = latent_uniform(pk, k, S_BIOMARKER)
+        acc = 0.0
+        for s, p in pop.profiles:
+            acc += p
+            if u < acc:
+                have = set(s)
+                break
+    else:
+        for b, (n, p) in enumerate(pop.biomarkers):
+            if latent_uniform(pk, k, S_BIOMARKER + b) < p:
+                have.add(n)
+    assert have <= set(names)
+
+    def category(shares, stream):
+        if len(shares) <= 1:
+            return shares[0][0] if shares else None
+        u = latent_uniform(pk, k, stream)
+        acc = 0.0
+        for n, p in shares[:-1]:
+            acc += p
+            if u < acc:
+                return n
+        return shares[-1][0]
+
+    return have, category(pop.histology, S_HIST), category(pop.age_group, S_AGE)
+
+
+def _eligible(arm, have, hist, age):
+    if arm.biomarkers and not (have & set(arm.biomarkers)):
+        return False
+    if arm.histology and hist not in arm.histology:
+        return False
+    return not (arm.age_group and age not in arm.age_group)
+
+
+class _Arm:
+    def __init__(self, platform, i, scen_name, pk):
+        pa = platform.arms[i]
+        self.pa = pa
+        self.arm = pa.arm
+        self.sc = pa.scenario(scen_name)
+        self.key = np.uint64(pk) ^ np.uint64(mix64(np.uint64(i)))
+        tm = platform.arm_timing(i)
+        self.window = tm.dlt_window_days
+        self.resp_days = tm.response_assessment_days
+        self.patients, self.sel = oracle_escalation(self.arm, self.sc, self.key)
+        self.x = arm_arrays(self.arm, self.sc)
+        self.phase = "waiting"
+        self.entries = []
+        self.t_open = 0.0
+        self.treated = 0
+        self.time = {
+            "open": math.nan,
+            "esc": math.nan,
+            "ext": math.nan,
+            "close": math.nan,
+            "to_sel": math.nan,
+        }
+        C = len(self.arm.cohorts)
+        self.count = [0] * C
+        self.resp = [0] * C
+        self.look = [0] * C
+        self.decision = [int(CohortDecision.NOT_OPENED)] * C
+        self.day = [math.nan] * C
+        self.new_n = [0] * C
+        self.new_tox = [0] * C
+        self.safety_stop = False
+
+    # -- escalation on the clock
+    def free(self, now):
+        if self.phase == "escalating":
+            return len(self.entries) < len(self.patients) and now >= self.t_open
+        if self.phase == "extension":
+            return self._next_cohort() is not None
+        return False
+
+    def _next_cohort(self):
+        C = len(self.decision)
+        for step in range(1, C + 1):
+            c = (self.ptr + step) % C
+            if self.decision[c] < 0 and not self.paused[c]:
+                return c
+        return None
+
+    def _rule(self, c, count, resp, look):
+        b = self.arm.cohorts[c].boundaries
+        if look < b.n_looks and count == b.looks[look]:
+            if resp <= b.futility[look]:
+                return int(CohortDecision.FUTILE), look
+            if resp >= b.efficacy[look]:
+                return int(CohortDecision.ACTIVE), look
+            return -1, look + 1
+        return -1, look
+
+    def treat(self, now):
+        if self.phase == "escalating":
+            i = len(self.entries)
+            self.entries.append(now)
+            if self.sel >= 0 and self.patients[i][0] == self.sel and math.isnan(self.time["to_sel"]):
+                self.time["to_sel"] = now
+            n = len(self.patients)
+            if (i + 1) % self.arm.design.cohort_size == 0 or i + 1 == n:
+                self.t_open = now + self.window
+            if i + 1 == n:
+                self._end_escalation(now + self.window)
+        else:
+            self._enroll(now)
+        self.treated += 1
+
+    def _end_escalation(self, esc_end):
+        self.time["esc"] = esc_end
+        at_sel = [j for j, p in enumerate(self.patients) if p[0] == self.sel]
+        open_day = (
+            max([esc_end] + [self.entries[j] + self.resp_days for j in at_sel]) if self.sel >= 0 else esc_end
+        )
+        if self.sel < 0 or sum(self.patients[j][2] for j in at_sel) < self.arm.open_min_responses:
+            self.phase, self.time["close"] = "closed", open_day
+            return
+        self.time["ext"] = open_day
+        for c, cohort in enumerate(self.arm.cohorts):
+            self.decision[c] = -1
+            if cohort.count_escalation:
+                for j in at_sel:
+                    self.count[c] += 1
+                    self.resp[c] += int(self.patients[j][2])
+                    self.decision[c], self.look[c] = self._rule(c, self.count[c], self.resp[c], self.look[c])
+                    if self.decision[c] >= 0:
+                        self.day[c] = open_day
+                        break
+        self.end = open_day
+        if all(d >= 0 for d in self.decision):
+            self.phase, self.time["close"] = "closed", open_day
+            return
+        self.phase = "to_open"
+        self.ext_day = open_day
+        self.ptr = len(self.decision) - 1
+        self.paused = [False] * len(self.decision)
+        self.pending = {}  # cohort -> (day, decision)
+        self.outcomes = []  # (day observed, dlt)
+        self.n_safe = int(sum(1 for p in self.patients if p[0] == self.sel))
+        self.y_safe = int(sum(p[1] for p in self.patients if p[0] == self.sel))
+
+    def _enroll(self, now):
+        c = self._next_cohort()
+        i = EXT_BASE * (c + 1) + self.new_n[c]
+        u = latent_uniform(self.key, i, STREAM_TOX)
+        p = self.sc.true_tox[self.sel]
+        dlt = u < p
+        q = self.sc.response_of(self.arm.cohorts[c].name)[self.sel]
+        r = bool(responds(u, latent_uniform(self.key, i, STREAM_EFF), _z(q), q, self.sc.correlation))
+        self.new_n[c] += 1
+        self.new_tox[c] += int(dlt)
+        self.count[c] += 1
+        self.resp[c] += int(r)
+        res, nxt = self._rule(c, self.count[c], self.resp[c], self.look[c])
+        if res >= 0 or nxt != self.look[c]:
+            self.paused[c] = True
+            self.pending[c] = (now + self.resp_days, res)
+        self.look[c] = nxt
+        if self.arm.safety is not None:
+            v = latent_uniform(self.key, i, STREAM_EVENT_TIME)
+            self.outcomes.append((now + self.window * v if dlt else now + self.window, int(dlt)))
+        self.ptr = c
+
+    # -- the extension's events up to a day
+    def advance(self, now):
+        if self.phase == "to_open" and self.ext_day <= now:
+            self.phase = "extension"
+        if self.phase != "extension":
+            return
+        limit = now
+        while True:
+            looks = [(d, c) for c, (d, _) in self.pending.items()]
+            tl, cl = min(looks) if looks else (math.inf, None)
+            ts = min((o[0] for o in self.outcomes), default=math.inf)
+            if cl is not None and tl <= ts and tl <= limit:
+                _, res = self.pending.pop(cl)
+                self.paused[cl] = False
+                if res >= 0:
+                    self.decision[cl] = res
+                    self.day[cl] = tl
+                    self.end = tl
+                    if all(d >= 0 for d in self.decision):
+                        limit = tl
+            elif ts <= limit:
+                j = min(range(len(self.outcomes)), key=lambda m: self.outcomes[m][0])
+                _, dlt = self.outcomes.pop(j)
+                self.n_safe += 1
+                self.y_safe += dlt
+                if self.x["safety"][self.n_safe, self.y_safe] == 1:
+                    self.safety_stop = True
+                    if any(d < 0 for d in self.decision):
+                        for c, d in enumerate(self.decision):
+                            if d < 0:
+                                self.decision[c] = int(CohortDecision.SAFETY)
+                                self.day[c] = ts
+                        self.end = ts
+                    self.phase, self.time["close"] = "closed", self.end
+                    return
+            else:
+                break
+        if all(d >= 0 for d in self.decision):
+            self.phase, self.time["close"] = "closed", self.end
+
+
+def oracle_platform(platform: Platform, scenario: PlatformScenario, seed: int, t: int) -> dict:
+    """One platform trial by hand: every arm's outcome columns, the platform's totals and the list of
+    (child, arm) allocations."""
+    pk = np.uint64(trial_key(seed, scenario.key, t))
+    arms = [_Arm(platform, i, s, pk) for i, s in enumerate(scenario.arm_scenarios)]
+    index = {a.pa.name: i for i, a in enumerate(arms)}
+    rate = platform.timing.rate_per_day
+    assert platform.timing.accrual == "poisson" and isinstance(platform.timing.patients_per_month, float)
+    arrival, k = 0.0, 0
+    screened = not_matched = 0
+    allocations = []
+    while k < platform.max_children:
+        arrival = arrival + (-math.log(latent_uniform(pk, k, STREAM_ARRIVAL))) / rate
+        k += 1
+        for i in platform.opening_order():
+            a = arms[i]
+            if a.phase == "waiting":
+                after = a.pa.opens_after
+                od = a.pa.opens_day if after is None else arms[index[after]].time["close"]
+                if (
+                    not math.isnan(od)
+                    and od <= arrival
+                    and (after is None or arms[index[after]].phase == "closed")
+                ):
+                    a.phase, a.t_open, a.time["open"] = "escalating", od, od
+            a.advance(arrival)
+        if all(a.phase == "closed" for a in arms):
+            if arrival < max(a.time["close"] for a in arms):
+                screened += 1
+                not_matched += 1
+                continue
+            break
+        screened += 1
+        have, hist, age = _profile(platform, pk, k - 1)
+        cand = [i for i, a in enumerate(arms) if _eligible(a.pa, have, hist, age) and a.free(arrival)]
+        if not cand:
+            not_matched += 1
+            continue
+        rule = platform.allocation
+        if rule == "priority":
+            pick = cand[0]
+        elif rule == "least_enrolled":
+            pick = min(cand, key=lambda i: (arms[i].treated, i))
+        else:
+            u = latent_uniform(pk, k - 1, S_ALLOC)
+            if rule == "random":
+                pick = cand[min(int(u * len(cand)), len(cand) - 1)]
+            else:
+                w = [arms[i].pa.weight for i in cand]
+                x, acc, pick = u * sum(w), 0.0, cand[-1]
+                for i, wi in zip(cand, w, strict=True):
+                    acc += wi
+                    if x < acc:
+                        pick = i
+                        break
+        a = arms[pick]
+        assert _eligible(a.pa, have, hist, age) and a.phase in ("escalating", "extension") and a.free(arrival)
+        allocations.append((k - 1, pick))
+        a.treat(arrival)
+    out = {"screened": screened, "not_matched": not_matched, "allocations": allocations, "arms": []}
+    for a in arms:
+        look = [
+            a.look[c] if d in (int(CohortDecision.ACTIVE), int(CohortDecision.FUTILE)) else -1
+            for c, d in enumerate(a.decision)
+        ]
+        out["arms"].append(
+            dict(
+                selected=a.sel,
+                n_esc=len(a.patients),
+                treated=a.treated,
+                time=[a.time[x] for x in ("open", "esc", "ext", "close", "to_sel")],
+                counted=a.count,
+                responses=a.resp,
+                decision=a.decision,
+                look=look,
+                new_n=a.new_n,
+                tox=a.new_tox,
+                cohort_day=a.day,
+                safety_stop=a.safety_stop,
+            )
+        )
+    return out
