@@ -51,5 +51,6 @@ def test_the_quick_checks_cover_the_references():
         "crmsim_trial_replay",
         "three_plus_three_exact",
         "simon_tables",
+        "worked_examples",
     }
     assert {f"oc_vs_r_{run}" for run in ("B1", "B2", "B3", "C1", "C2")} == set(SIMULATED)

@@ -115,3 +115,21 @@ def test_boin_n_earlystop_only_when_staying():
     ctx.tox_at[:] = [2, 0, 0]
     step = ctx.treat(0, 3, 0)  # dose 1 now 2/12: escalate (2 <= 2), so the trial continues
     assert step.status == Status.CONTINUE and step.next_dose == 1
+
+
+def test_the_worked_examples_check_fails_on_a_wrong_move_and_names_it(monkeypatch):
+    """``dosefind verify``'s worked_examples check (the same examples as above, in one place) passes, and
+    fails naming the cohort when an expected move is changed."""
+    from dosefind.conformance import CHECKS
+    from dosefind.conformance import checks as C
+
+    assert all(r.passed for r in CHECKS["worked_examples"].run())
+    examples = C._worked_examples()
+    design_text, ref, quantity, design, cohorts, expected, selected = examples[3]
+    wrong = list(expected)
+    wrong[3] = (Status.CONTINUE, 4)  # the meeting's de-escalation to 80 mg/m2 read as "stay at 100"
+    examples[3] = (design_text, ref, quantity, design, cohorts, wrong, selected)
+    monkeypatch.setattr(C, "_worked_examples", lambda: examples)
+    rows = CHECKS["worked_examples"].run()
+    assert [r.passed for r in rows] == [True, True, True, False]
+    assert "cohort 4: CONTINUE 3, expected CONTINUE 4" in rows[3].detail

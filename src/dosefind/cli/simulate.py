@@ -63,7 +63,9 @@ def simulate(
         if design is not None:
             raise fail("--design: an arm file carries its own design; edit its [design] section instead")
         if exact:
-            raise fail("--exact: arm files are simulated; leave out --exact")
+            from ..arm.spec import ARM_EXACT_FIX, ARM_NOT_EXACT
+
+            raise fail(f"--exact: {ARM_NOT_EXACT}; leave out --exact and {ARM_EXACT_FIX}")
         return _simulate_arm(spec, trials, seed, fmt, out, band, threads, quiet)
     loaded = load_spec(spec)
     if design is not None:

@@ -378,6 +378,88 @@ def three_plus_three_exact() -> list[CheckResult]:
     return out
 
 
+def _worked_examples():
+    """(design text, reference, quantity, design, cohorts as (1-based dose, outcomes), per cohort the
+    expected (status, 1-based next dose or None where the example does not say), selected dose or None)."""
+    from ..constants import Status
+
+    go, stop = Status.CONTINUE, Status.STOP_SELECT
+    return [
+        (
+            "3+3, 5 doses, no de-escalation",
+            "escalation's README (get_three_plus_three(num_doses = 5))",
+            "1NNN -> dose 2; 1NNN 2NNN 3NNT -> stay at 3; 1NNN 2NNN 3NNT 3NTN -> stop, select dose 2",
+            ThreePlusThree(n_doses=5, deescalation=False),
+            [(1, "NNN"), (2, "NNN"), (3, "NNT"), (3, "NTN")],
+            [(go, 2), (go, 3), (go, 3), (stop, None)],
+            2,
+        ),
+        (
+            "BOIN, target 0.30, 5 doses, max n 30",
+            "BOIN protocol template / get.boundary(target = 0.3, ncohort = 10, cohortsize = 3)",
+            "each cohort's move read off the published table by hand, elimination, final selection",
+            Boin(target=0.3, n_doses=5, cohort_size=3, max_n=30),
+            [(1, "NNN"), (2, "NNT"), (2, "NNN"), (3, "NTT"), (2, "NNN"), (3, "TNT")]
+            + [(2, "NTN"), (2, "NNN"), (2, "TNN"), (2, "NNN")],
+            [(go, 2), (go, 2), (go, 3), (go, 2), (go, 3), (go, 2), (go, 2), (go, 2), (go, 2), (stop, None)],
+            2,
+        ),
+        (
+            "BOIN, target 0.30, 3 doses, n_earlystop = 12",
+            "BOIN package rule (n.earlystop)",
+            "stop once the dose just treated has 12 patients and the decision is to stay",
+            Boin(target=0.3, n_doses=3, max_n=36, n_earlystop=12),
+            [(1, "NNN"), (2, "NTN"), (2, "NNT"), (2, "TNN"), (2, "NTN")],
+            [(go, 2), (go, 2), (go, 2), (go, 2), (stop, None)],
+            None,
+        ),
+        (
+            "BOIN, arm A of examples/meeting (5 doses, start dose 2, extra-safe, n_earlystop = 12)",
+            "dosefind's worked example (examples/meeting/README.md)",
+            "the meeting's recommendation: de-escalate from 100 to 80 mg/m2 after 2/3 DLTs",
+            Boin(
+                target=0.3, n_doses=5, start_dose=2, cohort_size=3, max_n=24, n_earlystop=12, extrasafe=True
+            ),
+            [(2, "NNN"), (3, "NTN"), (3, "NNN"), (4, "TNT")],
+            [(go, 3), (go, 3), (go, 4), (go, 3)],
+            None,
+        ),
+    ]
+
+
+@check("worked_examples", quick=True)
+def worked_examples() -> list[CheckResult]:
+    """Worked examples from reference packages, a protocol template and dosefind's own docs, replayed
+    cohort by cohort through the shared decision code: every move, stop and final selection."""
+    from ..constants import Status
+    from ..engine.replay import DecisionContext
+
+    out = []
+    for design_text, ref, quantity, design, cohorts, expected, selected in _worked_examples():
+        ctx = DecisionContext(design)
+        wrong = []
+        for k, ((dose, outcomes), (status, nxt)) in enumerate(zip(cohorts, expected, strict=True), 1):
+            step = ctx.treat(dose - 1, len(outcomes), outcomes.count("T"))
+            got_next = step.next_dose + 1 if step.status == Status.CONTINUE else None
+            if step.status != status or (nxt is not None and got_next != nxt):
+                wrong.append(f"cohort {k}: {step.status.name} {got_next}, expected {status.name} {nxt}")
+        if selected is not None and ctx.select() + 1 != selected:
+            wrong.append(f"selected dose {ctx.select() + 1}, expected {selected}")
+        out.append(
+            _row(
+                "worked_examples",
+                design_text,
+                ref,
+                quantity + " (decisions that differ)",
+                len(wrong),
+                0,
+                EXACT,
+                "; ".join(wrong),
+            )
+        )
+    return out
+
+
 @check("simon_tables", quick=True)
 def simon_tables() -> list[CheckResult]:
     """Simon's optimal and minimax two-stage designs vs Simon (1989) and clinfun's ph2simon."""

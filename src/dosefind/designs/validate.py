@@ -84,9 +84,12 @@ def no_unknown_keys(section: str, data: dict, allowed: Sequence[str]) -> None:
 def build(cls, section: str, data: dict):
     """An instance of the frozen dataclass ``cls`` from a TOML table: unknown keys refused, lists read as
     tuples, and an error from the class's own checks given the table's field path (``section.field``)."""
-    from dataclasses import fields
+    from dataclasses import MISSING, fields
 
     no_unknown_keys(section, data, [f.name for f in fields(cls)])
+    for f in fields(cls):
+        if f.init and f.default is MISSING and f.default_factory is MISSING and f.name not in data:
+            raise SpecError(f"{section}.{f.name}", "missing", f"add {f.name} = ... to the table")
     data = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
     try:
         return cls(**data)

@@ -22,6 +22,12 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 _EXP_M60 = math.exp(-60.0)
 _KNOWN_LOG_LEAST = -70.0  # known_density_row keeps the nodes down to exp(-70) of the peak
 _KNOWN_LEAST = math.exp(_KNOWN_LOG_LEAST)
+#: states with more patients than this are not cached (crm_summary_row): with 6 doses and cohorts of 3 a
+#: trial meets about 0.6 new states of at most 36 patients per trial after 20,000 trials, but most of the
+#: deeper ones only once, and they filled the cache, so that every later miss probed a full table
+CACHE_MAX_PATIENTS = 48
+_WINDOW_DROP = 65.0  # _log_post_window keeps the nodes within this of the peak (60 plus a margin)
+_WINDOW_STEP = 8  # _log_post_window's coarse search and extension step, in nodes
 
 
 @kernel
@@ -118,8 +124,17 @@ def crm_posterior(ip, fp, grid, n_at, tox_at, out, row, work, full):
     D = ip[L.IP_N_DOSES]
     P = L.POST_FIRST
     f = work
-    logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
-    _summarise(ip, fp, grid, f, logmax, out, row, full)
+    if full or ip[L.IP_CRM_MODEL] != 0:
+        logmax = _log_post_nodes(ip, grid, n_at, tox_at, f)
+        _summarise(ip, fp, grid, f, logmax, out, row, full)
+    else:  # the empiric model's log posterior is concave in b: only the nodes near its peak weigh anything
+        logmax, lo, hi = _log_post_window(ip, grid, n_at, tox_at, f)
+        _summarise_window(ip, fp, grid, f, logmax, lo, hi, out, row)
+        if ip[L.IP_CRM_SAFETY] == 1:  # _tail reads the density at every node
+            for k in range(lo):
+                f[k] = 0.0
+            for k in range(hi, ip[L.IP_CRM_N_NODES]):
+                f[k] = 0.0
     for d in range(D):
         if full or (d == 0 and ip[L.IP_CRM_SAFETY] == 1):
             out[row, P + 3 * D + d] = _tail(ip, fp, grid, f, logmax, fp[L.FP_CRM_BSAFE + d], n_at, tox_at)
@@ -305,6 +320,94 @@ def _log_post_nodes(ip, grid, n_at, tox_at, f):
 
 
 @kernel
+def _fill_nodes(ip, grid, n_at, tox_at, f, start, stop, step):
+    """The unnormalised log posterior at the nodes ``start``, ``start + step``, ... below ``stop`` into
+    ``f``: the sums of :func:`_log_post_nodes`, term by term, dose by dose over these nodes."""
+    D = ip[L.IP_N_DOSES]
+    F = L.GRID_FIRST
+    for k in range(start, stop, step):
+        f[k] = grid[k, L.GRID_LOGPRIOR]
+    for d in range(D):
+        n = n_at[d]
+        if n == 0:
+            continue
+        y = tox_at[d]
+        for k in range(start, stop, step):
+            f[k] += y * grid[k, F + d] + (n - y) * grid[k, F + D + d]
+
+
+@kernel
+def _log_post_window(ip, grid, n_at, tox_at, f):
+    """(logmax, lo, hi): the log posterior of the empiric model at the nodes ``lo`` to ``hi - 1`` into
+    ``f``, a run of nodes that holds every node within 60 of the peak (the others weigh nothing in
+    :func:`_summarise`), and its maximum over all nodes. ``f`` outside ``lo`` to ``hi - 1`` is left
+    undefined.
+
+    Why a window suffices: with x = -log(s_d) exp(b) > 0, dose d's log likelihood y log p + (n - y)
+    log(1 - p) = -y x + (n - y) log(1 - exp(-x)) has derivative in b equal to -y x + (n - y) x /
+    (exp(x) - 1), which decreases in x, hence in b: each term is concave in b, and the normal log prior
+    is strictly concave. The values at equally spaced nodes then rise to one peak and fall: the largest
+    of every ``_WINDOW_STEP``-th node lies within ``_WINDOW_STEP - 1`` nodes of the peak, and the nodes
+    within ``_WINDOW_DROP`` (65: 60 plus a margin for rounding) of the peak form one run around it, found
+    by extending the computed nodes ``_WINDOW_STEP`` at a time until the outermost is below that. Each
+    node's value is computed with the same operations as in :func:`_log_post_nodes`, so every number that
+    enters the summary is the same to the bit.
+    """
+    K = ip[L.IP_CRM_N_NODES]
+    S = _WINDOW_STEP
+    _fill_nodes(ip, grid, n_at, tox_at, f, 0, K, S)
+    c = 0
+    for k in range(S, K, S):
+        if f[k] > f[c]:
+            c = k
+    lo = max(c - S + 1, 0)
+    hi = min(c + S, K)
+    _fill_nodes(ip, grid, n_at, tox_at, f, lo, hi, 1)
+    top = -np.inf
+    for k in range(lo, hi):
+        if f[k] > top:
+            top = f[k]
+    floor = top - _WINDOW_DROP
+    while lo > 0 and f[lo] >= floor:
+        start = max(lo - S, 0)
+        _fill_nodes(ip, grid, n_at, tox_at, f, start, lo, 1)
+        lo = start
+    while hi < K and f[hi - 1] >= floor:
+        stop = min(hi + S, K)
+        _fill_nodes(ip, grid, n_at, tox_at, f, hi, stop, 1)
+        hi = stop
+    return top, lo, hi
+
+
+@kernel
+def _summarise_window(ip, fp, grid, f, logmax, lo, hi, out, row):
+    """:func:`_summarise` (not ``full``) over the nodes ``lo`` to ``hi - 1`` of :func:`_log_post_window`:
+    the same sums in the same order (the nodes outside weigh nothing there)."""
+    D = ip[L.IP_N_DOSES]
+    F = L.GRID_FIRST
+    P = L.POST_FIRST
+    for d in range(D):
+        out[row, P + D + d] = 0.0
+    z = 0.0
+    m1 = 0.0
+    want_mean_curve = ip[L.IP_CRM_DOSE_CHOICE] == 1
+    for k in range(lo, hi):
+        rel = f[k] - logmax
+        if rel < -60.0:
+            f[k] = 0.0
+            continue
+        fk = math.exp(rel)
+        f[k] = fk
+        wf = grid[k, L.GRID_W] * fk
+        z += wf
+        m1 += wf * grid[k, L.GRID_B]
+        if want_mean_curve:
+            for d in range(D):
+                out[row, P + D + d] += wf * grid[k, F + 2 * D + d]
+    _finish(ip, fp, grid, f, lo, hi, 0.0, z, m1, logmax, out, row)
+
+
+@kernel
 def _summarise(ip, fp, grid, f, logmax, out, row, full):
     """Mean and variance of b, the log evidence, the plug-in curve and (when the design chooses by it, or
     ``full``) the posterior mean curve into row ``row`` of ``out``, from the log posterior ``f`` at the
@@ -401,7 +504,14 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
     the last row of ``cvals`` is scratch, used when C is 0 or the table is full. One cache must always
     be used with the same ``full`` flag (rows hold only what that mode computes).
     """
-    row, compute = cache_slot(ckeys, n_at, tox_at, ip[L.IP_N_DOSES])
+    D = ip[L.IP_N_DOSES]
+    n_total = 0
+    for d in range(D):
+        n_total += n_at[d]
+    if n_total > CACHE_MAX_PATIENTS:  # rarely met twice: computed without a look-up, and kept out
+        crm_posterior(ip, fp, grid, n_at, tox_at, cvals, ckeys.shape[0], work, full)
+        return ckeys.shape[0]
+    row, compute = cache_slot(ckeys, n_at, tox_at, D)
     if compute:
         crm_posterior(ip, fp, grid, n_at, tox_at, cvals, row, work, full)
     return row

@@ -188,40 +188,52 @@ def check_run_time(
     kept_bytes_per_trial: int = 0,
     threads: int | None = None,
     unit: str = "trials",
+    max_seconds: float | None = None,
+    instead: str = "or a sweep (dosefind sweep runs in blocks and resumes)",
+    field: str = "n_trials",
+    memory: str | None = None,
 ) -> None:
-    """Refuse, before the work, a run that would take longer than ``MAX_RUN_SECONDS``, with the estimated
-    time and memory and the largest run that fits (a SpecError naming n_trials). ``pilots``: one call per
-    design, ``pilot(k)`` simulating k trials of it. The estimate comes from an optimistic bound, then (for
-    runs of at least ``PILOT_MIN_TRIALS`` trials) from timing each pilot on ``PILOT_TRIALS`` trials.
+    """Refuse, before the work, a run that would take longer than ``max_seconds`` (default
+    ``MAX_RUN_SECONDS``), with the estimated
+    time and memory and the largest run that fits (a SpecError naming ``field``; ``instead``: the other
+    way to run it; ``memory``: what the message says about memory, if not the default below). ``pilots``:
+    one call per design, ``pilot(k)`` simulating k trials of it. The estimate comes from an optimistic
+    bound, then (for runs of at least ``PILOT_MIN_TRIALS`` trials) from timing each pilot on
+    ``PILOT_TRIALS`` trials.
     Memory is flat in the number of trials (``flat_bytes`` per block), except for what a timed run keeps
     per trial (``kept_bytes_per_trial``, checked against the machine's memory first)."""
     import time as clock
 
     from ..engine.simulate import BLOCK_TRIALS, _bytes
 
+    max_seconds = MAX_RUN_SECONDS if max_seconds is None else max_seconds
     n_trials = int(n_trials)
     per_design = n_trials * int(n_scenarios)
     total = per_design * len(pilots)
     if kept_bytes_per_trial:
         check_memory(n_trials, kept_bytes_per_trial)
     cores = numba.get_num_threads() if threads is None else int(threads)
-    memory = f"flat in the number of {unit}, about {_bytes(flat_bytes)} per block of {BLOCK_TRIALS:,}" + (
-        f", plus {_bytes(kept_bytes_per_trial * n_trials)} for the calendar columns of each"
-        if kept_bytes_per_trial
-        else ""
+    memory = (
+        memory
+        or f"flat in the number of {unit}, about {_bytes(flat_bytes)} per block of {BLOCK_TRIALS:,}"
+        + (
+            f", plus {_bytes(kept_bytes_per_trial * n_trials)} for the calendar columns of each"
+            if kept_bytes_per_trial
+            else ""
+        )
     )
 
     def refuse(how_long: str, seconds_per_trial: float) -> SpecError:
-        fits = max(int(MAX_RUN_SECONDS / seconds_per_trial / max(total / n_trials, 1)), 1)
+        fits = max(int(max_seconds / seconds_per_trial / max(total / n_trials, 1)), 1)
         return SpecError(
-            "n_trials",
+            field,
             f"{total:,} simulated {unit} ({n_trials:,} per design and scenario) would take {how_long} on "
-            f"this machine (memory: {memory}); runs longer than {_duration(MAX_RUN_SECONDS)} are refused",
-            f"use at most {fits:,} {unit}, or a sweep (dosefind sweep runs in blocks and resumes)",
+            f"this machine (memory: {memory}); runs longer than {_duration(max_seconds)} are refused",
+            f"use at most {fits:,} {unit} per design and scenario, {instead}",
         )
 
     floor = total / (FASTEST_TRIALS_PER_CORE * max(cores, 1))
-    if floor > MAX_RUN_SECONDS:
+    if floor > max_seconds:
         raise refuse(
             f"at least {_duration(floor)} (at {FASTEST_TRIALS_PER_CORE:,} trials/s per core)", floor / total
         )
@@ -233,7 +245,7 @@ def check_run_time(
         start = clock.perf_counter()
         pilot(PILOT_TRIALS)
         seconds += (clock.perf_counter() - start) / PILOT_TRIALS * per_design
-    if seconds > MAX_RUN_SECONDS:
+    if seconds > max_seconds:
         raise refuse(f"about {_duration(seconds)} (timed on a pilot run of each design)", seconds / total)
 
 

@@ -33,6 +33,52 @@ IN_FLIGHT_PER_WORKER = 2
 CONNECT_TIMEOUT = 10
 
 
+def check_study_size(study: Study, workers: int | None = None, local: bool = True) -> None:
+    """Refuse, before any work, a study with more than ``MAX_TASKS`` tasks (each a file in the output
+    folder) or (run on ``workers`` local processes, ``local``) estimated to take longer than
+    ``MAX_SWEEP_SECONDS``: a SpecError naming study.n_trials with the estimated time and memory
+    (:func:`dosefind.oc.study.check_run_time`: an optimistic bound, then a pilot run of each design on the
+    first scenario for large studies)."""
+    from ..engine.simulate import BLOCK_TRIALS, _bytes, bytes_per_trial, simulate_one
+    from ..errors import SpecError
+    from ..oc.study import FASTEST_TRIALS_PER_CORE, _duration, check_run_time
+    from .study import MAX_SWEEP_SECONDS, MAX_TASKS, SCENARIO_BYTES
+
+    cores = workers or os.cpu_count() or 1
+    block = min(study.block_trials, BLOCK_TRIALS)
+    flat = max(block * bytes_per_trial(d, study.timing) for d in study.designs) * cores
+    memory = (
+        f"flat in the number of trials, about {_bytes(flat)} for one block of trials per worker and "
+        f"{_bytes(len(study.scenarios) * SCENARIO_BYTES)} for the scenarios"
+    )
+    if study.n_tasks > MAX_TASKS:
+        floor = study.total_trials / (FASTEST_TRIALS_PER_CORE * cores)
+        raise SpecError(
+            "study.n_trials",
+            f"{study.total_trials:,} simulated trials in {study.n_tasks:,} tasks (files in the output "
+            f"folder) would take at least {_duration(floor)} on {cores} cores (memory: {memory}); a study "
+            f"has at most {MAX_TASKS:,} tasks",
+            "use fewer trials or scenarios, or a larger study.block_trials",
+        )
+    if not local:
+        return
+    pilots = [
+        (lambda k, d=d: simulate_one(d, study.scenarios[0], k, study.seed, timing=study.timing))
+        for d in study.designs
+    ]
+    check_run_time(
+        study.n_trials,
+        len(study.scenarios),
+        pilots,
+        flat_bytes=flat,
+        threads=cores,
+        max_seconds=MAX_SWEEP_SECONDS,
+        instead="or split the study into several",
+        field="study.n_trials",
+        memory=memory,
+    )
+
+
 @dataclass(frozen=True)
 class SweepRun:
     out: Path
@@ -205,6 +251,7 @@ def run_study(
         raise EngineError(f"backend {backend!r} is unknown; use one of {', '.join(BACKENDS)}")
     if workers is not None and workers < 1:
         raise EngineError(f"workers={workers}: use 1 or more")
+    check_study_size(study, workers, local=backend != "dask")
     t0 = time.perf_counter()
     with SweepFolder(out, study) as folder:
         done = folder.done_tasks()

@@ -71,6 +71,14 @@ DEFAULT_BLOCK_TRIALS = 10_000
 TASK_TRIALS = 200_000
 #: designs beyond which paired comparisons default to "against the first design" instead of all pairs
 MAX_ALL_PAIRS_DESIGNS = 6
+#: scenarios one study may hold: each is drawn and kept in memory before any trial runs
+MAX_SCENARIOS = 1_000_000
+#: memory per scenario: the curve and its name (about 0.6 KiB for six doses) and its rows in the results
+SCENARIO_BYTES = 2048
+#: tasks one study may have: each is a file in the output folder and an entry in the work list
+MAX_TASKS = 1_000_000
+#: a sweep estimated to take longer than this on the local workers is refused up front
+MAX_SWEEP_SECONDS = 30 * 86400
 
 STUDY_KEYS = [
     "name",
@@ -356,6 +364,73 @@ def _scenario_grid(i: int, raw: dict) -> list[Scenario]:
     return out
 
 
+def _n_combinations(vary) -> int:
+    """How many combinations :func:`_product` would make of ``vary`` (0 when it is not a table of lists:
+    the reader then says what is wrong)."""
+    if not isinstance(vary, dict):
+        return 0
+    n = 1
+    for values in vary.values():
+        n *= len(values) if isinstance(values, list) else 1
+    return n
+
+
+def _check_scenario_count(key: str, i: int, raw, before: int) -> None:
+    """Refuse, before drawing them, a scenario block that would take the study above ``MAX_SCENARIOS``
+    scenarios, with the time to draw them and their memory."""
+    if not isinstance(raw, dict):
+        return
+    if key == "random_scenarios":
+        count = raw.get("count")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            return  # the reader says what is wrong
+        params = raw.get("params", {})
+        n = count * max(
+            _n_combinations({k: x if isinstance(x, list) else [x] for k, x in params.items()})
+            if isinstance(params, dict)
+            else 1,
+            1,
+        )
+        field_name, what = f"random_scenarios[{i}].count", "random scenarios"
+    else:
+        model = raw.get("model")
+        varied = SCENARIO_MODELS[model][1] if model in SCENARIO_MODELS else []
+        n = _n_combinations({k: raw[k] if isinstance(raw[k], list) else [raw[k]] for k in varied if k in raw})
+        field_name, what = f"scenario_grids[{i}]", "grid scenarios"
+    total = before + n
+    if total <= MAX_SCENARIOS:
+        return
+    from ..engine.simulate import _bytes
+    from ..oc.study import _duration
+
+    seconds = ""
+    if key == "random_scenarios":
+        import time
+
+        gen = raw.get("generator")
+        probe = min(count, 50)
+        try:
+            start = time.perf_counter()
+            generate(
+                gen,
+                probe,
+                0,
+                prefix="probe",
+                **{k: (x[0] if isinstance(x, list) else x) for k, x in raw.get("params", {}).items()},
+            )
+            per = (time.perf_counter() - start) / probe
+            seconds = f", about {_duration(per * n)} to draw them"
+        except Exception:  # noqa: BLE001 - the estimate is optional; the reader reports a bad block
+            seconds = ""
+    raise SpecError(
+        field_name,
+        f"{n:,} {what} would make {total:,} scenarios in the study{seconds} and about "
+        f"{_bytes(total * SCENARIO_BYTES)} of memory before any trial runs; a study holds at most "
+        f"{MAX_SCENARIOS:,}",
+        f"use at most {max(MAX_SCENARIOS - before, 0):,} here, or split the study into several",
+    )
+
+
 def _random_scenarios(i: int, raw: dict) -> list[Scenario]:
     field_name = f"random_scenarios[{i}]"
     if not isinstance(raw, dict):
@@ -414,7 +489,16 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         st = data["study"]
         if not isinstance(st, dict):
             raise SpecError("study", "expected a table", "write a [study] section")
-        v.no_unknown_keys("study", st, STUDY_KEYS)
+        if st.get("exact") not in (None, False):
+            raise SpecError(
+                "study.exact",
+                "a study's results (blocks of simulated trials, paired differences on common random "
+                "numbers, resumable parts) come from simulated trials; exact operating characteristics "
+                "are computed per spec file, not for studies",
+                "remove exact = true, or put the designs and scenarios in a spec file and run dosefind "
+                "simulate SPEC --exact",
+            )
+        v.no_unknown_keys("study", st, [*STUDY_KEYS, "exact"])
         for key in ("n_trials", "seed"):
             if key not in st:
                 raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
@@ -491,6 +575,7 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
             if not isinstance(blocks, list):
                 raise SpecError(key, f"expected [[{key}]] blocks", f"write [[{key}]]")
             for i, raw in enumerate(blocks):
+                _check_scenario_count(key, i, raw, len(scenarios))
                 scenarios.extend(reader(i, raw))
         if not scenarios:
             raise SpecError(
