@@ -1117,3 +1117,176 @@ def bf_boin_trial(
     if status == "select":
         selected = boin_select({"n": n, "y": y}, [True] * D, target, cutoff)
     return {"selected": selected, "n": n, "y": y, "bf": bf_counted, "duration": end, "turned": turned}
+
+
+# ---- BOIN12 (Lin et al. 2020): a naive oracle from the paper's rules (scipy's beta, plain lists) --------
+def boin12_respond(u_tox, u_eff, p, q, rho):
+    """The copula response decision written out: z_T = Phi^-1(u_tox), z_E = Phi^-1(u_eff); respond iff
+    rho z_T + sqrt(1 - rho^2) z_E < Phi^-1(q)."""
+    from scipy.stats import norm
+
+    if q <= 0:
+        return False
+    if q >= 1:
+        return True
+    z = rho * norm.ppf(u_tox) + math.sqrt(1 - rho * rho) * norm.ppf(u_eff)
+    return bool(z < norm.ppf(q))
+
+
+def boin12_desirability(n, k, a, b, benchmark):
+    """P(U > benchmark / 100) for U ~ Beta(a + k/100, b + n - k/100)."""
+    from scipy.stats import beta
+
+    x = k / 100
+    return float(beta.sf(benchmark / 100, a + x, b + n - x))
+
+
+def boin12_trial(
+    p,
+    q,
+    rho,
+    u_tox,
+    u_eff,
+    *,
+    target,
+    target_eff,
+    n_doses,
+    max_n,
+    cohort=3,
+    utilities=(100, 40, 60, 0),
+    cutoff_tox=0.95,
+    cutoff_eff=0.9,
+    n_star=6,
+    explore_n=9,
+    a=1.0,
+    b=1.0,
+    rules="paper",
+    start=0,
+):
+    """One BOIN12 trial on the patients' latent values: (selected, n, DLTs, responses per dose, status)."""
+    from scipy.stats import beta
+
+    u1, u2, u3, u4 = utilities
+    lam_e, lam_d = boin_lambdas(target)
+    pt, pe = target, target_eff
+    u_bar = u1 * pe * (1 - pt) + u2 * (1 - pt) * (1 - pe) + u3 * pt * pe + u4 * pt * (1 - pe)
+    ub = u_bar + (100 - u_bar) / 2
+    D = n_doses
+    n = [0] * D
+    y = [0] * D
+    e = [0] * D
+    both = [0] * D
+    adm = [True] * D
+
+    def util(d):
+        return (
+            u1 * (e[d] - both[d]) + u2 * (n[d] - y[d] - e[d] + both[d]) + u3 * both[d] + u4 * (y[d] - both[d])
+        )
+
+    def des(d):
+        return boin12_desirability(n[d], util(d), a, b, ub)
+
+    def toxic(d):
+        pr = beta.sf(target, 1 + y[d], 1 + n[d] - y[d])
+        return pr > cutoff_tox if rules == "paper" else pr >= cutoff_tox
+
+    def futile(d):
+        pr = beta.cdf(target_eff, 1 + e[d], 1 + n[d] - e[d])
+        return pr > cutoff_eff if rules == "paper" else pr >= cutoff_eff
+
+    cur, i, status = start, 0, "continue"
+    while True:
+        for _ in range(min(cohort, max_n - i)):
+            t = u_tox[i] < p[cur]
+            r = boin12_respond(u_tox[i], u_eff[i], p[cur], q[cur], rho)
+            n[cur] += 1
+            y[cur] += t
+            e[cur] += r
+            both[cur] += t and r
+            i += 1
+        rate = y[cur] / n[cur]
+        if rules == "paper":
+            if toxic(cur):
+                for j in range(cur, D):
+                    adm[j] = False
+                if cur == 0:
+                    status = "none"
+                    break
+            if futile(cur):
+                adm[cur] = False
+            if not any(adm):
+                status = "none"
+                break
+            if rate >= lam_d:
+                nxt = max(cur - 1, 0)
+            elif explore_n and n[cur] >= explore_n and cur < D - 1 and n[cur + 1] == 0 and adm[cur + 1]:
+                nxt = cur + 1
+            else:
+                top = cur if (rate > lam_e and n[cur] >= n_star) else min(cur + 1, D - 1)
+                cands = [j for j in range(max(cur - 1, 0), top + 1) if adm[j]]
+                nxt = max(cands, key=lambda j: (des(j), j)) if cands else cur
+        else:  # escalation 0.2.3's get_boin12
+            local = lambda j: not toxic(j) and not futile(j)  # noqa: E731
+            if explore_n and n[cur] >= explore_n and rate < lam_d and cur < D - 1 and n[cur + 1] == 0:
+                nxt = cur + 1
+            elif rate >= lam_d:
+                nxt = max(cur - 1, 0)
+            elif rate > lam_e and n[cur] >= n_star:
+                # R: `currentdose-1 %in% admissible` is currentdose - (1 %in% admissible) (precedence)
+                adm_r = {j + 1 for j in range(max(cur - 1, 0), min(cur + 1, D - 1) + 1) if local(j)}
+                c = cur + 1
+                first = (c - (1 in adm_r)) != 0
+                if first and c in adm_r:
+                    nxt = cur if des(cur) > des(cur - 1) else cur - 1
+                elif first:
+                    nxt = cur - 1
+                else:
+                    nxt = cur  # c == 1 and dose 1 admissible
+                if nxt < 0:
+                    status = "none"
+                    break
+            else:
+                cands = [j for j in range(max(cur - 1, 0), min(cur + 1, D - 1) + 1) if local(j)]
+                if not cands:
+                    status = "none"
+                    break
+                nxt = max(cands, key=lambda j: (des(j), j))
+        if i >= max_n:
+            status = "select"
+            break
+        # the dispatch's rule: an inadmissible next dose moves down to an admissible one, else stop
+        while nxt >= 0 and not adm[nxt]:
+            nxt -= 1
+        if nxt < 0:
+            status = "none"
+            break
+        cur = nxt
+    if status != "select":
+        return -1, n, y, e, status
+    # final selection
+    tried = []
+    for d in range(D):
+        if n[d] == 0:
+            continue
+        if rules == "paper" and not adm[d] and toxic(d):
+            break
+        tried.append(d)
+    if rules == "paper":
+        vals = [(y[d] + 0.05) / (n[d] + 0.1) for d in tried]
+        wts = [
+            1 / (((y[d] + 0.05) * (n[d] - y[d] + 0.05)) / ((n[d] + 0.1) ** 2 * (n[d] + 1.1))) for d in tried
+        ]
+        est = naive_pava(vals, wts)
+        gaps = [abs(v + (i + 1) * 1e-10 - target) for i, v in enumerate(est)]
+        mtd = tried[int(np.argmin(gaps))]
+        cands = [d for d in range(mtd + 1) if n[d] > 0 and adm[d]]
+        if not cands:
+            return -1, n, y, e, status
+        mean_u = {d: (a + util(d) / 100) / (a + b + n[d]) for d in cands}
+        best = max(mean_u.values())
+        return min(d for d in cands if mean_u[d] == best), n, y, e, status
+    est = naive_pava([y[d] / n[d] for d in tried], [1.0] * len(tried))
+    gaps = [abs(v - target) for v in est]
+    mtd = tried[max(i for i, g in enumerate(gaps) if g == min(gaps))]
+    scores = [des(d) for d in range(mtd + 1)]
+    return int(np.argmax(scores)), n, y, e, status

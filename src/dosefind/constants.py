@@ -74,6 +74,18 @@ class Reason(IntEnum):
     POCRM_ALL_DLT = 61  #: stage 1, likelihood estimation: every patient so far had a DLT, stay at the start
     POCRM_MODEL = 62  #: the model's cell (estimate closest to the target) under the chosen ordering
     POCRM_STOP_N = 63  #: the cell chosen next already has stop_n patients (stage 1: more than stop_n)
+    # BOIN12 (designs/boin12, engine/boin12.py): phase I/II, toxicity and response
+    B12_DEESCALATE = 64  #: observed DLT rate >= lambda_d: de-escalate
+    B12_STAY_BOTTOM = 65  #: observed DLT rate >= lambda_d at the lowest dose: stay there
+    B12_EXPLORE = 66  #: exploration rule: explore_n patients here, DLT rate below lambda_d, next dose untried
+    B12_ESCALATE = 67  #: the next higher dose has the highest desirability among the admissible neighbours
+    B12_STAY = 68  #: the current dose has the highest desirability among the admissible neighbours
+    B12_DESIRABILITY_DOWN = 69  #: the next lower dose has the highest desirability among the neighbours
+    B12_NSTAR_STAY = 70  #: DLT rate between the boundaries with n_star patients: current dose beats lower
+    B12_NSTAR_DOWN = 71  #: DLT rate between the boundaries with n_star patients: lower dose beats current
+    B12_LOWEST_TOXIC = 72  #: the lowest dose is eliminated for toxicity: stop with no dose
+    B12_NONE_ADMISSIBLE = 73  #: every dose is eliminated (toxicity or futility): stop with no dose
+    B12_NO_NEIGHBOUR = 74  #: no admissible dose among the current one and its neighbours
     # BOIN for combinations (50-59), PO-CRM (60-69), arm extension and safety (70-89): defined with
     # their designs
     BOIN_COMB_ESCALATE = 50  #: observed rate <= lambda_e, escalate to the better adjacent higher cell
@@ -154,6 +166,7 @@ class DesignKind(IntEnum):
     ROLLING_SIX = 8  #: rolling six (engine/rolling_six.py), with or without pending patients
     BLRM = 9  #: Bayesian logistic regression model with overdose control (engine/blrm.py)
     A_PLUS_B = 10  #: Lin & Shih's A+B family (engine/a_plus_b.py)
+    BOIN12 = 11  #: BOIN12, phase I/II utility-based (engine/boin12.py); decides on responses too
 
 
 class ModifierKind(IntEnum):

@@ -146,6 +146,13 @@ def spec_from_dict(data: dict, source: str | None = None, require_scenarios: boo
             )
         for d in designs:
             check_against(scenarios, d.n_doses)
+            for i, sc in enumerate(scenarios):
+                if d.uses_efficacy and sc.true_eff is None:
+                    raise SpecError(
+                        f"scenarios[{i}].true_eff",
+                        f"missing: design {d.name!r} ({d.kind}) decides on responses",
+                        "add true_eff = [one response probability per dose] to the scenario",
+                    )
         sim = data.get("simulation", {})
         v.no_unknown_keys("simulation", sim, ["n_trials", "seed", "exact"])
         n_trials = v.integer("simulation.n_trials", sim["n_trials"], low=1) if "n_trials" in sim else None

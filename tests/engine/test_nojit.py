@@ -1,6 +1,6 @@
-"""The kernels as plain Python (NUMBA_DISABLE_JIT=1) in CI: the kernel-vs-oracle checks of BOIN, 3+3, the
-arm loop and the platform loop run again with numba switched off, so the kernels' source lines execute under
-the interpreter (where an integer overflow raises instead of wrapping) and can be line-covered
+"""The kernels as plain Python (NUMBA_DISABLE_JIT=1) in CI: the kernel-vs-oracle checks of BOIN, 3+3,
+BOIN12, the arm loop and the platform loop run again with numba switched off, so the kernels' source lines
+execute under the interpreter (where an integer overflow raises instead of wrapping) and can be line-covered
 (``nox -s nojit`` runs the wider set with coverage). The CRM cases are left to ``nox -s nojit``: as
 plain Python they take minutes."""
 
@@ -20,6 +20,9 @@ CHECKS = [
     "tests/arm/test_arm_engine.py::test_kernel_equals_oracle",
     "tests/platforms/test_platform.py::test_kernel_equals_naive_oracle[False-random]",
     "tests/platforms/test_platform.py::test_kernel_equals_naive_oracle[True-least_enrolled]",
+    # BOIN12 (responses in the state): both rule sets, the scenario with eliminations and stops
+    "tests/engine/test_boin12.py::test_boin12_matches_oracle[mid-kw0]",
+    "tests/engine/test_boin12.py::test_boin12_matches_oracle[toxic-kw1]",
 ]
 
 

@@ -19,6 +19,7 @@ from dosefind.constants import Reason, Status, reason_from_code
 from dosefind.designs import (
     APlusB,
     Blrm,
+    Boin12,
     BoinComb,
     DecisionTableDesign,
     I3Plus3,
@@ -36,7 +37,7 @@ from dosefind.designs.home import home_of
 from dosefind.designs.registry import DESIGNS
 from dosefind.engine import simulate_one
 from dosefind.engine.replay import replay_simulated_trial, replay_trial
-from dosefind.engine.rng import latent_uniforms
+from dosefind.engine.rng import STREAM_EFF, latent_uniforms
 from dosefind.errors import SpecError
 from dosefind.inference.summary import fast_posterior
 from dosefind.live.explain import explain
@@ -79,6 +80,12 @@ EXAMPLES = {
     "keyboard": (Keyboard(target=0.3, n_doses=6, max_n=24), TOX6),
     "i3plus3": (I3Plus3(target=0.25, n_doses=6, max_n=24, cohort_size=2), TOX6),
     "table": (DecisionTableDesign(target=0.3, n_doses=6, max_n=24, rows=COMMITTEE_ROWS), TOX6),
+    # phase I/II: a third entry gives the response probabilities (and the scenario a correlation)
+    "boin12": (
+        Boin12(target=0.35, target_eff=0.25, n_doses=6, max_n=24),
+        TOX6,
+        (0.1, 0.2, 0.4, 0.5, 0.5, 0.45),
+    ),
 }
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
 #: decide with pending patients are simulated in calendar time only, and then equal their replays
@@ -90,8 +97,19 @@ def test_every_registered_design_has_an_example():
 
 
 def _example(kind):
-    design, tox = EXAMPLES[kind]
+    design, tox, *eff = EXAMPLES[kind]
+    if eff:
+        return design, Scenario("contract", tox, true_eff=eff[0], correlation=0.3)
     return design, Scenario("contract", tox)
+
+
+def _replay(design, scen, u, u_eff):
+    """replay_trial on patients' toxicity values ``u`` (and response values for a phase I/II design)."""
+    if not design.uses_efficacy:
+        return replay_trial(design, scen.true_tox, u)
+    return replay_trial(
+        design, scen.true_tox, u, true_eff=scen.true_eff, eff_uniforms=u_eff, rho=scen.correlation
+    )
 
 
 def _notation(design, trace, u, p) -> str:
@@ -120,16 +138,20 @@ def test_simulate_and_replay(kind):
         assert list(trace.n_at) == list(res.n_at_dose[t])
         assert list(trace.tox_at) == list(res.tox_at_dose[t])
         assert int(trace.status) == int(res.status[t])
+        if design.uses_efficacy:
+            assert list(trace.eff_at) == list(res.eff_at_dose[t])
 
 
 @pytest.mark.parametrize("kind", sorted(EXAMPLES))
 def test_recommend_paths_and_posterior(kind):
     design, scen = _example(kind)
     u = latent_uniforms(23, scen.key, 6, design.max_n)
+    u_eff = latent_uniforms(23, scen.key, 6, design.max_n, stream=STREAM_EFF)
     cells = design.dose_grid is not None
     for t in range(6):
-        trace = replay_trial(design, scen.true_tox, u[t])
-        data = parse_outcomes(_notation(design, trace, u[t], scen.true_tox), design.doses, cells=cells)
+        trace = _replay(design, scen, u[t], u_eff[t])
+        assert trace.notation == _notation(design, trace, u[t], scen.true_tox) or design.uses_efficacy
+        data = parse_outcomes(trace.notation, design.doses, efficacy=design.uses_efficacy, cells=cells)
         rec = recommend(design, data)
         last = trace.cohorts[-1]
         assert rec.status == last.status and rec.reason == last.reason
@@ -138,14 +160,15 @@ def test_recommend_paths_and_posterior(kind):
         assert rec.explanation and rec.explanation[0] != last.base_reason.name.lower()
         assert len(rec.posterior.mean) == design.n_doses
     # pathways from the first cohort: every outcome, probabilities summing to one
-    first = parse_outcomes(
-        _notation(design, replay_trial(design, scen.true_tox, u[0]), u[0], scen.true_tox).split()[0],
-        design.doses,
-        cells=cells,
-    )
-    paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
-    if paths.nodes[0].status == Status.CONTINUE:
-        assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
+    first = _replay(design, scen, u[0], u_eff[0]).notation.split()[0]
+    first = parse_outcomes(first, design.doses, efficacy=design.uses_efficacy, cells=cells)
+    if design.uses_efficacy:  # pathways branch on DLT counts only: a phase I/II design is refused, by name
+        with pytest.raises(SpecError, match=design.kind):
+            dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
+    else:
+        paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
+        if paths.nodes[0].status == Status.CONTINUE:
+            assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
     table = fast_posterior(design, np.zeros(design.n_doses, int), np.zeros(design.n_doses, int))
     assert table.model and table.mean.shape == (design.n_doses,)
 
@@ -175,7 +198,9 @@ def test_decision_table_where_declared(kind):
     try:
         table = home_of(design).decision_table(design, None)
     except SpecError as e:
-        assert "paths" in str(e)  # a design without a table points to pathways
+        # a design without a table points to pathways; a phase I/II design (whose pathways are not
+        # enumerated either) to simulation
+        assert "paths" in str(e) or (design.uses_efficacy and "simulate" in str(e))
         return
     assert table.unit == design.unit and table.kind == design.kind
     for n in table.n_treated:

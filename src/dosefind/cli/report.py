@@ -71,7 +71,8 @@ def report(
         day = as_of_day(as_of)
         window = window_of(design, window_days) if day is not None else None
         rec = recommend(the_design, trial, posterior.value, as_of=day, window_days=window)
-    paths = dose_paths(the_design, trial, cohorts, probs)
+    # pathways enumerate DLT counts only: a phase I/II design's report goes without them (paths says why)
+    paths = None if the_design.uses_efficacy else dose_paths(the_design, trial, cohorts, probs)
     write_atomic(out, render_meeting_report(ReportInputs(rec, paths, title or "", arm=arm_rec)))
     headline = arm_rec.headline() if arm_rec is not None else rec.headline()
     typer.echo(f"{headline}; report written to {out}")

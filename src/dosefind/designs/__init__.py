@@ -4,6 +4,7 @@ from .a_plus_b import APlusB
 from .base import CompiledDesign, Design
 from .blrm import Blrm
 from .boin import Boin, boin_boundaries
+from .boin12 import Boin12
 from .boin_comb import BoinComb
 from .crm import Crm
 from .i3plus3 import I3Plus3
@@ -24,6 +25,7 @@ from .tpi import Tpi
 __all__ = [
     "APlusB",
     "Boin",
+    "Boin12",
     "BoinComb",
     "CompiledDesign",
     "Crm",

@@ -59,6 +59,9 @@ class Design:
     #: whether the design decides at every arrival with pending patients (TITE designs): it is simulated
     #: in calendar time only, by the event-driven loop (engine/tite.py)
     uses_pending: ClassVar[bool] = False
+    #: whether the design's decisions read responses (phase I/II designs): its scenarios need ``true_eff``,
+    #: the simulation draws each patient's response (engine/copula.py) and live use reads the E/B marks
+    uses_efficacy: ClassVar[bool] = False
     #: fields of the design section that are not design parameters
     _common: ClassVar[tuple[str, ...]] = (
         "target",
@@ -233,6 +236,7 @@ class Design:
         ip[L.IP_N_CAP] = n_cap
         ip[L.IP_USES_TIE] = int(self.uses_tie_uniform)
         ip[L.IP_USES_PENDING] = int(self.uses_pending)
+        ip[L.IP_USES_EFF] = int(self.uses_efficacy)
         fp[L.FP_TARGET] = self.target
         tables: list[np.ndarray] = []
         grid = self._compile_base(ip, fp, tables, n_cap)

@@ -142,6 +142,11 @@ class DesignHome:
 
         return beta_posterior(design, n_at, tox_at, extra=self.posterior_extra(design, n_at, tox_at))
 
+    def response_columns(self, design: Design, n_at, tox_at, resp_at) -> dict[str, np.ndarray]:
+        """Columns a phase I/II design adds from the responses (``resp_at`` [2, D]: responses, responses
+        with a DLT), e.g. the posterior response rate and utility; none by default."""
+        return {}
+
     def posterior_extra(self, design: Design, n_at, tox_at) -> dict[str, np.ndarray]:
         """Design-specific columns of the beta-binomial table (e.g. the final selection's isotonic
         estimate), the same for the fast and the PyMC back end; none by default."""

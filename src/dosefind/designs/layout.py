@@ -90,7 +90,21 @@ IP_BLRM_WORK = 15  # work array length the kernels need (the slot the engine siz
 IP_BLRM_MTD_N = 16  # stop when the recommended dose has this many patients (0: off) and ...
 IP_BLRM_MTD_TOTAL = 17  # ... P(target) >= FP_BLRM_MTD_PROB or this many patients in total (0: off)
 IP_BLRM_N_COMP = 18  # prior mixture components (1: one bivariate normal)
-IP_SIZE = 24
+# ---- phase I/II designs (issue 15, item 4): responses are part of the trial state ---------------------
+IP_USES_EFF = (
+    24  # 1: the design's decisions read responses (the trial loop draws them; scenarios need true_eff)
+)
+# BOIN12 (designs/boin12, engine/boin12.py); tables[0] holds bit flags B12_*; grid[n, k] the desirability
+# P(utility > benchmark | n patients, summed utility k) (k = sum of the patients' whole-number utilities)
+IP_B12_N_STAR = 10  # between the boundaries with >= this many patients: choose between j - 1 and j only
+IP_B12_EXPLORE_N = 11  # exploration rule: this many patients at j, next dose untried: escalate (0: off)
+IP_B12_RULES = 12  # 0 the paper and web app (permanent eliminations), 1 escalation's get_boin12
+IP_B12_U_EFF_NOTOX = 13  # whole-number utilities: response without DLT, ...
+IP_B12_U_NONE = 14  # ... neither response nor DLT, ...
+IP_B12_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
+IP_B12_U_BOTH = 16  # ... response and DLT, ...
+IP_B12_U_TOX_NOEFF = 17  # ... DLT without response
+IP_SIZE = 32
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
 FP_TARGET = 0
@@ -124,6 +138,8 @@ BLRM_MAX_COMP = 8
 FP_GL_NODES = 104  # + i: Gauss-Legendre nodes on [-1, 1] (tail probabilities)
 FP_GL_WEIGHTS = 152  # + i: their weights
 N_GL = 48
+FP_B12_PRIOR_A = 1  # Beta(a, b) prior of the utility's quasi-binomial posterior
+FP_B12_PRIOR_B = 2
 FP_SIZE = 200
 MAX_DOSES = 32
 
@@ -133,6 +149,11 @@ BOIN_ESC = 1  # y <= floor(n lambda_e)
 BOIN_DEESC = 2  # y > n lambda_d, or y at the elimination boundary
 BOIN_ELIM = 4  # P(p > target | y, n) > cutoff_eli and n >= 3
 BOIN_EXTRASAFE_STOP = 8  # P(p > target | y, n) > cutoff_eli - offset and n >= 3 (lowest dose only)
+# BOIN12 (tables[0]): bit flags per (n, DLTs) and, bit B12_FUTILE, per (n, responses)
+B12_ESC = 1  # DLTs / n <= lambda_e
+B12_DEESC = 2  # DLTs / n >= lambda_d
+B12_TOXIC = 4  # P(p_T > target | DLTs, n) > cutoff_tox (>= under escalation's rules)
+B12_FUTILE = 8  # indexed by (n, responses): P(p_E < target_eff | responses, n) > cutoff_eff
 # table-driven family (tables[0]): the action for n patients and y DLTs at the current dose
 TABLE_STAY = 0  # S
 TABLE_ESCALATE = 1  # E

@@ -14,6 +14,7 @@ from .a_plus_b import APlusB
 from .base import Design
 from .blrm import Blrm
 from .boin import Boin
+from .boin12 import Boin12
 from .boin_comb import BoinComb
 from .crm import Crm
 from .i3plus3 import I3Plus3
@@ -76,6 +77,7 @@ for _spec, _home in (
     (RollingSix, "RollingSixHome"),
     (Blrm, "BlrmHome"),
     (APlusB, "APlusBHome"),
+    (Boin12, "Boin12Home"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 # members of the table-driven family with no home of their own: the family's home serves them

@@ -548,10 +548,10 @@ def run_arms(
         for d in range(D):
             out_n[row, d] = n_at[d]
             out_tox[row, d] = tox_at[d]
-            out_eff[row, d] = eff_at[d]
+            out_eff[row, d] = eff_at[0, d]
         out_status[row] = status
         out_reason[row] = reason
-        opened = sel >= 0 and eff_at[sel] >= open_min_resp
+        opened = sel >= 0 and eff_at[0, sel] >= open_min_resp
         out_opened[row] = opened
         out_safety_stop[row] = False
         for c in range(C):
@@ -737,7 +737,7 @@ def run_arm_chunks(
         b = bounds[c + 1]
         n_at = np.zeros(D, dtype=np.int64)
         tox_at = np.zeros(D, dtype=np.int64)
-        eff_at = np.zeros(D, dtype=np.int64)
+        eff_at = np.zeros((2, D), dtype=np.int64)  # responses; with a DLT
         admissible = np.ones(D, dtype=np.int8)
         pat_dose = np.zeros(max_n, dtype=np.int64)
         pat_resp = np.zeros(max_n, dtype=np.int64)

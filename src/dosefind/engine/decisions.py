@@ -16,6 +16,7 @@ from ..designs import layout as L
 from .a_plus_b import decide_apb, select_apb
 from .blrm import decide_blrm, select_blrm
 from .boin import decide_boin, select_boin
+from .boin12 import decide_boin12, select_boin12
 from .combination import decide_boin_comb, select_boin_comb
 from .crm import crm_closest, decide_crm
 from .jit import kernel
@@ -38,6 +39,7 @@ K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 K_ROLLING_SIX = int(DesignKind.ROLLING_SIX)
 K_BLRM = int(DesignKind.BLRM)
 K_APB = int(DesignKind.A_PLUS_B)
+K_BOIN12 = int(DesignKind.BOIN12)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -109,6 +111,7 @@ def decide(
     modf,
     n_at,
     tox_at,
+    resp_at,
     admissible,
     cur,
     last_cohort_n,
@@ -122,6 +125,8 @@ def decide(
 ):
     """Decision after a cohort: (next dose, status, reason, base rule's dose, base rule's reason).
 
+    ``resp_at`` [2, D] holds the responses per dose (row 0) and the responses among patients with a DLT
+    (row 1); only phase I/II designs read it (the others are given zeros).
     ``full`` asks the CRM posterior for every summary (live use); it never changes the decision.
     ``u_tie`` is a uniform on (0, 1) that designs which break ties at random use (BOIN for combinations);
     the simulation draws it from the trial's ``STREAM_DESIGN`` latent values, so it is reproducible.
@@ -154,6 +159,8 @@ def decide(
         nxt, status, reason = decide_table(ip, tables, n_at, tox_at, admissible, cur)
     elif kind == K_APB:
         nxt, status, reason = decide_apb(ip, n_at, tox_at, cur)
+    elif kind == K_BOIN12:
+        nxt, status, reason = decide_boin12(ip, tables, grid, n_at, tox_at, resp_at, admissible, cur)
     else:
         nxt, status, reason = decide_crm(
             ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full
@@ -243,8 +250,9 @@ def init_admissible(ip, admissible):
 
 
 @kernel
-def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, full):
-    """Final selection (0-based dose, or -1 for none) when a trial stops with STOP_SELECT."""
+def select_dose(ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, ckeys, cvals, work, full):
+    """Final selection (0-based dose, or -1 for none) when a trial stops with STOP_SELECT (``resp_at``
+    as in :func:`decide`)."""
     kind = ip[L.IP_KIND]
     if kind == K_TPT:
         return select_tpt(ip, n_at, tox_at)
@@ -256,5 +264,7 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, wo
         return select_table(ip, fp, n_at, tox_at, admissible, work)
     if kind == K_APB:
         return select_apb(ip, n_at, tox_at)
+    if kind == K_BOIN12:
+        return select_boin12(ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, work)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

@@ -757,7 +757,7 @@ def platform_escalations(
     for c in prange(bounds.shape[0] - 1):
         n_at = np.zeros(D, dtype=np.int64)
         tox_at = np.zeros(D, dtype=np.int64)
-        eff_at = np.zeros(D, dtype=np.int64)
+        eff_at = np.zeros((2, D), dtype=np.int64)  # responses; with a DLT (escalate's resp_at)
         admissible = np.ones(D, dtype=np.int8)
         pat_dose = np.zeros(max_n, dtype=np.int64)
         pat_resp = np.zeros(max_n, dtype=np.int64)
@@ -795,7 +795,7 @@ def platform_escalations(
             for d in range(D):
                 out_n[r, d] = n_at[d]
                 out_tox[r, d] = tox_at[d]
-                out_eff[r, d] = eff_at[d]
+                out_eff[r, d] = eff_at[0, d]
             for i in range(n):
                 out_dose[r, i] = pat_dose[i]
                 out_resp[r, i] = pat_resp[i]

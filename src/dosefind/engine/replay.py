@@ -33,9 +33,10 @@ from ..errors import EngineError
 from ..outcomes.notation import parse_outcomes
 from ..outcomes.trial import tie_uniform
 from ..scenario import Scenario
+from .copula import responds_tab, response_table
 from .decisions import decide, init_admissible, select_dose
 from .posterior import new_cache
-from .rng import STREAM_DESIGN, STREAM_TOX, latent_uniforms
+from .rng import STREAM_DESIGN, STREAM_EFF, STREAM_TOX, latent_uniforms
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Cohort:
     base_reason: Reason
     admissible: tuple[bool, ...] = ()  #: admissible doses after this decision
     u_tie: float = 0.5  #: the tie-breaking uniform the decision was given
+    eff: int = 0  #: responses in the cohort (phase I/II designs)
+    efftox: int = 0  #: responses among the cohort's patients with a DLT
     #: (next dose, status) the decision takes for other values of ``u_tie`` too, in order of u (filled by
     #: ``replay_data(..., probe_ties=True)``; empty when not probed, one entry when u does not matter)
     alternatives: tuple[tuple[int, Status], ...] = ()
@@ -63,6 +66,8 @@ class DecisionContext:
     n_cap: int | None = None
     n_at: np.ndarray = field(init=False)
     tox_at: np.ndarray = field(init=False)
+    #: [2, D]: responses per dose, and responses among patients with a DLT (phase I/II designs)
+    resp_at: np.ndarray = field(init=False)
     admissible: np.ndarray = field(init=False)
 
     def __post_init__(self):
@@ -70,6 +75,7 @@ class DecisionContext:
         D = self.design.n_doses
         self.n_at = np.zeros(D, dtype=np.int64)
         self.tox_at = np.zeros(D, dtype=np.int64)
+        self.resp_at = np.zeros((2, D), dtype=np.int64)
         self.admissible = np.ones(D, dtype=np.int8)
         init_admissible(self.compiled.ip, self.admissible)
         K = int(self.compiled.ip[L.IP_CRM_N_NODES])
@@ -84,6 +90,7 @@ class DecisionContext:
         twin = copy.copy(self)
         twin.n_at = self.n_at.copy()
         twin.tox_at = self.tox_at.copy()
+        twin.resp_at = self.resp_at.copy()
         twin.admissible = self.admissible.copy()
         return twin
 
@@ -91,14 +98,26 @@ class DecisionContext:
     def n_total(self) -> int:
         return int(self.n_at.sum())
 
-    def treat(self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5) -> Cohort:
+    def treat(
+        self,
+        dose: int,
+        n: int,
+        tox: int,
+        full: bool = True,
+        u_tie: float = 0.5,
+        eff: int = 0,
+        efftox: int = 0,
+    ) -> Cohort:
         """Record a cohort at ``dose`` (0-based) and return the design's decision.
+
+        ``eff`` responses among the cohort's ``n`` patients, ``efftox`` of them with a DLT (read by phase
+        I/II designs only).
 
         ``u_tie`` is the uniform a design uses to break a tie at random (BOIN for combinations, PO-CRM):
         the simulation draws it per decision, live use derives it from the data (see the module
         docstring); the default 0.5 is only for callers that have none.
         """
-        nxt, status, reason, bn, br = self.decide_raw(dose, n, tox, full, u_tie)
+        nxt, status, reason, bn, br = self.decide_raw(dose, n, tox, full, u_tie, eff=eff, efftox=efftox)
         return Cohort(
             dose,
             n,
@@ -110,16 +129,29 @@ class DecisionContext:
             reason_from_code(br),
             tuple(bool(a) for a in self.admissible),
             float(u_tie),
+            int(eff),
+            int(efftox),
         )
 
     def decide_raw(
-        self, dose: int, n: int, tox: int, full: bool = True, u_tie: float = 0.5, n_total: int | None = None
+        self,
+        dose: int,
+        n: int,
+        tox: int,
+        full: bool = True,
+        u_tie: float = 0.5,
+        n_total: int | None = None,
+        *,
+        eff: int = 0,
+        efftox: int = 0,
     ):
         """:meth:`treat` without the Cohort record: the kernel's (next dose, status, reason, base next
         dose, base reason) as integers (exact operating characteristics call it once per branch, with
         ``n_total``, the patients after this cohort, when they know it)."""
         self.n_at[dose] += n
         self.tox_at[dose] += tox
+        self.resp_at[0, dose] += eff
+        self.resp_at[1, dose] += efftox
         c = self.compiled
         return decide(
             c.ip,
@@ -130,6 +162,7 @@ class DecisionContext:
             c.modf,
             self.n_at,
             self.tox_at,
+            self.resp_at,
             self.admissible,
             dose,
             n,
@@ -152,6 +185,7 @@ class DecisionContext:
                 c.grid,
                 self.n_at,
                 self.tox_at,
+                self.resp_at,
                 self.admissible,
                 self.ckeys,
                 self.cvals,
@@ -168,9 +202,23 @@ class TrialTrace:
     status: Status
     n_at: np.ndarray
     tox_at: np.ndarray
+    #: responses per dose (phase I/II designs; zeros for the others)
+    eff_at: np.ndarray | None = None
+    #: the trial in the outcome notation, when the replay wrote it (no ``u_ties`` given)
+    notation: str = ""
 
 
-def replay_trial(design: Design, true_tox, uniforms, outcome=None, u_ties=None) -> TrialTrace:
+def replay_trial(
+    design: Design,
+    true_tox,
+    uniforms,
+    outcome=None,
+    u_ties=None,
+    *,
+    true_eff=None,
+    eff_uniforms=None,
+    rho=0.0,
+) -> TrialTrace:
     """Simulate one trial from its patients' latent uniforms (``uniforms[i]`` for the i-th patient).
 
     ``outcome(u, p)`` says whether a patient with latent value u has a DLT at a dose with true
@@ -182,10 +230,20 @@ def replay_trial(design: Design, true_tox, uniforms, outcome=None, u_ties=None) 
     Without ``u_ties`` there is no trial key to draw from, and each decision gets the live rule's uniform
     (:func:`~dosefind.outcomes.trial.tie_uniform` of the content hash of the trial so far, written in the
     outcome notation): the replay decides as ``recommend`` would on the notation of this trial.
+
+    A design that decides on responses needs ``true_eff`` and ``eff_uniforms`` (patient i responds as the
+    engine decides it from ``uniforms[i]`` and ``eff_uniforms[i]``: the Gaussian copula with correlation
+    ``rho``, :mod:`dosefind.engine.copula`); the notation then marks responders E (B with a DLT).
     """
     outcome = outcome if outcome is not None else (lambda u, p: u < p)
     ctx = DecisionContext(design)
     p = np.asarray(true_tox, dtype=float)
+    track_eff = design.uses_efficacy
+    if track_eff:
+        if true_eff is None or eff_uniforms is None:
+            raise EngineError(f"{design.kind} decides on responses: give true_eff and eff_uniforms")
+        q = np.asarray(true_eff, dtype=float)
+        tab = response_table(q, float(rho))
     cur = design.start_dose - 1
     cells = design.dose_grid is not None
     tokens: list[str] = []
@@ -194,11 +252,26 @@ def replay_trial(design: Design, true_tox, uniforms, outcome=None, u_ties=None) 
         size = min(design.cohort_size, design.max_n - ctx.n_total)
         start = ctx.n_total
         dlt = [bool(outcome(float(u), float(p[cur]))) for u in uniforms[start : start + size]]
+        resp = [False] * size
+        if track_eff:
+            resp = [
+                bool(
+                    responds_tab(
+                        float(uniforms[k]), float(eff_uniforms[k]), tab, cur, float(q[cur]), float(rho)
+                    )
+                )
+                for k in range(start, start + size)
+            ]
         i = len(cohorts)
         if u_ties is None:
             tokens.append(design.doses[cur] if cells else str(cur + 1))
-            tokens[-1] += "".join("T" if x else "N" for x in dlt)
-            u = tie_uniform(parse_outcomes(" ".join(tokens), design.doses, cells=cells).content_hash)
+            if track_eff:  # responders E (B with a DLT), the others N- or T- (response assessed, none)
+                marks = {(False, False): "N-", (True, False): "T-", (False, True): "E", (True, True): "B"}
+                tokens[-1] += "".join(marks[(x, r)] for x, r in zip(dlt, resp, strict=True))
+            else:
+                tokens[-1] += "".join("T" if x else "N" for x in dlt)
+            data = parse_outcomes(" ".join(tokens), design.doses, efficacy=track_eff, cells=cells)
+            u = tie_uniform(data.content_hash)
         elif i < len(u_ties):
             u = float(u_ties[i])
         else:
@@ -206,13 +279,23 @@ def replay_trial(design: Design, true_tox, uniforms, outcome=None, u_ties=None) 
                 f"u_ties has {len(u_ties)} uniforms but the trial reached decision {i + 1}; give one per "
                 f"cohort (a trial's first max_n = {design.max_n} STREAM_DESIGN values always suffice)"
             )
-        step = ctx.treat(cur, size, sum(dlt), full=False, u_tie=u)
+        eff = sum(resp)
+        efftox = sum(r and x for r, x in zip(resp, dlt, strict=True))
+        step = ctx.treat(cur, size, sum(dlt), full=False, u_tie=u, eff=eff, efftox=efftox)
         cohorts.append(step)
         if step.status != Status.CONTINUE:
             break
         cur = step.next_dose
     selected = ctx.select(full=False) if step.status == Status.STOP_SELECT else -1
-    return TrialTrace(cohorts, selected, step.status, ctx.n_at.copy(), ctx.tox_at.copy())
+    return TrialTrace(
+        cohorts,
+        selected,
+        step.status,
+        ctx.n_at.copy(),
+        ctx.tox_at.copy(),
+        ctx.resp_at[0].copy(),
+        " ".join(tokens),
+    )
 
 
 def replay_simulated_trial(design: Design, scenario: Scenario, seed: int, trial: int) -> TrialTrace:
@@ -227,7 +310,18 @@ def replay_simulated_trial(design: Design, scenario: Scenario, seed: int, trial:
     key = scenario.key
     u_tox = latent_uniforms(seed, key, 1, design.max_n, stream=STREAM_TOX, first_trial=trial)[0]
     u_ties = latent_uniforms(seed, key, 1, design.max_n, stream=STREAM_DESIGN, first_trial=trial)[0]
-    return replay_trial(design, scenario.true_tox, u_tox, u_ties=u_ties)
+    if not design.uses_efficacy:
+        return replay_trial(design, scenario.true_tox, u_tox, u_ties=u_ties)
+    u_eff = latent_uniforms(seed, key, 1, design.max_n, stream=STREAM_EFF, first_trial=trial)[0]
+    return replay_trial(
+        design,
+        scenario.true_tox,
+        u_tox,
+        u_ties=u_ties,
+        true_eff=scenario.true_eff,
+        eff_uniforms=u_eff,
+        rho=scenario.correlation,
+    )
 
 
 def move_word(status: Status, dose: int, next_dose: int, design: Design | None = None) -> str:
@@ -269,6 +363,30 @@ def probe_ties(ctx: DecisionContext, dose: int, n: int, tox: int, full: bool = T
             keys.append(key)
             seen.append((step.next_dose, step.status))
     return tuple(seen)
+
+
+def cohort_responses(design: Design, data) -> list[tuple[int, int]]:
+    """(responses, responses with a DLT) of each escalation cohort, for a design that decides on
+    responses; zeros for the others. An unknown response is never read as none: a phase I/II design
+    refuses data where an escalation patient's response is not recorded (E/B, or N-/T- in the notation)."""
+    from ..errors import DataError
+
+    out = []
+    for i, c in enumerate(data.cohorts):
+        if not design.uses_efficacy:
+            out.append((0, 0))
+            continue
+        for p in c.patients:
+            if p.efficacy is None:
+                where = f"line {p.line}" if p.line is not None else f"cohort {i + 1}"
+                raise DataError(
+                    f"patient {p.patient_id} ({where}) has no recorded response, and {design.kind} decides "
+                    "on responses: record it (E or B for a response, N- or T- for none; a CSV efficacy "
+                    "column of 1/0)"
+                )
+        eff = sum(bool(p.efficacy) for p in c.patients)
+        out.append((eff, sum(bool(p.efficacy) and p.dlt for p in c.patients)))
+    return out
 
 
 #: the largest decision table (patients x DLTs at one dose, one byte each) a replay may build
@@ -314,12 +432,14 @@ def replay_data(
             f"the design treats at most max_n = {design.max_n}: check the file (an arm's expansion patients "
             "go in rows with phase = extension)"
         )
+    responses = cohort_responses(design, data)
     ctx = DecisionContext(design, n_cap)
     steps = []
     for i, c in enumerate(data.cohorts):
         u = float(u_ties[i])
         alternatives = probe_ties(ctx, c.dose, c.n, c.tox) if probe else ()
-        step = ctx.treat(c.dose, c.n, c.tox, full=True, u_tie=u)
+        eff, efftox = responses[i]
+        step = ctx.treat(c.dose, c.n, c.tox, full=True, u_tie=u, eff=eff, efftox=efftox)
         step.alternatives = alternatives
         steps.append(step)
     return ctx, steps

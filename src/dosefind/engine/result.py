@@ -43,6 +43,8 @@ class SimResult:
     #: [n_trials, 5] calendar columns (engine/calendar.py: duration, turned away, mean wait, days
     #: suspended, day of the first patient at the selected dose), or None when untimed
     time: np.ndarray | None = None
+    #: [n_trials, n_doses] responses per dose, for designs whose decisions read responses (else None)
+    eff_at_dose: np.ndarray | None = None
 
     def to_frame(self):
         """One row per trial: trial (its global index), selected dose label ('' for none), status and reason

@@ -14,6 +14,7 @@ from ..errors import EngineError, SpecError
 from ..scenario import Scenario, check_against
 from ..scenario.timing import Timing
 from .calendar import N_TIME_COLUMNS
+from .copula import response_table
 from .posterior import new_cache
 from .result import SimResult
 from .trial import run_chunks, run_trials
@@ -161,12 +162,35 @@ def check_timing(design: Design, timing: Timing | None) -> None:
         )
 
 
+def check_efficacy(design: Design, scenario: Scenario, field: str = "scenarios.true_eff") -> None:
+    """A design that decides on responses needs the scenario's response probabilities."""
+    if design.uses_efficacy and scenario.true_eff is None:
+        raise SpecError(
+            field,
+            f"scenario {scenario.name!r} has no response probabilities, and design {design.name!r} "
+            f"({design.kind}) decides on responses",
+            "add true_eff = [one response probability per dose] to the scenario",
+        )
+
+
+def efficacy_arrays(design: Design, scenario: Scenario):
+    """(response probability per dose, response table, correlation) the trial loop draws responses from:
+    empty for designs that read no responses (their trials are unchanged)."""
+    if not design.uses_efficacy:
+        return np.zeros(0), np.zeros((0, 2)), 0.0
+    check_efficacy(design, scenario)
+    eff = np.asarray(scenario.true_eff, dtype=np.float64)
+    rho = float(scenario.correlation)
+    return eff, response_table(eff, rho), rho
+
+
 def _prepare(design: Design, scenario: Scenario, n_trials, seed, first_trial, timing, cache, compiled):
     """Validate a run and return (compiled design, true DLT (and response) probabilities, timing arrays,
     number of calendar columns)."""
     check_run(n_trials, seed, first_trial)
     check_against([scenario], design.n_doses)
     check_timing(design, timing)
+    check_efficacy(design, scenario)
     if cache is not None and cache.design_hash != design.config_hash():
         raise EngineError(f"the posterior cache was built for another design than {design.name!r}")
     compiled = design.compile() if compiled is None else compiled
@@ -195,16 +219,19 @@ def bytes_per_trial(design: Design, timing: Timing | None) -> int:
     the calendar columns of a timed run)."""
     D = design.n_doses
     time_cols = N_TIME_COLUMNS + (D if getattr(design, "backfill", None) is not None else 0)
-    return 2 + 2 * 2 * D + 2 + (8 * time_cols if timing is not None else 0)
+    eff = 2 * D if design.uses_efficacy else 0
+    return 2 + 2 * 2 * D + eff + 2 + (8 * time_cols if timing is not None else 0)
 
 
 class _Rows:
     """The output arrays of ``n`` trials (one row per trial)."""
 
-    def __init__(self, n: int, D: int, time_cols: int):
+    def __init__(self, n: int, D: int, time_cols: int, eff: tuple):
         self.selected = np.empty(n, dtype=np.int16)
         self.n_at = np.empty((n, D), dtype=np.int16)
         self.tox_at = np.empty((n, D), dtype=np.int16)
+        self.eff = eff  # (response probabilities, table, correlation): empty unless the design reads them
+        self.eff_at = np.empty((n, D if eff[0].shape[0] > 0 else 0), dtype=np.int16)
         self.status = np.empty(n, dtype=np.int8)
         self.reason = np.empty(n, dtype=np.int8)
         self.time = np.empty((n, time_cols))
@@ -214,6 +241,7 @@ class _Rows:
         run_chunks(
             *compiled,
             true_tox,
+            *self.eff,
             np.int64(seed),
             np.int64(scenario_key),
             np.int64(trial_offset),
@@ -223,6 +251,7 @@ class _Rows:
             self.selected,
             self.n_at,
             self.tox_at,
+            self.eff_at,
             self.status,
             self.reason,
             ti,
@@ -244,6 +273,7 @@ class _Rows:
             int(first_trial),
             timing,
             self.time[sl] if timing is not None else None,
+            self.eff_at[sl] if self.eff_at.shape[1] > 0 else None,
         )
 
 
@@ -284,7 +314,7 @@ def simulate_one(
     D = design.n_doses
     T = int(n_trials)
     check_memory(T, bytes_per_trial(design, timing))
-    rows = _Rows(T, D, time_cols)
+    rows = _Rows(T, D, time_cols, efficacy_arrays(design, scenario))
     capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
     nwork = work_size(compiled)
     if cache is not None:
@@ -297,6 +327,7 @@ def simulate_one(
             run_trials(
                 *compiled,
                 true_tox,
+                *rows.eff,
                 np.int64(seed),
                 np.int64(scenario.key),
                 np.int64(first_trial + done),
@@ -310,6 +341,7 @@ def simulate_one(
                 rows.selected[done:stop],
                 rows.n_at[done:stop],
                 rows.tox_at[done:stop],
+                rows.eff_at[done:stop],
                 rows.status[done:stop],
                 rows.reason[done:stop],
                 ti,
@@ -346,7 +378,7 @@ def simulate_blocks(
         design, scenario, n_trials, seed, first_trial, timing, None, compiled
     )
     T = int(n_trials)
-    rows = _Rows(min(T, int(block_trials)), design.n_doses, time_cols)
+    rows = _Rows(min(T, int(block_trials)), design.n_doses, time_cols, efficacy_arrays(design, scenario))
     capacity = CRM_CACHE_CAPACITY if design.uses_posterior_cache else 0
     nwork = work_size(compiled)
 

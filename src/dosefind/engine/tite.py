@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..constants import DesignKind, Reason, Status
 from ..designs import layout as L
 from .calendar import next_arrival, store_calendar
@@ -253,7 +255,10 @@ def tite_crm_trial(
             status, reason = st, why
     selected = -1
     if status == STOP_SELECT:
-        selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+        no_resp = np.zeros((2, n_at.shape[0]), dtype=np.int64)  # TITE designs read no responses
+        selected = select_dose(
+            ip, fp, tables, grid, n_at, tox_at, no_resp, admissible, ckeys, cvals, work, False
+        )
     store_calendar(out_time, end, turned, 0.0, 0.0, pat_dose, pat_entry, n_treated, selected)
     return status, reason, n_treated, selected
 
@@ -581,7 +586,10 @@ def pending_trial(
             reason = why
     selected = -1
     if status == STOP_SELECT:
-        selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+        no_resp = np.zeros((2, n_at.shape[0]), dtype=np.int64)  # TITE designs read no responses
+        selected = select_dose(
+            ip, fp, tables, grid, n_at, tox_at, no_resp, admissible, ckeys, cvals, work, False
+        )
     end = pat_entry[i - 1] + window if i > 0 else 0.0
     mean_wait = waited / i if i > 0 else 0.0
     store_calendar(out_time, end, turned, mean_wait, suspended, pat_dose, pat_entry, i, selected)

@@ -41,7 +41,7 @@ def escalate(
     tk,
     n_at,
     tox_at,
-    eff_at,
+    resp_at,
     admissible,
     pat_dose,
     pat_resp,
@@ -54,7 +54,8 @@ def escalate(
     Patient i of the trial (trial key ``tk``) has a DLT at dose d iff its toxicity latent value is below
     ``true_tox[d]``. When ``eff_prob`` is not empty, each patient's response is drawn too (Gaussian copula
     with correlation ``rho``, :func:`~dosefind.engine.copula.responds_tab` on ``eff_tab``), counted in
-    ``eff_at`` and recorded in ``pat_resp`` in treatment order (extension cohorts count them); when
+    ``resp_at`` [2, D] (row 0: responses, row 1: responses with a DLT; phase I/II designs decide on them)
+    and recorded in ``pat_resp`` in treatment order (extension cohorts count them); when
     ``pat_dose`` is not empty each patient's dose is recorded in it (arms, calendar time).
     Returns (status, reason, patients treated, selected dose or -1).
     """
@@ -69,7 +70,8 @@ def escalate(
     for d in range(D):
         n_at[d] = 0
         tox_at[d] = 0
-        eff_at[d] = 0
+        resp_at[0, d] = 0
+        resp_at[1, d] = 0
     init_admissible(ip, admissible)
     cur = ip[L.IP_START_DOSE]
     n_total = 0
@@ -84,14 +86,18 @@ def escalate(
             if n_total >= max_n:
                 break
             u = latent_uniform(tk, n_total, STREAM_TOX)
-            if u < p:
+            dlt = u < p
+            if dlt:
                 cohort_tox += 1
             if track_dose:
                 pat_dose[n_total] = cur
             if track_eff:
                 r = responds_tab(u, latent_uniform(tk, n_total, STREAM_EFF), eff_tab, cur, eff_prob[cur], rho)
-                eff_at[cur] += r
-                pat_resp[n_total] = r
+                resp_at[0, cur] += r
+                if dlt:
+                    resp_at[1, cur] += r
+                if pat_resp.shape[0] > 0:
+                    pat_resp[n_total] = r
             n_total += 1
             cohort_n += 1
             n_at[cur] += 1
@@ -106,6 +112,7 @@ def escalate(
             modf,
             n_at,
             tox_at,
+            resp_at,
             admissible,
             cur,
             cohort_n,
@@ -123,7 +130,9 @@ def escalate(
         cur = nxt
     selected = -1
     if status == STOP_SELECT:
-        selected = select_dose(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, False)
+        selected = select_dose(
+            ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, ckeys, cvals, work, False
+        )
     return status, reason, n_total, selected
 
 
@@ -191,7 +200,7 @@ def timed_escalation(
     tf,
     n_at,
     tox_at,
-    eff_at,
+    resp_at,
     admissible,
     pat_resp,
     ckeys,
@@ -279,7 +288,7 @@ def timed_escalation(
             tk,
             n_at,
             tox_at,
-            eff_at,
+            resp_at,
             admissible,
             pat_dose,
             pat_resp,
@@ -351,12 +360,15 @@ def timed_escalation(
         )
     if eff_prob.shape[0] > 0:  # responses, as escalate draws them (they decide nothing here)
         for d in range(ip[L.IP_N_DOSES]):
-            eff_at[d] = 0
+            resp_at[0, d] = 0
+            resp_at[1, d] = 0
         for i in range(n_treated):
             d = pat_dose[i]
             u = latent_uniform(tk, i, STREAM_TOX)
             r = responds_tab(u, latent_uniform(tk, i, STREAM_EFF), eff_tab, d, eff_prob[d], rho)
-            eff_at[d] += r
+            resp_at[0, d] += r
+            if u < true_tox[d]:
+                resp_at[1, d] += r
             pat_resp[i] = r
     return status, reason, n_treated, selected
 
@@ -370,6 +382,9 @@ def run_trials(
     mods,
     modf,
     true_tox,
+    eff_prob,
+    eff_tab,
+    rho,
     seed,
     scenario_key,
     first,
@@ -383,6 +398,7 @@ def run_trials(
     out_selected,
     out_n,
     out_tox,
+    out_eff,
     out_status,
     out_reason,
     ti,
@@ -391,14 +407,17 @@ def run_trials(
 ):
     """Simulate trials ``first..last-1`` into rows ``0..last-first-1`` of the outputs.
 
+    ``eff_prob`` (response probability per dose; empty for designs that read no responses), ``eff_tab``
+    and ``rho`` draw each patient's response as :func:`escalate` does; the responses per dose go to
+    ``out_eff`` (which has 0 columns when there are none).
+
     With a timing model (``ti``, ``tf`` not empty; :mod:`dosefind.scenario.timing`) each trial runs in
     calendar time (:func:`timed_escalation`), its calendar columns into ``out_time``.
     """
     D = ip[L.IP_N_DOSES]
-    no_eff = np.zeros(0)
-    no_tab = np.zeros((0, 2))
-    eff_at = np.zeros(D, dtype=np.int64)
+    resp_at = np.zeros((2, D), dtype=np.int64)
     no_pat = np.zeros(0, dtype=np.int64)
+    keep_eff = out_eff.shape[1] > 0
     timed = ti.shape[0] > 0
     # designs that decide with pending patients run their event loops, the others their untimed trial laid
     # on the calendar: the dispatch of timed_escalation (which arms call), here without its extra call
@@ -446,13 +465,13 @@ def run_trials(
                 mods,
                 modf,
                 true_tox,
-                no_eff,
-                no_tab,
-                0.0,
+                eff_prob,
+                eff_tab,
+                rho,
                 tk,
                 n_at,
                 tox_at,
-                eff_at,
+                resp_at,
                 admissible,
                 pat_dose,
                 no_pat,
@@ -561,13 +580,13 @@ def run_trials(
                 mods,
                 modf,
                 true_tox,
-                no_eff,
-                no_tab,
-                0.0,
+                eff_prob,
+                eff_tab,
+                rho,
                 tk,
                 n_at,
                 tox_at,
-                eff_at,
+                resp_at,
                 admissible,
                 no_pat,
                 no_pat,
@@ -579,6 +598,9 @@ def run_trials(
         for d in range(D):
             out_n[row, d] = n_at[d]
             out_tox[row, d] = tox_at[d]
+        if keep_eff:
+            for d in range(D):
+                out_eff[row, d] = resp_at[0, d]
         out_status[row] = status
         out_reason[row] = reason
 
@@ -592,6 +614,9 @@ def run_chunks(
     mods,
     modf,
     true_tox,
+    eff_prob,
+    eff_tab,
+    rho,
     seed,
     scenario_key,
     trial_offset,
@@ -601,6 +626,7 @@ def run_chunks(
     out_selected,
     out_n,
     out_tox,
+    out_eff,
     out_status,
     out_reason,
     ti,
@@ -631,6 +657,9 @@ def run_chunks(
             mods,
             modf,
             true_tox,
+            eff_prob,
+            eff_tab,
+            rho,
             seed,
             scenario_key,
             a + trial_offset,
@@ -644,6 +673,7 @@ def run_chunks(
             out_selected[a:b],
             out_n[a:b],
             out_tox[a:b],
+            out_eff[a:b],
             out_status[a:b],
             out_reason[a:b],
             ti,

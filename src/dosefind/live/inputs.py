@@ -16,8 +16,12 @@ def trial_data_for(design, data: Path | None, outcomes: str | None, arm=None):
     cells = design.dose_grid is not None
     expansion = arm.cohort_names if arm is not None else None
     if data is not None:
-        responses = arm is not None or home_of(design).reads_backfill(design)
+        responses = arm is not None or design.uses_efficacy or home_of(design).reads_backfill(design)
         return read_trial_csv(data, design.doses, design.cohort_size, responses, cells, expansion)
     return parse_outcomes(
-        outcomes, design.doses, efficacy=arm is not None, cells=cells, expansion_cohorts=expansion
+        outcomes,
+        design.doses,
+        efficacy=arm is not None or design.uses_efficacy,
+        cells=cells,
+        expansion_cohorts=expansion,
     )

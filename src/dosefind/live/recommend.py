@@ -431,11 +431,18 @@ def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendatio
     home = home_of(design)
     ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform)
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
-    fast = fast_posterior(design, n_at, tox_at)
+    resp_at = ctx.resp_at.copy() if design.uses_efficacy else None
+    fast = fast_posterior(design, n_at, tox_at, resp_at)
     if posterior == "mcmc":
         from ..inference.mcmc import mcmc_posterior
 
         table = mcmc_posterior(design, n_at, tox_at, mcmc_settings)
+        if resp_at is not None:  # the response columns are closed form whatever the toxicity back end
+            from dataclasses import replace
+
+            table = replace(
+                table, extra={**table.extra, **home.response_columns(design, n_at, tox_at, resp_at)}
+            )
     else:
         table = fast
     warnings: list[str] = list(table.warnings) + home.live_warnings(design, data)

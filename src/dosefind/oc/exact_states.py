@@ -61,6 +61,8 @@ def exact_supported(design: Design) -> str | None:
         return f"{design.kind} decides with pending patients in calendar time; simulate it instead"
     if getattr(design, "backfill", None) is not None:
         return "backfill patients arrive in calendar time; simulate the design instead"
+    if design.uses_efficacy:
+        return f"{design.kind} decides on responses too, which the exact enumeration does not branch on yet"
     return None
 
 

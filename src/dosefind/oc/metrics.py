@@ -74,6 +74,11 @@ SCALAR_METRICS = (
 DOSE_METRICS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose")
 #: per-dose metrics of designs with backfill (their mean_n_at_dose counts escalation and backfill)
 BACKFILL_METRICS = ("mean_n_backfill_at_dose",)
+#: phase I/II designs (``uses_efficacy``; definitions in :mod:`dosefind.oc.utility`): per dose the mean
+#: responses; per trial P(a correct OBD is selected, or none when no dose is acceptable), the mean true
+#: utility of the selected dose over the trials that select one, and the mean responses
+PHASE12_DOSE_METRICS = ("mean_resp_at_dose",)
+PHASE12_METRICS = ("prob_select_obd", "mean_utility_selected", "mean_resp")
 TIME_METRICS = (
     "duration_days",
     "duration_days_q10",
@@ -237,7 +242,8 @@ class OperatingCharacteristics:
     def tidy(self) -> list[dict]:
         """Long rows: design, scenario, dose ('' for whole-trial metrics), metric, value, mcse."""
         rows = []
-        for metric in DOSE_METRICS + tuple(m for m in BACKFILL_METRICS if m in self.values):
+        extra_dose = tuple(m for m in BACKFILL_METRICS + PHASE12_DOSE_METRICS if m in self.values)
+        for metric in DOSE_METRICS + extra_dose:
             for label, val, se in zip(self.dose_labels, self.values[metric], self.mcse[metric], strict=True):
                 rows.append(
                     dict(
@@ -249,7 +255,7 @@ class OperatingCharacteristics:
                         mcse=se,
                     )
                 )
-        for metric in SCALAR_METRICS + tuple(m for m in TIME_METRICS if m in self.values):
+        for metric in SCALAR_METRICS + tuple(m for m in PHASE12_METRICS + TIME_METRICS if m in self.values):
             rows.append(
                 dict(
                     design=self.design,
@@ -271,7 +277,9 @@ def operating_characteristics(
     the same numbers."""
     from .sums import TrialSums
 
-    sums = TrialSums.for_design(result.design, result.scenario.true_tox, acceptable_band).add(result)
+    sums = TrialSums.for_design(
+        result.design, result.scenario.true_tox, acceptable_band, scenario=result.scenario
+    ).add(result)
     return from_sums(sums, result.design, result.scenario.name, result.time)
 
 

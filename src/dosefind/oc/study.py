@@ -255,7 +255,7 @@ def _simulate_reduced(
     """One design in one scenario, reduced block by block into :class:`TrialSums` (memory flat in the
     number of trials); a timed run also keeps its calendar columns per trial (the percentiles of the
     duration need every trial's)."""
-    sums = TrialSums.for_design(design, scenario.true_tox, band)
+    sums = TrialSums.for_design(design, scenario.true_tox, band, scenario=scenario)
     time = None
     if timing is not None:
         check_memory(n_trials, bytes_per_trial(design, timing) - bytes_per_trial(design, None))

@@ -62,7 +62,7 @@ class TrialSums:
     MTD) and ``max_n`` fix what is counted; :meth:`for_design` derives them as :mod:`.metrics` does.
     """
 
-    def __init__(self, n_doses: int, max_n: int, correct, stop_correct: bool, above):
+    def __init__(self, n_doses: int, max_n: int, correct, stop_correct: bool, above, phase12=None):
         self.n_doses = int(n_doses)
         self.max_n = int(max_n)
         self.correct = np.ascontiguousarray(correct, dtype=np.bool_)
@@ -78,18 +78,34 @@ class TrialSums:
         self.t_q = np.zeros(D, dtype=np.int64)
         self.ptam_s = np.zeros(self.max_n + 1, dtype=np.int64)
         self.ptam_q = np.zeros(self.max_n + 1, dtype=np.int64)
+        #: phase I/II designs: (true utility per dose, correct OBD mask) (see :mod:`.utility`), else None;
+        #: responses per dose are summed in ``e_s``, ``e_q`` and per trial in ``etot_s``, ``etot_q``
+        self.phase12 = phase12
+        self.e_s = np.zeros(D, dtype=np.int64)
+        self.e_q = np.zeros(D, dtype=np.int64)
+        self.etot = np.zeros(2, dtype=np.int64)
 
     @classmethod
-    def for_design(cls, design, true_tox, acceptable_band: float | None = None) -> TrialSums:
+    def for_design(
+        cls, design, true_tox, acceptable_band: float | None = None, scenario=None, utility_band: float = 0.0
+    ) -> TrialSums:
+        """The sums of ``design``'s trials under true DLT probabilities ``true_tox``; a phase I/II design
+        (``uses_efficacy``) with its ``scenario`` also counts the OBD metrics (:mod:`.utility`)."""
         from .metrics import correct_mask, doses_above_mtd, included_doses, no_acceptable_dose
 
         included = included_doses(design)
+        phase12 = None
+        if design.uses_efficacy and scenario is not None and scenario.true_eff is not None:
+            from .utility import obd_mask, true_utilities
+
+            phase12 = (true_utilities(design, scenario), obd_mask(design, scenario, utility_band))
         return cls(
             design.n_doses,
             design.max_n,
             correct_mask(true_tox, design.target, acceptable_band, included),
             no_acceptable_dose(true_tox, design.target, acceptable_band, included),
             doses_above_mtd(design, true_tox, acceptable_band),
+            phase12,
         )
 
     @property
@@ -121,6 +137,12 @@ class TrialSums:
             self._grow(int(need))
             K.add_trial_sums(*args, self.ptam_s, self.ptam_q)
         self.n += int(result.selected.shape[0])
+        if self.phase12 is not None and result.eff_at_dose is not None:
+            e = result.eff_at_dose.astype(np.int64)
+            self.e_s += e.sum(axis=0)
+            self.e_q += (e * e).sum(axis=0)
+            tot = e.sum(axis=1)
+            self.etot += (int(tot.sum()), int((tot * tot).sum()))
         return self
 
     def _grow(self, length: int) -> None:
@@ -140,6 +162,9 @@ class TrialSums:
         self._grow(other.ptam_s.shape[0])
         self.ptam_s[: other.ptam_s.shape[0]] += other.ptam_s
         self.ptam_q[: other.ptam_q.shape[0]] += other.ptam_q
+        self.e_s += other.e_s
+        self.e_q += other.e_q
+        self.etot += other.etot
         return self
 
     def ptam_sums(self) -> tuple[Fraction, Fraction]:
@@ -171,7 +196,32 @@ class TrialSums:
         values["pcs"], mcse["pcs"] = proportion(s["hit"], T)
         values["prob_select_above_mtd"], mcse["prob_select_above_mtd"] = proportion(s["above"], T)
         values["prop_treated_above_mtd"], mcse["prop_treated_above_mtd"] = exact_mean(*self.ptam_sums(), T)
+        if self.phase12 is not None:
+            self._phase12_values(values, mcse)
         return values, mcse
+
+    def _phase12_values(self, values: dict, mcse: dict) -> None:
+        """The OBD metrics (:data:`~dosefind.oc.metrics.PHASE12_METRICS`): from the selection counts per
+        dose (the true utility of the selected dose is a function of the dose) and the response sums."""
+        T = self.n
+        D = self.n_doses
+        utility, obd = self.phase12
+        if obd.any():
+            hits = int(self.sel[obd].sum())
+        else:  # no acceptable dose: stopping without one is right
+            hits = T - int(self.sel.sum())
+        values["prob_select_obd"], mcse["prob_select_obd"] = proportion(hits, T)
+        m = int(self.sel.sum())
+        if m:
+            mean = float(np.dot(self.sel, utility) / m)
+            var = float(np.dot(self.sel, (utility - mean) ** 2) / (m - 1)) if m > 1 else math.nan
+            values["mean_utility_selected"], mcse["mean_utility_selected"] = mean, math.sqrt(var / m)
+        else:
+            values["mean_utility_selected"], mcse["mean_utility_selected"] = math.nan, math.nan
+        ms = [exact_mean(int(self.e_s[d]), int(self.e_q[d]), T) for d in range(D)]
+        values["mean_resp_at_dose"] = [x for x, _ in ms]
+        mcse["mean_resp_at_dose"] = [e for _, e in ms]
+        values["mean_resp"], mcse["mean_resp"] = exact_mean(int(self.etot[0]), int(self.etot[1]), T)
 
 
 def proportion(count: int, T: int) -> tuple[float, float]:

@@ -245,6 +245,15 @@ def dose_paths(
     cohort size for the future cohorts (never beyond ``max_n``). Only escalation cohorts count: an arm's
     extension patients in ``data`` are left out.
     """
+    if design.uses_efficacy:
+        from ..errors import SpecError
+
+        raise SpecError(
+            "design.kind",
+            f"{design.kind} decides on toxicity and response, and pathways enumerate DLT counts only "
+            "(not yet the joint outcomes)",
+            "simulate the design, or use `recommend` for the next dose",
+        )
     if not isinstance(cohorts, int) or isinstance(cohorts, bool) or cohorts < 1:
         raise DataError(f"cohorts: expected a whole number >= 1, got {cohorts!r}")
     size = design.cohort_size if cohort_size is None else cohort_size

@@ -36,6 +36,11 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
         lo, hi = intervals
         at = header.index(f"P(>{t:g})")
         header[at + 1 : at + 1] = [f"P(<{lo:g})", "P(target)", f"P(>={hi:g})", "EWOC"]
+    # phase I/II designs: responses, the posterior response rate and utility, the desirability
+    responses = "responses" in extra and "utility_mean" in extra
+    if responses:
+        at = header.index("admissible")
+        header[at:at] = ["resp", "resp. mean", "utility", "desirab."]
 
     def with_mcse(value: float, key: str, d: int) -> str:
         """The value, and its Monte Carlo standard error when the posterior is sampled."""
@@ -50,7 +55,7 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
         if rec.next_dose is not None and r.level - 1 == rec.next_dose:
             mark = " <- next"
         if rec.selected is not None and r.level - 1 == rec.selected:
-            mark = " <- MTD"
+            mark = " <- OBD" if rec.design.uses_efficacy else " <- MTD"
         rows.append(
             [
                 r.label,
@@ -73,6 +78,14 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
                 _f(float(extra["prob_target"][d])),
                 _f(over),
                 "ok" if over <= rec.design.ewoc else "no",
+            ]
+        if responses:
+            at = len(rows[-1]) - 1
+            rows[-1][at:at] = [
+                str(int(extra["responses"][d])),
+                _f(float(extra["eff_mean"][d])),
+                _f(float(extra["utility_mean"][d])),
+                _f(float(extra["desirability"][d])),
             ]
     return header, rows
 

@@ -52,6 +52,14 @@ def format_table(study: StudyResult) -> str:
                 lines.append(f"{'':<10} {'of which bf':<12}{nbf}")
             ntox = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_tox_at_dose"])
             lines.append(f"{'':<10} {'n DLT':<12}{ntox}")
+            if "mean_resp_at_dose" in v:  # phase I/II designs
+                nresp = "".join(f"{m:>{width + 1}.1f}" for m in v["mean_resp_at_dose"])
+                lines.append(f"{'':<10} {'n response':<12}{nresp}")
+                lines.append(
+                    f"{'':<10} OBD {_pct(v['prob_select_obd'])}% (±{100 * se['prob_select_obd']:.1f})  "
+                    f"true utility of the selected dose {v['mean_utility_selected']:.1f} "
+                    f"(±{se['mean_utility_selected']:.2f})  mean responses {v['mean_resp']:.1f}"
+                )
             pcs_se = "" if exact else f" (±{100 * se['pcs']:.1f})"
             n_se = "" if exact else f" (±{se['mean_n']:.2f})"
             lines.append(

@@ -26,6 +26,9 @@ class Scenario:
     #: (rows, columns) when the doses are the cells of a two-drug grid, in index order (drug A levels x
     #: drug B levels): monotonicity is then read along rows and columns
     grid_shape: tuple[int, int] | None = None
+    #: Gaussian-copula correlation between a simulated patient's toxicity and response (phase I/II
+    #: designs; engine/copula.py), as in arm scenarios
+    correlation: float = 0.0
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name.strip():
@@ -42,6 +45,25 @@ class Scenario:
             object.__setattr__(self, "true_eff", eff)
         if not isinstance(self.description, str):
             raise SpecError("description", "expected text", "write a short description in quotes")
+        object.__setattr__(
+            self,
+            "correlation",
+            v.real(
+                "correlation",
+                self.correlation,
+                low=-1.0,
+                high=1.0,
+                low_open=True,
+                high_open=True,
+                fix="give the toxicity-response correlation strictly between -1 and 1 (0: independent)",
+            ),
+        )
+        if self.correlation and self.true_eff is None:
+            raise SpecError(
+                "correlation",
+                "a toxicity-response correlation without response probabilities",
+                "add true_eff = [one response probability per dose], or drop correlation",
+            )
 
     @property
     def n_doses(self) -> int:
@@ -94,6 +116,8 @@ class Scenario:
         out = {"name": self.name, "true_tox": list(self.true_tox)}  # flat (cells in index order): hashes
         if self.true_eff is not None:
             out["true_eff"] = list(self.true_eff)
+        if self.correlation:
+            out["correlation"] = self.correlation
         if self.description:
             out["description"] = self.description
         return out
@@ -121,7 +145,7 @@ class Scenario:
             raise SpecError(
                 field, f"expected a table, got {data!r}", "write [[scenarios]] with name and true_tox"
             )
-        v.no_unknown_keys(field, data, ["name", "true_tox", "true_eff", "description"])
+        v.no_unknown_keys(field, data, ["name", "true_tox", "true_eff", "correlation", "description"])
         for key in ("name", "true_tox"):
             if key not in data:
                 raise SpecError(f"{field}.{key}", "missing", f"add {key} = ... to every [[scenarios]] block")
@@ -137,6 +161,7 @@ class Scenario:
                 description=data.get("description", ""),
                 true_eff=eff,
                 grid_shape=shape,
+                correlation=data.get("correlation", 0.0),
             )
         except SpecError as e:
             raise SpecError(f"{field}.{e.field}", e.problem, e.fix) from None
