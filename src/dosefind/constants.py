@@ -154,6 +154,7 @@ class DesignKind(IntEnum):
     ROLLING_SIX = 8  #: rolling six (engine/rolling_six.py), with or without pending patients
     BLRM = 9  #: Bayesian logistic regression model with overdose control (engine/blrm.py)
     A_PLUS_B = 10  #: Lin & Shih's A+B family (engine/a_plus_b.py)
+    BLRM_COMB = 14  #: two-drug BLRM with overdose control (engine/blrm_comb.py)
 
 
 class ModifierKind(IntEnum):
