@@ -14,6 +14,7 @@ def build_blrm_comb_model(design: BlrmComb, n_at, tox_at):
     covariance); y_c ~ Binomial(n_c, p_c) for every treated cell with logit p_c = logit(1 - (1 - p_A)(1 -
     p_B)) + eta h_c. The Deterministic ``p`` (dims ``cell``) is p for every cell."""
     import pymc as pm
+    import pytensor.tensor as pt
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
     used = np.flatnonzero(n_at > 0)
@@ -25,7 +26,7 @@ def build_blrm_comb_model(design: BlrmComb, n_at, tox_at):
         la = theta[0] + pm.math.exp(theta[1]) * xa  # [J]
         lb = theta[2] + pm.math.exp(theta[3]) * xb  # [K]
         s = (pm.math.log1pexp(la)[:, None] + pm.math.log1pexp(lb)[None, :]).flatten()
-        logit = s + pm.math.log(-pm.math.expm1(-s)) + theta[4] * h
+        logit = s + pt.log(-pt.expm1(-s)) + theta[4] * h
         pm.Deterministic("p", pm.math.sigmoid(logit), dims="cell")
         if used.size:
             pm.Binomial("y", n=n_at[used], logit_p=logit[used], observed=tox_at[used])
