@@ -167,6 +167,7 @@ class DesignKind(IntEnum):
     BLRM = 9  #: Bayesian logistic regression model with overdose control (engine/blrm.py)
     A_PLUS_B = 10  #: Lin & Shih's A+B family (engine/a_plus_b.py)
     BOIN12 = 11  #: BOIN12, phase I/II utility-based (engine/boin12.py); decides on responses too
+    BLRM_COMB = 14  #: two-drug BLRM with overdose control (engine/blrm_comb.py)
 
 
 class ModifierKind(IntEnum):

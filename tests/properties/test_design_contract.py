@@ -19,6 +19,7 @@ from dosefind.constants import Reason, Status, reason_from_code
 from dosefind.designs import (
     APlusB,
     Blrm,
+    BlrmComb,
     Boin12,
     BoinComb,
     DecisionTableDesign,
@@ -74,6 +75,18 @@ EXAMPLES = {
     "tite_boin": (TiteBoin(target=0.3, n_doses=6, max_n=24, extrasafe=True), TOX6),
     "rolling_six": (RollingSix(target=0.25, n_doses=6), TOX6),
     "blrm": (Blrm(doses=(1, 2, 4, 8, 12, 16), reference_dose=8, max_n=18, dose_unit="mg"), TOX6),
+    "blrm_comb": (
+        BlrmComb(
+            grid=GRID,
+            doses_a=(1, 2),
+            doses_b=(1, 2, 3),
+            reference_dose_a=2,
+            reference_dose_b=2,
+            max_n=9,
+            target=0.25,
+        ),
+        GRID_TOX,
+    ),
     "tpi": (Tpi(target=0.3, n_doses=6, max_n=24), TOX6),
     "mtpi": (Mtpi(target=0.3, n_doses=6, max_n=24), TOX6),
     "mtpi2": (Mtpi2(target=0.25, n_doses=6, max_n=24, cutoff_eli=0.9), TOX6),
@@ -90,6 +103,12 @@ EXAMPLES = {
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
 #: decide with pending patients are simulated in calendar time only, and then equal their replays
 NEVER_PENDING = Timing(patients_per_month=1, dlt_window_days=0.0007, accrual="fixed")
+
+
+#: kinds whose simulation in these checks takes minutes (the two-drug BLRM's five-parameter posterior:
+#: about 90 s of CPU for each of the two heaviest checks), run with the slow statistical checks
+SLOW_KINDS = {"blrm_comb"}
+HEAVY = [pytest.param(k, marks=pytest.mark.slow) if k in SLOW_KINDS else k for k in sorted(EXAMPLES)]
 
 
 def test_every_registered_design_has_an_example():
@@ -123,7 +142,7 @@ def _notation(design, trace, u, p) -> str:
     return " ".join(tokens)
 
 
-@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+@pytest.mark.parametrize("kind", HEAVY)
 def test_simulate_and_replay(kind):
     design, scen = _example(kind)
     timing = NEVER_PENDING if design.uses_pending else None
@@ -142,7 +161,7 @@ def test_simulate_and_replay(kind):
             assert list(trace.eff_at) == list(res.eff_at_dose[t])
 
 
-@pytest.mark.parametrize("kind", sorted(EXAMPLES))
+@pytest.mark.parametrize("kind", HEAVY)
 def test_recommend_paths_and_posterior(kind):
     design, scen = _example(kind)
     u = latent_uniforms(23, scen.key, 6, design.max_n)

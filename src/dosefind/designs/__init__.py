@@ -3,6 +3,7 @@
 from .a_plus_b import APlusB
 from .base import CompiledDesign, Design
 from .blrm import Blrm
+from .blrm_comb import BlrmComb
 from .boin import Boin, boin_boundaries
 from .boin12 import Boin12
 from .boin_comb import BoinComb
@@ -44,6 +45,7 @@ __all__ = [
     "StopWhenTooToxic",
     "ThreePlusThree",
     "Blrm",
+    "BlrmComb",
     "RollingSix",
     "TiteBoin",
     "TiteCrm",

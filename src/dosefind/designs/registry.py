@@ -13,6 +13,7 @@ from ..errors import SpecError
 from .a_plus_b import APlusB
 from .base import Design
 from .blrm import Blrm
+from .blrm_comb import BlrmComb
 from .boin import Boin
 from .boin12 import Boin12
 from .boin_comb import BoinComb
@@ -78,6 +79,7 @@ for _spec, _home in (
     (Blrm, "BlrmHome"),
     (APlusB, "APlusBHome"),
     (Boin12, "Boin12Home"),
+    (BlrmComb, "BlrmCombHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 # members of the table-driven family with no home of their own: the family's home serves them

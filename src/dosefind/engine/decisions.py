@@ -15,6 +15,7 @@ from ..constants import DesignKind, ModifierKind, Reason, Status
 from ..designs import layout as L
 from .a_plus_b import decide_apb, select_apb
 from .blrm import decide_blrm, select_blrm
+from .blrm_comb import decide_blrm_comb, select_blrm_comb
 from .boin import decide_boin, select_boin
 from .boin12 import decide_boin12, select_boin12
 from .combination import decide_boin_comb, select_boin_comb
@@ -38,6 +39,7 @@ K_TABLE = int(DesignKind.TABLE)
 K_TITE_BOIN = int(DesignKind.TITE_BOIN)
 K_ROLLING_SIX = int(DesignKind.ROLLING_SIX)
 K_BLRM = int(DesignKind.BLRM)
+K_BLRM_COMB = int(DesignKind.BLRM_COMB)
 K_APB = int(DesignKind.A_PLUS_B)
 K_BOIN12 = int(DesignKind.BOIN12)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
@@ -72,11 +74,14 @@ def _decide_grid(
     full,
     u_tie,
 ):
-    """Base rule of BOIN-comb, PO-CRM, rolling six or the BLRM. One call site in :func:`decide` instead of
-    several: the large argument lists and loops of these kernels otherwise cost every other decision
-    (spills, a larger frame; rolling six inline halved BOIN's and 3+3's untimed speed)."""
+    """Base rule of BOIN-comb, PO-CRM, rolling six, the BLRM or the two-drug BLRM. One call site in
+    :func:`decide` instead of several: the large argument lists and loops of these kernels otherwise cost
+    every other decision (spills, a larger frame; rolling six inline halved BOIN's and 3+3's untimed
+    speed)."""
     if ip[L.IP_KIND] == K_BLRM:
         return decide_blrm(ip, fp, grid, n_at, tox_at, cur, n_total, ckeys, cvals, work, full)
+    if ip[L.IP_KIND] == K_BLRM_COMB:
+        return decide_blrm_comb(ip, fp, grid, n_at, tox_at, admissible, cur, n_total, ckeys, cvals, full)
     if ip[L.IP_KIND] == K_ROLLING_SIX:
         nxt, status, reason, _hold = decide_rolling_six(ip, n_at, tox_at, n_at[:0], admissible, cur)
         return nxt, status, reason
@@ -93,6 +98,8 @@ def _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, w
     :func:`_decide_grid`)."""
     if ip[L.IP_KIND] == K_BLRM:
         return select_blrm(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
+    if ip[L.IP_KIND] == K_BLRM_COMB:
+        return select_blrm_comb(ip, fp, grid, n_at, tox_at, admissible, ckeys, cvals, full)
     if ip[L.IP_KIND] == K_ROLLING_SIX:
         return select_rolling_six(ip, n_at, tox_at, admissible)
     if ip[L.IP_KIND] == K_BOIN_COMB:
@@ -136,7 +143,13 @@ def decide(
         nxt, status, reason = decide_tpt(ip, n_at, tox_at, cur)
     elif kind == K_BOIN or kind == K_TITE_BOIN:  # TITE-BOIN on complete data is BOIN
         nxt, status, reason = decide_boin(ip, tables, n_at, tox_at, admissible, cur)
-    elif kind == K_BOIN_COMB or kind == K_POCRM or kind == K_ROLLING_SIX or kind == K_BLRM:
+    elif (
+        kind == K_BOIN_COMB
+        or kind == K_POCRM
+        or kind == K_ROLLING_SIX
+        or kind == K_BLRM
+        or kind == K_BLRM_COMB
+    ):
         nxt, status, reason = _decide_grid(
             ip,
             fp,
@@ -258,7 +271,13 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, ckeys, 
         return select_tpt(ip, n_at, tox_at)
     if kind == K_BOIN or kind == K_TITE_BOIN:
         return select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
-    if kind == K_BOIN_COMB or kind == K_POCRM or kind == K_ROLLING_SIX or kind == K_BLRM:
+    if (
+        kind == K_BOIN_COMB
+        or kind == K_POCRM
+        or kind == K_ROLLING_SIX
+        or kind == K_BLRM
+        or kind == K_BLRM_COMB
+    ):
         return _select_grid(ip, fp, tables, grid, n_at, tox_at, admissible, ckeys, cvals, work, full)
     if kind == K_TABLE:
         return select_table(ip, fp, n_at, tox_at, admissible, work)

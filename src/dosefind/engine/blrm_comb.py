@@ -1,0 +1,996 @@
+"""Two-drug BLRM kernels: the posterior of the combination model by deterministic quadrature, cached by
+state, the EWOC decision over the cells of a grid and the final selection (the spec:
+designs/blrm_comb).
+
+Model (Neuenschwander et al. 2014, OncoBayes2's ``blrm_exnex`` with one group): theta = (a_A, b_A, a_B,
+b_B, eta), logit p_A(j) = a_A + exp(b_A) xa_j, logit p_B(k) = a_B + exp(b_B) xb_k (x = log(d / d*)),
+p0 = 1 - (1 - p_A)(1 - p_B), logit p_jk = logit p0 + eta h_jk, with h_jk the interaction's dose function
+(the spec compiles it: linear or saturating); theta normal a priori (block diagonal).
+
+Posterior by quadrature around the mode. Newton's method (gradient exact, Hessian by central differences
+of the gradient, Levenberg damping while it is not negative definite) finds the mode m and S, the inverse
+negative Hessian there. Every p_jk increases along e = (1, 0, 1, 0, 0) / sqrt(2) (both intercepts), so on
+every line parallel to e the event {p_jk < c} is a half-line. The rule: a tensor Gauss-Hermite rule with N
+nodes per axis on the 4-D complement of e (w = comp theta, Cholesky of the Laplace marginal covariance of
+w, the integrand divided by the normal density), and on each line t = centre + s_t v (the Gaussian
+conditional mean and sd of the e coordinate given w) Gauss-Legendre panels over |v| <= V. The cut of
+every cell and interval along the line is found by safeguarded Newton on the monotone logit, and the
+integral up to it is that of the panel's interpolating polynomial (exact integrals of the Lagrange basis,
+as the single-agent BLRM), so no new evaluation is needed. The accuracy of each node count is measured
+against Monte Carlo and a finer rule in tests/unit/test_blrm_comb.py and
+benchmarks/research/blrm_comb_accuracy.py.
+
+Posterior summary row (the CRM's cache layout, :data:`~dosefind.designs.layout.POST_FIRST` + 4 D): the
+mode's a_A and a_B, log of the normaliser; then per cell E p (``full`` only), P(p < low),
+P(low <= p < high), P(p >= high).
+
+Grid rows (filled by ``designs/blrm_comb/spec.py``; W columns): see ``ROW_*`` below.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..constants import Status
+from ..designs import layout as L
+from .jit import kernel
+from .posterior import cache_slot
+
+CONTINUE = int(Status.CONTINUE)
+STOP_SELECT = int(Status.STOP_SELECT)
+STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
+#: the two-drug BLRM's own reason codes (declared by designs/blrm_comb)
+R_BLRMC_TARGET = 104  #: the admissible cell with the highest P(target)
+R_BLRMC_CAPPED = 105  #: the best cell was beyond the escalation cap: the best within it
+R_BLRMC_NO_SAFE = 106  #: no cell within the cap satisfies EWOC: stop
+R_BLRMC_MTD = 107  #: enough patients at the recommended cell (and P(target) high enough): stop
+
+#: grid rows
+ROW_MEAN = 0  # prior mean of theta (5)
+ROW_PREC = 1  # rows 1..5: prior precision (5 x 5)
+ROW_XA = 6  # log(dA_j / dA*)
+ROW_XB = 7  # log(dB_k / dB*)
+ROW_H = 8  # interaction dose function h_jk, cell c = j K + k
+ROW_DOSE_A = 9
+ROW_DOSE_B = 10
+ROW_MAX_INC = 11  # [max increment of drug A, of drug B] (negative: none)
+ROW_GL = 12  # Gauss-Legendre nodes on [-1, 1] of the panels along each line
+ROW_GL_W = 13  # their weights
+ROW_BASIS = 14  # rows 14 .. 14 + Q - 1: per node q the coefficients of the integral of its Lagrange basis
+# polynomial from -1; then the outer point sets s = 0, 1, ... (ip[IP_BLRMC_N_SETS]): from row
+# 14 + Q + 5 s, four rows of standard normal coordinates z and a row of log weights (log of the weight
+# divided by the standard normal density at z); the set's size is fp[FP_BLRMC_SET_SIZE + s]
+
+
+@kernel
+def _softplus(x):
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@kernel
+def _sigmoid(x):
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@kernel
+def _logit_p0(s):
+    """logit(1 - exp(-s)) for s = softplus(la) + softplus(lb) > 0."""
+    if s > 1e-300:
+        return s + math.log(-math.expm1(-s))
+    return -700.0
+
+
+@kernel
+def cell_logits(grid, J, K, th, spa, spb, lg):
+    """logit p_jk for every cell at theta into ``lg`` (scratch ``spa`` [J], ``spb`` [K])."""
+    e1 = math.exp(th[1])
+    e2 = math.exp(th[3])
+    for j in range(J):
+        spa[j] = _softplus(th[0] + e1 * grid[ROW_XA, j])
+    for k in range(K):
+        spb[k] = _softplus(th[2] + e2 * grid[ROW_XB, k])
+    for j in range(J):
+        for k in range(K):
+            c = j * K + k
+            lg[c] = _logit_p0(spa[j] + spb[k]) + th[4] * grid[ROW_H, c]
+
+
+@kernel
+def log_post(grid, J, K, n_at, tox_at, th, spa, spb, lg):
+    """Unnormalised log posterior at theta (``lg`` gets every cell's logit)."""
+    s = 0.0
+    for a in range(5):
+        da = th[a] - grid[ROW_MEAN, a]
+        for b in range(5):
+            s -= 0.5 * da * grid[ROW_PREC + a, b] * (th[b] - grid[ROW_MEAN, b])
+    cell_logits(grid, J, K, th, spa, spb, lg)
+    for c in range(J * K):
+        n = n_at[c]
+        if n > 0:
+            s += tox_at[c] * lg[c] - n * _softplus(lg[c])
+    return s
+
+
+@kernel
+def grad_log_post(grid, J, K, n_at, tox_at, th, g):
+    """The gradient of :func:`log_post` into ``g`` (exact)."""
+    for a in range(5):
+        acc = 0.0
+        for b in range(5):
+            acc -= grid[ROW_PREC + a, b] * (th[b] - grid[ROW_MEAN, b])
+        g[a] = acc
+    e1 = math.exp(th[1])
+    e2 = math.exp(th[3])
+    for j in range(J):
+        la = th[0] + e1 * grid[ROW_XA, j]
+        pa = _sigmoid(la)
+        spa = _softplus(la)
+        for k in range(K):
+            c = j * K + k
+            n = n_at[c]
+            if n == 0:
+                continue
+            lb = th[2] + e2 * grid[ROW_XB, k]
+            pb = _sigmoid(lb)
+            s = spa + _softplus(lb)
+            p0 = -math.expm1(-s)
+            lgc = _logit_p0(s) + th[4] * grid[ROW_H, c]
+            r = tox_at[c] - n * _sigmoid(lgc)
+            g[0] += r * pa / p0
+            g[1] += r * pa / p0 * e1 * grid[ROW_XA, j]
+            g[2] += r * pb / p0
+            g[3] += r * pb / p0 * e2 * grid[ROW_XB, k]
+            g[4] += r * grid[ROW_H, c]
+
+
+@kernel
+def _cholesky(a, out):
+    """Lower Cholesky factor of the symmetric n x n ``a`` into ``out``; False if not positive definite."""
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(i + 1):
+            s = a[i, j]
+            for k in range(j):
+                s -= out[i, k] * out[j, k]
+            if i == j:
+                if s <= 0.0:
+                    return False
+                out[i, i] = math.sqrt(s)
+            else:
+                out[i, j] = s / out[j, j]
+        for j in range(i + 1, n):
+            out[i, j] = 0.0
+    return True
+
+
+@kernel
+def _chol_solve(lo, b, x):
+    """Solve (lo lo^T) x = b."""
+    n = lo.shape[0]
+    for i in range(n):
+        s = b[i]
+        for k in range(i):
+            s -= lo[i, k] * x[k]
+        x[i] = s / lo[i, i]
+    for i in range(n - 1, -1, -1):
+        s = x[i]
+        for k in range(i + 1, n):
+            s -= lo[k, i] * x[k]
+        x[i] = s / lo[i, i]
+
+
+@kernel
+def _neg_hessian(grid, J, K, n_at, tox_at, th, out):
+    """Minus the Hessian of the log posterior by central differences of the exact gradient (symmetrised)."""
+    h = 1e-5
+    gp = np.empty(5)
+    gm = np.empty(5)
+    t = th.copy()
+    for i in range(5):
+        t[i] = th[i] + h
+        grad_log_post(grid, J, K, n_at, tox_at, t, gp)
+        t[i] = th[i] - h
+        grad_log_post(grid, J, K, n_at, tox_at, t, gm)
+        t[i] = th[i]
+        for a in range(5):
+            out[a, i] = -(gp[a] - gm[a]) / (2.0 * h)
+    for i in range(5):
+        for a in range(i):
+            m = 0.5 * (out[a, i] + out[i, a])
+            out[a, i] = m
+            out[i, a] = m
+
+
+@kernel
+def posterior_mode(grid, J, K, n_at, tox_at, th, cov, prec):
+    """The posterior mode into ``th`` (started there), minus the Hessian there into ``prec`` and
+    S = prec^-1 into ``cov``; returns the
+    log posterior at the mode. Damped Newton: a step solves (H + lambda I) s = g with lambda raised until
+    the matrix is positive definite and the step raises the log posterior."""
+    spa = np.empty(J)
+    spb = np.empty(K)
+    lg = np.empty(J * K)
+    g = np.empty(5)
+    hm = np.empty((5, 5))
+    a = np.empty((5, 5))
+    lo = np.empty((5, 5))
+    step = np.empty(5)
+    trial = np.empty(5)
+    cur = log_post(grid, J, K, n_at, tox_at, th, spa, spb, lg)
+    lam = 0.0
+    for _it in range(200):
+        grad_log_post(grid, J, K, n_at, tox_at, th, g)
+        _neg_hessian(grid, J, K, n_at, tox_at, th, hm)
+        moved = False
+        for _try in range(60):
+            for i in range(5):
+                for j in range(5):
+                    a[i, j] = hm[i, j]
+                a[i, i] += lam
+            if not _cholesky(a, lo):
+                lam = max(2.0 * lam, 1e-4)
+                continue
+            _chol_solve(lo, g, step)
+            for i in range(5):
+                trial[i] = th[i] + step[i]
+            new = log_post(grid, J, K, n_at, tox_at, trial, spa, spb, lg)
+            if new >= cur - 1e-12 and math.isfinite(new):
+                moved = True
+                break
+            lam = max(4.0 * lam, 1e-4)
+        if not moved:
+            break
+        big = 0.0
+        for i in range(5):
+            big = max(big, abs(step[i]))
+            th[i] = trial[i]
+        cur = new
+        lam = 0.25 * lam if lam > 1e-8 else 0.0
+        if big < 1e-9:
+            break
+    _neg_hessian(grid, J, K, n_at, tox_at, th, hm)
+    lam = 0.0
+    while True:
+        for i in range(5):
+            for j in range(5):
+                a[i, j] = hm[i, j]
+            a[i, i] += lam
+        if _cholesky(a, lo):
+            break
+        lam = max(2.0 * lam, 1e-6)
+    for i in range(5):
+        for j in range(5):
+            prec[i, j] = a[i, j]
+    unit = np.zeros(5)
+    col = np.empty(5)
+    for i in range(5):
+        for j in range(5):
+            unit[j] = 1.0 if i == j else 0.0
+        _chol_solve(lo, unit, col)
+        for j in range(5):
+            cov[j, i] = col[j]
+    return cur
+
+
+@kernel
+def _cut_along(grid, K, c, base, u, centre, st, cut, vr, tol):
+    """The v at which logit p_c = cut on the line theta = base + (centre + st v) u, clipped to [-vr, vr]
+    (u has no slope components and non-negative others, so the logit increases with v): safeguarded
+    Newton."""
+    j = c // K
+    k = c % K
+    e1 = math.exp(base[1])
+    e2 = math.exp(base[3])
+    la0 = base[0] + e1 * grid[ROW_XA, j]
+    lb0 = base[2] + e2 * grid[ROW_XB, k]
+    h = grid[ROW_H, c]
+    t = centre - st * vr
+    if _logit_p0(_softplus(la0 + t * u[0]) + _softplus(lb0 + t * u[2])) + (base[4] + t * u[4]) * h >= cut:
+        return -vr
+    t = centre + st * vr
+    if _logit_p0(_softplus(la0 + t * u[0]) + _softplus(lb0 + t * u[2])) + (base[4] + t * u[4]) * h < cut:
+        return vr
+    lo = -vr
+    hi = vr
+    v = 0.0
+    for _it in range(100):
+        t = centre + st * v
+        la = la0 + t * u[0]
+        lb = lb0 + t * u[2]
+        s = _softplus(la) + _softplus(lb)
+        f = _logit_p0(s) + (base[4] + t * u[4]) * h - cut
+        if f < 0.0:
+            lo = v
+        else:
+            hi = v
+        p0 = -math.expm1(-s)
+        d = st * ((u[0] * _sigmoid(la) + u[2] * _sigmoid(lb)) / p0 + u[4] * h)
+        nv = v - f / d if d > 0.0 else 0.5 * (lo + hi)
+        if not lo < nv < hi:
+            nv = 0.5 * (lo + hi)
+        if abs(nv - v) < tol or hi - lo < tol:
+            return nv
+        v = nv
+    return v
+
+
+@kernel
+def _line_value(grid, J, K, n_at, tox_at, base, u, t, pt, spa, spb, lg):
+    for a in range(5):
+        pt[a] = base[a] + t * u[a]
+    return log_post(grid, J, K, n_at, tox_at, pt, spa, spb, lg)
+
+
+@kernel
+def _line_mode(grid, J, K, n_at, tox_at, base, u, centre, st, pt, spa, spb, lg):
+    """(t, s): the mode of the log posterior along the line base + t u (Newton from the Gaussian
+    conditional mean ``centre``, second differences; at most 8 steps of at most 2 ``st``) and the scale
+    of its Laplace approximation (kept within [st / 4, 4 st])."""
+    t = centre
+    h = 1e-3 * st
+    d2 = -1.0 / (st * st)
+    for _it in range(8):
+        f0 = _line_value(grid, J, K, n_at, tox_at, base, u, t, pt, spa, spb, lg)
+        fp_ = _line_value(grid, J, K, n_at, tox_at, base, u, t + h, pt, spa, spb, lg)
+        fm = _line_value(grid, J, K, n_at, tox_at, base, u, t - h, pt, spa, spb, lg)
+        d1 = (fp_ - fm) / (2.0 * h)
+        dd = (fp_ - 2.0 * f0 + fm) / (h * h)
+        if not dd < 0.0:
+            break
+        d2 = dd
+        step = -d1 / d2
+        step = max(min(step, 2.0 * st), -2.0 * st)
+        t += step
+        if abs(step) < 1e-6 * st:
+            break
+    s = 1.0 / math.sqrt(-d2)
+    return t, max(min(s, 4.0 * st), 0.25 * st)
+
+
+@kernel
+def logit_gradient(grid, K, th, c, out):
+    """The gradient of logit p_c in theta into ``out``."""
+    j = c // K
+    k = c % K
+    e1 = math.exp(th[1])
+    e2 = math.exp(th[3])
+    la = th[0] + e1 * grid[ROW_XA, j]
+    lb = th[2] + e2 * grid[ROW_XB, k]
+    p0 = -math.expm1(-(_softplus(la) + _softplus(lb)))
+    out[0] = _sigmoid(la) / p0
+    out[1] = out[0] * e1 * grid[ROW_XA, j]
+    out[2] = _sigmoid(lb) / p0
+    out[3] = out[2] * e2 * grid[ROW_XB, k]
+    out[4] = grid[ROW_H, c]
+
+
+@kernel
+def line_direction(grid, J, K, th, cov, prec, u, c_lo, c_hi):
+    """The direction of the lines: u = (alpha, 0, beta, 0, gamma) / norm with alpha, beta, gamma >= 0 (every
+    logit increases along it), chosen from a fixed set of candidates to maximise, over the cells, the
+    smallest share of the variance of logit p_c (Laplace) that the line carries:
+    (g_c . u)^2 / ((u' S^-1 u) (g_c' S g_c)), g_c the gradient of logit p_c at the mode."""
+    D = J * K
+    g = np.empty((D, 5))
+    gsg = np.empty(D)
+    for c in range(D):
+        logit_gradient(grid, K, th, c, g[c])
+        acc = 0.0
+        for a in range(5):
+            for b in range(5):
+                acc += g[c, a] * cov[a, b] * g[c, b]
+        gsg[c] = acc
+    levels = np.array([0.0, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0])
+    best = -1.0
+    cand = np.zeros(5)
+    for i0 in range(levels.shape[0]):
+        for i2 in range(levels.shape[0]):
+            for i4 in range(levels.shape[0]):
+                if i0 == 0 and i2 == 0 and i4 == 0:
+                    continue
+                cand[0] = levels[i0]
+                cand[2] = levels[i2]
+                cand[4] = levels[i4]
+                nrm = math.sqrt(cand[0] ** 2 + cand[2] ** 2 + cand[4] ** 2)
+                upu = 0.0
+                for a in range(5):
+                    for b in range(5):
+                        upu += cand[a] * prec[a, b] * cand[b]
+                upu /= nrm * nrm
+                worst = 1.0
+                for c in range(c_lo, c_hi):
+                    gu = (g[c, 0] * cand[0] + g[c, 2] * cand[2] + g[c, 4] * cand[4]) / nrm
+                    worst = min(worst, gu * gu / (upu * gsg[c]))
+                if worst > best:
+                    best = worst
+                    for a in range(5):
+                        u[a] = cand[a] / nrm
+
+
+@kernel
+def _complement(u, comp):
+    """Rows of ``comp`` [4, 5]: an orthonormal basis of the complement of the unit vector u (Gram-Schmidt
+    on the axes, the most orthogonal first)."""
+    basis = np.empty((5, 5))
+    for a in range(5):
+        basis[0, a] = u[a]
+    n = 1
+    for axis in range(5):
+        if n == 5:
+            break
+        v = np.zeros(5)
+        v[axis] = 1.0
+        for r in range(n):
+            dot = 0.0
+            for a in range(5):
+                dot += v[a] * basis[r, a]
+            for a in range(5):
+                v[a] -= dot * basis[r, a]
+        nrm = 0.0
+        for a in range(5):
+            nrm += v[a] * v[a]
+        nrm = math.sqrt(nrm)
+        if nrm < 1e-6:
+            continue
+        for a in range(5):
+            basis[n, a] = v[a] / nrm
+        n += 1
+    for i in range(4):
+        for a in range(5):
+            comp[i, a] = basis[i + 1, a]
+
+
+@kernel
+def _cell_logit_at(grid, K, c, base, u, t):
+    """logit p_c at theta = base + t u."""
+    j = c // K
+    k = c % K
+    la = base[0] + t * u[0] + math.exp(base[1] + t * u[1]) * grid[ROW_XA, j]
+    lb = base[2] + t * u[2] + math.exp(base[3] + t * u[3]) * grid[ROW_XB, k]
+    return _logit_p0(_softplus(la) + _softplus(lb)) + (base[4] + t * u[4]) * grid[ROW_H, c]
+
+
+@kernel
+def _basis_at(grid, basis0, Q, x, vals, off):
+    """Integral from -1 to x of the panel's interpolating polynomial (node values vals[off:off + Q])."""
+    part = 0.0
+    for q in range(Q):
+        w = 0.0
+        for cc in range(Q, -1, -1):
+            w = w * x + grid[basis0 + q, cc]
+        part += w * vals[off + q]
+    return part
+
+
+@kernel
+def _below_general(grid, K, c, base, u, centre, sl, vr, width, NP, Q, gl0, cut, vals, lgc, edge):
+    """The integral (in panel units, summed over panels) of the line's posterior over {logit p_c < cut}
+    when the logit need not be monotone along the line: the sign of logit - cut at the panel edges and
+    nodes locates every crossing between neighbouring points, each found by bisection; the pieces below
+    are integrated exactly through each panel's interpolating polynomial."""
+    basis0 = ROW_BASIS
+    total = 0.0
+    for p in range(NP):
+        a0 = -vr + p * width
+        off = p * Q
+        # points of the panel in x (panel units, -1..1): the edges and the nodes
+        prev_x = -1.0
+        prev_below = edge[p] < cut
+        seg_start = -1.0 if prev_below else 2.0  # 2: not in a below segment
+        for r in range(Q + 1):
+            if r < Q:
+                x = grid[gl0, r]
+                now_below = lgc[off + r] < cut
+            else:
+                x = 1.0
+                now_below = edge[p + 1] < cut
+            if now_below != prev_below:
+                lo = prev_x
+                hi = x
+                for _it in range(50):
+                    mid = 0.5 * (lo + hi)
+                    val = _cell_logit_at(grid, K, c, base, u, centre + sl * (a0 + 0.5 * width * (mid + 1.0)))
+                    if (val < cut) == prev_below:
+                        lo = mid
+                    else:
+                        hi = mid
+                root = 0.5 * (lo + hi)
+                if prev_below:
+                    total += _basis_at(grid, basis0, Q, root, vals, off) - _basis_at(
+                        grid, basis0, Q, seg_start, vals, off
+                    )
+                    seg_start = 2.0
+                else:
+                    seg_start = root
+            prev_x = x
+            prev_below = now_below
+        if prev_below:
+            total += _basis_at(grid, basis0, Q, 1.0, vals, off) - _basis_at(
+                grid, basis0, Q, seg_start, vals, off
+            )
+    return total
+
+
+@kernel
+def _family(
+    ip,
+    fp,
+    grid,
+    n_at,
+    tox_at,
+    r0,
+    gl0,
+    n_points,
+    scale,
+    cuts,
+    below,
+    mean,
+    full,
+    th,
+    cov,
+    prec,
+    top,
+    c_lo,
+    c_hi,
+):
+    """One family of parallel lines, its direction chosen for cells c_lo..c_hi - 1, whose interval
+    probabilities (and means) it computes; returns the log normaliser."""
+    J = ip[L.IP_GRID_ROWS]
+    K = ip[L.IP_GRID_COLS]
+    D = J * K
+    NP = ip[L.IP_BLRMC_N_PANELS]
+    Q = ip[L.IP_BLRMC_N_GL]
+    NC = cuts.shape[1]
+    vr = fp[L.FP_BLRMC_V_RANGE]
+    width = 2.0 * vr / NP
+    basis0 = ROW_BASIS
+    u = np.zeros(5)
+    general = c_hi - c_lo == 1
+    if general:  # the direction in which logit p_c varies most (Laplace): S g_c
+        gc = np.empty(5)
+        logit_gradient(grid, K, th, c_lo, gc)
+        nrm = 0.0
+        for a in range(5):
+            acc = 0.0
+            for b in range(5):
+                acc += cov[a, b] * gc[b]
+            u[a] = acc
+            nrm += acc * acc
+        nrm = math.sqrt(nrm)
+        for a in range(5):
+            u[a] /= nrm
+    else:
+        line_direction(grid, J, K, th, cov, prec, u, c_lo, c_hi)
+    lgc = np.empty(NP * Q)
+    edge = np.empty(NP + 1)
+    comp = np.empty((4, 5))
+    _complement(u, comp)
+    # Laplace: w = comp (theta - mode) ~ N(0, comp S comp'), the u coordinate given w: mean reg . w, sd st
+    cu = np.empty(5)
+    for a in range(5):
+        acc = 0.0
+        for b in range(5):
+            acc += cov[a, b] * u[b]
+        cu[a] = acc
+    suu = 0.0
+    for a in range(5):
+        suu += u[a] * cu[a]
+    sww = np.empty((4, 4))
+    swt = np.empty(4)
+    tmp = np.empty(5)
+    for i in range(4):
+        for b in range(5):
+            acc = 0.0
+            for a in range(5):
+                acc += comp[i, a] * cov[a, b]
+            tmp[b] = acc
+        for i2 in range(4):
+            acc = 0.0
+            for b in range(5):
+                acc += tmp[b] * comp[i2, b]
+            sww[i, i2] = acc
+        acc = 0.0
+        for a in range(5):
+            acc += comp[i, a] * cu[a]
+        swt[i] = acc
+    # the outer rule is scaled wider than the Laplace approximation (heavier tails: the integrand divided
+    # by the normal density must stay polynomial-like)
+    sc2 = scale * scale
+    for i in range(4):
+        for i2 in range(4):
+            sww[i, i2] *= sc2
+        swt[i] *= sc2
+    suu *= sc2
+    lw = np.empty((4, 4))
+    _cholesky(sww, lw)
+    reg = np.empty(4)
+    _chol_solve(lw, swt, reg)
+    st2 = suu
+    for i in range(4):
+        st2 -= swt[i] * reg[i]
+    st = math.sqrt(max(st2, 1e-300))
+    spa = np.empty(J)
+    spb = np.empty(K)
+    lg = np.empty(D)
+    vals = np.empty(NP * Q)
+    panel = np.empty(NP)
+    pt = np.empty(5)
+    base = np.empty(5)
+    z = np.empty(4)
+    wv = np.empty(4)
+    acc_below = np.zeros((D, NC))
+    acc_mean = np.zeros(D)
+    total = 0.0
+    for m in range(n_points):
+        logw = grid[r0 + 4, m]
+        for i in range(4):
+            z[i] = grid[r0 + i, m]
+        centre = 0.0
+        for i in range(4):
+            acc = 0.0
+            for i2 in range(i + 1):
+                acc += lw[i, i2] * z[i2]
+            wv[i] = acc
+            centre += acc * reg[i]
+        for a in range(5):
+            acc = th[a]
+            for i in range(4):
+                acc += comp[i, a] * wv[i]
+            base[a] = acc
+        # lines negligible at their Gaussian centre are skipped
+        if _line_value(grid, J, K, n_at, tox_at, base, u, centre, pt, spa, spb, lg) - top + logw < -46.0:
+            continue
+        centre, sl = _line_mode(grid, J, K, n_at, tox_at, base, u, centre, st, pt, spa, spb, lg)
+        wline = math.exp(logw) * 0.5 * width * sl
+        tot_line = 0.0
+        for p in range(NP):
+            a0 = -vr + p * width
+            accp = 0.0
+            for q in range(Q):
+                v = a0 + 0.5 * width * (grid[gl0, q] + 1.0)
+                rel = _line_value(grid, J, K, n_at, tox_at, base, u, centre + sl * v, pt, spa, spb, lg) - top
+                f = math.exp(rel) if rel > -700.0 else 0.0
+                vals[p * Q + q] = f
+                lgc[p * Q + q] = lg[c_lo]
+                accp += grid[gl0 + 1, q] * f
+                if full and f > 0.0:
+                    wf = wline * grid[gl0 + 1, q] * f
+                    for c in range(c_lo, c_hi):
+                        acc_mean[c] += wf * _sigmoid(lg[c])
+            panel[p] = accp
+            tot_line += accp
+        total += wline * tot_line
+        if general:
+            c = c_lo
+            for p in range(NP + 1):
+                edge[p] = _cell_logit_at(grid, K, c, base, u, centre + sl * (-vr + p * width))
+            for i in range(NC):
+                acc_below[c, i] += wline * _below_general(
+                    grid, K, c, base, u, centre, sl, vr, width, NP, Q, gl0, cuts[c, i], vals, lgc, edge
+                )
+            continue
+        for c in range(c_lo, c_hi):
+            for i in range(NC):
+                vstar = _cut_along(grid, K, c, base, u, centre, sl, cuts[c, i], vr, 1e-11)
+                if vstar <= -vr:
+                    continue
+                if vstar >= vr:
+                    acc_below[c, i] += wline * tot_line
+                    continue
+                pp = min(int((vstar + vr) / width), NP - 1)
+                acc = 0.0
+                for p in range(pp):
+                    acc += panel[p]
+                x = 2.0 * (vstar - (-vr + pp * width)) / width - 1.0
+                part = 0.0
+                for q in range(Q):
+                    w = 0.0
+                    for cc in range(Q, -1, -1):
+                        w = w * x + grid[basis0 + q, cc]
+                    part += w * vals[pp * Q + q]
+                acc_below[c, i] += wline * (acc + part)
+    for c in range(c_lo, c_hi):
+        mean[c] = acc_mean[c] / total if full else math.nan
+        for i in range(NC):
+            below[c, i] = min(max(acc_below[c, i] / total, 0.0), 1.0)
+    return top + math.log(total)
+
+
+@kernel
+def integrate(ip, fp, grid, n_at, tox_at, point_set, cuts, below, mean, full):
+    """The rule with outer point set ``point_set``: ``below[c, i]`` = P(logit p_c < cuts[c, i]),
+    ``mean[c]`` = E p_c (``full``). Returns (log normaliser, mode a_A, mode a_B)."""
+    J = ip[L.IP_GRID_ROWS]
+    K = ip[L.IP_GRID_COLS]
+    D = J * K
+    Q = ip[L.IP_BLRMC_N_GL]
+    if not 0 <= point_set < ip[L.IP_BLRMC_N_SETS]:
+        raise ValueError("blrm_comb: no such outer point set")
+    r0 = ROW_BASIS + Q + 5 * point_set
+    n_points = int(fp[L.FP_BLRMC_SET_SIZE + point_set] + 0.5)
+    gl0 = ROW_GL
+    th = grid[ROW_MEAN, :5].copy()
+    cov = np.empty((5, 5))
+    prec = np.empty((5, 5))
+    top = posterior_mode(grid, J, K, n_at, tox_at, th, cov, prec)
+    logz = 0.0
+    if fp[L.FP_BLRMC_PER_CELL] > 0.5:
+        for c in range(D):
+            logz = _family(
+                ip,
+                fp,
+                grid,
+                n_at,
+                tox_at,
+                r0,
+                gl0,
+                n_points,
+                fp[L.FP_BLRMC_SET_SCALE + point_set],
+                cuts,
+                below,
+                mean,
+                full,
+                th,
+                cov,
+                prec,
+                top,
+                c,
+                c + 1,
+            )
+    else:
+        logz = _family(
+            ip,
+            fp,
+            grid,
+            n_at,
+            tox_at,
+            r0,
+            gl0,
+            n_points,
+            fp[L.FP_BLRMC_SET_SCALE + point_set],
+            cuts,
+            below,
+            mean,
+            full,
+            th,
+            cov,
+            prec,
+            top,
+            0,
+            D,
+        )
+    return logz, th[0], th[2]
+
+
+@kernel
+def blrm_comb_posterior(ip, fp, grid, n_at, tox_at, out, full, point_set):
+    """The posterior summary row of a state (see the module doc) into ``out``."""
+    D = ip[L.IP_N_DOSES]
+    P = L.POST_FIRST
+    cuts = np.empty((D, 2))
+    for d in range(D):
+        cuts[d, 0] = fp[L.FP_BLRMC_LOGIT_LOW]
+        cuts[d, 1] = fp[L.FP_BLRMC_LOGIT_HIGH]
+    below = np.empty((D, 2))
+    mean = np.empty(D)
+    logz, t1, t2 = integrate(ip, fp, grid, n_at, tox_at, point_set, cuts, below, mean, full)
+    for d in range(D):
+        under = below[d, 0]
+        below_high = below[d, 1]
+        out[P + d] = mean[d]
+        out[P + D + d] = under
+        out[P + 2 * D + d] = min(max(below_high - under, 0.0), 1.0)
+        out[P + 3 * D + d] = min(max(1.0 - below_high, 0.0), 1.0)
+    out[0] = point_set
+    out[1] = t1
+    out[2] = logz
+
+
+@kernel
+def _candidates(ip, grid, n_at, admissible, cur, tried_only, cand):
+    """cand[c] = 2 for a cell within the escalation cap, 1 for a cell beyond it, 0 for a cell that is
+    never chosen (not admissible on the grid, or untried when ``tried_only``)."""
+    D = ip[L.IP_N_DOSES]
+    K = ip[L.IP_GRID_COLS]
+    cj = cur // K
+    ck = cur % K
+    top_a = 0
+    top_b = 0
+    for c in range(D):
+        if n_at[c] > 0:
+            top_a = max(top_a, c // K)
+            top_b = max(top_b, c % K)
+    lim_a = math.inf
+    lim_b = math.inf
+    if grid[ROW_MAX_INC, 0] >= 0.0:
+        lim_a = (1.0 + grid[ROW_MAX_INC, 0]) * grid[ROW_DOSE_A, cj] * (1.0 + 1e-12)
+    if grid[ROW_MAX_INC, 1] >= 0.0:
+        lim_b = (1.0 + grid[ROW_MAX_INC, 1]) * grid[ROW_DOSE_B, ck] * (1.0 + 1e-12)
+    for c in range(D):
+        cand[c] = 0
+        if admissible[c] == 0 or (tried_only and n_at[c] == 0):
+            continue
+        cand[c] = 2
+        j = c // K
+        k = c % K
+        if grid[ROW_DOSE_A, j] > lim_a or grid[ROW_DOSE_B, k] > lim_b:
+            cand[c] = 1
+        elif ip[L.IP_BLRMC_NO_SKIP] == 1 and (j > top_a + 1 or k > top_b + 1):
+            cand[c] = 1
+        elif ip[L.IP_BLRMC_NO_DIAGONAL] == 1 and j > cj and k > ck:
+            cand[c] = 1
+
+
+@kernel
+def _choose(ip, fp, row_vals, cand, n_at, margin):
+    """(best within the cap, best overall, certified): the EWOC-admissible candidates with the highest
+    P(target) (the lowest index on ties); certified when no quantity the choice or the stopping rule
+    compares is within ``margin`` of its threshold or rival (so an error below the margin cannot change
+    the decision)."""
+    D = ip[L.IP_N_DOSES]
+    P = L.POST_FIRST
+    ewoc = fp[L.FP_BLRMC_EWOC]
+    ok = True
+    best = -1
+    best_p = -1.0
+    free = -1
+    free_p = -1.0
+    for c in range(D):
+        if cand[c] == 0:
+            continue
+        po = row_vals[P + 3 * D + c]
+        if abs(po - ewoc) < margin:
+            ok = False
+        if po > ewoc:
+            continue
+        pt = row_vals[P + 2 * D + c]
+        if pt > free_p:
+            free_p = pt
+            free = c
+        if cand[c] == 2 and pt > best_p:
+            best_p = pt
+            best = c
+    # the runner-up of each choice must trail by more than the margin
+    for c in range(D):
+        if cand[c] == 0 or row_vals[P + 3 * D + c] > ewoc:
+            continue
+        pt = row_vals[P + 2 * D + c]
+        if c != free and abs(pt - free_p) < margin:
+            ok = False
+        if cand[c] == 2 and c != best and abs(pt - best_p) < margin:
+            ok = False
+    if best >= 0 and ip[L.IP_BLRMC_MTD_N] > 0 and n_at[best] >= ip[L.IP_BLRMC_MTD_N]:
+        if abs(best_p - fp[L.FP_BLRMC_MTD_PROB]) < margin:
+            ok = False
+    return best, free, ok
+
+
+@kernel
+def certified_choice(ip, fp, grid, n_at, tox_at, cand, ckeys, cvals, full):
+    """(row, best within the cap, best overall): the choice made on the cheapest outer point set whose
+    error margin certifies it (``fp[FP_BLRMC_SET_MARGIN + s]``; sets from the last, cheapest, to set 0,
+    the accurate rule, which decides whatever its margins). The cache keeps the row of the finest set
+    computed for the state (its set in column 0)."""
+    D = ip[L.IP_N_DOSES]
+    row, compute = cache_slot(ckeys, n_at, tox_at, D)
+    level = ip[L.IP_BLRMC_N_SETS] - 1
+    if compute:
+        blrm_comb_posterior(ip, fp, grid, n_at, tox_at, cvals[row], full, level)
+    else:
+        level = int(cvals[row, 0] + 0.5)
+    while True:
+        margin = fp[L.FP_BLRMC_SET_MARGIN + level] if level > 0 else 0.0
+        best, free, ok = _choose(ip, fp, cvals[row], cand, n_at, margin)
+        if ok or level == 0:
+            return row, best, free
+        level -= 1
+        blrm_comb_posterior(ip, fp, grid, n_at, tox_at, cvals[row], full, level)
+
+
+@kernel
+def decide_blrm_comb(ip, fp, grid, n_at, tox_at, admissible, cur, n_total, ckeys, cvals, full):
+    """The next cell: (cell, status, reason)."""
+    D = ip[L.IP_N_DOSES]
+    cand = np.empty(D, dtype=np.int64)
+    _candidates(ip, grid, n_at, admissible, cur, False, cand)
+    row, nxt, free = certified_choice(ip, fp, grid, n_at, tox_at, cand, ckeys, cvals, full)
+    if nxt < 0:
+        return cur, STOP_NO_DOSE, R_BLRMC_NO_SAFE
+    reason = R_BLRMC_TARGET if nxt == free else R_BLRMC_CAPPED
+    if ip[L.IP_BLRMC_MTD_N] > 0 and n_at[nxt] >= ip[L.IP_BLRMC_MTD_N]:
+        pt = cvals[row, L.POST_FIRST + 2 * D + nxt]
+        if pt >= fp[L.FP_BLRMC_MTD_PROB] or (
+            ip[L.IP_BLRMC_MTD_TOTAL] > 0 and n_total >= ip[L.IP_BLRMC_MTD_TOTAL]
+        ):
+            return nxt, STOP_SELECT, R_BLRMC_MTD
+    return nxt, CONTINUE, reason
+
+
+@kernel
+def select_blrm_comb(ip, fp, grid, n_at, tox_at, admissible, ckeys, cvals, full):
+    """The final selection: among the cells tried, the EWOC-admissible one with the highest P(target) (-1
+    when none is admissible)."""
+    D = ip[L.IP_N_DOSES]
+    cand = np.empty(D, dtype=np.int64)
+    _candidates(ip, grid, n_at, admissible, 0, True, cand)
+    for c in range(D):  # no cap in the final selection
+        if cand[c] == 1:
+            cand[c] = 2
+    _row, best, _free = certified_choice(ip, fp, grid, n_at, tox_at, cand, ckeys, cvals, full)
+    return best
+
+
+def blrm_comb_posterior_summary(design, n_at, tox_at, quantiles=(), point_set: int = 0) -> dict:
+    """Full posterior summary of a two-drug BLRM for given patients and DLTs per cell (Python API; live
+    use): per cell ``mean``, ``prob_under``, ``prob_target``, ``prob_over``, ``prob_above_target``, and for
+    each q in ``quantiles`` the q-quantile of p (bisection on the quadrature CDF to 1e-6)."""
+    from .posterior import check_counts
+
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    D = design.n_doses
+    c = design.compile(max(design.max_n, int(n_at.sum())))
+    row = np.zeros(L.POST_FIRST + 4 * D)
+    blrm_comb_posterior(c.ip, c.fp, c.grid, n_at, tox_at, row, True, point_set)
+    P = L.POST_FIRST
+    t = design.target
+    cuts = np.full((D, 1), math.log(t / (1 - t)))
+    below = np.zeros((D, 1))
+    mean = np.zeros(D)
+    integrate(c.ip, c.fp, c.grid, n_at, tox_at, point_set, cuts, below, mean, False)
+    out = {
+        "mode": row[:2].copy(),
+        "log_evidence": float(row[2]),
+        "mean": row[P : P + D].copy(),
+        "prob_under": row[P + D : P + 2 * D].copy(),
+        "prob_target": row[P + 2 * D : P + 3 * D].copy(),
+        "prob_over": row[P + 3 * D : P + 4 * D].copy(),
+        "prob_above_target": 1.0 - below[:, 0],
+    }
+    if quantiles:
+        # three passes of 16 cuts per cell and quantile, each inside the bracket the last one found, then
+        # linear interpolation of the CDF in logit p
+        qs = np.asarray(quantiles, dtype=float)
+        Mq = len(qs)
+        G = 16
+        lo = np.full((D, Mq), -15.0)
+        hi = np.full((D, Mq), 15.0)
+        flo = np.zeros((D, Mq))
+        fhi = np.ones((D, Mq))
+        for _pass in range(3):
+            frac = (np.arange(G) + 1.0) / (G + 1.0)
+            grid_cuts = lo[:, :, None] + (hi - lo)[:, :, None] * frac  # [D, Mq, G]
+            cdf = np.zeros((D, Mq * G))
+            integrate(
+                c.ip,
+                c.fp,
+                c.grid,
+                n_at,
+                tox_at,
+                point_set,
+                grid_cuts.reshape(D, Mq * G).copy(),
+                cdf,
+                mean,
+                False,
+            )
+            cdf = cdf.reshape(D, Mq, G)
+            for d in range(D):
+                for i in range(Mq):
+                    below = np.flatnonzero(cdf[d, i] < qs[i])
+                    k = below[-1] if below.size else -1
+                    new_lo = grid_cuts[d, i, k] if k >= 0 else lo[d, i]
+                    new_flo = cdf[d, i, k] if k >= 0 else flo[d, i]
+                    new_hi = grid_cuts[d, i, k + 1] if k + 1 < G else hi[d, i]
+                    new_fhi = cdf[d, i, k + 1] if k + 1 < G else fhi[d, i]
+                    lo[d, i], hi[d, i], flo[d, i], fhi[d, i] = new_lo, new_hi, new_flo, new_fhi
+        span = np.where(fhi > flo, fhi - flo, 1.0)
+        x = lo + (hi - lo) * np.clip((qs[None, :] - flo) / span, 0.0, 1.0)
+        for i, q in enumerate(quantiles):
+            out[f"q{q}"] = 1.0 / (1.0 + np.exp(-x[:, i]))
+    return out
