@@ -148,34 +148,9 @@ class Boin(Design):
     def __post_init__(self):
         super().__post_init__()
         set_ = object.__setattr__
-        phi1 = 0.6 * self.target if self.phi1 is None else self.phi1
-        phi2 = 1.4 * self.target if self.phi2 is None else self.phi2
-        set_(
-            self,
-            "phi1",
-            v.real(
-                "phi1",
-                phi1,
-                low=0.0,
-                high=self.target,
-                low_open=True,
-                high_open=True,
-                fix=f"phi1 must lie strictly between 0 and the target {self.target:g}",
-            ),
-        )
-        set_(
-            self,
-            "phi2",
-            v.real(
-                "phi2",
-                phi2,
-                low=self.target,
-                high=1.0,
-                low_open=True,
-                high_open=True,
-                fix=f"phi2 must lie strictly between the target {self.target:g} and 1",
-            ),
-        )
+        phi1, phi2 = checked_phis(self.target, self.phi1, self.phi2)
+        set_(self, "phi1", phi1)
+        set_(self, "phi2", phi2)
         set_(self, "cutoff_eli", v.probability("cutoff_eli", self.cutoff_eli, open_interval=True))
         v.boolean("extrasafe", self.extrasafe)
         v.boolean("bound_mtd", self.bound_mtd)
@@ -260,3 +235,29 @@ class Boin(Design):
         fp[L.FP_BOIN_LAMBDA_D] = self.boundaries[1]
         tables.append(self.decision_table(n_cap))
         return np.zeros((1, 1), dtype=np.float64)
+
+
+def checked_phis(target: float, phi1: float | None, phi2: float | None) -> tuple[float, float]:
+    """BOIN's phi1 and phi2 (defaults 0.6 and 1.4 times the target, as the BOIN package), each checked to
+    lie strictly between 0 and the target, and between the target and 1 (BOIN and BOIN12 share them)."""
+    phi1 = 0.6 * target if phi1 is None else phi1
+    phi2 = 1.4 * target if phi2 is None else phi2
+    phi1 = v.real(
+        "phi1",
+        phi1,
+        low=0.0,
+        high=target,
+        low_open=True,
+        high_open=True,
+        fix=f"phi1 must lie strictly between 0 and the target {target:g}",
+    )
+    phi2 = v.real(
+        "phi2",
+        phi2,
+        low=target,
+        high=1.0,
+        low_open=True,
+        high_open=True,
+        fix=f"phi2 must lie strictly between the target {target:g} and 1",
+    )
+    return phi1, phi2

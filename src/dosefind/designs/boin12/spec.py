@@ -49,7 +49,7 @@ from ...errors import SpecError
 from .. import layout as L
 from .. import validate as v
 from ..base import Design
-from ..boin.spec import boin_boundaries, prob_above
+from ..boin.spec import boin_boundaries, checked_phis, prob_above
 
 RULES = ("paper", "escalation")
 UTILITY_NAMES = ("response without DLT", "neither", "response with DLT", "DLT without response")
@@ -79,34 +79,9 @@ class Boin12(Design):
         set_ = object.__setattr__
         set_(self, "target_eff", v.probability("target_eff", self.target_eff, open_interval=True))
         set_(self, "utilities", check_utilities(self.utilities))
-        phi1 = 0.6 * self.target if self.phi1 is None else self.phi1
-        phi2 = 1.4 * self.target if self.phi2 is None else self.phi2
-        set_(
-            self,
-            "phi1",
-            v.real(
-                "phi1",
-                phi1,
-                low=0.0,
-                high=self.target,
-                low_open=True,
-                high_open=True,
-                fix=f"phi1 must lie strictly between 0 and the target {self.target:g}",
-            ),
-        )
-        set_(
-            self,
-            "phi2",
-            v.real(
-                "phi2",
-                phi2,
-                low=self.target,
-                high=1.0,
-                low_open=True,
-                high_open=True,
-                fix=f"phi2 must lie strictly between the target {self.target:g} and 1",
-            ),
-        )
+        phi1, phi2 = checked_phis(self.target, self.phi1, self.phi2)
+        set_(self, "phi1", phi1)
+        set_(self, "phi2", phi2)
         set_(self, "cutoff_tox", v.probability("cutoff_tox", self.cutoff_tox, open_interval=True))
         set_(self, "cutoff_eff", v.probability("cutoff_eff", self.cutoff_eff, open_interval=True))
         set_(self, "n_star", v.integer("n_star", self.n_star, low=1))
