@@ -65,3 +65,14 @@ def test_platform_simulate_writes_the_timeline_plot(tmp_path):
         app, ["platform", "simulate", EXAMPLE, "--trials", "20", "--plot", str(tmp_path / "no" / "p.png")]
     )
     assert r.exit_code == 2 and "--plot" in r.stderr
+
+
+def test_a_run_too_large_is_refused_up_front_with_an_estimate():
+    """10^12 platforms are refused by the optimistic bound, 10^9 by the timed pilot: one line each, with
+    the time, the memory and the largest run that fits, and nothing simulated (it used to hang)."""
+    for trials in ("1000000000000", "1000000000"):
+        r = runner.invoke(app, ["platform", "simulate", EXAMPLE, "--trials", trials])
+        assert r.exit_code == 2, r.output
+        lines = r.output.strip().splitlines()
+        assert len(lines) == 1 and "are refused" in lines[0] and "MiB per block" in lines[0]
+        assert "use at most" in lines[0]

@@ -159,6 +159,43 @@ def platform_provenance(spec: PlatformSpec, n_trials: int, seed: int) -> dict:
     return run_provenance(json_hash(config), n_trials, seed, platform_hash=spec.platform.config_hash())
 
 
+def _row_bytes(result: PlatformResult) -> int:
+    """Bytes per platform trial of a block's arrays (every arm's rows and the platform's columns)."""
+    total = result.columns.nbytes / max(result.columns.shape[0], 1)
+    for arm in result.arms:
+        for value in vars(arm).values():
+            if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0]:
+                total += value.nbytes / value.shape[0]
+    return int(math.ceil(total))
+
+
+def check_platform_run_size(spec: PlatformSpec, n_trials: int, seed: int, threads: int | None = None) -> None:
+    """Refuse, before the work, a platform run that would take longer than a day, with the estimated time
+    and memory (:func:`dosefind.oc.study.check_run_time`, the platform timed on its first scenario)."""
+    from ..oc.study import check_run_time
+    from .simulate import PLATFORM_BLOCK
+
+    sizes: list[int] = []
+    simulate_platform(
+        spec.platform, spec.scenarios[0], 1, seed, on_block=lambda r: sizes.append(_row_bytes(r))
+    )
+    mib = PLATFORM_BLOCK * sizes[0] / 2**20
+    check_run_time(
+        n_trials,
+        len(spec.scenarios),
+        [
+            lambda k: simulate_platform(
+                spec.platform, spec.scenarios[0], k, seed, on_block=lambda r: None, threads=threads
+            )
+        ],
+        flat_bytes=PLATFORM_BLOCK * sizes[0],
+        threads=threads,
+        unit="platforms",
+        instead="or split the run over seeds",
+        memory=f"flat in the number of platforms, about {mib:.1f} MiB per block of {PLATFORM_BLOCK:,}",
+    )
+
+
 def simulate_platform_spec(
     spec: PlatformSpec,
     n_trials: int,
@@ -166,8 +203,13 @@ def simulate_platform_spec(
     *,
     threads: int | None = None,
     block_trials: int | None = None,
+    check_size: bool = True,
 ) -> PlatformStudyResult:
-    """Every scenario of the platform file, reduced block by block (memory flat in ``n_trials``)."""
+    """Every scenario of the platform file, reduced block by block (memory flat in ``n_trials``). A run
+    estimated to take more than a day is refused first (:func:`check_platform_run_size`;
+    ``check_size=False`` when the caller has checked)."""
+    if check_size:
+        check_platform_run_size(spec, n_trials, seed, threads)
     rows: list[dict] = []
     for s in spec.scenarios:
         sums = PlatformSums(spec.platform, s)
