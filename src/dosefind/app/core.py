@@ -14,8 +14,7 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError, DosefindError
@@ -134,24 +133,15 @@ def _scenario(text: str, n: int):
     return values
 
 
-def _file_window(path: Path) -> float | None:
-    """The design file's [timing] dlt_window_days (None without one), as ``recommend`` reads it."""
-    from ..specfile import _read_toml
-
-    timing = _read_toml(path).get("timing")
-    value = timing.get("dlt_window_days") if isinstance(timing, dict) else None
-    return float(value) if isinstance(value, (int, float)) else None
-
-
-def _as_of(inputs: MeetingInputs, data, file_window: float | None):
-    """(day, window) for ``recommend``, as the CLI's ``--as-of`` and ``--window-days`` give them."""
+def _as_of(inputs: MeetingInputs, data, window: float | None):
+    """(day, window) for ``recommend``, as the CLI's ``--as-of`` and ``--window-days`` give them
+    (``window``: the given one, else the design file's)."""
     from ..live.pending import parse_day
 
     text = inputs.as_of.strip()
     day = parse_day(text) if text else None
     if day is None and not data.has_pending:
         return None, None
-    window = inputs.window_days if inputs.window_days else file_window
     if window is not None and window <= 0:
         raise DataError("window days: give the DLT window as a positive number of days")
     return day, window
@@ -161,7 +151,7 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
     """The design's recommendation for the data (and any what-if cohorts), with the pathways of the next
     cohorts; nothing is logged."""
     from ..arm.spec import is_arm_file, load_arm
-    from ..live.inputs import trial_data_for
+    from ..live.inputs import trial_data_for, window_of
     from ..live.recommend import recommend
     from ..paths import dose_paths
     from ..specfile import _read_toml, select_design
@@ -182,7 +172,7 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
             design = arm.design
         else:
             design = select_design(dpath, inputs.name or None)
-        dpath_window = _file_window(dpath)
+        window = window_of(dpath, inputs.window_days or None)
         if data_text.strip():
             data = trial_data_for(design, files.write(inputs.data_name, data_text, "trial.csv"), None, arm)
         else:
@@ -190,7 +180,7 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
     if what_if:
         joined = f"{data.to_notation()} {what_if}".strip()
         data = trial_data_for(design, None, joined, arm)
-    day, window = _as_of(inputs, data, dpath_window)
+    day, window = _as_of(inputs, data, window)
     arm_rec = None
     if arm is not None:
         from ..live.arm import recommend_arm
@@ -253,6 +243,8 @@ def record_decision(
     decision seq, overruled)."""
     from ..live.audit import AuditLog
 
+    # the decision is checked here, before anything is appended: the log's own checks of the decision
+    # (AuditLog.append_decision) run after the recommendation is already in the append-only log
     if view.what_if:
         raise DataError("record: the recommendation includes what-if cohorts; clear them before recording")
     if not reason.strip():
@@ -291,11 +283,7 @@ class Comparison:
     done: int = 0
     result: object = None
     error: str = ""
-    cancel: threading.Event = None  # type: ignore[assignment]
-
-    def __post_init__(self):
-        if self.cancel is None:
-            self.cancel = threading.Event()
+    cancel: threading.Event = field(default_factory=threading.Event)
 
 
 def compare(
@@ -338,6 +326,3 @@ def design_toml(kind: str, fields: dict) -> str:
     table = {"kind": kind, **{k: v for k, v in fields.items() if v not in (None, "")}}
     design = design_from_dict(table)
     return tomli_w.dumps({"design": design.to_dict()})
-
-
-Progress = Callable[[int], None]

@@ -45,8 +45,8 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _upload_text(files, field: str) -> tuple[str, str] | None:
-    """(name, text) of an uploaded file, size-checked before it is read."""
+def _upload_text(files, field: str) -> str | None:
+    """The text of an uploaded file, size-checked before it is read (None: no file)."""
     if not files:
         return None
     info = files[0]
@@ -54,8 +54,18 @@ def _upload_text(files, field: str) -> tuple[str, str] | None:
         raise DosefindError(
             f"{field}: {int(info['size']):,} bytes is larger than the {core.MAX_TEXT_BYTES:,} accepted"
         )
-    data = Path(info["datapath"]).read_bytes()
-    return info.get("name") or field, core.check_text(field, data)
+    return core.check_text(field, Path(info["datapath"]).read_bytes())
+
+
+def _fill_from_upload(files, field: str, area: str, on_error) -> None:
+    """Put an uploaded file's text into the text area ``area``; a refused upload goes to ``on_error``."""
+    try:
+        text = _upload_text(files, field)
+    except DosefindError as e:
+        on_error(str(e))
+        return
+    if text is not None:
+        ui.update_text_area(area, value=text)
 
 
 DESIGN_KINDS = {
@@ -157,13 +167,7 @@ def make_server(log_path: Path):
         @reactive.effect
         @reactive.event(input.d_spec_file)
         def _load_spec():
-            try:
-                got = _upload_text(input.d_spec_file(), "spec file")
-            except DosefindError as e:
-                form_msg.set(_message(str(e)))
-                return
-            if got is not None:
-                ui.update_text_area("d_spec", value=got[1])
+            _fill_from_upload(input.d_spec_file(), "spec file", "d_spec", lambda m: form_msg.set(_message(m)))
 
         @reactive.effect
         @reactive.event(input.d_add)
@@ -279,24 +283,12 @@ def make_server(log_path: Path):
         @reactive.effect
         @reactive.event(input.m_design_file)
         def _load_design():
-            try:
-                got = _upload_text(input.m_design_file(), "design file")
-            except DosefindError as e:
-                m_error.set(str(e))
-                return
-            if got is not None:
-                ui.update_text_area("m_design", value=got[1])
+            _fill_from_upload(input.m_design_file(), "design file", "m_design", m_error.set)
 
         @reactive.effect
         @reactive.event(input.m_data_file)
         def _load_data():
-            try:
-                got = _upload_text(input.m_data_file(), "trial data")
-            except DosefindError as e:
-                m_error.set(str(e))
-                return
-            if got is not None:
-                ui.update_text_area("m_data", value=got[1])
+            _fill_from_upload(input.m_data_file(), "trial data", "m_data", m_error.set)
 
         @reactive.effect
         @reactive.event(input.m_go)

@@ -189,14 +189,9 @@ WINDOW_OPTION = typer.Option(
 
 def window_of(design_path: Path, window_days: float | None) -> float | None:
     """--window-days, else the design file's [timing] dlt_window_days (None: neither)."""
-    if window_days is not None:
-        return window_days
-    from ..specfile import _read_toml
+    from ..live.inputs import window_of as read_window
 
-    timing = _read_toml(Path(design_path)).get("timing")
-    if isinstance(timing, dict) and "dlt_window_days" in timing:
-        return timing["dlt_window_days"]
-    return None
+    return read_window(design_path, window_days)
 
 
 def as_of_day(as_of: str | None):

@@ -25,3 +25,16 @@ def trial_data_for(design, data: Path | None, outcomes: str | None, arm=None):
         cells=cells,
         expansion_cohorts=expansion,
     )
+
+
+def window_of(design_path: Path, window_days: float | None) -> float | None:
+    """The DLT window a meeting reads: ``window_days`` when given, else the design file's [timing]
+    ``dlt_window_days`` (None: neither). ``recommend``, ``paths``, ``report`` and the web app share it."""
+    if window_days is not None:
+        return window_days
+    from ..specfile import _read_toml
+
+    timing = _read_toml(Path(design_path)).get("timing")
+    if isinstance(timing, dict) and "dlt_window_days" in timing:
+        return timing["dlt_window_days"]
+    return None
