@@ -37,12 +37,13 @@ def comparable(payload: dict) -> dict:
         ("scenarios/arm-combo.toml", "examples/arm/arm-combo-trial.csv"),
         ("examples/designs/committee-table.toml", None),
         ("examples/designs/blrm.toml", None),
+        ("examples/designs/boin12.toml", None),
     ],
 )
 def test_the_app_recommends_what_the_cli_recommends(design, data):
     design_path = ROOT / design
     if data is None:
-        notation = "1NNN 2NTN"
+        notation = "1NEN 2ENT" if "boin12" in design else "1NNN 2NTN"
         expected = cli_json("--design", str(design_path), "--outcomes", notation)
         inputs = core.MeetingInputs(design_path.read_text(), design_path.name, notation=notation)
     else:

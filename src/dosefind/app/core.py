@@ -98,7 +98,7 @@ class MeetingView:
     data: object
     recommendation: object  #: the design's Recommendation (an arm's escalation recommendation)
     arm_recommendation: object  #: the arm's ArmRecommendation, or None
-    paths: object
+    paths: object  #: DosePaths, or None for a design that decides on responses too
     what_if: bool
 
     @property
@@ -190,7 +190,8 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
     else:
         rec = recommend(design, data, as_of=day, window_days=window)
     probs = _scenario(inputs.scenario, design.n_doses)
-    paths = dose_paths(design, data, int(inputs.path_cohorts), probs)
+    # pathways enumerate DLT counts only: none for designs that decide on responses too (as `report`)
+    paths = None if design.uses_efficacy else dose_paths(design, data, int(inputs.path_cohorts), probs)
     return MeetingView(design, arm, data, rec, arm_rec, paths, bool(what_if))
 
 

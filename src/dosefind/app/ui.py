@@ -344,7 +344,11 @@ def make_server(log_path: Path):
         @render.ui
         def m_paths():
             v = view()
-            return ui.HTML(v.paths._repr_html_()) if v is not None else None
+            if v is None:
+                return None
+            if v.paths is None:
+                return _message("no pathways for a design that decides on responses too", "note")
+            return ui.HTML(v.paths._repr_html_())
 
         @render.ui
         def m_table():
