@@ -73,6 +73,65 @@ def _look(looks, futility, efficacy, n_looks, look, count, resp):
 
 
 @kernel
+def extension_open_day(esc_end, sel, doses, entry, n_esc, resp_days):
+    """The day the decision to open the extension is taken: escalation's end, or later when the response
+    of a patient at the selected dose ``sel`` (entered on ``entry[i]``) is known only ``resp_days`` after
+    entry."""
+    open_day = esc_end
+    if sel >= 0:
+        for i in range(n_esc):
+            if doses[i] == sel:
+                open_day = max(open_day, entry[i] + resp_days)
+    return open_day
+
+
+@kernel
+def open_cohorts(
+    looks, futility, efficacy, n_looks, carry, doses, resps, n_esc, sel, count, resp, look, decision
+):
+    """Open the expansion cohorts at the selected dose ``sel``: a cohort that counts escalation patients
+    (``carry[c] == 1``) takes those treated at ``sel`` (``doses[:n_esc]``, responses ``resps``) in
+    treatment order, through its looks, and may decide on them alone. Sets ``count``, ``resp``, ``look``
+    and ``decision`` (-1: open) per cohort; returns the number still open."""
+    n_open = 0
+    for c in range(looks.shape[0]):
+        count[c] = 0
+        resp[c] = 0
+        look[c] = 0
+        decision[c] = -1
+        if carry[c] == 1:
+            for i in range(n_esc):
+                if doses[i] == sel:
+                    count[c] += 1
+                    resp[c] += resps[i]
+                    decision[c], look[c] = _look(
+                        looks[c], futility[c], efficacy[c], n_looks[c], look[c], count[c], resp[c]
+                    )
+                    if decision[c] >= 0:
+                        break
+        if decision[c] < 0:
+            n_open += 1
+    return n_open
+
+
+@kernel
+def escalation_buffers(D, max_n, cache_capacity, n_work):
+    """One worker's arrays for :func:`~dosefind.engine.trial.escalate` with ``D`` doses and at most
+    ``max_n`` patients: per-dose patients, DLTs, responses (row 0; row 1 with a DLT), admissible doses,
+    each patient's dose and response, the posterior cache's keys and values, and the design's work."""
+    n_at = np.zeros(D, dtype=np.int64)
+    tox_at = np.zeros(D, dtype=np.int64)
+    eff_at = np.zeros((2, D), dtype=np.int64)
+    admissible = np.ones(D, dtype=np.int8)
+    pat_dose = np.zeros(max_n, dtype=np.int64)
+    pat_resp = np.zeros(max_n, dtype=np.int64)
+    ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
+    cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
+    work = np.zeros(n_work)
+    return n_at, tox_at, eff_at, admissible, pat_dose, pat_resp, ckeys, cvals, work
+
+
+@kernel
 def _events_until(
     now,
     safety,
@@ -562,12 +621,7 @@ def run_arms(
             out_coh_look[row, c] = -1
             out_coh_decision[row, c] = NOT_OPENED
         if timed:
-            # the decision to open waits for the responses of the patients at the selected dose
-            open_day = esc_time[T_DURATION]
-            if sel >= 0:
-                for i in range(n_esc):
-                    if doses[i] == sel:
-                        open_day = max(open_day, entry[i] + resp_days)
+            open_day = extension_open_day(esc_time[T_DURATION], sel, doses, entry, n_esc, resp_days)
             tr = out_time[row]
             tr[A_DURATION] = open_day
             tr[A_ESCALATION] = esc_time[T_DURATION]
@@ -579,26 +633,25 @@ def run_arms(
                 out_coh_day[row, c] = math.nan
         if not opened:
             continue
-        n_open = 0
-        for c in range(C):
-            count[c] = 0
-            resp[c] = 0
-            look[c] = 0
-            decision[c] = -1
-            if carry[c] == 1:
-                for i in range(n_esc):
-                    if doses[i] == sel:
-                        count[c] += 1
-                        resp[c] += pat_resp[i]
-                        decision[c], look[c] = _look(
-                            looks[c], futility[c], efficacy[c], n_looks[c], look[c], count[c], resp[c]
-                        )
-                        if decision[c] >= 0:
-                            break
-            if decision[c] < 0:
-                n_open += 1
-            elif timed:
-                out_coh_day[row, c] = out_time[row, A_OPEN]
+        n_open = open_cohorts(
+            looks,
+            futility,
+            efficacy,
+            n_looks,
+            carry,
+            doses,
+            pat_resp,
+            n_esc,
+            sel,
+            count,
+            resp,
+            look,
+            decision,
+        )
+        if timed:
+            for c in range(C):
+                if decision[c] >= 0:
+                    out_coh_day[row, c] = out_time[row, A_OPEN]
         p_tox = true_tox[sel]
         n_safe = n_at[sel]
         y_safe = tox_at[sel]
@@ -735,15 +788,9 @@ def run_arm_chunks(
     for c in prange(bounds.shape[0] - 1):
         a = bounds[c]
         b = bounds[c + 1]
-        n_at = np.zeros(D, dtype=np.int64)
-        tox_at = np.zeros(D, dtype=np.int64)
-        eff_at = np.zeros((2, D), dtype=np.int64)  # responses; with a DLT
-        admissible = np.ones(D, dtype=np.int8)
-        pat_dose = np.zeros(max_n, dtype=np.int64)
-        pat_resp = np.zeros(max_n, dtype=np.int64)
-        ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
-        cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
-        work = np.zeros(n_work)
+        n_at, tox_at, eff_at, admissible, pat_dose, pat_resp, ckeys, cvals, work = escalation_buffers(
+            D, max_n, cache_capacity, n_work
+        )
         scratch = timed_scratch(ip, ti.shape[0] > 0, cache_capacity)
         run_arms(
             ip,

@@ -21,8 +21,8 @@ arm is full), as in :func:`~dosefind.engine.calendar.cohort_calendar` with ``sus
 "turned_away"``.
 
 Extension. When escalation ends the arm waits for the responses of its patients at the selected dose
-(as :func:`~dosefind.engine.arm.run_arms`), opens its cohorts (patients at the selected dose counted
-first where a cohort says so, through the arm kernel's ``_look``) and takes children through the arm
+(as :func:`~dosefind.engine.arm.run_arms`), opens its cohorts (the arm kernel's ``open_cohorts``:
+patients at the selected dose counted first where a cohort says so) and takes children through the arm
 kernel's own steps: ``_events_until`` (looks resolved when their response is known, the safety monitor
 on observed outcomes), ``next_cohort`` (the next open cohort in turn that is not paused at a look; none:
 the arm is full) and ``enroll``.
@@ -41,7 +41,15 @@ import numpy as np
 from numba import prange
 
 from ..designs import layout as L
-from .arm import SAFETY, _events_until, _look, enroll, next_cohort
+from .arm import (
+    SAFETY,
+    _events_until,
+    enroll,
+    escalation_buffers,
+    extension_open_day,
+    next_cohort,
+    open_cohorts,
+)
 from .calendar import next_arrival
 from .jit import kernel
 from .rng import STREAM_ARRIVAL, latent_uniform, mix64, trial_key
@@ -549,42 +557,30 @@ def _treat_escalation(
         return
     esc_end = now + window
     out_time[row, a, P_ESCALATION] = esc_end
-    open_day = esc_end
-    if s >= 0:
-        for j in range(n):
-            if pat_dose[a, row, j] == s:
-                open_day = max(open_day, entry[a, j] + resp_days[a])
+    open_day = extension_open_day(esc_end, s, pat_dose[a, row], entry[a], n, resp_days[a])
     if not (s >= 0 and r_sel[a, row] >= open_min[a]):
         phase[a] = CLOSED
         out_time[row, a, P_CLOSE] = open_day
         return
     out_time[row, a, P_EXT_OPEN] = open_day
     C = n_coh[a]
-    m = 0
+    m = open_cohorts(
+        looks[a, :C],
+        futility[a, :C],
+        efficacy[a, :C],
+        n_looks[a, :C],
+        carry[a, :C],
+        pat_dose[a, row],
+        pat_resp[a, row],
+        n,
+        s,
+        count[a, :C],
+        resp[a, :C],
+        look[a, :C],
+        decision[a, :C],
+    )
     for c in range(C):
-        count[a, c] = 0
-        resp[a, c] = 0
-        look[a, c] = 0
-        decision[a, c] = -1
-        if carry[a, c] == 1:
-            for j in range(n):
-                if pat_dose[a, row, j] == s:
-                    count[a, c] += 1
-                    resp[a, c] += pat_resp[a, row, j]
-                    decision[a, c], look[a, c] = _look(
-                        looks[a, c],
-                        futility[a, c],
-                        efficacy[a, c],
-                        n_looks[a, c],
-                        look[a, c],
-                        count[a, c],
-                        resp[a, c],
-                    )
-                    if decision[a, c] >= 0:
-                        break
-        if decision[a, c] < 0:
-            m += 1
-        else:
+        if decision[a, c] >= 0:
             out_coh_day[row, a, c] = open_day
     n_open[a] = m
     end[a] = open_day
@@ -755,15 +751,9 @@ def platform_escalations(
     D = ip[L.IP_N_DOSES]
     max_n = out_dose.shape[1]
     for c in prange(bounds.shape[0] - 1):
-        n_at = np.zeros(D, dtype=np.int64)
-        tox_at = np.zeros(D, dtype=np.int64)
-        eff_at = np.zeros((2, D), dtype=np.int64)  # responses; with a DLT (escalate's resp_at)
-        admissible = np.ones(D, dtype=np.int8)
-        pat_dose = np.zeros(max_n, dtype=np.int64)
-        pat_resp = np.zeros(max_n, dtype=np.int64)
-        ckeys = np.full((cache_capacity, 2 * D), -1, dtype=np.int16)
-        cvals = np.zeros((cache_capacity + 1, L.POST_FIRST + 4 * D))
-        work = np.zeros(n_work)
+        n_at, tox_at, eff_at, admissible, pat_dose, pat_resp, ckeys, cvals, work = escalation_buffers(
+            D, max_n, cache_capacity, n_work
+        )
         for r in range(bounds[c], bounds[c + 1]):
             pk = trial_key(seed, scenario_key, trial_offset + r)
             status, reason, n, s = escalate(
