@@ -94,10 +94,12 @@ class EffToxHome(DesignHome):
             "dosefind.designs.efftox.pymc_model.build_efftox_model, its oracle in the tests",
         )
 
-    def no_table_reason(self, design) -> str:
-        return (
+    def decision_table(self, design: EffTox, max_n):
+        raise SpecError(
+            "design.kind",
             "EffTox has no (patients, DLTs) decision table: its next dose depends on every dose's DLTs and "
-            "responses through the model; simulate the design or use `dosefind recommend`"
+            "responses through the model",
+            "simulate the design, or use `dosefind recommend` for the next dose",
         )
 
 
