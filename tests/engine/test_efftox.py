@@ -90,13 +90,15 @@ def test_oracle_comparison_is_not_vacuous():
     assert int(Reason.EFFTOX_NONE_ACCEPTABLE) in reasons
 
 
-def test_cache_changes_nothing():
-    """Simulating with the posterior cache and one trial at a time (each decision computed afresh in
-    a new chunk) gives the same trials."""
+def test_cache_chunks_and_blocks_change_nothing():
+    """One chunk (one posterior cache for every trial), eight chunks on two threads (eight caches) and
+    blocks of trials started part-way give the same trials."""
     tox, eff, rho = SCENARIOS["mid"]
     design = _design()
     s = Scenario("mid", tox, true_eff=eff, correlation=rho)
-    a = simulate_one(design, s, 40, 9)
-    b = simulate_one(design, s, 40, 9, threads=2)
+    a = simulate_one(design, s, 40, 9, threads=1, chunks=1)
+    b = simulate_one(design, s, 40, 9, threads=2, chunks=8)
+    c = simulate_one(design, s, 20, 9, first_trial=20)
     assert np.array_equal(a.selected, b.selected) and np.array_equal(a.n_at_dose, b.n_at_dose)
-    assert np.array_equal(a.eff_at_dose, b.eff_at_dose)
+    assert np.array_equal(a.eff_at_dose, b.eff_at_dose) and np.array_equal(a.reason, b.reason)
+    assert np.array_equal(a.selected[20:], c.selected) and np.array_equal(a.n_at_dose[20:], c.n_at_dose)
