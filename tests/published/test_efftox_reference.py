@@ -82,3 +82,23 @@ def test_efftox_process_example():
     assert rec.next_dose == 2
     u = rec.posterior.extra["utility"]
     assert np.all(np.abs(u - [-0.64, 0.04, 0.24, -0.05, -0.19]) <= 0.03), u
+
+
+def test_trialr_stops_only_after_four_toxic_pairs():
+    """trialr's development script (R/efftox fit examples, Thall et al.'s design): "1TT", "1TT 2TT" and
+    "1TT 2TT 3TT" continue (escalating, the only acceptable dose within reach being the next one) and
+    "1TT 2TT 3TT 4TT" stops ("Stops, at last"). Non-responders are written T- here."""
+    tokens = []
+    for level in range(1, 5):
+        tokens.append(f"{level}T-T-")
+        rec = recommend(DESIGN, parse_outcomes(" ".join(tokens), DESIGN.doses, efficacy=True))
+        if level < 4:
+            assert rec.next_dose == level, (tokens, rec.next_dose)
+        else:
+            assert rec.next_dose is None and rec.selected is None
+
+
+def test_contour_exponent_matches_trialr():
+    """trialr's stan_efftox_demo hard-codes p = 0.9773632 (uniroot's tolerance); the exact root agrees to
+    1e-5."""
+    assert abs(DESIGN.p - 0.9773632) < 1e-5
