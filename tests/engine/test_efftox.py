@@ -65,7 +65,7 @@ def test_efftox_matches_oracle(scen, kw):
     tox, eff, rho = SCENARIOS[scen]
     design = _design(**kw)
     s = Scenario(scen, tox, true_eff=eff, correlation=rho)
-    T = 12
+    T = 8
     res = simulate_one(design, s, T, 5)
     u = latent_uniforms(5, s.key, T, design.max_n)
     ue = latent_uniforms(5, s.key, T, design.max_n, stream=STREAM_EFF)
