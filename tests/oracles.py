@@ -1290,3 +1290,157 @@ def boin12_trial(
     mtd = tried[max(i for i, g in enumerate(gaps) if g == min(gaps))]
     scores = [des(d) for d in range(mtd + 1)]
     return int(np.argmax(scores)), n, y, e, status
+
+
+# ---- EffTox (designs/efftox): the posterior written out plainly, and a reference integration -----------
+def efftox_log_post(design, counts, theta):
+    """Unnormalised log posterior at parameter vectors ``theta`` [..., 6]; ``counts`` [4, D] patients with
+    (efficacy, toxicity) = (0, 0), (0, 1), (1, 0), (1, 1) per dose. Thall & Cook's pi_ab as printed."""
+    th = np.asarray(theta, dtype=float)
+    mean = np.asarray(design.prior_mean)
+    sd = np.asarray(design.prior_sd)
+    out = -0.5 * (((th - mean) / sd) ** 2).sum(axis=-1)
+    pt, pe = design.probabilities(th)
+    c = ((np.exp(th[..., 5]) - 1.0) / (np.exp(th[..., 5]) + 1.0))[..., None]
+    g = pe * (1 - pe) * pt * (1 - pt) * c
+    cells = {(0, 0): (1 - pe) * (1 - pt) + g, (0, 1): (1 - pe) * pt - g, (1, 0): pe * (1 - pt) - g}
+    cells[(1, 1)] = pe * pt + g
+    for k, (a, b) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        m = np.asarray(counts[k], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a cell that rounds to 0: weight 0
+            terms = np.where(m > 0, m * np.log(np.maximum(cells[(a, b)], 0.0)), 0.0)
+        out = out + terms.sum(axis=-1)
+    return out
+
+
+def efftox_counts(n_at, tox_at, resp_at):
+    n_at, tox_at = np.asarray(n_at), np.asarray(tox_at)
+    eff, both = np.asarray(resp_at[0]), np.asarray(resp_at[1])
+    return np.array([n_at - tox_at - eff + both, tox_at - both, eff - both, both])
+
+
+def efftox_reference(design, n_at, tox_at, resp_at, draws=1_000_000, seed=1, chunk=200_000):
+    """A reference posterior by plain Monte Carlo importance sampling (fresh random draws, independent of
+    the design's fixed point set): a multivariate t (4 df) at the numerical mode with twice the Laplace
+    covariance. Returns {quantity: (estimate [D], Monte Carlo SE [D])} for prob_tox, prob_eff,
+    prob_acc_tox, prob_acc_eff (self-normalised IS, delta-method SE)."""
+    from scipy import optimize
+
+    counts = efftox_counts(n_at, tox_at, resp_at)
+    f = lambda t: -efftox_log_post(design, counts, t)  # noqa: E731
+    res = optimize.minimize(
+        f, np.asarray(design.prior_mean, dtype=float), method="BFGS", options={"gtol": 1e-8}
+    )
+    mode = res.x
+    h = 1e-4
+    H = np.zeros((6, 6))
+    for i in range(6):
+        for j in range(6):
+            ei = np.eye(6)[i] * h
+            ej = np.eye(6)[j] * h
+            H[i, j] = (f(mode + ei + ej) - f(mode + ei - ej) - f(mode - ei + ej) + f(mode - ei - ej)) / (
+                4 * h * h
+            )
+    cov = 2.0 * np.linalg.inv(0.5 * (H + H.T))
+    chol = np.linalg.cholesky(cov)
+    rng = np.random.default_rng(seed)
+    df = 4.0
+    lt = np.log(design.tox_limit / (1 - design.tox_limit))
+    le = np.log(design.eff_limit / (1 - design.eff_limit))
+    logw_all, vals_all = [], []
+    for start in range(0, draws, chunk):
+        m = min(chunk, draws - start)
+        z = rng.standard_normal((m, 6)) / np.sqrt(rng.chisquare(df, m) / df)[:, None]
+        th = mode + z @ chol.T
+        logq = -0.5 * (df + 6) * np.log1p((z * z).sum(axis=1) / df)
+        logw_all.append(efftox_log_post(design, counts, th) - logq)
+        pt, pe = design.probabilities(th)
+        x = design.x
+        et = th[:, 0:1] + th[:, 1:2] * x
+        ee = th[:, 2:3] + th[:, 3:4] * x + th[:, 4:5] * x * x
+        vals_all.append(np.stack([pt, pe, (et < lt).astype(float), (ee > le).astype(float)]))
+    logw = np.concatenate(logw_all)
+    vals = np.concatenate(vals_all, axis=1)  # [4, draws, D]
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    out = {}
+    for i, name in enumerate(("prob_tox", "prob_eff", "prob_acc_tox", "prob_acc_eff")):
+        est = (w[:, None] * vals[i]).sum(axis=0)
+        se = np.sqrt(((w[:, None] * (vals[i] - est)) ** 2).sum(axis=0))
+        out[name] = (est, se)
+    return out
+
+
+def efftox_naive_summary(design, n_at, tox_at, resp_at):
+    """The fast rule of engine/efftox.py written plainly: the mode by scipy's BFGS from the prior mean,
+    minus the Hessian by central second differences, the design's own point set (designs/efftox:
+    point_set) placed at the mode with the design's scale, self-normalised weights; per dose the
+    posterior means, the hurdles' probabilities, the utility and acceptability (hurdles only)."""
+    from scipy import optimize
+
+    from dosefind.designs.efftox import spec as S
+
+    counts = efftox_counts(n_at, tox_at, resp_at)
+    f = lambda t: -efftox_log_post(design, counts, t)  # noqa: E731
+    start = np.asarray(design.prior_mean, dtype=float)
+    res = optimize.minimize(f, start, method="BFGS", options={"gtol": 1e-10, "maxiter": 2000})
+    mode = optimize.minimize(f, res.x, method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14}).x
+    h = 1e-4 * (1 + np.abs(mode))
+    H = np.zeros((6, 6))
+    for i in range(6):
+        for j in range(6):
+            ei = np.eye(6)[i] * h[i]
+            ej = np.eye(6)[j] * h[j]
+            H[i, j] = (f(mode + ei + ej) - f(mode + ei - ej) - f(mode - ei + ej) + f(mode - ei - ej)) / (
+                4 * h[i] * h[j]
+            )
+    R = np.linalg.cholesky(0.5 * (H + H.T))
+    pts = S.point_set(S.N_POINTS, S.T_DF)
+    z = pts[:, :6]
+    th = mode + S.T_SCALE * np.linalg.solve(R.T, z.T).T
+    logw = efftox_log_post(design, counts, th) - pts[:, 6]
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    pt, pe = design.probabilities(th)
+    out = {
+        "prob_tox": w @ pt,
+        "prob_eff": w @ pe,
+        "prob_acc_tox": w @ (pt < design.tox_limit),
+        "prob_acc_eff": w @ (pe > design.eff_limit),
+    }
+    out["utility"] = design.utility(out["prob_eff"], out["prob_tox"])
+    out["acceptable"] = (out["prob_acc_tox"] > design.p_tox) & (out["prob_acc_eff"] > design.p_eff)
+    return out
+
+
+def efftox_trial(design, p, q, rho, u_tox, u_eff, summary=efftox_naive_summary):
+    """One EffTox trial by the rules in words (designs/efftox): cohorts at the current dose, then the
+    acceptable dose (both hurdles; with no_skip within one level of the doses tried) with the highest
+    utility of the posterior means, lowest on ties; none: stop with no dose; at max_n the same rule
+    selects. Returns (selected, n, DLTs, responses, status, next doses)."""
+    D = design.n_doses
+    n, y, e, b = (np.zeros(D, dtype=int) for _ in range(4))
+    cur = design.start_dose - 1
+    i = 0
+    path = []
+    while True:
+        for _ in range(min(design.cohort_size, design.max_n - i)):
+            tox = u_tox[i] < p[cur]
+            resp = boin12_respond(u_tox[i], u_eff[i], p[cur], q[cur], rho)
+            n[cur] += 1
+            y[cur] += tox
+            e[cur] += resp
+            b[cur] += tox and resp
+            i += 1
+        s = summary(design, n, y, np.array([e, b]))
+        ok = s["acceptable"].copy()
+        if design.no_skip:
+            tried = np.flatnonzero(n > 0)
+            ok &= (np.arange(D) >= tried.min() - 1) & (np.arange(D) <= tried.max() + 1)
+        if not ok.any():
+            return -1, n.tolist(), y.tolist(), e.tolist(), "no dose", path
+        nxt = int(np.flatnonzero(ok)[np.argmax(s["utility"][ok])])
+        path.append(nxt)
+        if i >= design.max_n:
+            return nxt, n.tolist(), y.tolist(), e.tolist(), "select", path
+        cur = nxt

@@ -86,6 +86,10 @@ class Reason(IntEnum):
     B12_LOWEST_TOXIC = 72  #: the lowest dose is eliminated for toxicity: stop with no dose
     B12_NONE_ADMISSIBLE = 73  #: every dose is eliminated (toxicity or futility): stop with no dose
     B12_NO_NEIGHBOUR = 74  #: no admissible dose among the current one and its neighbours
+    # EffTox (designs/efftox, engine/efftox.py): phase I/II, Thall & Cook 2004 (75-79; 80-84 reserved)
+    EFFTOX_BEST = 75  #: the acceptable dose with the highest utility of the posterior mean probabilities
+    EFFTOX_NO_SKIP = 76  #: the best acceptable dose would skip an untried dose: the best within reach
+    EFFTOX_NONE_ACCEPTABLE = 77  #: no dose is acceptable: stop with no dose
     # BOIN for combinations (50-59), PO-CRM (60-69), arm extension and safety (70-89): defined with
     # their designs
     BOIN_COMB_ESCALATE = 50  #: observed rate <= lambda_e, escalate to the better adjacent higher cell
@@ -167,6 +171,7 @@ class DesignKind(IntEnum):
     BLRM = 9  #: Bayesian logistic regression model with overdose control (engine/blrm.py)
     A_PLUS_B = 10  #: Lin & Shih's A+B family (engine/a_plus_b.py)
     BOIN12 = 11  #: BOIN12, phase I/II utility-based (engine/boin12.py); decides on responses too
+    EFFTOX = 13  #: EffTox, phase I/II (Thall & Cook 2004; engine/efftox.py); decides on responses too
     BLRM_COMB = 14  #: two-drug BLRM with overdose control (engine/blrm_comb.py)
 
 

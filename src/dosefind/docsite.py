@@ -19,6 +19,7 @@ from pathlib import Path
 #: the conventions note of a design kind, where it has one (docs/notes/)
 NOTES = {
     "blrm": "blrm-conventions.md",
+    "efftox": "efftox-conventions.md",
     "tite_crm": "tite-crm-dfcrm-conventions.md",
     "tite_boin": "tite-boin-conventions.md",
     "rolling_six": "rolling-six-rules.md",

@@ -23,6 +23,7 @@ from dosefind.designs import (
     Boin12,
     BoinComb,
     DecisionTableDesign,
+    EffTox,
     I3Plus3,
     Keyboard,
     Mtpi,
@@ -98,6 +99,16 @@ EXAMPLES = {
         Boin12(target=0.35, target_eff=0.25, n_doses=6, max_n=24),
         TOX6,
         (0.1, 0.2, 0.4, 0.5, 0.5, 0.45),
+    ),
+    "efftox": (
+        EffTox(
+            doses=(1, 2, 4, 6.6, 10, 14),
+            max_n=18,
+            prior_mean=(-7.9593, 1.5482, 0.7367, 3.4181, 0.0, 0.0),
+            prior_sd=(3.5487, 3.5018, 2.5423, 2.4406, 0.2, 1.0),
+        ),
+        TOX6,
+        (0.2, 0.4, 0.6, 0.7, 0.7, 0.7),
     ),
 }
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
@@ -188,7 +199,9 @@ def test_recommend_paths_and_posterior(kind):
         paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
         if paths.nodes[0].status == Status.CONTINUE:
             assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
-    table = fast_posterior(design, np.zeros(design.n_doses, int), np.zeros(design.n_doses, int))
+    zeros = np.zeros(design.n_doses, int)
+    resp = np.zeros((2, design.n_doses), int) if design.uses_efficacy else None
+    table = fast_posterior(design, zeros, zeros, resp)
     assert table.model and table.mean.shape == (design.n_doses,)
 
 

@@ -8,6 +8,7 @@ from .boin import Boin, boin_boundaries
 from .boin12 import Boin12
 from .boin_comb import BoinComb
 from .crm import Crm
+from .efftox import EffTox
 from .i3plus3 import I3Plus3
 from .keyboard import Keyboard
 from .modifiers import DontSkip, Modifier, StopAtN, StopWhenNAtDose, StopWhenTooToxic
@@ -31,6 +32,7 @@ __all__ = [
     "CompiledDesign",
     "Crm",
     "DecisionTableDesign",
+    "EffTox",
     "I3Plus3",
     "Keyboard",
     "Mtpi",

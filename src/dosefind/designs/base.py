@@ -140,6 +140,15 @@ class Design:
         """Which doses are admissible before any patient (every dose; a grid's excluded cells never are)."""
         return (True,) * self.n_doses
 
+    # ---- phase I/II designs (``uses_efficacy``): how oc/utility.py scores the truth -----------------
+    def true_utilities(self, prob_tox, prob_eff, prob_both):
+        """The true utility per dose from its DLT, response and joint probabilities (arrays)."""
+        raise NotImplementedError(f"design kind {self.kind!r} scores no utilities (it is not phase I/II)")
+
+    def acceptable_truth(self, prob_tox, prob_eff, tol: float):
+        """Which doses are acceptable on their true DLT and response probabilities (to ``tol``)."""
+        raise NotImplementedError(f"design kind {self.kind!r} has no efficacy acceptability (not phase I/II)")
+
     def check_dose_reference(self, value, field: str) -> int:
         """A dose named by a modifier: a 1-based dose level number from 1 to ``n_doses`` (returned as is)."""
         if isinstance(value, str):

@@ -142,6 +142,15 @@ class DesignHome:
 
         return beta_posterior(design, n_at, tox_at, extra=self.posterior_extra(design, n_at, tox_at))
 
+    def posterior_with_responses(self, design: Design, n_at, tox_at, resp_at):
+        """The fast table of a phase I/II design given each dose's responses (``resp_at`` [2, D]): by
+        default :meth:`posterior_table` with the :meth:`response_columns` beside it; a design whose model
+        joins toxicity and response (EffTox) computes the whole table from both."""
+        from dataclasses import replace
+
+        table = self.posterior_table(design, n_at, tox_at)
+        return replace(table, extra={**table.extra, **self.response_columns(design, n_at, tox_at, resp_at)})
+
     def response_columns(self, design: Design, n_at, tox_at, resp_at) -> dict[str, np.ndarray]:
         """Columns a phase I/II design adds from the responses (``resp_at`` [2, D]: responses, responses
         with a DLT), e.g. the posterior response rate and utility; none by default."""

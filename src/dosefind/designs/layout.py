@@ -115,6 +115,11 @@ IP_BLRMC_WORK = 15  # work array length (the slot the engine sizes `work` from)
 IP_BLRMC_MTD_N = 16  # stop when the recommended cell has this many patients (0: off) and ...
 IP_BLRMC_MTD_TOTAL = 17  # ... P(target) >= FP_BLRMC_MTD_PROB or this many patients in total (0: off)
 IP_BLRMC_N_SETS = 18  # Gauss-Hermite node sets stored in the grid (cheap level, accurate level)
+# EffTox (designs/efftox, engine/efftox.py); grid rows: the fixed importance-sampling points (standard
+# multivariate t, 6 coordinates, then the log density of the standard t at the point up to a constant)
+IP_EFT_N_POINTS = 10  # importance-sampling points (rows of grid)
+IP_EFT_NO_SKIP = 11  # 1: acceptable doses are within one level of the doses tried (trialr's in-range rule)
+IP_EFT_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
 IP_SIZE = 32
 
 # ---- fp: float parameters ---------------------------------------------------------------------------
@@ -161,6 +166,18 @@ FP_GL_WEIGHTS = 152  # + i: their weights
 N_GL = 48
 FP_B12_PRIOR_A = 1  # Beta(a, b) prior of the utility's quasi-binomial posterior
 FP_B12_PRIOR_B = 2
+# EffTox (designs/efftox): standardised doses, prior, hurdles, utility contour
+FP_EFT_LOGIT_TOX_LIMIT = 1  # logit of the toxicity upper limit (pi_T bar)
+FP_EFT_LOGIT_EFF_LIMIT = 2  # logit of the efficacy lower limit (pi_E bar)
+FP_EFT_P_TOX = 3  # acceptable iff P(pi_T < limit) > p_tox ...
+FP_EFT_P_EFF = 4  # ... and P(pi_E > limit) > p_eff
+FP_EFT_EFF0 = 5  # utility contour: efficacy required with no toxicity
+FP_EFT_TOX1 = 6  # toxicity allowed with certain efficacy
+FP_EFT_P = 7  # the L^p exponent through the three points
+FP_EFT_PRIOR_MEAN = 8  # + i, i < 6: prior means of (mu_T, beta_T, mu_E, beta_E1, beta_E2, psi)
+FP_EFT_PRIOR_SD = 14  # + i: their prior standard deviations
+FP_EFT_T_SCALE = 20  # importance sampling: the t proposal's scale on the Laplace covariance's factor
+FP_EFT_X = 40  # + d: standardised dose x_d = log d - mean log d
 FP_SIZE = 200
 MAX_DOSES = 32
 

@@ -18,6 +18,7 @@ from .boin import Boin
 from .boin12 import Boin12
 from .boin_comb import BoinComb
 from .crm import Crm
+from .efftox import EffTox
 from .i3plus3 import I3Plus3
 from .keyboard import Keyboard
 from .mtpi import Mtpi
@@ -80,6 +81,7 @@ for _spec, _home in (
     (APlusB, "APlusBHome"),
     (Boin12, "Boin12Home"),
     (BlrmComb, "BlrmCombHome"),
+    (EffTox, "EffToxHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 # members of the table-driven family with no home of their own: the family's home serves them

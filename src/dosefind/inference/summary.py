@@ -160,11 +160,8 @@ def fast_posterior(design: Design, n_at, tox_at, resp_at=None) -> PosteriorTable
     """The default posterior of live use, from the design's home: quadrature for the CRM and PO-CRM (the
     model's estimates for a PO-CRM by maximum likelihood), closed-form beta-binomial otherwise. With
     ``resp_at`` ([2, D]: responses, responses with a DLT) a phase I/II design's home adds its response
-    columns (:meth:`~dosefind.designs.home.DesignHome.response_columns`)."""
+    columns (:meth:`~dosefind.designs.home.DesignHome.posterior_with_responses`)."""
     home = home_of(design)
-    table = home.posterior_table(design, n_at, tox_at)
     if resp_at is not None:
-        from dataclasses import replace
-
-        table = replace(table, extra={**table.extra, **home.response_columns(design, n_at, tox_at, resp_at)})
-    return table
+        return home.posterior_with_responses(design, n_at, tox_at, resp_at)
+    return home.posterior_table(design, n_at, tox_at)

@@ -10,10 +10,12 @@ Phi^-1(p), to 1e-12), and the true utility of dose d is
 
     U_d = u1 (q_d - b_d) + u2 (1 - p_d - q_d + b_d) + u3 b_d + u4 (p_d - b_d)
 
-with the design's utilities (u1: response without DLT, u2: neither, u3: both, u4: DLT only).
+with BOIN12's utilities (u1: response without DLT, u2: neither, u3: both, u4: DLT only); EffTox scores a
+dose by its utility contour at the true (q_d, p_d). Each design says how (``true_utilities``).
 
-The OBD. A dose is acceptable when its true DLT probability is at most the design's target and its true
-response probability at least ``target_eff`` (to 1e-9). The correct OBD selections are the acceptable
+The OBD. A dose is acceptable when the design says so of its true probabilities (``acceptable_truth``;
+BOIN12: DLT probability at most ``target`` and response probability at least ``target_eff``; EffTox:
+below ``tox_limit`` and above ``eff_limit``), to 1e-9. The correct OBD selections are the acceptable
 doses whose true utility is within ``utility_band`` (default 0: ties only, to 1e-9) of the highest true
 utility among acceptable doses. When no dose is acceptable, selecting no dose is the correct answer.
 """
@@ -47,19 +49,20 @@ def prob_both(p: float, q: float, rho: float) -> float:
 
 
 def true_utilities(design, scenario) -> np.ndarray:
-    """U_d per dose (module docstring) under ``scenario`` (its true_tox, true_eff and correlation)."""
-    u1, u2, u3, u4 = design.utilities
+    """U_d per dose (module docstring) under ``scenario`` (its true_tox, true_eff and correlation), as the
+    design scores them (``design.true_utilities(p, q, b)``; BOIN12: the four outcomes' utilities)."""
     p = np.asarray(scenario.true_tox, dtype=float)
     q = np.asarray(scenario.true_eff, dtype=float)
     b = np.array([prob_both(pd, qd, float(scenario.correlation)) for pd, qd in zip(p, q, strict=True)])
-    return u1 * (q - b) + u2 * (1 - p - q + b) + u3 * b + u4 * (p - b)
+    return np.asarray(design.true_utilities(p, q, b), dtype=float)
 
 
 def acceptable_doses(design, scenario) -> np.ndarray:
-    """Doses with true DLT probability <= target and response probability >= target_eff (to 1e-9)."""
+    """Doses the design calls acceptable on the truth (``design.acceptable_truth``, to 1e-9; BOIN12: DLT
+    probability <= target and response probability >= target_eff)."""
     p = np.asarray(scenario.true_tox, dtype=float)
     q = np.asarray(scenario.true_eff, dtype=float)
-    return (p <= design.target + TIE_TOLERANCE) & (q >= design.target_eff - TIE_TOLERANCE)
+    return np.asarray(design.acceptable_truth(p, q, TIE_TOLERANCE), dtype=bool)
 
 
 def obd_mask(design, scenario, utility_band: float = 0.0) -> np.ndarray:

@@ -41,6 +41,12 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
     if responses:
         at = header.index("admissible")
         header[at:at] = ["resp", "resp. mean", "utility", "desirab."]
+    # EffTox: the posterior mean response rate, the two hurdles' probabilities and the utility
+    hurdles = "prob_acc_eff" in extra
+    if hurdles:
+        at = header.index("admissible")
+        lim_t, lim_e = rec.design.tox_limit, rec.design.eff_limit
+        header[at:at] = ["resp", "P(resp)", f"P(tox<{lim_t:g})", f"P(resp>{lim_e:g})", "utility"]
 
     def with_mcse(value: float, key: str, d: int) -> str:
         """The value, and its Monte Carlo standard error when the posterior is sampled."""
@@ -86,6 +92,11 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
                 _f(float(extra["eff_mean"][d])),
                 _f(float(extra["utility_mean"][d])),
                 _f(float(extra["desirability"][d])),
+            ]
+        if hurdles:
+            at = len(rows[-1]) - 1
+            rows[-1][at:at] = [str(int(extra["responses"][d]))] + [
+                _f(float(extra[k][d])) for k in ("prob_eff", "prob_acc_tox", "prob_acc_eff", "utility")
             ]
     return header, rows
 

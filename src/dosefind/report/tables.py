@@ -57,8 +57,8 @@ def format_table(study: StudyResult) -> str:
                 lines.append(f"{'':<10} {'n response':<12}{nresp}")
                 lines.append(
                     f"{'':<10} OBD {_pct(v['prob_select_obd'])}% (±{100 * se['prob_select_obd']:.1f})  "
-                    f"true utility of the selected dose {v['mean_utility_selected']:.1f} "
-                    f"(±{se['mean_utility_selected']:.2f})  mean responses {v['mean_resp']:.1f}"
+                    f"true utility of the selected dose {v['mean_utility_selected']:.3g} "
+                    f"(±{se['mean_utility_selected']:.2g})  mean responses {v['mean_resp']:.1f}"
                 )
             pcs_se = "" if exact else f" (±{100 * se['pcs']:.1f})"
             n_se = "" if exact else f" (±{se['mean_n']:.2f})"

@@ -123,6 +123,16 @@ class Boin12(Design):
         u_bar = u1 * pe * (1 - pt) + u2 * (1 - pt) * (1 - pe) + u3 * pt * pe + u4 * pt * (1 - pe)
         return u_bar + (100.0 - u_bar) / 2.0
 
+    def true_utilities(self, prob_tox, prob_eff, prob_both):
+        """The mean utility per dose given its DLT, response and joint probabilities (oc/utility.py)."""
+        u1, u2, u3, u4 = self.utilities
+        p, q, b = prob_tox, prob_eff, prob_both
+        return u1 * (q - b) + u2 * (1 - p - q + b) + u3 * b + u4 * (p - b)
+
+    def acceptable_truth(self, prob_tox, prob_eff, tol: float):
+        """Doses with DLT probability <= target and response probability >= target_eff (to ``tol``)."""
+        return (prob_tox <= self.target + tol) & (prob_eff >= self.target_eff - tol)
+
     def utility_sum(self, n: int, tox: int, eff: int, both: int) -> int:
         """Sum of the utilities of n patients with ``tox`` DLTs and ``eff`` responses, ``both`` with both."""
         u1, u2, u3, u4 = self.utilities

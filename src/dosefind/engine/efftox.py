@@ -1,0 +1,446 @@
+"""EffTox kernels (Thall & Cook 2004): the posterior of the six-parameter model by a deterministic rule,
+cached by state, the decision after a cohort and the final choice (the spec and the rules in words:
+designs/efftox).
+
+Model, at standardised dose x: logit pi_T = mu_T + beta_T x, logit pi_E = mu_E + beta_E1 x + beta_E2 x^2,
+and the outcome (efficacy a, toxicity b) of a patient has probability
+
+    pi_ab = pi_E^a (1 - pi_E)^(1 - a) pi_T^b (1 - pi_T)^(1 - b)
+            + (-1)^(a + b) pi_E (1 - pi_E) pi_T (1 - pi_T) (e^psi - 1) / (e^psi + 1),
+
+written here as products that stay positive in floating point (e.g. pi_00 = (1 - pi_E)(1 - pi_T)
+(1 + pi_E pi_T c), c = tanh(psi / 2)). Independent normal priors on the six parameters.
+
+Posterior rule (measured in docs/notes/efftox-conventions.md): Newton's method finds the mode (the
+Hessian by central differences of the analytic gradient, a ridge while it is not negative definite,
+step halving); then self-normalised importance sampling on a FIXED point set: M scrambled Sobol points
+(fixed seed, compiled into ``grid``) mapped to a standard multivariate t (designs/efftox: T_DF),
+placed at the mode with a scale (``FP_EFT_T_SCALE``) times the Laplace covariance's factor. The same data give
+the same numbers on every machine and in every trial (no randomness at decisions).
+
+Summary row (the CRM's cache layout, POST_FIRST + 4 D): [effective sample size of the weights, log
+posterior at the mode, Newton iterations], then per dose E pi_T, E pi_E, P(pi_T < tox_limit),
+P(pi_E > eff_limit). The cache key packs a dose's (patients, DLTs) and (responses, responses with a DLT)
+into the two int16 halves of the CRM's key rows (designs/efftox caps max_n so the packing fits).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..constants import Reason, Status
+from ..designs import layout as L
+from .jit import kernel
+from .posterior import cache_slot
+
+CONTINUE = int(Status.CONTINUE)
+STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
+R_BEST = int(Reason.EFFTOX_BEST)
+R_NO_SKIP = int(Reason.EFFTOX_NO_SKIP)
+R_NONE = int(Reason.EFFTOX_NONE_ACCEPTABLE)
+NPAR = 6
+
+
+@kernel
+def counts_of(n_at, tox_at, resp_at, cnt):
+    """cnt[k, d], k = 2 a + b: patients at dose d with efficacy a and toxicity b."""
+    for d in range(n_at.shape[0]):
+        both = resp_at[1, d]
+        cnt[3, d] = both
+        cnt[2, d] = resp_at[0, d] - both
+        cnt[1, d] = tox_at[d] - both
+        cnt[0, d] = n_at[d] - tox_at[d] - resp_at[0, d] + both
+
+
+@kernel
+def _logistic(eta):
+    """(p, 1 - p, log p, log(1 - p)) of logit p = eta, from one exp and one log1p."""
+    ex = math.exp(-abs(eta))
+    l1 = math.log1p(ex)
+    if eta >= 0.0:
+        return 1.0 / (1.0 + ex), ex / (1.0 + ex), -l1, -eta - l1
+    return ex / (1.0 + ex), 1.0 / (1.0 + ex), eta - l1, -l1
+
+
+@kernel
+def log_post(fp, D, cnt, th):
+    """Unnormalised log posterior at th = (mu_T, beta_T, mu_E, beta_E1, beta_E2, psi)."""
+    s = 0.0
+    for i in range(NPAR):
+        z = (th[i] - fp[L.FP_EFT_PRIOR_MEAN + i]) / fp[L.FP_EFT_PRIOR_SD + i]
+        s -= 0.5 * z * z
+    c = math.tanh(0.5 * th[5])
+    for d in range(D):
+        c00 = cnt[0, d]
+        c01 = cnt[1, d]
+        c10 = cnt[2, d]
+        c11 = cnt[3, d]
+        if c00 + c01 + c10 + c11 == 0:
+            continue
+        x = fp[L.FP_EFT_X + d]
+        t, tb, log_t, log_tb = _logistic(th[0] + th[1] * x)
+        e, eb, log_e, log_eb = _logistic(th[2] + x * (th[3] + th[4] * x))
+        s += (c00 + c01) * log_eb + (c10 + c11) * log_e + (c00 + c10) * log_tb + (c01 + c11) * log_t
+        if c00 > 0:
+            s += c00 * math.log1p(e * t * c)
+        if c01 > 0:
+            s += c01 * math.log1p(-e * tb * c)
+        if c10 > 0:
+            s += c10 * math.log1p(-eb * t * c)
+        if c11 > 0:
+            s += c11 * math.log1p(eb * tb * c)
+    return s
+
+
+@kernel
+def gradient(fp, D, cnt, th, g):
+    """The gradient of :func:`log_post` at th into g."""
+    for i in range(NPAR):
+        g[i] = -(th[i] - fp[L.FP_EFT_PRIOR_MEAN + i]) / (fp[L.FP_EFT_PRIOR_SD + i] ** 2)
+    c = math.tanh(0.5 * th[5])
+    dc = 0.5 * (1.0 - c * c)
+    for d in range(D):
+        n = cnt[0, d] + cnt[1, d] + cnt[2, d] + cnt[3, d]
+        if n == 0:
+            continue
+        x = fp[L.FP_EFT_X + d]
+        et = th[0] + th[1] * x
+        ee = th[2] + x * (th[3] + th[4] * x)
+        t, tb, _lt, _ltb = _logistic(et)
+        e, eb, _le, _leb = _logistic(ee)
+        G = e * eb * t * tb
+        gE = 0.0
+        gT = 0.0
+        gP = 0.0
+        for k in range(4):
+            m = cnt[k, d]
+            if m == 0:
+                continue
+            a = k // 2
+            b = k % 2
+            s = 1.0 if a == b else -1.0
+            A = e if a == 1 else eb
+            B = t if b == 1 else tb
+            lik = A * B + s * c * G
+            sa = 1.0 if a == 1 else -1.0
+            sb = 1.0 if b == 1 else -1.0
+            dE = sa * e * eb * B + s * c * G * (1.0 - 2.0 * e)
+            dT = sb * t * tb * A + s * c * G * (1.0 - 2.0 * t)
+            dP = s * G * dc
+            gE += m * dE / lik
+            gT += m * dT / lik
+            gP += m * dP / lik
+        g[0] += gT
+        g[1] += gT * x
+        g[2] += gE
+        g[3] += gE * x
+        g[4] += gE * x * x
+        g[5] += gP
+
+
+@kernel
+def _information(fp, D, cnt, th, A, g1, g2, tmp):
+    """A = minus the Hessian of the log posterior at th, by central differences of the gradient."""
+    for j in range(NPAR):
+        h = 1e-5 * (1.0 + abs(th[j]))
+        for i in range(NPAR):
+            tmp[i] = th[i]
+        tmp[j] = th[j] + h
+        gradient(fp, D, cnt, tmp, g1)
+        tmp[j] = th[j] - h
+        gradient(fp, D, cnt, tmp, g2)
+        for i in range(NPAR):
+            A[i, j] = -(g1[i] - g2[i]) / (2.0 * h)
+    for i in range(NPAR):
+        for j in range(i):
+            v = 0.5 * (A[i, j] + A[j, i])
+            A[i, j] = v
+            A[j, i] = v
+
+
+@kernel
+def _cholesky(A, R, ridge):
+    """Lower Cholesky factor R of A + ridge I; False when it is not positive definite."""
+    for i in range(NPAR):
+        for j in range(i + 1):
+            s = A[i, j] + (ridge if i == j else 0.0)
+            for k in range(j):
+                s -= R[i, k] * R[j, k]
+            if i == j:
+                if s <= 0.0 or not math.isfinite(s):
+                    return False
+                R[i, i] = math.sqrt(s)
+            else:
+                R[i, j] = s / R[j, j]
+        for j in range(i + 1, NPAR):
+            R[i, j] = 0.0
+    return True
+
+
+@kernel
+def _solve(R, g, out):
+    """out = (R R^T)^-1 g for the lower factor R."""
+    for i in range(NPAR):
+        s = g[i]
+        for k in range(i):
+            s -= R[i, k] * out[k]
+        out[i] = s / R[i, i]
+    for i in range(NPAR - 1, -1, -1):
+        s = out[i]
+        for k in range(i + 1, NPAR):
+            s -= R[k, i] * out[k]
+        out[i] = s / R[i, i]
+
+
+@kernel
+def posterior_mode(fp, D, cnt, th, R):
+    """Newton's method from the prior mean: the mode into th, the Cholesky factor of minus the Hessian
+    there into R; returns (log posterior at the mode, iterations)."""
+    for i in range(NPAR):
+        th[i] = fp[L.FP_EFT_PRIOR_MEAN + i]
+    A = np.empty((NPAR, NPAR))
+    g = np.empty(NPAR)
+    g1 = np.empty(NPAR)
+    g2 = np.empty(NPAR)
+    tmp = np.empty(NPAR)
+    step = np.empty(NPAR)
+    cur = log_post(fp, D, cnt, th)
+    iters = 0
+    for _it in range(100):
+        iters += 1
+        gradient(fp, D, cnt, th, g)
+        _information(fp, D, cnt, th, A, g1, g2, tmp)
+        ridge = 0.0
+        while not _cholesky(A, R, ridge):
+            ridge = 1e-6 if ridge == 0.0 else ridge * 10.0
+        _solve(R, g, step)
+        lam = 1.0
+        moved = False
+        for _half in range(50):
+            for i in range(NPAR):
+                tmp[i] = th[i] + lam * step[i]
+            new = log_post(fp, D, cnt, tmp)
+            if new >= cur - 1e-12:
+                moved = True
+                break
+            lam *= 0.5
+        if not moved:
+            break
+        size = 0.0
+        for i in range(NPAR):
+            size = max(size, abs(tmp[i] - th[i]))
+            th[i] = tmp[i]
+        cur = new
+        if size < 1e-9:
+            break
+    _information(fp, D, cnt, th, A, g1, g2, tmp)
+    ridge = 0.0
+    while not _cholesky(A, R, ridge):
+        ridge = 1e-6 if ridge == 0.0 else ridge * 10.0
+    return cur, iters
+
+
+@kernel
+def importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights):
+    """The posterior as weighted points: the M parameter vectors into ``thetas`` [M, 6] and their
+    self-normalised importance weights into ``weights`` [M]; returns (effective sample size, log
+    posterior at the mode, Newton iterations)."""
+    D = ip[L.IP_N_DOSES]
+    M = ip[L.IP_EFT_N_POINTS]
+    cnt = np.empty((4, D), dtype=np.int64)
+    counts_of(n_at, tox_at, resp_at, cnt)
+    mode = np.empty(NPAR)
+    R = np.empty((NPAR, NPAR))
+    lmax, iters = posterior_mode(fp, D, cnt, mode, R)
+    # theta = mode + scale R^-T z has covariance scale^2 (R R^T)^-1, the scaled Laplace covariance
+    Rinv = np.zeros((NPAR, NPAR))
+    for j in range(NPAR):
+        for i in range(NPAR):
+            s = 1.0 if i == j else 0.0
+            for k in range(i):
+                s -= R[i, k] * Rinv[k, j]
+            Rinv[i, j] = s / R[i, i]
+    scale = fp[L.FP_EFT_T_SCALE]
+    top = -math.inf
+    for m in range(M):
+        for i in range(NPAR):
+            s = mode[i]
+            for k in range(i, NPAR):  # (R^-1)^T[i, k] = Rinv[k, i], nonzero for k >= i
+                s += scale * Rinv[k, i] * grid[m, k]
+            thetas[m, i] = s
+        lw = log_post(fp, D, cnt, thetas[m]) - lmax - grid[m, NPAR]
+        weights[m] = lw
+        if lw > top:
+            top = lw
+    sw = 0.0
+    sw2 = 0.0
+    for m in range(M):
+        w = math.exp(weights[m] - top)
+        weights[m] = w
+        sw += w
+        sw2 += w * w
+    for m in range(M):
+        weights[m] /= sw
+    return sw * sw / sw2, lmax, iters
+
+
+@kernel
+def efftox_posterior(ip, fp, grid, n_at, tox_at, resp_at, out, work):
+    """The posterior summary row of a state into ``out`` (module doc)."""
+    D = ip[L.IP_N_DOSES]
+    M = ip[L.IP_EFT_N_POINTS]
+    P = L.POST_FIRST
+    thetas = np.empty((M, NPAR))
+    weights = work[:M]
+    ess, lmax, iters = importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights)
+    for d in range(4 * D):
+        out[P + d] = 0.0
+    lt = fp[L.FP_EFT_LOGIT_TOX_LIMIT]
+    le = fp[L.FP_EFT_LOGIT_EFF_LIMIT]
+    for m in range(M):
+        w = weights[m]
+        if w < 1e-300:
+            continue
+        for d in range(D):
+            x = fp[L.FP_EFT_X + d]
+            et = thetas[m, 0] + thetas[m, 1] * x
+            ee = thetas[m, 2] + x * (thetas[m, 3] + thetas[m, 4] * x)
+            out[P + d] += w / (1.0 + math.exp(-et))
+            out[P + D + d] += w / (1.0 + math.exp(-ee))
+            if et < lt:
+                out[P + 2 * D + d] += w
+            if ee > le:
+                out[P + 3 * D + d] += w
+    out[0] = ess
+    out[1] = lmax
+    out[2] = iters
+
+
+@kernel
+def efftox_summary_row(ip, fp, grid, n_at, tox_at, resp_at, ckeys, cvals, work):
+    """Row of ``cvals`` holding the posterior summary of this state (computed on a cache miss)."""
+    D = ip[L.IP_N_DOSES]
+    base = ip[L.IP_N_CAP] + 1
+    ka = np.empty(D, dtype=np.int64)
+    kb = np.empty(D, dtype=np.int64)
+    for d in range(D):
+        ka[d] = n_at[d] * base + tox_at[d]
+        kb[d] = resp_at[0, d] * base + resp_at[1, d]
+    row, compute = cache_slot(ckeys, ka, kb, D)
+    if compute:
+        efftox_posterior(ip, fp, grid, n_at, tox_at, resp_at, cvals[row], work)
+    return row
+
+
+@kernel
+def utility(fp, pe, pt):
+    """The desirability of (pi_E, pi_T): 1 - ||((1 - pi_E) / (1 - eff0), pi_T / tox1)||_p."""
+    p = fp[L.FP_EFT_P]
+    a = (1.0 - pe) / (1.0 - fp[L.FP_EFT_EFF0])
+    b = pt / fp[L.FP_EFT_TOX1]
+    return 1.0 - (a**p + b**p) ** (1.0 / p)
+
+
+@kernel
+def _choose(ip, fp, cvals, row, n_at, admissible):
+    """(best acceptable dose within reach, best acceptable dose anywhere), -1 when none; ``admissible``
+    gets 1 for the acceptable doses within reach, 0 for the others (recomputed at every decision:
+    acceptability is not permanent)."""
+    D = ip[L.IP_N_DOSES]
+    P = L.POST_FIRST
+    lo = D
+    hi = -1
+    for d in range(D):
+        if n_at[d] > 0:
+            lo = min(lo, d)
+            hi = max(hi, d)
+    best = -1
+    best_u = -math.inf
+    free = -1
+    free_u = -math.inf
+    for d in range(D):
+        admissible[d] = 0
+        if cvals[row, P + 2 * D + d] <= fp[L.FP_EFT_P_TOX] or cvals[row, P + 3 * D + d] <= fp[L.FP_EFT_P_EFF]:
+            continue
+        u = utility(fp, cvals[row, P + D + d], cvals[row, P + d])
+        if u > free_u:  # ties: the lower dose (R's which.max)
+            free_u = u
+            free = d
+        if ip[L.IP_EFT_NO_SKIP] == 1 and hi >= 0 and (d < lo - 1 or d > hi + 1):
+            continue
+        admissible[d] = 1
+        if u > best_u:
+            best_u = u
+            best = d
+    return best, free
+
+
+@kernel
+def decide_efftox(ip, fp, grid, n_at, tox_at, resp_at, admissible, cur, ckeys, cvals, work):
+    """(next dose, status, reason) after a cohort; ``admissible`` becomes this decision's mask."""
+    row = efftox_summary_row(ip, fp, grid, n_at, tox_at, resp_at, ckeys, cvals, work)
+    best, free = _choose(ip, fp, cvals, row, n_at, admissible)
+    if best < 0:
+        return cur, STOP_NO_DOSE, R_NONE
+    return best, CONTINUE, R_BEST if best == free else R_NO_SKIP
+
+
+@kernel
+def select_efftox(ip, fp, grid, n_at, tox_at, resp_at, admissible, ckeys, cvals, work):
+    """The final choice: the dose the design would give next on the final data (-1: none acceptable)."""
+    row = efftox_summary_row(ip, fp, grid, n_at, tox_at, resp_at, ckeys, cvals, work)
+    best, _free = _choose(ip, fp, cvals, row, n_at, admissible)
+    return best
+
+
+def efftox_summary(design, n_at, tox_at, resp_at) -> dict:
+    """The posterior summary of an EffTox design on counts (Python API; live use and tests): per dose
+    ``prob_tox``, ``prob_eff`` (posterior means), ``prob_acc_tox`` P(pi_T < tox_limit),
+    ``prob_acc_eff`` P(pi_E > eff_limit), ``utility`` (of the posterior means), ``acceptable`` (both
+    hurdles), and ``ess`` (the importance weights' effective sample size), ``mode_log_post``."""
+    D = design.n_doses
+    n_at = np.asarray(n_at, dtype=np.int64)
+    tox_at = np.asarray(tox_at, dtype=np.int64)
+    resp_at = np.asarray(resp_at, dtype=np.int64).reshape(2, D)
+    c = design.compile(max(design.max_n, int(n_at.sum())))
+    work = np.zeros(int(c.ip[L.IP_EFT_WORK]))
+    row = np.zeros(L.POST_FIRST + 4 * D)
+    efftox_posterior(c.ip, c.fp, c.grid, n_at, tox_at, resp_at, row, work)
+    P = L.POST_FIRST
+    pt = row[P : P + D].copy()
+    pe = row[P + D : P + 2 * D].copy()
+    acc_t = row[P + 2 * D : P + 3 * D].copy()
+    acc_e = row[P + 3 * D : P + 4 * D].copy()
+    return {
+        "prob_tox": pt,
+        "prob_eff": pe,
+        "prob_acc_tox": acc_t,
+        "prob_acc_eff": acc_e,
+        "utility": design.utility(pe, pt),
+        "acceptable": (acc_t > design.p_tox) & (acc_e > design.p_eff),
+        "ess": float(row[0]),
+        "mode_log_post": float(row[1]),
+    }
+
+
+def efftox_points(design, n_at, tox_at, resp_at) -> tuple[np.ndarray, np.ndarray]:
+    """(parameter vectors [M, 6], normalised weights [M]): the weighted points the fast posterior
+    averages over (credible intervals in live use are weighted quantiles of them)."""
+    D = design.n_doses
+    c = design.compile(max(design.max_n, int(np.asarray(n_at).sum())))
+    M = int(c.ip[L.IP_EFT_N_POINTS])
+    thetas = np.zeros((M, NPAR))
+    weights = np.zeros(M)
+    importance_points(
+        c.ip,
+        c.fp,
+        c.grid,
+        np.asarray(n_at, dtype=np.int64),
+        np.asarray(tox_at, dtype=np.int64),
+        np.asarray(resp_at, dtype=np.int64).reshape(2, D),
+        thetas,
+        weights,
+    )
+    return thetas, weights

@@ -1,0 +1,51 @@
+"""EffTox through the CLI: simulate (OBD metrics), recommend (posterior pi_T with its interval, responses,
+pi_E, the hurdles' probabilities, utility, admissibility), the meeting report, and the refusals (no
+decision table, no pathways, no MCMC back end yet, missing responses, bad contour), each one line with
+exit code 2."""
+
+from typer.testing import CliRunner
+
+from dosefind.cli import app
+
+from ..conftest import SCENARIOS
+
+runner = CliRunner()
+SPEC = SCENARIOS / "efftox-5dose.toml"
+DESIGN = SCENARIOS.parent / "examples" / "designs" / "efftox.toml"
+
+
+def test_simulate_reports_obd_metrics():
+    r = runner.invoke(app, ["simulate", str(SPEC), "--design", str(DESIGN), "--trials", "30", "--seed", "3"])
+    assert r.exit_code == 0, r.output
+    assert "design EffTox" in r.output and "OBD" in r.output and "n response" in r.output
+
+
+def test_recommend_shows_the_hurdles_and_utility():
+    r = runner.invoke(app, ["recommend", "--design", str(DESIGN), "--outcomes", "1NNE 2EEB", "--no-log"])
+    assert r.exit_code == 0, r.output
+    for word in ("P(resp)", "P(tox<0.3)", "P(resp>0.5)", "utility", "admissible", "next cohort at dose 4"):
+        assert word in r.output, (word, r.output)
+
+
+def test_meeting_report(tmp_path):
+    out = tmp_path / "meeting.html"
+    r = runner.invoke(app, ["report", "--design", str(DESIGN), "--outcomes", "1NNE 2EEB", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.exists() and "utility" in out.read_text()
+
+
+def test_refusals_are_one_line_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DESIGN.read_text().replace("tox_star = 0.25", "tox_star = 0.8"))
+    cases = [
+        ["table", "--design", str(DESIGN)],
+        ["paths", "--design", str(DESIGN), "--outcomes", "1NNE"],
+        ["recommend", "--design", str(DESIGN), "--outcomes", "1NNT", "--no-log"],
+        ["recommend", "--design", str(DESIGN), "--outcomes", "1NNE", "--no-log", "--posterior", "mcmc"],
+        ["recommend", "--design", str(bad), "--outcomes", "1NNE", "--no-log"],
+    ]
+    for args in cases:
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert len(r.output.strip().splitlines()) == 1, (args, r.output)
+        assert "Traceback" not in r.output
