@@ -32,6 +32,7 @@ from dosefind.designs import (
     TiteBoin,
     TiteCrm,
     Tpi,
+    UBoin,
 )
 from dosefind.designs.grid import DoseGrid
 from dosefind.designs.home import home_of
@@ -96,6 +97,11 @@ EXAMPLES = {
     # phase I/II: a third entry gives the response probabilities (and the scenario a correlation)
     "boin12": (
         Boin12(target=0.35, target_eff=0.25, n_doses=6, max_n=24),
+        TOX6,
+        (0.1, 0.2, 0.4, 0.5, 0.5, 0.45),
+    ),
+    "uboin": (
+        UBoin(target=0.35, target_eff=0.25, n_doses=6, max_n=24, n_stage1=12),
         TOX6,
         (0.1, 0.2, 0.4, 0.5, 0.5, 0.45),
     ),
