@@ -228,6 +228,11 @@ def test_decision_table_where_declared(kind):
         assert "paths" in str(e) or (design.uses_efficacy and "simulate" in str(e))
         return
     assert table.unit == design.unit and table.kind == design.kind
+    if not hasattr(table, "rows"):  # a phase I/II score table: every (DLTs, responses) for each n
+        for n in table.n_treated:
+            cells = [(c.n_dlt, c.n_response) for c in table.cells if c.n_treated == n]
+            assert cells == [(y, e) for y in range(n + 1) for e in range(n + 1)]
+        return
     for n in table.n_treated:
         assert [r.n_dlt for r in table.rows if r.n_treated == n] == list(range(n + 1))
     assert {r.action for r in table.rows} <= set(table.labels)
