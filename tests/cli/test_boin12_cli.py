@@ -59,14 +59,47 @@ def test_refusals_are_one_line_with_exit_2(tmp_path):
         assert "Traceback" not in r.output
 
 
-def test_meeting_report_without_pathways(tmp_path):
+def test_meeting_report_with_pathways_and_rds_table(tmp_path):
     out = tmp_path / "meeting.html"
     r = runner.invoke(
         app, ["report", "--design", str(DESIGN), "--outcomes", "1NN-E 2EBN- 2EEN-", "--out", str(out)]
     )
     assert r.exit_code == 0, r.output
     html = out.read_text()
-    assert "utility" in html and "Dose transition pathways" not in html
+    assert "utility" in html and "Dose transition pathways" in html and "RDS by DLTs" in html
+
+
+def test_paths_branch_on_dlts_and_responses():
+    scen = f"{SPEC}:OBD 4"
+    r = runner.invoke(
+        app, ["paths", "--design", str(DESIGN), "--outcomes", "1NN-E", "--cohorts", "1", "--scenario", scen]
+    )
+    assert r.exit_code == 0, r.output
+    assert "2NNB" in r.output and "(20 paths; their probabilities sum to 1.000000)" in r.output
+    r = runner.invoke(
+        app,
+        ["paths", "--design", str(DESIGN), "--outcomes", "1NN-E", "--scenario", "0.1,0.2,0.3,0.4,0.5,0.6"],
+    )
+    assert r.exit_code == 2 and "--eff" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "paths",
+            "--design",
+            str(DESIGN),
+            "--outcomes",
+            "1NN-E",
+            "--cohorts",
+            "1",
+            "--scenario",
+            "0.1,0.2,0.3,0.4,0.5,0.6",
+            "--eff",
+            "0.1,0.2,0.3,0.4,0.5,0.6",
+            "--format",
+            "csv",
+        ],
+    )
+    assert r.exit_code == 0 and ",responses,both," in r.output
 
 
 def test_table_prints_the_rds_table_and_equals_recommend_cell_by_cell():

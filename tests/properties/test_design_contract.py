@@ -187,13 +187,11 @@ def test_recommend_paths_and_posterior(kind):
     # pathways from the first cohort: every outcome, probabilities summing to one
     first = _replay(design, scen, u[0], u_eff[0]).notation.split()[0]
     first = parse_outcomes(first, design.doses, efficacy=design.uses_efficacy, cells=cells)
-    if design.uses_efficacy:  # pathways branch on DLT counts only: a phase I/II design is refused, by name
-        with pytest.raises(SpecError, match=design.kind):
-            dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
-    else:
-        paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
-        if paths.nodes[0].status == Status.CONTINUE:
-            assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
+    # a phase I/II design's pathways branch on the joint (DLTs, responses) outcomes
+    eff = {"true_eff": scen.true_eff, "correlation": scen.correlation} if design.uses_efficacy else {}
+    paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox, **eff)
+    if paths.nodes[0].status == Status.CONTINUE:
+        assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
     table = fast_posterior(design, np.zeros(design.n_doses, int), np.zeros(design.n_doses, int))
     assert table.model and table.mean.shape == (design.n_doses,)
 

@@ -122,16 +122,16 @@ class UBoinHome(DesignHome):
         )
 
     def choice_uniforms(self, ctx, n_at, tox_at):
-        """Stage 2 takes dose d for u_tie in its share of (0, 1): one interval per admissible tried dose."""
+        """Stage 2 takes dose d for u_tie in its share of (0, 1): one interval per admissible tried dose.
+        ``ctx.resp_at`` must hold the responses after the cohort (``n_at``, ``tox_at`` are given)."""
         from ...paths.pathways import NO_CHOICE, RandomChoice
 
         design = ctx.design
         if int(np.sum(n_at)) < design.n_stage1:
             return NO_CHOICE
-        resp_at = np.asarray(ctx.resp_at)
-        probs = randomisation_probabilities(
-            design, n_at, tox_at, resp_at, admissible_from_counts(design, n_at, tox_at, resp_at)
-        )
+        resp_at = np.asarray(ctx.resp_at)  # the callers put the cohort's responses in (n_at: given)
+        ok = admissible_from_counts(design, n_at, tox_at, resp_at, ctx.compiled.tables)
+        probs = randomisation_probabilities(design, n_at, tox_at, resp_at, ok)
         edges = np.concatenate([[0.0], np.cumsum(probs)])
         out = [((edges[d] + edges[d + 1]) / 2.0, float(probs[d])) for d in range(len(probs)) if probs[d] > 0]
         return (RandomChoice.TIE, tuple(out)) if out else NO_CHOICE

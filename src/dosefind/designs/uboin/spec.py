@@ -151,13 +151,17 @@ class UBoin(Design):
         return np.zeros((1, 1), dtype=np.float64)
 
 
-def admissible_from_counts(design: UBoin, n_at, tox_at, resp_at) -> np.ndarray:
+def admissible_from_counts(design: UBoin, n_at, tox_at, resp_at, tables=None) -> np.ndarray:
     """Which doses are admissible after the trial's data (each dose's rules read its own counts, which
-    change only when it is treated, so this equals the mask the decisions left)."""
+    change only when it is treated, so this equals the mask the decisions left). ``tables``: the compiled
+    design's (saves building them)."""
     n_at = np.asarray(n_at, dtype=np.int64)
-    n_cap = max(int(n_at.max(initial=0)), 1)
-    tox = design.stage1_boin().decision_table(n_cap)
-    fut = design.futility_table(n_cap)
+    if tables is None:
+        n_cap = max(int(n_at.max(initial=0)), 1)
+        tox = design.stage1_boin().decision_table(n_cap)
+        fut = design.futility_table(n_cap)
+    else:
+        tox, fut = tables[0], tables[1]
     ok = np.ones(design.n_doses, dtype=bool)
     for d in range(design.n_doses):
         n = int(n_at[d])
