@@ -25,7 +25,9 @@ a scenario is multiplied by it:
   the most probable, ordering ``int(u * m)`` of them is taken: chance 1/m each (orderings leading to the
   same cell add up); m is counted by asking ``choose_ordering`` itself at M equally spaced uniforms;
 * PO-CRM, ``ordering_choice = "random"``: ordering i is taken for u in [P_1 + ... + P_(i-1), P_1 + ... +
-  P_i) with P the orderings' posterior probabilities: chance P_i (again added up per cell).
+  P_i) with P the orderings' posterior probabilities: chance P_i (again added up per cell);
+* U-BOIN's stage 2 (``engine/uboin.py::randomise``): dose j for u in its share of the cumulative
+  randomisation probabilities: chance the dose's probability.
 
 Phase I/II designs (``uses_efficacy``: BOIN12, U-BOIN) decide on responses too: a cohort's outcomes are
 its (DLTs, responses, responses with a DLT) counts, written with the letters N (neither), T (DLT, no
@@ -66,6 +68,7 @@ class RandomChoice(str, Enum):
     TIE = "tie"  #: BOIN for combinations: candidate cells with equal scores, one taken at random
     TIED_ORDERINGS = "tied orderings"  #: PO-CRM: the most probable orderings tie, one taken at random
     ORDERING_DRAW = "ordering drawn"  #: PO-CRM (ordering_choice = "random"): ordering drawn by probability
+    RANDOMISATION = "randomised"  #: U-BOIN's stage 2: the cohort randomised among doses by utility
 
 
 @dataclass(frozen=True)

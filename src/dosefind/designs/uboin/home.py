@@ -113,6 +113,20 @@ class UBoinHome(DesignHome):
             out["randomise"] = randomisation_probabilities(design, n_at, tox_at, resp_at, ok)
         return out
 
+    def root_choice(self, design: UBoin):
+        from ...paths.pathways import RandomChoice
+
+        return RandomChoice.RANDOMISATION
+
+    def tie_sentence(self, design: UBoin, alternatives, chosen, status, u_tie):
+        from ..home import tie_names
+
+        listed, picked = tie_names(design, alternatives, chosen, status)
+        return (
+            f"the cohort is randomised among doses {listed} by their posterior mean utility: u_tie = "
+            f"{u_tie:.4f} (derived from the data's content hash) chose {picked}"
+        )
+
     def decision_table(self, design: UBoin, max_n):
         raise SpecError(
             "design.kind",
@@ -134,4 +148,4 @@ class UBoinHome(DesignHome):
         probs = randomisation_probabilities(design, n_at, tox_at, resp_at, ok)
         edges = np.concatenate([[0.0], np.cumsum(probs)])
         out = [((edges[d] + edges[d + 1]) / 2.0, float(probs[d])) for d in range(len(probs)) if probs[d] > 0]
-        return (RandomChoice.TIE, tuple(out)) if out else NO_CHOICE
+        return (RandomChoice.RANDOMISATION, tuple(out)) if out else NO_CHOICE
