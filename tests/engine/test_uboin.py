@@ -144,3 +144,16 @@ def test_bad_input_is_refused_by_field():
         with pytest.raises(SpecError, match=field):
             UBoin(**{**base, field: value})
     assert UBoin(**base).n_stage1 == 15  # default: half the trial in whole cohorts
+
+
+def test_identical_for_any_threads_chunks_and_blocks():
+    """The randomisation reads the per-decision latent values, so threads, chunks and blocks change
+    nothing (responses and selections included)."""
+    design = UBoin(target=0.35, target_eff=0.25, n_doses=6, max_n=36, n_stage1=12)
+    tox, eff, rho = SCENARIOS["mid"]
+    s = Scenario("mid", tox, true_eff=eff, correlation=rho)
+    ref = simulate_one(design, s, 3000, 5, threads=1, chunks=1)
+    for kw in (dict(threads=2), dict(threads=2, chunks=7), dict(threads=1, chunks=13, block_trials=997)):
+        got = simulate_one(design, s, 3000, 5, **kw)
+        for name in ("selected", "n_at_dose", "tox_at_dose", "eff_at_dose", "status", "reason"):
+            np.testing.assert_array_equal(getattr(ref, name), getattr(got, name), err_msg=f"{name} {kw}")
