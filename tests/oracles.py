@@ -1444,3 +1444,110 @@ def efftox_trial(design, p, q, rho, u_tox, u_eff, summary=efftox_naive_summary):
         if i >= design.max_n:
             return nxt, n.tolist(), y.tolist(), e.tolist(), "select", path
         cur = nxt
+
+
+# ---- U-BOIN (Zhou, Lee & Yuan 2019): a naive oracle from the rules in designs/uboin/spec.py ------------
+def uboin_trial(
+    p,
+    q,
+    rho,
+    u_tox,
+    u_eff,
+    u_ties,
+    *,
+    target,
+    target_eff,
+    n_doses,
+    max_n,
+    n_stage1,
+    cohort=3,
+    utilities=(100, 40, 60, 0),
+    cutoff_tox=0.95,
+    cutoff_eff=0.9,
+    futility=True,
+    a=1.0,
+    b=1.0,
+    start=0,
+    record=None,
+):
+    """One U-BOIN trial on the patients' latent values and the design's per-decision uniforms ``u_ties``:
+    (selected, n, DLTs, responses per dose, status, doses given cohort by cohort). ``record``, a list, gets
+    (candidate doses, their probabilities, the dose drawn) at every stage-2 randomisation."""
+    from scipy.stats import beta
+
+    u1, u2, u3, u4 = utilities
+    lam_e, lam_d = boin_lambdas(target)
+    D = n_doses
+    n, y, e, both = [0] * D, [0] * D, [0] * D, [0] * D
+    adm = [True] * D
+    doses = []
+
+    def mean_u(d):
+        k = u1 * (e[d] - both[d]) + u2 * (n[d] - y[d] - e[d] + both[d]) + u3 * both[d] + u4 * (y[d] - both[d])
+        return (a + k / 100) / (a + b + n[d])
+
+    cur, i, k_dec, status = start, 0, 0, "continue"
+    while True:
+        doses.append(cur)
+        for _ in range(min(cohort, max_n - i)):
+            t = u_tox[i] < p[cur]
+            r = boin12_respond(u_tox[i], u_eff[i], p[cur], q[cur], rho)
+            n[cur] += 1
+            y[cur] += t
+            e[cur] += r
+            both[cur] += t and r
+            i += 1
+        u = u_ties[k_dec]
+        k_dec += 1
+        if n[cur] >= 3 and beta.sf(target, 1 + y[cur], 1 + n[cur] - y[cur]) > cutoff_tox:
+            for j in range(cur, D):
+                adm[j] = False
+            if cur == 0:
+                status = "none"
+                break
+        if futility and n[cur] >= 3 and beta.cdf(target_eff, 1 + e[cur], 1 + n[cur] - e[cur]) > cutoff_eff:
+            adm[cur] = False
+        if not any(adm):
+            status = "none"
+            break
+        nxt = None
+        pool = [d for d in range(D) if adm[d] and n[d] > 0]
+        if i >= n_stage1 and pool:
+            w = [mean_u(d) for d in pool]
+            edge, acc = u * sum(w), 0.0
+            nxt = pool[-1]
+            for d, wd in zip(pool, w, strict=True):
+                acc += wd
+                if edge < acc:
+                    nxt = d
+                    break
+            if record is not None:
+                record.append((pool, [wd / sum(w) for wd in w], nxt))
+        else:
+            rate = y[cur] / n[cur]
+            if rate <= lam_e:
+                above = [j for j in range(cur + 1, D) if adm[j]]
+                nxt = above[0] if above else cur
+            elif rate >= lam_d:
+                nxt = max(cur - 1, 0)
+            else:
+                nxt = cur
+            if not adm[nxt] and not (rate >= lam_d and cur > 0):
+                below = [j for j in range(nxt - 1, -1, -1) if adm[j]]
+                above = [j for j in range(nxt + 1, D) if adm[j]]
+                nxt = (below or above)[0]
+        if i >= max_n:
+            status = "select"
+            break
+        while nxt >= 0 and not adm[nxt]:
+            nxt -= 1
+        if nxt < 0:
+            status = "none"
+            break
+        cur = nxt
+    sel = -1
+    if status == "select":
+        cands = [d for d in range(D) if adm[d] and n[d] > 0]
+        if cands:
+            sel = max(cands, key=lambda d: (mean_u(d), -d))
+    return sel, n, y, e, status, doses

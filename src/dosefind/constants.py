@@ -90,6 +90,16 @@ class Reason(IntEnum):
     EFFTOX_BEST = 75  #: the acceptable dose with the highest utility of the posterior mean probabilities
     EFFTOX_NO_SKIP = 76  #: the best acceptable dose would skip an untried dose: the best within reach
     EFFTOX_NONE_ACCEPTABLE = 77  #: no dose is acceptable: stop with no dose
+    # U-BOIN (designs/uboin, engine/uboin.py): phase I/II, BOIN in stage 1, randomisation in stage 2
+    UB_ESCALATE = 85  #: stage 1: observed DLT rate <= lambda_e, escalate to the next admissible dose
+    UB_STAY = 86  #: stage 1: lambda_e < observed DLT rate < lambda_d, stay
+    UB_DEESCALATE = 87  #: stage 1: observed DLT rate >= lambda_d, de-escalate
+    UB_STAY_TOP = 88  #: stage 1: would escalate, but no admissible dose above: stay
+    UB_STAY_BOTTOM = 89  #: stage 1: would de-escalate at the lowest dose: stay
+    UB_RANDOMISE = 14  #: stage 2: randomised among the admissible tried doses by posterior mean utility
+    UB_LOWEST_TOXIC = 15  #: the lowest dose is eliminated for toxicity: stop with no dose
+    UB_NONE_ADMISSIBLE = 16  #: every dose is eliminated (toxicity or futility): stop with no dose
+    UB_FUTILE_HERE = 17  #: stage 1: the current dose was just found futile: leave it
     # BOIN for combinations (50-59), PO-CRM (60-69), arm extension and safety (70-89): defined with
     # their designs
     BOIN_COMB_ESCALATE = 50  #: observed rate <= lambda_e, escalate to the better adjacent higher cell
@@ -172,6 +182,7 @@ class DesignKind(IntEnum):
     A_PLUS_B = 10  #: Lin & Shih's A+B family (engine/a_plus_b.py)
     BOIN12 = 11  #: BOIN12, phase I/II utility-based (engine/boin12.py); decides on responses too
     EFFTOX = 13  #: EffTox, phase I/II (Thall & Cook 2004; engine/efftox.py); decides on responses too
+    UBOIN = 12  #: U-BOIN, phase I/II: BOIN then randomisation by utility (engine/uboin.py)
     BLRM_COMB = 14  #: two-drug BLRM with overdose control (engine/blrm_comb.py)
 
 

@@ -1,8 +1,8 @@
 """The kernels as plain Python (NUMBA_DISABLE_JIT=1) in CI: the kernel-vs-oracle checks of BOIN, 3+3,
-BOIN12, the arm loop and the platform loop run again with numba switched off, so the kernels' source lines
-execute under the interpreter (where an integer overflow raises instead of wrapping) and can be line-covered
-(``nox -s nojit`` runs the wider set with coverage). The CRM cases are left to ``nox -s nojit``: as
-plain Python they take minutes."""
+BOIN12, U-BOIN, the arm loop and the platform loop run again with numba switched off, so the kernels'
+source lines execute under the interpreter (where an integer overflow raises instead of wrapping) and
+can be line-covered (``nox -s nojit`` runs the wider set with coverage). The CRM cases are left to
+``nox -s nojit``: as plain Python they take minutes."""
 
 import os
 import subprocess
@@ -23,6 +23,9 @@ CHECKS = [
     # BOIN12 (responses in the state): both rule sets, the scenario with eliminations and stops
     "tests/engine/test_boin12.py::test_boin12_matches_oracle[mid-kw0]",
     "tests/engine/test_boin12.py::test_boin12_matches_oracle[toxic-kw1]",
+    # U-BOIN (both stages, the randomisation on the design's uniforms)
+    "tests/engine/test_uboin.py::test_uboin_matches_oracle[mid-kw0]",
+    "tests/engine/test_uboin.py::test_uboin_matches_oracle[toxic-kw1]",
 ]
 
 

@@ -33,6 +33,7 @@ from dosefind.designs import (
     TiteBoin,
     TiteCrm,
     Tpi,
+    UBoin,
 )
 from dosefind.designs.grid import DoseGrid
 from dosefind.designs.home import home_of
@@ -109,6 +110,11 @@ EXAMPLES = {
         ),
         TOX6,
         (0.2, 0.4, 0.6, 0.7, 0.7, 0.7),
+    ),
+    "uboin": (
+        UBoin(target=0.35, target_eff=0.25, n_doses=6, max_n=24, n_stage1=12),
+        TOX6,
+        (0.1, 0.2, 0.4, 0.5, 0.5, 0.45),
     ),
 }
 #: a clock under which nobody is ever pending (patients a month apart, a one-minute window): designs that
@@ -192,13 +198,11 @@ def test_recommend_paths_and_posterior(kind):
     # pathways from the first cohort: every outcome, probabilities summing to one
     first = _replay(design, scen, u[0], u_eff[0]).notation.split()[0]
     first = parse_outcomes(first, design.doses, efficacy=design.uses_efficacy, cells=cells)
-    if design.uses_efficacy:  # pathways branch on DLT counts only: a phase I/II design is refused, by name
-        with pytest.raises(SpecError, match=design.kind):
-            dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
-    else:
-        paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox)
-        if paths.nodes[0].status == Status.CONTINUE:
-            assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
+    # a phase I/II design's pathways branch on the joint (DLTs, responses) outcomes
+    eff = {"true_eff": scen.true_eff, "correlation": scen.correlation} if design.uses_efficacy else {}
+    paths = dose_paths(design, first, cohorts=2, true_tox=scen.true_tox, **eff)
+    if paths.nodes[0].status == Status.CONTINUE:
+        assert math.isclose(sum(x.prob for x in paths.leaves()), 1.0, abs_tol=1e-9)
     zeros = np.zeros(design.n_doses, int)
     resp = np.zeros((2, design.n_doses), int) if design.uses_efficacy else None
     table = fast_posterior(design, zeros, zeros, resp)
@@ -235,6 +239,11 @@ def test_decision_table_where_declared(kind):
         assert "paths" in str(e) or (design.uses_efficacy and "simulate" in str(e))
         return
     assert table.unit == design.unit and table.kind == design.kind
+    if not hasattr(table, "rows"):  # a phase I/II score table: every (DLTs, responses) for each n
+        for n in table.n_treated:
+            cells = [(c.n_dlt, c.n_response) for c in table.cells if c.n_treated == n]
+            assert cells == [(y, e) for y in range(n + 1) for e in range(n + 1)]
+        return
     for n in table.n_treated:
         assert [r.n_dlt for r in table.rows if r.n_treated == n] == list(range(n + 1))
     assert {r.action for r in table.rows} <= set(table.labels)

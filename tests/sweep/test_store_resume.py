@@ -378,7 +378,7 @@ def test_dataset_files_are_readable_and_complete(tmp_path, make_study, read_data
         manifest["n_tasks"] == study.n_tasks and manifest["n_scenarios"] == S and manifest["n_designs"] == K
     )
     assert manifest["study"] == json.loads(json.dumps(study.settings()))
-    assert manifest["complete"] is True and manifest["format"] == 2
+    assert manifest["complete"] is True and manifest["format"] == 3
     for key in ("python", "numpy", "numba", "pyarrow", "created", "finalized"):
         assert manifest[key]
     assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS, "manifest.json", "parts", ".lock"])

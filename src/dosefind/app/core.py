@@ -190,8 +190,11 @@ def meeting(inputs: MeetingInputs) -> MeetingView:
     else:
         rec = recommend(design, data, as_of=day, window_days=window)
     probs = _scenario(inputs.scenario, design.n_doses)
-    # pathways enumerate DLT counts only: none for designs that decide on responses too (as `report`)
-    paths = None if design.uses_efficacy else dose_paths(design, data, int(inputs.path_cohorts), probs)
+    # a phase I/II design's pathways branch on (DLTs, responses), without probabilities (the page gives
+    # no response probabilities)
+    if design.uses_efficacy:
+        probs = None
+    paths = dose_paths(design, data, int(inputs.path_cohorts), probs)
     return MeetingView(design, arm, data, rec, arm_rec, paths, bool(what_if))
 
 

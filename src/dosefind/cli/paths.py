@@ -91,6 +91,42 @@ def _file_scenario(file: Path, name: str):
     raise fail(f"--scenario: no scenario {name!r} in {file.name}; it has {names}")
 
 
+def file_efficacy(scenario: str):
+    """(true_eff, correlation) of a FILE.toml:NAME scenario ((None, 0.0) when it gives none)."""
+    if ":" not in scenario or Path(scenario.rsplit(":", 1)[0]).suffix != ".toml":
+        return None, 0.0
+    from ..specfile import _read_toml
+
+    file, name = scenario.rsplit(":", 1)
+    raw = _read_toml(Path(file)).get("scenarios", [])
+    for s in raw if isinstance(raw, list) else []:
+        if isinstance(s, dict) and s.get("name") == name:
+            return s.get("true_eff"), float(s.get("correlation", 0.0))
+    return None, 0.0
+
+
+def _efficacy_scenario(design, scenario, eff, correlation):
+    """(response probabilities, correlation) for a phase I/II design's path probabilities: --eff and
+    --correlation, else the FILE.toml:NAME scenario's true_eff and correlation."""
+    if not design.uses_efficacy or scenario is None:
+        return None, 0.0
+    true_eff, rho = file_efficacy(scenario)
+    if eff is not None:
+        try:
+            true_eff = [float(x) for x in eff.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise fail(f"--eff: {eff!r} is not a list of probabilities; write e.g. 0.1,0.3,0.5") from None
+    if correlation is not None:
+        rho = correlation
+    if true_eff is None:
+        raise fail(f"--eff: {design.kind} decides on responses too; give the response probabilities")
+    if len(true_eff) != design.n_doses or not all(0 <= q <= 1 for q in true_eff):
+        raise fail(f"--eff: need {design.n_doses} response probabilities in [0, 1]; got {true_eff}")
+    if not -1 < float(rho) < 1:
+        raise fail(f"--correlation: {rho} is not strictly between -1 and 1")
+    return true_eff, float(rho)
+
+
 @user_errors
 def paths(
     design: Path = DESIGN_OPTION,
@@ -106,6 +142,15 @@ def paths(
         "--scenario",
         help="True DLT probabilities (0.05,0.1,...; a grid's rows of drug A levels separated by ';') or "
         "FILE.toml:NAME: adds each path's exact probability.",
+    ),
+    eff: str = typer.Option(
+        None,
+        "--eff",
+        help="Phase I/II designs: true response probabilities (0.1,0.3,...), with --scenario (a "
+        "FILE.toml:NAME scenario gives its own true_eff and correlation).",
+    ),
+    correlation: float = typer.Option(
+        None, "--correlation", help="Phase I/II designs: the copula correlation of toxicity and response."
     ),
     fmt: Format = typer.Option(Format.text, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
@@ -152,7 +197,8 @@ def paths(
             raise fail("--format: with --as-of, paths gives text or json")
         emit(text, out)
         return
-    dp = dose_paths(the_design, trial, cohorts, probs, cohort_size)
+    true_eff, rho = _efficacy_scenario(the_design, scenario, eff, correlation)
+    dp = dose_paths(the_design, trial, cohorts, probs, cohort_size, true_eff=true_eff, correlation=rho)
     render = {
         Format.text: format_paths,
         Format.table: paths_table,

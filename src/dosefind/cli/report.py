@@ -21,7 +21,7 @@ from .common import (
     window_of,
     write_atomic,
 )
-from .paths import parse_scenario
+from .paths import file_efficacy, parse_scenario
 from .recommend import Posterior
 
 
@@ -71,8 +71,14 @@ def report(
         day = as_of_day(as_of)
         window = window_of(design, window_days) if day is not None else None
         rec = recommend(the_design, trial, posterior.value, as_of=day, window_days=window)
-    # pathways enumerate DLT counts only: a phase I/II design's report goes without them (paths says why)
-    paths = None if the_design.uses_efficacy else dose_paths(the_design, trial, cohorts, probs)
+    # a phase I/II design's pathways branch on (DLTs, responses); probabilities need the responses'
+    # probabilities too (a FILE.toml:NAME scenario's true_eff), else they are left out
+    eff, rho = None, 0.0
+    if the_design.uses_efficacy and probs is not None:
+        eff, rho = file_efficacy(scenario)
+        if eff is None:
+            probs = None
+    paths = dose_paths(the_design, trial, cohorts, probs, true_eff=eff, correlation=rho)
     write_atomic(out, render_meeting_report(ReportInputs(rec, paths, title or "", arm=arm_rec)))
     headline = arm_rec.headline() if arm_rec is not None else rec.headline()
     typer.echo(f"{headline}; report written to {out}")

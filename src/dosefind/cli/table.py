@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import SpecError
 from ..report.decision_table import decision_table, to_csv, to_json, to_text
 from .common import check_output_path, emit, load_meeting_design, user_errors, write_bytes_atomic
 
@@ -45,7 +46,9 @@ def table(
     BOIN for combinations: the same boundaries at the current cell; escalation and de-escalation go to
     an adjacent cell that the design chooses when the decision is taken (explained under the table).
 
-    3+3: the rule table for 3 and 6 patients. CRM and PO-CRM have no decision table (their next dose
+    3+3: the rule table for 3 and 6 patients. BOIN12: the toxicity boundaries and, per number of patients
+    (multiples of the cohort size up to --max-n, default 12), the rank-based desirability score of every
+    (DLTs, responses), as the paper's Table 3. CRM and PO-CRM have no decision table (their next dose
     depends on the data at every dose): use `dosefind paths`. An arm file tabulates its escalation design.
     """
     check_output_path(out, example=f"table.{'txt' if fmt == Format.text else fmt.value}")
@@ -53,6 +56,12 @@ def table(
     chosen, _ = load_meeting_design(design, name)
     result = decision_table(chosen, max_n)
     text = {Format.text: to_text, Format.csv: to_csv, Format.json: to_json}[fmt](result)
+    if plot is not None and not hasattr(result, "rows"):
+        raise SpecError(
+            "--plot",
+            f"{chosen.kind}'s table is a grid of scores per number of patients, not drawn",
+            "drop --plot",
+        )
     if plot is not None:
         from ..report.plots import figure_to_png_bytes, plot_decision_table, require_matplotlib
 

@@ -23,6 +23,7 @@ from .three_plus_three import ThreePlusThree
 from .tite_boin import TiteBoin
 from .tite_crm import TiteCrm
 from .tpi import Tpi
+from .uboin import UBoin
 
 __all__ = [
     "APlusB",
@@ -52,6 +53,7 @@ __all__ = [
     "TiteBoin",
     "TiteCrm",
     "Tpi",
+    "UBoin",
     "boin_boundaries",
     "calibrate_skeleton",
     "design_from_dict",

@@ -104,6 +104,15 @@ IP_B12_U_NONE = 14  # ... neither response nor DLT, ...
 IP_B12_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
 IP_B12_U_BOTH = 16  # ... response and DLT, ...
 IP_B12_U_TOX_NOEFF = 17  # ... DLT without response
+# U-BOIN (designs/uboin, engine/uboin.py); tables[0] BOIN's flags (BOIN_*) for the toxicity rules,
+# tables[1] 1 where (n, responses) is futile (P(p_E < target_eff) > cutoff_eff)
+IP_UB_N_STAGE1 = 10  # stage 1 (BOIN) until this many patients; then stage 2 (randomisation)
+IP_UB_FUTILITY = 11  # 1: the futility rule eliminates doses; 0: off
+IP_UB_U_EFF_NOTOX = 12  # whole-number utilities: response without DLT, ...
+IP_UB_U_NONE = 13  # ... neither, ...
+IP_UB_U_BOTH = 14  # ... response and DLT, ...
+IP_UB_WORK = 15  # work array length the kernels need (the slot the engine sizes `work` from)
+IP_UB_U_TOX_NOEFF = 16  # ... DLT without response
 # two-drug BLRM (designs/blrm_comb, engine/blrm_comb.py; issue 14 item 2); its model and quadrature
 # constants are rows of `grid` (engine/blrm_comb.py: ROW_*)
 IP_BLRMC_NODES = 10  # Gauss-Hermite nodes per axis of the accurate (meeting) rule
@@ -178,6 +187,8 @@ FP_EFT_PRIOR_MEAN = 8  # + i, i < 6: prior means of (mu_T, beta_T, mu_E, beta_E1
 FP_EFT_PRIOR_SD = 14  # + i: their prior standard deviations
 FP_EFT_T_SCALE = 20  # importance sampling: the t proposal's scale on the Laplace covariance's factor
 FP_EFT_X = 40  # + d: standardised dose x_d = log d - mean log d
+FP_UB_PRIOR_A = 1  # Beta(a, b) prior of U-BOIN's quasi-binomial utility posterior
+FP_UB_PRIOR_B = 2
 FP_SIZE = 200
 MAX_DOSES = 32
 

@@ -30,6 +30,7 @@ from .three_plus_three import ThreePlusThree
 from .tite_boin import TiteBoin
 from .tite_crm import TiteCrm
 from .tpi import Tpi
+from .uboin import UBoin
 
 DESIGNS: dict[str, type[Design]] = {}
 #: kind -> the home: "module:Class" until first asked for, then the instance
@@ -82,6 +83,7 @@ for _spec, _home in (
     (Boin12, "Boin12Home"),
     (BlrmComb, "BlrmCombHome"),
     (EffTox, "EffToxHome"),
+    (UBoin, "UBoinHome"),
 ):
     register_design(_spec, f"dosefind.designs.{_spec.kind}.home:{_home}")
 # members of the table-driven family with no home of their own: the family's home serves them

@@ -27,6 +27,7 @@ from .posterior import crm_summary_row
 from .rolling_six import decide_rolling_six, select_rolling_six
 from .table import decide_table, select_table
 from .three_plus_three import decide_tpt, select_tpt
+from .uboin import decide_uboin, select_uboin
 
 CONTINUE = int(Status.CONTINUE)
 STOP_SELECT = int(Status.STOP_SELECT)
@@ -44,6 +45,7 @@ K_BLRM_COMB = int(DesignKind.BLRM_COMB)
 K_APB = int(DesignKind.A_PLUS_B)
 K_BOIN12 = int(DesignKind.BOIN12)
 K_EFFTOX = int(DesignKind.EFFTOX)
+K_UBOIN = int(DesignKind.UBOIN)
 M_STOP_AT_N = int(ModifierKind.STOP_AT_N)
 M_N_AT_DOSE = int(ModifierKind.STOP_WHEN_N_AT_DOSE)
 M_DONT_SKIP = int(ModifierKind.DONT_SKIP)
@@ -180,6 +182,10 @@ def decide(
         nxt, status, reason = decide_efftox(
             ip, fp, grid, n_at, tox_at, resp_at, admissible, cur, ckeys, cvals, work
         )
+    elif kind == K_UBOIN:
+        nxt, status, reason = decide_uboin(
+            ip, fp, tables, n_at, tox_at, resp_at, admissible, cur, n_total, u_tie
+        )
     else:
         nxt, status, reason = decide_crm(
             ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full
@@ -293,5 +299,7 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, ckeys, 
         return select_boin12(ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, work)
     if kind == K_EFFTOX:
         return select_efftox(ip, fp, grid, n_at, tox_at, resp_at, admissible, ckeys, cvals, work)
+    if kind == K_UBOIN:
+        return select_uboin(ip, fp, n_at, tox_at, resp_at, admissible)
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
     return crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)

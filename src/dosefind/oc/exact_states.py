@@ -12,6 +12,12 @@ constant, with their lengths as chances (as ``paths`` does). Trials that stop ad
 weighted counts to the operating characteristics, which are the simulation's (:func:`~dosefind.oc.metrics
 .operating_characteristics`) with every MCSE 0.
 
+Phase I/II designs (``uses_efficacy``: BOIN12, U-BOIN) decide on responses too: each patient of a cohort
+has one of four outcomes (DLT and response, DLT only, response only, neither) with the scenario's joint
+probabilities (the Gaussian copula of ``oc/utility.py``: P(both) = Phi_2(Phi^-1(p), Phi^-1(q); rho)), so
+a cohort branches into its (DLTs, responses, both) counts with multinomial probabilities, the state keys
+carry the responses per dose, and the OBD metrics are added (exactly, MCSE 0).
+
 The cohort loop is the simulation's (``engine.trial.escalate``): cohorts of ``min(cohort_size, max_n -
 n)`` patients at the current dose, a decision after each (also after an empty cohort at ``max_n``), the
 final selection by the design's ``select_dose`` when it stops with a selection.
@@ -61,13 +67,31 @@ def exact_supported(design: Design) -> str | None:
         return f"{design.kind} decides with pending patients in calendar time; simulate it instead"
     if getattr(design, "backfill", None) is not None:
         return "backfill patients arrive in calendar time; simulate the design instead"
-    if design.uses_efficacy:
-        return f"{design.kind} decides on responses too, which the exact enumeration does not branch on yet"
     return None
 
 
 def _binom(n: int, y: int, p: float) -> float:
     return math.comb(n, y) * p**y * (1.0 - p) ** (n - y)
+
+
+def cohort_outcomes(n: int, p: float, q: float | None = None, both: float = 0.0):
+    """[(DLTs, responses, responses with a DLT, probability)] of a cohort of n: binomial in the DLTs when
+    ``q`` is None (responses 0), else multinomial over the four outcomes of each patient (DLT and
+    response with probability ``both``, DLT only p - both, response only q - both, neither the rest)."""
+    if q is None:
+        return [(y, 0, 0, _binom(n, y, p)) for y in range(n + 1)]
+    probs = (both, max(p - both, 0.0), max(q - both, 0.0), max(1.0 - p - q + both, 0.0))
+    out = []
+    for nb in range(n + 1):
+        for nt in range(n - nb + 1):
+            for ne in range(n - nb - nt + 1):
+                nn = n - nb - nt - ne
+                coef = math.factorial(n) // (
+                    math.factorial(nb) * math.factorial(nt) * math.factorial(ne) * math.factorial(nn)
+                )
+                pr = coef * probs[0] ** nb * probs[1] ** nt * probs[2] ** ne * probs[3] ** nn
+                out.append((nb + nt, nb + ne, nb, pr))
+    return out
 
 
 def exact_operating_characteristics(
@@ -85,6 +109,18 @@ def exact_operating_characteristics(
     t0 = time.perf_counter()
     D = design.n_doses
     p = np.asarray(scenario.true_tox, dtype=float)
+    efficacy = design.uses_efficacy
+    if efficacy:
+        if scenario.true_eff is None:
+            raise SpecError(
+                "true_eff", f"scenario {scenario.name!r} has no response probabilities", "give true_eff"
+            )
+        from .utility import obd_mask, prob_both, true_utilities
+
+        q = np.asarray(scenario.true_eff, dtype=float)
+        pb = [prob_both(float(p[d]), float(q[d]), float(scenario.correlation)) for d in range(D)]
+        outcomes = {}  # (dose, n) -> the cohort's outcomes
+    e_resp = np.zeros(D)
     size = design.cohort_size
     max_n = design.max_n
     home = home_of(design)
@@ -106,8 +142,14 @@ def exact_operating_characteristics(
         for ctx, prob, dose, n_before in layer.values():
             n = min(size, max_n - n_before)
             n_after_cohort = n_before + n
-            for y in range(n + 1):
-                py = prob * _binom(n, y, float(p[dose]))
+            if efficacy:
+                if (dose, n) not in outcomes:
+                    outcomes[dose, n] = cohort_outcomes(n, float(p[dose]), float(q[dose]), pb[dose])
+                cohort = outcomes[dose, n]
+            else:
+                cohort = cohort_outcomes(n, float(p[dose]))
+            for y, e, b, pr in cohort:
+                py = prob * pr
                 if py == 0.0:
                     continue
                 if design.uses_tie_uniform:
@@ -115,19 +157,27 @@ def exact_operating_characteristics(
                     tox_after = ctx.tox_at.copy()
                     n_after[dose] += n
                     tox_after[dose] += y
+                    # a phase I/II home reads the responses after the cohort from the context
+                    ctx.resp_at[0, dose] += e
+                    ctx.resp_at[1, dose] += b
                     _choice, uniforms = home.choice_uniforms(ctx, n_after, tox_after)
+                    ctx.resp_at[0, dose] -= e
+                    ctx.resp_at[1, dose] -= b
                 else:
                     uniforms = ((0.5, 1.0),)
                 for u, chance in uniforms:
                     # decide in place on the parent's arrays, then undo (a copy only for a new state)
                     kept = ctx.admissible.copy()
-                    nxt, status, _r, _bn, _br = ctx.decide_raw(dose, n, y, False, u, n_after_cohort)
+                    nxt, status, _r, _bn, _br = ctx.decide_raw(
+                        dose, n, y, False, u, n_after_cohort, eff=e, efftox=b
+                    )
                     decisions += 1
                     pc = py * chance
                     if status == CONTINUE:
                         key = (
                             ctx.n_at.tobytes()
                             + ctx.tox_at.tobytes()
+                            + (ctx.resp_at.tobytes() if efficacy else b"")
                             + ctx.admissible.tobytes()
                             + int(nxt).to_bytes(2, "little")
                         )
@@ -144,6 +194,8 @@ def exact_operating_characteristics(
                             sel_none += pc
                         e_n += pc * ctx.n_at
                         e_tox += pc * ctx.tox_at
+                        if efficacy:
+                            e_resp += pc * ctx.resp_at[0]
                         total = n_after_cohort
                         if status == STOP_NO_DOSE:
                             early += pc
@@ -152,12 +204,17 @@ def exact_operating_characteristics(
                         treated_above += pc * float(ctx.n_at[above].sum()) / max(total, 1)
                     ctx.n_at[dose] -= n
                     ctx.tox_at[dose] -= y
+                    ctx.resp_at[0, dose] -= e
+                    ctx.resp_at[1, dose] -= b
                     ctx.admissible[:] = kept
             if len(nxt_layer) > max_states:
                 raise SpecError(
                     "exact",
                     f"design {design.name!r} under scenario {scenario.name!r} reaches more than "
-                    f"{max_states:,} distinct trial states in one cohort",
+                    f"{max_states:,} distinct trial states in one cohort (cohort {n_after_cohort // size}"
+                    f" of {-(-max_n // size)}, {states + len(nxt_layer):,} states so far"
+                    + ("; phase I/II states count responses too" if efficacy else "")
+                    + ")",
                     "simulate it instead (leave out --exact and give --trials)",
                 )
         states += len(nxt_layer)
@@ -178,6 +235,14 @@ def exact_operating_characteristics(
         "prob_select_above_mtd": float(sel[above].sum()),
         "prop_treated_above_mtd": float(treated_above),
     }
+    if efficacy:
+        utility = true_utilities(design, scenario)
+        obd = obd_mask(design, scenario)
+        values["prob_select_obd"] = float(sel[obd].sum()) if obd.any() else float(sel_none)
+        chosen = float(sel.sum())
+        values["mean_utility_selected"] = float(np.dot(sel, utility) / chosen) if chosen > 0 else math.nan
+        values["mean_resp_at_dose"] = [float(x) for x in e_resp]
+        values["mean_resp"] = float(e_resp.sum())
     mcse = {k: ([0.0] * D if isinstance(v, list) else 0.0) for k, v in values.items()}
     info = ExactInfo(states, decisions, time.perf_counter() - t0)
     oc = OperatingCharacteristics(design.name, scenario.name, 0, design.doses, values, mcse)

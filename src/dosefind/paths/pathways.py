@@ -25,7 +25,15 @@ a scenario is multiplied by it:
   the most probable, ordering ``int(u * m)`` of them is taken: chance 1/m each (orderings leading to the
   same cell add up); m is counted by asking ``choose_ordering`` itself at M equally spaced uniforms;
 * PO-CRM, ``ordering_choice = "random"``: ordering i is taken for u in [P_1 + ... + P_(i-1), P_1 + ... +
-  P_i) with P the orderings' posterior probabilities: chance P_i (again added up per cell).
+  P_i) with P the orderings' posterior probabilities: chance P_i (again added up per cell);
+* U-BOIN's stage 2 (``engine/uboin.py::randomise``): dose j for u in its share of the cumulative
+  randomisation probabilities: chance the dose's probability.
+
+Phase I/II designs (``uses_efficacy``: BOIN12, U-BOIN) decide on responses too: a cohort's outcomes are
+its (DLTs, responses, responses with a DLT) counts, written with the letters N (neither), T (DLT, no
+response), E (response, no DLT) and B (both), and with a scenario's response probabilities and copula
+correlation a path's probability is the product of multinomial probabilities of the four outcomes
+(``oc/exact_states.py::cohort_outcomes``).
 
 The state after the cohort, the eliminations and the final selection do not depend on ``u_tie``.
 The decision of the real data (the root) is the one ``recommend`` makes, with the data's own uniform;
@@ -46,6 +54,7 @@ from ..designs import Design
 from ..designs.home import home_of
 from ..engine.replay import DecisionContext, move_word, replay_data
 from ..errors import DataError
+from ..oc.exact_states import cohort_outcomes
 from ..outcomes import TrialData
 
 #: Refuse trees bigger than this many nodes (the tree grows like (cohort_size + 1) ** cohorts).
@@ -59,6 +68,7 @@ class RandomChoice(str, Enum):
     TIE = "tie"  #: BOIN for combinations: candidate cells with equal scores, one taken at random
     TIED_ORDERINGS = "tied orderings"  #: PO-CRM: the most probable orderings tie, one taken at random
     ORDERING_DRAW = "ordering drawn"  #: PO-CRM (ordering_choice = "random"): ordering drawn by probability
+    RANDOMISATION = "randomised"  #: U-BOIN's stage 2: the cohort randomised among doses by utility
 
 
 @dataclass(frozen=True)
@@ -81,10 +91,14 @@ class PathNode:
     #: next doses (0-based, -1 for a stop) the random choice could give, in order of u_tie (empty: none)
     alternatives: tuple[int, ...] = ()
     choice: RandomChoice = RandomChoice.NONE
+    eff: int = 0  #: responses in the cohort (phase I/II designs)
+    both: int = 0  #: responses with a DLT in the cohort (phase I/II designs)
 
     @property
     def outcomes(self) -> str:
-        return "N" * (self.n - self.tox) + "T" * self.tox
+        """N (neither), T (DLT), E (response without DLT), B (both) per patient of the cohort."""
+        n_t, n_e = self.tox - self.both, self.eff - self.both
+        return "N" * (self.n - n_t - n_e - self.both) + "T" * n_t + "E" * n_e + "B" * self.both
 
 
 @dataclass(frozen=True)
@@ -162,6 +176,7 @@ class DosePaths:
                     "outcomes": x.outcomes if x.depth else "",
                     "n": x.n,
                     "dlt": x.tox,
+                    **({"responses": x.eff, "both": x.both} if self.design.uses_efficacy else {}),
                     "next_dose": labels[x.next_dose] if x.next_dose >= 0 else None,
                     "decision": decision_word(x, self.design),
                     "reason_code": x.reason.name,
@@ -204,18 +219,24 @@ def choice_uniforms(
     return home_of(ctx.design).choice_uniforms(ctx, n_at, tox_at)
 
 
-def _branches(ctx: DecisionContext, dose: int, n: int, y: int):
-    """The decisions after a cohort of n with y DLTs at ``dose`` from the state ``ctx`` (not changed):
-    a list of (context after the cohort, step, chance), one per distinct (next dose, status), in order
-    of u_tie, and the kind of random choice (NONE when there is one branch)."""
+def _branches(ctx: DecisionContext, dose: int, n: int, y: int, eff: int = 0, both: int = 0):
+    """The decisions after a cohort of n with y DLTs (``eff`` responses, ``both`` of them with a DLT) at
+    ``dose`` from the state ``ctx`` (not changed): a list of (context after the cohort, step, chance),
+    one per distinct (next dose, status), in order of u_tie, and the kind of random choice (NONE when
+    there is one branch)."""
     n_after, tox_after = ctx.n_at.copy(), ctx.tox_at.copy()
     n_after[dose] += n
     tox_after[dose] += y
-    choice, uniforms = choice_uniforms(ctx, n_after, tox_after)
+    probe = ctx
+    if eff or both:  # a phase I/II home reads the responses after the cohort from the context
+        probe = ctx.copy()
+        probe.resp_at[0, dose] += eff
+        probe.resp_at[1, dose] += both
+    choice, uniforms = choice_uniforms(probe, n_after, tox_after)
     out: list[list] = []
     for u, weight in uniforms:
         child = ctx.copy()
-        step = child.treat(dose, n, y, full=True, u_tie=u)
+        step = child.treat(dose, n, y, full=True, u_tie=u, eff=eff, efftox=both)
         for b in out:
             if (b[1].next_dose, b[1].status) == (step.next_dose, step.status):
                 b[2] += weight
@@ -237,22 +258,22 @@ def dose_paths(
     cohorts: int = 2,
     true_tox=None,
     cohort_size: int | None = None,
+    true_eff=None,
+    correlation: float = 0.0,
 ) -> DosePaths:
     """Enumerate the next ``cohorts`` cohorts from the state after ``data``.
 
     ``true_tox`` (one probability per dose; per cell of a grid, in index order) gives each path its exact
-    probability, times the chances of the random choices on it. ``cohort_size`` overrides the design's
-    cohort size for the future cohorts (never beyond ``max_n``). Only escalation cohorts count: an arm's
-    extension patients in ``data`` are left out.
+    probability, times the chances of the random choices on it; a phase I/II design needs ``true_eff``
+    (response probabilities) with it, and reads ``correlation`` (the copula's). ``cohort_size`` overrides
+    the design's cohort size for the future cohorts (never beyond ``max_n``). Only escalation cohorts
+    count: an arm's extension patients in ``data`` are left out.
     """
-    if design.uses_efficacy:
-        from ..errors import SpecError
-
-        raise SpecError(
-            "design.kind",
-            f"{design.kind} decides on toxicity and response, and pathways enumerate DLT counts only "
-            "(not yet the joint outcomes)",
-            "simulate the design, or use `recommend` for the next dose",
+    efficacy = design.uses_efficacy
+    if efficacy and true_tox is not None and true_eff is None:
+        raise DataError(
+            f"scenario: {design.kind} decides on responses too; give the response probabilities (true_eff) "
+            "with the DLT probabilities"
         )
     if not isinstance(cohorts, int) or isinstance(cohorts, bool) or cohorts < 1:
         raise DataError(f"cohorts: expected a whole number >= 1, got {cohorts!r}")
@@ -268,6 +289,16 @@ def dose_paths(
         p = np.asarray(true_tox, dtype=float)
         if p.shape != (design.n_doses,) or np.any(p < 0) or np.any(p > 1):
             raise DataError(f"scenario: need {design.n_doses} DLT probabilities in [0, 1], got {list(p)}")
+    pb = q = None
+    if efficacy and p is not None:
+        from ..oc.utility import prob_both
+
+        q = np.asarray(true_eff, dtype=float)
+        if q.shape != (design.n_doses,) or np.any(q < 0) or np.any(q > 1):
+            raise DataError(
+                f"scenario: need {design.n_doses} response probabilities in [0, 1], got {list(q)}"
+            )
+        pb = [prob_both(float(a), float(c), float(correlation)) for a, c in zip(p, q, strict=True)]
     data = data.escalation()  # an arm's extension patients are not escalation cohorts
     # the uniforms `recommend` uses; on a grid each decision is probed for ties, as `recommend` does
     probe = design.uses_tie_uniform
@@ -310,15 +341,22 @@ def dose_paths(
         for parent, pctx in frontier:
             dose = nodes[parent].next_dose
             n = min(size, design.max_n - pctx.n_total)
-            for y in range(n + 1):
-                branches, choice = _branches(pctx, dose, n, y)
+            if not efficacy:
+                cohort = [(y, 0, 0, None) for y in range(n + 1)]
+            elif p is None:
+                cohort = [(e_y[0], e_y[1], e_y[2], None) for e_y in cohort_outcomes(n, 0.5, 0.5, 0.25)]
+            else:
+                cohort = cohort_outcomes(n, float(p[dose]), float(q[dose]), pb[dose])
+            for y, e, b, pr in cohort:
+                branches, choice = _branches(pctx, dose, n, y, e, b)
                 alts = tuple(s.next_dose if s.status == Status.CONTINUE else -1 for _, s, _ in branches)
                 for child, step, chance in branches:
                     cont = step.status == Status.CONTINUE
                     sel = child.select(full=True) if step.status == Status.STOP_SELECT else -1
                     prob = math.nan
                     if p is not None:
-                        prob = nodes[parent].prob * _binom(n, y, float(p[dose])) * chance
+                        pr_cohort = _binom(n, y, float(p[dose])) if pr is None else pr
+                        prob = nodes[parent].prob * pr_cohort * chance
                     nodes.append(
                         PathNode(
                             len(nodes),
@@ -335,6 +373,8 @@ def dose_paths(
                             chance,
                             alts if choice != RandomChoice.NONE else (),
                             choice,
+                            e,
+                            b,
                         )
                     )
                     if cont:
@@ -348,7 +388,8 @@ def dose_paths(
         # the reachable paths, not the (n + 1)^k possible ones, decide: stopped trials end their branches,
         # so a 3+3 with a dozen cohorts is small; a path that goes on opens at most n + 1 outcomes next
         # (more only through random choices, which the check above catches)
-        ahead = len(nodes) + len(frontier) * (size + 1)
+        outcomes = (size + 1) * (size + 2) * (size + 3) // 6 if efficacy else size + 1
+        ahead = len(nodes) + len(frontier) * outcomes
         if depth < cohorts and frontier and ahead > MAX_NODES:
             raise DataError(
                 f"cohorts: {cohorts} cohorts of {size} reach about {ahead:,} paths by cohort {depth + 1} "

@@ -134,6 +134,131 @@ class DecisionTable:
 
 
 # ---- building ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScoreCell:
+    """A phase I/II design's score of a dose with ``n_dlt`` DLTs and ``n_response`` responses among its
+    ``n_treated`` patients: admissible or not, the desirability the decisions compare and its rank among
+    the admissible cells of the table (BOIN12's rank-based desirability score; None where eliminated)."""
+
+    n_treated: int
+    n_dlt: int
+    n_response: int
+    admissible: bool
+    desirability: float
+    score: float | None
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    """The decision table of a design that chooses among neighbouring doses by a score of each dose's
+    (patients, DLTs, responses) (BOIN12; the paper's Table 3 form): the toxicity boundaries by patients
+    (compact rows, as BOIN's) and a (DLTs x responses) grid of scores per number of patients."""
+
+    design: str
+    kind: str
+    target: float
+    max_n: int
+    n_treated: tuple[int, ...]  #: the blocks of the grid (and the columns of the compact rows)
+    cells: tuple[ScoreCell, ...]  #: by n_treated, then n_dlt, then n_response
+    boundaries: tuple[BoundaryRow, ...]
+    notes: tuple[str, ...]
+    config_hash: str
+    score_name: str = "RDS"
+    unit: str = "dose"
+
+    def cell(self, n_treated: int, n_dlt: int, n_response: int) -> ScoreCell:
+        for c in self.cells:
+            if (c.n_treated, c.n_dlt, c.n_response) == (n_treated, n_dlt, n_response):
+                return c
+        raise KeyError((n_treated, n_dlt, n_response))
+
+
+def _score_text(table: ScoreTable) -> str:
+    lines = [
+        f"Decision table: {table.design} ({table.kind}, target {table.target:g}, n <= {table.max_n})",
+        f"dosefind {__version__}  config={table.config_hash}",
+        "",
+    ]
+    cols = [n for n in table.n_treated if n > 0]
+    if table.boundaries and cols:
+        head = "Number of patients treated"
+        lw = max([len(head)] + [len(b.label) for b in table.boundaries]) + 2
+        cw = max(3, len(str(max(cols))) + 1)
+        idx = [table.n_treated.index(n) for n in cols]
+        for block in _blocks(len(idx), lw, cw):
+            lines.append(f"{head:<{lw}}" + "".join(f"{cols[j]:>{cw}}" for j in block))
+            for b in table.boundaries:
+                lines.append(f"{b.label:<{lw}}" + "".join(f"{_cell(b.values[idx[j]]):>{cw}}" for j in block))
+            lines.append("")
+    lines.append(
+        f"{table.score_name} by DLTs (rows) and responses (columns) for n patients at the dose "
+        "(E: eliminated, too toxic or futile):"
+    )
+    for n in table.n_treated:
+        cells = [c for c in table.cells if c.n_treated == n]
+        width = max([4] + [len(f"{c.score:g}") + 1 for c in cells if c.score is not None])
+        lines.append(f"n = {n}")
+        corner = "DLT \\ resp"
+        gl = len(corner) + 2
+        for block in _blocks(n + 1, gl, width):
+            lines.append(f"{corner:<{gl}}" + "".join(f"{e:>{width}}" for e in block))
+            for y in range(n + 1):
+                row = {c.n_response: c for c in cells if c.n_dlt == y}
+                text = "".join(
+                    f"{('E' if row[e].score is None else f'{row[e].score:g}'):>{width}}" for e in block
+                )
+                lines.append(f"{y:<{gl}}" + text)
+        lines.append("")
+    lines.append("Notes:")
+    for note in table.notes:
+        lines += textwrap.wrap(note, TEXT_WIDTH, initial_indent="- ", subsequent_indent="  ")
+    return "\n".join(lines) + "\n"
+
+
+SCORE_CSV_COLUMNS = ("n_treated", "n_dlt", "n_response", "admissible", "desirability", "score")
+
+
+def _score_csv(table: ScoreTable) -> str:
+    buf = io.StringIO()
+    for key, value in _provenance(table).items():
+        buf.write(f"# {key}: {value}\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(SCORE_CSV_COLUMNS)
+    for c in table.cells:
+        score = "" if c.score is None else repr(float(c.score))
+        w.writerow(
+            (c.n_treated, c.n_dlt, c.n_response, int(c.admissible), repr(float(c.desirability)), score)
+        )
+    return buf.getvalue()
+
+
+def _score_json(table: ScoreTable) -> str:
+    data = {
+        "provenance": _provenance(table),
+        "design": table.design,
+        "kind": table.kind,
+        "target": table.target,
+        "max_n": table.max_n,
+        "unit": table.unit,
+        "score": table.score_name,
+        "n_treated": list(table.n_treated),
+        "boundaries": [{"key": b.key, "label": b.label, "values": list(b.values)} for b in table.boundaries],
+        "cells": [
+            {
+                "n_treated": c.n_treated,
+                "n_dlt": c.n_dlt,
+                "n_response": c.n_response,
+                "admissible": c.admissible,
+                "desirability": c.desirability,
+                "score": c.score,
+            }
+            for c in table.cells
+        ],
+        "notes": list(table.notes),
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
 def decision_table(design: Design, max_n: int | None = None) -> DecisionTable:
     """The decision table of ``design`` for up to ``max_n`` patients at a dose (default ``design.max_n``),
     from the design's home; a design whose next move depends on more than the current dose's data raises
@@ -244,8 +369,11 @@ def _blocks(n_cols: int, label_width: int, cell_width: int, width: int = TEXT_WI
     return [range(i, min(i + per, n_cols)) for i in range(0, n_cols, per)]
 
 
-def to_text(table: DecisionTable) -> str:
-    """Aligned tables for a terminal: the compact boundaries, the action grid and the notes."""
+def to_text(table: DecisionTable | ScoreTable) -> str:
+    """Aligned tables for a terminal: the compact boundaries, the action grid (or the score grids) and the
+    notes."""
+    if isinstance(table, ScoreTable):
+        return _score_text(table)
     lines = [
         f"Decision table: {table.design} ({table.kind}, target {table.target:g}, n <= {table.max_n})"
         + (" at the current cell" if table.unit == "cell" else ""),
@@ -299,7 +427,7 @@ CSV_COLUMNS = ("n_treated", "n_dlt", "action", "action_label")
 PENDING_COLUMNS = ("n_pending", "suspend", "escalate_if_stft_at_least", "deescalate_if_stft_at_most")
 
 
-def _provenance(table: DecisionTable) -> dict:
+def _provenance(table: DecisionTable | ScoreTable) -> dict:
     return {
         "package": "dosefind",
         "version": __version__,
@@ -309,8 +437,11 @@ def _provenance(table: DecisionTable) -> dict:
     }
 
 
-def to_csv(table: DecisionTable) -> str:
-    """Tidy long form, one row per (n_treated, n_dlt); provenance in leading '#' lines."""
+def to_csv(table: DecisionTable | ScoreTable) -> str:
+    """Tidy long form, one row per (n_treated, n_dlt) (a score table: per (n_treated, n_dlt,
+    n_response)); provenance in leading '#' lines."""
+    if isinstance(table, ScoreTable):
+        return _score_csv(table)
     buf = io.StringIO()
     for key, value in _provenance(table).items():
         buf.write(f"# {key}: {value}\n")
@@ -343,8 +474,10 @@ def _num(x) -> str:
     return "" if x is None else repr(round(float(x), 6))
 
 
-def to_json(table: DecisionTable) -> str:
+def to_json(table: DecisionTable | ScoreTable) -> str:
     """Both forms, the notes and provenance."""
+    if isinstance(table, ScoreTable):
+        return _score_json(table)
     data = {
         "provenance": _provenance(table),
         "design": table.design,

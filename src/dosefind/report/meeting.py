@@ -393,6 +393,12 @@ def _decision_table_section(rec: Recommendation) -> str:
             "decisions for the coming cohorts.</p>"
         )
     body = to_text(table).split("\n", 1)[1]  # its title line would repeat the section's heading
+    if not hasattr(table, "rows"):  # a score table (BOIN12's desirability scores): text only, no heat map
+        return (
+            "<h2>Decision table</h2>"
+            f"<p>{_e(rec.design.name)}: {_e(table.kind)}, target {table.target:g}, n &lt;= {table.max_n}</p>"
+            f"<pre>{_e(body)}</pre>"
+        )
     shown, caption = _cohort_columns(rec.design, table)
     fig = plot_decision_table(shown)
     return (

@@ -42,6 +42,8 @@ def choice_note(paths: DosePaths, x: PathNode) -> str:
         return f"[tie with {others} broken at random: chance {c}]"
     if x.choice == RandomChoice.TIED_ORDERINGS:
         return f"[tied orderings, one taken at random: chance {c}; otherwise {others}]"
+    if x.choice == RandomChoice.RANDOMISATION:
+        return f"[randomised by utility: chance {c}; otherwise {others}]"
     return f"[ordering drawn at random: chance {c}; otherwise {others}]"
 
 
@@ -77,7 +79,7 @@ def format_paths(paths: DosePaths) -> str:
     if paths.has_random_choices:
         lines.append(
             "An outcome followed by [...] is a decision the design takes at random (a tie broken at "
-            "random): one line per possible decision, with its chance"
+            "random, or a randomisation): one line per possible decision, with its chance"
             + (" (p includes it)." if has_prob else ".")
         )
     rendered = []

@@ -37,10 +37,18 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
         at = header.index(f"P(>{t:g})")
         header[at + 1 : at + 1] = [f"P(<{lo:g})", "P(target)", f"P(>={hi:g})", "EWOC"]
     # phase I/II designs: responses, the posterior response rate and utility, the desirability
+    # (BOIN12: the desirability; U-BOIN in stage 2: the randomisation probabilities)
     responses = "responses" in extra and "utility_mean" in extra
+    response_keys = ["eff_mean", "utility_mean"] + [k for k in ("desirability", "randomise") if k in extra]
     if responses:
         at = header.index("admissible")
-        header[at:at] = ["resp", "resp. mean", "utility", "desirab."]
+        names = {
+            "eff_mean": "resp. mean",
+            "utility_mean": "utility",
+            "desirability": "desirab.",
+            "randomise": "P(rand.)",
+        }
+        header[at:at] = ["resp"] + [names[k] for k in response_keys]
     # EffTox: the posterior mean response rate, the two hurdles' probabilities and the utility
     hurdles = "prob_acc_eff" in extra
     if hurdles:
@@ -87,11 +95,8 @@ def dose_table_rows(rec: Recommendation) -> tuple[list[str], list[list[str]]]:
             ]
         if responses:
             at = len(rows[-1]) - 1
-            rows[-1][at:at] = [
-                str(int(extra["responses"][d])),
-                _f(float(extra["eff_mean"][d])),
-                _f(float(extra["utility_mean"][d])),
-                _f(float(extra["desirability"][d])),
+            rows[-1][at:at] = [str(int(extra["responses"][d]))] + [
+                _f(float(extra[k][d])) for k in response_keys
             ]
         if hurdles:
             at = len(rows[-1]) - 1

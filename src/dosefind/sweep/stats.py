@@ -19,7 +19,10 @@ Per (scenario, design) statistics (``SCALARS``; T trials in the block):
   days with accrual suspended (``susp``) and mean wait (``wait``) of each trial (0 when untimed).
 
 Per dose (``VECTORS``): ``sel`` (times selected), ``n_s``/``n_q`` and ``t_s``/``t_q`` (sum and sum of
-squares of patients and DLTs at the dose), ``b_sel`` (times the benchmark selects it).
+squares of patients and DLTs at the dose), ``b_sel`` (times the benchmark selects it), ``e_s``/``e_q``
+(responses at the dose; phase I/II designs, 0 for the others, with ``etot_s``/``etot_q`` per trial).
+The OBD metrics of phase I/II designs (:mod:`dosefind.oc.utility`) need nothing else: the OBD hits and
+the true utility of the selected dose are functions of the selection counts.
 
 Per compared pair of designs (a, b) and paired metric: ``d_s``/``d_q``, sum and sum of squares of the
 per-trial difference a - b.
@@ -56,8 +59,10 @@ SCALARS = (
     "susp_q",
     "wait_s",
     "wait_q",
+    "etot_s",
+    "etot_q",
 )
-VECTORS = ("sel", "n_s", "n_q", "t_s", "t_q", "b_sel")
+VECTORS = ("sel", "n_s", "n_q", "t_s", "t_q", "b_sel", "e_s", "e_q")
 #: paired metric -> the scalar statistics (count, or sum and sum of squares) of each design's values
 PAIRED_SOURCES = {
     "correct_selection": ("hit", None),
@@ -123,7 +128,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 bench[key] = benchmark_selections(u, scen.true_tox, design.target, included).astype(np.int64)
             b_sel = bench[key]
             b_hit = correct[b_sel].astype(np.float64)
-            sums = TrialSums.for_design(design, scen.true_tox, task.acceptable_band).add(res)
+            sums = TrialSums.for_design(design, scen.true_tox, task.acceptable_band, scenario=scen).add(res)
             common = sums.scalar  # the counts and sums simulate reports from, exact integers
             ptam_s, ptam_q = sums.ptam_sums()
             common["ptam_s"], common["ptam_q"] = float(ptam_s), float(ptam_q)
@@ -141,10 +146,11 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                     x = res.time[:, col]
                     row[ix[name + "_s"]] = x.sum()
                     row[ix[name + "_q"]] = (x * x).sum()
+            row[ix["etot_s"]], row[ix["etot_q"]] = sums.etot
             row[ix["b_hit"]] = b_hit.sum()
             row[ix["b_cross"]] = (m["correct_selection"] * b_hit).sum()
             vrow = vec[si, k]
-            for name in ("sel", "n_s", "n_q", "t_s", "t_q"):
+            for name in ("sel", "n_s", "n_q", "t_s", "t_q", "e_s", "e_q"):
                 vrow[vx[name]] = getattr(sums, name)
             vrow[vx["b_sel"]] = np.bincount(b_sel, minlength=D)
             per_trial.append([m[name] for name in PAIRED_METRICS])
@@ -172,6 +178,8 @@ def _mean(s: float, q: float, T: float) -> tuple[float, float]:
 
 
 #: wide per-(scenario, design) metrics, each with a ``<name>_mcse`` column
+#: the metrics of phase I/II designs (nan for the others; definitions in :mod:`dosefind.oc.utility`)
+PHASE12_OC_METRICS = ("prob_select_obd", "mean_utility_selected", "mean_resp")
 OC_METRICS = (
     "pcs",
     "prob_select_none",
@@ -190,10 +198,17 @@ OC_METRICS = (
     "mean_turned_away",
     "mean_days_suspended",
     "mean_wait_days",
+    *PHASE12_OC_METRICS,
 )
 #: the metrics a timed study adds (nan in an untimed one)
 TIME_OC_METRICS = ("duration_days", "mean_turned_away", "mean_days_suspended", "mean_wait_days")
-DOSE_COLUMNS = ("prob_select", "mean_n_at_dose", "mean_tox_at_dose", "benchmark_prob_select")
+DOSE_COLUMNS = (
+    "prob_select",
+    "mean_n_at_dose",
+    "mean_tox_at_dose",
+    "benchmark_prob_select",
+    "mean_resp_at_dose",
+)
 
 
 def summarize_unit(
@@ -204,9 +219,11 @@ def summarize_unit(
     band: float | None,
     included=None,
     timed: bool = False,
+    phase12=None,
 ) -> tuple[dict, dict]:
     """(wide metrics with MCSE, per-dose columns with MCSE) from one (scenario, design)'s summed stats;
-    the calendar metrics are nan unless ``timed``."""
+    the calendar metrics are nan unless ``timed``; the OBD metrics are nan unless ``phase12`` (the true
+    utility per dose and the correct-OBD mask, :class:`~dosefind.oc.sums.TrialSums`'s ``phase12``)."""
     s = dict(zip(SCALARS, (float(x) for x in scal), strict=True))
     vs = {name: vec[i] for i, name in enumerate(VECTORS)}
     T = s["n"]
@@ -246,7 +263,35 @@ def summarize_unit(
     dose["benchmark_prob_select"] = bs
     dose["benchmark_prob_select_mcse"] = np.sqrt(np.maximum(bs * (1 - bs), 0.0) / T)
     dose["correct"] = correct_mask(true_tox, target, band, included)
+    _phase12(out, dose, s, vs, phase12)
     return out, dose
+
+
+def _phase12(out: dict, dose: dict, s: dict, vs: dict, phase12) -> None:
+    """The OBD metrics through the one reducer's arithmetic (:meth:`TrialSums.values_and_mcse`), from the
+    summed selection counts and responses; nan for a design without them."""
+    D = vs["sel"].shape[0]
+    if phase12 is None:
+        for name in PHASE12_OC_METRICS:
+            out[name], out[name + "_mcse"] = math.nan, math.nan
+        dose["mean_resp_at_dose"] = np.full(D, math.nan)
+        dose["mean_resp_at_dose_mcse"] = np.full(D, math.nan)
+        dose["obd"] = np.zeros(D, dtype=bool)
+        return
+    sums = TrialSums(D, 1, np.zeros(D, bool), False, np.zeros(D, bool), phase12)
+    sums.n = int(s["n"])
+    sums.sel[:] = np.rint(vs["sel"]).astype(np.int64)
+    sums.e_s[:] = np.rint(vs["e_s"]).astype(np.int64)
+    sums.e_q[:] = np.rint(vs["e_q"]).astype(np.int64)
+    sums.etot[:] = (int(round(s["etot_s"])), int(round(s["etot_q"])))
+    values: dict = {}
+    mcse: dict = {}
+    sums._phase12_values(values, mcse)
+    for name in PHASE12_OC_METRICS:
+        out[name], out[name + "_mcse"] = values[name], mcse[name]
+    dose["mean_resp_at_dose"] = np.asarray(values["mean_resp_at_dose"], dtype=float)
+    dose["mean_resp_at_dose_mcse"] = np.asarray(mcse["mean_resp_at_dose"], dtype=float)
+    dose["obd"] = np.asarray(phase12[1], dtype=bool)
 
 
 def summarize_pair(scal_a: np.ndarray, scal_b: np.ndarray, pair: np.ndarray) -> list[dict]:

@@ -38,7 +38,7 @@ from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
 from .study import Study
 
-FORMAT = 2  # 2: the calendar statistics of timed studies
+FORMAT = 3  # 2: the calendar statistics of timed studies; 3: responses (phase I/II OBD metrics)
 MANIFEST = "manifest.json"
 OUTPUTS = ("oc.parquet", "oc_dose.parquet", "paired.parquet", "scenarios.parquet", "designs.parquet")
 
@@ -331,6 +331,7 @@ def _schemas(pa) -> dict:
     ]
     for c in DOSE_COLUMNS:
         dose_fields += [pa.field(c, pa.float64()), pa.field(c + "_mcse", pa.float64())]
+    dose_fields.append(pa.field("obd", pa.bool_()))  # phase I/II: a correct OBD (False for other designs)
     pair_fields = [
         pa.field("scenario", pa.string()),
         pa.field("design_a", pa.string()),
@@ -361,6 +362,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 st.acceptable_band,
                 included_doses(design),
                 st.timing is not None,
+                _phase12_truth(design, scen),
             )
             mtd = true_mtd(design, scen.true_tox, st.acceptable_band) + 1
             oc_rows.append(
@@ -386,6 +388,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 for c in DOSE_COLUMNS:
                     row[c] = float(dose[c][d])
                     row[c + "_mcse"] = float(dose[c + "_mcse"][d])
+                row["obd"] = bool(dose["obd"][d])
                 dose_rows.append(row)
         for p, (a, b) in enumerate(st.pairs):
             for r in summarize_pair(total["scalars"][si, a], total["scalars"][si, b], total["pairs"][si, p]):
@@ -399,6 +402,16 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                     )
                 )
     return oc_rows, dose_rows, pair_rows
+
+
+def _phase12_truth(design, scen):
+    """(true utility per dose, correct-OBD mask) of a phase I/II design under a scenario with response
+    probabilities (:mod:`dosefind.oc.utility`), else None."""
+    if not design.uses_efficacy or scen.true_eff is None:
+        return None
+    from ..oc.utility import obd_mask, true_utilities
+
+    return true_utilities(design, scen), obd_mask(design, scen)
 
 
 def _scenario_table(pa, st: Study):

@@ -7,6 +7,7 @@ import numpy as np
 
 from ...constants import Reason as R
 from ...errors import SpecError
+from .. import layout as L
 from ..home import DesignHome
 from .spec import Boin12
 
@@ -115,11 +116,61 @@ class Boin12Home(DesignHome):
         }
 
     def decision_table(self, design: Boin12, max_n):
-        raise SpecError(
-            "design.kind",
-            "BOIN12's next dose depends on the desirability of the doses next to the current one, so it has "
-            "no (patients, DLTs) decision table; `dosefind table` cannot print it yet",
-            "use Boin12.rds_table for the paper's rank-based desirability scores, or simulate the design",
+        """The paper's Table 3 form (:func:`rds_table`) for 0, c, 2c, ... patients (c the cohort size) up to
+        ``max_n`` (default 12, at most the design's max_n), with the toxicity boundaries by patients."""
+        from ...report import decision_table as dt
+
+        limit = dt.check_max_n(max_n, design.max_n, low=1) if max_n is not None else min(12, design.max_n)
+        sizes = list(range(0, limit + 1, design.cohort_size))
+        rows = rds_table(design, sizes)
+        cells = tuple(
+            dt.ScoreCell(r["n"], r["tox"], r["eff"], r["admissible"], r["prob"], r["rds"]) for r in rows
+        )
+        flags = design.flag_table(max(limit, 1))
+        ns = [n for n in sizes if n > 0]
+
+        def bound(flag, last):
+            out = [None]  # n = 0
+            for n in ns:
+                hits = np.flatnonzero(flags[n, : n + 1] & flag)
+                out.append(None if hits.size == 0 else int(hits[-1] if last else hits[0]))
+            return tuple(out)
+
+        boundaries = (
+            dt.BoundaryRow("lambda_e_at_most", "At or below lambda_e if # of DLT <=", bound(L.B12_ESC, True)),
+            dt.BoundaryRow("deescalate_at_least", "De-escalate if # of DLT >=", bound(L.B12_DEESC, False)),
+            dt.BoundaryRow("toxic_at_least", "Too toxic if # of DLT >=", bound(L.B12_TOXIC, False)),
+            dt.BoundaryRow("futile_at_most", "Futile if # of responses <=", bound(L.B12_FUTILE, True)),
+        )
+        lam_e, lam_d = design.boundaries
+        explore = (
+            f"; with {design.explore_n} or more patients at j and the next dose untried, escalate"
+            if design.explore_n
+            else ""
+        )
+        notes = (
+            f"RDS: the rank of the desirability P(utility > {design.benchmark:.1f} | data) (utilities "
+            f"{list(design.utilities)}, prior Beta({design.prior_a:g}, {design.prior_b:g})) among the "
+            "admissible cells of this table, ties averaged; a larger score is more desirable. Ranks "
+            "depend on the cells shown (--max-n); the decisions compare desirabilities, which do not.",
+            f"After a cohort at dose j: DLT rate >= lambda_d = {lam_d:.3f} de-escalates{explore}; between "
+            f"lambda_e = {lam_e:.3f} and lambda_d with {design.n_star} or more patients, the higher score "
+            "of j - 1 and j; otherwise the highest score among the admissible j - 1, j, j + 1 (ties: the "
+            "higher dose).",
+            f"E: eliminated (P(DLT rate > {design.target:g}) > {design.cutoff_tox:g}, or P(response rate "
+            f"< {design.target_eff:g}) > {design.cutoff_eff:g}); a dose too toxic takes every higher dose "
+            "with it.",
+        )
+        return dt.ScoreTable(
+            design=design.name,
+            kind=design.kind,
+            target=design.target,
+            max_n=limit,
+            n_treated=tuple(sizes),
+            cells=cells,
+            boundaries=boundaries,
+            notes=notes,
+            config_hash=design.config_hash(),
         )
 
 
@@ -142,8 +193,6 @@ def rds_table(design: Boin12, sample_sizes) -> list[dict]:
     n_cap = max(sample_sizes)
     grid = design.desirability_table(max(n_cap, 1))
     flags = design.flag_table(max(n_cap, 1))
-    from .. import layout as L
-
     rows = []
     for n in sample_sizes:
         for y in range(n + 1):
