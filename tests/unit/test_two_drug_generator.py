@@ -1,4 +1,4 @@
-"""Random two-drug grids: monotone in each drug, the stated share with a target cell, pure in (seed, index)."""
+"""Random two-drug grids: monotone in each drug, the stated share with a target cell, pure in the seed."""
 
 import math
 from fractions import Fraction

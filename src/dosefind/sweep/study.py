@@ -488,8 +488,8 @@ def check_grid_shapes(scenarios, grid) -> None:
         if grid is None:
             raise SpecError(
                 f"scenarios[{i}]",
-                f"scenario {s.name!r} is a {shape[0]} x {shape[1]} two-drug grid and the designs have one dose "
-                "axis",
+                f"scenario {s.name!r} is a {shape[0]} x {shape[1]} two-drug grid and the designs have one "
+                "dose axis",
                 "use two-drug designs ([design.grid]) or a single-agent generator",
             )
         if shape != (grid.n_rows, grid.n_cols):
