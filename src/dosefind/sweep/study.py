@@ -628,7 +628,13 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
     )
 
 
-def load_study(path: str | Path) -> Study:
-    """Read a study file; errors name the file, the field and the fix."""
+def load_study(path: str | Path):
+    """Read a study file (a :class:`Study` of designs, or with ``[[arms]]``, ``[[platforms]]`` or
+    ``[[baskets]]`` a :class:`dosefind.sweep.units.UnitStudy`); errors name the file, field and fix."""
+    from .units import is_unit_study, unit_study_from_dict
+
     path = Path(path)
-    return study_from_dict(_read_toml(path), path.name, path.parent)
+    data = _read_toml(path)
+    if is_unit_study(data):
+        return unit_study_from_dict(data, path.name, path.parent)
+    return study_from_dict(data, path.name, path.parent)
