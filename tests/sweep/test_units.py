@@ -270,13 +270,22 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     _same_bytes(tmp_path / "clean", out)
 
 
-def test_partial_runs_resume_on_another_backend(files, serial, tmp_path):
+def test_partial_runs_resume(files, serial, tmp_path):
     st = load_study(files)
     first = run_study(st, tmp_path / "out", backend="serial", max_tasks=2)
     assert first.outputs == () and first.computed == 2
-    second = run_study(st, tmp_path / "out", backend="local", workers=2)
+    second = run_study(st, tmp_path / "out", backend="serial")
     assert (second.skipped, second.computed) == (2, st.n_tasks - 2)
     _same_bytes(serial, tmp_path / "out")
+
+
+RANDOM_GRID = """[[random_scenarios]]
+generator = "two_drug"
+count = 1
+seed = 1
+params = {{ rows = 2, cols = 2, target = 0.3 }}
+
+"""
 
 
 @pytest.mark.parametrize(
@@ -289,6 +298,11 @@ def test_partial_runs_resume_on_another_backend(files, serial, tmp_path):
         (('scenarios = ["mixed"]', 'scenarios = ["other"]'), "platforms[1].scenarios", "no scenario named"),
         (("[study]", '[[designs]]\nkind = "boin"\n[study]'), "designs", "either designs or arms"),
         (("alternative = 0.35", "alternative = 1.5"), "baskets[0].active_grid.alternative", ""),
+        (
+            ("[[baskets]]", RANDOM_GRID + "[[baskets]]"),
+            "scenarios[1]",
+            "2 x 2 two-drug grid and the designs have one dose axis (arms[0], arm 'A')",
+        ),
     ],
 )
 def test_bad_input_names_the_field(tmp_path, edit, field, words):
