@@ -47,6 +47,12 @@ true_tox = [0.4, 0.5, 0.6, 0.7]
 true_eff = [0.1, 0.1, 0.1, 0.1]
 """
 
+TIMING = """
+[timing]
+patients_per_month = 4
+dlt_window_days = 28
+"""
+
 PLATFORM = """
 [platform]
 name = "P"
@@ -336,3 +342,16 @@ def test_cli_sweeps_the_units_and_summarize_points_to_the_tables(files, serial, 
     _same_bytes(serial, out)
     r = runner.invoke(app, ["summarize", str(out)])
     assert r.exit_code == 2 and "tables of its own" in r.output and "arm_oc.parquet" in r.output
+
+
+def test_a_timed_arm_sweeps_with_its_duration_percentiles(tmp_path):
+    (tmp_path / "timed.toml").write_text(ARM + TIMING, encoding="utf-8")
+    study = '[study]\nn_trials = 60\nseed = 17\nblock_trials = 25\n\n[[arms]]\nfile = "timed.toml"\n'
+    (tmp_path / "study.toml").write_text(study, encoding="utf-8")
+    st = load_study(tmp_path / "study.toml")
+    run_study(st, tmp_path / "out", backend="serial")
+    assert len(list((tmp_path / "out" / "parts").glob("*.time.parquet"))) == st.n_tasks == 3
+    swept = pd.read_parquet(tmp_path / "out" / "arm_oc.parquet")
+    direct = pd.DataFrame(list(simulate_arm_spec(load_arm(tmp_path / "timed.toml"), 60, 17).rows))
+    pd.testing.assert_frame_equal(swept[list(direct.columns)], direct, check_exact=True)
+    assert {"duration_days_q50", "decision_day"} <= set(swept["metric"])

@@ -3,6 +3,8 @@
 The same folder rules as single-arm sweeps (:class:`dosefind.sweep.store.SweepFolder`: lock, manifest,
 atomic files, resume = skip the tasks whose part exists), with its own parts and tables::
 
+    parts/task-NNNNNNN.time.parquet    timed arms only: each simulated arm's calendar columns (unit_index,
+                                       time [6], cohort_day [C]), written before the units part
     parts/task-NNNNNNN.units.parquet   every unit's statistics over one block of trials: one row per
                                        statistic (unit_index, row, a, b, c, kind, n, s, q; s and q exact
                                        texts: i<integer>, q<fraction>, f<float hex>)
@@ -28,7 +30,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import OutputError
 from .store import SweepFolder, _now, pyarrow_modules, write_table_atomic
-from .units import COLUMNS, TABLES, UnitStudy, _dec, _enc, add_terms
+from .units import COLUMNS, TABLES, UnitStudy, _dec, _enc, add_arrays, add_terms
 
 
 def _schema(pa, kind: str):
@@ -56,13 +58,29 @@ class UnitFolder(SweepFolder):
         return {"study": self.manifest["study"]["name"], **{k: self.manifest[k] for k in keys}}
 
     # ---- parts -------------------------------------------------------------------------------------------
-    def write_task(self, task_id: int, stats: list[list[tuple]]) -> None:
+    def write_task(self, task_id: int, stats: list[tuple]) -> None:
+        """Store one task: a timed arm's calendar columns first (``time`` part), the units part (the
+        'done' mark) last."""
         pa, _ = pyarrow_modules()
         task = self.study.task(task_id)
         if len(stats) != len(task.units):
             raise OutputError(f"task {task_id}: statistics of {len(stats)} units do not fit the study")
+        timed = [(task.first_unit + j, arr) for j, (_, arr) in enumerate(stats) if arr is not None]
+        if timed:
+            idx = np.concatenate([np.full(arr[0].shape[0], u, dtype=np.int64) for u, arr in timed])
+            time = np.concatenate([arr[0] for _, arr in timed])
+            days = [row.tolist() for _, arr in timed for row in arr[1]]
+            width = time.shape[1]
+            table = pa.table(
+                {
+                    "unit_index": pa.array(idx, pa.int64()),
+                    "time": pa.FixedSizeListArray.from_arrays(pa.array(time.ravel(), pa.float64()), width),
+                    "cohort_day": pa.array(days, pa.list_(pa.float64())),
+                }
+            )
+            write_table_atomic(self._part(task_id, "time"), table)
         cols: dict[str, list] = {k: [] for k in ("unit_index", "row", "a", "b", "c", "kind", "n", "s", "q")}
-        for j, rows in enumerate(stats):
+        for j, (rows, _) in enumerate(stats):
             for r, (a, b, c, kind, n, s, q) in enumerate(rows):
                 cols["unit_index"].append(task.first_unit + j)
                 cols["row"].append(r)
@@ -83,11 +101,28 @@ class UnitFolder(SweepFolder):
         )
         write_table_atomic(self._part(task_id, "units"), table)
 
-    def read_task(self, task_id: int) -> list[list[tuple]]:
+    def read_task(self, task_id: int) -> list[tuple]:
+        """Per unit of the task, (statistics rows, calendar columns or None), as written."""
         _, pq = pyarrow_modules()
         task = self.study.task(task_id)
         path = self._part(task_id, "units")
+        arrays: list = [None] * len(task.units)
         try:
+            time_path = self._part(task_id, "time")
+            if time_path.exists():
+                path = time_path
+                tt = pq.read_table(time_path)
+                idx = tt.column("unit_index").to_numpy()
+                width = tt.schema.field("time").type.list_size
+                time = tt.column("time").combine_chunks().flatten().to_numpy().reshape(-1, width)
+                days = tt.column("cohort_day").to_pylist()
+                for u in np.unique(idx):
+                    j = int(u) - task.first_unit
+                    if not 0 <= j < len(arrays):
+                        raise ValueError("unit_index does not match the study")
+                    sel = np.flatnonzero(idx == u)
+                    arrays[j] = (time[sel], np.array([days[i] for i in sel], dtype=np.float64))
+                path = self._part(task_id, "units")
             t = pq.read_table(path).to_pydict()
             out: list[list[tuple]] = [[] for _ in task.units]
             for i, u in enumerate(t["unit_index"]):
@@ -107,12 +142,15 @@ class UnitFolder(SweepFolder):
                 )
             if any(not rows for rows in out):
                 raise ValueError("a unit has no statistics")
+            for j, u in enumerate(task.units):
+                if u.kind == "arm" and u.payload[2] is not None and arrays[j] is None:
+                    raise ValueError("a timed arm has no calendar columns")
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise OutputError(
                 f"{path.name}: damaged or from another layout ({e}); delete parts/task-{task_id:07d}.* "
                 "and run the sweep again to recompute that task"
             ) from None
-        return out
+        return list(zip(out, arrays, strict=True))
 
     # ---- the final tables --------------------------------------------------------------------------------
     def finalize(self) -> list[Path]:
@@ -139,8 +177,9 @@ class UnitFolder(SweepFolder):
                 sums = [u.new_sums(st.acceptable_band) for u in units]
                 for block in range(st.n_blocks):
                     part = self.read_task(chunk * st.n_blocks + block)
-                    for u, s, rows in zip(units, sums, part, strict=True):
+                    for u, s, (rows, arrays) in zip(units, sums, part, strict=True):
                         add_terms(u.kind, s, rows)
+                        add_arrays(u.kind, s, arrays)
                 rows_by_kind: dict[str, list[dict]] = {k: [] for k in kinds}
                 for u, s in zip(units, sums, strict=True):
                     for r in s.rows():

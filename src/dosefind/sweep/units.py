@@ -42,8 +42,9 @@ trials ``first_trial ..`` of the same seed, reduced by the subject's own sums (`
 added block after block in the direct run's order (equal to ``simulate_platform_spec`` with the same
 ``block_trials``).
 
-Arms in calendar time (a [timing] section) are refused for now: their duration percentiles need every
-arm's days, which the per-task sums do not keep.
+Arms in calendar time (a [timing] section) keep, as ``ArmSums`` does, every simulated arm's calendar
+columns (their duration percentiles need them): 8 x (6 + cohorts) bytes per arm in the parts and, at
+the end, for one chunk of units at a time.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ COLUMNS = {
 @dataclass(frozen=True)
 class Unit:
     """One subject under one scenario: ``kind`` arm | platform | basket; ``subject`` its name in the
-    tables; ``payload`` what the simulation needs (an arm and its ArmScenario; a platform and its
-    PlatformScenario; a basket design, the cohorts and a BasketScenario)."""
+    tables; ``payload`` what the simulation needs (an arm, its ArmScenario and its Timing or None; a
+    platform and its PlatformScenario; a basket design, the cohorts and a BasketScenario)."""
 
     kind: str
     subject: str
@@ -100,8 +101,11 @@ class Unit:
 
     def spec_dict(self) -> dict:
         if self.kind == "arm":
-            arm, scen = self.payload
-            return {"arm": arm.to_dict(), "scenario": scen.to_dict(arm.design)}
+            arm, scen, timing = self.payload
+            out = {"arm": arm.to_dict(), "scenario": scen.to_dict(arm.design)}
+            if timing is not None:
+                out["timing"] = timing.to_dict()
+            return out
         if self.kind == "platform":
             platform, scen = self.payload
             return {"platform": platform.to_dict(), "scenario": [scen.name, list(scen.arm_scenarios)]}
@@ -120,7 +124,8 @@ class Unit:
         if self.kind == "arm":
             from ..arm.oc import ArmSums
 
-            return ArmSums(*self.payload, band)
+            arm, scen, _ = self.payload
+            return ArmSums(arm, scen, band)
         if self.kind == "platform":
             from ..platforms.oc import PlatformSums
 
@@ -135,7 +140,7 @@ class Unit:
         if self.kind == "arm":
             from ..arm.simulate import simulate_arm
 
-            arm, scen = self.payload
+            arm, scen, timing = self.payload
             simulate_arm(
                 arm,
                 scen,
@@ -144,6 +149,7 @@ class Unit:
                 first_trial=first_trial,
                 on_block=sums.add,
                 block_trials=block_trials,
+                timing=timing,
             )
         elif self.kind == "platform":
             from ..platforms.simulate import simulate_platform
@@ -198,6 +204,20 @@ def terms_of(kind: str, sums) -> list[tuple]:
     return [(m, c, "", k, n, s, q) for (m, c), (k, n, s, q) in sums.terms.items()]
 
 
+def arrays_of(kind: str, sums) -> tuple[np.ndarray, np.ndarray] | None:
+    """A timed arm's calendar columns [T, 6] and cohort decision days [T, C] (None otherwise)."""
+    if kind != "arm" or not sums.time:
+        return None
+    return np.concatenate(sums.time), np.concatenate(sums.cohort_day)
+
+
+def add_arrays(kind: str, sums, arrays) -> None:
+    """Add a timed arm's calendar columns read back from a part (blocks in order)."""
+    if arrays is not None:
+        sums.time.append(arrays[0])
+        sums.cohort_day.append(arrays[1])
+
+
 def add_terms(kind: str, sums, rows: list[tuple]) -> None:
     """Add statistics read back from a part to ``sums`` (in the order they were produced)."""
     if kind == "arm":
@@ -238,13 +258,14 @@ class UnitTask:
     def trials(self) -> int:
         return len(self.units) * self.n_trials
 
-    def compute(self) -> list[list[tuple]]:
-        """Per unit, the rows of its sums (:func:`terms_of`) over this block of trials."""
+    def compute(self) -> list[tuple]:
+        """Per unit, the rows of its sums (:func:`terms_of`) over this block of trials and a timed arm's
+        calendar columns (:func:`arrays_of`, else None)."""
         out = []
         for u in self.units:
             sums = u.new_sums(self.acceptable_band)
             u.simulate(self.n_trials, self.seed, self.first_trial, sums, self.n_trials)
-            out.append(terms_of(u.kind, sums))
+            out.append((terms_of(u.kind, sums), arrays_of(u.kind, sums)))
         return out
 
 
@@ -477,22 +498,20 @@ def _arm_units(i: int, entry, base: Path, scenarios: list[Scenario]) -> list[Uni
         if not isinstance(entry["name"], str) or not entry["name"]:
             raise SpecError(f"{field_}.name", "expected a non-empty name", 'write name = "arm A"')
         arm = replace(arm, name=entry["name"])
-    if spec.timing is not None:
-        raise SpecError(
-            f"{field_}.file",
-            f"arm {arm.name!r} runs in calendar time ([timing]); sweeps of timed arms are not supported yet "
-            "(their duration percentiles need every arm's days)",
-            "sweep the arm without its [timing] section, or run dosefind simulate on the arm file",
-        )
     names = [s.name for s in spec.scenarios]
     if "scenarios" in entry:
         picked = _subset(f"{field_}.scenarios", entry["scenarios"], names, "scenario")
     else:
         picked = names
-    out = [Unit("arm", arm.name, s.name, (arm, s), s.description) for s in spec.scenarios if s.name in picked]
+    timing = spec.timing
+    out = [
+        Unit("arm", arm.name, s.name, (arm, s, timing), s.description)
+        for s in spec.scenarios
+        if s.name in picked
+    ]
     for si, scen in enumerate(scenarios):
         a_scen = _arm_scenario(field_, entry, scen, arm, si)
-        out.append(Unit("arm", arm.name, scen.name, (arm, a_scen), scen.description))
+        out.append(Unit("arm", arm.name, scen.name, (arm, a_scen, timing), scen.description))
     if not out:
         raise SpecError(
             f"{field_}.scenarios",
