@@ -46,6 +46,9 @@ a list (none of the generators' so far) cannot be varied this way.
 
 Scenario names key the simulated patients (see :attr:`dosefind.scenario.Scenario.key`), so every scenario
 name in a study must be unique; so must every design name.
+
+A study file with ``[[arms]]``, ``[[platforms]]`` or ``[[baskets]]`` instead of designs is read by
+:mod:`dosefind.sweep.units` (:func:`load_study` hands it over).
 """
 
 from __future__ import annotations
