@@ -752,7 +752,8 @@ def unit_study_from_dict(data: dict, source: str | None = None, base_dir: Path |
                 raise SpecError(
                     f"{key[0]}s",
                     f"{key[0]} {key[1]!r} appears twice under scenario {key[2]!r}",
-                    "give each [[arms]] / [[platforms]] / [[baskets]] block a distinct name",
+                    "give each block a distinct name (name = ...), and the study's scenarios names that "
+                    "its arms' own scenarios do not use",
                 )
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
