@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..oc.metrics import _mean, _prop
 from ..oc.study import json_hash, run_provenance
+from ..oc.sums import exact_float_sum, exact_mean, proportion
 from .decide import GO_STATUSES, CohortStatus, run_looks
 from .kernels import response_counts
 from .spec import BasketDesign, BasketScenario, BasketSpec, Cohort
@@ -76,43 +76,81 @@ def simulate_trials(
     return BasketTrials(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
 
 
+class BasketSums:
+    """Exact sufficient statistics of one basket design's trials in one scenario, added block by block:
+    per (metric, cohort) the number of trials, and the exact sum and sum of squares of the per-trial
+    values (integers for counts; exact sums of the floats, :func:`dosefind.oc.sums.exact_float_sum`, for
+    bias and squared error). :func:`trial_rows` and the sweeps both go through it, so any split of the
+    trials into blocks gives the same rows."""
+
+    def __init__(self, design_name: str, scenario: BasketScenario, cohorts: tuple[Cohort, ...]):
+        self.design_name = design_name
+        self.scenario = scenario
+        self.cohorts = cohorts
+        #: (metric, cohort) -> [kind ("prop" | "mean"), n, S, Q]; a cohort's null/alternative metric is
+        #: named by the scenario (type1_error or power)
+        self.terms: dict[tuple[str, str], list] = {}
+
+    def _add(self, metric: str, cohort: str, kind: str, x) -> None:
+        x = np.asarray(x)
+        if x.dtype.kind == "f":
+            s, q = exact_float_sum(x), exact_float_sum(x * x)
+        else:
+            x = x.astype(np.int64)
+            s, q = int(x.sum()), int(np.dot(x, x))
+        t = self.terms.setdefault((metric, cohort), [kind, 0, 0, 0])
+        t[1] += int(x.shape[0])
+        t[2] += s
+        t[3] += q
+
+    def add(self, trials: BasketTrials) -> BasketSums:
+        q = np.asarray(self.scenario.rates)
+        q0 = np.array([c.q0 for c in self.cohorts])
+        go = np.isin(trials.status, [int(s) for s in GO_STATUSES])
+        for k, c in enumerate(self.cohorts):
+            self._add("prob_go", c.name, "prop", go[:, k])
+            self._add("type1_error" if q[k] <= q0[k] else "power", c.name, "prop", go[:, k])
+            self._add("prob_stop_futility", c.name, "prop", trials.status[:, k] == CohortStatus.STOP_FUTILITY)
+            self._add("prob_stop_efficacy", c.name, "prop", trials.status[:, k] == CohortStatus.STOP_EFFICACY)
+            self._add("mean_n", c.name, "mean", trials.n_used[:, k])
+            err = trials.estimate[:, k] - q[k]
+            self._add("bias", c.name, "mean", err)
+            self._add("mse", c.name, "mean", err**2)
+        null = q <= q0
+        if null.any():
+            self._add("fwer", "", "prop", go[:, null].any(axis=1))
+        else:
+            self.terms.setdefault(("fwer", ""), ["zero", 0, 0, 0])
+        self._add("prob_any_go", "", "prop", go.any(axis=1))
+        self._add("mean_total_n", "", "mean", trials.n_used.sum(axis=1))
+        return self
+
+    def rows(self) -> list[dict]:
+        """Tidy rows (design, scenario, metric, cohort, value, mcse), as :func:`trial_rows`."""
+        rows: list[dict] = []
+        for (metric, cohort), (kind, n, s, q) in self.terms.items():
+            if kind == "zero":  # no null cohort: no false go can happen
+                pair = (0.0, 0.0)
+            elif kind == "prop":
+                pair = proportion(s, n)
+            else:
+                pair = exact_mean(s, q, n)
+            rows.append(
+                {
+                    "design": self.design_name,
+                    "scenario": self.scenario.name,
+                    "metric": metric,
+                    "cohort": cohort,
+                    "value": pair[0],
+                    "mcse": pair[1],
+                }
+            )
+        return rows
+
+
 def trial_rows(design_name: str, scenario: BasketScenario, cohorts, trials: BasketTrials) -> list[dict]:
-    """Tidy operating-characteristic rows from simulated trials."""
-    rows: list[dict] = []
-    q = np.asarray(scenario.rates)
-    q0 = np.array([c.q0 for c in cohorts])
-    go = np.isin(trials.status, [int(s) for s in GO_STATUSES])
-
-    def add(metric, cohort, pair):
-        rows.append(
-            {
-                "design": design_name,
-                "scenario": scenario.name,
-                "metric": metric,
-                "cohort": cohort,
-                "value": pair[0],
-                "mcse": pair[1],
-            }
-        )
-
-    for k, c in enumerate(cohorts):
-        g = go[:, k].astype(float)
-        add("prob_go", c.name, _prop(g))
-        add("type1_error" if q[k] <= q0[k] else "power", c.name, _prop(g))
-        for metric, st in (
-            ("prob_stop_futility", CohortStatus.STOP_FUTILITY),
-            ("prob_stop_efficacy", CohortStatus.STOP_EFFICACY),
-        ):
-            add(metric, c.name, _prop((trials.status[:, k] == st).astype(float)))
-        add("mean_n", c.name, _mean(trials.n_used[:, k].astype(float)))
-        err = trials.estimate[:, k] - q[k]
-        add("bias", c.name, _mean(err))
-        add("mse", c.name, _mean(err**2))
-    null = q <= q0
-    add("fwer", "", _prop(go[:, null].any(axis=1).astype(float)) if null.any() else (0.0, 0.0))
-    add("prob_any_go", "", _prop(go.any(axis=1).astype(float)))
-    add("mean_total_n", "", _mean(trials.n_used.sum(axis=1).astype(float)))
-    return rows
+    """Tidy operating-characteristic rows from simulated trials (through :class:`BasketSums`)."""
+    return BasketSums(design_name, scenario, tuple(cohorts)).add(trials).rows()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def _hms(seconds: float) -> str:
 @user_errors
 def sweep(
     study: Path = typer.Argument(
-        ..., help="Study file (TOML): [study], designs, design grids and scenarios."
+        ..., help="Study file (TOML): [study], designs (or arms, platforms, baskets) and scenarios."
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (created; reused to resume)."),
     workers: int = typer.Option(None, "--workers", "-w", help="Worker processes (default: all cores)."),
@@ -57,9 +57,15 @@ def sweep(
         typer.echo(f"note: ... and {len(st.notes) - 5} more non-monotone scenarios", err=True)
     backend = "serial" if serial else ("dask" if (scheduler or dask_workers) else "local")
     n_workers = dask_workers if backend == "dask" else workers
+    units = getattr(st, "units", None)  # a study of arms, platforms and baskets
+    if units is not None:
+        counts = ", ".join(f"{n:,} {k}" for k, n in _unit_counts(st).items())
+        what = f"{len(units):,} units ({counts})"
+    else:
+        what = f"{len(st.scenarios):,} scenarios x {len(st.designs)} designs"
     typer.echo(
-        f"study {st.name!r}: {len(st.scenarios):,} scenarios x {len(st.designs)} designs x "
-        f"{st.n_trials:,} trials = {st.total_trials:,} trials in {st.n_tasks:,} tasks ({backend})",
+        f"study {st.name!r}: {what} x {st.n_trials:,} trials = {st.total_trials:,} trials in "
+        f"{st.n_tasks:,} tasks ({backend})",
         err=True,
     )
     note_first_compile(quiet)
@@ -106,9 +112,19 @@ def sweep(
         typer.echo(f"{left:,} tasks left: run the same command again to finish", err=True)
         return
     typer.echo(f"results in {out}: " + ", ".join(p.name for p in run.outputs), err=True)
+    if units is not None:
+        return  # tidy tables of their own: read them with pandas, DuckDB or R (docs/sweeps.md)
     from ..sweep.summary import design_summary, read_dataset
 
     typer.echo(format_designs(design_summary(read_dataset(out, ("oc",))["oc"])))
+
+
+def _unit_counts(st) -> dict[str, int]:
+    """Units per kind of subject, e.g. {"arm units": 10, "basket units": 24}."""
+    out: dict[str, int] = {}
+    for u in st.units:
+        out[f"{u.kind} units"] = out.get(f"{u.kind} units", 0) + 1
+    return out
 
 
 class SummaryFormat(str, Enum):

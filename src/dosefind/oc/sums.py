@@ -240,3 +240,26 @@ def exact_mean(s, q, T: int) -> tuple[float, float]:
         return mean, math.nan
     var = max(Fraction(q) - Fraction(s) ** 2 / T, Fraction(0)) / (T - 1)
     return mean, float(np.sqrt(float(var)) / np.sqrt(T))
+
+
+def exact_float_sum(x) -> Fraction:
+    """The exact sum of float64 values, as a Fraction (no rounding at all): each x = m 2^e with m a 53-bit
+    integer (``np.frexp``), the integers summed per exponent in two 26-bit halves (no int64 overflow below
+    2^35 values) and the few partial sums joined in Python integers. Sums of any blocks of the values, in
+    any order, add up to the same Fraction, so a mean rebuilt from them does not depend on the blocking."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    x = x[x != 0.0]
+    if x.size == 0:
+        return Fraction(0)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("exact_float_sum: values must be finite")
+    mant, expo = np.frexp(x)
+    m = (mant * 9007199254740992.0).astype(np.int64)  # 2^53: exact, |m| < 2^53
+    expo = expo.astype(np.int64) - 53
+    total = 0
+    low_e = int(expo.min())
+    for e in np.unique(expo):
+        sel = m[expo == e]
+        hi, lo = int((sel >> 26).sum()), int((sel & 0x3FFFFFF).sum())
+        total += ((hi << 26) + lo) << (int(e) - low_e)
+    return Fraction(total) * Fraction(2) ** low_e

@@ -52,7 +52,31 @@ the model-assisted comparisons call the probability difference around the target
     The reflection is undefined when 2θ - p_ν falls outside (0, 1) (only possible with a large σ0);
     such draws are rejected and redrawn whole.
 
-Extensions common to both (documented departures, off by default):
+``two_drug``: two-drug grids, monotone in each drug, a stated share with a target cell
+    A J x K matrix of DLT probabilities (rows: levels of drug A, columns: levels of drug B) drawn as a
+    two-dimensional version of Liu & Yuan's probit walk (above). We found no published random-scenario
+    generator for combination grids to follow, so this one is ours; it keeps the properties the
+    combination comparisons ask of hand-written scenarios (Wages, Conaway & O'Quigley 2011, "Dose-finding
+    design for multi-drug combinations", Clinical Trials 8(4), 380-389; Riviere, Yuan, Dubois & Zohar 2014,
+    "A Bayesian dose-finding design for drug combination clinical trials based on the logistic model",
+    Pharmaceutical Statistics 13(4), 247-257: toxicity increasing along every row and column, the
+    partial order of the cells, zero, one or several cells near the target). With z = Φ⁻¹(p):
+
+    1. Scenario i has a target cell iff floor((i + 1) s) > floor(i s), s = ``target_share`` (exactly
+       floor(n s) or ceil(n s) of any n consecutive scenarios, whatever the seed).
+    2. A cell (j*, k*) uniform over the grid; z*: with a target cell N(Φ⁻¹(θ), σ0²), redrawn until
+       |Φ(z*) - θ| <= ``band``; without one N(Φ⁻¹(θ), 1).
+    3. Steps along each drug: a_j = ε², ε ~ N(μ, σ²) between rows j - 1 and j, b_k likewise between
+       columns; z_jk = z* + (A_j - A_j*) + (B_k - B_k*) with A, B the cumulative steps (an additive probit
+       surface: strictly increasing along every row and column).
+    4. Redrawn whole (steps 2-3) until every p is strictly inside (0, 1) and strictly increasing along
+       rows and columns in floating point, and, for a scenario without a target cell, no cell lies within
+       ``band`` of θ (such grids are all too toxic, all too safe, or jump over the target).
+
+    Several cells may lie within the band (the MTD contour of a grid); the description names the cell
+    drawn in step 2. Defaults μ = 0.4, σ = 0.35, σ0 = 0.05 are Liu & Yuan's step law on each axis.
+
+Extensions common to the single-agent generators (documented departures, off by default):
 
 * ``min_gap``: the whole curve is redrawn until gap >= min_gap, i.e. the curve is drawn from the
   generator's distribution conditioned on the gap. Because the whole curve (MTD probability
@@ -70,6 +94,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 
@@ -77,10 +102,11 @@ from ..errors import SpecError
 from .spec import Scenario
 
 # Stream coordinates: never renumber (renumbering changes every generated scenario).
-GENERATOR_IDS = {"clertant_oquigley": 1, "liu_yuan": 2}
+GENERATOR_IDS = {"clertant_oquigley": 1, "liu_yuan": 2, "two_drug": 3}
 
 # Redraw budget before giving up; reached only with parameters that make acceptance (nearly) impossible.
 MAX_ATTEMPTS = 100_000
+EXAMPLES = {"n_doses": 5, "rows": 3, "cols": 3, "target": 0.3}
 _BATCH = 32  # candidate curves drawn at once by the pseudo-uniform rejection step
 
 
@@ -282,16 +308,116 @@ def liu_yuan(
     raise _give_up(name)
 
 
+def _grid_shape(rows, cols) -> tuple[int, int]:
+    for field, value in (("rows", rows), ("cols", cols)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise SpecError(field, f"expected a whole number >= 1, got {value!r}", f"write e.g. {field} = 3")
+    if rows * cols < 2:
+        raise SpecError("cols", "a 1 x 1 grid has one cell", "give the grid at least two cells, e.g. 3 x 3")
+    return int(rows), int(cols)
+
+
+def has_target_cell(index: int, target_share: float) -> bool:
+    """Whether scenario ``index`` of :func:`two_drug` has a cell within the band of the target: exactly
+    floor(n s) or ceil(n s) of any n consecutive indices (s = ``target_share``, read as the decimal it is
+    written as, so 0.3 is 3/10 and 10 scenarios have 3 target cells)."""
+    share = Fraction(repr(float(target_share)))
+    return math.floor((index + 1) * share) > math.floor(index * share)
+
+
+def two_drug(
+    rows: int,
+    cols: int,
+    target: float,
+    index: int,
+    seed: int,
+    *,
+    target_share: float = 1.0,
+    band: float = 0.05,
+    sigma0: float = 0.05,
+    mu: float = 0.4,
+    sigma: float = 0.35,
+    prefix: str | None = None,
+) -> Scenario:
+    """Scenario ``index``: a ``rows`` x ``cols`` grid of DLT probabilities, strictly increasing in each
+    drug; a share ``target_share`` of the scenarios have a cell within ``band`` of ``target`` (see the
+    module docstring, ``two_drug``). The scenario's ``grid_shape`` is (rows, cols), cells in row-major
+    order (cell j.k is index (j - 1) cols + k - 1), as two-drug designs read them."""
+    name = "two_drug"
+    rows, cols = _grid_shape(rows, cols)
+    _check_common(rows * cols, target, index, seed, None, 0.0)
+    v_share = target_share
+    if isinstance(v_share, bool) or not isinstance(v_share, (int, float)) or not 0.0 <= v_share <= 1.0:
+        raise SpecError(
+            "target_share",
+            f"expected a share from 0 to 1, got {target_share!r}",
+            "write e.g. target_share = 0.8",
+        )
+    theta = float(target)
+    band = _positive("band", band)
+    if band >= min(theta, 1.0 - theta):
+        raise SpecError(
+            "band",
+            f"a band of {band:g} around {theta:g} leaves no room for grids without a target cell",
+            f"use a band below {min(theta, 1.0 - theta):g}, e.g. 0.05",
+        )
+    sigma0 = _positive("sigma0", sigma0, allow_zero=True)
+    mu = _positive("mu", mu, allow_zero=True)
+    sigma = _positive("sigma", sigma, allow_zero=True)
+    if mu == 0 and sigma == 0:
+        raise SpecError("mu", "steps would all be zero (flat grids)", "give mu or sigma > 0")
+    from scipy.special import ndtr, ndtri  # here, not at import: keeps `import dosefind` quick
+
+    z_target = float(ndtri(theta))
+    rng = _rng(seed, index, name)
+    with_target = has_target_cell(index, float(target_share))
+    for _ in range(MAX_ATTEMPTS):
+        j0, k0 = int(rng.integers(rows)), int(rng.integers(cols))
+        if with_target:
+            z0 = rng.normal(z_target, sigma0)
+            while abs(float(ndtr(z0)) - theta) > band:
+                z0 = rng.normal(z_target, sigma0)
+        else:
+            z0 = rng.normal(z_target, 1.0)
+        a = np.concatenate([[0.0], np.cumsum(rng.normal(mu, sigma, rows - 1) ** 2)])
+        b = np.concatenate([[0.0], np.cumsum(rng.normal(mu, sigma, cols - 1) ** 2)])
+        z = z0 + (a - a[j0])[:, None] + (b - b[k0])[None, :]
+        p = ndtr(z)
+        ok = (
+            np.all(p > 0.0)
+            and np.all(p < 1.0)
+            and np.all(np.diff(p, axis=0) > 0.0)
+            and np.all(np.diff(p, axis=1) > 0.0)
+        )
+        near = bool(np.any(np.abs(p - theta) <= band))
+        if ok and near == with_target:
+            params = dict(rows=rows, cols=cols, target=theta, target_share=float(target_share), band=band)
+            params.update(sigma0=sigma0, mu=mu, sigma=sigma, seed=int(seed), index=int(index))
+            text = ", ".join(f"{k}={v!r}" for k, v in params.items())
+            where = (
+                f"target cell {j0 + 1}.{k0 + 1}" if with_target else f"no cell within {band:g} of the target"
+            )
+            return Scenario(
+                name=f"{prefix or name}-{index}",
+                true_tox=tuple(float(x) for x in p.ravel()),
+                description=f"{name}({text}); {where}",
+                grid_shape=(rows, cols),
+            )
+    raise _give_up(name)
+
+
 GENERATORS: dict[str, Callable[..., Scenario]] = {
     "clertant_oquigley": clertant_oquigley,
     "liu_yuan": liu_yuan,
+    "two_drug": two_drug,
 }
 
 
 def generate(name: str, count: int, seed: int, *, start: int = 0, **params) -> list[Scenario]:
     """Scenarios ``start .. start + count - 1`` of generator ``name`` (each one reproducible alone).
 
-    ``params`` are the generator's keyword arguments (``n_doses`` and ``target`` are required).
+    ``params`` are the generator's keyword arguments (``target`` and the size, ``n_doses`` or ``rows`` and
+    ``cols``, are required).
     """
     if name not in GENERATORS:
         raise SpecError(
@@ -308,7 +434,7 @@ def generate(name: str, count: int, seed: int, *, start: int = 0, **params) -> l
             raise SpecError(
                 f"{name}.{key}", "unknown parameter", "valid parameters are " + ", ".join(allowed)
             )
-    for key in ("n_doses", "target"):
-        if key not in params:
-            raise SpecError(f"{name}.{key}", "missing", f"give {key}, e.g. n_doses=5, target=0.3")
+    for key in ("n_doses", "rows", "cols", "target"):
+        if key in allowed and key not in params:
+            raise SpecError(f"{name}.{key}", "missing", f"give {key}, e.g. {key}={EXAMPLES[key]}")
     return [func(index=i, seed=seed, **params) for i in range(start, start + count)]

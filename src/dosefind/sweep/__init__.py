@@ -1,8 +1,10 @@
-"""Sweeps: studies of many scenarios x designs, run in resumable work units on a local pool or Dask."""
+"""Sweeps: studies of many scenarios x designs (or arms, platforms, baskets), run in resumable work units on a
+local pool or Dask."""
 
 from .run import BACKENDS, SweepRun, run_study
 from .store import OutputError, SweepFolder
 from .study import Study, Task, load_study, study_from_dict
+from .units import UnitStudy, UnitTask, unit_study_from_dict
 
 __all__ = [
     "BACKENDS",
@@ -11,7 +13,10 @@ __all__ = [
     "SweepFolder",
     "SweepRun",
     "Task",
+    "UnitStudy",
+    "UnitTask",
     "load_study",
     "run_study",
     "study_from_dict",
+    "unit_study_from_dict",
 ]

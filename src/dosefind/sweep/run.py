@@ -25,6 +25,7 @@ from ..errors import EngineError, MissingExtraError, OutputError
 from .stats import compute_task
 from .store import SweepFolder, _now
 from .study import Study
+from .units import UnitStudy
 
 BACKENDS = ("local", "serial", "dask")
 IN_FLIGHT_PER_WORKER = 2
@@ -91,13 +92,20 @@ class SweepRun:
     outputs: tuple[Path, ...]
 
 
+def _compute(task):
+    """A task's statistics: a task of designs through :func:`compute_task`, a task of arms, platforms or
+    baskets (:class:`dosefind.sweep.units.UnitTask`) through its own ``compute``."""
+    own = getattr(task, "compute", None)
+    return own() if own is not None else compute_task(task)
+
+
 def _one_thread(task):
     """Worker entry point: one numba thread per worker process, then the task."""
     import numba
 
     if numba.get_num_threads() != 1:
         numba.set_num_threads(1)
-    return task.task_id, compute_task(task)
+    return task.task_id, _compute(task)
 
 
 def _worker_init():
@@ -127,7 +135,7 @@ class _Serial:
 
     def map_unordered(self, tasks) -> Iterator:
         for t in tasks:  # compute_task runs single-threaded without touching numba's thread setting
-            yield t.task_id, compute_task(t)
+            yield t.task_id, _compute(t)
 
     def close(self, cancel: bool = False):
         pass
@@ -232,7 +240,7 @@ class _Dask:
 
 
 def run_study(
-    study: Study,
+    study: Study | UnitStudy,
     out: str | Path,
     *,
     backend: str = "local",
@@ -251,9 +259,14 @@ def run_study(
         raise EngineError(f"backend {backend!r} is unknown; use one of {', '.join(BACKENDS)}")
     if workers is not None and workers < 1:
         raise EngineError(f"workers={workers}: use 1 or more")
-    check_study_size(study, workers, local=backend != "dask")
+    own_check = getattr(study, "check_size", None)  # a UnitStudy checks its own units
+    if own_check is not None:
+        own_check(workers, local=backend != "dask")
+    else:
+        check_study_size(study, workers, local=backend != "dask")
     t0 = time.perf_counter()
-    with SweepFolder(out, study) as folder:
+    own_folder = getattr(study, "folder", None)
+    with own_folder(out) if own_folder is not None else SweepFolder(out, study) as folder:
         done = folder.done_tasks()
         todo = [t for t in range(study.n_tasks) if t not in done]
         if max_tasks is not None:

@@ -149,8 +149,7 @@ class SweepFolder:
                 "study": self.study.settings(),
                 "n_trials": self.study.n_trials,
                 "seed": self.study.seed,
-                "n_scenarios": len(self.study.scenarios),
-                "n_designs": len(self.study.designs),
+                **self._counts(),
                 "n_tasks": self.study.n_tasks,
                 "created": _now(),
                 "complete": False,
@@ -162,6 +161,10 @@ class SweepFolder:
         for folder in (self.parts, self.path):  # temporary files of a killed run; we hold the lock
             for stale in folder.glob(TEMP_PREFIX + "*"):
                 stale.unlink()
+
+    def _counts(self) -> dict:
+        """The study's size as the manifest and the tables' provenance record it."""
+        return {"n_scenarios": len(self.study.scenarios), "n_designs": len(self.study.designs)}
 
     def close(self) -> None:
         if self._lock is not None:

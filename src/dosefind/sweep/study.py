@@ -29,8 +29,8 @@
     intercept = [-1.5, -1.0]
     slope = [0.5, 1.0]         # or model = "power": p_d = skeleton_d ^ exp(a), with skeleton and a
 
-    [[random_scenarios]]       # published random-curve generators (dosefind.scenario.generators)
-    generator = "liu_yuan"
+    [[random_scenarios]]       # random-curve generators (dosefind.scenario.generators)
+    generator = "liu_yuan"     # or "clertant_oquigley"; "two_drug" for two-drug grids (rows, cols, target)
     count = 1000
     seed = 11
     prefix = "ly"              # names ly-0, ly-1, ...
@@ -46,6 +46,9 @@ a list (none of the generators' so far) cannot be varied this way.
 
 Scenario names key the simulated patients (see :attr:`dosefind.scenario.Scenario.key`), so every scenario
 name in a study must be unique; so must every design name.
+
+A study file with ``[[arms]]``, ``[[platforms]]`` or ``[[baskets]]`` instead of designs is read by
+:mod:`dosefind.sweep.units` (:func:`load_study` hands it over).
 """
 
 from __future__ import annotations
@@ -478,6 +481,29 @@ def _scenario_file(i: int, base_dir: Path, name, grid=None) -> list[Scenario]:
         raise SpecError(field_name, f"{name}: {e.field}: {e.problem}", e.fix) from None
 
 
+def check_grid_shapes(scenarios, grid) -> None:
+    """A generated two-drug scenario (its ``grid_shape`` set) must have the designs' grid shape: a 3 x 4
+    grid has as many cells as a 4 x 3 one, but not the same order."""
+    for i, s in enumerate(scenarios):
+        shape = s.grid_shape
+        if shape is None:
+            continue
+        if grid is None:
+            raise SpecError(
+                f"scenarios[{i}]",
+                f"scenario {s.name!r} is a {shape[0]} x {shape[1]} two-drug grid and the designs have one "
+                "dose axis",
+                "use two-drug designs ([design.grid]) or a single-agent generator",
+            )
+        if shape != (grid.n_rows, grid.n_cols):
+            raise SpecError(
+                f"scenarios[{i}]",
+                f"scenario {s.name!r} is a {shape[0]} x {shape[1]} grid and the designs' grid is "
+                f"{grid.n_rows} x {grid.n_cols}",
+                f"generate rows = {grid.n_rows}, cols = {grid.n_cols}",
+            )
+
+
 def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None = None) -> Study:
     """Validate a study dictionary (the parsed TOML); ``base_dir`` resolves scenario_files."""
     try:
@@ -584,6 +610,7 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
                 "add [[scenarios]], [[scenario_grids]], [[random_scenarios]] or scenario_files",
             )
         check_against(scenarios, designs[0].n_doses)
+        check_grid_shapes(scenarios, grid)
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
     notes = tuple(n for s in scenarios for n in s.notes())
@@ -604,7 +631,13 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
     )
 
 
-def load_study(path: str | Path) -> Study:
-    """Read a study file; errors name the file, the field and the fix."""
+def load_study(path: str | Path):
+    """Read a study file (a :class:`Study` of designs, or with ``[[arms]]``, ``[[platforms]]`` or
+    ``[[baskets]]`` a :class:`dosefind.sweep.units.UnitStudy`); errors name the file, field and fix."""
+    from .units import is_unit_study, unit_study_from_dict
+
     path = Path(path)
-    return study_from_dict(_read_toml(path), path.name, path.parent)
+    data = _read_toml(path)
+    if is_unit_study(data):
+        return unit_study_from_dict(data, path.name, path.parent)
+    return study_from_dict(data, path.name, path.parent)

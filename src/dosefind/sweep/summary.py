@@ -51,6 +51,12 @@ def read_dataset(folder: str | Path, tables: tuple[str, ...] = TABLES) -> dict:
             f"{folder}: the sweep is not finished ({manifest.get('study', {}).get('name')!r}); "
             "run the same `dosefind sweep` command again to finish it"
         )
+    if manifest.get("study", {}).get("kind") == "units":
+        names = ", ".join(manifest.get("outputs", []))
+        raise DataError(
+            f"{folder}: a sweep of arms, platforms and baskets has tables of its own ({names}), which "
+            "summarize and plot do not read yet; read them with pandas, DuckDB or R (docs/sweeps.md)"
+        )
     out = {"manifest": manifest}
     for name in tables:
         path = folder / f"{name}.parquet"
