@@ -45,8 +45,8 @@ OUTCOMES = "1.1NNN 2.1NNN 2.2NNT"
 def live_seconds(repeat: int = 3) -> float:
     cmd = [
         sys.executable,
-        "-m",
-        "dosefind",
+        "-c",
+        "from dosefind.cli import main; main()",
         "recommend",
         "--design",
         str(ROOT / "examples" / "designs" / "blrm-comb.toml"),

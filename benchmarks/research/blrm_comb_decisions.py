@@ -5,8 +5,9 @@ drawn from a random monotone scenario; the current cell random among the tried. 
 the decision stopped at is refined to level 0 (the same arithmetic as computing level 0 directly), and
 the decision is taken again there with no margin. Prints agreement, the share of decisions taken on each
 level, and for each level the ratio of its true distance to level 0 (largest over the P(target) and
-P(overdosing) of all cells, and per cell) to its error estimate (the same, from the change from the level
-before) (seeded).
+P(overdosing) of all cells: the estimate the decisions use) to its error estimate (the largest change
+from the level before), and the same per cell (each cell's distance over its own change: a poorer guide)
+(seeded).
 
     python benchmarks/research/blrm_comb_decisions.py --states 300
 """
@@ -81,7 +82,7 @@ def main():
         th, cov, prec, top = K._mode_of(c.grid, 3, 3, n, y)
         row = np.zeros(P + 4 * D)
         K.extend_row(c.ip, c.fp, c.grid, n, y, row, False, n_sets, True, th, cov, prec, top)
-        rows, ests = {}, {}
+        rows, ests = {n_sets: row.copy()}, {}
         for s in range(n_sets - 1, -1, -1):
             K.extend_row(c.ip, c.fp, c.grid, n, y, row, False, s, False, th, cov, prec, top)
             rows[s] = row.copy()
@@ -91,7 +92,8 @@ def main():
         for s in range(1, n_sets):
             dist = np.abs(rows[s][P + 2 * D :] - rows[0][P + 2 * D :]).reshape(2, D).max(axis=0)
             ratios[s].append(dist.max() / max(ests[s], 1e-300))
-            cell_ratios[s].extend(dist / np.maximum(rows[s][P : P + D], 1e-12))
+            change = np.abs(rows[s][P + 2 * D :] - rows[s + 1][P + 2 * D :]).reshape(2, D).max(axis=0)
+            cell_ratios[s].extend(dist / np.maximum(change, 1e-12))
         ref = accurate_decision(design, c, rows[0], n, cur)
         same = tuple(int(v) for v in got) == ref
         agree += same

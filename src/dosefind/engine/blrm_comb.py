@@ -28,7 +28,7 @@ accuracy is measured in docs/notes/blrm-comb-quadrature.md.
 
 Posterior summary row (the CRM's cache layout, :data:`~dosefind.designs.layout.POST_FIRST` + 4 D): the
 level, its error estimate, log of the normaliser (relative to the rule's unit weights); then per cell
-E p (``full``; otherwise the cell's own error estimate), P(p < low), P(low <= p < high), P(p >= high).
+E p (``full`` only), P(p < low), P(low <= p < high), P(p >= high).
 
 Grid rows (filled by ``designs/blrm_comb/spec.py``; W columns): see ``ROW_*`` below.
 """
@@ -629,8 +629,7 @@ def extend_row(ip, fp, grid, n_at, tox_at, row, full, level, fresh, th, cov, pre
     of the sequence from the row's size up to the level's are integrated and merged with what the row
     holds (its normaliser, column 2, as log relative to the mode). Column 0 gets the level, column 1 the
     largest change of any P(target) or P(overdosing) the new points made (the error estimate of the
-    coarser level, inf for a fresh row); without ``full`` the mean columns get each cell's own largest
-    change (with ``full``, the means)."""
+    coarser level, inf for a fresh row)."""
     D = ip[L.IP_N_DOSES]
     P = L.POST_FIRST
     m0 = 0 if fresh else level_size(ip, fp, int(row[0] + 0.5))
@@ -657,11 +656,9 @@ def extend_row(ip, fp, grid, n_at, tox_at, row, full, level, fresh, th, cov, pre
         below_high = min(max((ha + acc_below[d, 1]) / tot, 0.0), 1.0)
         target = min(max(below_high - under, 0.0), 1.0)
         over = min(max(1.0 - below_high, 0.0), 1.0)
-        cell_est = math.inf
         if not fresh:
-            cell_est = max(abs(target - row[P + 2 * D + d]), abs(over - row[P + 3 * D + d]))
-            est = max(est, cell_est)
-        row[P + d] = (ma + acc_mean[d]) / tot if full else cell_est
+            est = max(est, abs(target - row[P + 2 * D + d]), abs(over - row[P + 3 * D + d]))
+        row[P + d] = (ma + acc_mean[d]) / tot if full else math.nan
         row[P + D + d] = under
         row[P + 2 * D + d] = target
         row[P + 3 * D + d] = over
@@ -806,17 +803,15 @@ def _choose(ip, fp, row_vals, cand, n_at, margin):
 @kernel
 def certified_choice(ip, fp, grid, n_at, tox_at, cand, ckeys, cvals, full):
     """(row, best within the cap, best overall): the choice made on the cheapest level whose error
-    estimates certify it: each cell's margin (see :func:`_choose`) is ``fp[FP_BLRMC_SAFETY]`` times its
-    estimate, at least ``fp[FP_BLRMC_EST_FLOOR]``: the largest change of its P(target) or P(overdosing)
-    between the level and the one before (columns P .. P + D - 1 of the row when not ``full``; with
-    ``full`` those hold the means, and every cell gets the largest change of any cell, column 1). Not
-    certified: the next level's points are added to the row, up to level 0, the accurate rule, which
-    decides whatever its margins. The cache keeps the row of the finest level computed for the state (its
-    level in column 0)."""
+    estimate certifies it: every cell's margin (see :func:`_choose`) is ``fp[FP_BLRMC_SAFETY]`` times the
+    level's estimate, at least ``fp[FP_BLRMC_EST_FLOOR]``: the largest change of any cell's P(target) or
+    P(overdosing) between the level and the one before (column 1 of the row; each cell's own change was a
+    poorer guide, see docs/notes/blrm-comb-quadrature.md). Not certified: the next level's points are
+    added to the row, up to level 0, the accurate rule, which decides whatever its margins. The cache keeps
+    the row of the finest level computed for the state (its level in column 0)."""
     D = ip[L.IP_N_DOSES]
     J = ip[L.IP_GRID_ROWS]
     K = ip[L.IP_GRID_COLS]
-    P = L.POST_FIRST
     row, compute = cache_slot(ckeys, n_at, tox_at, D)
     level = ip[L.IP_BLRMC_N_SETS] - 1
     if compute:
@@ -826,8 +821,9 @@ def certified_choice(ip, fp, grid, n_at, tox_at, cand, ckeys, cvals, full):
     margin = np.zeros(D)
     while True:
         for c in range(D):
-            est = cvals[row, 1] if full else cvals[row, P + c]
-            margin[c] = fp[L.FP_BLRMC_SAFETY] * max(est, fp[L.FP_BLRMC_EST_FLOOR]) if level > 0 else 0.0
+            margin[c] = 0.0
+            if level > 0:
+                margin[c] = fp[L.FP_BLRMC_SAFETY] * max(cvals[row, 1], fp[L.FP_BLRMC_EST_FLOOR])
         best, free, ok = _choose(ip, fp, cvals[row], cand, n_at, margin)
         if ok or level == 0:
             return row, best, free
