@@ -115,7 +115,7 @@ IP_UB_WORK = 15  # work array length the kernels need (the slot the engine sizes
 IP_UB_U_TOX_NOEFF = 16  # ... DLT without response
 # two-drug BLRM (designs/blrm_comb, engine/blrm_comb.py; issue 14 item 2); its model and quadrature
 # constants are rows of `grid` (engine/blrm_comb.py: ROW_*)
-IP_BLRMC_NODES = 10  # Gauss-Hermite nodes per axis of the accurate (meeting) rule
+IP_BLRMC_NODES = 10  # unused (0)
 IP_BLRMC_N_PANELS = 11  # Gauss-Legendre panels along each line
 IP_BLRMC_N_GL = 12  # Gauss-Legendre nodes per panel
 IP_BLRMC_NO_SKIP = 13  # 1: no untried level of either drug skipped
@@ -123,7 +123,7 @@ IP_BLRMC_NO_DIAGONAL = 14  # 1: no escalation of both drugs at once
 IP_BLRMC_WORK = 15  # work array length (the slot the engine sizes `work` from)
 IP_BLRMC_MTD_N = 16  # stop when the recommended cell has this many patients (0: off) and ...
 IP_BLRMC_MTD_TOTAL = 17  # ... P(target) >= FP_BLRMC_MTD_PROB or this many patients in total (0: off)
-IP_BLRMC_N_SETS = 18  # Gauss-Hermite node sets stored in the grid (cheap level, accurate level)
+IP_BLRMC_N_SETS = 18  # levels of the outer rule (prefixes of one point sequence; 0 the accurate rule)
 # EffTox (designs/efftox, engine/efftox.py); grid rows: the fixed importance-sampling points (standard
 # multivariate t, 6 coordinates, then the log density of the standard t at the point up to a constant)
 IP_EFT_N_POINTS = 10  # importance-sampling points (rows of grid)
@@ -166,10 +166,11 @@ FP_BLRMC_LOGIT_HIGH = 15  # logit of its upper end (overdosing at and above)
 FP_BLRMC_EWOC = 16  # a cell is admissible iff P(overdosing) <= this
 FP_BLRMC_MTD_PROB = 17  # stopping rule: P(target) at the recommended cell
 FP_BLRMC_V_RANGE = 18  # the panels along each line cover [-range, range] conditional sds
-FP_BLRMC_SET_SIZE = 24  # + s: points of outer point set s (s < 4)
-FP_BLRMC_SET_SCALE = 28  # + s: its scale relative to the Laplace covariance
-FP_BLRMC_SET_MARGIN = 32  # + s: decisions on set s need margins above this (its measured error, with room)
-FP_BLRMC_PER_CELL = 21  # 1: one family of lines per cell, its direction chosen for that cell; 0: one family
+FP_BLRMC_SET_SIZE = 24  # + s: points of level s (s < 4), a prefix of the grid's point sequence
+FP_BLRMC_SCALE = 28  # the outer rule's scale relative to the Laplace covariance
+FP_BLRMC_BASE_SIZE = 29  # the prefix below the cheapest level (its error estimate's reference)
+FP_BLRMC_SAFETY = 30  # a decision on level s > 0 needs every margin above this times the level's estimate
+FP_BLRMC_EST_FLOOR = 31  # ... and the estimate is taken at least this large
 FP_GL_NODES = 104  # + i: Gauss-Legendre nodes on [-1, 1] (tail probabilities)
 FP_GL_WEIGHTS = 152  # + i: their weights
 N_GL = 48

@@ -9,20 +9,26 @@ p0 = 1 - (1 - p_A)(1 - p_B), logit p_jk = logit p0 + eta h_jk, with h_jk the int
 
 Posterior by quadrature around the mode. Newton's method (gradient exact, Hessian by central differences
 of the gradient, Levenberg damping while it is not negative definite) finds the mode m and S, the inverse
-negative Hessian there. Every p_jk increases along e = (1, 0, 1, 0, 0) / sqrt(2) (both intercepts), so on
-every line parallel to e the event {p_jk < c} is a half-line. The rule: a tensor Gauss-Hermite rule with N
-nodes per axis on the 4-D complement of e (w = comp theta, Cholesky of the Laplace marginal covariance of
-w, the integrand divided by the normal density), and on each line t = centre + s_t v (the Gaussian
-conditional mean and sd of the e coordinate given w) Gauss-Legendre panels over |v| <= V. The cut of
-every cell and interval along the line is found by safeguarded Newton on the monotone logit, and the
-integral up to it is that of the panel's interpolating polynomial (exact integrals of the Lagrange basis,
-as the single-agent BLRM), so no new evaluation is needed. The accuracy of each node count is measured
-against Monte Carlo and a finer rule in tests/unit/test_blrm_comb.py and
-benchmarks/research/blrm_comb_accuracy.py.
+negative Hessian there. Lines: a direction u in the cone of (a_A, a_B, eta) (every logit increases along
+it, so on every line the event {p_jk < c} is a half-line), chosen to carry the largest worst-cell share
+of the variance of the logits; the outer points w on the 4-D complement of u are one sequence of
+scrambled Sobol points through the normal quantile, spread 1.3 times the Laplace covariance (the integrand
+divided by that normal density); on each line, centred on its own mode with its Laplace scale,
+Gauss-Legendre panels over |v| <= V. The cut of every cell and interval along the line is found by
+safeguarded Newton on the monotone logit, and the integral up to it is that of the panel's interpolating
+polynomial (exact integrals of the Lagrange basis, as the single-agent BLRM), so no new evaluation is
+needed.
+
+Levels: prefixes of the sequence (level 0 the accurate rule, the largest; the spec's ``LEVELS``). A row
+is built prefix by prefix (:func:`extend_row`), each step adding the next points' lines to the sums the
+row holds, so a decision can start on the cheapest level and refine without recomputing a line, and a
+row is the same whichever way it was reached. Each step records the largest change it made to any
+P(target) or P(overdosing): the error estimate :func:`certified_choice` certifies decisions with. The
+accuracy is measured in docs/notes/blrm-comb-quadrature.md.
 
 Posterior summary row (the CRM's cache layout, :data:`~dosefind.designs.layout.POST_FIRST` + 4 D): the
-mode's a_A and a_B, log of the normaliser; then per cell E p (``full`` only), P(p < low),
-P(low <= p < high), P(p >= high).
+level, its error estimate, log of the normaliser (relative to the rule's unit weights); then per cell
+E p (``full`` only), P(p < low), P(low <= p < high), P(p >= high).
 
 Grid rows (filled by ``designs/blrm_comb/spec.py``; W columns): see ``ROW_*`` below.
 """
@@ -104,17 +110,31 @@ def cell_logits(grid, J, K, th, spa, spb, lg):
 
 @kernel
 def log_post(grid, J, K, n_at, tox_at, th, spa, spb, lg):
-    """Unnormalised log posterior at theta (``lg`` gets every cell's logit)."""
+    """Unnormalised log posterior at theta (``lg`` gets the logit of every cell with patients; the
+    others' entries are left as they were)."""
     s = 0.0
     for a in range(5):
         da = th[a] - grid[ROW_MEAN, a]
         for b in range(5):
             s -= 0.5 * da * grid[ROW_PREC + a, b] * (th[b] - grid[ROW_MEAN, b])
-    cell_logits(grid, J, K, th, spa, spb, lg)
+    e1 = math.exp(th[1])
+    e2 = math.exp(th[3])
+    for j in range(J):
+        spa[j] = math.nan
+    for k in range(K):
+        spb[k] = math.nan
     for c in range(J * K):
         n = n_at[c]
         if n > 0:
-            s += tox_at[c] * lg[c] - n * _softplus(lg[c])
+            j = c // K
+            k = c % K
+            if math.isnan(spa[j]):
+                spa[j] = _softplus(th[0] + e1 * grid[ROW_XA, j])
+            if math.isnan(spb[k]):
+                spb[k] = _softplus(th[2] + e2 * grid[ROW_XB, k])
+            lgc = _logit_p0(spa[j] + spb[k]) + th[4] * grid[ROW_H, c]
+            lg[c] = lgc
+            s += tox_at[c] * lgc - n * _softplus(lgc)
     return s
 
 
@@ -448,100 +468,11 @@ def _complement(u, comp):
 
 
 @kernel
-def _cell_logit_at(grid, K, c, base, u, t):
-    """logit p_c at theta = base + t u."""
-    j = c // K
-    k = c % K
-    la = base[0] + t * u[0] + math.exp(base[1] + t * u[1]) * grid[ROW_XA, j]
-    lb = base[2] + t * u[2] + math.exp(base[3] + t * u[3]) * grid[ROW_XB, k]
-    return _logit_p0(_softplus(la) + _softplus(lb)) + (base[4] + t * u[4]) * grid[ROW_H, c]
-
-
-@kernel
-def _basis_at(grid, basis0, Q, x, vals, off):
-    """Integral from -1 to x of the panel's interpolating polynomial (node values vals[off:off + Q])."""
-    part = 0.0
-    for q in range(Q):
-        w = 0.0
-        for cc in range(Q, -1, -1):
-            w = w * x + grid[basis0 + q, cc]
-        part += w * vals[off + q]
-    return part
-
-
-@kernel
-def _below_general(grid, K, c, base, u, centre, sl, vr, width, NP, Q, gl0, cut, vals, lgc, edge):
-    """The integral (in panel units, summed over panels) of the line's posterior over {logit p_c < cut}
-    when the logit need not be monotone along the line: the sign of logit - cut at the panel edges and
-    nodes locates every crossing between neighbouring points, each found by bisection; the pieces below
-    are integrated exactly through each panel's interpolating polynomial."""
-    basis0 = ROW_BASIS
-    total = 0.0
-    for p in range(NP):
-        a0 = -vr + p * width
-        off = p * Q
-        # points of the panel in x (panel units, -1..1): the edges and the nodes
-        prev_x = -1.0
-        prev_below = edge[p] < cut
-        seg_start = -1.0 if prev_below else 2.0  # 2: not in a below segment
-        for r in range(Q + 1):
-            if r < Q:
-                x = grid[gl0, r]
-                now_below = lgc[off + r] < cut
-            else:
-                x = 1.0
-                now_below = edge[p + 1] < cut
-            if now_below != prev_below:
-                lo = prev_x
-                hi = x
-                for _it in range(50):
-                    mid = 0.5 * (lo + hi)
-                    val = _cell_logit_at(grid, K, c, base, u, centre + sl * (a0 + 0.5 * width * (mid + 1.0)))
-                    if (val < cut) == prev_below:
-                        lo = mid
-                    else:
-                        hi = mid
-                root = 0.5 * (lo + hi)
-                if prev_below:
-                    total += _basis_at(grid, basis0, Q, root, vals, off) - _basis_at(
-                        grid, basis0, Q, seg_start, vals, off
-                    )
-                    seg_start = 2.0
-                else:
-                    seg_start = root
-            prev_x = x
-            prev_below = now_below
-        if prev_below:
-            total += _basis_at(grid, basis0, Q, 1.0, vals, off) - _basis_at(
-                grid, basis0, Q, seg_start, vals, off
-            )
-    return total
-
-
-@kernel
-def _family(
-    ip,
-    fp,
-    grid,
-    n_at,
-    tox_at,
-    r0,
-    gl0,
-    n_points,
-    scale,
-    cuts,
-    below,
-    mean,
-    full,
-    th,
-    cov,
-    prec,
-    top,
-    c_lo,
-    c_hi,
-):
-    """One family of parallel lines, its direction chosen for cells c_lo..c_hi - 1, whose interval
-    probabilities (and means) it computes; returns the log normaliser."""
+def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full, th, cov, prec, top):
+    """The lines through the outer points m0 .. m1 - 1 of the point sequence: adds to ``acc_below[c, i]``
+    the integral of exp(log posterior - top) over {logit p_c < cuts[c, i]} and (``full``) to
+    ``acc_mean[c]`` that of p_c exp(log posterior - top); returns the integral of exp(log posterior - top)
+    over those lines (each point weighted by its weight over the normal density, without 1 / M)."""
     J = ip[L.IP_GRID_ROWS]
     K = ip[L.IP_GRID_COLS]
     D = J * K
@@ -551,25 +482,10 @@ def _family(
     vr = fp[L.FP_BLRMC_V_RANGE]
     width = 2.0 * vr / NP
     basis0 = ROW_BASIS
+    gl0 = ROW_GL
+    r0 = ROW_BASIS + Q
     u = np.zeros(5)
-    general = c_hi - c_lo == 1
-    if general:  # the direction in which logit p_c varies most (Laplace): S g_c
-        gc = np.empty(5)
-        logit_gradient(grid, K, th, c_lo, gc)
-        nrm = 0.0
-        for a in range(5):
-            acc = 0.0
-            for b in range(5):
-                acc += cov[a, b] * gc[b]
-            u[a] = acc
-            nrm += acc * acc
-        nrm = math.sqrt(nrm)
-        for a in range(5):
-            u[a] /= nrm
-    else:
-        line_direction(grid, J, K, th, cov, prec, u, c_lo, c_hi)
-    lgc = np.empty(NP * Q)
-    edge = np.empty(NP + 1)
+    line_direction(grid, J, K, th, cov, prec, u, 0, D)
     comp = np.empty((4, 5))
     _complement(u, comp)
     # Laplace: w = comp (theta - mode) ~ N(0, comp S comp'), the u coordinate given w: mean reg . w, sd st
@@ -600,8 +516,8 @@ def _family(
         for a in range(5):
             acc += comp[i, a] * cu[a]
         swt[i] = acc
-    # the outer rule is scaled wider than the Laplace approximation (heavier tails: the integrand divided
-    # by the normal density must stay polynomial-like)
+    # the outer rule is scaled wider than the Laplace approximation (heavier tails)
+    scale = fp[L.FP_BLRMC_SCALE]
     sc2 = scale * scale
     for i in range(4):
         for i2 in range(4):
@@ -625,10 +541,8 @@ def _family(
     base = np.empty(5)
     z = np.empty(4)
     wv = np.empty(4)
-    acc_below = np.zeros((D, NC))
-    acc_mean = np.zeros(D)
     total = 0.0
-    for m in range(n_points):
+    for m in range(m0, m1):
         logw = grid[r0 + 4, m]
         for i in range(4):
             z[i] = grid[r0 + i, m]
@@ -658,25 +572,16 @@ def _family(
                 rel = _line_value(grid, J, K, n_at, tox_at, base, u, centre + sl * v, pt, spa, spb, lg) - top
                 f = math.exp(rel) if rel > -700.0 else 0.0
                 vals[p * Q + q] = f
-                lgc[p * Q + q] = lg[c_lo]
                 accp += grid[gl0 + 1, q] * f
                 if full and f > 0.0:
                     wf = wline * grid[gl0 + 1, q] * f
-                    for c in range(c_lo, c_hi):
+                    cell_logits(grid, J, K, pt, spa, spb, lg)
+                    for c in range(D):
                         acc_mean[c] += wf * _sigmoid(lg[c])
             panel[p] = accp
             tot_line += accp
         total += wline * tot_line
-        if general:
-            c = c_lo
-            for p in range(NP + 1):
-                edge[p] = _cell_logit_at(grid, K, c, base, u, centre + sl * (-vr + p * width))
-            for i in range(NC):
-                acc_below[c, i] += wline * _below_general(
-                    grid, K, c, base, u, centre, sl, vr, width, NP, Q, gl0, cuts[c, i], vals, lgc, edge
-                )
-            continue
-        for c in range(c_lo, c_hi):
+        for c in range(D):
             for i in range(NC):
                 vstar = _cut_along(grid, K, c, base, u, centre, sl, cuts[c, i], vr, 1e-11)
                 if vstar <= -vr:
@@ -696,101 +601,123 @@ def _family(
                         w = w * x + grid[basis0 + q, cc]
                     part += w * vals[pp * Q + q]
                 acc_below[c, i] += wline * (acc + part)
-    for c in range(c_lo, c_hi):
-        mean[c] = acc_mean[c] / total if full else math.nan
-        for i in range(NC):
-            below[c, i] = min(max(acc_below[c, i] / total, 0.0), 1.0)
-    return top + math.log(total)
+    return total
 
 
 @kernel
-def integrate(ip, fp, grid, n_at, tox_at, point_set, cuts, below, mean, full):
-    """The rule with outer point set ``point_set``: ``below[c, i]`` = P(logit p_c < cuts[c, i]),
-    ``mean[c]`` = E p_c (``full``). Returns (log normaliser, mode a_A, mode a_B)."""
-    J = ip[L.IP_GRID_ROWS]
-    K = ip[L.IP_GRID_COLS]
-    D = J * K
-    Q = ip[L.IP_BLRMC_N_GL]
-    if not 0 <= point_set < ip[L.IP_BLRMC_N_SETS]:
-        raise ValueError("blrm_comb: no such outer point set")
-    r0 = ROW_BASIS + Q + 5 * point_set
-    n_points = int(fp[L.FP_BLRMC_SET_SIZE + point_set] + 0.5)
-    gl0 = ROW_GL
+def level_size(ip, fp, level):
+    """The number of outer points of a level: fp[FP_BLRMC_SET_SIZE + level] for the levels 0 (the
+    accurate rule) .. N_SETS - 1 (the cheapest a decision tries), the base prefix for level N_SETS."""
+    if level >= ip[L.IP_BLRMC_N_SETS]:
+        return int(fp[L.FP_BLRMC_BASE_SIZE] + 0.5)
+    return int(fp[L.FP_BLRMC_SET_SIZE + level] + 0.5)
+
+
+@kernel
+def _mode_of(grid, J, K, n_at, tox_at):
+    """(theta at the posterior mode, S, S^-1, log posterior there)."""
     th = grid[ROW_MEAN, :5].copy()
     cov = np.empty((5, 5))
     prec = np.empty((5, 5))
     top = posterior_mode(grid, J, K, n_at, tox_at, th, cov, prec)
-    logz = 0.0
-    if fp[L.FP_BLRMC_PER_CELL] > 0.5:
-        for c in range(D):
-            logz = _family(
-                ip,
-                fp,
-                grid,
-                n_at,
-                tox_at,
-                r0,
-                gl0,
-                n_points,
-                fp[L.FP_BLRMC_SET_SCALE + point_set],
-                cuts,
-                below,
-                mean,
-                full,
-                th,
-                cov,
-                prec,
-                top,
-                c,
-                c + 1,
-            )
-    else:
-        logz = _family(
-            ip,
-            fp,
-            grid,
-            n_at,
-            tox_at,
-            r0,
-            gl0,
-            n_points,
-            fp[L.FP_BLRMC_SET_SCALE + point_set],
-            cuts,
-            below,
-            mean,
-            full,
-            th,
-            cov,
-            prec,
-            top,
-            0,
-            D,
-        )
-    return logz, th[0], th[2]
+    return th, cov, prec, top
 
 
 @kernel
-def blrm_comb_posterior(ip, fp, grid, n_at, tox_at, out, full, point_set):
-    """The posterior summary row of a state (see the module doc) into ``out``."""
+def extend_row(ip, fp, grid, n_at, tox_at, row, full, level, fresh, th, cov, prec, top):
+    """The summary row of ``level`` from the row of a coarser level (``fresh``: from nothing): the points
+    of the sequence from the row's size up to the level's are integrated and merged with what the row
+    holds (its normaliser, column 2, as log relative to the mode). Column 0 gets the level, column 1 the
+    largest change of any P(target) or P(overdosing) the new points made (the error estimate of the
+    coarser level, inf for a fresh row)."""
     D = ip[L.IP_N_DOSES]
     P = L.POST_FIRST
+    m0 = 0 if fresh else level_size(ip, fp, int(row[0] + 0.5))
+    m1 = level_size(ip, fp, level)
     cuts = np.empty((D, 2))
     for d in range(D):
         cuts[d, 0] = fp[L.FP_BLRMC_LOGIT_LOW]
         cuts[d, 1] = fp[L.FP_BLRMC_LOGIT_HIGH]
-    below = np.empty((D, 2))
-    mean = np.empty(D)
-    logz, t1, t2 = integrate(ip, fp, grid, n_at, tox_at, point_set, cuts, below, mean, full)
+    acc_below = np.zeros((D, 2))
+    acc_mean = np.zeros(D)
+    tot_b = _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full, th, cov, prec, top)
+    tot_a = 0.0 if fresh else math.exp(row[2] - top)
+    tot = tot_a + tot_b
+    est = 0.0
     for d in range(D):
-        under = below[d, 0]
-        below_high = below[d, 1]
-        out[P + d] = mean[d]
-        out[P + D + d] = under
-        out[P + 2 * D + d] = min(max(below_high - under, 0.0), 1.0)
-        out[P + 3 * D + d] = min(max(1.0 - below_high, 0.0), 1.0)
-    out[0] = point_set
-    out[1] = t1
-    out[2] = logz
+        ua = 0.0
+        ha = 0.0
+        ma = 0.0
+        if not fresh:
+            ua = row[P + D + d] * tot_a
+            ha = (1.0 - row[P + 3 * D + d]) * tot_a
+            ma = row[P + d] * tot_a if full else 0.0
+        under = min(max((ua + acc_below[d, 0]) / tot, 0.0), 1.0)
+        below_high = min(max((ha + acc_below[d, 1]) / tot, 0.0), 1.0)
+        target = min(max(below_high - under, 0.0), 1.0)
+        over = min(max(1.0 - below_high, 0.0), 1.0)
+        if not fresh:
+            est = max(est, abs(target - row[P + 2 * D + d]), abs(over - row[P + 3 * D + d]))
+        row[P + d] = (ma + acc_mean[d]) / tot if full else math.nan
+        row[P + D + d] = under
+        row[P + 2 * D + d] = target
+        row[P + 3 * D + d] = over
+    row[0] = level
+    row[1] = math.inf if fresh else est
+    row[2] = top + math.log(tot)
+
+
+@kernel
+def integrate(ip, fp, grid, n_at, tox_at, point_set, cuts, below, mean, full):
+    """The rule of level ``point_set`` for any cuts: ``below[c, i]`` = P(logit p_c < cuts[c, i]),
+    ``mean[c]`` = E p_c (``full``). Returns (log normaliser, mode a_A, mode a_B)."""
+    J = ip[L.IP_GRID_ROWS]
+    K = ip[L.IP_GRID_COLS]
+    D = J * K
+    if not 0 <= point_set <= ip[L.IP_BLRMC_N_SETS]:
+        raise ValueError("blrm_comb: no such level")
+    th, cov, prec, top = _mode_of(grid, J, K, n_at, tox_at)
+    NC = cuts.shape[1]
+    acc_below = np.zeros((D, NC))
+    acc_mean = np.zeros(D)
+    total = _family(
+        ip,
+        fp,
+        grid,
+        n_at,
+        tox_at,
+        0,
+        level_size(ip, fp, point_set),
+        cuts,
+        acc_below,
+        acc_mean,
+        full,
+        th,
+        cov,
+        prec,
+        top,
+    )
+    for c in range(D):
+        mean[c] = acc_mean[c] / total if full else math.nan
+        for i in range(NC):
+            below[c, i] = min(max(acc_below[c, i] / total, 0.0), 1.0)
+    return top + math.log(total), th[0], th[2]
+
+
+@kernel
+def blrm_comb_posterior(ip, fp, grid, n_at, tox_at, out, full, point_set):
+    """The posterior summary row of a state at level ``point_set`` (see the module doc) into ``out``:
+    built level by level from the base prefix, the same arithmetic as a decision's refinements, so a row
+    is the same whichever way it was reached."""
+    J = ip[L.IP_GRID_ROWS]
+    K = ip[L.IP_GRID_COLS]
+    n_sets = ip[L.IP_BLRMC_N_SETS]
+    if not 0 <= point_set <= n_sets:
+        raise ValueError("blrm_comb: no such level")
+    th, cov, prec, top = _mode_of(grid, J, K, n_at, tox_at)
+    extend_row(ip, fp, grid, n_at, tox_at, out, full, n_sets, True, th, cov, prec, top)
+    for level in range(n_sets - 1, point_set - 1, -1):
+        extend_row(ip, fp, grid, n_at, tox_at, out, full, level, False, th, cov, prec, top)
 
 
 @kernel
@@ -832,8 +759,9 @@ def _candidates(ip, grid, n_at, admissible, cur, tried_only, cand):
 def _choose(ip, fp, row_vals, cand, n_at, margin):
     """(best within the cap, best overall, certified): the EWOC-admissible candidates with the highest
     P(target) (the lowest index on ties); certified when no quantity the choice or the stopping rule
-    compares is within ``margin`` of its threshold or rival (so an error below the margin cannot change
-    the decision)."""
+    compares is within its margin of its threshold or rival: ``margin[c]`` for cell c's P(overdosing) vs
+    the EWOC bound and its P(target) vs the stopping rule's threshold, ``margin[c] + margin[c']`` for the
+    P(target) of c vs c' (so errors below the margins cannot change the decision)."""
     D = ip[L.IP_N_DOSES]
     P = L.POST_FIRST
     ewoc = fp[L.FP_BLRMC_EWOC]
@@ -846,7 +774,7 @@ def _choose(ip, fp, row_vals, cand, n_at, margin):
         if cand[c] == 0:
             continue
         po = row_vals[P + 3 * D + c]
-        if abs(po - ewoc) < margin:
+        if abs(po - ewoc) < margin[c]:
             ok = False
         if po > ewoc:
             continue
@@ -862,36 +790,46 @@ def _choose(ip, fp, row_vals, cand, n_at, margin):
         if cand[c] == 0 or row_vals[P + 3 * D + c] > ewoc:
             continue
         pt = row_vals[P + 2 * D + c]
-        if c != free and abs(pt - free_p) < margin:
+        if c != free and abs(pt - free_p) < margin[c] + margin[free]:
             ok = False
-        if cand[c] == 2 and c != best and abs(pt - best_p) < margin:
+        if cand[c] == 2 and c != best and abs(pt - best_p) < margin[c] + margin[best]:
             ok = False
     if best >= 0 and ip[L.IP_BLRMC_MTD_N] > 0 and n_at[best] >= ip[L.IP_BLRMC_MTD_N]:
-        if abs(best_p - fp[L.FP_BLRMC_MTD_PROB]) < margin:
+        if abs(best_p - fp[L.FP_BLRMC_MTD_PROB]) < margin[best]:
             ok = False
     return best, free, ok
 
 
 @kernel
 def certified_choice(ip, fp, grid, n_at, tox_at, cand, ckeys, cvals, full):
-    """(row, best within the cap, best overall): the choice made on the cheapest outer point set whose
-    error margin certifies it (``fp[FP_BLRMC_SET_MARGIN + s]``; sets from the last, cheapest, to set 0,
-    the accurate rule, which decides whatever its margins). The cache keeps the row of the finest set
-    computed for the state (its set in column 0)."""
+    """(row, best within the cap, best overall): the choice made on the cheapest level whose error
+    estimate certifies it: every cell's margin (see :func:`_choose`) is ``fp[FP_BLRMC_SAFETY]`` times the
+    level's estimate, at least ``fp[FP_BLRMC_EST_FLOOR]``: the largest change of any cell's P(target) or
+    P(overdosing) between the level and the one before (column 1 of the row; each cell's own change was a
+    poorer guide, see docs/notes/blrm-comb-quadrature.md). Not certified: the next level's points are
+    added to the row, up to level 0, the accurate rule, which decides whatever its margins. The cache keeps
+    the row of the finest level computed for the state (its level in column 0)."""
     D = ip[L.IP_N_DOSES]
+    J = ip[L.IP_GRID_ROWS]
+    K = ip[L.IP_GRID_COLS]
     row, compute = cache_slot(ckeys, n_at, tox_at, D)
     level = ip[L.IP_BLRMC_N_SETS] - 1
     if compute:
         blrm_comb_posterior(ip, fp, grid, n_at, tox_at, cvals[row], full, level)
     else:
         level = int(cvals[row, 0] + 0.5)
+    margin = np.zeros(D)
     while True:
-        margin = fp[L.FP_BLRMC_SET_MARGIN + level] if level > 0 else 0.0
+        for c in range(D):
+            margin[c] = 0.0
+            if level > 0:
+                margin[c] = fp[L.FP_BLRMC_SAFETY] * max(cvals[row, 1], fp[L.FP_BLRMC_EST_FLOOR])
         best, free, ok = _choose(ip, fp, cvals[row], cand, n_at, margin)
         if ok or level == 0:
             return row, best, free
         level -= 1
-        blrm_comb_posterior(ip, fp, grid, n_at, tox_at, cvals[row], full, level)
+        th, cov, prec, top = _mode_of(grid, J, K, n_at, tox_at)
+        extend_row(ip, fp, grid, n_at, tox_at, cvals[row], full, level, False, th, cov, prec, top)
 
 
 @kernel
@@ -927,32 +865,36 @@ def select_blrm_comb(ip, fp, grid, n_at, tox_at, admissible, ckeys, cvals, full)
     return best
 
 
-def blrm_comb_posterior_summary(design, n_at, tox_at, quantiles=(), point_set: int = 0) -> dict:
+def blrm_comb_posterior_summary(
+    design, n_at, tox_at, quantiles=(), point_set: int = 0, quantile_level: int | None = None
+) -> dict:
     """Full posterior summary of a two-drug BLRM for given patients and DLTs per cell (Python API; live
-    use): per cell ``mean``, ``prob_under``, ``prob_target``, ``prob_over``, ``prob_above_target``, and for
-    each q in ``quantiles`` the q-quantile of p (bisection on the quadrature CDF to 1e-6)."""
+    use): per cell ``mean``, ``prob_under``, ``prob_target``, ``prob_over``, ``prob_above_target`` (one pass
+    of level ``point_set``), and for each q in ``quantiles`` the q-quantile of p (bisection on the
+    quadrature CDF of level ``quantile_level``, by default ``point_set``)."""
     from .posterior import check_counts
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
     D = design.n_doses
     c = design.compile(max(design.max_n, int(n_at.sum())))
-    row = np.zeros(L.POST_FIRST + 4 * D)
-    blrm_comb_posterior(c.ip, c.fp, c.grid, n_at, tox_at, row, True, point_set)
-    P = L.POST_FIRST
+    lo_, hi_ = design.intervals
     t = design.target
-    cuts = np.full((D, 1), math.log(t / (1 - t)))
-    below = np.zeros((D, 1))
+    cuts = np.empty((D, 3))
+    cuts[:] = [math.log(x / (1 - x)) for x in (lo_, hi_, t)]
+    below = np.zeros((D, 3))
     mean = np.zeros(D)
-    integrate(c.ip, c.fp, c.grid, n_at, tox_at, point_set, cuts, below, mean, False)
+    logz, mode_a, mode_b = integrate(c.ip, c.fp, c.grid, n_at, tox_at, point_set, cuts, below, mean, True)
     out = {
-        "mode": row[:2].copy(),
-        "log_evidence": float(row[2]),
-        "mean": row[P : P + D].copy(),
-        "prob_under": row[P + D : P + 2 * D].copy(),
-        "prob_target": row[P + 2 * D : P + 3 * D].copy(),
-        "prob_over": row[P + 3 * D : P + 4 * D].copy(),
-        "prob_above_target": 1.0 - below[:, 0],
+        "mode": np.array([mode_a, mode_b]),
+        "log_evidence": float(logz),
+        "mean": mean.copy(),
+        "prob_under": below[:, 0].copy(),
+        "prob_target": np.clip(below[:, 1] - below[:, 0], 0.0, 1.0),
+        "prob_over": 1.0 - below[:, 1],
+        "prob_above_target": 1.0 - below[:, 2],
     }
+    if quantile_level is None:
+        quantile_level = point_set
     if quantiles:
         # three passes of 16 cuts per cell and quantile, each inside the bracket the last one found, then
         # linear interpolation of the CDF in logit p
@@ -973,7 +915,7 @@ def blrm_comb_posterior_summary(design, n_at, tox_at, quantiles=(), point_set: i
                 c.grid,
                 n_at,
                 tox_at,
-                point_set,
+                quantile_level,
                 grid_cuts.reshape(D, Mq * G).copy(),
                 cdf,
                 mean,

@@ -13,9 +13,9 @@ from ..home import DesignHome
 from .spec import REASON_NAMES, BlrmComb
 
 TARGET, CAPPED, NO_SAFE, MTD = (reason_from_code(c) for c in sorted(REASON_NAMES))
-#: the outer point set the meeting's table uses for the interval ends (quantiles); the interval
-#: probabilities and means come from set 0, the accurate rule
-QUANTILE_SET = 1
+#: the level the meeting's table uses for the interval ends (quantiles, 4,096 lines); the interval
+#: probabilities and means come from level 0, the accurate rule
+QUANTILE_LEVEL = 1
 
 
 class BlrmCombHome(DesignHome):
@@ -125,17 +125,15 @@ def cap_words(design: BlrmComb) -> str:
 
 def blrm_comb_posterior_table(design: BlrmComb, n_at, tox_at, quantiles: bool = True) -> PosteriorTable:
     """The posterior from the engine's quadrature: means and interval probabilities by the accurate rule
-    (outer point set 0), the equal-tailed interval's ends by set :data:`QUANTILE_SET`, P(p > target)."""
+    (level 0), the equal-tailed interval's ends by level :data:`QUANTILE_LEVEL`, P(p > target)."""
     from ...engine.blrm_comb import blrm_comb_posterior_summary
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
     tail = (1.0 - BlrmCombHome.credible_mass) / 2
-    s = blrm_comb_posterior_summary(design, n_at, tox_at)
+    qs = (tail, 1.0 - tail) if quantiles else ()
+    s = blrm_comb_posterior_summary(design, n_at, tox_at, quantiles=qs, quantile_level=QUANTILE_LEVEL)
     if quantiles:
-        q = blrm_comb_posterior_summary(
-            design, n_at, tox_at, quantiles=(tail, 1.0 - tail), point_set=QUANTILE_SET
-        )
-        lower, upper = q[f"q{tail}"], q[f"q{1.0 - tail}"]
+        lower, upper = s[f"q{tail}"], s[f"q{1.0 - tail}"]
     else:
         lower = upper = np.full(design.n_doses, np.nan)
     return PosteriorTable(

@@ -26,22 +26,21 @@ dose. Stop and select the recommended cell when it has at least ``mtd_min_n`` pa
 P(target) >= ``mtd_min_prob_target`` (0.5) or the trial has ``mtd_min_total`` patients. At ``max_n`` the
 final selection is, among the cells tried, the admissible one with the highest P(target).
 
-Posterior: deterministic quadrature around the mode (engine/blrm_comb.py): exact cuts along lines, three
-fixed sets of scrambled Sobol points (:data:`POINT_SETS`) on the 4-D complement; decisions on the cheapest
-set whose margins exceed its measured error (:data:`SET_MARGINS`). Its error (within 4e-4 to 7e-4 of
-importance sampling, not yet 1e-4) is measured in docs/notes/blrm-comb-quadrature.md.
+Posterior: deterministic quadrature around the mode (engine/blrm_comb.py): exact cuts along lines through
+the prefixes (:data:`LEVELS`) of one scrambled Sobol sequence on the 4-D complement; decisions on the
+cheapest level whose margins exceed :data:`SAFETY` times its error estimate (the change from the level
+before), refined otherwise. Its error (within 4e-4 to 7e-4 of importance sampling, not yet 1e-4) is
+measured in docs/notes/blrm-comb-quadrature.md.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 
 from ...constants import DesignKind
 from ...errors import SpecError
@@ -59,22 +58,21 @@ REASON_NAMES = {
 }
 INTERACTIONS = ("linear", "saturating")
 #: along each line: panels over +-V_RANGE conditional sds, Gauss-Legendre nodes per panel
-N_PANELS = 10
-V_RANGE = 8.0
+N_PANELS = 6
+V_RANGE = 7.0
 N_GL = 8
-#: the outer rule's scale relative to the Laplace covariance
-SCALE = 1.0
-#: the outer point sets compiled (see BlrmComb.point_sets)
-POINT_SETS: tuple[tuple[str, int, float], ...] = (
-    ("sobol", 16384, 1.3),  # the accurate rule: tables, and decisions the cheaper sets cannot certify
-    ("sobol", 4096, 1.3),
-    ("sobol", 1024, 1.3),  # the first rule every decision tries
-)
-#: a decision taken on set s must have every margin above SET_MARGINS[s] (set 0: none); about four times
-#: the largest error measured against the importance-sampling reference (docs/notes/blrm-comb-quadrature.md)
-SET_MARGINS = (0.0, 5e-3, 1e-2)
-#: one family of lines per cell (see engine/blrm_comb.py)
-PER_CELL = False
+#: the outer rule: one sequence of scrambled Sobol points (a fixed seed) through the normal quantile,
+#: spread OUTER_SCALE times the Laplace covariance; its levels are prefixes of it (see BlrmComb.levels)
+OUTER_SCALE = 1.3
+#: the levels' sizes: level 0, the accurate rule (tables, and the decisions no cheaper level certifies),
+#: to the cheapest level every decision tries first, then the base prefix the cheapest level's error
+#: estimate is measured against
+LEVELS = (16384, 4096, 1024, 256, 64)
+#: a decision on level s > 0 needs every compared quantity more than SAFETY times the level's error
+#: estimate (the largest change of any P(target) or P(overdosing) from the level before) from its
+#: threshold or rival, the estimate taken at least EST_FLOOR (docs/notes/blrm-comb-quadrature.md)
+SAFETY = 10.0
+EST_FLOOR = 1e-5
 #: eta's prior sd in OncoBayes2's example-combo2
 ETA_SD = 1.121
 
@@ -267,15 +265,15 @@ class BlrmComb(CombinationDesign):
         e = np.exp(-np.abs(lg))
         return np.where(lg >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
-    def point_sets(self) -> tuple[tuple[str, int, float], ...]:
-        """The outer rules compiled into the grid: (kind, size, scale) with kind "gh" (a tensor Gauss-Hermite
-        rule, size nodes per axis) or "sobol" (size scrambled Sobol points, a fixed seed, through the
-        normal quantile), scale the spread relative to the Laplace covariance."""
-        return POINT_SETS
+    def levels(self) -> tuple[int, ...]:
+        """The outer rule's levels: prefixes of one point sequence, level 0 (the accurate rule) first, the
+        base prefix (no decision is taken on it) last; at most five."""
+        return LEVELS
 
     def _compile_base(self, ip, fp, tables, n_cap):
         J, K = self.grid.n_rows, self.grid.n_cols
-        sets = [outer_points(*ps) for ps in self.point_sets()]
+        *levels, base = self.levels()
+        z, lw = outer_points(levels[0])
         ip[L.IP_KIND] = DesignKind.BLRM_COMB
         ip[L.IP_BLRMC_NODES] = 0
         ip[L.IP_BLRMC_N_PANELS] = N_PANELS
@@ -285,21 +283,22 @@ class BlrmComb(CombinationDesign):
         ip[L.IP_BLRMC_WORK] = 1
         ip[L.IP_BLRMC_MTD_N] = self.mtd_min_n
         ip[L.IP_BLRMC_MTD_TOTAL] = self.mtd_min_total or 0
-        ip[L.IP_BLRMC_N_SETS] = len(sets)
+        ip[L.IP_BLRMC_N_SETS] = len(levels)
         lo, hi = self.intervals
         fp[L.FP_BLRMC_LOGIT_LOW] = math.log(lo / (1 - lo))
         fp[L.FP_BLRMC_LOGIT_HIGH] = math.log(hi / (1 - hi))
         fp[L.FP_BLRMC_EWOC] = self.ewoc
         fp[L.FP_BLRMC_MTD_PROB] = self.mtd_min_prob_target
         fp[L.FP_BLRMC_V_RANGE] = V_RANGE
-        fp[L.FP_BLRMC_PER_CELL] = float(PER_CELL)
-        for s, (z, _lw, scale) in enumerate(sets):
-            fp[L.FP_BLRMC_SET_SIZE + s] = len(z)
-            fp[L.FP_BLRMC_SET_SCALE + s] = scale
-            fp[L.FP_BLRMC_SET_MARGIN + s] = SET_MARGINS[s] if s < len(SET_MARGINS) else 0.0
-        width = max(J * K, 5, N_GL + 1, max(len(z) for z, _, _ in sets))
+        for s, size in enumerate(levels):
+            fp[L.FP_BLRMC_SET_SIZE + s] = size
+        fp[L.FP_BLRMC_SCALE] = OUTER_SCALE
+        fp[L.FP_BLRMC_BASE_SIZE] = base
+        fp[L.FP_BLRMC_SAFETY] = SAFETY
+        fp[L.FP_BLRMC_EST_FLOOR] = EST_FLOOR
+        width = max(J * K, 5, N_GL + 1, len(z))
         r0 = 14 + N_GL
-        grid = np.zeros((r0 + 5 * len(sets), width))
+        grid = np.zeros((r0 + 5, width))
         grid[0, :5] = self.prior_mean
         grid[1:6, :5] = np.linalg.inv(self.prior_cov)
         grid[6, :J] = self.xa
@@ -313,9 +312,8 @@ class BlrmComb(CombinationDesign):
         grid[12, :N_GL] = nodes
         grid[13, :N_GL] = weights
         grid[14 : 14 + N_GL, : N_GL + 1] = basis_integrals(nodes)
-        for s, (z, lw, _scale) in enumerate(sets):
-            grid[r0 + 5 * s : r0 + 5 * s + 4, : len(z)] = z.T
-            grid[r0 + 5 * s + 4, : len(z)] = lw
+        grid[r0 : r0 + 4, : len(z)] = z.T
+        grid[r0 + 4, : len(z)] = lw
         return grid
 
     def to_dict(self) -> dict:
@@ -333,20 +331,16 @@ class BlrmComb(CombinationDesign):
         )
 
 
-@lru_cache(maxsize=16)
-def outer_points(kind: str, size: int, scale: float):
-    """(z [M, 4], log weight [M], scale): the outer rule's points in standard normal coordinates and the
-    log of each point's weight divided by the standard normal density there."""
-    if kind == "gh":
-        z1, w1 = hermegauss(size)
-        z = np.array(list(itertools.product(z1, repeat=4)))
-        lw = np.log(np.array(list(itertools.product(w1 / math.sqrt(2 * math.pi), repeat=4)))).sum(1)
-        return z, lw + 0.5 * (z * z).sum(1), scale
+@lru_cache(maxsize=4)
+def outer_points(size: int):
+    """(z [size, 4], log weight [size]): the outer rule's point sequence (scrambled Sobol, a fixed seed,
+    through the normal quantile; every prefix of a power-of-two length is a net of its own) in standard
+    normal coordinates, and the log of each point's weight divided by the standard normal density there."""
     from scipy.stats import norm, qmc
 
     u = qmc.Sobol(4, scramble=True, seed=20261202).random(size)
     z = norm.ppf(u)
-    return z, 0.5 * (z * z).sum(1), scale
+    return z, 0.5 * (z * z).sum(1)
 
 
 def _pair(field: str, value, positive: bool) -> tuple[float, float]:
