@@ -41,7 +41,7 @@ from .. import layout as L
 from .. import validate as v
 from ..base import Design
 from ..boin.spec import Boin, boin_boundaries, checked_phis, prob_above
-from ..boin12.spec import check_utilities
+from ..boin12.spec import Boin12, check_utilities
 
 #: at least this many patients at a dose before either elimination rule applies (BOIN's)
 MIN_N_ELIMINATE = 3
@@ -116,10 +116,10 @@ class UBoin(Design):
             cutoff_eli=self.cutoff_tox,
         )
 
-    def utility_sum(self, n: int, tox: int, eff: int, both: int) -> int:
-        """Sum of the utilities of n patients with ``tox`` DLTs and ``eff`` responses, ``both`` with both."""
-        u1, u2, u3, u4 = self.utilities
-        return u1 * (eff - both) + u2 * (n - tox - eff + both) + u3 * both + u4 * (tox - both)
+    # the utilities score patients, and the truth, as BOIN12's do (the same fields, the same OBD rule)
+    utility_sum = Boin12.utility_sum
+    true_utilities = Boin12.true_utilities
+    acceptable_truth = Boin12.acceptable_truth
 
     def mean_utility(self, n: int, tox: int, eff: int, both: int) -> float:
         """Posterior mean utility on 0-1 of a dose with these counts."""
