@@ -8,9 +8,9 @@ nox.options.reuse_existing_virtualenvs = True
 
 @nox.session
 def tests(session):
-    """The whole suite, slow and PyMC tests included (what CI runs)."""
+    """The whole suite, slow and PyMC tests included (what CI runs: two processes, each test file on one)."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", *session.posargs)
+    session.run("python", "-m", "pytest", "-n", "2", "--dist", "loadfile", *session.posargs)
 
 
 @nox.session
