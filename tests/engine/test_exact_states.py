@@ -198,3 +198,13 @@ def test_design_option_keeps_the_specs_timing(tmp_path):
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)["results"][0]
     assert "duration_days" in res
+
+
+def test_a_computation_projected_too_long_is_refused_early_with_its_estimate():
+    design = Boin(target=0.3, n_doses=5, max_n=24)
+    scen = Scenario("S", (0.1, 0.2, 0.3, 0.4, 0.5))
+    # refused after the first cohort (not at the end), with the projection that refused it
+    with pytest.raises(SpecError, match=r"would take more than 0 s: after cohort 1 of 8.*ms per decision"):
+        exact_operating_characteristics(design, scen, max_seconds=1e-9)
+    oc, _info = exact_operating_characteristics(design, scen, max_seconds=3600.0)  # the same, allowed
+    assert sum(oc.values["prob_select"]) + oc.values["prob_select_none"] == pytest.approx(1.0, abs=1e-12)

@@ -50,6 +50,9 @@ STOP_SELECT = int(Status.STOP_SELECT)
 STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
 #: the most distinct states one layer may hold before the computation is refused
 MAX_STATES = 200_000
+#: the longest computation (seconds, projected) run before it is refused: a design whose decisions are
+#: slow (a model fitted per state, as EffTox's) can pass the state limit only after hours
+MAX_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,14 @@ def exact_operating_characteristics(
     scenario: Scenario,
     acceptable_band: float | None = None,
     max_states: int = MAX_STATES,
+    max_seconds: float = MAX_SECONDS,
 ) -> tuple[OperatingCharacteristics, ExactInfo]:
     """The operating characteristics of ``design`` under ``scenario`` computed exactly (module doc), with
     the number of distinct states visited. Refuses (SpecError naming the design) a design without exact
-    operating characteristics, and a computation whose layer would exceed ``max_states`` states."""
+    operating characteristics, a computation whose layer would exceed ``max_states`` states, and one
+    projected to run longer than ``max_seconds``: after each cohort, the time so far plus the next
+    cohort's states times the decisions per state and the seconds per decision measured so far (the
+    layers grow cohort by cohort, so the refusal comes early, not after the time is spent)."""
     why = exact_supported(design)
     if why is not None:
         raise SpecError("exact", f"design {design.name!r}: {why}", "run without --exact")
@@ -137,6 +144,7 @@ def exact_operating_characteristics(
     above = doses_above_mtd(design, p, acceptable_band)
     states = 1
     decisions = 0
+    decisions_layer_start = 0
     while layer:
         nxt_layer: dict[bytes, list] = {}
         for ctx, prob, dose, n_before in layer.values():
@@ -218,6 +226,21 @@ def exact_operating_characteristics(
                     "simulate it instead (leave out --exact and give --trials)",
                 )
         states += len(nxt_layer)
+        if nxt_layer and decisions:
+            elapsed = time.perf_counter() - t0
+            per_state = max((decisions - decisions_layer_start) / len(layer), 1.0)  # this cohort's
+            projected = len(nxt_layer) * per_state * elapsed / decisions
+            if elapsed + projected > max_seconds:
+                cohort = n_after_cohort // size
+                raise SpecError(
+                    "exact",
+                    f"design {design.name!r} under scenario {scenario.name!r} would take more than "
+                    f"{max_seconds:,.0f} s: after cohort {cohort} of {-(-max_n // size)}, "
+                    f"{elapsed:,.0f} s so far and about {projected:,.0f} s for the next cohort alone "
+                    f"({len(nxt_layer):,} states, {1e3 * elapsed / decisions:.2g} ms per decision)",
+                    "simulate it instead (leave out --exact and give --trials)",
+                )
+        decisions_layer_start = decisions
         layer = nxt_layer
     included = included_doses(design)
     correct = correct_mask(p, design.target, acceptable_band, included)  # none when no dose is acceptable
