@@ -194,3 +194,33 @@ def test_report_renders_in_headless_chromium(report_html, tmp_path):
     # a rendered page: mostly white background with plenty of dark text and coloured figures
     assert (gray < 0.5).mean() > 0.005
     assert np.std(gray) > 0.05
+
+
+@pytest.mark.parametrize(
+    "design, outcomes",
+    [
+        ("boin12.toml", "1NNE 2NEN 2TEE"),
+        ("uboin.toml", "1NNE 2NEN 3TEN 3NEE 2NNE"),  # stage 2: randomisation probabilities
+        ("efftox.toml", "1NNE 2EEB"),
+    ],
+)
+def test_phase12_report_plots_response_and_utility(tmp_path, design, outcomes):
+    """A phase I/II design's report adds the response and utility figure (issue 15: "the report plots
+    utility"); the bars are the utilities `recommend` computes, hollow where a dose is not admissible."""
+    from dosefind.live.recommend import recommend
+    from dosefind.outcomes import parse_outcomes
+    from dosefind.report.plots import plot_utility, utility_columns
+    from dosefind.specfile import select_design
+
+    path = ROOT / "examples" / "designs" / design
+    out = tmp_path / "phase12.html"
+    r = runner.invoke(app, ["report", "--design", str(path), "--outcomes", outcomes, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    text = out.read_text(encoding="utf-8")
+    assert "Posterior probabilities of response and DLT per dose, and the utility" in text
+    d = select_design(path)
+    rec = recommend(d, parse_outcomes(outcomes, d.doses, efficacy=True))
+    u_key, _q, _label = utility_columns(rec.posterior.extra)
+    bars = plot_utility(rec).axes[1].patches
+    assert [b.get_height() for b in bars] == pytest.approx(list(rec.posterior.extra[u_key]), abs=1e-12)
+    assert [b.get_facecolor()[:3] != (1.0, 1.0, 1.0) for b in bars] == [row.admissible for row in rec.doses]

@@ -78,7 +78,7 @@ def _table(header: list[str], rows: list[list[str]], classes: list[str] | None =
 
 def render_meeting_report(inputs: ReportInputs) -> str:
     """The HTML text of the report (matplotlib needed for the figures)."""
-    from .plots import figure_to_data_uri, plot_posterior, require_matplotlib
+    from .plots import figure_to_data_uri, plot_posterior, require_matplotlib, utility_columns
 
     require_matplotlib("the meeting report's figures")
 
@@ -162,6 +162,13 @@ def render_meeting_report(inputs: ReportInputs) -> str:
         parts.append(
             '<img alt="Posterior probabilities of underdosing, target and overdosing per dose, with the '
             f'EWOC bound" src="{figure_to_data_uri(plot_interval_probabilities(rec))}">'
+        )
+    if utility_columns(p.extra) is not None:  # phase I/II designs: response and utility per dose
+        from .plots import plot_utility
+
+        parts.append(
+            '<img alt="Posterior probabilities of response and DLT per dose, and the utility of each dose '
+            f'as the design scores it" src="{figure_to_data_uri(plot_utility(rec))}">'
         )
     # patients on the calendar (recommend --as-of)
     if rec.pending is not None:

@@ -275,6 +275,102 @@ def plot_interval_probabilities(rec, ax: Axes | None = None) -> Figure:
     return fig
 
 
+#: a phase I/II design's per-dose columns in ``PosteriorTable.extra``: (utility, posterior response rate)
+#: keys and the utility's axis label (BOIN12 and U-BOIN: the posterior mean utility on 0-1; EffTox: the
+#: desirability of the posterior mean probabilities, 0 on the contour through the three points)
+UTILITY_KEYS = (
+    ("utility_mean", "eff_mean", "posterior mean utility (0-1)"),
+    ("utility", "prob_eff", "utility of the posterior means (0 on the contour)"),
+)
+#: the decision quantity printed above a dose's utility bar, when the design has it
+UTILITY_NOTES = (("desirability", "desirability"), ("randomise", "P(randomised to the dose)"))
+
+
+def utility_columns(extra) -> tuple[str, str, str] | None:
+    """(utility key, response rate key, axis label) of a phase I/II posterior table's ``extra``, else None."""
+    for keys in UTILITY_KEYS:
+        if keys[0] in extra and keys[1] in extra and "responses" in extra:
+            return keys
+    return None
+
+
+def plot_utility(rec) -> Figure:
+    """A phase I/II design's view of the doses (BOIN12, U-BOIN, EffTox), two panels on one dose axis.
+
+    Left: the posterior mean probabilities of response (green) and DLT (blue) per dose, with the observed
+    response rates (x, labelled responses/patients). Right: each dose's utility as the design scores it,
+    solid where the dose is admissible and hollow where not, the next dose (or the selected OBD) outlined,
+    with the design's decision quantity above the bar (BOIN12's desirability, U-BOIN's stage-2
+    randomisation probability). ``rec`` is a Recommendation whose posterior has the response columns
+    (:func:`utility_columns`)."""
+    import numpy as np
+
+    e = rec.posterior.extra
+    keys = utility_columns(e)
+    if keys is None:
+        raise ValueError("plot_utility needs a phase I/II posterior (responses and utilities per dose)")
+    u_key, q_key, u_label = keys
+    fig = _agg_figure((9.0, 4.4))
+    ax_p, ax_u = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    D = len(rec.doses)
+    x = np.arange(D)
+    labels = [r.label for r in rec.doses]
+    q = np.asarray(e[q_key], dtype=float)
+    resp = np.asarray(e["responses"], dtype=float)
+    ax_p.plot(x, q, "o-", color="#2f855a", label="P(response), posterior mean")
+    ax_p.plot(x, np.asarray(rec.posterior.mean, dtype=float), "s--", color="#2b6cb0", ms=5, label="P(DLT)")
+    for d, row in enumerate(rec.doses):
+        if row.n:
+            ax_p.plot(x[d] + 0.15, resp[d] / row.n, marker="x", color="#555555", ms=6, ls="none")
+            ax_p.annotate(
+                f"{int(resp[d])}/{row.n}", (x[d] + 0.2, resp[d] / row.n), fontsize=8, color="#555555"
+            )
+    ax_p.axhline(rec.design.target, color="#c53030", ls=":", lw=1, label=f"DLT target {rec.design.target:g}")
+    eff_line = getattr(rec.design, "target_eff", None) or getattr(rec.design, "eff_limit", None)
+    if eff_line is not None:
+        ax_p.axhline(eff_line, color="#2f855a", ls=":", lw=1, label=f"response limit {eff_line:g}")
+    ax_p.set_xticks(x, labels)
+    ax_p.set_xlim(-0.5, D - 0.5)
+    ax_p.set_ylim(-0.04, 1.04)
+    ax_p.set_xlabel("dose")
+    ax_p.set_ylabel("probability")
+    ax_p.set_title("Posterior response and DLT; x: observed responses", fontsize=9)
+    ax_p.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncols=2, frameon=False)
+    utility = np.asarray(e[u_key], dtype=float)
+    mark = rec.next_dose if rec.next_dose is not None else rec.selected
+    for d, row in enumerate(rec.doses):
+        ax_u.bar(
+            x[d],
+            utility[d],
+            color="#805ad5" if row.admissible else "white",
+            edgecolor="#1a202c" if d == mark else "#805ad5",
+            lw=2.5 if d == mark else 1.0,
+        )
+    noted = ""
+    for key, name in UTILITY_NOTES:
+        if key in e:
+            noted = f"; above the bars: {name}"
+            values = np.asarray(e[key], dtype=float)
+            for d in range(D):
+                top = max(float(utility[d]), 0.0)
+                ax_u.annotate(f"{values[d]:.2f}", (x[d], top), ha="center", va="bottom", fontsize=7)
+    ax_u.axhline(0.0, color="#555555", lw=0.8)
+    ax_u.set_xticks(x, labels)
+    ax_u.set_xlim(-0.6, D - 0.4)
+    ax_u.set_xlabel("dose")
+    ax_u.set_ylabel(u_label, fontsize=8)
+    ax_u.set_title(f"Utility per dose{noted}", fontsize=9)
+    ax_u.annotate(
+        "hollow: not admissible; outlined: the design's dose",
+        (0.5, -0.18),
+        xycoords="axes fraction",
+        ha="center",
+        va="top",
+        fontsize=7,
+    )
+    return fig
+
+
 def plot_timeline(rec, ax: Axes | None = None) -> Figure:
     """The patients on the calendar as of ``recommend --as-of``'s day: one line per patient from entry to
     the end of the DLT window (solid up to the day, dotted after), coloured by dose, a cross at a DLT seen,
