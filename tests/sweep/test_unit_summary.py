@@ -218,10 +218,12 @@ def test_text_csv_and_json(folder, summary, tmp_path):
         "Arms across scenarios",
         "Arms by scenario",
         "P(go) per expansion cohort",
-        "Platforms by scenario",
-        "Arms of the platforms",
-        "Basket designs",
-        "P(go) per cohort, %",
+        "Platform 'P' by scenario",
+        "Arms of platform 'P'",
+        "P(go) per expansion cohort of platform 'P', %",
+        "Basket 'B3': designs\n",
+        "Basket 'B3': designs by scenario",
+        "Basket 'B3': P(go) per cohort, %",
     ):
         assert heading in text
     assert max(len(line) for line in text.splitlines()) <= 110

@@ -339,7 +339,7 @@ def test_cli_sweeps_the_units_and_prints_their_overview(files, serial, tmp_path)
     r = runner.invoke(app, ["sweep", str(files), "--out", str(out), "--serial", "--quiet"])
     assert r.exit_code == 0, r.output
     assert "units (" in r.output and "arm_oc.parquet" in r.output
-    for heading in ("Arms across scenarios", "Platforms by scenario", "Basket designs"):
+    for heading in ("Arms across scenarios", "Platform 'P' by scenario", "Basket 'B3': designs"):
         assert heading in r.output  # the first table of each kind (summarize shows them all)
     _same_bytes(serial, out)
 

@@ -59,7 +59,7 @@ def _panels(rows: list[tuple], series: list[str], colours):
     """One panel per row (frame, metric, label, probability, categories, xlabel): ``frame`` has columns
     ``scenario`` (the x categories) and ``design`` (the series) and the metric with its MCSE."""
     most = max(len(r[4]) for r in rows)
-    width = _dot_width(most, len(series))
+    width = min(18.0, max(_dot_width(most, len(series)), 1.4 + 1.2 * most))  # room for names under points
     col_width = (width - 1.4) / max(most, 1)
     rotate = max(len(c) for r in rows for c in r[4]) * 0.07 > 0.9 * col_width
     fig = _figure((width, 1.4 + (2.6 + (0.9 if rotate else 0.3)) * len(rows)))

@@ -81,7 +81,8 @@ def _pivot(df, keys: list[str], labels: list[str], subject: list[str], metric: s
     return "\n\n".join(out)
 
 
-def arms_text(s: dict) -> str:
+def arms_text(s: dict, brief: bool = False) -> str:
+    """The arms across scenarios, then (unless ``brief``) by scenario and their cohorts' P(go)."""
     parts = []
     arms = s["arms"]
     spec = [
@@ -110,6 +111,8 @@ def arms_text(s: dict) -> str:
         text += "\n\n" + ranks
         note += "; rank and best: on P(correct) among the arms that share a scenario (1 = best)"
     parts.append("Arms across scenarios\n" + text + "\n" + _note(note))
+    if brief:
+        return parts[0]
     scen = s["arm_scenarios"]
     spec = [
         ("prob_select_correct", 100, "P(correct) %"),
@@ -138,20 +141,21 @@ def arms_text(s: dict) -> str:
     return "\n\n".join(parts)
 
 
-def platforms_text(s: dict) -> str:
+def _of(df, column: str, name):
+    return df[df[column] == name]
+
+
+def platforms_text(s: dict, brief: bool = False) -> str:
+    """Per platform: its totals by scenario, then (unless ``brief``) its arms and their cohorts' P(go)."""
     parts = []
-    spec = [
+    totals = [
         ("duration_days", 1, "duration days"),
         ("mean_screened", 1, "screened"),
         ("mean_treated", 1, "treated"),
         ("mean_not_matched", 1, "not matched"),
         ("share_not_matched", 100, "not matched %"),
     ]
-    parts.append(
-        "Platforms by scenario (means per platform)\n"
-        + _table(s["platforms"], ["platform", "scenario"], ["platform", "scenario"], spec)
-    )
-    spec = [
+    arm_spec = [
         ("open_day", 1, "opens day"),
         ("days_to_rp2d", 1, "days to RP2D"),
         ("prob_select_none", 100, "no dose %"),
@@ -159,85 +163,92 @@ def platforms_text(s: dict) -> str:
         ("prob_open", 100, "extension %"),
         ("arm_duration_days", 1, "arm days"),
     ]
-    parts.append(
-        "Arms of the platforms\n"
-        + _table(s["platform_arms"], ["platform", "arm", "scenario"], ["platform", "arm", "scenario"], spec)
-        + "\n"
-        + _note(
-            "days to RP2D: from the arm's opening to escalation's final decision; children: treated on the "
-            "arm; extension: the expansion cohorts opened; arm days: opening to close"
-        )
-    )
-    if len(s["platform_cohorts"]):
-        keys = ["platform", "arm", "scenario"]
-        parts.append(
-            "P(go) per expansion cohort, %\n"
-            + _pivot(s["platform_cohorts"], keys, keys, ["platform", "arm"], "prob_go")
-        )
+    for name in dict.fromkeys(s["platforms"]["platform"]):
+        text = [
+            f"Platform {name!r} by scenario (means per platform)\n"
+            + _table(_of(s["platforms"], "platform", name), ["scenario"], ["scenario"], totals)
+        ]
+        if not brief:
+            keys = ["arm", "scenario"]
+            text.append(
+                f"Arms of platform {name!r}\n"
+                + _table(_of(s["platform_arms"], "platform", name), keys, keys, arm_spec)
+                + "\n"
+                + _note(
+                    "days to RP2D: from the arm's opening to escalation's final decision; children: treated "
+                    "on the arm; extension: the expansion cohorts opened; arm days: opening to close"
+                )
+            )
+            cohorts = _of(s["platform_cohorts"], "platform", name)
+            if len(cohorts):
+                text.append(
+                    f"P(go) per expansion cohort of platform {name!r}, %\n"
+                    + _pivot(cohorts, keys, keys, ["arm"], "prob_go")
+                )
+        parts.append("\n\n".join(text))
     return "\n\n".join(parts)
 
 
-def baskets_text(s: dict) -> str:
+def baskets_text(s: dict, brief: bool = False) -> str:
+    """Per basket: its designs' FWER under the global null, worst type I error and lowest power, then
+    (unless ``brief``) each design by scenario and P(go) per cohort."""
     parts = []
-    d = s["basket_designs"]
-    records = d.to_dict("records")
-    fwer, worst, lowest = (
-        pm_column([r[m] for r in records], [r[m + "_mcse"] for r in records], 100)
-        for m in ("fwer_global_null", "type1_max", "power_min")
-    )
+    for name in dict.fromkeys(s["basket_designs"]["basket"]):
+        records = _of(s["basket_designs"], "basket", name).to_dict("records")
+        fwer, worst, lowest = (
+            pm_column([r[m] for r in records], [r[m + "_mcse"] for r in records], 100)
+            for m in ("fwer_global_null", "type1_max", "power_min")
+        )
 
-    def at(r, name, cell):
-        return f"{cell} at {r[name + '_scenario']}/{r[name + '_cohort']}" if r[name + "_scenario"] else cell
+        def at(r, what, cell):
+            return (
+                f"{cell} at {r[what + '_scenario']}/{r[what + '_cohort']}" if r[what + "_scenario"] else cell
+            )
 
-    rows = [
-        [
-            str(r["basket"]),
-            str(r["design"]),
-            r["global_null_scenario"] or "-",
-            fwer[i],
-            at(r, "type1_max", worst[i]),
-            at(r, "power_min", lowest[i]),
+        rows = [
+            [str(r["design"]), fwer[i], at(r, "type1_max", worst[i]), at(r, "power_min", lowest[i])]
+            for i, r in enumerate(records)
         ]
-        for i, r in enumerate(records)
-    ]
-    header = ["basket", "design", "global null", "FWER %", "worst type I %", "lowest power %"]
-    parts.append(
-        "Basket designs\n"
-        + wide_table(header, rows, keys=3)
-        + "\n"
-        + _note(
-            "FWER: P(a go in any cohort) under the global null (every cohort at or below q0); worst type I "
-            "error and lowest power: a cohort's P(go) over all scenarios, at scenario/cohort (a maximum over "
-            "many cells leans high)"
-        )
-    )
-    spec = [
-        ("fwer", 100, "FWER %"),
-        ("prob_any_go", 100, "any go %"),
-        ("mean_total_n", 1, "patients"),
-    ]
-    scen = s["basket_scenarios"].copy()
-    scen["active"] = [f"{c - n}/{c}" for c, n in zip(scen["n_cohorts"], scen["n_null"], strict=True)]
-    parts.append(
-        "Basket designs by scenario\n"
-        + _table(
-            scen, ["basket", "scenario", "design", "active"], ["basket", "scenario", "design", "active"], spec
-        )
-        + "\n"
-        + _note("active: cohorts above q0; FWER: P(a go in at least one cohort at or below q0)")
-    )
-    keys = ["basket", "scenario", "design"]
-    parts.append(
-        "P(go) per cohort, % (* active cohort: power; otherwise: type I error)\n"
-        + _pivot(
-            s["basket_cohorts"],
-            keys,
-            keys,
-            ["basket"],
-            "prob_go",
-            mark=lambda r: "*" if r["role"] == "active" else " ",
-        )
-    )
+        null = records[0]["global_null_scenario"]
+        where = f"scenario {null!r}" if null else "no scenario of the study"
+        text = [
+            f"Basket {name!r}: designs\n"
+            + wide_table(["design", "FWER %", "worst type I %", "lowest power %"], rows)
+            + "\n"
+            + _note(
+                f"FWER: P(a go in any cohort) under the global null (every cohort at or below q0: {where}); "
+                "worst type I error and lowest power: a cohort's P(go) over all scenarios, at "
+                "scenario/cohort (a maximum over many cells leans high)"
+            )
+        ]
+        if not brief:
+            spec = [
+                ("fwer", 100, "FWER %"),
+                ("prob_any_go", 100, "any go %"),
+                ("mean_total_n", 1, "patients"),
+            ]
+            scen = _of(s["basket_scenarios"], "basket", name).copy()
+            scen["active"] = [f"{c - n}/{c}" for c, n in zip(scen["n_cohorts"], scen["n_null"], strict=True)]
+            keys = ["scenario", "design", "active"]
+            text.append(
+                f"Basket {name!r}: designs by scenario\n"
+                + _table(scen, keys, keys, spec)
+                + "\n"
+                + _note("active: cohorts above q0; FWER: P(a go in at least one cohort at or below q0)")
+            )
+            keys = ["scenario", "design"]
+            text.append(
+                f"Basket {name!r}: P(go) per cohort, % (* active cohort: power; otherwise: type I error)\n"
+                + _pivot(
+                    _of(s["basket_cohorts"], "basket", name),
+                    keys,
+                    keys,
+                    [],
+                    "prob_go",
+                    mark=lambda r: "*" if r["role"] == "active" else " ",
+                )
+            )
+        parts.append("\n\n".join(text))
     return "\n\n".join(parts)
 
 
@@ -257,11 +268,11 @@ def units_overview(s: dict) -> str:
     """The first table of each kind (what ``dosefind sweep`` prints when it finishes)."""
     parts = []
     if "arms" in s:
-        parts.append(arms_text(s).split("\n\nArms by scenario")[0])
+        parts.append(arms_text(s, brief=True))
     if "platforms" in s:
-        parts.append(platforms_text(s).split("\n\nArms of the platforms")[0])
+        parts.append(platforms_text(s, brief=True))
     if "basket_designs" in s:
-        parts.append(baskets_text(s).split("\n\nBasket designs by scenario")[0])
+        parts.append(baskets_text(s, brief=True))
     return "\n\n".join(parts)
 
 
