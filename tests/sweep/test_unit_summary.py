@@ -316,3 +316,22 @@ def test_plot_writes_the_figures(folder, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert [p.name for p in (tmp_path / "one").iterdir()] == ["platform-p.svg"]
+
+
+def test_figures_with_many_scenarios_show_the_first_and_say_so(summary, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from dosefind.report import unit_plots
+
+    monkeypatch.setattr(unit_plots, "MAX_BASKET_PANELS", 2)
+    monkeypatch.setattr(unit_plots, "MAX_X_SCENARIOS", 3)
+    monkeypatch.setattr(unit_plots, "MAX_COLOUR_SCENARIOS", 1)
+    go = unit_plots.plot_basket_go(summary, "B3")
+    assert "the first 2 of 5 scenarios" in go.get_suptitle()
+    assert sum(ax.get_visible() for ax in go.axes) == 2
+    trial = unit_plots.plot_basket_trial(summary, "B3")
+    assert "the first 3 of 5 scenarios" in trial.get_suptitle()
+    assert [t.get_text() for t in trial.axes[0].get_xticklabels()] == ["null", "active-0", "active-1"]
+    platform = unit_plots.plot_platform(summary, "P")
+    assert "the first 1 of 2 scenarios" in platform.get_suptitle()
+    arms = unit_plots.plot_arms(summary)
+    assert "the first" not in arms.get_suptitle()  # 3 scenarios: all shown

@@ -35,8 +35,19 @@ from .sweep_plots import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-#: at most this many basket scenarios get a P(go) panel each (the others are named in the title)
+#: at most this many basket scenarios get a P(go) panel each (the title says how many are left out)
 MAX_BASKET_PANELS = 24
+#: at most this many scenarios along an x axis, and as colours of a platform's figure (the first ones;
+#: the title says how many are left out, and ``summarize`` lists them all)
+MAX_X_SCENARIOS = 40
+MAX_COLOUR_SCENARIOS = 10
+
+
+def _first(names: list[str], most: int) -> tuple[list[str], str]:
+    """The first ``most`` names and a note on the rest."""
+    if len(names) <= most:
+        return names, ""
+    return names[:most], f"; the first {most} of {len(names):,} scenarios (summarize lists them all)"
 
 
 def slug(name: str) -> str:
@@ -95,7 +106,8 @@ def plot_arms(s: dict) -> Figure:
     cohort, mean patients (escalation + expansion)."""
     scen = s["arm_scenarios"]
     arms = [str(a) for a in dict.fromkeys(scen["arm"])]
-    scenarios = [str(x) for x in dict.fromkeys(scen["scenario"])]
+    scenarios, left = _first([str(x) for x in dict.fromkeys(scen["scenario"])], MAX_X_SCENARIOS)
+    scen = scen[scen["scenario"].astype(str).isin(scenarios)]
     base = _as(scen, "scenario", "arm")
     frames = [
         (base, "prob_select_correct", "P(correct selection)", True),
@@ -109,7 +121,7 @@ def plot_arms(s: dict) -> Figure:
     frames.append((base, "mean_total_n", "mean patients", False))
     cols = design_colours(arms)
     fig = _panels([(*f, scenarios, "scenario") for f in frames], arms, cols)
-    _suptitle(fig, "Arms by scenario", _trials(s.get("manifest")))
+    _suptitle(fig, "Arms by scenario", _trials(s.get("manifest")) + left)
     _legend(fig, _design_handles(arms, cols))
     return fig
 
@@ -125,14 +137,16 @@ def plot_platform(s: dict, platform: str) -> Figure:
     pc = s["platform_cohorts"]
     pc = pc[pc["platform"] == platform]
     arms = [str(a) for a in dict.fromkeys(pa["arm"])]
-    scenarios = [str(x) for x in dict.fromkeys(pa["scenario"])]
+    scenarios, left = _first([str(x) for x in dict.fromkeys(pa["scenario"])], MAX_COLOUR_SCENARIOS)
+    pa = pa[pa["scenario"].astype(str).isin(scenarios)]
+    pc = pc[pc["scenario"].astype(str).isin(scenarios)]
     base = _as(pa, "arm", "scenario")
     frames = [(base, "days_to_rp2d", "days to RP2D", False)]
     for c in dict.fromkeys(pc["cohort"]):
         frames.append((_as(pc[pc["cohort"] == c], "arm", "scenario"), "prob_go", f"P(go) {c}", True))
     frames.append((base, "mean_matched", "children treated", False))
     totals = s["platforms"]
-    totals = totals[totals["platform"] == platform]
+    totals = totals[(totals["platform"] == platform) & totals["scenario"].astype(str).isin(scenarios)]
     kinds = {"mean_screened": "screened", "mean_treated": "treated", "mean_not_matched": "not matched"}
     children = [
         {"scenario": label, "design": str(r["scenario"]), "n": r[m], "n_mcse": r[m + "_mcse"]}
@@ -143,7 +157,7 @@ def plot_platform(s: dict, platform: str) -> Figure:
     rows.append((pd.DataFrame(children), "n", "children per platform", False, list(kinds.values()), ""))
     cols = design_colours(scenarios)
     fig = _panels(rows, scenarios, cols)
-    _suptitle(fig, f"Platform {platform!r}: arms by scenario", _trials(s.get("manifest")))
+    _suptitle(fig, f"Platform {platform!r}: arms by scenario", _trials(s.get("manifest")) + left)
     _legend(fig, _design_handles(scenarios, cols))
     return fig
 
@@ -156,7 +170,7 @@ def plot_basket_go(s: dict, basket: str) -> Figure:
     bc = bc[bc["basket"] == basket]
     designs = [str(d) for d in dict.fromkeys(bc["design"])]
     scenarios = [str(x) for x in dict.fromkeys(bc["scenario"])]
-    shown = scenarios[:MAX_BASKET_PANELS]
+    shown, left = _first(scenarios, MAX_BASKET_PANELS)
     cohorts = [str(c) for c in dict.fromkeys(bc["cohort"])]
     ncols = min(3, len(shown))
     nrows = -(-len(shown) // ncols)
@@ -179,8 +193,7 @@ def plot_basket_go(s: dict, basket: str) -> Figure:
     for j in range(len(shown), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
     note = _trials(s.get("manifest")) + "; shaded: active cohorts (P(go) is power), others: type I error"
-    if len(scenarios) > len(shown):
-        note += f"; the first {len(shown)} of {len(scenarios)} scenarios"
+    note += left
     _suptitle(fig, f"Basket {basket!r}: P(go) per cohort by scenario", note)
     _legend(fig, _design_handles(designs, cols))
     return fig
@@ -193,8 +206,8 @@ def plot_basket_trial(s: dict, basket: str) -> Figure:
     bs = s["basket_scenarios"]
     bs = bs[bs["basket"] == basket]
     designs = [str(d) for d in dict.fromkeys(bs["design"])]
-    scenarios = [str(x) for x in dict.fromkeys(bs["scenario"])]
-    base = _as(bs, "scenario", "design")
+    scenarios, left = _first([str(x) for x in dict.fromkeys(bs["scenario"])], MAX_X_SCENARIOS)
+    base = _as(bs[bs["scenario"].astype(str).isin(scenarios)], "scenario", "design")
     frames = [
         (base, "fwer", "FWER", True),
         (base, "prob_any_go", "P(any go)", True),
@@ -202,7 +215,7 @@ def plot_basket_trial(s: dict, basket: str) -> Figure:
     ]
     cols = design_colours(designs)
     fig = _panels([(*f, scenarios, "scenario") for f in frames], designs, cols)
-    _suptitle(fig, f"Basket {basket!r}: trial-level results by scenario", _trials(s.get("manifest")))
+    _suptitle(fig, f"Basket {basket!r}: trial-level results by scenario", _trials(s.get("manifest")) + left)
     _legend(fig, _design_handles(designs, cols))
     return fig
 
