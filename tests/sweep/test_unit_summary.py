@@ -335,3 +335,20 @@ def test_figures_with_many_scenarios_show_the_first_and_say_so(summary, monkeypa
     assert "the first 1 of 2 scenarios" in platform.get_suptitle()
     arms = unit_plots.plot_arms(summary)
     assert "the first" not in arms.get_suptitle()  # 3 scenarios: all shown
+
+
+@pytest.mark.parametrize("how", ["truncated", "missing"])
+def test_a_damaged_or_missing_table_gets_one_line(folder, tmp_path, how):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    path = copy / "basket_oc.parquet"
+    if how == "missing":
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[:100])
+    for cmd in (["summarize", str(copy)], ["plot", str(copy), "--out", str(tmp_path / "figs")]):
+        r = runner.invoke(app, cmd)
+        assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+        assert "basket_oc.parquet" in r.output and "new --out folder" in r.output
