@@ -50,9 +50,9 @@ def _pivot(df, keys: list[str], labels: list[str], subject: list[str], metric: s
     blocks: list[tuple[list[str], list[tuple]]] = []  # (cohorts, row keys)
     cohorts_of: dict[tuple, list[str]] = {}
     for r in df.to_dict("records"):
-        cohorts_of.setdefault(tuple(r[k] for k in subject), [])
-        if r["cohort"] not in cohorts_of[tuple(r[k] for k in subject)]:
-            cohorts_of[tuple(r[k] for k in subject)].append(r["cohort"])
+        names = cohorts_of.setdefault(tuple(r[k] for k in subject), [])
+        if r["cohort"] not in names:
+            names.append(r["cohort"])
     row_keys = list(dict.fromkeys(df[keys].itertuples(index=False, name=None)))
     for key in row_keys:
         cohorts = cohorts_of[tuple(key[keys.index(k)] for k in subject)]

@@ -391,9 +391,8 @@ def summarize_units(folder: str | Path, subject: str | None = None) -> dict:
     manifest; ``subject`` keeps only the arm, platform or basket of that name."""
     data = read_units(folder)
     out = {"manifest": data["manifest"]}
-    column = {"arm": "arm", "platform": "platform", "basket": "basket"}
-    if subject is not None:
-        names = [str(x) for k, t in TABLES.items() if t in data for x in dict.fromkeys(data[t][column[k]])]
+    if subject is not None:  # each table names its subjects in the column of its kind
+        names = [str(x) for k, t in TABLES.items() if t in data for x in dict.fromkeys(data[t][k])]
         if subject not in names:
             raise DataError(
                 f"--subject: no arm, platform or basket named {subject!r} in {folder}; use one of "
@@ -404,7 +403,7 @@ def summarize_units(folder: str | Path, subject: str | None = None) -> dict:
             continue
         df = data[table]
         if subject is not None:
-            df = df[df[column[kind]] == subject]
+            df = df[df[kind] == subject]
             if df.empty:
                 continue
         if kind == "arm":
