@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from contextlib import ExitStack
 from enum import Enum
@@ -11,6 +10,9 @@ from pathlib import Path
 
 import typer
 
+from ..report.text_tables import pm as _pm
+from ..report.text_tables import pm_columns as _columns
+from ..report.text_tables import text_table as _text_table
 from .common import check_output_path, emit, fail, note_first_compile, user_errors
 
 
@@ -112,8 +114,12 @@ def sweep(
         typer.echo(f"{left:,} tasks left: run the same command again to finish", err=True)
         return
     typer.echo(f"results in {out}: " + ", ".join(p.name for p in run.outputs), err=True)
-    if units is not None:
-        return  # tidy tables of their own: read them with pandas, DuckDB or R (docs/sweeps.md)
+    if units is not None:  # tables of their own: the first of each kind (summarize shows them all)
+        from ..report.unit_text import units_overview
+        from ..sweep.unit_summary import summarize_units
+
+        typer.echo(units_overview(summarize_units(out)))
+        return
     from ..sweep.summary import design_summary, read_dataset
 
     typer.echo(format_designs(design_summary(read_dataset(out, ("oc",))["oc"])))
@@ -131,57 +137,6 @@ class SummaryFormat(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _pm(value: float, se: float, digits: int = 3) -> str:
-    """value ± se, with enough decimals for the MCSE to show one significant digit (at most 6)."""
-    if not math.isfinite(value):
-        return "-"
-    if not math.isfinite(se):
-        return f"{value:.{digits}f}"
-    if se > 0:
-        digits = min(max(digits, 1 - math.floor(math.log10(se))), 6)
-    return f"{value:.{digits}f} ± {se:.{digits}f}"
-
-
-def _text_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    lines = [
-        "  ".join(
-            h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(header, widths, strict=True))
-        )
-    ]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in rows:
-        lines.append(
-            "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        )
-    return "\n".join(lines)
-
-
-def _pm_column(values, ses, scale: float = 1.0, digits: int = 1) -> list[str]:
-    """value ± se for a whole column with one number of decimals: enough for the smallest positive MCSE of
-    the column to show its first significant digit (at most 6 decimals), so the rows line up and compare."""
-    positive = [scale * s for s in ses if math.isfinite(s) and s > 0]
-    if positive:
-        digits = min(max(digits, -math.floor(math.log10(min(positive)))), 6)
-    out = []
-    for v, s in zip(values, ses, strict=True):
-        if not math.isfinite(v):
-            out.append("-")
-        elif not math.isfinite(s):
-            out.append(f"{scale * v:.{digits}f}")
-        else:
-            out.append(f"{scale * v:.{digits}f} ± {scale * s:.{digits}f}")
-    return out
-
-
-def _columns(records, spec) -> list[list[str]]:
-    """Rows of text from records and (key, scale) column specs, each column formatted by _pm_column."""
-    cols = [
-        _pm_column([r[k] for r in records], [r[k + "_mcse"] for r in records], scale) for k, scale in spec
-    ]
-    return [list(row) for row in zip(*cols, strict=True)] if cols else []
 
 
 def format_designs(df) -> str:
@@ -266,16 +221,46 @@ def format_paired(df) -> str:
     return _text_table(header, rows) + "\n" + note
 
 
+SUBJECT_OPTION = typer.Option(
+    None,
+    "--subject",
+    help="Only this arm, platform or basket (sweeps of arms, platforms and baskets).",
+)
+
+
+def _refuse_subject(subject: str | None, folder: Path) -> None:
+    if subject is not None:
+        raise fail(
+            f"--subject: {folder} is a sweep of designs (no arms, platforms or baskets); drop --subject"
+        )
+
+
 @user_errors
 def summarize(
     results: Path = typer.Argument(..., help="The --out folder of a finished `dosefind sweep`."),
     fmt: SummaryFormat = typer.Option(SummaryFormat.table, "--format", "-f", help="Output format."),
     out: Path = typer.Option(None, "--out", "-o", help="Write to this file (atomically) instead of stdout."),
+    subject: str = SUBJECT_OPTION,
 ):
-    """Rank designs across the scenario grid: averages, by true MTD position, and paired differences."""
+    """Rank designs across the scenario grid: averages, by true MTD position, and paired differences. On a
+    sweep of arms, platforms and baskets: each subject compared across its scenarios."""
     from ..sweep.summary import summarize as run_summary
+    from ..sweep.unit_summary import is_unit_folder, read_manifest
 
     check_output_path(out, example=f"summary.{'txt' if fmt is SummaryFormat.table else fmt.value}")
+    if is_unit_folder(read_manifest(results)):
+        from ..report.unit_text import units_csv, units_json, units_text
+        from ..sweep.unit_summary import summarize_units
+
+        s = summarize_units(results, subject)
+        render = {
+            SummaryFormat.table: units_text,
+            SummaryFormat.csv: units_csv,
+            SummaryFormat.json: units_json,
+        }
+        emit(render[fmt](s), out)
+        return
+    _refuse_subject(subject, results)
     s = run_summary(results)
     m = s["manifest"]
     if fmt is SummaryFormat.table:
@@ -324,12 +309,29 @@ def plot(
     results: Path = typer.Argument(..., help="The --out folder of a finished `dosefind sweep`."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the figures (created if missing)."),
     fmt: FigureFormat = typer.Option(FigureFormat.png, "--format", "-f", help="Figure file format."),
+    subject: str = SUBJECT_OPTION,
 ):
-    """Figures: PCS and overdosing per scenario and design, benchmark efficiency, selections, ranking."""
-    from ..report.sweep_plots import save_figures, sweep_figures
-    from ..sweep.summary import read_dataset
+    """Figures: PCS and overdosing per scenario and design, benchmark efficiency, selections, ranking. On a
+    sweep of arms, platforms and baskets: P(go) per cohort by scenario and design, platform arms' time to
+    RP2D and P(go), arms' selection and patients."""
+    from ..report.sweep_plots import save_figures
+    from ..sweep.unit_summary import is_unit_folder, read_manifest
 
-    data = read_dataset(results)
+    units = is_unit_folder(read_manifest(results))
+    if not units:
+        _refuse_subject(subject, results)
+    if units:
+        from ..report.unit_plots import unit_figures
+        from ..sweep.unit_summary import summarize_units, units_provenance
+
+        s = summarize_units(results, subject)
+        provenance = units_provenance(s["manifest"])
+    else:
+        from ..report.sweep_plots import sweep_figures
+        from ..sweep.summary import read_dataset
+
+        data = read_dataset(results)
+        provenance = _provenance(data["manifest"])
     if out.exists() and not out.is_dir():
         raise fail(f"--out: {out} is a file; give a folder")
     try:
@@ -338,7 +340,8 @@ def plot(
         raise fail(
             f"--out: cannot create the folder {out} ({e.strerror}); choose a folder you can create"
         ) from None
-    stamp = "dosefind sweep: " + json.dumps(_provenance(data["manifest"]), sort_keys=True)
-    paths = save_figures(sweep_figures(data), out, fmt=fmt.value, provenance=stamp)
+    stamp = "dosefind sweep: " + json.dumps(provenance, sort_keys=True)
+    figs = unit_figures(s) if units else sweep_figures(data)
+    paths = save_figures(figs, out, fmt=fmt.value, provenance=stamp)
     for p in paths:
         typer.echo(str(p))

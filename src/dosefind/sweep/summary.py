@@ -54,8 +54,8 @@ def read_dataset(folder: str | Path, tables: tuple[str, ...] = TABLES) -> dict:
     if manifest.get("study", {}).get("kind") == "units":
         names = ", ".join(manifest.get("outputs", []))
         raise DataError(
-            f"{folder}: a sweep of arms, platforms and baskets has tables of its own ({names}), which "
-            "summarize and plot do not read yet; read them with pandas, DuckDB or R (docs/sweeps.md)"
+            f"{folder}: a sweep of arms, platforms and baskets has tables of its own ({names}); read them "
+            "with dosefind.sweep.unit_summary.read_units (or summarize_units)"
         )
     out = {"manifest": manifest}
     for name in tables:
