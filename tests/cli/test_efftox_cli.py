@@ -1,7 +1,7 @@
 """EffTox through the CLI: simulate (OBD metrics), recommend (posterior pi_T with its interval, responses,
 pi_E, the hurdles' probabilities, utility, admissibility), the meeting report, and the refusals (no
-decision table, no pathways, no MCMC back end yet, missing responses, bad contour), each one line with
-exit code 2."""
+decision table, no MCMC back end yet, missing responses, bad contour), each one line with
+exit code 2); dose transition pathways, which enumerate the four joint outcomes per patient."""
 
 from typer.testing import CliRunner
 
@@ -34,12 +34,19 @@ def test_meeting_report(tmp_path):
     assert out.exists() and "utility" in out.read_text()
 
 
+def test_paths_enumerate_joint_outcomes():
+    r = runner.invoke(app, ["paths", "--design", str(DESIGN), "--outcomes", "1NNE"])
+    assert r.exit_code == 0, r.output
+    assert "Dose transition pathways" in r.output
+    for outcome in ("2NNN", "2EEE", "2TTT", "2BBB"):
+        assert outcome in r.output, (outcome, r.output)
+
+
 def test_refusals_are_one_line_with_exit_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(DESIGN.read_text().replace("tox_star = 0.25", "tox_star = 0.8"))
     cases = [
         ["table", "--design", str(DESIGN)],
-        ["paths", "--design", str(DESIGN), "--outcomes", "1NNE"],
         ["recommend", "--design", str(DESIGN), "--outcomes", "1NNT", "--no-log"],
         ["recommend", "--design", str(DESIGN), "--outcomes", "1NNE", "--no-log", "--posterior", "mcmc"],
         ["recommend", "--design", str(bad), "--outcomes", "1NNE", "--no-log"],
