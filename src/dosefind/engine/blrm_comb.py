@@ -14,10 +14,12 @@ it, so on every line the event {p_jk < c} is a half-line), chosen to carry the l
 of the variance of the logits; the outer points w on the 4-D complement of u are one sequence of
 scrambled Sobol points through the normal quantile, spread 1.3 times the Laplace covariance (the integrand
 divided by that normal density); on each line, centred on its own mode with its Laplace scale,
-Gauss-Legendre panels over |v| <= V. The cut of every cell and interval along the line is found by
-safeguarded Newton on the monotone logit, and the integral up to it is that of the panel's interpolating
-polynomial (exact integrals of the Lagrange basis, as the single-agent BLRM), so no new evaluation is
-needed.
+Gauss-Legendre panels over |v| <= V. The cut of every cell and interval along the line is bracketed in
+one panel by the cell's logits at the panels' ends (the logits increase along the line; one evaluation of
+every cell's logit per panel end, shared by all the cuts) and found by safeguarded Newton from the
+secant's root in that panel (about 5.6 steps a cut, against 7.7 from the line's centre before), and the
+integral up to it is that of the panel's interpolating polynomial (exact integrals of the Lagrange basis,
+as the single-agent BLRM), so no new evaluation of the posterior is needed.
 
 Levels: prefixes of the sequence (level 0 the accurate rule, the largest; the spec's ``LEVELS``). A row
 is built prefix by prefix (:func:`extend_row`), each step adding the next points' lines to the sums the
@@ -300,10 +302,10 @@ def posterior_mode(grid, J, K, n_at, tox_at, th, cov, prec):
 
 
 @kernel
-def _cut_along(grid, K, c, base, u, centre, st, cut, vr, tol):
-    """The v at which logit p_c = cut on the line theta = base + (centre + st v) u, clipped to [-vr, vr]
-    (u has no slope components and non-negative others, so the logit increases with v): safeguarded
-    Newton."""
+def _cut_in_panel(grid, K, c, base, u, centre, st, cut, lo, hi, flo, fhi, tol):
+    """The v in [lo, hi] at which logit p_c = cut on the line theta = base + (centre + st v) u, given
+    logit p_c - cut = ``flo`` < 0 at lo and ``fhi`` >= 0 at hi (u has no slope components and
+    non-negative others, so the logit increases with v): safeguarded Newton from the secant's root."""
     j = c // K
     k = c % K
     e1 = math.exp(base[1])
@@ -311,27 +313,23 @@ def _cut_along(grid, K, c, base, u, centre, st, cut, vr, tol):
     la0 = base[0] + e1 * grid[ROW_XA, j]
     lb0 = base[2] + e2 * grid[ROW_XB, k]
     h = grid[ROW_H, c]
-    t = centre - st * vr
-    if _logit_p0(_softplus(la0 + t * u[0]) + _softplus(lb0 + t * u[2])) + (base[4] + t * u[4]) * h >= cut:
-        return -vr
-    t = centre + st * vr
-    if _logit_p0(_softplus(la0 + t * u[0]) + _softplus(lb0 + t * u[2])) + (base[4] + t * u[4]) * h < cut:
-        return vr
-    lo = -vr
-    hi = vr
-    v = 0.0
+    v = lo - flo * (hi - lo) / (fhi - flo) if fhi > flo else 0.5 * (lo + hi)
     for _it in range(100):
         t = centre + st * v
         la = la0 + t * u[0]
         lb = lb0 + t * u[2]
-        s = _softplus(la) + _softplus(lb)
-        f = _logit_p0(s) + (base[4] + t * u[4]) * h - cut
+        ea = math.exp(-abs(la))
+        eb = math.exp(-abs(lb))
+        s = max(la, 0.0) + math.log1p(ea) + max(lb, 0.0) + math.log1p(eb)
+        p0 = -math.expm1(-s)
+        f = (s + math.log(p0) if s > 1e-300 else -700.0) + (base[4] + t * u[4]) * h - cut
         if f < 0.0:
             lo = v
         else:
             hi = v
-        p0 = -math.expm1(-s)
-        d = st * ((u[0] * _sigmoid(la) + u[2] * _sigmoid(lb)) / p0 + u[4] * h)
+        sa = 1.0 / (1.0 + ea) if la >= 0.0 else ea / (1.0 + ea)
+        sb = 1.0 / (1.0 + eb) if lb >= 0.0 else eb / (1.0 + eb)
+        d = st * ((u[0] * sa + u[2] * sb) / p0 + u[4] * h) if p0 > 0.0 else 0.0
         nv = v - f / d if d > 0.0 else 0.5 * (lo + hi)
         if not lo < nv < hi:
             nv = 0.5 * (lo + hi)
@@ -537,6 +535,7 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
     lg = np.empty(D)
     vals = np.empty(NP * Q)
     panel = np.empty(NP)
+    ends = np.empty((D, NP + 1))
     pt = np.empty(5)
     base = np.empty(5)
     z = np.empty(4)
@@ -581,15 +580,43 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
             panel[p] = accp
             tot_line += accp
         total += wline * tot_line
+        if NC > 0:
+            # every cell's logit at the panels' ends brackets each cut in one panel (logits increase
+            # along the line)
+            for p in range(NP + 1):
+                t = centre + sl * (-vr + p * width)
+                for a in range(5):
+                    pt[a] = base[a] + t * u[a]
+                cell_logits(grid, J, K, pt, spa, spb, lg)
+                for c in range(D):
+                    ends[c, p] = lg[c]
         for c in range(D):
             for i in range(NC):
-                vstar = _cut_along(grid, K, c, base, u, centre, sl, cuts[c, i], vr, 1e-11)
-                if vstar <= -vr:
+                x = cuts[c, i]
+                if ends[c, 0] >= x:
                     continue
-                if vstar >= vr:
+                if ends[c, NP] < x:
                     acc_below[c, i] += wline * tot_line
                     continue
-                pp = min(int((vstar + vr) / width), NP - 1)
+                pp = 0
+                while ends[c, pp + 1] < x:
+                    pp += 1
+                lo = -vr + pp * width
+                vstar = _cut_in_panel(
+                    grid,
+                    K,
+                    c,
+                    base,
+                    u,
+                    centre,
+                    sl,
+                    x,
+                    lo,
+                    lo + width,
+                    ends[c, pp] - x,
+                    ends[c, pp + 1] - x,
+                    1e-11,
+                )
                 acc = 0.0
                 for p in range(pp):
                     acc += panel[p]
