@@ -83,7 +83,12 @@ def main():
     ap.add_argument("--safety", type=float, nargs="+", default=[10.0])
     ap.add_argument("--final", type=int, nargs="+", default=[0], help="levels that decide whatever margins")
     ap.add_argument("--save", default="", help="save every state's rows (npz)")
+    ap.add_argument("--levels", type=int, nargs="+", default=None, help="the ladder's sizes (level 0 first)")
     args = ap.parse_args()
+    if args.levels:
+        from dosefind.designs import BlrmComb
+
+        BlrmComb.levels = lambda self: tuple(args.levels)
     design = dosefind.load_spec(
         ROOT / "examples" / "designs" / "blrm-comb.toml", require_scenarios=False
     ).designs[0]
