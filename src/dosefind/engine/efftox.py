@@ -15,9 +15,11 @@ Posterior rule (measured in docs/notes/efftox-conventions.md): Newton's method f
 analytic gradient and Hessian, a ridge while it is not negative definite, step halving); then
 self-normalised importance sampling on a FIXED point set: M scrambled Sobol points (fixed seed, compiled
 into ``grid``) mapped to a standard multivariate t (designs/efftox: T_DF), placed at the mode with a scale
-(``FP_EFT_T_SCALE``) times the Laplace covariance's factor. One pass over the points computes each
-point's log posterior and the per-dose values the summary averages (:func:`point_values`). The same data
-give the same numbers on every machine and in every trial (no randomness at decisions).
+(``FP_EFT_T_SCALE``) times the Laplace covariance's factor, with the Laplace Gaussian as a control
+variate (its values are known exactly: a normal CDF for each hurdle, a one-dimensional integral for each
+posterior mean). One pass over the points computes each point's log posterior and the per-dose values
+the summary averages (:func:`point_values`). The same data give the same numbers on every machine and in
+every trial (no randomness at decisions).
 
 Summary row (the CRM's cache layout, POST_FIRST + 4 D): [effective sample size of the weights, log
 posterior at the mode, Newton iterations], then per dose E pi_T, E pi_E, P(pi_T < tox_limit),
@@ -385,19 +387,18 @@ def point_values(fp, D, cnt, th, vals):
 
 
 @kernel
-def _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals):
+def _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals, mode, Rinv):
     """The M points of the rule into ``thetas`` [M, 6], their self-normalised importance weights into
-    ``weights`` [M] and :func:`point_values` into ``vals`` [M, 4, D]; returns (effective sample size,
-    log posterior at the mode, Newton iterations)."""
+    ``weights`` [M] and :func:`point_values` into ``vals`` [M, 4, D]; the mode into ``mode`` and the
+    inverse of minus the Hessian's lower Cholesky factor there into ``Rinv``; returns (effective sample
+    size, log posterior at the mode, Newton iterations)."""
     D = ip[L.IP_N_DOSES]
     M = ip[L.IP_EFT_N_POINTS]
     cnt = np.empty((4, D), dtype=np.int64)
     counts_of(n_at, tox_at, resp_at, cnt)
-    mode = np.empty(NPAR)
     R = np.empty((NPAR, NPAR))
     lmax, iters = posterior_mode(fp, D, cnt, mode, R)
     # theta = mode + scale R^-T z has covariance scale^2 (R R^T)^-1, the scaled Laplace covariance
-    Rinv = np.zeros((NPAR, NPAR))
     for j in range(NPAR):
         for i in range(NPAR):
             s = 1.0 if i == j else 0.0
@@ -434,28 +435,106 @@ def importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights):
     self-normalised importance weights into ``weights`` [M]; returns (effective sample size, log
     posterior at the mode, Newton iterations)."""
     vals = np.empty((ip[L.IP_EFT_N_POINTS], 4, ip[L.IP_N_DOSES]))
-    return _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals)
+    mode = np.empty(NPAR)
+    Rinv = np.zeros((NPAR, NPAR))
+    return _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals, mode, Rinv)
+
+
+@kernel
+def logistic_normal_mean(mu, sd):
+    """E[1 / (1 + exp(-eta))] for eta ~ N(mu, sd^2): the trapezoid rule in eta on mu +- 8 sd with spacing
+    h = min(1, sd / 2) (the integrand is analytic; its poles lie pi from the real axis), weights
+    normalised (error below 1e-7). The nodes' Gaussian weights and exponentials by recurrences (two
+    exponentials per call)."""
+    h = min(1.0, 0.5 * sd)
+    K = int(math.ceil(8.0 * sd / h))
+    num = 0.0
+    den = 0.0
+    lo = mu - K * h
+    if abs(mu) + K * h > 600.0:  # the recurrence's first exponential could overflow: one per node
+        for j in range(-K, K + 1):
+            u = j * h / sd
+            w = math.exp(-0.5 * u * u)
+            eta = mu + j * h
+            if eta >= 0.0:
+                p = 1.0 / (1.0 + math.exp(-eta))
+            else:
+                ex = math.exp(eta)
+                p = ex / (1.0 + ex)
+            num += w * p
+            den += w
+        return num / den
+    c = h * h / (sd * sd)
+    w = math.exp(-0.5 * K * K * c)  # exp(-u_j^2 / 2) at j = -K, u_j = j h / sd
+    r = math.exp((K - 0.5) * c)  # w_(j+1) / w_j = exp(-(2 j + 1) c / 2)
+    q = math.exp(-c)
+    em = math.exp(-lo)  # exp(-eta_j) at j = -K
+    step = math.exp(-h)
+    for _j in range(2 * K + 1):
+        num += w / (1.0 + em)
+        den += w
+        w *= r
+        r *= q
+        em *= step
+    return num / den
 
 
 @kernel
 def efftox_posterior(ip, fp, grid, n_at, tox_at, resp_at, out, work):
-    """The posterior summary row of a state into ``out`` (module doc)."""
+    """The posterior summary row of a state into ``out`` (module doc): the weighted points' averages,
+    each corrected by the Laplace Gaussian as a control variate (its exact value minus its average over
+    the same points with the Gaussian's own self-normalised weights)."""
     D = ip[L.IP_N_DOSES]
     M = ip[L.IP_EFT_N_POINTS]
     P = L.POST_FIRST
     thetas = np.empty((M, NPAR))
     vals = np.empty((M, 4, D))
+    mode = np.empty(NPAR)
+    Rinv = np.zeros((NPAR, NPAR))
     weights = work[:M]
-    ess, lmax, iters = _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals)
+    ess, lmax, iters = _weighted_points(
+        ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals, mode, Rinv
+    )
     for j in range(4 * D):
         out[P + j] = 0.0
     for m in range(M):
-        w = weights[m]
-        if w < 1e-300:
-            continue
+        w = weights[m] - grid[m, NPAR + 1]  # the Laplace Gaussian's weight (designs/efftox: point_set)
         for k in range(4):
             for d in range(D):
                 out[P + k * D + d] += w * vals[m, k, d]
+    # the Gaussian's exact values: eta = a' theta ~ N(a' mode, |R^-1 a|^2)
+    lt = fp[L.FP_EFT_LOGIT_TOX_LIMIT]
+    le = fp[L.FP_EFT_LOGIT_EFF_LIMIT]
+    a = np.empty(NPAR)
+    for k in range(2):
+        for d in range(D):
+            x = fp[L.FP_EFT_X + d]
+            for i in range(NPAR):
+                a[i] = 0.0
+            if k == 0:
+                a[0] = 1.0
+                a[1] = x
+            else:
+                a[2] = 1.0
+                a[3] = x
+                a[4] = x * x
+            mu = 0.0
+            var = 0.0
+            for i in range(NPAR):
+                mu += a[i] * mode[i]
+                v = 0.0
+                for j in range(i + 1):
+                    v += Rinv[i, j] * a[j]
+                var += v * v
+            sd = math.sqrt(var)
+            if k == 0:
+                hurdle = 0.5 * math.erfc(-(lt - mu) / (sd * math.sqrt(2.0)))  # P(eta_T < logit tox_limit)
+            else:
+                hurdle = 0.5 * math.erfc(-(mu - le) / (sd * math.sqrt(2.0)))  # P(eta_E > logit eff_limit)
+            out[P + k * D + d] += logistic_normal_mean(mu, sd)
+            out[P + (2 + k) * D + d] += hurdle
+    for j in range(4 * D):
+        out[P + j] = min(1.0, max(0.0, out[P + j]))
     out[0] = ess
     out[1] = lmax
     out[2] = iters
