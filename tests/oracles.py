@@ -1374,9 +1374,10 @@ def efftox_reference(design, n_at, tox_at, resp_at, draws=1_000_000, seed=1, chu
 def efftox_naive_summary(design, n_at, tox_at, resp_at):
     """The fast rule of engine/efftox.py written plainly: the mode by scipy's BFGS from the prior mean,
     minus the Hessian by central second differences, the design's own point set (designs/efftox:
-    point_set) placed at the mode with the design's scale, self-normalised weights; per dose the
-    posterior means, the hurdles' probabilities, the utility and acceptability (hurdles only)."""
-    from scipy import optimize
+    point_set) placed at the mode with the design's scale, self-normalised weights, the Laplace Gaussian
+    as a control variate (its exact values by scipy's normal CDF and quad); per dose the posterior
+    means, the hurdles' probabilities, the utility and acceptability (hurdles only)."""
+    from scipy import integrate, optimize, special, stats
 
     from dosefind.designs.efftox import spec as S
 
@@ -1401,13 +1402,41 @@ def efftox_naive_summary(design, n_at, tox_at, resp_at):
     logw = efftox_log_post(design, counts, th) - pts[:, 6]
     w = np.exp(logw - logw.max())
     w /= w.sum()
-    pt, pe = design.probabilities(th)
-    out = {
-        "prob_tox": w @ pt,
-        "prob_eff": w @ pe,
-        "prob_acc_tox": w @ (pt < design.tox_limit),
-        "prob_acc_eff": w @ (pe > design.eff_limit),
+    # the Laplace Gaussian N(mode, H^-1) as a control variate: its weights at the points, its exact values
+    logg = -0.5 * S.T_SCALE**2 * (z * z).sum(axis=1) - pts[:, 6]
+    wg = np.exp(logg - logg.max())
+    wg /= wg.sum()
+    cov = np.linalg.inv(0.5 * (H + H.T))
+    x = design.x
+    a_tox = np.stack([np.ones_like(x), x, 0 * x, 0 * x, 0 * x, 0 * x], axis=1)
+    a_eff = np.stack([0 * x, 0 * x, np.ones_like(x), x, x * x, 0 * x], axis=1)
+
+    def gauss(a):
+        return a @ mode, np.sqrt(np.einsum("di,ij,dj->d", a, cov, a))
+
+    def logistic_normal(mu, sd):
+        return np.array(
+            [
+                integrate.quad(lambda u, m=m, s=s: special.expit(m + s * u) * stats.norm.pdf(u), -12, 12)[0]
+                for m, s in zip(mu, sd, strict=True)
+            ]
+        )
+
+    (mt, st), (me, se) = gauss(a_tox), gauss(a_eff)
+    exact = {
+        "prob_tox": logistic_normal(mt, st),
+        "prob_eff": logistic_normal(me, se),
+        "prob_acc_tox": stats.norm.cdf((np.log(design.tox_limit / (1 - design.tox_limit)) - mt) / st),
+        "prob_acc_eff": stats.norm.cdf((me - np.log(design.eff_limit / (1 - design.eff_limit))) / se),
     }
+    pt, pe = design.probabilities(th)
+    values = {
+        "prob_tox": pt,
+        "prob_eff": pe,
+        "prob_acc_tox": (pt < design.tox_limit).astype(float),
+        "prob_acc_eff": (pe > design.eff_limit).astype(float),
+    }
+    out = {k: np.clip(w @ v - wg @ v + exact[k], 0.0, 1.0) for k, v in values.items()}
     out["utility"] = design.utility(out["prob_eff"], out["prob_tox"])
     out["acceptable"] = (out["prob_acc_tox"] > design.p_tox) & (out["prob_acc_eff"] > design.p_eff)
     return out

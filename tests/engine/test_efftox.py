@@ -10,7 +10,7 @@ from dosefind import Scenario
 from dosefind.constants import Reason, Status
 from dosefind.designs import EffTox
 from dosefind.engine import simulate_one
-from dosefind.engine.efftox import counts_of, gradient, log_post
+from dosefind.engine.efftox import counts_of, gradient, gradient_information, log_post, point_values
 from dosefind.engine.rng import STREAM_EFF, latent_uniforms
 from oracles import efftox_counts, efftox_log_post, efftox_trial
 
@@ -57,6 +57,27 @@ def test_log_posterior_and_gradient_match_the_formula():
             for i in range(6)
         ]
         assert g == pytest.approx(fd, rel=1e-5, abs=1e-5)
+        # the analytic minus-Hessian against central differences of the (tested) gradient
+        g2 = np.zeros(6)
+        info = np.zeros((6, 6))
+        gradient_information(c.fp, 5, cnt, th, g2, info)
+        assert g2 == pytest.approx(g, rel=1e-12, abs=1e-12)
+        fd_info = np.zeros((6, 6))
+        for j in range(6):
+            gp, gm = np.zeros(6), np.zeros(6)
+            step = 1e-5 * (1 + abs(th[j]))
+            gradient(c.fp, 5, cnt, th + step * np.eye(6)[j], gp)
+            gradient(c.fp, 5, cnt, th - step * np.eye(6)[j], gm)
+            fd_info[:, j] = -(gp - gm) / (2 * step)
+        assert info == pytest.approx(fd_info, rel=1e-5, abs=1e-5)
+        assert np.array_equal(info, info.T)
+        # the points' pass: the same log posterior, and per dose pi_T, pi_E and the hurdles' indicators
+        vals = np.zeros((4, 5))
+        assert point_values(c.fp, 5, cnt, th, vals) == pytest.approx(want, rel=1e-12, abs=1e-10)
+        pt, pe = design.probabilities(th)
+        assert vals[0] == pytest.approx(pt, rel=1e-13) and vals[1] == pytest.approx(pe, rel=1e-13)
+        assert np.array_equal(vals[2], pt < design.tox_limit)
+        assert np.array_equal(vals[3], pe > design.eff_limit)
 
 
 @pytest.mark.parametrize("scen", sorted(SCENARIOS))

@@ -15,7 +15,7 @@ DESIGN = EffTox(
     prior_mean=(-7.9593, 1.5482, 0.7367, 3.4181, 0.0, 0.0),
     prior_sd=(3.5487, 3.5018, 2.5423, 2.4406, 0.2, 1.0),
 )
-RULE_ERROR = {"prob_tox": 0.015, "prob_eff": 0.015, "prob_acc_tox": 0.03, "prob_acc_eff": 0.03}
+RULE_ERROR = {"prob_tox": 0.012, "prob_eff": 0.008, "prob_acc_tox": 0.025, "prob_acc_eff": 0.025}
 CASES = [
     ("1NNE 2EEB", [3, 3, 0, 0, 0], [0, 1, 0, 0, 0], [[1, 3, 0, 0, 0], [0, 1, 0, 0, 0]]),
     ("24 patients", [3, 6, 9, 6, 0], [0, 1, 2, 3, 0], [[1, 3, 6, 5, 0], [0, 1, 1, 2, 0]]),

@@ -71,9 +71,9 @@ CASES = {
     "1N 2E 3B": ([1, 1, 1, 0, 0], [0, 0, 1, 0, 0], [[0, 1, 1, 0, 0], [0, 0, 1, 0, 0]]),
     "24 patients": ([3, 6, 9, 6, 0], [0, 1, 2, 3, 0], [[1, 3, 6, 5, 0], [0, 1, 1, 2, 0]]),
 }
-#: the rule's error bound measured in docs/notes/efftox-conventions.md (1,024 points): posterior means
-#: and the hurdles' probabilities
-RULE_ERROR = {"prob_tox": 0.015, "prob_eff": 0.015, "prob_acc_tox": 0.03, "prob_acc_eff": 0.03}
+#: the rule's largest error measured in docs/notes/efftox-conventions.md (1,024 points and the Laplace
+#: control variate, 70 data sets: 0.0097, 0.0063, 0.0195, 0.0204) times 1.25, rounded up
+RULE_ERROR = {"prob_tox": 0.012, "prob_eff": 0.008, "prob_acc_tox": 0.025, "prob_acc_eff": 0.025}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -12,11 +12,14 @@ written here as products that stay positive in floating point (e.g. pi_00 = (1 -
 (1 + pi_E pi_T c), c = tanh(psi / 2)). Independent normal priors on the six parameters.
 
 Posterior rule (measured in docs/notes/efftox-conventions.md): Newton's method finds the mode (the
-Hessian by central differences of the analytic gradient, a ridge while it is not negative definite,
-step halving); then self-normalised importance sampling on a FIXED point set: M scrambled Sobol points
-(fixed seed, compiled into ``grid``) mapped to a standard multivariate t (designs/efftox: T_DF),
-placed at the mode with a scale (``FP_EFT_T_SCALE``) times the Laplace covariance's factor. The same data give
-the same numbers on every machine and in every trial (no randomness at decisions).
+analytic gradient and Hessian, a ridge while it is not negative definite, step halving); then
+self-normalised importance sampling on a FIXED point set: M scrambled Sobol points (fixed seed, compiled
+into ``grid``) mapped to a standard multivariate t (designs/efftox: T_DF), placed at the mode with a scale
+(``FP_EFT_T_SCALE``) times the Laplace covariance's factor, with the Laplace Gaussian as a control
+variate (its values are known exactly: a normal CDF for each hurdle, a one-dimensional integral for each
+posterior mean). One pass over the points computes each point's log posterior and the per-dose values
+the summary averages (:func:`point_values`). The same data give the same numbers on every machine and in
+every trial (no randomness at decisions).
 
 Summary row (the CRM's cache layout, POST_FIRST + 4 D): [effective sample size of the weights, log
 posterior at the mode, Newton iterations], then per dose E pi_T, E pi_E, P(pi_T < tox_limit),
@@ -141,23 +144,94 @@ def gradient(fp, D, cnt, th, g):
 
 
 @kernel
-def _information(fp, D, cnt, th, A, g1, g2, tmp):
-    """A = minus the Hessian of the log posterior at th, by central differences of the gradient."""
-    for j in range(NPAR):
-        h = 1e-5 * (1.0 + abs(th[j]))
-        for i in range(NPAR):
-            tmp[i] = th[i]
-        tmp[j] = th[j] + h
-        gradient(fp, D, cnt, tmp, g1)
-        tmp[j] = th[j] - h
-        gradient(fp, D, cnt, tmp, g2)
-        for i in range(NPAR):
-            A[i, j] = -(g1[i] - g2[i]) / (2.0 * h)
+def gradient_information(fp, D, cnt, th, g, A):
+    """The gradient of :func:`log_post` at th into g and minus its Hessian into A, analytically: per dose
+    the derivatives of each cell's log probability in (eta_E, eta_T, psi), then the chain rule through
+    eta_T = mu_T + beta_T x and eta_E = mu_E + beta_E1 x + beta_E2 x^2."""
+    for i in range(NPAR):
+        sd2 = fp[L.FP_EFT_PRIOR_SD + i] ** 2
+        g[i] = -(th[i] - fp[L.FP_EFT_PRIOR_MEAN + i]) / sd2
+        for j in range(NPAR):
+            A[i, j] = 0.0
+        A[i, i] = 1.0 / sd2
+    c = math.tanh(0.5 * th[5])
+    dc = 0.5 * (1.0 - c * c)
+    for d in range(D):
+        if cnt[0, d] + cnt[1, d] + cnt[2, d] + cnt[3, d] == 0:
+            continue
+        x = fp[L.FP_EFT_X + d]
+        t, tb, _lt, _ltb = _logistic(th[0] + th[1] * x)
+        e, eb, _le, _leb = _logistic(th[2] + x * (th[3] + th[4] * x))
+        ve = e * eb
+        vt = t * tb
+        G = ve * vt
+        qe = 1.0 - 2.0 * e
+        qt = 1.0 - 2.0 * t
+        gE = 0.0
+        gT = 0.0
+        gP = 0.0
+        hEE = 0.0
+        hTT = 0.0
+        hPP = 0.0
+        hET = 0.0
+        hEP = 0.0
+        hTP = 0.0
+        for k in range(4):
+            m = cnt[k, d]
+            if m == 0:
+                continue
+            a = k // 2
+            b = k % 2
+            s = 1.0 if a == b else -1.0
+            sa = 1.0 if a == 1 else -1.0
+            sb = 1.0 if b == 1 else -1.0
+            Aa = e if a == 1 else eb
+            Bb = t if b == 1 else tb
+            lik = Aa * Bb + s * c * G
+            lE = sa * ve * Bb + s * c * G * qe
+            lT = sb * vt * Aa + s * c * G * qt
+            lP = s * G * dc
+            lEE = sa * ve * qe * Bb + s * c * G * (qe * qe - 2.0 * ve)
+            lTT = sb * vt * qt * Aa + s * c * G * (qt * qt - 2.0 * vt)
+            lET = sa * sb * ve * vt + s * c * G * qe * qt
+            lEP = s * dc * G * qe
+            lTP = s * dc * G * qt
+            lPP = -s * G * c * dc
+            fE = lE / lik
+            fT = lT / lik
+            fP = lP / lik
+            gE += m * fE
+            gT += m * fT
+            gP += m * fP
+            hEE += m * (lEE / lik - fE * fE)
+            hTT += m * (lTT / lik - fT * fT)
+            hPP += m * (lPP / lik - fP * fP)
+            hET += m * (lET / lik - fE * fT)
+            hEP += m * (lEP / lik - fE * fP)
+            hTP += m * (lTP / lik - fT * fP)
+        g[0] += gT
+        g[1] += gT * x
+        g[2] += gE
+        g[3] += gE * x
+        g[4] += gE * x * x
+        g[5] += gP
+        # minus the Hessian: J^T (-h) J with J's rows (1, x, 0, 0, 0, 0), (0, 0, 1, x, x^2, 0), e_5
+        je = (1.0, x, x * x)
+        A[0, 0] -= hTT
+        A[0, 1] -= hTT * x
+        A[1, 1] -= hTT * x * x
+        for p in range(3):
+            A[0, 2 + p] -= hET * je[p]
+            A[1, 2 + p] -= hET * x * je[p]
+            for q in range(p, 3):
+                A[2 + p, 2 + q] -= hEE * je[p] * je[q]
+            A[2 + p, 5] -= hEP * je[p]
+        A[0, 5] -= hTP
+        A[1, 5] -= hTP * x
+        A[5, 5] -= hPP
     for i in range(NPAR):
         for j in range(i):
-            v = 0.5 * (A[i, j] + A[j, i])
-            A[i, j] = v
-            A[j, i] = v
+            A[i, j] = A[j, i]
 
 
 @kernel
@@ -202,16 +276,13 @@ def posterior_mode(fp, D, cnt, th, R):
         th[i] = fp[L.FP_EFT_PRIOR_MEAN + i]
     A = np.empty((NPAR, NPAR))
     g = np.empty(NPAR)
-    g1 = np.empty(NPAR)
-    g2 = np.empty(NPAR)
     tmp = np.empty(NPAR)
     step = np.empty(NPAR)
     cur = log_post(fp, D, cnt, th)
     iters = 0
     for _it in range(100):
         iters += 1
-        gradient(fp, D, cnt, th, g)
-        _information(fp, D, cnt, th, A, g1, g2, tmp)
+        gradient_information(fp, D, cnt, th, g, A)
         ridge = 0.0
         while not _cholesky(A, R, ridge):
             ridge = 1e-6 if ridge == 0.0 else ridge * 10.0
@@ -235,7 +306,7 @@ def posterior_mode(fp, D, cnt, th, R):
         cur = new
         if size < 1e-9:
             break
-    _information(fp, D, cnt, th, A, g1, g2, tmp)
+    gradient_information(fp, D, cnt, th, g, A)
     ridge = 0.0
     while not _cholesky(A, R, ridge):
         ridge = 1e-6 if ridge == 0.0 else ridge * 10.0
@@ -243,19 +314,91 @@ def posterior_mode(fp, D, cnt, th, R):
 
 
 @kernel
-def importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights):
-    """The posterior as weighted points: the M parameter vectors into ``thetas`` [M, 6] and their
-    self-normalised importance weights into ``weights`` [M]; returns (effective sample size, log
-    posterior at the mode, Newton iterations)."""
+def _ipow(v, k):
+    """v ** k for an integer k >= 0 by squaring (no pow call)."""
+    r = 1.0
+    while k > 0:
+        if k & 1:
+            r *= v
+        v *= v
+        k >>= 1
+    return r
+
+
+@kernel
+def point_values(fp, D, cnt, th, vals):
+    """The log posterior at th (unnormalised, as :func:`log_post`) and, per dose d, pi_T, pi_E and the
+    hurdles' indicators [pi_T < tox_limit], [pi_E > eff_limit] into vals[0..3, d]: one exponential per
+    dose and probability, shared by the weight and the summary, and one logarithm per dose with data
+    (the product of its cells' probabilities to their counts; a sum of logarithms where that product
+    would underflow)."""
+    s = 0.0
+    for i in range(NPAR):
+        z = (th[i] - fp[L.FP_EFT_PRIOR_MEAN + i]) / fp[L.FP_EFT_PRIOR_SD + i]
+        s -= 0.5 * z * z
+    c = math.tanh(0.5 * th[5])
+    lt = fp[L.FP_EFT_LOGIT_TOX_LIMIT]
+    le = fp[L.FP_EFT_LOGIT_EFF_LIMIT]
+    for d in range(D):
+        x = fp[L.FP_EFT_X + d]
+        et = th[0] + th[1] * x
+        ee = th[2] + x * (th[3] + th[4] * x)
+        ex = math.exp(-abs(et))
+        if et >= 0.0:
+            t = 1.0 / (1.0 + ex)
+            tb = ex / (1.0 + ex)
+        else:
+            t = ex / (1.0 + ex)
+            tb = 1.0 / (1.0 + ex)
+        ex = math.exp(-abs(ee))
+        if ee >= 0.0:
+            e = 1.0 / (1.0 + ex)
+            eb = ex / (1.0 + ex)
+        else:
+            e = ex / (1.0 + ex)
+            eb = 1.0 / (1.0 + ex)
+        vals[0, d] = t
+        vals[1, d] = e
+        vals[2, d] = 1.0 if et < lt else 0.0
+        vals[3, d] = 1.0 if ee > le else 0.0
+        c00 = cnt[0, d]
+        c01 = cnt[1, d]
+        c10 = cnt[2, d]
+        c11 = cnt[3, d]
+        if c00 + c01 + c10 + c11 == 0:
+            continue
+        p00 = eb * tb * (1.0 + e * t * c)
+        p01 = eb * t * (1.0 - e * tb * c)
+        p10 = e * tb * (1.0 - eb * t * c)
+        p11 = e * t * (1.0 + eb * tb * c)
+        prod = _ipow(p00, c00) * _ipow(p01, c01) * _ipow(p10, c10) * _ipow(p11, c11)
+        if prod > 1e-250:
+            s += math.log(prod)
+        else:
+            if c00 > 0:
+                s += c00 * math.log(p00)
+            if c01 > 0:
+                s += c01 * math.log(p01)
+            if c10 > 0:
+                s += c10 * math.log(p10)
+            if c11 > 0:
+                s += c11 * math.log(p11)
+    return s
+
+
+@kernel
+def _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals, mode, Rinv):
+    """The M points of the rule into ``thetas`` [M, 6], their self-normalised importance weights into
+    ``weights`` [M] and :func:`point_values` into ``vals`` [M, 4, D]; the mode into ``mode`` and the
+    inverse of minus the Hessian's lower Cholesky factor there into ``Rinv``; returns (effective sample
+    size, log posterior at the mode, Newton iterations)."""
     D = ip[L.IP_N_DOSES]
     M = ip[L.IP_EFT_N_POINTS]
     cnt = np.empty((4, D), dtype=np.int64)
     counts_of(n_at, tox_at, resp_at, cnt)
-    mode = np.empty(NPAR)
     R = np.empty((NPAR, NPAR))
     lmax, iters = posterior_mode(fp, D, cnt, mode, R)
     # theta = mode + scale R^-T z has covariance scale^2 (R R^T)^-1, the scaled Laplace covariance
-    Rinv = np.zeros((NPAR, NPAR))
     for j in range(NPAR):
         for i in range(NPAR):
             s = 1.0 if i == j else 0.0
@@ -270,7 +413,7 @@ def importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights):
             for k in range(i, NPAR):  # (R^-1)^T[i, k] = Rinv[k, i], nonzero for k >= i
                 s += scale * Rinv[k, i] * grid[m, k]
             thetas[m, i] = s
-        lw = log_post(fp, D, cnt, thetas[m]) - lmax - grid[m, NPAR]
+        lw = point_values(fp, D, cnt, thetas[m], vals[m]) - lmax - grid[m, NPAR]
         weights[m] = lw
         if lw > top:
             top = lw
@@ -287,32 +430,111 @@ def importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights):
 
 
 @kernel
+def importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights):
+    """The posterior as weighted points: the M parameter vectors into ``thetas`` [M, 6] and their
+    self-normalised importance weights into ``weights`` [M]; returns (effective sample size, log
+    posterior at the mode, Newton iterations)."""
+    vals = np.empty((ip[L.IP_EFT_N_POINTS], 4, ip[L.IP_N_DOSES]))
+    mode = np.empty(NPAR)
+    Rinv = np.zeros((NPAR, NPAR))
+    return _weighted_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals, mode, Rinv)
+
+
+@kernel
+def logistic_normal_mean(mu, sd):
+    """E[1 / (1 + exp(-eta))] for eta ~ N(mu, sd^2): the trapezoid rule in eta on mu +- 8 sd with spacing
+    h = min(1, sd / 2) (the integrand is analytic; its poles lie pi from the real axis), weights
+    normalised (error below 1e-7). The nodes' Gaussian weights and exponentials by recurrences (two
+    exponentials per call)."""
+    h = min(1.0, 0.5 * sd)
+    K = int(math.ceil(8.0 * sd / h))
+    num = 0.0
+    den = 0.0
+    lo = mu - K * h
+    if abs(mu) + K * h > 600.0:  # the recurrence's first exponential could overflow: one per node
+        for j in range(-K, K + 1):
+            u = j * h / sd
+            w = math.exp(-0.5 * u * u)
+            eta = mu + j * h
+            if eta >= 0.0:
+                p = 1.0 / (1.0 + math.exp(-eta))
+            else:
+                ex = math.exp(eta)
+                p = ex / (1.0 + ex)
+            num += w * p
+            den += w
+        return num / den
+    c = h * h / (sd * sd)
+    w = math.exp(-0.5 * K * K * c)  # exp(-u_j^2 / 2) at j = -K, u_j = j h / sd
+    r = math.exp((K - 0.5) * c)  # w_(j+1) / w_j = exp(-(2 j + 1) c / 2)
+    q = math.exp(-c)
+    em = math.exp(-lo)  # exp(-eta_j) at j = -K
+    step = math.exp(-h)
+    for _j in range(2 * K + 1):
+        num += w / (1.0 + em)
+        den += w
+        w *= r
+        r *= q
+        em *= step
+    return num / den
+
+
+@kernel
 def efftox_posterior(ip, fp, grid, n_at, tox_at, resp_at, out, work):
-    """The posterior summary row of a state into ``out`` (module doc)."""
+    """The posterior summary row of a state into ``out`` (module doc): the weighted points' averages,
+    each corrected by the Laplace Gaussian as a control variate (its exact value minus its average over
+    the same points with the Gaussian's own self-normalised weights)."""
     D = ip[L.IP_N_DOSES]
     M = ip[L.IP_EFT_N_POINTS]
     P = L.POST_FIRST
     thetas = np.empty((M, NPAR))
+    vals = np.empty((M, 4, D))
+    mode = np.empty(NPAR)
+    Rinv = np.zeros((NPAR, NPAR))
     weights = work[:M]
-    ess, lmax, iters = importance_points(ip, fp, grid, n_at, tox_at, resp_at, thetas, weights)
-    for d in range(4 * D):
-        out[P + d] = 0.0
+    ess, lmax, iters = _weighted_points(
+        ip, fp, grid, n_at, tox_at, resp_at, thetas, weights, vals, mode, Rinv
+    )
+    for j in range(4 * D):
+        out[P + j] = 0.0
+    for m in range(M):
+        w = weights[m] - grid[m, NPAR + 1]  # the Laplace Gaussian's weight (designs/efftox: point_set)
+        for k in range(4):
+            for d in range(D):
+                out[P + k * D + d] += w * vals[m, k, d]
+    # the Gaussian's exact values: eta = a' theta ~ N(a' mode, |R^-1 a|^2)
     lt = fp[L.FP_EFT_LOGIT_TOX_LIMIT]
     le = fp[L.FP_EFT_LOGIT_EFF_LIMIT]
-    for m in range(M):
-        w = weights[m]
-        if w < 1e-300:
-            continue
+    a = np.empty(NPAR)
+    for k in range(2):
         for d in range(D):
             x = fp[L.FP_EFT_X + d]
-            et = thetas[m, 0] + thetas[m, 1] * x
-            ee = thetas[m, 2] + x * (thetas[m, 3] + thetas[m, 4] * x)
-            out[P + d] += w / (1.0 + math.exp(-et))
-            out[P + D + d] += w / (1.0 + math.exp(-ee))
-            if et < lt:
-                out[P + 2 * D + d] += w
-            if ee > le:
-                out[P + 3 * D + d] += w
+            for i in range(NPAR):
+                a[i] = 0.0
+            if k == 0:
+                a[0] = 1.0
+                a[1] = x
+            else:
+                a[2] = 1.0
+                a[3] = x
+                a[4] = x * x
+            mu = 0.0
+            var = 0.0
+            for i in range(NPAR):
+                mu += a[i] * mode[i]
+                v = 0.0
+                for j in range(i + 1):
+                    v += Rinv[i, j] * a[j]
+                var += v * v
+            sd = math.sqrt(var)
+            if k == 0:
+                hurdle = 0.5 * math.erfc(-(lt - mu) / (sd * math.sqrt(2.0)))  # P(eta_T < logit tox_limit)
+            else:
+                hurdle = 0.5 * math.erfc(-(mu - le) / (sd * math.sqrt(2.0)))  # P(eta_E > logit eff_limit)
+            out[P + k * D + d] += logistic_normal_mean(mu, sd)
+            out[P + (2 + k) * D + d] += hurdle
+    for j in range(4 * D):
+        out[P + j] = min(1.0, max(0.0, out[P + j]))
     out[0] = ess
     out[1] = lmax
     out[2] = iters

@@ -26,8 +26,8 @@ on the final data. ``target`` (default ``tox_limit``) is not used by the decisio
 characteristics use it for the toxicity-only metrics.
 
 Posterior: a deterministic rule (Laplace mode + importance sampling on a fixed scrambled Sobol set from
-a multivariate t, engine/efftox.py), measured against a reference integration and PyMC in
-docs/notes/efftox-conventions.md.
+a multivariate t, with the Laplace Gaussian as a control variate, engine/efftox.py), measured against a
+reference integration and PyMC in docs/notes/efftox-conventions.md.
 """
 
 from __future__ import annotations
@@ -99,9 +99,11 @@ def solve_p(eff0: float, tox1: float, eff_star: float, tox_star: float) -> float
 
 
 @lru_cache(maxsize=8)
-def point_set(n_points: int, df: float) -> np.ndarray:
+def point_set(n_points: int, df: float, scale: float = T_SCALE) -> np.ndarray:
     """[n_points, 8]: scrambled Sobol points (fixed seed) mapped to a standard 6-variate t with ``df``
-    degrees of freedom (columns 0-5) and the log of its density there up to a constant (column 6)."""
+    degrees of freedom (columns 0-5), the log of its density there up to a constant (column 6), and the
+    self-normalised weights of the Laplace Gaussian at the points placed with ``scale`` (column 7: density
+    exp(-scale^2 |t|^2 / 2) over the t's; the control variate's weights, the same for every state)."""
     from scipy.special import chdtri, ndtri
     from scipy.stats import qmc
 
@@ -113,6 +115,9 @@ def point_set(n_points: int, df: float) -> np.ndarray:
     out = np.zeros((n_points, 8))
     out[:, :6] = t
     out[:, 6] = -0.5 * (df + 6.0) * np.log1p((t * t).sum(axis=1) / df)
+    log_g = -0.5 * scale * scale * (t * t).sum(axis=1) - out[:, 6]
+    g = np.exp(log_g - log_g.max())
+    out[:, 7] = g / g.sum()
     out.setflags(write=False)
     return out
 
