@@ -52,6 +52,6 @@ def pytest_configure(config):
     ]
     failed = [out for p in procs for out, _ in [p.communicate()] if p.returncode != 0]
     took = time.perf_counter() - start
-    sys.__stderr__.write(f"dosefind.warmup: kernels compiled or loaded in {took:.0f} s on {parts} processes\n")
+    sys.__stderr__.write(f"dosefind.warmup: kernels ready in {took:.0f} s on {parts} processes\n")
     for out in failed:
         sys.__stderr__.write(f"dosefind.warmup failed (the tests compile as they go):\n{out}\n")

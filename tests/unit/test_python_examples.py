@@ -3,8 +3,8 @@ Python API documented with examples that run").
 
 Blocks run in a scratch folder holding copies of ``scenarios/`` and ``examples/``, each in a fresh
 namespace. A block that reads a sweep's output folder (``results/...``) needs that sweep first; the
-sweep itself is run by tests/unit/test_readme_commands.py and test_docs_commands.py, and the tables' columns by tests/sweep, so such
-blocks are listed with the reason and skipped here.
+sweep itself is run by tests/unit/test_readme_commands.py and test_docs_commands.py, and the tables'
+columns by tests/sweep, so such blocks are listed with the reason and skipped here.
 """
 
 import os
@@ -48,7 +48,9 @@ def scratch(tmp_path_factory):
 @pytest.mark.parametrize("name,block", BLOCKS, ids=[n for n, _ in BLOCKS])
 def test_python_block_runs_as_written(name, block, scratch, monkeypatch):
     if NEEDS_SWEEP in block:
-        pytest.skip("reads a sweep's output folder (the sweep is run by test_readme_commands.py and test_docs_commands.py)")
+        pytest.skip(
+            "reads a sweep's output folder (the sweeps run in test_readme_commands.py, test_docs_commands.py)"
+        )
     monkeypatch.chdir(scratch)
     exec(compile(block, name, "exec"), {"__name__": "__docs__"})
     assert os.getcwd() == str(scratch)
