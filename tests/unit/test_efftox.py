@@ -86,3 +86,18 @@ def test_fast_posterior_against_reference(case):
         est, se = ref[key]
         assert np.all(np.abs(fast[key] - est) <= bound + 4 * se), (key, fast[key], est, se)
     assert fast["ess"] > 100
+
+
+def test_posterior_table_reads_p_above_target_from_the_toxicity_hurdle():
+    from dosefind.designs.efftox.home import efftox_posterior_table
+
+    n, y, r = CASES["24 patients"]
+    d = _design()
+    table = efftox_posterior_table(d, n, y, r)
+    s = efftox_summary(d, n, y, r)
+    # the default target is tox_limit: the table's P(pi_T > target) and the hurdle the decision reads agree
+    assert np.array_equal(table.prob_above_target, 1.0 - s["prob_acc_tox"])
+    assert np.all((table.lower <= table.mean) & (table.mean <= table.upper))
+    # another target: a sum over the weighted points, higher for a lower target
+    lower_target = efftox_posterior_table(_design(target=0.2), n, y, r)
+    assert np.all(lower_target.prob_above_target >= table.prob_above_target - RULE_ERROR["prob_acc_tox"])

@@ -104,8 +104,10 @@ class EffToxHome(DesignHome):
 
 
 def efftox_posterior_table(design: EffTox, n_at, tox_at, resp_at):
-    """The fast posterior (engine/efftox.py): ``mean`` E pi_T, the interval and P(pi_T > target) as
-    weighted quantiles and sums over the same weighted points, and ``extra``: ``prob_eff`` (E pi_E),
+    """The fast posterior (engine/efftox.py): ``mean`` E pi_T; the interval as weighted quantiles of the
+    same points under their plain importance weights (no control variate for a quantile); P(pi_T >
+    target) as 1 - P(pi_T < tox_limit), the toxicity hurdle's control-variate estimate, when target is
+    tox_limit (the default), else a sum over the weighted points; and ``extra``: ``prob_eff`` (E pi_E),
     ``prob_acc_tox``, ``prob_acc_eff`` (the hurdles' probabilities), ``utility`` (of the posterior means),
     ``acceptable`` (1/0, the hurdles only; the no-skip rule is the decision's), ``responses``."""
     from ...engine.efftox import efftox_points, efftox_summary
@@ -124,6 +126,10 @@ def efftox_posterior_table(design: EffTox, n_at, tox_at, resp_at):
         cdf = np.cumsum(w[order])
         lower[d] = pt[order, d][min(np.searchsorted(cdf, tail), len(cdf) - 1)]
         upper[d] = pt[order, d][min(np.searchsorted(cdf, 1.0 - tail), len(cdf) - 1)]
+    if design.target == design.tox_limit:  # the default: the toxicity hurdle's own estimate, so they agree
+        prob_above = 1.0 - s["prob_acc_tox"]
+    else:
+        prob_above = (w[:, None] * (pt > design.target)).sum(axis=0)
     warnings = ()
     if s["ess"] < 100:
         warnings = (
@@ -137,7 +143,7 @@ def efftox_posterior_table(design: EffTox, n_at, tox_at, resp_at):
         mean=s["prob_tox"],
         lower=lower,
         upper=upper,
-        prob_above_target=(w[:, None] * (pt > design.target)).sum(axis=0),
+        prob_above_target=prob_above,
         mass=EffToxHome.credible_mass,
         extra={
             "responses": resp_at[0].astype(float),
