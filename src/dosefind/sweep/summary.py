@@ -40,7 +40,6 @@ TABLES = ("oc", "oc_dose", "paired", "scenarios", "designs")
 
 def read_dataset(folder: str | Path, tables: tuple[str, ...] = TABLES) -> dict:
     """The manifest and the ``tables`` of a finished sweep folder, as pandas DataFrames."""
-    pd = _pandas()
     folder = Path(folder)
     manifest_path = folder / MANIFEST
     if not manifest_path.exists():
@@ -59,20 +58,25 @@ def read_dataset(folder: str | Path, tables: tuple[str, ...] = TABLES) -> dict:
         )
     out = {"manifest": manifest}
     for name in tables:
-        path = folder / f"{name}.parquet"
-        try:
-            out[name] = pd.read_parquet(path)
-        except FileNotFoundError:
-            raise DataError(
-                f"{path}: missing from a finished sweep folder; run the same `dosefind sweep` command into a "
-                "new --out folder to write it again"
-            ) from None
-        except Exception as e:  # pyarrow's errors on a damaged or truncated file
-            raise DataError(
-                f"{path}: not a readable Parquet file ({type(e).__name__}); the folder was changed after the "
-                "sweep: run the same `dosefind sweep` command into a new --out folder"
-            ) from None
+        out[name] = read_table(folder / f"{name}.parquet")
     return out
+
+
+def read_table(path: Path):
+    """One Parquet table of a finished sweep folder; a missing or damaged file is a one-line DataError."""
+    pd = _pandas()
+    try:
+        return pd.read_parquet(path)
+    except FileNotFoundError:
+        raise DataError(
+            f"{path}: missing from a finished sweep folder; run the same `dosefind sweep` command into a "
+            "new --out folder to write it again"
+        ) from None
+    except Exception as e:  # pyarrow's errors on a damaged or truncated file
+        raise DataError(
+            f"{path}: not a readable Parquet file ({type(e).__name__}); the folder was changed after the "
+            "sweep: run the same `dosefind sweep` command into a new --out folder"
+        ) from None
 
 
 def _mc_mean(values, mcse) -> tuple[float, float]:

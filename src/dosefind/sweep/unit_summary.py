@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import DataError
 from .store import MANIFEST
-from .summary import _mc_mean, _pandas
+from .summary import _mc_mean, _pandas, read_table
 from .units import TABLES
 
 #: what each kind's summary tables are called, in order
@@ -108,22 +108,6 @@ BASKET_METRICS = ("fwer", "prob_any_go", "mean_total_n")
 BASKET_COHORT_METRICS = ("prob_go", "prob_stop_futility", "prob_stop_efficacy", "mean_n", "bias", "mse")
 
 
-def _read_parquet(path: Path):
-    pd = _pandas()
-    try:
-        return pd.read_parquet(path)
-    except FileNotFoundError:
-        raise DataError(
-            f"{path}: missing from a finished sweep folder; run the same `dosefind sweep` command into a new "
-            "--out folder to write it again"
-        ) from None
-    except Exception as e:  # pyarrow's errors on a damaged or truncated file
-        raise DataError(
-            f"{path}: not a readable Parquet file ({type(e).__name__}); the folder was changed after the "
-            "sweep: run the same `dosefind sweep` command into a new --out folder"
-        ) from None
-
-
 def read_manifest(folder: str | Path) -> dict:
     """The manifest of a finished sweep folder (of designs or of units)."""
     folder = Path(folder)
@@ -162,7 +146,7 @@ def read_units(folder: str | Path) -> dict:
     outputs = set(manifest.get("outputs", []))
     for table in (*TABLES.values(), "units"):
         if f"{table}.parquet" in outputs:
-            out[table] = _read_parquet(folder / f"{table}.parquet")
+            out[table] = read_table(folder / f"{table}.parquet")
     return out
 
 
