@@ -1,8 +1,11 @@
 """EffTox through the CLI: simulate (OBD metrics), recommend (posterior pi_T with its interval, responses,
 pi_E, the hurdles' probabilities, utility, admissibility), the meeting report, and the refusals (no
-decision table, no MCMC back end yet, missing responses, bad contour), each one line with
-exit code 2); dose transition pathways, which enumerate the four joint outcomes per patient."""
+decision table, missing responses, bad contour), each one line with
+exit code 2); the MCMC back end (the joint model sampled, checked against the fast posterior); dose
+transition pathways, which enumerate the four joint outcomes per patient."""
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from dosefind.cli import app
@@ -48,7 +51,6 @@ def test_refusals_are_one_line_with_exit_2(tmp_path):
     cases = [
         ["table", "--design", str(DESIGN)],
         ["recommend", "--design", str(DESIGN), "--outcomes", "1NNT", "--no-log"],
-        ["recommend", "--design", str(DESIGN), "--outcomes", "1NNE", "--no-log", "--posterior", "mcmc"],
         ["recommend", "--design", str(bad), "--outcomes", "1NNE", "--no-log"],
     ]
     for args in cases:
@@ -56,3 +58,31 @@ def test_refusals_are_one_line_with_exit_2(tmp_path):
         assert r.exit_code == 2, (args, r.output)
         assert len(r.output.strip().splitlines()) == 1, (args, r.output)
         assert "Traceback" not in r.output
+
+
+@pytest.mark.slow
+@pytest.mark.pymc
+def test_recommend_mcmc_samples_the_joint_model():
+    """`--posterior mcmc` samples EffTox's joint model (designs/efftox/pymc_model.py): its columns agree
+    with the fast table within the rule's measured error plus four MCSEs, and the decision is the fast
+    kernel's whatever the back end."""
+    import json
+
+    base = ["recommend", "--design", str(DESIGN), "--outcomes", "1NNE 2EEB", "--no-log", "--format", "json"]
+    fast = json.loads(runner.invoke(app, base).output)
+    r = runner.invoke(app, [*base, "--posterior", "mcmc", "--chains", "2", "--draws", "1500", "--seed", "5"])
+    assert r.exit_code == 0, r.output
+    mc = json.loads(r.output)
+    assert mc["posterior"]["method"] == "mcmc" and mc["posterior"]["diagnostics"]["chains"] == 2
+    assert (mc["next_dose"], mc["reason_code"]) == (fast["next_dose"], fast["reason_code"])
+    got, want = mc["posterior"]["extra"], fast["posterior"]["extra"]
+    # the rule's measured errors (tests/unit/test_efftox.py's RULE_ERROR) plus four MCSEs
+    for key, bound in (("prob_eff", 0.008), ("prob_acc_tox", 0.025), ("prob_acc_eff", 0.025)):
+        diff = np.abs(np.array(got[key]) - np.array(want[key]))
+        assert np.all(diff <= bound + 4 * np.array(got[f"mcse_{key}"])), (key, got[key], want[key])
+    diff = np.abs(np.array(mc["posterior"]["mean"]) - np.array(fast["posterior"]["mean"]))
+    assert np.all(diff <= 0.012 + 4 * np.array(got["mcse_mean"])), (
+        mc["posterior"]["mean"],
+        fast["posterior"]["mean"],
+    )
+    assert got["responses"] == want["responses"]

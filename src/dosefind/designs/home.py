@@ -177,6 +177,13 @@ class DesignHome:
 
         return build_beta_binomial_model(design, n_at, tox_at)
 
+    def pymc_model_with_responses(self, design: Design, n_at, tox_at, resp_at):
+        """The PyMC model of a phase I/II design given each dose's responses (``resp_at`` [2, D]); by
+        default the toxicity model of :meth:`pymc_model` (the response columns are closed form beside it,
+        :meth:`columns_from_draws_with_responses`); a design whose model joins toxicity and response
+        (EffTox) samples both."""
+        return self.pymc_model(design, n_at, tox_at)
+
     def draws_of_p(self, design: Design, n_at, tox_at, idata):
         """(sampled variable names, draws of every dose's DLT probability [chain, draw, dose], extra
         columns) from the model's draws; by default the model samples ``p`` itself."""
@@ -194,6 +201,13 @@ class DesignHome:
         columns, mcse = columns_from_p(design, p)
         extra.update(mcse)
         return var_names, columns, extra, (), ()
+
+    def columns_from_draws_with_responses(self, design: Design, n_at, tox_at, resp_at, idata):
+        """:meth:`columns_from_draws` of the model of :meth:`pymc_model_with_responses`, with the
+        :meth:`response_columns` beside them (by default closed form, whatever the toxicity back end)."""
+        var_names, columns, extra, orderings, warnings = self.columns_from_draws(design, n_at, tox_at, idata)
+        extra = {**extra, **self.response_columns(design, n_at, tox_at, resp_at)}
+        return var_names, columns, extra, orderings, warnings
 
     # ---- decision table (report/decision_table.py) ----------------------------------------------------
     def decision_table(self, design: Design, max_n: int | None):

@@ -206,18 +206,24 @@ def diagnostic_warnings(diagnostics: dict) -> tuple[str, ...]:
     return tuple(out)
 
 
-def mcmc_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None = None) -> PosteriorTable:
+def mcmc_posterior(
+    design: Design, n_at, tox_at, settings: McmcSettings | None = None, resp_at=None
+) -> PosteriorTable:
     """The posterior table of :func:`~dosefind.inference.summary.fast_posterior`, computed by NUTS.
 
     :func:`sample_posterior` then :func:`posterior_from_draws`; ``diagnostics["seconds"]`` is the wall
     time of both (model building, compilation, sampling and summaries). With the same data and settings
-    (seed included) the result is reproducible.
+    (seed included) the result is reproducible. ``resp_at`` ([2, D]: responses, responses with a DLT) is
+    a phase I/II design's response data (the design's home: EffTox samples its joint model, the others
+    add closed-form response columns).
     """
     start = time.perf_counter()
     settings = _check_settings(settings)
     _check_has_posterior(design)
-    idata = sample_posterior(design, n_at, tox_at, settings)
-    return posterior_from_draws(design, n_at, tox_at, idata, settings, seconds=time.perf_counter() - start)
+    idata = sample_posterior(design, n_at, tox_at, settings, resp_at)
+    return posterior_from_draws(
+        design, n_at, tox_at, idata, settings, seconds=time.perf_counter() - start, resp_at=resp_at
+    )
 
 
 def _check_settings(settings) -> McmcSettings:
@@ -235,7 +241,7 @@ def _check_has_posterior(design: Design) -> None:
     home_of(design).check_has_posterior(design)
 
 
-def sample_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None = None):
+def sample_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None = None, resp_at=None):
     """NUTS draws (ArviZ InferenceData) of the design's posterior model, from its home
     (:meth:`~dosefind.designs.home.DesignHome.pymc_model`): the CRM model, the PO-CRM model with the
     ordering summed out (Bayes estimation only), else the beta-binomial model with
@@ -244,12 +250,31 @@ def sample_posterior(design: Design, n_at, tox_at, settings: McmcSettings | None
     _check_has_posterior(design)
     n_at, tox_at = check_counts(design, n_at, tox_at)
     require_pymc()
-    model = home_of(design).pymc_model(design, n_at, tox_at)
+    home = home_of(design)
+    if resp_at is None:
+        model = home.pymc_model(design, n_at, tox_at)
+    else:
+        model = home.pymc_model_with_responses(design, n_at, tox_at, _response_counts(design, resp_at))
     return sample_model(model, settings)
 
 
+def _response_counts(design: Design, resp_at) -> np.ndarray:
+    resp_at = np.asarray(resp_at, dtype=np.int64)
+    if resp_at.shape != (2, design.n_doses):
+        raise DataError(
+            f"resp_at: shape {resp_at.shape}, expected (2, {design.n_doses}) (responses; responses with DLT)"
+        )
+    return resp_at
+
+
 def posterior_from_draws(
-    design: Design, n_at, tox_at, idata, settings: McmcSettings | None = None, seconds: float | None = None
+    design: Design,
+    n_at,
+    tox_at,
+    idata,
+    settings: McmcSettings | None = None,
+    seconds: float | None = None,
+    resp_at=None,
 ) -> PosteriorTable:
     """The :class:`PosteriorTable` of the draws in ``idata`` (from :func:`sample_posterior`).
 
@@ -269,9 +294,13 @@ def posterior_from_draws(
     :func:`dosefind.designs.pocrm.home.pocrm_columns`).
     """
     n_at, tox_at = check_counts(design, n_at, tox_at)
-    var_names, columns, extra, orderings, warnings = home_of(design).columns_from_draws(
-        design, n_at, tox_at, idata
-    )
+    home = home_of(design)
+    if resp_at is None:
+        var_names, columns, extra, orderings, warnings = home.columns_from_draws(design, n_at, tox_at, idata)
+    else:
+        var_names, columns, extra, orderings, warnings = home.columns_from_draws_with_responses(
+            design, n_at, tox_at, _response_counts(design, resp_at), idata
+        )
     mean, lower, upper, prob_above = columns
 
     diagnostics = convergence_diagnostics(idata, var_names)

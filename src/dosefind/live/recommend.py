@@ -436,13 +436,7 @@ def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendatio
     if posterior == "mcmc":
         from ..inference.mcmc import mcmc_posterior
 
-        table = mcmc_posterior(design, n_at, tox_at, mcmc_settings)
-        if resp_at is not None:  # the response columns are closed form whatever the toxicity back end
-            from dataclasses import replace
-
-            table = replace(
-                table, extra={**table.extra, **home.response_columns(design, n_at, tox_at, resp_at)}
-            )
+        table = mcmc_posterior(design, n_at, tox_at, mcmc_settings, resp_at=resp_at)
     else:
         table = fast
     warnings: list[str] = list(table.warnings) + home.live_warnings(design, data)

@@ -86,13 +86,20 @@ class EffToxHome(DesignHome):
     def model_line(self, design: EffTox) -> str:
         return efftox_model_line(design)
 
-    def check_has_posterior(self, design: EffTox) -> None:
+    def pymc_model(self, design: EffTox, n_at, tox_at):
         raise SpecError(
-            "posterior",
-            "EffTox's PyMC model needs every patient's response, which `--posterior mcmc` does not pass yet",
-            "use the fast posterior (the default); the PyMC model is "
-            "dosefind.designs.efftox.pymc_model.build_efftox_model, its oracle in the tests",
+            "responses",
+            "EffTox's PyMC model needs every patient's response as well as DLTs",
+            "give the data with E/B marks (notation) or a response column (CSV), or pass resp_at",
         )
+
+    def pymc_model_with_responses(self, design: EffTox, n_at, tox_at, resp_at):
+        from .pymc_model import build_efftox_model
+
+        return build_efftox_model(design, n_at, tox_at, resp_at)
+
+    def columns_from_draws_with_responses(self, design: EffTox, n_at, tox_at, resp_at, idata):
+        return efftox_columns_from_draws(design, resp_at, idata)
 
     def decision_table(self, design: EffTox, max_n):
         raise SpecError(
@@ -155,6 +162,32 @@ def efftox_posterior_table(design: EffTox, n_at, tox_at, resp_at):
         },
         warnings=warnings,
     )
+
+
+def efftox_columns_from_draws(design: EffTox, resp_at, idata):
+    """The table of :func:`efftox_posterior_table` from NUTS draws of the joint model: the toxicity
+    columns of the draws of pi_T (with ArviZ MCSEs), ``prob_eff`` and the hurdles' probabilities as means
+    over the draws (with their MCSEs, ``mcse_prob_eff``, ``mcse_prob_acc_tox``, ``mcse_prob_acc_eff``),
+    the utility of the posterior means and the acceptability by the hurdles."""
+    import arviz as az
+
+    from ...inference.mcmc import columns_from_p
+
+    pt = np.asarray(idata.posterior["prob_tox"].values, dtype=float)
+    pe = np.asarray(idata.posterior["prob_eff"].values, dtype=float)
+    columns, extra = columns_from_p(design, pt)
+    acc_t = (pt < design.tox_limit).astype(float)
+    acc_e = (pe > design.eff_limit).astype(float)
+    for key, draws in (("prob_eff", pe), ("prob_acc_tox", acc_t), ("prob_acc_eff", acc_e)):
+        extra[key] = draws.reshape(-1, design.n_doses).mean(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # an indicator constant in every draw: MCSE 0
+            mcse = az.mcse(az.convert_to_dataset({"v": draws}), method="mean")["v"].values
+        extra[f"mcse_{key}"] = np.nan_to_num(np.asarray(mcse, dtype=float), nan=0.0)
+    extra["utility"] = design.utility(extra["prob_eff"], columns[0])
+    acceptable = (extra["prob_acc_tox"] > design.p_tox) & (extra["prob_acc_eff"] > design.p_eff)
+    extra["acceptable"] = acceptable.astype(float)
+    extra["responses"] = np.asarray(resp_at, dtype=float)[0]
+    return ["theta"], columns, extra, (), ()
 
 
 def efftox_model_line(design: EffTox) -> str:
