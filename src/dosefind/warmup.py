@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 #: the runs, each the arguments of one ``dosefind`` command on a bundled file; ordered so that parts taken
-#: as every ``parts``-th run get similar work (the first runs compile the shared trial loop)
+#: as every ``parts``-th run get similar work (the first runs compile the shared trial loop; on two parts
+#: the arm and the platform kernels, the longest chain, land in different parts)
 RUNS: tuple[tuple[str, ...], ...] = (
     # the four that compile most (seconds on one core of a fresh cache: about 260, 310, 130, 20)
     ("simulate", "scenarios/target30-6dose.toml", "--trials", "2", "--quiet"),
@@ -31,7 +32,10 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("platform", "simulate", "examples/platforms/esmart-like.toml", "--trials", "2"),
     ("basket", "simulate", "examples/baskets/rare-seven.toml", "--trials", "2"),
     ("simulate", "scenarios/timed-6dose.toml", "--trials", "2", "--quiet"),
+    # exact OCs and live use call the decision kernels from Python (entry points of their own)
+    ("simulate", "scenarios/three-plus-three-variants.toml", "--exact", "--quiet"),
     ("simulate", "scenarios/arm-paediatric-timed.toml", "--trials", "2", "--quiet"),
+    ("recommend", "--design", "examples/designs/blrm-comb.toml", "--outcomes", "1.1NNN 2.1NNN", "--no-log"),
     ("simulate", "scenarios/paediatric-timed.toml", "--trials", "2", "--quiet"),
     ("simulate", "scenarios/blrm-6dose.toml", "--trials", "2", "--quiet"),
     ("simulate", "scenarios/combo-3x3.toml", "--trials", "2", "--quiet"),
