@@ -10,7 +10,7 @@ from dosefind import Scenario
 from dosefind.constants import Reason, Status
 from dosefind.designs import EffTox
 from dosefind.engine import simulate_one
-from dosefind.engine.efftox import counts_of, gradient, gradient_information, log_post, point_values
+from dosefind.engine.efftox import counts_of, gradient_information, log_post, point_values
 from dosefind.engine.rng import STREAM_EFF, latent_uniforms
 from oracles import efftox_counts, efftox_log_post, efftox_trial
 
@@ -46,7 +46,8 @@ def test_log_posterior_and_gradient_match_the_formula():
         want = efftox_log_post(design, cnt, th)
         assert log_post(c.fp, 5, cnt, th) == pytest.approx(want, rel=1e-12, abs=1e-10)
         g = np.zeros(6)
-        gradient(c.fp, 5, cnt, th, g)
+        info = np.zeros((6, 6))
+        gradient_information(c.fp, 5, cnt, th, g, info)
         h = 1e-6
         fd = [
             (
@@ -58,16 +59,13 @@ def test_log_posterior_and_gradient_match_the_formula():
         ]
         assert g == pytest.approx(fd, rel=1e-5, abs=1e-5)
         # the analytic minus-Hessian against central differences of the (tested) gradient
-        g2 = np.zeros(6)
-        info = np.zeros((6, 6))
-        gradient_information(c.fp, 5, cnt, th, g2, info)
-        assert g2 == pytest.approx(g, rel=1e-12, abs=1e-12)
         fd_info = np.zeros((6, 6))
+        scratch = np.zeros((6, 6))
         for j in range(6):
             gp, gm = np.zeros(6), np.zeros(6)
             step = 1e-5 * (1 + abs(th[j]))
-            gradient(c.fp, 5, cnt, th + step * np.eye(6)[j], gp)
-            gradient(c.fp, 5, cnt, th - step * np.eye(6)[j], gm)
+            gradient_information(c.fp, 5, cnt, th + step * np.eye(6)[j], gp, scratch)
+            gradient_information(c.fp, 5, cnt, th - step * np.eye(6)[j], gm, scratch)
             fd_info[:, j] = -(gp - gm) / (2 * step)
         assert info == pytest.approx(fd_info, rel=1e-5, abs=1e-5)
         assert np.array_equal(info, info.T)

@@ -98,52 +98,6 @@ def log_post(fp, D, cnt, th):
 
 
 @kernel
-def gradient(fp, D, cnt, th, g):
-    """The gradient of :func:`log_post` at th into g."""
-    for i in range(NPAR):
-        g[i] = -(th[i] - fp[L.FP_EFT_PRIOR_MEAN + i]) / (fp[L.FP_EFT_PRIOR_SD + i] ** 2)
-    c = math.tanh(0.5 * th[5])
-    dc = 0.5 * (1.0 - c * c)
-    for d in range(D):
-        n = cnt[0, d] + cnt[1, d] + cnt[2, d] + cnt[3, d]
-        if n == 0:
-            continue
-        x = fp[L.FP_EFT_X + d]
-        et = th[0] + th[1] * x
-        ee = th[2] + x * (th[3] + th[4] * x)
-        t, tb, _lt, _ltb = _logistic(et)
-        e, eb, _le, _leb = _logistic(ee)
-        G = e * eb * t * tb
-        gE = 0.0
-        gT = 0.0
-        gP = 0.0
-        for k in range(4):
-            m = cnt[k, d]
-            if m == 0:
-                continue
-            a = k // 2
-            b = k % 2
-            s = 1.0 if a == b else -1.0
-            A = e if a == 1 else eb
-            B = t if b == 1 else tb
-            lik = A * B + s * c * G
-            sa = 1.0 if a == 1 else -1.0
-            sb = 1.0 if b == 1 else -1.0
-            dE = sa * e * eb * B + s * c * G * (1.0 - 2.0 * e)
-            dT = sb * t * tb * A + s * c * G * (1.0 - 2.0 * t)
-            dP = s * G * dc
-            gE += m * dE / lik
-            gT += m * dT / lik
-            gP += m * dP / lik
-        g[0] += gT
-        g[1] += gT * x
-        g[2] += gE
-        g[3] += gE * x
-        g[4] += gE * x * x
-        g[5] += gP
-
-
-@kernel
 def gradient_information(fp, D, cnt, th, g, A):
     """The gradient of :func:`log_post` at th into g and minus its Hessian into A, analytically: per dose
     the derivatives of each cell's log probability in (eta_E, eta_T, psi), then the chain rule through
