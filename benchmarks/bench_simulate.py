@@ -7,7 +7,9 @@ the spec, run the trials reduced block by block, operating characteristics with 
 atomically). Both are measured alternately in one run, best of `--repeat`, after a warm-up that loads
 the kernels; the ratio command / engine is the result (target <= 1.3). Peak memory is the maximum
 resident set of a child process running the command on `--memory-trials` trials (10^7: target
-< 400 MB).
+< 400 MB), once untimed and once in calendar time (the same spec with a [timing] section: 2 patients a
+month, a 28-day window), whose duration percentiles come from a bounded sketch
+(:mod:`dosefind.oc.calendar_sums`) instead of every trial's columns.
 
     python benchmarks/bench_simulate.py [--trials 2000000] [--repeat 3] [--memory-trials 10000000]
                                         [--json out.json]
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,6 +51,24 @@ cutoff_eli = 0.95
 name = "S3"
 true_tox = [0.09, 0.16, 0.23, 0.34, 0.51, 0.74]
 """
+TIMING = """
+[timing]
+accrual = "poisson"
+patients_per_month = 2
+dlt_window_days = 28
+suspension = "turned_away"
+"""
+
+
+def child_peak_mb(cmd: list[str]) -> tuple[float, float]:
+    """Peak resident memory (MB) of a child process running ``cmd``, and its wall time."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed with exit code {proc.returncode}")
+    return usage.ru_maxrss * 1024 / 1e6, time.perf_counter() - t0  # ru_maxrss is in kB on Linux
 
 
 def main(argv=None):
@@ -97,27 +117,30 @@ def main(argv=None):
         if ratio > RATIO_TARGET:
             missed.append(f"command/engine {ratio:.2f} > {RATIO_TARGET}")
         peak_mb = None
+        peaks = {}
         if args.memory_trials:
-            cmd = [
-                sys.executable,
-                "-m",
-                "dosefind.cli",
-                "simulate",
-                str(spec_path),
-                "-n",
-                str(args.memory_trials),
-            ]
-            cmd += ["--seed", str(SEED), "-q", "-f", "json", "-o", str(out)]
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True)
-            wall = time.perf_counter() - t0
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6  # kB on Linux
-            print(
-                f"peak memory of the command on {args.memory_trials:,} trials: {peak_mb:.0f} MB "
-                f"({wall:.1f} s end to end, start-up included; target < {MEMORY_TARGET_MB} MB)"
-            )
-            if peak_mb >= MEMORY_TARGET_MB:
-                missed.append(f"peak memory {peak_mb:.0f} MB >= {MEMORY_TARGET_MB} MB")
+            timed_path = Path(tmp) / "boin-timed.toml"
+            timed_path.write_text(SPEC + TIMING)
+            for label, path in (("untimed", spec_path), ("timed", timed_path)):
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "dosefind.cli",
+                    "simulate",
+                    str(path),
+                    "-n",
+                    str(args.memory_trials),
+                ]
+                cmd += ["--seed", str(SEED), "-q", "-f", "json", "-o", str(out)]
+                peaks[label], wall = child_peak_mb(cmd)
+                print(
+                    f"peak memory of the command on {args.memory_trials:,} {label} trials: "
+                    f"{peaks[label]:.0f} MB ({wall:.1f} s end to end, start-up included; "
+                    f"target < {MEMORY_TARGET_MB} MB)"
+                )
+                if peaks[label] >= MEMORY_TARGET_MB:
+                    missed.append(f"peak memory ({label}) {peaks[label]:.0f} MB >= {MEMORY_TARGET_MB} MB")
+            peak_mb = max(peaks.values())
     if args.json:
         args.json.write_text(
             json.dumps(
@@ -128,6 +151,7 @@ def main(argv=None):
                     "ratio": ratio,
                     "memory_trials": args.memory_trials,
                     "peak_mb": peak_mb,
+                    "peak_mb_by_run": peaks,
                     "version": dosefind.__version__,
                 },
                 indent=2,

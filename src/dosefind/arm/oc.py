@@ -36,7 +36,8 @@ from fractions import Fraction
 import numpy as np
 
 from ..constants import CohortDecision
-from ..oc.metrics import _mean, _quantile, correct_selection, included_doses
+from ..oc.calendar_sums import ColumnSums
+from ..oc.metrics import correct_selection, included_doses
 from ..oc.study import check_run_time, json_hash, run_provenance
 from ..oc.sums import exact_mean, proportion
 from .simulate import ArmResult, simulate_arm
@@ -77,16 +78,12 @@ ARM_TIME_METRICS = (
 COHORT_TIME_METRICS = ("decision_day",)
 
 
-def _present(x: np.ndarray) -> tuple[float, float]:
-    """Mean and MCSE of the values that are not nan (nan, nan when there are none)."""
-    return _mean(x[~np.isnan(x)])
-
-
 class ArmSums:
     """Exact sufficient statistics of an arm's trials in one scenario, added block by block: per
     (metric, level), the number of arms it averages over and the exact sum and sum of squares of the
     per-arm values (integers, or exact fractions of the true response rates); a timed arm also keeps its
-    calendar columns per arm (the percentiles of the duration need every arm's). :func:`arm_oc` and
+    calendar columns' sums and its duration's order statistics
+    (:class:`~dosefind.oc.calendar_sums.ColumnSums`, memory flat in the number of arms). :func:`arm_oc` and
     :func:`simulate_arm_spec` both go through it, so any block size gives the same rows."""
 
     def __init__(self, arm: Arm, scenario: ArmScenario, acceptable_band: float | None = None):
@@ -94,8 +91,21 @@ class ArmSums:
         self.scenario = scenario
         self.band = acceptable_band
         self.terms: list[list] | None = None  # [metric, level, kind, T, S, Q]
-        self.time: list[np.ndarray] = []
-        self.cohort_day: list[np.ndarray] = []
+        self.time: ColumnSums | None = None  # the calendar columns (engine.arm's A_*), sketching A_DURATION
+        self.cohort_day: ColumnSums | None = None  # the decision day of each cohort
+
+    def add_time(self, time, cohort_day) -> ArmSums:
+        """Add timed arms' calendar columns (one row per arm) and their cohorts' decision days."""
+        from ..engine.arm import A_DURATION
+
+        time = np.asarray(time, dtype=np.float64)
+        cohort_day = np.asarray(cohort_day, dtype=np.float64).reshape(time.shape[0], len(self.arm.cohorts))
+        if self.time is None:
+            self.time = ColumnSums(time.shape[1], (A_DURATION,))
+            self.cohort_day = ColumnSums(len(self.arm.cohorts))
+        self.time.add(time)
+        self.cohort_day.add(cohort_day)
+        return self
 
     def add(self, r: ArmResult) -> ArmSums:
         """Add the arms of ``r`` (e.g. one block; its arrays may be reused after the call)."""
@@ -163,8 +173,7 @@ class ArmSums:
                 mine[4] += new[4]
                 mine[5] += new[5]
         if r.time is not None:
-            self.time.append(np.array(r.time))
-            self.cohort_day.append(np.array(r.cohort_day))
+            self.add_time(r.time, r.cohort_day)
         return self
 
     def rows(self) -> list[dict]:
@@ -192,7 +201,7 @@ class ArmSums:
                 add(metric, level, proportion(s1, n))
             else:
                 add(metric, level, exact_mean(s1, s2, n))
-        if self.time:
+        if self.time is not None:
             from ..engine.arm import (
                 A_DURATION,
                 A_ESCALATION,
@@ -202,19 +211,17 @@ class ArmSums:
                 A_TURNED_AWAY,
             )
 
-            time = np.concatenate(self.time)
-            cohort_day = np.concatenate(self.cohort_day)
-            duration = time[:, A_DURATION]
-            add("duration_days", "", _mean(duration))
+            time, cohort_day = self.time, self.cohort_day
+            add("duration_days", "", time.mean(A_DURATION))
             for q in (10, 50, 90):
-                add(f"duration_days_q{q}", "", _quantile(duration, q / 100))
-            add("escalation_days", "", _mean(time[:, A_ESCALATION]))
-            add("open_day", "", _present(time[:, A_OPEN]))
-            add("mean_turned_away", "", _mean(time[:, A_TURNED_AWAY]))
-            add("mean_wait_days", "", _mean(time[:, A_MEAN_WAIT]))
-            add("mean_days_to_selected_dose", "", _present(time[:, A_TO_SELECTED]))
+                add(f"duration_days_q{q}", "", time.quantile(A_DURATION, q / 100))
+            add("escalation_days", "", time.mean(A_ESCALATION))
+            add("open_day", "", time.mean(A_OPEN))
+            add("mean_turned_away", "", time.mean(A_TURNED_AWAY))
+            add("mean_wait_days", "", time.mean(A_MEAN_WAIT))
+            add("mean_days_to_selected_dose", "", time.mean(A_TO_SELECTED))
             for c, cohort in enumerate(self.arm.cohorts):
-                add("decision_day", cohort.name, _present(cohort_day[:, c]))
+                add("decision_day", cohort.name, cohort_day.mean(c))
         return rows
 
 
@@ -337,13 +344,12 @@ def check_arm_run_size(spec: ArmSpec, n_trials: int, seed: int, threads: int | N
     from ..engine.simulate import BLOCK_TRIALS
 
     D, C = spec.arm.design.n_doses, len(spec.arm.cohorts)
-    row = 2 + 3 * 2 * D + 4 + C * (4 * 2 + 2) + 1
+    row = 2 + 3 * 2 * D + 4 + C * (4 * 2 + 2) + 1 + (8 * (N_ARM_TIME + C) if spec.timing is not None else 0)
     check_run_time(
         n_trials,
         len(spec.scenarios),
         [lambda k: simulate_arm(spec.arm, spec.scenarios[0], k, seed, threads=threads, timing=spec.timing)],
         flat_bytes=BLOCK_TRIALS * row,
-        kept_bytes_per_trial=8 * (N_ARM_TIME + C) if spec.timing is not None else 0,
         threads=threads,
         unit="arms",
     )

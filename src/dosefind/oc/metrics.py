@@ -195,23 +195,33 @@ def _quantile(x: np.ndarray, q: float) -> tuple[float, float]:
     return value, float((s[hi] - s[lo]) / 2.0)
 
 
-def time_metrics(time: np.ndarray) -> tuple[dict, dict]:
-    """The calendar metrics (``TIME_METRICS``) of the per-trial calendar columns of a timed result."""
+def time_sums(time: np.ndarray):
+    """The :class:`~dosefind.oc.calendar_sums.ColumnSums` of per-trial calendar columns (rows of
+    ``engine/calendar.py``'s columns, then backfill's per-dose counts): what a timed run keeps."""
+    from ..engine.calendar import T_DURATION
+    from .calendar_sums import ColumnSums
+
+    time = np.asarray(time, dtype=np.float64)
+    return ColumnSums(time.shape[1], (T_DURATION,)).add(time)
+
+
+def time_metrics(time) -> tuple[dict, dict]:
+    """The calendar metrics (``TIME_METRICS``) of a timed result: from its calendar columns' sums
+    (:class:`~dosefind.oc.calendar_sums.ColumnSums`), or from the columns themselves (one row per trial).
+    Means skip absent (nan) values: a trial that selects no dose a patient was given has no day to the
+    selected dose."""
     from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TO_SELECTED, T_TURNED_AWAY
 
+    sums = time if hasattr(time, "moments") else time_sums(time)
     values: dict = {}
     mcse: dict = {}
-    duration = time[:, T_DURATION]
-    values["duration_days"], mcse["duration_days"] = _mean(duration)
+    values["duration_days"], mcse["duration_days"] = sums.mean(T_DURATION)
     for q in (10, 50, 90):
-        values[f"duration_days_q{q}"], mcse[f"duration_days_q{q}"] = _quantile(duration, q / 100)
-    values["mean_turned_away"], mcse["mean_turned_away"] = _mean(time[:, T_TURNED_AWAY])
-    values["mean_wait_days"], mcse["mean_wait_days"] = _mean(time[:, T_MEAN_WAIT])
-    values["mean_days_suspended"], mcse["mean_days_suspended"] = _mean(time[:, T_SUSPENDED])
-    to_sel = time[:, T_TO_SELECTED]
-    values["mean_days_to_selected_dose"], mcse["mean_days_to_selected_dose"] = _mean(
-        to_sel[~np.isnan(to_sel)]
-    )
+        values[f"duration_days_q{q}"], mcse[f"duration_days_q{q}"] = sums.quantile(T_DURATION, q / 100)
+    values["mean_turned_away"], mcse["mean_turned_away"] = sums.mean(T_TURNED_AWAY)
+    values["mean_wait_days"], mcse["mean_wait_days"] = sums.mean(T_MEAN_WAIT)
+    values["mean_days_suspended"], mcse["mean_days_suspended"] = sums.mean(T_SUSPENDED)
+    values["mean_days_to_selected_dose"], mcse["mean_days_to_selected_dose"] = sums.mean(T_TO_SELECTED)
     return values, mcse
 
 
@@ -283,18 +293,20 @@ def operating_characteristics(
     return from_sums(sums, result.design, result.scenario.name, result.time)
 
 
-def from_sums(sums, design: Design, scenario_name: str, time: np.ndarray | None = None):
+def from_sums(sums, design: Design, scenario_name: str, time=None):
     """:class:`OperatingCharacteristics` from a design's :class:`~dosefind.oc.sums.TrialSums` in one
-    scenario, and the calendar columns of its trials (``time``, one row per trial) when timed."""
+    scenario and, when timed, its calendar columns' :class:`~dosefind.oc.calendar_sums.ColumnSums`
+    (:func:`time_sums`; or the columns themselves, one row per trial)."""
     values, mcse = sums.values_and_mcse()
     if time is not None:
+        from ..engine.calendar import N_TIME_COLUMNS
+
+        time = time if hasattr(time, "moments") else time_sums(time)
         tv, tm = time_metrics(time)
         values.update(tv)
         mcse.update(tm)
-        from ..engine.calendar import N_TIME_COLUMNS
-
-        if time.shape[1] > N_TIME_COLUMNS:  # backfill: the backfill patients counted per dose
-            bf = [_mean(time[:, N_TIME_COLUMNS + d]) for d in range(design.n_doses)]
+        if len(time.moments) > N_TIME_COLUMNS:  # backfill: the backfill patients counted per dose
+            bf = [time.mean(N_TIME_COLUMNS + d) for d in range(design.n_doses)]
             values["mean_n_backfill_at_dose"] = [m for m, _ in bf]
             mcse["mean_n_backfill_at_dose"] = [s for _, s in bf]
     return OperatingCharacteristics(design.name, scenario_name, sums.n, design.doses, values, mcse)

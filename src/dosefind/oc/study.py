@@ -13,10 +13,10 @@ import numba
 import numpy as np
 
 from .. import __version__
-from ..engine.simulate import bytes_per_trial, check_memory, simulate_blocks
+from ..engine.simulate import bytes_per_trial, simulate_blocks
 from ..errors import SpecError
 from ..specfile import Spec
-from .metrics import OperatingCharacteristics, from_sums
+from .metrics import OperatingCharacteristics, from_sums, time_sums
 from .sums import TrialSums
 
 
@@ -162,9 +162,6 @@ def check_run_size(spec: Spec, n_trials: int, seed: int, threads: int | None = N
     (:func:`check_run_time`, each design timed on the first scenario)."""
     from ..engine.simulate import BLOCK_TRIALS, simulate_one
 
-    kept = 0
-    if spec.timing is not None:  # the calendar columns of every trial of one design and scenario
-        kept = max(bytes_per_trial(d, spec.timing) - bytes_per_trial(d, None) for d in spec.designs)
     pilots = [
         (lambda k, d=d: simulate_one(d, spec.scenarios[0], k, seed, threads=threads, timing=spec.timing))
         for d in spec.designs
@@ -173,8 +170,7 @@ def check_run_size(spec: Spec, n_trials: int, seed: int, threads: int | None = N
         n_trials,
         len(spec.scenarios),
         pilots,
-        flat_bytes=max(BLOCK_TRIALS * bytes_per_trial(d, None) for d in spec.designs),
-        kept_bytes_per_trial=kept,
+        flat_bytes=max(BLOCK_TRIALS * bytes_per_trial(d, spec.timing) for d in spec.designs),
         threads=threads,
     )
 
@@ -185,7 +181,6 @@ def check_run_time(
     pilots: list[Callable[[int], object]],
     *,
     flat_bytes: int,
-    kept_bytes_per_trial: int = 0,
     threads: int | None = None,
     unit: str = "trials",
     max_seconds: float | None = None,
@@ -200,8 +195,7 @@ def check_run_time(
     one call per design, ``pilot(k)`` simulating k trials of it. The estimate comes from an optimistic
     bound, then (for runs of at least ``PILOT_MIN_TRIALS`` trials) from timing each pilot on
     ``PILOT_TRIALS`` trials.
-    Memory is flat in the number of trials (``flat_bytes`` per block), except for what a timed run keeps
-    per trial (``kept_bytes_per_trial``, checked against the machine's memory first)."""
+    Memory is flat in the number of trials (``flat_bytes`` per block)."""
     import time as clock
 
     from ..engine.simulate import BLOCK_TRIALS, _bytes
@@ -210,18 +204,9 @@ def check_run_time(
     n_trials = int(n_trials)
     per_design = n_trials * int(n_scenarios)
     total = per_design * len(pilots)
-    if kept_bytes_per_trial:
-        check_memory(n_trials, kept_bytes_per_trial)
     cores = numba.get_num_threads() if threads is None else int(threads)
-    memory = (
-        memory
-        or f"flat in the number of {unit}, about {_bytes(flat_bytes)} per block of {BLOCK_TRIALS:,}"
-        + (
-            f", plus {_bytes(kept_bytes_per_trial * n_trials)} for the calendar columns of each"
-            if kept_bytes_per_trial
-            else ""
-        )
-    )
+    block = f"about {_bytes(flat_bytes)} per block of {BLOCK_TRIALS:,}"
+    memory = memory or f"flat in the number of {unit}, {block}"
 
     def refuse(how_long: str, seconds_per_trial: float) -> SpecError:
         fits = max(int(max_seconds / seconds_per_trial / max(total / n_trials, 1)), 1)
@@ -252,22 +237,20 @@ def check_run_time(
 def _simulate_reduced(
     design, compiled, scenario, n_trials, seed, timing, band, threads, progress, block_trials
 ):
-    """One design in one scenario, reduced block by block into :class:`TrialSums` (memory flat in the
-    number of trials); a timed run also keeps its calendar columns per trial (the percentiles of the
-    duration need every trial's)."""
+    """One design in one scenario, reduced block by block into :class:`TrialSums` and, when timed, the
+    calendar columns' :class:`~dosefind.oc.calendar_sums.ColumnSums` (memory flat in the number of
+    trials)."""
     sums = TrialSums.for_design(design, scenario.true_tox, band, scenario=scenario)
     time = None
-    if timing is not None:
-        check_memory(n_trials, bytes_per_trial(design, timing) - bytes_per_trial(design, None))
 
     def on_block(block):
         nonlocal time
         sums.add(block)
         if block.time is not None:
             if time is None:
-                time = np.empty((int(n_trials), block.time.shape[1]))
-            start = block.first_trial
-            time[start : start + block.n_trials] = block.time
+                time = time_sums(block.time)
+            else:
+                time.add(block.time)
 
     blocks = {} if block_trials is None else {"block_trials": int(block_trials)}
     simulate_blocks(

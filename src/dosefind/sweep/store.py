@@ -38,7 +38,8 @@ from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
 from .study import Study
 
-FORMAT = 3  # 2: the calendar statistics of timed studies; 3: responses (phase I/II OBD metrics)
+FORMAT = 4  # 2: the calendar statistics of timed studies; 3: responses (phase I/II OBD metrics); 4: timed
+# arms' calendar sums in place of per-arm rows
 MANIFEST = "manifest.json"
 OUTPUTS = ("oc.parquet", "oc_dose.parquet", "paired.parquet", "scenarios.parquet", "designs.parquet")
 

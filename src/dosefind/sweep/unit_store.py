@@ -3,8 +3,10 @@
 The same folder rules as single-arm sweeps (:class:`dosefind.sweep.store.SweepFolder`: lock, manifest,
 atomic files, resume = skip the tasks whose part exists), with its own parts and tables::
 
-    parts/task-NNNNNNN.time.parquet    timed arms only: each simulated arm's calendar columns (unit_index,
-                                       time [6], cohort_day [C]), written before the units part
+    parts/task-NNNNNNN.time.parquet    timed arms only: the calendar sums of each unit over the task's
+                                       block (:mod:`dosefind.oc.calendar_sums`: a row per unit, table
+                                       time or cohort_day, and column: n, exact s and q texts, and the
+                                       duration's sketch), written before the units part
     parts/task-NNNNNNN.units.parquet   every unit's statistics over one block of trials: one row per
                                        statistic (unit_index, row, a, b, c, kind, n, s, q; s and q exact
                                        texts: i<integer>, q<fraction>, f<float hex>)
@@ -29,6 +31,7 @@ import numpy as np
 
 from ..atomic import atomic_path
 from ..errors import OutputError
+from ..oc.calendar_sums import ColumnSums
 from .store import SweepFolder, _now, pyarrow_modules, write_table_atomic
 from .units import COLUMNS, TABLES, UnitStudy, _dec, _enc, add_arrays, add_terms
 
@@ -39,6 +42,54 @@ def _schema(pa, kind: str):
         for c in COLUMNS[kind]
     ]
     return pa.schema([*fields, pa.field("n_trials", pa.int64())])
+
+
+def _time_table(pa, timed: list) -> object:
+    """The ``time`` part: per timed unit, its two :class:`ColumnSums` as rows."""
+    cols: dict[str, list] = {
+        k: [] for k in ("unit_index", "table", "column", "n", "s", "q", "keys", "counts", "low", "high")
+    }
+    for u, pair in timed:
+        for name, sums in zip(("time", "cohort_day"), pair, strict=True):
+            for c, n, s1, s2, sk in sums.to_rows():
+                cols["unit_index"].append(u)
+                cols["table"].append(name)
+                cols["column"].append(c)
+                cols["n"].append(n)
+                cols["s"].append(_enc(s1))
+                cols["q"].append(_enc(s2))
+                for k in ("keys", "counts", "low", "high"):
+                    cols[k].append(None if sk is None else sk[k].tolist())
+    return pa.table(
+        {
+            "unit_index": pa.array(cols["unit_index"], pa.int64()),
+            "table": pa.array(cols["table"], pa.string()),
+            "column": pa.array(cols["column"], pa.int32()),
+            "n": pa.array(cols["n"], pa.int64()),
+            "s": pa.array(cols["s"], pa.string()),
+            "q": pa.array(cols["q"], pa.string()),
+            "keys": pa.array(cols["keys"], pa.list_(pa.int64())),
+            "counts": pa.array(cols["counts"], pa.list_(pa.int64())),
+            "low": pa.array(cols["low"], pa.list_(pa.float64())),
+            "high": pa.array(cols["high"], pa.list_(pa.float64())),
+        }
+    )
+
+
+def _read_time_table(table) -> dict[int, tuple]:
+    """The inverse of :func:`_time_table`: unit index -> (time sums, cohort day sums)."""
+    t = table.to_pydict()
+    rows: dict[tuple[int, str], list] = {}
+    for i, u in enumerate(t["unit_index"]):
+        sk = None
+        if t["keys"][i] is not None:
+            sk = {k: np.asarray(t[k][i]) for k in ("keys", "counts", "low", "high")}
+        rows.setdefault((u, t["table"][i]), []).append(
+            (t["column"][i], t["n"][i], _dec(t["s"][i]), _dec(t["q"][i]), sk)
+        )
+    units = sorted({u for u, _ in rows})
+    names = ("time", "cohort_day")
+    return {u: tuple(ColumnSums.from_rows(rows.get((u, name), [])) for name in names) for u in units}
 
 
 class UnitFolder(SweepFolder):
@@ -67,18 +118,7 @@ class UnitFolder(SweepFolder):
             raise OutputError(f"task {task_id}: statistics of {len(stats)} units do not fit the study")
         timed = [(task.first_unit + j, arr) for j, (_, arr) in enumerate(stats) if arr is not None]
         if timed:
-            idx = np.concatenate([np.full(arr[0].shape[0], u, dtype=np.int64) for u, arr in timed])
-            time = np.concatenate([arr[0] for _, arr in timed])
-            days = [row.tolist() for _, arr in timed for row in arr[1]]
-            width = time.shape[1]
-            table = pa.table(
-                {
-                    "unit_index": pa.array(idx, pa.int64()),
-                    "time": pa.FixedSizeListArray.from_arrays(pa.array(time.ravel(), pa.float64()), width),
-                    "cohort_day": pa.array(days, pa.list_(pa.float64())),
-                }
-            )
-            write_table_atomic(self._part(task_id, "time"), table)
+            write_table_atomic(self._part(task_id, "time"), _time_table(pa, timed))
         cols: dict[str, list] = {k: [] for k in ("unit_index", "row", "a", "b", "c", "kind", "n", "s", "q")}
         for j, (rows, _) in enumerate(stats):
             for r, (a, b, c, kind, n, s, q) in enumerate(rows):
@@ -111,17 +151,11 @@ class UnitFolder(SweepFolder):
             time_path = self._part(task_id, "time")
             if time_path.exists():
                 path = time_path
-                tt = pq.read_table(time_path)
-                idx = tt.column("unit_index").to_numpy()
-                width = tt.schema.field("time").type.list_size
-                time = tt.column("time").combine_chunks().flatten().to_numpy().reshape(-1, width)
-                days = tt.column("cohort_day").to_pylist()
-                for u in np.unique(idx):
-                    j = int(u) - task.first_unit
+                for u, sums in _read_time_table(pq.read_table(time_path)).items():
+                    j = u - task.first_unit
                     if not 0 <= j < len(arrays):
                         raise ValueError("unit_index does not match the study")
-                    sel = np.flatnonzero(idx == u)
-                    arrays[j] = (time[sel], np.array([days[i] for i in sel], dtype=np.float64))
+                    arrays[j] = sums
                 path = self._part(task_id, "units")
             t = pq.read_table(path).to_pydict()
             out: list[list[tuple]] = [[] for _ in task.units]

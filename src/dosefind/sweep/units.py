@@ -42,9 +42,9 @@ trials ``first_trial ..`` of the same seed, reduced by the subject's own sums (`
 added block after block in the direct run's order (equal to ``simulate_platform_spec`` with the same
 ``block_trials``).
 
-Arms in calendar time (a [timing] section) keep, as ``ArmSums`` does, every simulated arm's calendar
-columns (their duration percentiles need them): 8 x (6 + cohorts) bytes per arm in the parts and, at
-the end, for one chunk of units at a time.
+Arms in calendar time (a [timing] section) keep, as ``ArmSums`` does, their calendar columns' exact
+sums and the duration's order statistics (:mod:`dosefind.oc.calendar_sums`), merged exactly across
+blocks; the parts hold them per unit and task, not per arm.
 """
 
 from __future__ import annotations
@@ -204,18 +204,23 @@ def terms_of(kind: str, sums) -> list[tuple]:
     return [(m, c, "", k, n, s, q) for (m, c), (k, n, s, q) in sums.terms.items()]
 
 
-def arrays_of(kind: str, sums) -> tuple[np.ndarray, np.ndarray] | None:
-    """A timed arm's calendar columns [T, 6] and cohort decision days [T, C] (None otherwise)."""
-    if kind != "arm" or not sums.time:
+def arrays_of(kind: str, sums):
+    """A timed arm's calendar sums (:class:`~dosefind.oc.calendar_sums.ColumnSums` of its calendar
+    columns and of its cohorts' decision days; None otherwise)."""
+    if kind != "arm" or sums.time is None:
         return None
-    return np.concatenate(sums.time), np.concatenate(sums.cohort_day)
+    return sums.time, sums.cohort_day
 
 
 def add_arrays(kind: str, sums, arrays) -> None:
-    """Add a timed arm's calendar columns read back from a part (blocks in order)."""
-    if arrays is not None:
-        sums.time.append(arrays[0])
-        sums.cohort_day.append(arrays[1])
+    """Add a timed arm's calendar sums read back from a part."""
+    if arrays is None:
+        return
+    if sums.time is None:
+        sums.time, sums.cohort_day = arrays
+    else:
+        sums.time.merge(arrays[0])
+        sums.cohort_day.merge(arrays[1])
 
 
 def add_terms(kind: str, sums, rows: list[tuple]) -> None:
