@@ -83,3 +83,30 @@ def test_deep_states_bypass_the_cache_and_change_nothing():
         assert np.array_equal(getattr(with_cache, name), getattr(without, name))
     kept = cache.keys[cache.keys[:, 0] >= 0, :6].sum(axis=1)
     assert kept.size > 0 and kept.max() <= P.CACHE_MAX_PATIENTS
+
+
+def test_scratch_row_is_reused_only_for_the_state_it_holds():
+    """The scratch row (deep states, or no cache) records its state: the same state again reads it (the
+    final selection after the last decision), any other state, or a ``full`` summary in between, is
+    computed afresh, and every number is the one a fresh computation gives."""
+    d = Crm(target=0.3, n_doses=6, max_n=144, skeleton_halfwidth=0.05, skeleton_nu=3, safety_confidence=0.9)
+    c = d.compile()
+    K = c.grid.shape[0]
+
+    def fresh(n, y, full):
+        keys, vals, work = P.new_cache(6, 0, K)
+        P.crm_summary_row(c.ip, c.fp, c.grid, n, y, keys, vals, work, full)
+        return vals[0].copy()
+
+    a = (np.array([3, 9, 30, 15, 3, 0]), np.array([0, 1, 8, 6, 2, 0]))  # 60 patients: not cached
+    b = (np.array([3, 9, 30, 18, 3, 0]), np.array([0, 1, 8, 7, 2, 0]))
+    small = (np.array([3, 3, 0, 0, 0, 0]), np.array([0, 1, 0, 0, 0, 0]))
+    calls = [(a, False), (a, False), (b, False), (a, False), (a, True), (a, False), (small, False)]
+    for keys, vals, work in (P.new_cache(6, 0, K), P.new_cache(6, 1 << 10, K)):
+        for state, full in calls:
+            row = P.crm_summary_row(c.ip, c.fp, c.grid, *state, keys, vals, work, full)
+            want = fresh(*state, full)
+            cols = slice(None) if full else slice(0, L.POST_FIRST + 2 * 6)
+            assert np.array_equal(vals[row, cols], want[cols])
+            if not full:
+                assert vals[row, L.POST_FIRST + 18] == want[L.POST_FIRST + 18]

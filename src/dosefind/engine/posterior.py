@@ -27,7 +27,7 @@ _KNOWN_LEAST = math.exp(_KNOWN_LOG_LEAST)
 #: deeper ones only once, and they filled the cache, so that every later miss probed a full table
 CACHE_MAX_PATIENTS = 48
 _WINDOW_DROP = 65.0  # _log_post_window keeps the nodes within this of the peak (60 plus a margin)
-_WINDOW_STEP = 8  # _log_post_window's coarse search and extension step, in nodes
+_PEAK_BRACKET = 6  # _log_post_window bisects for the peak until it lies among this many nodes
 
 
 @kernel
@@ -320,20 +320,17 @@ def _log_post_nodes(ip, grid, n_at, tox_at, f):
 
 
 @kernel
-def _fill_nodes(ip, grid, n_at, tox_at, f, start, stop, step):
-    """The unnormalised log posterior at the nodes ``start``, ``start + step``, ... below ``stop`` into
-    ``f``: the sums of :func:`_log_post_nodes`, term by term, dose by dose over these nodes."""
-    D = ip[L.IP_N_DOSES]
+def _node_log_post(grid, k, n_at, tox_at, D):
+    """The unnormalised log posterior at node ``k``: the sums of :func:`_log_post_nodes`, term by term."""
     F = L.GRID_FIRST
-    for k in range(start, stop, step):
-        f[k] = grid[k, L.GRID_LOGPRIOR]
+    s = grid[k, L.GRID_LOGPRIOR]
     for d in range(D):
         n = n_at[d]
         if n == 0:
             continue
         y = tox_at[d]
-        for k in range(start, stop, step):
-            f[k] += y * grid[k, F + d] + (n - y) * grid[k, F + D + d]
+        s += y * grid[k, F + d] + (n - y) * grid[k, F + D + d]
+    return s
 
 
 @kernel
@@ -346,36 +343,38 @@ def _log_post_window(ip, grid, n_at, tox_at, f):
     Why a window suffices: with x = -log(s_d) exp(b) > 0, dose d's log likelihood y log p + (n - y)
     log(1 - p) = -y x + (n - y) log(1 - exp(-x)) has derivative in b equal to -y x + (n - y) x /
     (exp(x) - 1), which decreases in x, hence in b: each term is concave in b, and the normal log prior
-    is strictly concave. The values at equally spaced nodes then rise to one peak and fall: the largest
-    of every ``_WINDOW_STEP``-th node lies within ``_WINDOW_STEP - 1`` nodes of the peak, and the nodes
-    within ``_WINDOW_DROP`` (65: 60 plus a margin for rounding) of the peak form one run around it, found
-    by extending the computed nodes ``_WINDOW_STEP`` at a time until the outermost is below that. Each
+    is strictly concave. The values at equally spaced nodes then rise to one peak and fall: bisection on
+    the sign of the step from a node to the next narrows the peak down to ``_PEAK_BRACKET`` nodes, and
+    the nodes within ``_WINDOW_DROP`` (65: 60 plus a margin for rounding) of the peak form one run around
+    it, found by extending the computed nodes one at a time until the outermost is below that. Each
     node's value is computed with the same operations as in :func:`_log_post_nodes`, so every number that
     enters the summary is the same to the bit.
     """
     K = ip[L.IP_CRM_N_NODES]
-    S = _WINDOW_STEP
-    _fill_nodes(ip, grid, n_at, tox_at, f, 0, K, S)
-    c = 0
-    for k in range(S, K, S):
-        if f[k] > f[c]:
-            c = k
-    lo = max(c - S + 1, 0)
-    hi = min(c + S, K)
-    _fill_nodes(ip, grid, n_at, tox_at, f, lo, hi, 1)
+    D = ip[L.IP_N_DOSES]
+    lo = 0
+    hi = K - 1  # the peak is one of the nodes lo to hi
+    while hi - lo >= _PEAK_BRACKET:
+        mid = (lo + hi) // 2
+        if _node_log_post(grid, mid + 1, n_at, tox_at, D) > _node_log_post(grid, mid, n_at, tox_at, D):
+            lo = mid + 1
+        else:
+            hi = mid
+    hi += 1
+    for k in range(lo, hi):
+        f[k] = _node_log_post(grid, k, n_at, tox_at, D)
     top = -np.inf
     for k in range(lo, hi):
-        if f[k] > top:
-            top = f[k]
+        top = max(top, f[k])
     floor = top - _WINDOW_DROP
     while lo > 0 and f[lo] >= floor:
-        start = max(lo - S, 0)
-        _fill_nodes(ip, grid, n_at, tox_at, f, start, lo, 1)
-        lo = start
+        lo -= 1
+        f[lo] = _node_log_post(grid, lo, n_at, tox_at, D)
     while hi < K and f[hi - 1] >= floor:
-        stop = min(hi + S, K)
-        _fill_nodes(ip, grid, n_at, tox_at, f, hi, stop, 1)
-        hi = stop
+        f[hi] = _node_log_post(grid, hi, n_at, tox_at, D)
+        hi += 1
+    for k in range(lo, hi):  # the maximum of the run (the peak itself, unless rounding moved it)
+        top = max(top, f[k])
     return top, lo, hi
 
 
@@ -501,20 +500,45 @@ def crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full):
     """Row of ``cvals`` holding the posterior summary for this state (computed on a cache miss).
 
     ``ckeys`` is int16 [C, 2D] (C a power of two, rows initialised to -1), ``cvals`` float64 [C + 1, *];
-    the last row of ``cvals`` is scratch, used when C is 0 or the table is full. One cache must always
-    be used with the same ``full`` flag (rows hold only what that mode computes).
+    the last row of ``cvals`` is scratch, used for states of more than ``CACHE_MAX_PATIENTS`` patients
+    and when C is 0 or the table is full. Without ``full`` the scratch row also records which state it
+    holds, so that the final selection, on the state of the trial's last decision, reads it again
+    instead of computing it twice. One cache must always be used with the same ``full`` flag (rows hold
+    only what that mode computes).
     """
     D = ip[L.IP_N_DOSES]
+    C = ckeys.shape[0]
     n_total = 0
     for d in range(D):
         n_total += n_at[d]
     if n_total > CACHE_MAX_PATIENTS:  # rarely met twice: computed without a look-up, and kept out
-        crm_posterior(ip, fp, grid, n_at, tox_at, cvals, ckeys.shape[0], work, full)
-        return ckeys.shape[0]
-    row, compute = cache_slot(ckeys, n_at, tox_at, D)
+        row, compute = C, True
+    else:
+        row, compute = cache_slot(ckeys, n_at, tox_at, D)
+    if row == C and not full:  # the scratch row: the state it holds (the final selection's is the last
+        compute = not _scratch_holds(cvals, C, n_at, tox_at, D)  # decision's), unless a new one
     if compute:
         crm_posterior(ip, fp, grid, n_at, tox_at, cvals, row, work, full)
+        if row == C and not full:
+            for d in range(D):
+                cvals[C, L.POST_FIRST + 2 * D + d] = _scratch_tag(n_at[d], tox_at[d])
     return row
+
+
+@kernel
+def _scratch_tag(n, y):
+    """Dose d's patients and DLTs as one number, kept in column ``POST_FIRST + 2D + d`` of the scratch row
+    (a column only ``full`` summaries write, with probabilities: the tags are at least 2)."""
+    return float(n) * 65536.0 + float(y) + 2.0
+
+
+@kernel
+def _scratch_holds(cvals, C, n_at, tox_at, D):
+    """Whether the scratch row ``C`` holds the summary (not ``full``) of this state."""
+    for d in range(D):
+        if cvals[C, L.POST_FIRST + 2 * D + d] != _scratch_tag(n_at[d], tox_at[d]):
+            return False
+    return True
 
 
 @kernel
