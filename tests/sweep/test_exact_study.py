@@ -188,6 +188,18 @@ def test_process_pool_equals_serial(exact_out, tmp_path, assert_same_dataset):
         assert (out / name).read_bytes() == (exact_out / name).read_bytes(), name
 
 
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")  # as in test_backends.py
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+def test_dask_local_cluster_equals_serial(exact_out, tmp_path, assert_same_dataset):
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    run = run_study(study_from_dict(exact_dict(acceptable_band=0.05)), out, backend="dask", workers=2)
+    assert (run.backend, run.workers) == ("dask", 2)
+    assert_same_dataset(exact_out, out)
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (exact_out / name).read_bytes(), name
+
+
 def test_summarize_reads_an_exact_folder(exact_out):
     r = runner.invoke(app, ["summarize", str(exact_out)])
     assert r.exit_code == 0, r.output
