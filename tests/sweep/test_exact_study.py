@@ -297,3 +297,31 @@ def test_a_design_beyond_the_state_limit_is_refused_before_any_work(tmp_path, mo
     assert "'BOIN'" in str(e.value) and "100 distinct trial states" in str(e.value)
     assert "remove design 'BOIN'" in str(e.value) and "drop exact = true" in str(e.value)
     assert not out.exists()
+
+
+def test_phase12_design_gets_its_obd_metrics_exactly(tmp_path):
+    """A BOIN12 unit carries the exact OBD metrics and responses of simulate --exact."""
+    boin12 = {
+        "name": "BOIN12",
+        "kind": "boin12",
+        "target": 0.35,
+        "target_eff": 0.25,
+        "n_doses": 3,
+        "max_n": 9,
+    }
+    scenarios = [
+        {"name": "E1", "true_tox": [0.05, 0.2, 0.4], "true_eff": [0.2, 0.4, 0.5], "correlation": 0.2},
+        {"name": "E2", "true_tox": [0.1, 0.35, 0.5], "true_eff": [0.3, 0.3, 0.6]},
+    ]
+    out = tmp_path / "out"
+    run_study(study_from_dict(exact_dict(designs=[boin12], scenarios=scenarios)), out, backend="serial")
+    spec = spec_from_dict({"designs": [boin12], "scenarios": scenarios})
+    want = {oc.scenario: oc.values for oc in exact_spec(spec).ocs}
+    t = _tables(out)
+    for row in t["oc"].itertuples():
+        for m in ("prob_select_obd", "mean_utility_selected", "mean_resp", "pcs"):
+            assert abs(getattr(row, m) - want[row.scenario][m]) <= 1e-12, m
+            assert getattr(row, m + "_mcse") == 0.0
+    for scen, g in t["oc_dose"].groupby("scenario"):
+        np.testing.assert_allclose(g["mean_resp_at_dose"], want[scen]["mean_resp_at_dose"], atol=1e-12)
+        assert g["obd"].any()
