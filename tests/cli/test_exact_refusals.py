@@ -1,5 +1,6 @@
 """Where exact operating characteristics do not apply, the refusal says why and what to run instead
-(issue 17, item 1): arm files (``--exact`` and ``[simulation] exact = true``) and study files."""
+(issue 17, item 1): arm files (``--exact`` and ``[simulation] exact = true``) and studies of arms; exact
+studies of designs refuse trials and seeds (``tests/sweep/test_exact_study.py`` has the rest)."""
 
 from pathlib import Path
 
@@ -44,10 +45,26 @@ def test_exact_true_in_an_arm_file_is_refused_with_the_reason(tmp_path):
     assert load_arm(path).n_trials == 20000  # exact = false is the default, and accepted
 
 
-def test_exact_true_in_a_study_is_refused_with_what_to_run_instead(tmp_path):
+def test_exact_true_in_a_study_with_trials_or_seed_is_refused(tmp_path):
+    """An exact study simulates nothing: n_trials and seed are refused, not silently ignored."""
     path = tmp_path / "study.toml"
-    path.write_text(tomli_w.dumps(study_dict(exact=True)), encoding="utf-8")
     out = tmp_path / "out"
-    r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
-    _one_error_line(r, "study.exact", "simulate SPEC --exact")
-    assert not out.exists()
+    for key in ("n_trials", "seed"):
+        data = study_dict(exact=True)
+        data["study"].pop("n_trials" if key == "seed" else "seed")
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
+        _one_error_line(r, f"study.{key}", "exact = true", f"remove {key}, or set exact = false")
+        assert not out.exists()
+
+
+def test_exact_true_in_a_study_of_arms_is_refused_with_what_to_run_instead(tmp_path):
+    """Refused when [study] is read, before the arm, platform or basket files are."""
+    path = tmp_path / "study.toml"
+    out = tmp_path / "out"
+    for key in ("arms", "platforms", "baskets"):
+        data = {"study": {"exact": True}, key: [{"file": "not-read.toml"}]}
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
+        _one_error_line(r, "study.exact", "arms, platforms and baskets", "remove exact = true")
+        assert not out.exists()

@@ -65,11 +65,18 @@ def sweep(
         what = f"{len(units):,} units ({counts})"
     else:
         what = f"{len(st.scenarios):,} scenarios x {len(st.designs)} designs"
-    typer.echo(
-        f"study {st.name!r}: {what} x {st.n_trials:,} trials = {st.total_trials:,} trials in "
-        f"{st.n_tasks:,} tasks ({backend})",
-        err=True,
-    )
+    if getattr(st, "method", None) == "exact":
+        typer.echo(
+            f"study {st.name!r}: {what}, exact operating characteristics: {st.n_tasks:,} tasks, one per "
+            f"design and scenario ({backend})",
+            err=True,
+        )
+    else:
+        typer.echo(
+            f"study {st.name!r}: {what} x {st.n_trials:,} trials = {st.total_trials:,} trials in "
+            f"{st.n_tasks:,} tasks ({backend})",
+            err=True,
+        )
     note_first_compile(quiet)
     with ExitStack() as stack:  # the bar opens at the first report, after the output folder is checked
         bar: dict = {}
@@ -264,10 +271,14 @@ def summarize(
     s = run_summary(results)
     m = s["manifest"]
     if fmt is SummaryFormat.table:
+        size = (
+            "exact operating characteristics (MCSE 0)"
+            if m.get("method") == "exact"
+            else f"{m['n_trials']:,} trials, seed {m['seed']}"
+        )
         head = (
             f"study {m['study']['name']!r}: {m['n_scenarios']:,} scenarios x {m['n_designs']} designs x "
-            f"{m['n_trials']:,} trials, seed {m['seed']},\ndosefind {m['version']}, "
-            f"study hash {m['study_hash']}"
+            f"{size},\ndosefind {m['version']}, study hash {m['study_hash']}"
         )
         text = "\n\n".join(
             [
@@ -295,7 +306,9 @@ def summarize(
 
 def _provenance(manifest: dict) -> dict:
     keys = ("version", "study_hash", "seed", "n_trials", "n_scenarios", "n_designs")
-    return {"study": manifest["study"]["name"], **{k: manifest[k] for k in keys}}
+    prov = {"study": manifest["study"]["name"], **{k: manifest[k] for k in keys}}
+    prov["method"] = manifest.get("method", "simulation")
+    return prov
 
 
 class FigureFormat(str, Enum):

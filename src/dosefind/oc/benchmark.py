@@ -28,6 +28,7 @@ Definitions (T simulated trials, N patients per trial, D doses, true DLT probabi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,6 +104,50 @@ def benchmark_selections(u: np.ndarray, true_tox, target: float, included=None) 
             gap = np.where(np.asarray(included, dtype=bool)[None, :], gap, np.inf)
         near = gap <= gap.min(axis=1, keepdims=True) + TIE_TOLERANCE
         out[start : start + block.shape[0]] = np.argmax(near, axis=1)  # first True: the lowest dose
+    return out
+
+
+def exact_benchmark_prob_select(true_tox, target: float, n_patients: int, included=None) -> np.ndarray:
+    """P(the benchmark selects d) per dose, exactly (no simulation): the rule of
+    :func:`benchmark_selections` on ``n_patients`` independent uniform tolerances.
+
+    The count #{u_i < p_d} of the next dose in increasing order of p is the count so far plus a binomial
+    draw among the patients not yet counted, (p_d - p_prev) / (1 - p_prev) each, so the doses are
+    followed in that order with the state (count, smallest distance so far, the lowest dose at that
+    distance); equally toxic doses share a count. Ties within ``TIE_TOLERANCE`` go to the lowest dose, as
+    in the simulation (distances of distinct counts differ by more than the tolerance or not at all)."""
+    p = np.asarray(true_tox, dtype=np.float64)
+    D = p.shape[0]
+    keep = np.ones(D, dtype=bool) if included is None else np.asarray(included, dtype=bool)
+    N = int(n_patients)
+    aim = N * float(target)
+    # state (count, best distance or None, best dose) -> probability
+    layer: dict[tuple, float] = {(0, None, -1): 1.0}
+    prev = 0.0
+    for d in sorted(range(D), key=lambda k: (p[k], k)):
+        q = 0.0 if p[d] <= prev else min((p[d] - prev) / (1.0 - prev), 1.0)
+        nxt: dict[tuple, float] = {}
+        for (c, best, dose), pr in layer.items():
+            m = N - c
+            for j in range(m + 1) if q > 0.0 else (0,):
+                pj = pr * math.comb(m, j) * q**j * (1.0 - q) ** (m - j)
+                if pj == 0.0:
+                    continue
+                c2 = c + j
+                b2, d2 = best, dose
+                if keep[d]:
+                    gap = abs(c2 - aim)
+                    if best is None or gap < best - TIE_TOLERANCE:
+                        b2, d2 = gap, d
+                    elif gap <= best + TIE_TOLERANCE:
+                        b2, d2 = min(best, gap), min(dose, d)
+                key = (c2, b2, d2)
+                nxt[key] = nxt.get(key, 0.0) + pj
+        layer = nxt
+        prev = max(prev, float(p[d]))
+    out = np.zeros(D)
+    for (_c, _best, dose), pr in layer.items():
+        out[dose] += pr
     return out
 
 

@@ -73,6 +73,15 @@ def exact_supported(design: Design) -> str | None:
     return None
 
 
+def _load_kernels(design: Design) -> None:
+    """One throwaway decision and selection: a process's first call compiles the kernels (minutes on a
+    cold cache) or loads them, which must not count in the time projection of the decisions."""
+    ctx = DecisionContext(design)
+    n = min(design.cohort_size, design.max_n)
+    ctx.decide_raw(design.start_dose - 1, n, 0, False, 0.5, n)
+    ctx.select(full=False)
+
+
 def _binom(n: int, y: int, p: float) -> float:
     return math.comb(n, y) * p**y * (1.0 - p) ** (n - y)
 
@@ -113,6 +122,7 @@ def exact_operating_characteristics(
     why = exact_supported(design)
     if why is not None:
         raise SpecError("exact", f"design {design.name!r}: {why}", "run without --exact")
+    _load_kernels(design)
     t0 = time.perf_counter()
     D = design.n_doses
     p = np.asarray(scenario.true_tox, dtype=float)

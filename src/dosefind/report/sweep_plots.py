@@ -171,6 +171,8 @@ def _pivot(oc, column: str, scenarios: list[str], designs: list[str]):
 def _trials_note(oc) -> str:
     if "n_trials" not in oc.columns:
         return ""
+    if "method" in oc.columns and (oc["method"] == "exact").all():
+        return "exact operating characteristics (no Monte Carlo error)"
     lo, hi = int(oc["n_trials"].min()), int(oc["n_trials"].max())
     trials = f"{lo:,}" if lo == hi else f"{lo:,} to {hi:,}"
     return f"{trials} simulated trials per scenario and design"

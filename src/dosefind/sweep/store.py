@@ -6,7 +6,8 @@ Layout of ``--out``::
     .lock                  held (flock) by the sweep writing the folder; released when it exits or dies
     parts/task-NNNNNNN.units.parquet   sufficient statistics of one task (see dosefind.sweep.stats)
     parts/task-NNNNNNN.pairs.parquet   paired-difference sums of the same task
-    oc.parquet             one row per (scenario, design): metrics and <metric>_mcse columns
+    oc.parquet             one row per (scenario, design): metrics and <metric>_mcse columns, the method
+                           ("simulation", or "exact" for exact studies: dosefind.sweep.exact)
     oc_dose.parquet        one row per (scenario, design, dose): per-dose metrics and MCSEs
     paired.parquet         one row per (scenario, design_a, design_b, metric): paired differences
     scenarios.parquet      one row per scenario: name, position, description, true_tox
@@ -150,6 +151,7 @@ class SweepFolder:
                 "study": self.study.settings(),
                 "n_trials": self.study.n_trials,
                 "seed": self.study.seed,
+                "method": getattr(self.study, "method", "simulation"),
                 **self._counts(),
                 "n_tasks": self.study.n_tasks,
                 "created": _now(),
@@ -270,7 +272,9 @@ class SweepFolder:
         """What every output table carries in its Parquet metadata (key ``dosefind``), from the manifest;
         no timestamps, so the same study gives byte-identical tables on every backend and after resumes."""
         keys = ("package", "version", "study_hash", "seed", "n_trials", "n_scenarios", "n_designs")
-        return {"study": self.manifest["study"]["name"], **{k: self.manifest[k] for k in keys}}
+        prov = {"study": self.manifest["study"]["name"], **{k: self.manifest[k] for k in keys}}
+        prov["method"] = self.manifest.get("method", "simulation")  # folders begun before it was recorded
+        return prov
 
     def finalize(self) -> list[Path]:
         """Combine every task into the Parquet dataset (streamed one chunk of scenarios at a time)."""
@@ -320,6 +324,7 @@ def _schemas(pa) -> dict:
         pa.field("design", pa.string()),
         pa.field("scenario_index", pa.int64()),
         pa.field("n_trials", pa.int64()),
+        pa.field("method", pa.string()),  # "simulation", or "exact" (dosefind.sweep.exact: MCSE 0)
         pa.field("target", pa.float64()),
         pa.field("mtd", pa.int32()),
     ]
@@ -328,6 +333,7 @@ def _schemas(pa) -> dict:
     dose_fields = [
         pa.field("scenario", pa.string()),
         pa.field("design", pa.string()),
+        pa.field("method", pa.string()),
         pa.field("dose", pa.int32()),
         pa.field("dose_label", pa.string()),
         pa.field("true_tox", pa.float64()),
@@ -342,6 +348,7 @@ def _schemas(pa) -> dict:
         pa.field("design_b", pa.string()),
         pa.field("metric", pa.string()),
         pa.field("n_trials", pa.int64()),
+        pa.field("method", pa.string()),
     ] + [
         pa.field(c, pa.float64())
         for c in ("mean_a", "mean_b", "diff", "se_paired", "se_unpaired", "variance_ratio")
@@ -375,6 +382,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                     design=design.name,
                     scenario_index=s_index,
                     n_trials=int(total["scalars"][si, k, 0]),
+                    method="simulation",
                     target=design.target,
                     mtd=mtd,
                     **wide,
@@ -384,6 +392,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 row = dict(
                     scenario=scen.name,
                     design=design.name,
+                    method="simulation",
                     dose=d + 1,
                     dose_label=design.doses[d],
                     true_tox=float(scen.true_tox[d]),
@@ -402,6 +411,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                         design_a=st.designs[a].name,
                         design_b=st.designs[b].name,
                         n_trials=int(total["scalars"][si, a, 0]),
+                        method="simulation",
                         **r,
                     )
                 )

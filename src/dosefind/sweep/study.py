@@ -47,6 +47,11 @@ a list (none of the generators' so far) cannot be varied this way.
 Scenario names key the simulated patients (see :attr:`dosefind.scenario.Scenario.key`), so every scenario
 name in a study must be unique; so must every design name.
 
+With ``exact = true`` in ``[study]`` (and no ``n_trials``, ``seed``, ``block_trials``,
+``scenarios_per_task`` or ``[timing]``, which are refused: nothing is simulated) every design under
+every scenario is computed exactly, once, by ``simulate --exact``'s programme
+(:mod:`dosefind.sweep.exact`); designs without exact operating characteristics are refused.
+
 A study file with ``[[arms]]``, ``[[platforms]]`` or ``[[baskets]]`` instead of designs is read by
 :mod:`dosefind.sweep.units` (:func:`load_study` hands it over).
 """
@@ -104,6 +109,20 @@ TOP_KEYS = [
     "random_scenarios",
     "timing",
 ]
+
+
+def design_pairs(designs, reference: str | None) -> tuple[tuple[int, int], ...]:
+    """Design index pairs (a, b) compared as a - b (same target only): each against ``reference``, else
+    all pairs of up to ``MAX_ALL_PAIRS_DESIGNS`` designs, else each against the first."""
+    idx = range(len(designs))
+    if reference is not None:
+        ref = [d.name for d in designs].index(reference)
+        cand = [(i, ref) for i in idx if i != ref]
+    elif len(designs) <= MAX_ALL_PAIRS_DESIGNS:
+        cand = list(itertools.combinations(idx, 2))
+    else:
+        cand = [(i, 0) for i in idx if i != 0]
+    return tuple((a, b) for a, b in cand if designs[a].target == designs[b].target)
 
 
 @dataclass(frozen=True)
@@ -175,15 +194,7 @@ class Study:
     @property
     def pairs(self) -> tuple[tuple[int, int], ...]:
         """Design index pairs (a, b) compared as a - b on common random numbers (same target only)."""
-        idx = range(len(self.designs))
-        if self.reference is not None:
-            ref = [d.name for d in self.designs].index(self.reference)
-            cand = [(i, ref) for i in idx if i != ref]
-        elif len(self.designs) <= MAX_ALL_PAIRS_DESIGNS:
-            cand = list(itertools.combinations(idx, 2))
-        else:
-            cand = [(i, 0) for i in idx if i != 0]
-        return tuple((a, b) for a, b in cand if self.designs[a].target == self.designs[b].target)
+        return design_pairs(self.designs, self.reference)
 
     def task(self, task_id: int) -> Task:
         if not 0 <= task_id < self.n_tasks:
@@ -504,8 +515,38 @@ def check_grid_shapes(scenarios, grid) -> None:
             )
 
 
-def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None = None) -> Study:
-    """Validate a study dictionary (the parsed TOML); ``base_dir`` resolves scenario_files."""
+def _check_exact_designs(designs) -> None:
+    """Every design of an exact study must have exact operating characteristics (one-line refusal)."""
+    from ..oc.exact_states import exact_supported
+
+    for d in designs:
+        why = exact_supported(d)
+        if why is not None:
+            raise SpecError(
+                "study.exact",
+                f"design {d.name!r} ({d.kind}) has no exact operating characteristics: {why}",
+                f"remove design {d.name!r} from the study, or drop exact = true and give n_trials and seed",
+            )
+
+
+def _check_exact_scenarios(designs, scenarios) -> None:
+    """A phase I/II design's exact operating characteristics need every scenario's response rates."""
+    for d in designs:
+        if not d.uses_efficacy:
+            continue
+        for s in scenarios:
+            if s.true_eff is None:
+                raise SpecError(
+                    "scenarios.true_eff",
+                    f"scenario {s.name!r} has no response probabilities and design {d.name!r} ({d.kind}) "
+                    "decides on responses",
+                    f"give true_eff in scenario {s.name!r}, or remove design {d.name!r} from the study",
+                )
+
+
+def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None = None):
+    """Validate a study dictionary (the parsed TOML); ``base_dir`` resolves scenario_files. A
+    :class:`Study`, or with ``exact = true`` a :class:`dosefind.sweep.exact.ExactStudy`."""
     try:
         if not isinstance(data, dict):
             raise SpecError("study", "expected a table", "write a [study] section")
@@ -515,28 +556,37 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
         st = data["study"]
         if not isinstance(st, dict):
             raise SpecError("study", "expected a table", "write a [study] section")
-        if st.get("exact") not in (None, False):
-            raise SpecError(
-                "study.exact",
-                "a study's results (blocks of simulated trials, paired differences on common random "
-                "numbers, resumable parts) come from simulated trials; exact operating characteristics "
-                "are computed per spec file, not for studies",
-                "remove exact = true, or put the designs and scenarios in a spec file and run dosefind "
-                "simulate SPEC --exact",
-            )
         v.no_unknown_keys("study", st, [*STUDY_KEYS, "exact"])
-        for key in ("n_trials", "seed"):
-            if key not in st:
-                raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
-        n_trials = v.integer("study.n_trials", st["n_trials"], low=1, fix="write e.g. n_trials = 2000")
-        seed = v.integer("study.seed", st["seed"], low=0, high=2**63 - 1, fix="write e.g. seed = 2026")
-        block = v.integer(
-            "study.block_trials",
-            st.get("block_trials", min(n_trials, DEFAULT_BLOCK_TRIALS)),
-            low=1,
-            fix="write e.g. block_trials = 10000",
-        )
-        block = min(block, n_trials)
+        exact = v.boolean("study.exact", st.get("exact", False))
+        if exact:
+            for key in ("n_trials", "seed", "block_trials", "scenarios_per_task"):
+                if key in st:
+                    raise SpecError(
+                        f"study.{key}",
+                        "given with exact = true: an exact study simulates no trials (one exact computation "
+                        "per design and scenario)",
+                        f"remove {key}, or set exact = false",
+                    )
+            if "timing" in data:
+                raise SpecError(
+                    "timing",
+                    "exact operating characteristics are computed for trials without calendar time",
+                    "remove the [timing] section, or drop exact = true and give n_trials and seed",
+                )
+            n_trials, seed, block = 0, 0, 1
+        else:
+            for key in ("n_trials", "seed"):
+                if key not in st:
+                    raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
+            n_trials = v.integer("study.n_trials", st["n_trials"], low=1, fix="write e.g. n_trials = 2000")
+            seed = v.integer("study.seed", st["seed"], low=0, high=2**63 - 1, fix="write e.g. seed = 2026")
+            block = v.integer(
+                "study.block_trials",
+                st.get("block_trials", min(n_trials, DEFAULT_BLOCK_TRIALS)),
+                low=1,
+                fix="write e.g. block_trials = 10000",
+            )
+            block = min(block, n_trials)
         band = st.get("acceptable_band")
         if band is not None:
             band = v.real("study.acceptable_band", band, low=0.0, high=1.0, high_open=True)
@@ -558,6 +608,8 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
             raise SpecError("designs", "missing", "add [[designs]] or [[design_grids]] blocks")
         check_design_names(designs)
         timing = Timing.from_dict(data["timing"]) if "timing" in data else None
+        if exact:
+            _check_exact_designs(designs)
         for d in designs:
             if d.uses_pending and timing is None:
                 raise SpecError(
@@ -611,9 +663,24 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
             )
         check_against(scenarios, designs[0].n_doses)
         check_grid_shapes(scenarios, grid)
+        if exact:
+            _check_exact_scenarios(designs, scenarios)
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
     notes = tuple(n for s in scenarios for n in s.notes())
+    if exact:
+        from .exact import ExactStudy
+
+        return ExactStudy(
+            name=name,
+            designs=tuple(designs),
+            scenarios=tuple(scenarios),
+            acceptable_band=band,
+            reference=reference,
+            description=description,
+            source=source,
+            notes=notes,
+        )
     return Study(
         name=name,
         n_trials=n_trials,

@@ -89,6 +89,11 @@ def _mc_mean(values, mcse) -> tuple[float, float]:
     return float(v[ok].mean()), float(np.sqrt(np.sum(s[ok] ** 2)) / n)
 
 
+def _exact(g) -> bool:
+    """The rows come from an exact study (``method`` "exact", :mod:`dosefind.sweep.exact`)."""
+    return "method" in g.columns and len(g) > 0 and bool((g["method"] == "exact").all())
+
+
 def _pooled_efficiency(g) -> tuple[float, float]:
     """Mean PCS / mean benchmark PCS over scenarios with its delta-method MCSE.
 
@@ -96,7 +101,11 @@ def _pooled_efficiency(g) -> tuple[float, float]:
     R the ratio, Var(Σ_s Σ_t (a - R b)) = Σ_s T var_s(a - R b), each var_s from P(a), P(b) and P(a b)
     (``prob_both_correct``), and MCSE(R) = sqrt(Σ_s T var_s) / Σ_s T P_s(b). One scenario gives
     exactly the per-scenario efficiency and MCSE of :func:`dosefind.oc.benchmark.efficiency_from_counts`.
+    Exact studies: Σ PCS / Σ benchmark PCS, MCSE 0.
     """
+    if _exact(g):  # equal weights, no Monte Carlo error
+        total = float(g["benchmark_pcs"].sum())
+        return (float(g["pcs"].sum()) / total, 0.0) if total > 0 else (float("nan"), float("nan"))
     T = g["n_trials"].to_numpy(dtype=float)
     pa, pb, pab = (g[c].to_numpy(dtype=float) for c in ("pcs", "benchmark_pcs", "prob_both_correct"))
     bench = float((T * pb).sum())
@@ -199,6 +208,8 @@ def paired_summary(paired):
         diff, se = _mc_mean(g["diff"], g["se_paired"])
         _, se_unpaired = _mc_mean(g["diff"], g["se_unpaired"])
         z = g["diff"] / g["se_paired"].where(g["se_paired"] > 0)
+        if _exact(g):  # exact differences: any nonzero one is a difference
+            z = np.sign(g["diff"]) * np.inf
         ratio = g["variance_ratio"].replace([np.inf], np.nan)
         rows.append(
             dict(

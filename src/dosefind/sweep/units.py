@@ -672,6 +672,13 @@ def unit_study_from_dict(data: dict, source: str | None = None, base_dir: Path |
         st = data.get("study")
         if not isinstance(st, dict):
             raise SpecError("study", "missing", "add a [study] section with n_trials and seed")
+        if st.get("exact") not in (None, False):
+            raise SpecError(
+                "study.exact",
+                "a study of arms, platforms and baskets is simulated: their exact operating characteristics "
+                "are not computed in sweeps",
+                "remove exact = true (dosefind basket simulate --exact computes a basket file's exactly)",
+            )
         v.no_unknown_keys("study", st, [*STUDY_KEYS, "scenario_files"])
         for key in ("n_trials", "seed"):
             if key not in st:
