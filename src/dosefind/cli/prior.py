@@ -404,3 +404,72 @@ def write(
         raise SpecError("file", f"{design} cannot be read as UTF-8 text", "give a TOML design file") from None
     write_atomic(out, design_with_prior(text, prior, name=name, source=design.name))
     emit(f"wrote {out}: {prior.mixture.n_components} prior component(s) from {prior_file}", None)
+
+
+@app.command("efftox")
+@user_errors
+def efftox(
+    design: Path = typer.Argument(..., help="EffTox design file (TOML): given or elicited priors."),
+    fmt: Format = FORMAT_OPTION,
+    out: Path = typer.Option(None, "--out", "-o", help="Write to this file instead of the screen."),
+):
+    """EffTox priors (Thall et al. 2014): the six normal priors, their mean P(toxicity) and P(efficacy) per
+    dose and each sub-model's effective sample size; with prior_tox, prior_eff and prior_ess in the design,
+    the priors solved from them beside the elicited values."""
+    from ..designs.efftox.prior import prior_moments
+    from ..designs.efftox.spec import PARAMETERS, EffTox
+    from ..specfile import select_design
+
+    check_output_path(out, "--out", "efftox-prior.txt")
+    chosen = select_design(design)
+    if not isinstance(chosen, EffTox):
+        raise SpecError(
+            "design.kind", f"{design.name} is not an EffTox design", 'give a kind = "efftox" design'
+        )
+    m = prior_moments(chosen.x, chosen.prior_mean, chosen.prior_sd)
+    found = chosen.elicited_prior
+    doses = [float(x) for x in chosen.doses]
+    if fmt is Format.json:
+        data = {
+            "design": chosen.name,
+            "parameters": list(PARAMETERS),
+            "prior_mean": list(chosen.prior_mean),
+            "prior_sd": list(chosen.prior_sd),
+            "doses": doses,
+            "prior_mean_tox": m["tox_mean"].tolist(),
+            "prior_mean_eff": m["eff_mean"].tolist(),
+            "ess_tox": m["ess_tox"],
+            "ess_eff": m["ess_eff"],
+        }
+        if found is not None:
+            data["elicited"] = {
+                "prior_tox": list(chosen.prior_tox),
+                "prior_eff": list(chosen.prior_eff),
+                "prior_ess": chosen.prior_ess
+                if isinstance(chosen.prior_ess, float)
+                else list(chosen.prior_ess),
+                "objective": found.objective,
+            }
+        emit(json.dumps(data, indent=2), out)
+        return
+    how = "elicited (Thall et al. 2014: penalised least squares, exact moments)" if found else "as given"
+    lines = [f"{chosen.name}: normal priors {how}", f"{'parameter':<10}{'mean':>10}{'sd':>9}"]
+    rows = zip(PARAMETERS, chosen.prior_mean, chosen.prior_sd, strict=True)
+    lines += [f"{p:<10}{a:>10.4f}{s:>9.4f}" for p, a, s in rows]
+    unit = f" ({chosen.dose_unit})" if chosen.dose_unit else ""
+    head = f"{'dose' + unit:<14}{'E pi_T':>9}{'E pi_E':>9}"
+    if found is not None:
+        head += f"{'elicited T':>12}{'elicited E':>12}"
+    lines += ["", head]
+    for j, d in enumerate(doses):
+        row = f"{d:<14g}{m['tox_mean'][j]:>9.3f}{m['eff_mean'][j]:>9.3f}"
+        if found is not None:
+            row += f"{chosen.prior_tox[j]:>12.3f}{chosen.prior_eff[j]:>12.3f}"
+        lines.append(row)
+    ess = "effective sample size (mean over doses of the moment-matched beta's a + b):\n"
+    ess += f"toxicity {m['ess_tox']:.3f}, efficacy {m['ess_eff']:.3f}"
+    if found is not None:
+        target = chosen.prior_ess if isinstance(chosen.prior_ess, tuple) else (chosen.prior_ess,) * 2
+        ess += f" (target {target[0]:g}, {target[1]:g}; objective {found.objective:.3g})"
+    lines += ["", ess]
+    emit("\n".join(lines), out)

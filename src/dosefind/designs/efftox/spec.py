@@ -8,7 +8,10 @@ toxicity of a patient joined by the association parameter psi (Thall & Cook's pi
 engine/efftox.py). Independent normal priors on (mu_T, beta_T, mu_E, beta_E1, beta_E2, psi):
 ``prior_mean`` and ``prior_sd``, six numbers each in that order (trialr's alpha, beta, gamma, zeta, eta,
 psi). The example of Thall et al. (2014), trialr's ``efftox_parameters_demo``, is
-``examples/designs/efftox.toml``.
+``examples/designs/efftox.toml``. Or elicited, as Thall et al. (2014) derive them: ``prior_tox`` and
+``prior_eff`` (the prior mean probabilities at each dose) and ``prior_ess`` (the effective sample size
+of each sub-model's prior, one number or [toxicity, efficacy]; default 0.9), solved by
+:mod:`dosefind.designs.efftox.prior` (``examples/designs/efftox-elicited.toml``).
 
 Acceptable dose: P(pi_T < ``tox_limit`` | data) > ``p_tox`` and P(pi_E > ``eff_limit`` | data) > ``p_eff``
 (the two hurdles; 0.1 and 0.1 in Thall et al. 2014). With ``no_skip = true`` (default, trialr's rule)
@@ -137,6 +140,10 @@ class EffTox(Design):
     tox_star: float = 0.25
     prior_mean: tuple[float, ...] | None = None
     prior_sd: tuple[float, ...] | None = None
+    #: or elicited: prior mean probabilities per dose and the target effective sample size (prior.py)
+    prior_tox: tuple[float, ...] | None = None
+    prior_eff: tuple[float, ...] | None = None
+    prior_ess: float | tuple[float, float] | None = None
     no_skip: bool = True
 
     kind = "efftox"
@@ -203,13 +210,24 @@ class EffTox(Design):
                 f"{self.tox_star:g} is not below tox1 = {self.tox1:g}",
                 "the intermediate point needs less toxicity than (1, tox1)",
             )
+        elicited = (self.prior_tox, self.prior_eff, self.prior_ess)
+        if any(e is not None for e in elicited):
+            if self.prior_mean is not None or self.prior_sd is not None:
+                given = "prior_mean" if self.prior_mean is not None else "prior_sd"
+                raise SpecError(
+                    given,
+                    "given together with elicited priors (prior_tox, prior_eff, prior_ess)",
+                    f"remove {given}, or remove prior_tox, prior_eff and prior_ess",
+                )
+            self._elicit_prior()
         if self.prior_mean is None or self.prior_sd is None:
             missing = "prior_mean" if self.prior_mean is None else "prior_sd"
             raise SpecError(
                 missing,
                 "missing: EffTox needs normal priors on its six parameters",
                 f"give {missing} = [six numbers for {', '.join(PARAMETERS)}] (e.g. Thall et al. 2014's, "
-                "examples/designs/efftox.toml)",
+                "examples/designs/efftox.toml), or elicit them: prior_tox and prior_eff (mean probabilities "
+                "per dose) with prior_ess (examples/designs/efftox-elicited.toml)",
             )
         set_(self, "prior_mean", _six("prior_mean", self.prior_mean, positive=False))
         set_(self, "prior_sd", _six("prior_sd", self.prior_sd, positive=True))
@@ -224,6 +242,51 @@ class EffTox(Design):
                 "EffTox has its own rules (acceptability, no_skip, max_n)",
                 "remove [[design.modifiers]] and use EffTox's fields",
             )
+
+    def _elicit_prior(self) -> None:
+        """prior_mean and prior_sd from prior_tox, prior_eff and prior_ess (Thall et al. 2014)."""
+        from .prior import elicit_prior
+
+        D = len(self.doses)
+        probs = {}
+        for name in ("prior_tox", "prior_eff"):
+            value = getattr(self, name)
+            fix = f"give {name} = [{D} prior mean probabilities, one per dose, each strictly between 0 and 1]"
+            if value is None:
+                raise SpecError(name, "missing: elicited priors need prior_tox and prior_eff", fix)
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != D:
+                raise SpecError(name, f"expected {D} probabilities (one per dose), got {value!r}", fix)
+            probs[name] = tuple(
+                v.probability(f"{name}[{i}]", x, open_interval=True, fix=fix) for i, x in enumerate(value)
+            )
+        ess = 0.9 if self.prior_ess is None else self.prior_ess
+        fix = "give prior_ess = a positive number (e.g. 0.9), or [for toxicity, for efficacy]"
+        if isinstance(ess, (list, tuple)):
+            if len(ess) != 2:
+                raise SpecError("prior_ess", f"expected one number or two, got {ess!r}", fix)
+            pair = tuple(_number(f"prior_ess[{i}]", x, fix) for i, x in enumerate(ess))
+        else:
+            pair = (_number("prior_ess", ess, fix),) * 2
+        if any(x <= 0 or x > 100 for x in pair):
+            raise SpecError("prior_ess", f"{list(pair)} is not an effective sample size in (0, 100]", fix)
+        set_ = object.__setattr__
+        set_(self, "prior_tox", probs["prior_tox"])
+        set_(self, "prior_eff", probs["prior_eff"])
+        set_(self, "prior_ess", pair[0] if pair[0] == pair[1] else pair)
+        found = elicit_prior(tuple(float(a) for a in self.x), probs["prior_tox"], probs["prior_eff"], *pair)
+        set_(self, "prior_mean", found.prior_mean)
+        set_(self, "prior_sd", found.prior_sd)
+
+    @property
+    def elicited_prior(self):
+        """How the elicited priors meet prior_tox, prior_eff and prior_ess
+        (:class:`~dosefind.designs.efftox.prior.ElicitedPrior`), or None when the priors were given."""
+        if self.prior_tox is None:
+            return None
+        from .prior import elicit_prior
+
+        ess = self.prior_ess if isinstance(self.prior_ess, tuple) else (self.prior_ess, self.prior_ess)
+        return elicit_prior(tuple(float(a) for a in self.x), self.prior_tox, self.prior_eff, *ess)
 
     # ---- model -------------------------------------------------------------------------------------
     @property
@@ -289,6 +352,8 @@ class EffTox(Design):
     def to_dict(self) -> dict:
         out = super().to_dict()
         out["doses"] = [float(x) for x in self.doses]
+        if self.prior_tox is not None:  # the elicited inputs, which give back the same priors
+            del out["prior_mean"], out["prior_sd"]
         return out
 
     def describe(self) -> str:
