@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import SpecError
 from .kernels import cbhm_posterior, cbhm_sigma2, response_counts
-from .spec import SIGMA2_MIN, Cbhm, Cohort
+from .spec import Cbhm, Cohort
 
 #: acc in the kernel: the trapezoid rules' step is acc / sqrt(curvature bound); exp(-2 pi^2 / acc^2) = e^-25
 ACCURACY = math.sqrt(2.0 * math.pi**2 / 25.0)
@@ -102,25 +102,39 @@ def sigma2_of(design: Cbhm, cohorts: tuple[Cohort, ...], n, x) -> tuple[np.ndarr
     a, b = coefficients(design, cohorts)
     n = np.atleast_2d(np.asarray(n, dtype=np.int64))
     x = np.atleast_2d(np.asarray(x, dtype=np.int64))
-    return cbhm_sigma2(n, x, a, b, SIGMA2_MIN, design.sigma2_max)
+    return cbhm_sigma2(n, x, a, b, design.sigma2_min, design.sigma2_max)
 
 
 def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
+#: the finest tabulated step (finer steps, for sigma^2 below about 6e-4, evaluate the likelihood directly)
+TABLE_STEP = 1.0 / 64.0
+COARSEST_STEP = 0.5
+
+
 @dataclass(frozen=True)
 class CbhmGrid:
-    """The fine theta grid theta_i = c0 + (i - i0) h_fine and the scaled binomial likelihood per (n, x)."""
+    """The grid theta_i = c0 + (i - i0) h_fine (i < n_fine) and, for every level whose step 2^L h_fine is at
+    least TABLE_STEP, the scaled binomial likelihood of every (n, x) row and expit on that level's points,
+    one contiguous block per level (``flat``, ``ex``; see :func:`kernels.cbhm_posterior`)."""
 
     c0: float
     h_fine: float
     i0: int
-    theta: np.ndarray
-    expit: np.ndarray
+    n_fine: int
+    pairs: tuple  # (n, x) of each row
     row: dict  # (n, x) -> row
-    lik: np.ndarray
+    flat: np.ndarray
+    ex: np.ndarray
+    ex_off: np.ndarray
+    lev_off: np.ndarray
+    lev_len: np.ndarray
+    lev_zero: np.ndarray
+    lev_first: int
     lmax: np.ndarray
+    support: np.ndarray  # [rows, 2]: where x theta - n log(1 + e^theta) is within SUPPORT_DROP of lmax
 
 
 def _h_target(s2: float, n_max: float, k: int, sd0: float) -> float:
@@ -128,29 +142,99 @@ def _h_target(s2: float, n_max: float, k: int, sd0: float) -> float:
     return ACCURACY / math.sqrt(max(n_max / 4.0 + 1.0 / s2, (2.0 + k) / s2 + 1.0 / sd0**2))
 
 
-def _lik_rows(theta: np.ndarray, pairs) -> tuple[np.ndarray, np.ndarray]:
+SUPPORT_DROP = 60.0
+
+
+def row_support(pairs, lmax) -> np.ndarray:
+    """[lo, hi] of each row's likelihood above exp(-SUPPORT_DROP) of its peak (+-1e300 where it never
+    drops: x = 0 below, x = n above), to 1e-3 (bisection on the concave log likelihood)."""
+    out = np.empty((len(pairs), 2))
+    for i, (nn, xx) in enumerate(pairs):
+
+        def drop(t, nn=nn, xx=xx, m=lmax[i]):
+            return xx * t - nn * np.logaddexp(0.0, t) - m + SUPPORT_DROP
+
+        mode = math.log(xx / (nn - xx)) if 0 < xx < nn else 0.0
+        for side, (sign, never) in enumerate(((-1.0, xx == 0), (1.0, xx == nn))):
+            if never or nn == 0:
+                out[i, side] = sign * 1e300
+                continue
+            a, step = mode, 1.0
+            while drop(a + sign * step) > 0:
+                step *= 2.0
+            b = a + sign * step
+            for _ in range(60):
+                mid = 0.5 * (a + b)
+                if drop(mid) > 0:
+                    a = mid
+                else:
+                    b = mid
+            out[i, side] = b
+    return out
+
+
+def row_lmax(pairs) -> np.ndarray:
+    """max over theta of x theta - n log(1 + e^theta): x log(x / n) + (n - x) log(1 - x / n)."""
+    out = np.zeros(len(pairs))
+    for i, (nn, xx) in enumerate(pairs):
+        if 0 < xx < nn:
+            out[i] = xx * math.log(xx / nn) + (nn - xx) * math.log1p(-xx / nn)
+    return out
+
+
+def _tables(c0, h_fine, i0, n_fine, pairs, lmax):
     ns = np.array([p[0] for p in pairs], dtype=float)[:, None]
     xs = np.array([p[1] for p in pairs], dtype=float)[:, None]
-    log_lik = xs * theta[None, :] - ns * np.logaddexp(0.0, theta[None, :])
-    lmax = log_lik.max(axis=1)
-    return np.exp(log_lik - lmax[:, None]), lmax
+    blocks, eblocks, off, eoff, length, zero = [], [], [], [], [], []
+    first = None
+    level, stride, start, estart = 0, 1, 0, 0
+    while stride * h_fine <= COARSEST_STEP * 1.000001 and stride <= i0:
+        v_min = -(i0 // stride)
+        v_max = (n_fine - 1 - i0) // stride
+        off.append(start)
+        eoff.append(estart)
+        length.append(v_max - v_min + 1)
+        zero.append(-v_min)
+        if stride * h_fine >= TABLE_STEP * 0.999999:
+            first = level if first is None else first
+            theta = c0 + np.arange(v_min, v_max + 1) * stride * h_fine
+            table = np.exp(xs * theta[None, :] - ns * np.logaddexp(0.0, theta[None, :]) - lmax[:, None])
+            blocks.append(table.ravel())
+            eblocks.append(1.0 / (1.0 + np.exp(-theta)))
+            start += table.size
+            estart += theta.size
+        level += 1
+        stride *= 2
+    if first is None:
+        first = level
+    flat = np.concatenate(blocks) if blocks else np.zeros(1)
+    ex = np.concatenate(eblocks) if eblocks else np.zeros(1)
+    arr = [np.array(a, np.int64) for a in (eoff, off, length, zero)]
+    return flat, ex, *arr, first
 
 
-def build_grid(design: Cbhm, cohorts: tuple[Cohort, ...], s2_min: float, n_max: int) -> CbhmGrid:
+def build_grid(design: Cbhm, cohorts: tuple[Cohort, ...], s2_min: float, n_max: int, pairs=None) -> CbhmGrid:
     cuts = [_logit(c.q0) for c in cohorts]
     c0 = max(set(cuts), key=cuts.count)
-    h_fine = 0.5
+    h_fine = COARSEST_STEP
     while h_fine > _h_target(s2_min, n_max, len(cohorts), design.mu_sd):
         h_fine /= 2.0
     lo = min(-GRID_REACH, min(cuts) - 1.0)
     hi = max(GRID_REACH, max(cuts) + 1.0)
-    i0 = int(math.ceil((c0 - lo) / h_fine))
-    m = i0 + int(math.ceil((hi - c0) / h_fine)) + 1
-    theta = c0 + (np.arange(m) - i0) * h_fine
-    pairs = sorted({(nn, xx) for c in cohorts for nn in c.looks for xx in range(nn + 1)})
-    lik, lmax = _lik_rows(theta, pairs)
+    # c0 sits on every level: i0 is a multiple of the coarsest stride
+    coarsest = int(round(COARSEST_STEP / h_fine))
+    i0 = int(math.ceil((c0 - lo) / (coarsest * h_fine))) * coarsest
+    n_fine = i0 + int(math.ceil((hi - c0) / h_fine)) + 1
+    if pairs is None:
+        pairs = sorted({(nn, xx) for c in cohorts for nn in c.looks for xx in range(nn + 1)})
+    pairs = tuple(pairs)
+    lmax = row_lmax(pairs)
+    flat, ex, ex_off, off, length, zero, first = _tables(c0, h_fine, i0, n_fine, pairs, lmax)
     row = {p: i for i, p in enumerate(pairs)}
-    return CbhmGrid(c0, h_fine, i0, theta, 1.0 / (1.0 + np.exp(-theta)), row, lik, lmax)
+    support = row_support(pairs, lmax)
+    return CbhmGrid(
+        c0, h_fine, i0, n_fine, pairs, row, flat, ex, ex_off, off, length, zero, first, lmax, support
+    )
 
 
 def _s2_range(design: Cbhm, cohorts: tuple[Cohort, ...]) -> float:
@@ -158,12 +242,32 @@ def _s2_range(design: Cbhm, cohorts: tuple[Cohort, ...]) -> float:
     a, b = coefficients(design, cohorts)
     t_max = max(sum(c.n for c in cohorts), 1)
     low = min(math.exp(min(a, 700.0)), math.exp(min(a + b * math.log(t_max), 700.0)))
-    return min(max(low, SIGMA2_MIN), design.sigma2_max)
+    return min(max(low, design.sigma2_min), design.sigma2_max)
 
 
 @functools.lru_cache(maxsize=8)
 def grid_for(design: Cbhm, cohorts: tuple[Cohort, ...]) -> CbhmGrid:
     return build_grid(design, cohorts, _s2_range(design, cohorts), max(c.n for c in cohorts))
+
+
+def kernel_grid(grid: CbhmGrid) -> tuple:
+    """The grid's arguments of :func:`kernels.cbhm_posterior`, in its order."""
+    g = grid
+    return (
+        g.flat,
+        g.ex,
+        g.ex_off,
+        g.lev_off,
+        g.lev_len,
+        g.lev_zero,
+        g.lev_first,
+        g.lmax,
+        g.support,
+        g.c0,
+        g.h_fine,
+        g.i0,
+        g.n_fine,
+    )
 
 
 def cbhm_probabilities(
@@ -192,16 +296,14 @@ def cbhm_probabilities(
         s2 = np.full(un.shape[0], float(sigma2))
         grid = build_grid(design, cohorts, min(float(sigma2), _s2_range(design, cohorts)), int(un.max()))
     pairs = {(int(a), int(b)) for a, b in zip(un.ravel(), ux.ravel(), strict=True)}
-    missing = sorted(pairs - set(grid.row))
-    lik, lmax, row = grid.lik, grid.lmax, grid.row
-    if missing:  # data off the looks (a live analysis between looks): rows for these counts only
-        extra, extra_max = _lik_rows(grid.theta, missing)
-        row = dict(row)
-        row.update({p: len(lmax) + i for i, p in enumerate(missing)})
-        lik = np.concatenate([lik, extra])
-        lmax = np.concatenate([lmax, extra_max])
+    if not pairs <= set(grid.row):  # data off the looks (a live analysis between looks): tables for these
+        s2_low = min(float(s2.min()), _s2_range(design, cohorts))
+        grid = build_grid(design, cohorts, s2_low, max(int(un.max()), 1), sorted(pairs | set(grid.row)))
     rows = np.array(
-        [[row[(int(a), int(b))] for a, b in zip(rn, rx, strict=True)] for rn, rx in zip(un, ux, strict=True)]
+        [
+            [grid.row[(int(a), int(b))] for a, b in zip(rn, rx, strict=True)]
+            for rn, rx in zip(un, ux, strict=True)
+        ]
     )
     if cuts is None:
         cuts = [_logit(c.q0) for c in cohorts]
@@ -211,12 +313,7 @@ def cbhm_probabilities(
         rows.astype(np.int64),
         np.asarray(s2, dtype=float),
         np.asarray(cuts, dtype=float),
-        lik,
-        lmax,
-        grid.expit,
-        grid.c0,
-        grid.h_fine,
-        grid.i0,
+        *kernel_grid(grid),
         design.mu_mean_for(cohorts),
         design.mu_sd,
         ACCURACY,

@@ -247,6 +247,12 @@ def _em_factor(t, mu, s2, n, x, h):
 
 
 @kernel
+def _scaled_lik(t, n, x, lmax):
+    lse = t + np.log1p(np.exp(-t)) if t > 0 else np.log1p(np.exp(t))
+    return np.exp(x * t - n * lse - lmax)
+
+
+@kernel
 def _chi_square(nv, xv):
     """Pearson's chi-square of the 2 x K responders / non-responders table (cohorts without patients left
     out); 0 when the pooled rate is 0 or 1."""
@@ -283,23 +289,50 @@ def cbhm_sigma2(n, x, a, b, s2_min, s2_max):
 
 
 @kernel
-def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0, m0, sd0, acc, node_cap):
+def cbhm_posterior(
+    n,
+    x,
+    rows,
+    s2s,
+    cuts,
+    lik,
+    ex,
+    ex_off,
+    lev_off,
+    lev_len,
+    lev_zero,
+    lev_first,
+    lmax,
+    support,
+    c0,
+    h_fine,
+    i0,
+    n_fine,
+    m0,
+    sd0,
+    acc,
+    node_cap,
+):
     """P(theta_k > cuts[k] | data) and E[q_k | data] under theta_k ~ N(mu, s2) given mu, mu ~ N(m0, sd0^2),
     sigma^2 = ``s2s[v]`` fixed, for data vectors n[v], x[v] (``rows[v, k]``: the row of ``lik`` holding
     cohort k's (n, x)).
 
-    ``lik[r, i]`` = expit(theta_i)^x (1 - expit(theta_i))^(n - x) / exp(lmax[r]) on the fine grid
-    theta_i = c0 + (i - i0) h_fine. For each vector the step h is the fine step times the largest power of
+    The grid: theta_i = c0 + (i - i0) h_fine, i = 0..n_fine - 1; a level L is every 2^L-th point
+    (those i = i0 + v 2^L), the step h = 2^L h_fine. Levels L >= ``lev_first`` are tabulated contiguously
+    in the flat ``lik``: level L, row r, point v at ``lev_off[L] + r * lev_len[L] + lev_zero[L] + v``,
+    expit(theta)^x (1 - expit(theta))^(n - x) / exp(lmax[r]) (lmax the row's maximum over the real line);
+    ``ex[ex_off[L] + lev_zero[L] + v]`` is expit(theta) there. Finer levels (tiny sigma^2) evaluate both
+    directly. For each vector the step h is the fine step times the largest power of
     two within acc / sqrt(max(n_max / 4 + 1 / s2, C_mu)) (C_mu below; the trapezoid rule's error
     for an integrand analytic in a strip is about exp(-2 pi^2 / (h^2 C)) for curvature bound C). The outer
     rule over mu is the trapezoid rule on nodes m h apart on the same grid, walked out from a Laplace
     guess until the log posterior is 40 below its peak; the inner integrals over theta_k are the
-    trapezoid rule on the window of +-9 s around the mode of the integrand, with Euler-Maclaurin
+    trapezoid rule on the window of +-9 s around the mode of the integrand (within ``support[r]``, where
+    the row's likelihood is within exp(-60) of its peak), with Euler-Maclaurin
     corrections (to h^6) at the cut and at the grid's ends, beyond which the binomial factor is
     log-linear and the integrals are closed-form normal CDFs. Returns (prob, mean, nodes used) with
     prob NaN when ``node_cap`` nodes did not suffice."""
     n_vec, n_coh = n.shape
-    n_fine = lik.shape[1]
     prob = np.zeros((n_vec, n_coh))
     post_mean = np.zeros((n_vec, n_coh))
     used = np.zeros(n_vec, dtype=np.int64)
@@ -348,9 +381,12 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
             c_mu += 1.0 / (s2 + 1.0 / info)
         h_target = acc / np.sqrt(max(c_theta, c_mu))
         stride = 1
-        while 2 * stride * h_fine <= h_target and 2 * stride <= i0:
+        level = 0
+        while 2 * stride * h_fine <= h_target and 2 * stride <= i0 and level + 1 < lev_off.shape[0]:
             stride *= 2
+            level += 1
         h = stride * h_fine
+        tabled = level >= lev_first
         m = max(1, int(np.floor(acc / np.sqrt(c_mu) / h)))
         v_min = -(i0 // stride)
         v_max = (n_fine - 1 - i0) // stride
@@ -411,14 +447,18 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
                             elif step < -lim:
                                 step = -lim
                             t += step
-                            if abs(step) < 1e-7 * (1.0 + s):
+                            if abs(step) < 0.02 * s:  # the window only needs the mode to +-0.5 s
                                 break
                         tstar[k] = t
-                        lo = int(np.ceil((t - 9.0 * s - c0) / h))
-                        hi = int(np.floor((t + 9.0 * s - c0) / h))
+                        w_lo = max(t - 9.5 * s, support[r, 0])
+                        w_hi = min(t + 9.5 * s, support[r, 1])
                     else:
-                        lo = v_min - 1
-                        hi = v_max + 1
+                        w_lo = support[r, 0]
+                        w_hi = support[r, 1]
+                    # the window: where the integrand is within exp(-40) of its mode, and the likelihood
+                    # within exp(-60) of its peak
+                    lo = v_min - 1 if w_lo < th_lo else int(np.ceil((w_lo - c0) / h))
+                    hi = v_max + 1 if w_hi > th_hi else int(np.floor((w_hi - c0) / h))
                     left = lo <= v_min
                     right = hi >= v_max
                     va = max(lo, v_min)
@@ -430,11 +470,20 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
                     sl = 0.0
                     sa = 0.0
                     sb = 0.0
+                    base = lev_off[level] + r * lev_len[level] + lev_zero[level] if tabled else 0
+                    ebase = ex_off[level] + lev_zero[level] if tabled else 0
+                    lmr = lmax[r]
                     for vv in range(va, vb + 1):
                         d = abs(vv - vmu)
                         if d >= d_n:
                             continue
-                        f = lik[r, i0 + vv * stride] * gauss[d]
+                        th = c0 + vv * h if not tabled else 0.0
+                        if tabled:
+                            f = lik[base + vv] * gauss[d]
+                            e = ex[ebase + vv]
+                        else:
+                            f = _scaled_lik(th, nk, xk, lmr) * gauss[d]
+                            e = 1.0 / (1.0 + np.exp(-th))
                         if f == 0.0:
                             continue
                         wgt = 1.0
@@ -442,7 +491,7 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
                             wgt = 0.5
                         fl = wgt * f
                         sl += fl
-                        sb += fl * expit_grid[i0 + vv * stride]
+                        sb += fl * e
                         if vv > vc:
                             sa += fl
                         elif vv == vc:
@@ -453,14 +502,11 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
                     lsc = np.log(s) + _LOG_SQRT_2PI - lmax[r]
                     if left and va <= vb:
                         d = abs(v_min - vmu)
-                        f0 = lik[r, i0 + v_min * stride] * gauss[d] if d < d_n else 0.0
+                        f0 = _scaled_lik(th_lo, nk, xk, lmr) * gauss[d] if d < d_n else 0.0
                         if f0 > 0.0:
                             big_l += f0 * _em_factor(th_lo, mu, s2, nk, xk, h)
-                            big_b += (
-                                f0
-                                * expit_grid[i0 + v_min * stride]
-                                * _em_factor(th_lo, mu, s2, nk + 1.0, xk + 1.0, h)
-                            )
+                            eb = _em_factor(th_lo, mu, s2, nk + 1.0, xk + 1.0, h)
+                            big_b += f0 / (1.0 + np.exp(-th_lo)) * eb
                     if left:
                         z = (th_lo - mu - xk * s2) / s
                         big_l += np.exp(lsc + xk * mu + 0.5 * xk * xk * s2 + _log_ndtr(z))
@@ -469,16 +515,13 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
                     if right:
                         if va <= vb:
                             d = abs(v_max - vmu)
-                            f1 = lik[r, i0 + v_max * stride] * gauss[d] if d < d_n else 0.0
+                            f1 = _scaled_lik(th_hi, nk, xk, lmr) * gauss[d] if d < d_n else 0.0
                             if f1 > 0.0:
                                 cl = f1 * _em_factor(th_hi, mu, s2, nk, xk, h)
                                 big_l -= cl
                                 big_a -= cl
-                                big_b -= (
-                                    f1
-                                    * expit_grid[i0 + v_max * stride]
-                                    * _em_factor(th_hi, mu, s2, nk + 1.0, xk + 1.0, h)
-                                )
+                                eb = _em_factor(th_hi, mu, s2, nk + 1.0, xk + 1.0, h)
+                                big_b -= f1 / (1.0 + np.exp(-th_hi)) * eb
                         nx = nk - xk
                         z = (mu - nx * s2 - th_hi) / s
                         tail = np.exp(lsc - nx * mu + 0.5 * nx * nx * s2 + _log_ndtr(z))
@@ -490,7 +533,7 @@ def cbhm_posterior(n, x, rows, s2s, cuts, lik, lmax, expit_grid, c0, h_fine, i0,
                         big_a = big_l
                     elif vc <= vb:
                         d = abs(vc - vmu)
-                        fc = lik[r, i0 + vc * stride] * gauss[d] if d < d_n else 0.0
+                        fc = _scaled_lik(c0 + vc * h, nk, xk, lmr) * gauss[d] if d < d_n else 0.0
                         if fc > 0.0:
                             big_a += fc * _em_factor(c0 + vc * h, mu, s2, nk, xk, h)
                         if not on_grid:

@@ -38,7 +38,6 @@ from ..errors import SpecError
 
 KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm")
 MAX_COHORTS = 20
-SIGMA2_MIN = 1e-4  # CBHM: sigma^2 = exp(a + b log T) is kept >= this (s = 0.01: complete pooling in effect)
 
 
 PRIOR_FIX = "write the Beta prior as [a, b], e.g. [1, 1]"
@@ -341,7 +340,8 @@ class Cbhm(BasketDesign):
     """Chu & Yuan (2018), the calibrated Bayesian hierarchical model: theta_k = logit q_k ~ N(mu, sigma^2),
     mu ~ N(mu_mean, mu_sd^2), with sigma^2 not given a prior but set from the data at each look,
     sigma^2 = exp(a + b log T), T the Pearson chi-square of the 2 x K responders / non-responders table
-    (floored at 1), sigma^2 kept within [``SIGMA2_MIN``, ``sigma2_max``].
+    (floored at 1), sigma^2 kept within [``sigma2_min``, ``sigma2_max``] (the floor bounds the posterior's
+    cost; sigma^2 = 1e-3 is a standard deviation of 0.03 on the logit scale, complete pooling in effect).
 
     Either ``a`` and ``b`` are given, or they are calibrated from ``q1`` (the alternative rate): T_H is the
     median of T when every cohort's rate is q1, T_L the smallest (``heterogeneous = "min"``, the authors'
@@ -360,6 +360,7 @@ class Cbhm(BasketDesign):
     heterogeneous: str = "min"
     mu_mean: float | None = None
     mu_sd: float = 10.0
+    sigma2_min: float = 1.0e-3
     sigma2_max: float = 1.0e4
     kind: ClassVar[str] = "cbhm"
     borrows: ClassVar[bool] = True
@@ -406,6 +407,11 @@ class Cbhm(BasketDesign):
                 high=1_000_000,
                 fix="use 100 to 1,000,000 simulated data sets",
             ),
+        )
+        set_(
+            self,
+            "sigma2_min",
+            v.real("sigma2_min", self.sigma2_min, low=1e-6, high=1.0, fix="sigma2_min must lie in [1e-6, 1]"),
         )
         set_(self, "calibration_seed", v.integer("calibration_seed", self.calibration_seed, low=0))
         set_(self, "heterogeneous", v.choice("heterogeneous", self.heterogeneous, ("min", "median")))
