@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import EngineError, SpecError
 from .kernels import cbhm_posterior, cbhm_sigma2, response_counts
 from .spec import Cbhm, Cohort
 
@@ -320,6 +320,8 @@ def cbhm_probabilities(
         NODE_CAP,
     )
     if np.isnan(prob).any():  # pragma: no cover - the node cap is far above what the rule asks
-        raise RuntimeError("CBHM posterior: the outer rule needed more than NODE_CAP nodes")
+        raise EngineError(
+            "CBHM posterior: the outer rule needed more than NODE_CAP nodes; report this data set"
+        )
     inverse = inverse.reshape(-1)
     return prob[inverse], mean[inverse]
