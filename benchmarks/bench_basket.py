@@ -5,7 +5,8 @@ and the ratio to the floor.
 The floor is the cost of drawing the trials' response counts and nothing else
 (:func:`dosefind.basket.kernels.response_counts`: every patient's latent uniform). Berry and EXNEX build
 their node tables once per design, CBHM calibrates (a, b) and tabulates its likelihood grid once (each
-reported separately as ``setup s``); posteriors are computed once per distinct data vector of a look. Seeded; every number from one run, after a warm-up.
+reported separately as ``setup s``); posteriors are computed once per distinct data vector of a look.
+Seeded; every number from one run, after a warm-up.
 
     python benchmarks/bench_basket.py [--trials 20000] [--repeat 2] [--json out.json]
 
