@@ -4,8 +4,9 @@ and the ratio to the floor.
 
 The floor is the cost of drawing the trials' response counts and nothing else
 (:func:`dosefind.basket.kernels.response_counts`: every patient's latent uniform). Berry and EXNEX build
-their node tables once per design (reported separately as ``setup s``); posteriors are computed once per
-distinct data vector of a look. Seeded; every number from one run, after a warm-up.
+their node tables once per design, CBHM calibrates (a, b) and tabulates its likelihood grid once (each
+reported separately as ``setup s``); posteriors are computed once per distinct data vector of a look.
+Seeded; every number from one run, after a warm-up.
 
     python benchmarks/bench_basket.py [--trials 20000] [--repeat 2] [--json out.json]
 
@@ -24,6 +25,7 @@ import numpy as np
 from bench_engine import best_time, target_verdict
 
 from dosefind.basket import load_basket
+from dosefind.basket.cbhm import grid_for
 from dosefind.basket.hierarchy import tables_for
 from dosefind.basket.kernels import response_counts
 from dosefind.basket.simulate import simulate_trials
@@ -60,6 +62,8 @@ def main(argv=None):
         t0 = time.perf_counter()
         if d.borrows and d.kind in ("berry", "exnex"):
             tables_for(d, spec.cohorts)
+        elif d.kind == "cbhm":
+            grid_for(d, spec.cohorts)
         setup = time.perf_counter() - t0
         simulate_trials(d, spec.cohorts, rates, 200, SEED)  # warm-up: compile, caches
         t = best_time(lambda d=d: simulate_trials(d, spec.cohorts, rates, args.trials, SEED), args.repeat)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from dosefind.basket import BasketScenario, Berry, Cohort, Fujikawa, Independent, Simon
+from dosefind.basket import BasketScenario, Berry, Cbhm, Cohort, Fujikawa, Independent, Simon
 from dosefind.basket.decide import analyze
 from dosefind.basket.exact import check_exact, exact_rows
 from dosefind.basket.simulate import simulate_trials, trial_rows
@@ -82,6 +82,11 @@ CASES = [
     ),
     (
         Berry(threshold=0.9, grid="coarse"),
+        tuple(Cohort(f"c{i}", n, 0.15) for i, n in enumerate((8, 10, 12))),
+        (0.15, 0.4, 0.15),
+    ),
+    (
+        Cbhm(threshold=0.9, q1=0.4, calibration_trials=1000),
         tuple(Cohort(f"c{i}", n, 0.15) for i, n in enumerate((8, 10, 12))),
         (0.15, 0.4, 0.15),
     ),

@@ -134,3 +134,14 @@ def test_bad_data_and_options(small, tmp_path):
     assert r.exit_code == 2 and "'none'" in r.output
     r = runner.invoke(app, ["basket", "simulate", str(small), "--out", str(tmp_path)])
     assert r.exit_code == 2 and "is a folder" in r.output
+
+
+def test_analyze_with_the_calibrated_hierarchical_model():
+    r = runner.invoke(app, ["basket", "analyze", EXAMPLE, "--data", DATA, "--design-name", "cbhm"])
+    assert r.exit_code == 0, r.output
+    assert "homogeneity T" in r.output and "sigma^2" in r.output and "CBHM" in r.output
+    r = runner.invoke(
+        app, ["basket", "analyze", EXAMPLE, "--data", DATA, "--design-name", "cbhm", "-f", "json"]
+    )
+    rows = json.loads(r.output)["cohorts"]
+    assert all(row["sigma2"] > 0 for row in rows)

@@ -1,6 +1,7 @@
 """Basket phase II trials: K cohorts (tumour types) with a binary response, each deciding go / no go on
 P(q_k > q0_k | data), analysed independently (beta-binomial, Simon, BOP2) or with borrowing across
-cohorts (Fujikawa et al. 2020; Berry et al. 2013; EXNEX, Neuenschwander et al. 2016).
+cohorts (Fujikawa et al. 2020; Berry et al. 2013; EXNEX, Neuenschwander et al. 2016; the calibrated
+hierarchical model, Chu & Yuan 2018).
 
 ``spec`` (files, validation), ``beta`` and ``hierarchy`` (posteriors), ``decide`` (the one decision path),
 ``simulate`` (simulated trials, operating characteristics with MCSE), ``exact`` (exact operating
@@ -13,6 +14,7 @@ from .spec import (
     BasketSpec,
     Berry,
     Bop2,
+    Cbhm,
     Cohort,
     Exnex,
     Fujikawa,
@@ -28,6 +30,7 @@ __all__ = [
     "BasketSpec",
     "Berry",
     "Bop2",
+    "Cbhm",
     "Cohort",
     "Exnex",
     "Fujikawa",

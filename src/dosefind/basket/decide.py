@@ -10,7 +10,7 @@ from enum import IntEnum
 import numpy as np
 
 from .beta import fujikawa_shapes, prob_above
-from .spec import BasketDesign, Berry, Cohort, Exnex, Fujikawa, Independent, RuleDesign
+from .spec import BasketDesign, Berry, Cbhm, Cohort, Exnex, Fujikawa, Independent, RuleDesign
 
 
 class CohortStatus(IntEnum):
@@ -56,6 +56,10 @@ def analyze(
         from .hierarchy import hierarchy_probabilities
 
         return hierarchy_probabilities(design, cohorts, n, x)
+    if isinstance(design, Cbhm):
+        from .cbhm import cbhm_probabilities
+
+        return cbhm_probabilities(design, cohorts, n, x)
     raise TypeError(f"no posterior for {type(design).__name__}")  # pragma: no cover
 
 

@@ -4,7 +4,7 @@
   cohort's look-by-look distribution of responses among those still enrolling is propagated exactly
   (dynamic programming, every look's decision from :func:`decide.decide`); trial-level metrics follow
   from independence (FWER = 1 - prod over null cohorts of (1 - P(go))).
-* Designs with borrowing and one analysis (Fujikawa, Berry, EXNEX): every response-count vector
+* Designs with borrowing and one analysis (Fujikawa, Berry, EXNEX, CBHM): every response-count vector
   (x_1, ..., x_K) is enumerated, with probability prod_k Binomial(x_k | n_k, q_k), in chunks. The number
   of vectors prod_k (n_k + 1) grows fast; a run that would take longer than ``max_seconds`` is refused with
   the estimate (simulate instead). Interim looks with borrowing are refused too (the paths multiply).
@@ -23,7 +23,7 @@ from ..extension._prob import binom_pmf
 from .decide import GO_STATUSES, CohortStatus, analyze, decide
 from .spec import BasketDesign, BasketScenario, Cohort
 
-SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5}
+SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5, "cbhm": 1e-3}
 MAX_SECONDS = 600.0
 CHUNK = 200_000
 

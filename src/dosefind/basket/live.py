@@ -19,7 +19,7 @@ from ..constants import CREDIBLE_MASS
 from ..errors import DataError
 from .beta import beta_interval, fujikawa_shapes, prob_above
 from .decide import STATUS_WORDS, CohortStatus, analyze, decide, independent_shapes
-from .spec import BasketDesign, BasketSpec, Berry, Exnex, Fujikawa
+from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Exnex, Fujikawa
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,26 @@ def _hierarchy_quantiles(design, cohorts, n, x, k, level) -> tuple[float, float]
     return quantile(tail), quantile(1 - tail)
 
 
+def _cbhm_intervals(design, cohorts, n, x, level) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-tailed intervals of every q_k under the CBHM: the posterior CDF at a cut t is 1 - P(theta_k >
+    logit t) from the decision's own kernel with that cut, inverted by bisection (all cohorts at once)."""
+    from .cbhm import cbhm_probabilities
+
+    def quantiles(p: float) -> np.ndarray:
+        lo = np.full(len(cohorts), 1e-9)
+        hi = np.full(len(cohorts), 1 - 1e-9)
+        for _ in range(40):
+            mid = 0.5 * (lo + hi)
+            above, _ = cbhm_probabilities(design, cohorts, n, x, cuts=np.log(mid / (1 - mid)))
+            below = 1.0 - above[0] < p
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
+
+    tail = (1 - level) / 2
+    return quantiles(tail), quantiles(1 - tail)
+
+
 def analyze_data(
     spec: BasketSpec, design: BasketDesign, data: BasketData, level: float = CREDIBLE_MASS
 ) -> list[dict]:
@@ -176,8 +196,17 @@ def analyze_data(
         lo_b = np.array([b[0] for b in bounds])
         hi_b = np.array([b[1] for b in bounds])
         weights = None
+    elif isinstance(design, Cbhm):
+        lo_b, hi_b = _cbhm_intervals(design, cohorts, n, x, level)
+        weights = None
     else:
         lo_b, hi_b, weights = lo_i, hi_i, None
+    shrinkage = None
+    if isinstance(design, Cbhm):
+        from .cbhm import sigma2_of
+
+        s2, t = sigma2_of(design, cohorts, n, x)
+        shrinkage = {"homogeneity_T": float(t[0]), "sigma2": float(s2[0])}
     rows = []
     for k, c in enumerate(cohorts):
         nk = data.n[k]
@@ -203,6 +232,8 @@ def analyze_data(
             "borrowed_prob_above_q0": float(p_b[k]),
             "decision": decision,
         }
+        if shrinkage is not None:
+            row.update(shrinkage)
         if weights is not None:
             row["weights"] = {cohorts[j].name: float(weights[k, j]) for j in range(len(cohorts))}
         rows.append(row)

@@ -1,4 +1,5 @@
-"""PyMC models of the hierarchical basket designs (Berry; EXNEX), the oracle of the quadrature posterior.
+"""PyMC models of the hierarchical basket designs (Berry; EXNEX; CBHM with sigma^2 fixed by the data), the
+oracle of the quadrature posteriors.
 
 PyMC is imported inside the functions (through :func:`dosefind.inference.mcmc.require_pymc`); sampling and
 diagnostics go through :mod:`dosefind.inference.mcmc`. The hierarchy is written non-centred
@@ -11,10 +12,10 @@ import math
 
 import numpy as np
 
-from .spec import Berry, Cohort, Exnex
+from .spec import Berry, Cbhm, Cohort, Exnex
 
 
-def build_model(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n, x):
+def build_model(design: Berry | Exnex | Cbhm, cohorts: tuple[Cohort, ...], n, x):
     from ..inference.mcmc import require_pymc
 
     pm = require_pymc()
@@ -28,6 +29,10 @@ def build_model(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n, x):
         if isinstance(design, Berry):
             sigma2 = pm.InverseGamma("sigma2", alpha=design.sigma2_shape, beta=design.sigma2_scale)
             scale = pm.math.sqrt(sigma2)
+        elif isinstance(design, Cbhm):
+            from .cbhm import sigma2_of
+
+            scale = math.sqrt(float(sigma2_of(design, cohorts, n[None], x[None])[0][0]))
         else:
             scale = pm.HalfNormal("tau", design.tau_scale)
         eta_ex = mu + offset + scale * z
@@ -61,7 +66,7 @@ def build_model(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n, x):
     return model
 
 
-def mcmc_probabilities(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n, x, settings=None):
+def mcmc_probabilities(design: Berry | Exnex | Cbhm, cohorts: tuple[Cohort, ...], n, x, settings=None):
     """(P(q_k > q0_k | data), posterior mean of q_k, their MCSEs, diagnostics) from NUTS draws.
 
     For EXNEX the per-draw EX weight is Rao-Blackwellised: P(q_k > q0) is averaged as
@@ -83,7 +88,7 @@ def mcmc_probabilities(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n, x,
     else:
         above = (post["q"].values > q0).astype(float)
         mean = post["q"].values
-        names = ["mu", "sigma2", "z"]
+        names = ["mu", "z"] if isinstance(design, Cbhm) else ["mu", "sigma2", "z"]
     out_p, out_m, se_p, se_m = [], [], [], []
     for k in range(len(cohorts)):
         a = az.convert_to_dataset(above[:, :, k][..., None].transpose(0, 1, 2)[..., 0])

@@ -17,7 +17,7 @@ A basket file::
 
     [[designs]]
     name = "borrow"
-    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex
+    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex | cbhm
     threshold = 0.95            # final go: P(q > q0 | data) > threshold
     futility = 0.05             # interim stop for futility: P(q > q0 | data) < futility (optional)
 
@@ -36,7 +36,7 @@ from typing import ClassVar
 from ..designs import validate as v
 from ..errors import SpecError
 
-KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex")
+KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm")
 MAX_COHORTS = 20
 
 
@@ -335,8 +335,118 @@ class Exnex(BasketDesign):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Cbhm(BasketDesign):
+    """Chu & Yuan (2018), the calibrated Bayesian hierarchical model: theta_k = logit q_k ~ N(mu, sigma^2),
+    mu ~ N(mu_mean, mu_sd^2), with sigma^2 not given a prior but set from the data at each look,
+    sigma^2 = exp(a + b log T), T the Pearson chi-square of the 2 x K responders / non-responders table
+    (floored at 1), sigma^2 kept within [``sigma2_min``, ``sigma2_max``] (the floor bounds the posterior's
+    cost; sigma^2 = 1e-3 is a standard deviation of 0.03 on the logit scale, complete pooling in effect).
+
+    Either ``a`` and ``b`` are given, or they are calibrated from ``q1`` (the alternative rate): T_H is the
+    median of T when every cohort's rate is q1, T_L the smallest (``heterogeneous = "min"``, the authors'
+    code) or the median (``"median"``) of the medians of T when the first i cohorts are at their q0 and the
+    rest at q1 (i = 1..K-1), each over ``calibration_trials`` simulated final data sets (deterministic:
+    seed ``calibration_seed``, one latent uniform per patient); then sigma^2(T_H) = ``sigma2_strong`` and
+    sigma^2(T_L) = ``sigma2_weak``. ``mu_mean`` defaults to the mean of the cohorts' logit q0."""
+
+    a: float | None = None
+    b: float | None = None
+    q1: float | None = None
+    sigma2_strong: float = 1.0
+    sigma2_weak: float = 80.0
+    calibration_trials: int = 10_000
+    calibration_seed: int = 1
+    heterogeneous: str = "min"
+    mu_mean: float | None = None
+    mu_sd: float = 10.0
+    sigma2_min: float = 1.0e-3
+    sigma2_max: float = 1.0e4
+    kind: ClassVar[str] = "cbhm"
+    borrows: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        for k in ("a", "b", "mu_mean"):
+            if getattr(self, k) is not None:
+                set_(self, k, v.real(k, getattr(self, k)))
+        if (self.a is None) != (self.b is None):
+            given, other = ("a", "b") if self.b is None else ("b", "a")
+            raise SpecError(
+                other, "missing", f"give both a and b, or drop {given} and give q1 to calibrate them"
+            )
+        if self.a is None and self.q1 is None:
+            raise SpecError(
+                "q1",
+                "missing",
+                "give q1 (the alternative response rate) to calibrate a and b, or give a and b",
+            )
+        if self.q1 is not None:
+            set_(self, "q1", v.probability("q1", self.q1, open_interval=True, fix="q1 must lie in (0, 1)"))
+        for k in ("sigma2_strong", "sigma2_weak", "mu_sd"):
+            set_(self, k, v.real(k, getattr(self, k), low=0.0, low_open=True, fix=f"{k} must be > 0"))
+        if self.sigma2_weak <= self.sigma2_strong:
+            raise SpecError(
+                "sigma2_weak",
+                f"{self.sigma2_weak:g} is not above sigma2_strong {self.sigma2_strong:g}",
+                "make sigma2_weak (little borrowing) > sigma2_strong (strong borrowing), e.g. 80 and 1",
+            )
+        set_(
+            self,
+            "sigma2_max",
+            v.real("sigma2_max", self.sigma2_max, low=1.0, high=1e6, fix="sigma2_max must lie in [1, 1e6]"),
+        )
+        set_(
+            self,
+            "calibration_trials",
+            v.integer(
+                "calibration_trials",
+                self.calibration_trials,
+                low=100,
+                high=1_000_000,
+                fix="use 100 to 1,000,000 simulated data sets",
+            ),
+        )
+        set_(
+            self,
+            "sigma2_min",
+            v.real("sigma2_min", self.sigma2_min, low=1e-6, high=1.0, fix="sigma2_min must lie in [1e-6, 1]"),
+        )
+        set_(self, "calibration_seed", v.integer("calibration_seed", self.calibration_seed, low=0))
+        set_(self, "heterogeneous", v.choice("heterogeneous", self.heterogeneous, ("min", "median")))
+
+    def check_cohorts(self, cohorts):
+        if self.a is not None:
+            return
+        if len(cohorts) < 2:
+            raise SpecError("q1", "calibration needs at least two cohorts", "give a and b, or add cohorts")
+        for i, c in enumerate(cohorts):
+            if self.q1 <= c.q0:
+                raise SpecError(
+                    "q1",
+                    f"{self.q1:g} is not above cohorts[{i}]'s q0 {c.q0:g}",
+                    "make q1 the alternative rate, above every cohort's q0",
+                )
+
+    def mu_mean_for(self, cohorts: tuple[Cohort, ...]) -> float:
+        if self.mu_mean is not None:
+            return self.mu_mean
+        return sum(_logit(c.q0) for c in cohorts) / len(cohorts)
+
+    def describe(self) -> str:
+        if self.a is not None:
+            how = f"a {self.a:g}, b {self.b:g}"
+        else:
+            how = (
+                f"a, b calibrated (q1 {self.q1:g}: sigma^2 {self.sigma2_strong:g} at the homogeneous "
+                f"median T, {self.sigma2_weak:g} at the heterogeneous {self.heterogeneous} median)"
+            )
+        return f"CBHM: logit q ~ N(mu, sigma^2), sigma^2 = exp(a + b log T) ({how}), mu sd {self.mu_sd:g}"
+
+
 DESIGNS: dict[str, type[BasketDesign]] = {
-    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex)
+    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex, Cbhm)
 }
 
 
@@ -467,7 +577,8 @@ def _spec_from_dict(data: dict, require_scenarios: bool) -> BasketSpec:
         try:
             d.check_cohorts(cohorts)
         except SpecError as e:
-            raise SpecError(e.field, e.problem, e.fix) from None
+            where = e.field if e.field.startswith("cohorts") else f"designs[{i}].{e.field}"
+            raise SpecError(where, e.problem, e.fix) from None
     srows = _table_list(data, "scenarios", "write one [[scenarios]] table per scenario")
     if require_scenarios and not srows:
         raise SpecError("scenarios", "no scenarios", "add a [[scenarios]] table with name and rates")

@@ -100,6 +100,11 @@ def analysis_text(spec, design, rows, level: float) -> str:
         lines.append(
             f"  {r['cohort']:<{width}}  {xn:>7}  {r['q0']:5.2f}  {ind:>30}  {bor:>30}  {r['decision']}"
         )
+    if rows and "sigma2" in rows[0]:
+        lines.append(
+            f"homogeneity T = {rows[0]['homogeneity_T']:.3f} (chi-square of the responders table, floored at "
+            f"1): sigma^2 = {rows[0]['sigma2']:.4g}"
+        )
     if rows and "weights" in rows[0]:
         lines.append("borrowing weights w[k, j] (row: cohort analysed, column: cohort borrowed from)")
         names = [r["cohort"] for r in rows]
