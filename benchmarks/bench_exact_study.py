@@ -1,8 +1,9 @@
 """An exact study against the same study simulated: the bundled ``scenarios/exact-6dose-study.toml``
-(BOIN, CRM, 3+3 of target30-6dose.toml under its six scenarios) swept with ``exact = true``, then with
-``n_trials`` simulated trials per design and scenario instead (seeded), both on the serial backend in
-this process after a warm-up, and the ratio of the two times. The exact time includes the check that
-runs each design once on the first scenario before any work (the state and time limits).
+(BOIN, CRM, 3+3 of target30-6dose.toml with at most 24 patients, under three of its scenarios) swept
+with ``exact = true``, then with ``n_trials`` simulated trials per design and scenario instead
+(seeded), both on the serial backend in this process after a warm-up, and the ratio of the two times.
+The exact time includes the check that runs each design once on the first scenario before any work
+(the state and time limits).
 
     python benchmarks/bench_exact_study.py [--trials 10000]
 """

@@ -15,7 +15,7 @@ from dosefind.oc.metrics import (
 )
 from dosefind.oc.paired import PAIRED_METRICS, paired_comparison, per_trial_metrics
 from dosefind.sweep import run_study
-from dosefind.sweep.stats import TIME_OC_METRICS
+from dosefind.sweep.stats import QUANTILE_METRICS, TIME_OC_METRICS
 
 TOL = dict(rtol=1e-12, atol=1e-12)
 
@@ -58,7 +58,8 @@ def _check_against_oc_modules(study, data):
             _close(row["benchmark_pcs"], bench.pcs, f"{what} benchmark_pcs")
             _close(row["benchmark_pcs_mcse"], bench.pcs_mcse, f"{what} benchmark_pcs_mcse")
             _close([row["efficiency"], row["efficiency_mcse"]], efficiency(res, bench), f"{what} efficiency")
-            for m in TIME_OC_METRICS:  # calendar metrics: timed studies only, nan otherwise
+            # calendar metrics (the duration's percentiles from sketches merged over blocks): timed only
+            for m in TIME_OC_METRICS + tuple(name for name, _ in QUANTILE_METRICS):
                 if study.timing is None:
                     assert np.isnan(row[m]) and np.isnan(row[m + "_mcse"]), f"{what} {m}"
                 else:

@@ -19,7 +19,7 @@ import dosefind
 from dosefind.oc.paired import PAIRED_METRICS
 from dosefind.sweep import OutputError, SweepFolder, load_study, run_study
 from dosefind.sweep.stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS
-from dosefind.sweep.store import OUTPUTS
+from dosefind.sweep.store import FORMAT, OUTPUTS
 
 from .conftest import DATASET, DESIGNS
 
@@ -378,7 +378,7 @@ def test_dataset_files_are_readable_and_complete(tmp_path, make_study, read_data
         manifest["n_tasks"] == study.n_tasks and manifest["n_scenarios"] == S and manifest["n_designs"] == K
     )
     assert manifest["study"] == json.loads(json.dumps(study.settings()))
-    assert manifest["complete"] is True and manifest["format"] == 3
+    assert manifest["complete"] is True and manifest["format"] == FORMAT
     for key in ("python", "numpy", "numba", "pyarrow", "created", "finalized"):
         assert manifest[key]
     assert sorted(p.name for p in out.iterdir()) == sorted([*OUTPUTS, "manifest.json", "parts", ".lock"])

@@ -116,6 +116,16 @@ def test_moments_skip_absent_values_and_ignore_blocking():
     assert se == pytest.approx(present.std(ddof=1) / math.sqrt(present.size), rel=1e-12)
 
 
+def test_equal_values_have_no_variance_and_squares_are_exact():
+    for value in (0.1, 28.0, 1 / 3, 1234.5678901234, 0.0):
+        m = FloatMoments().add(np.full(1001, value))
+        assert m.mean_and_mcse() == (value, 0.0)
+    x = np.random.default_rng(6).gamma(2.0, 50.0, size=300)
+    from fractions import Fraction
+
+    assert FloatMoments().add(x).q == sum(Fraction(float(v)) ** 2 for v in x)
+
+
 def test_column_sums_round_trip_through_rows():
     rows = np.random.default_rng(4).gamma(3.0, 40.0, size=(500, 3))
     rows[::5, 2] = np.nan

@@ -135,9 +135,20 @@ class QuantileSketch:
         return s
 
 
+def _exact_square(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x^2 = square + error exactly (Dekker's product with Veltkamp's split; |x| < 2^996), so that equal
+    values have a variance of exactly 0."""
+    square = x * x
+    a = x * 134217729.0  # 2^27 + 1
+    hi = a - (a - x)
+    lo = x - hi
+    return square, ((hi * hi - square) + 2.0 * hi * lo) + lo * lo
+
+
 class FloatMoments:
     """Count, exact sum and exact sum of squares of float values, skipping nan (a value that is absent):
-    any blocking gives the same mean and MCSE (:func:`dosefind.oc.sums.exact_mean`)."""
+    any blocking gives the same mean and MCSE (:func:`dosefind.oc.sums.exact_mean`), and equal values an
+    MCSE of exactly 0."""
 
     def __init__(self) -> None:
         self.n = 0
@@ -149,7 +160,8 @@ class FloatMoments:
         x = x[~np.isnan(x)]
         self.n += int(x.size)
         self.s += exact_float_sum(x)
-        self.q += exact_float_sum(x * x)
+        square, error = _exact_square(x)
+        self.q += exact_float_sum(square) + exact_float_sum(error)
         return self
 
     def merge(self, other: FloatMoments) -> FloatMoments:

@@ -16,7 +16,9 @@ Per (scenario, design) statistics (``SCALARS``; T trials in the block):
 * ``b_hit``: trials where the optimal benchmark (same patients) selects a correct dose; ``b_cross``:
   trials where both the design and the benchmark do (for the paired delta-method MCSE of efficiency);
 * timed studies: sum and sum of squares of the duration (``dur``), patients turned away (``turned``),
-  days with accrual suspended (``susp``) and mean wait (``wait``) of each trial (0 when untimed).
+  days with accrual suspended (``susp``) and mean wait (``wait``) of each trial (0 when untimed), and
+  per (scenario, design) a :class:`~dosefind.oc.calendar_sums.QuantileSketch` of the durations
+  (``sketches``), which blocks merge exactly, for the duration's 10th, 50th and 90th percentiles.
 
 Per dose (``VECTORS``): ``sel`` (times selected), ``n_s``/``n_q`` and ``t_s``/``t_q`` (sum and sum of
 squares of patients and DLTs at the dose), ``b_sel`` (times the benchmark selects it), ``e_s``/``e_q``
@@ -39,6 +41,7 @@ from ..engine import PosteriorCache, simulate_one
 from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TURNED_AWAY
 from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
+from ..oc.calendar_sums import QuantileSketch
 from ..oc.metrics import correct_mask, included_doses
 from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
 from ..oc.sums import SCALAR_SUMS, TrialSums
@@ -102,6 +105,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
     scal = np.zeros((S, K, len(SCALARS)), dtype=np.float64)
     vec = np.zeros((S, K, len(VECTORS), D), dtype=np.float64)
     pairs = np.zeros((S, P, len(PAIRED_METRICS), 2), dtype=np.float64)
+    sketches = [[None] * K for _ in range(S)] if task.timing is not None else None
     prepared = [_compiled_and_cache(d) for d in task.designs]
     ix = {name: i for i, name in enumerate(SCALARS)}
     vx = {name: i for i, name in enumerate(VECTORS)}
@@ -146,6 +150,7 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                     x = res.time[:, col]
                     row[ix[name + "_s"]] = x.sum()
                     row[ix[name + "_q"]] = (x * x).sum()
+                sketches[si][k] = QuantileSketch().add(res.time[:, T_DURATION])
             row[ix["etot_s"]], row[ix["etot_q"]] = sums.etot
             row[ix["b_hit"]] = b_hit.sum()
             row[ix["b_cross"]] = (m["correct_selection"] * b_hit).sum()
@@ -159,7 +164,28 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
                 d = per_trial[a][m] - per_trial[b][m]
                 pairs[si, p, m, 0] = d.sum()
                 pairs[si, p, m, 1] = (d * d).sum()
-    return {"scalars": scal, "vectors": vec, "pairs": pairs}
+    out = {"scalars": scal, "vectors": vec, "pairs": pairs}
+    if sketches is not None:
+        out["sketches"] = sketches
+    return out
+
+
+def add_stats(total: dict | None, part: dict) -> dict:
+    """Two tasks' statistics of the same scenarios added (blocks of one chunk): arrays summed, sketches
+    merged into copies."""
+    if total is None:
+        total = dict(part)
+        if "sketches" in part:
+            total["sketches"] = [[QuantileSketch().merge(x) for x in row] for row in part["sketches"]]
+        return total
+    for k in total:
+        if k == "sketches":
+            for row, other in zip(total[k], part[k], strict=True):
+                for a, b in zip(row, other, strict=True):
+                    a.merge(b)
+        else:
+            total[k] = total[k] + part[k]
+    return total
 
 
 # ---- summaries from summed statistics ------------------------------------------------------------------
@@ -195,11 +221,16 @@ OC_METRICS = (
     "efficiency",
     "accuracy_index",
     "duration_days",
+    "duration_days_q10",
+    "duration_days_q50",
+    "duration_days_q90",
     "mean_turned_away",
     "mean_days_suspended",
     "mean_wait_days",
     *PHASE12_OC_METRICS,
 )
+#: the duration's percentiles (from the merged sketches of a timed study)
+QUANTILE_METRICS = (("duration_days_q10", 0.1), ("duration_days_q50", 0.5), ("duration_days_q90", 0.9))
 #: the metrics a timed study adds (nan in an untimed one)
 TIME_OC_METRICS = ("duration_days", "mean_turned_away", "mean_days_suspended", "mean_wait_days")
 DOSE_COLUMNS = (
@@ -220,10 +251,13 @@ def summarize_unit(
     included=None,
     timed: bool = False,
     phase12=None,
+    sketch=None,
 ) -> tuple[dict, dict]:
     """(wide metrics with MCSE, per-dose columns with MCSE) from one (scenario, design)'s summed stats;
-    the calendar metrics are nan unless ``timed``; the OBD metrics are nan unless ``phase12`` (the true
-    utility per dose and the correct-OBD mask, :class:`~dosefind.oc.sums.TrialSums`'s ``phase12``)."""
+    the calendar metrics are nan unless ``timed`` (the duration's percentiles from ``sketch``, the merged
+    :class:`~dosefind.oc.calendar_sums.QuantileSketch` of its durations); the OBD metrics are nan unless
+    ``phase12`` (the true utility per dose and the correct-OBD mask, :class:`~dosefind.oc.sums.TrialSums`'s
+    ``phase12``)."""
     s = dict(zip(SCALARS, (float(x) for x in scal), strict=True))
     vs = {name: vec[i] for i, name in enumerate(VECTORS)}
     T = s["n"]
@@ -251,6 +285,8 @@ def summarize_unit(
         put("accuracy_index", (math.nan, math.nan))
     for name, key in zip(TIME_OC_METRICS, ("dur", "turned", "susp", "wait"), strict=True):
         put(name, _mean(s[key + "_s"], s[key + "_q"], T) if timed else (math.nan, math.nan))
+    for name, q in QUANTILE_METRICS:
+        put(name, sketch.quantile(q) if timed and sketch is not None else (math.nan, math.nan))
     dose: dict = {}
     sel = vs["sel"] / T
     dose["prob_select"] = sel

@@ -6,6 +6,8 @@ Layout of ``--out``::
     .lock                  held (flock) by the sweep writing the folder; released when it exits or dies
     parts/task-NNNNNNN.units.parquet   sufficient statistics of one task (see dosefind.sweep.stats)
     parts/task-NNNNNNN.pairs.parquet   paired-difference sums of the same task
+    parts/task-NNNNNNN.time.parquet    timed studies: per (scenario, design) the durations' sketch
+                                       (dosefind.oc.calendar_sums), written before the other two
     oc.parquet             one row per (scenario, design): metrics and <metric>_mcse columns, the method
                            ("simulation", or "exact" for exact studies: dosefind.sweep.exact)
     oc_dose.parquet        one row per (scenario, design, dose): per-dose metrics and MCSEs
@@ -36,7 +38,7 @@ from ..atomic import TEMP_PREFIX, atomic_path, write_bytes_atomic
 from ..errors import MissingExtraError, OutputError
 from ..oc.metrics import included_doses, true_mtd
 from ..oc.paired import PAIRED_METRICS
-from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, summarize_pair, summarize_unit
+from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, add_stats, summarize_pair, summarize_unit
 from .study import Study
 
 FORMAT = 4  # 2: the calendar statistics of timed studies; 3: responses (phase I/II OBD metrics); 4: timed
@@ -232,6 +234,8 @@ class SweepFolder:
                 "d_q": pa.array(pairs[..., 1].ravel(), pa.float64()),
             }
         )
+        if "sketches" in stats:  # timed studies: the durations' sketches, before the 'done' mark
+            write_table_atomic(self._part(task_id, "time"), _sketch_table(pa, task, stats["sketches"]))
         write_table_atomic(self._part(task_id, "pairs"), pair_table)
         write_table_atomic(self._part(task_id, "units"), units)
 
@@ -260,12 +264,19 @@ class SweepFolder:
             expect = np.repeat(np.arange(task.first_scenario, task.first_scenario + S), P * M)
             if not np.array_equal(pairs.column("scenario_index").to_numpy(), expect):
                 raise ValueError("scenario_index does not match the study")
-        except (OSError, ValueError, KeyError) as e:
+            sketches = None
+            if self.study.timing is not None:
+                current = self._part(task_id, "time")
+                sketches = _read_sketches(pq.read_table(current), task, S, K)
+        except (OSError, ValueError, KeyError, TypeError) as e:
             raise OutputError(
                 f"{current.name}: damaged or from another layout ({e}); delete parts/task-{task_id:07d}.* "
                 "and run the sweep again to recompute that task"
             ) from None
-        return {"scalars": scal, "vectors": vec, "pairs": pr}
+        out = {"scalars": scal, "vectors": vec, "pairs": pr}
+        if sketches is not None:
+            out["sketches"] = sketches
+        return out
 
     # ---- the final dataset -------------------------------------------------------------------------------
     def provenance(self) -> dict:
@@ -293,8 +304,7 @@ class SweepFolder:
             for chunk in range(st.n_chunks):
                 total = None
                 for block in range(st.n_blocks):
-                    part = self.read_task(chunk * st.n_blocks + block)
-                    total = part if total is None else {k: total[k] + part[k] for k in total}
+                    total = add_stats(total, self.read_task(chunk * st.n_blocks + block))
                 first = chunk * st.scenarios_per_task
                 scens = st.scenarios[first : first + st.scenarios_per_task]
                 rows = dict(zip(writers, _chunk_rows(st, first, scens, total, D), strict=True))
@@ -312,6 +322,46 @@ class SweepFolder:
         self.manifest["outputs"] = list(OUTPUTS)
         self.write_manifest()
         return outputs
+
+
+def _sketch_table(pa, task, sketches) -> object:
+    """A timed task's ``time`` part: per (scenario, design), its durations' sketch
+    (:mod:`dosefind.oc.calendar_sums`)."""
+    cols: dict[str, list] = {
+        k: [] for k in ("scenario_index", "design_index", "keys", "counts", "low", "high")
+    }
+    for si, row in enumerate(sketches):
+        for k, sk in enumerate(row):
+            cols["scenario_index"].append(task.first_scenario + si)
+            cols["design_index"].append(k)
+            for name, arr in sk.to_arrays().items():
+                cols[name].append(arr.tolist())
+    types = {"keys": pa.int64(), "counts": pa.int64(), "low": pa.float64(), "high": pa.float64()}
+    return pa.table(
+        {
+            "scenario_index": pa.array(cols["scenario_index"], pa.int64()),
+            "design_index": pa.array(cols["design_index"], pa.int32()),
+            **{k: pa.array(cols[k], pa.list_(t)) for k, t in types.items()},
+        }
+    )
+
+
+def _read_sketches(table, task, S: int, K: int) -> list:
+    """The inverse of :func:`_sketch_table` ([S][K] sketches; ValueError if it does not fit the task)."""
+    from ..oc.calendar_sums import QuantileSketch
+
+    t = table.to_pydict()
+    if len(t["scenario_index"]) != S * K:
+        raise ValueError("the time part does not fit the study")
+    out: list = [[None] * K for _ in range(S)]
+    for i, (s_idx, k) in enumerate(zip(t["scenario_index"], t["design_index"], strict=True)):
+        si = s_idx - task.first_scenario
+        if not (0 <= si < S and 0 <= k < K) or out[si][k] is not None:
+            raise ValueError("scenario_index does not match the study")
+        out[si][k] = QuantileSketch.from_arrays(
+            {n: np.asarray(t[n][i]) for n in ("keys", "counts", "low", "high")}
+        )
+    return out
 
 
 def _now() -> str:
@@ -374,6 +424,7 @@ def _chunk_rows(st: Study, first: int, scens, total: dict, D: int):
                 included_doses(design),
                 st.timing is not None,
                 _phase12_truth(design, scen),
+                total["sketches"][si][k] if "sketches" in total else None,
             )
             mtd = true_mtd(design, scen.true_tox, st.acceptable_band) + 1
             oc_rows.append(
