@@ -544,6 +544,23 @@ def _check_exact_scenarios(designs, scenarios) -> None:
                 )
 
 
+def trials_seed_block(st: dict) -> tuple[int, int, int]:
+    """[study]'s n_trials and seed (both required) and block_trials (default: all trials, at most
+    DEFAULT_BLOCK_TRIALS), validated."""
+    for key in ("n_trials", "seed"):
+        if key not in st:
+            raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
+    n_trials = v.integer("study.n_trials", st["n_trials"], low=1, fix="write e.g. n_trials = 2000")
+    seed = v.integer("study.seed", st["seed"], low=0, high=2**63 - 1, fix="write e.g. seed = 2026")
+    block = v.integer(
+        "study.block_trials",
+        st.get("block_trials", min(n_trials, DEFAULT_BLOCK_TRIALS)),
+        low=1,
+        fix="write e.g. block_trials = 10000",
+    )
+    return n_trials, seed, min(block, n_trials)
+
+
 def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None = None):
     """Validate a study dictionary (the parsed TOML); ``base_dir`` resolves scenario_files. A
     :class:`Study`, or with ``exact = true`` a :class:`dosefind.sweep.exact.ExactStudy`."""
@@ -575,18 +592,7 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
                 )
             n_trials, seed, block = 0, 0, 1
         else:
-            for key in ("n_trials", "seed"):
-                if key not in st:
-                    raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
-            n_trials = v.integer("study.n_trials", st["n_trials"], low=1, fix="write e.g. n_trials = 2000")
-            seed = v.integer("study.seed", st["seed"], low=0, high=2**63 - 1, fix="write e.g. seed = 2026")
-            block = v.integer(
-                "study.block_trials",
-                st.get("block_trials", min(n_trials, DEFAULT_BLOCK_TRIALS)),
-                low=1,
-                fix="write e.g. block_trials = 10000",
-            )
-            block = min(block, n_trials)
+            n_trials, seed, block = trials_seed_block(st)
         band = st.get("acceptable_band")
         if band is not None:
             band = v.real("study.acceptable_band", band, low=0.0, high=1.0, high_open=True)

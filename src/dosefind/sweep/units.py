@@ -62,7 +62,6 @@ from ..designs import validate as v
 from ..errors import SpecError
 from ..scenario import Scenario
 from .study import (
-    DEFAULT_BLOCK_TRIALS,
     MAX_SCENARIOS,
     _check_scenario_count,
     _random_scenarios,
@@ -70,6 +69,7 @@ from .study import (
     _scenario_file,
     _scenario_grid,
     check_grid_shapes,
+    trials_seed_block,
 )
 
 #: the blocks that make a study a study of arms, platforms or baskets
@@ -680,18 +680,7 @@ def unit_study_from_dict(data: dict, source: str | None = None, base_dir: Path |
                 "remove exact = true (dosefind basket simulate --exact computes a basket file's exactly)",
             )
         v.no_unknown_keys("study", st, [*STUDY_KEYS, "scenario_files"])
-        for key in ("n_trials", "seed"):
-            if key not in st:
-                raise SpecError(f"study.{key}", "missing", f"add {key} = ... to [study]")
-        n_trials = v.integer("study.n_trials", st["n_trials"], low=1, fix="write e.g. n_trials = 2000")
-        seed = v.integer("study.seed", st["seed"], low=0, high=2**63 - 1, fix="write e.g. seed = 2026")
-        block = v.integer(
-            "study.block_trials",
-            st.get("block_trials", min(n_trials, DEFAULT_BLOCK_TRIALS)),
-            low=1,
-            fix="write e.g. block_trials = 10000",
-        )
-        block = min(block, n_trials)
+        n_trials, seed, block = trials_seed_block(st)
         upt = v.integer("study.units_per_task", st.get("units_per_task", 0), low=0)
         band = st.get("acceptable_band")
         if band is not None:
