@@ -37,7 +37,7 @@ import numpy as np
 
 from ..constants import CohortDecision
 from ..oc.calendar_sums import ColumnSums
-from ..oc.metrics import correct_selection, included_doses
+from ..oc.metrics import DURATION_QUANTILES, correct_selection, included_doses
 from ..oc.study import check_run_time, json_hash, run_provenance
 from ..oc.sums import exact_mean, proportion
 from .simulate import ArmResult, simulate_arm
@@ -213,8 +213,8 @@ class ArmSums:
 
             time, cohort_day = self.time, self.cohort_day
             add("duration_days", "", time.mean(A_DURATION))
-            for q in (10, 50, 90):
-                add(f"duration_days_q{q}", "", time.quantile(A_DURATION, q / 100))
+            for name, q in DURATION_QUANTILES:
+                add(name, "", time.quantile(A_DURATION, q))
             add("escalation_days", "", time.mean(A_ESCALATION))
             add("open_day", "", time.mean(A_OPEN))
             add("mean_turned_away", "", time.mean(A_TURNED_AWAY))

@@ -445,9 +445,9 @@ def efftox(
             data["elicited"] = {
                 "prior_tox": list(chosen.prior_tox),
                 "prior_eff": list(chosen.prior_eff),
-                "prior_ess": chosen.prior_ess
-                if isinstance(chosen.prior_ess, float)
-                else list(chosen.prior_ess),
+                "prior_ess": list(chosen.prior_ess)
+                if isinstance(chosen.prior_ess, tuple)
+                else chosen.prior_ess,
                 "objective": found.objective,
             }
         emit(json.dumps(data, indent=2), out)
@@ -469,7 +469,7 @@ def efftox(
     ess = "effective sample size (mean over doses of the moment-matched beta's a + b):\n"
     ess += f"toxicity {m['ess_tox']:.3f}, efficacy {m['ess_eff']:.3f}"
     if found is not None:
-        target = chosen.prior_ess if isinstance(chosen.prior_ess, tuple) else (chosen.prior_ess,) * 2
+        target = chosen.prior_ess_pair
         ess += f" (target {target[0]:g}, {target[1]:g}; objective {found.objective:.3g})"
     lines += ["", ess]
     emit("\n".join(lines), out)

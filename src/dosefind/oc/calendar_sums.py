@@ -36,16 +36,16 @@ from .sums import exact_float_sum, exact_mean
 #: leading mantissa bits that name a bin (2^-18 relative width)
 MANTISSA_BITS = 18
 _SHIFT = np.int64(52 - MANTISSA_BITS)
+#: a sketch's arrays (per occupied bin, in order) and their types, as stored in sweep parts
+SKETCH_FIELDS = {"keys": np.int64, "counts": np.int64, "low": np.float64, "high": np.float64}
 
 
 class QuantileSketch:
     """Order statistics of non-negative finite values, added block by block (see the module docstring)."""
 
     def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.counts = np.zeros(0, dtype=np.int64)
-        self.low = np.zeros(0, dtype=np.float64)
-        self.high = np.zeros(0, dtype=np.float64)
+        for name, dtype in SKETCH_FIELDS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
 
     @property
     def n(self) -> int:
@@ -53,7 +53,7 @@ class QuantileSketch:
 
     @property
     def nbytes(self) -> int:
-        return int(self.keys.nbytes + self.counts.nbytes + self.low.nbytes + self.high.nbytes)
+        return sum(int(a.nbytes) for a in self.to_arrays().values())
 
     def add(self, values) -> QuantileSketch:
         """Add the values (non-negative and finite; a ValueError otherwise)."""
@@ -123,15 +123,14 @@ class QuantileSketch:
         return float(value), float((s_hi - s_lo) / 2.0)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"keys": self.keys, "counts": self.counts, "low": self.low, "high": self.high}
+        """The sketch's arrays by name (``SKETCH_FIELDS``)."""
+        return {name: getattr(self, name) for name in SKETCH_FIELDS}
 
     @classmethod
     def from_arrays(cls, arrays: dict) -> QuantileSketch:
         s = cls()
-        s.keys = np.asarray(arrays["keys"], dtype=np.int64)
-        s.counts = np.asarray(arrays["counts"], dtype=np.int64)
-        s.low = np.asarray(arrays["low"], dtype=np.float64)
-        s.high = np.asarray(arrays["high"], dtype=np.float64)
+        for name, dtype in SKETCH_FIELDS.items():
+            setattr(s, name, np.asarray(arrays[name], dtype=dtype))
         return s
 
 

@@ -89,6 +89,8 @@ TIME_METRICS = (
     "mean_days_suspended",
     "mean_days_to_selected_dose",
 )
+#: the duration's percentiles: (metric, probability)
+DURATION_QUANTILES = (("duration_days_q10", 0.1), ("duration_days_q50", 0.5), ("duration_days_q90", 0.9))
 
 
 def included_doses(design: Design) -> np.ndarray:
@@ -197,10 +199,13 @@ def _quantile(x: np.ndarray, q: float) -> tuple[float, float]:
 
 def time_sums(time: np.ndarray):
     """The :class:`~dosefind.oc.calendar_sums.ColumnSums` of per-trial calendar columns (rows of
-    ``engine/calendar.py``'s columns, then backfill's per-dose counts): what a timed run keeps."""
+    ``engine/calendar.py``'s columns, then backfill's per-dose counts): what a timed run keeps (sums
+    given are returned as they are)."""
     from ..engine.calendar import T_DURATION
     from .calendar_sums import ColumnSums
 
+    if isinstance(time, ColumnSums):
+        return time
     time = np.asarray(time, dtype=np.float64)
     return ColumnSums(time.shape[1], (T_DURATION,)).add(time)
 
@@ -212,12 +217,12 @@ def time_metrics(time) -> tuple[dict, dict]:
     selected dose."""
     from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TO_SELECTED, T_TURNED_AWAY
 
-    sums = time if hasattr(time, "moments") else time_sums(time)
+    sums = time_sums(time)
     values: dict = {}
     mcse: dict = {}
     values["duration_days"], mcse["duration_days"] = sums.mean(T_DURATION)
-    for q in (10, 50, 90):
-        values[f"duration_days_q{q}"], mcse[f"duration_days_q{q}"] = sums.quantile(T_DURATION, q / 100)
+    for name, q in DURATION_QUANTILES:
+        values[name], mcse[name] = sums.quantile(T_DURATION, q)
     values["mean_turned_away"], mcse["mean_turned_away"] = sums.mean(T_TURNED_AWAY)
     values["mean_wait_days"], mcse["mean_wait_days"] = sums.mean(T_MEAN_WAIT)
     values["mean_days_suspended"], mcse["mean_days_suspended"] = sums.mean(T_SUSPENDED)
@@ -301,7 +306,7 @@ def from_sums(sums, design: Design, scenario_name: str, time=None):
     if time is not None:
         from ..engine.calendar import N_TIME_COLUMNS
 
-        time = time if hasattr(time, "moments") else time_sums(time)
+        time = time_sums(time)
         tv, tm = time_metrics(time)
         values.update(tv)
         mcse.update(tm)

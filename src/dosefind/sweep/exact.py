@@ -30,7 +30,6 @@ import hashlib
 import json
 import math
 import os
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,11 +41,7 @@ from ..scenario import Scenario
 from .stats import DOSE_COLUMNS, OC_METRICS
 from .store import (
     SweepFolder,
-    _design_table,
-    _now,
     _phase12_truth,
-    _scenario_table,
-    _schemas,
     pyarrow_modules,
     write_table_atomic,
 )
@@ -280,86 +275,63 @@ class ExactFolder(SweepFolder):
             ) from None
         return {"values": values, "dose": dose, "cost": cost}
 
-    def finalize(self) -> list:
-        """The tables of a simulated sweep (:mod:`dosefind.sweep.store`), streamed one scenario at a time,
-        with MCSE 0 (nan where the value is nan), ``method`` "exact" and ``n_trials`` 0; the manifest gets
-        the states and seconds per design."""
-        from ..atomic import atomic_path
+    def row_chunks(self):
+        """Per scenario, the rows of a simulated sweep's tables (:mod:`dosefind.sweep.store`, which writes
+        them) with MCSE 0 (nan where the value is nan), ``method`` "exact" and ``n_trials`` 0; at the end
+        the manifest gets the states and seconds per design."""
         from ..oc.metrics import true_mtd
-        from .store import OUTPUTS
 
-        pa, pq = pyarrow_modules()
         st = self.study
         K = len(st.designs)
-        meta = {b"dosefind": json.dumps(self.provenance(), sort_keys=True).encode()}
-        schemas = {name: schema.with_metadata(meta) for name, schema in _schemas(pa).items()}
         cost = {d.name: {"design": d.name, "max_states": 0, "seconds": 0.0} for d in st.designs}
-        with ExitStack() as stack:
-            writers = {}
-            for name in ("oc.parquet", "oc_dose.parquet", "paired.parquet"):
-                tmp = stack.enter_context(atomic_path(self.path / name))
-                writers[name] = stack.enter_context(pq.ParquetWriter(tmp, schemas[name]))
-            for si, scen in enumerate(st.scenarios):
-                units = [self.read_task(si * K + k) for k in range(K)]
-                oc_rows, dose_rows, pair_rows = [], [], []
-                wides = []
-                for k, design in enumerate(st.designs):
-                    u = units[k]
-                    c = cost[design.name]
-                    c["max_states"] = max(c["max_states"], int(u["cost"][0]))
-                    c["seconds"] += float(u["cost"][2])
-                    wide = {}
-                    for j, m in enumerate(OC_METRICS):
-                        x = float(u["values"][j])
-                        wide[m], wide[m + "_mcse"] = x, (0.0 if math.isfinite(x) else math.nan)
-                    wides.append(wide)
-                    oc_rows.append(
+        for si, scen in enumerate(st.scenarios):
+            units = [self.read_task(si * K + k) for k in range(K)]
+            oc_rows, dose_rows, pair_rows = [], [], []
+            wides = []
+            for k, design in enumerate(st.designs):
+                u = units[k]
+                c = cost[design.name]
+                c["max_states"] = max(c["max_states"], int(u["cost"][0]))
+                c["seconds"] += float(u["cost"][2])
+                wide = {}
+                for j, m in enumerate(OC_METRICS):
+                    x = float(u["values"][j])
+                    wide[m], wide[m + "_mcse"] = x, (0.0 if math.isfinite(x) else math.nan)
+                wides.append(wide)
+                oc_rows.append(
+                    dict(
+                        scenario=scen.name,
+                        design=design.name,
+                        scenario_index=si,
+                        n_trials=0,
+                        method=METHOD,
+                        target=design.target,
+                        mtd=true_mtd(design, scen.true_tox, st.acceptable_band) + 1,
+                        **wide,
+                    )
+                )
+                dose_rows.extend(_dose_rows(st, design, scen, u["dose"]))
+            for a, b in st.pairs:
+                for metric, source in PAIRED_MEANS.items():
+                    ma, mb = wides[a][source], wides[b][source]
+                    pair_rows.append(
                         dict(
                             scenario=scen.name,
-                            design=design.name,
-                            scenario_index=si,
+                            design_a=st.designs[a].name,
+                            design_b=st.designs[b].name,
+                            metric=metric,
                             n_trials=0,
                             method=METHOD,
-                            target=design.target,
-                            mtd=true_mtd(design, scen.true_tox, st.acceptable_band) + 1,
-                            **wide,
+                            mean_a=ma,
+                            mean_b=mb,
+                            diff=ma - mb,
+                            se_paired=0.0,
+                            se_unpaired=0.0,
+                            variance_ratio=math.nan,
                         )
                     )
-                    dose_rows.extend(_dose_rows(st, design, scen, u["dose"]))
-                for a, b in st.pairs:
-                    for metric, source in PAIRED_MEANS.items():
-                        ma, mb = wides[a][source], wides[b][source]
-                        pair_rows.append(
-                            dict(
-                                scenario=scen.name,
-                                design_a=st.designs[a].name,
-                                design_b=st.designs[b].name,
-                                metric=metric,
-                                n_trials=0,
-                                method=METHOD,
-                                mean_a=ma,
-                                mean_b=mb,
-                                diff=ma - mb,
-                                se_paired=0.0,
-                                se_unpaired=0.0,
-                                variance_ratio=math.nan,
-                            )
-                        )
-                for name, rows in zip(writers, (oc_rows, dose_rows, pair_rows), strict=True):
-                    if rows:
-                        writers[name].write_table(pa.Table.from_pylist(rows, schemas[name]))
-        write_table_atomic(
-            self.path / "scenarios.parquet", _scenario_table(pa, st).replace_schema_metadata(meta)
-        )
-        write_table_atomic(
-            self.path / "designs.parquet", _design_table(pa, st.designs).replace_schema_metadata(meta)
-        )
+            yield oc_rows, dose_rows, pair_rows
         self.manifest["exact"] = [{**c, "seconds": round(c["seconds"], 3)} for c in cost.values()]
-        self.manifest["complete"] = True
-        self.manifest["finalized"] = _now()
-        self.manifest["outputs"] = list(OUTPUTS)
-        self.write_manifest()
-        return [self.path / n for n in OUTPUTS]
 
 
 def _dose_rows(st: ExactStudy, design: Design, scen: Scenario, dose: np.ndarray) -> list[dict]:

@@ -42,7 +42,7 @@ from ..engine.calendar import T_DURATION, T_MEAN_WAIT, T_SUSPENDED, T_TURNED_AWA
 from ..engine.rng import latent_uniforms
 from ..oc.benchmark import accuracy_index, benchmark_selections, efficiency_from_counts
 from ..oc.calendar_sums import QuantileSketch
-from ..oc.metrics import correct_mask, included_doses
+from ..oc.metrics import DURATION_QUANTILES, correct_mask, included_doses
 from ..oc.paired import PAIRED_METRICS, paired_row, per_trial_metrics
 from ..oc.sums import SCALAR_SUMS, TrialSums
 from .study import Task
@@ -172,12 +172,9 @@ def compute_task(task: Task) -> dict[str, np.ndarray]:
 
 def add_stats(total: dict | None, part: dict) -> dict:
     """Two tasks' statistics of the same scenarios added (blocks of one chunk): arrays summed, sketches
-    merged into copies."""
+    merged into ``total``'s (``total`` is updated; the first part read becomes it)."""
     if total is None:
-        total = dict(part)
-        if "sketches" in part:
-            total["sketches"] = [[QuantileSketch().merge(x) for x in row] for row in part["sketches"]]
-        return total
+        return part
     for k in total:
         if k == "sketches":
             for row, other in zip(total[k], part[k], strict=True):
@@ -230,7 +227,7 @@ OC_METRICS = (
     *PHASE12_OC_METRICS,
 )
 #: the duration's percentiles (from the merged sketches of a timed study)
-QUANTILE_METRICS = (("duration_days_q10", 0.1), ("duration_days_q50", 0.5), ("duration_days_q90", 0.9))
+QUANTILE_METRICS = DURATION_QUANTILES
 #: the metrics a timed study adds (nan in an untimed one)
 TIME_OC_METRICS = ("duration_days", "mean_turned_away", "mean_days_suspended", "mean_wait_days")
 DOSE_COLUMNS = (

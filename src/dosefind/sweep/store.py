@@ -36,13 +36,14 @@ import numpy as np
 from .. import __version__
 from ..atomic import TEMP_PREFIX, atomic_path, write_bytes_atomic
 from ..errors import MissingExtraError, OutputError
+from ..oc.calendar_sums import SKETCH_FIELDS, QuantileSketch
 from ..oc.metrics import included_doses, true_mtd
 from ..oc.paired import PAIRED_METRICS
 from .stats import DOSE_COLUMNS, OC_METRICS, SCALARS, VECTORS, add_stats, summarize_pair, summarize_unit
 from .study import Study
 
 FORMAT = 4  # 2: the calendar statistics of timed studies; 3: responses (phase I/II OBD metrics); 4: timed
-# arms' calendar sums in place of per-arm rows
+# studies' duration sketches, timed arms' calendar sums in place of per-arm rows
 MANIFEST = "manifest.json"
 OUTPUTS = ("oc.parquet", "oc_dose.parquet", "paired.parquet", "scenarios.parquet", "designs.parquet")
 
@@ -288,12 +289,11 @@ class SweepFolder:
         return prov
 
     def finalize(self) -> list[Path]:
-        """Combine every task into the Parquet dataset (streamed one chunk of scenarios at a time)."""
+        """Combine every task into the Parquet dataset (streamed one chunk of scenarios at a time, the
+        rows from :meth:`row_chunks`), then the scenario and design tables and the complete manifest."""
         outputs = [self.path / n for n in OUTPUTS]  # rebuilt on every run: re-reading the parts checks them
         pa, pq = pyarrow_modules()
         st = self.study
-        designs = st.designs
-        D = st.n_doses
         meta = {b"dosefind": json.dumps(self.provenance(), sort_keys=True).encode()}
         schemas = {name: schema.with_metadata(meta) for name, schema in _schemas(pa).items()}
         with ExitStack() as stack:  # unwinds last-in first-out: each writer closes before its file is renamed
@@ -301,21 +301,15 @@ class SweepFolder:
             for name in ("oc.parquet", "oc_dose.parquet", "paired.parquet"):
                 tmp = stack.enter_context(atomic_path(self.path / name))
                 writers[name] = stack.enter_context(pq.ParquetWriter(tmp, schemas[name]))
-            for chunk in range(st.n_chunks):
-                total = None
-                for block in range(st.n_blocks):
-                    total = add_stats(total, self.read_task(chunk * st.n_blocks + block))
-                first = chunk * st.scenarios_per_task
-                scens = st.scenarios[first : first + st.scenarios_per_task]
-                rows = dict(zip(writers, _chunk_rows(st, first, scens, total, D), strict=True))
-                for name, chunk_rows in rows.items():
+            for chunk in self.row_chunks():
+                for name, chunk_rows in zip(writers, chunk, strict=True):
                     if chunk_rows:
                         writers[name].write_table(pa.Table.from_pylist(chunk_rows, schemas[name]))
         write_table_atomic(
             self.path / "scenarios.parquet", _scenario_table(pa, st).replace_schema_metadata(meta)
         )
         write_table_atomic(
-            self.path / "designs.parquet", _design_table(pa, designs).replace_schema_metadata(meta)
+            self.path / "designs.parquet", _design_table(pa, st.designs).replace_schema_metadata(meta)
         )
         self.manifest["complete"] = True
         self.manifest["finalized"] = _now()
@@ -323,33 +317,49 @@ class SweepFolder:
         self.write_manifest()
         return outputs
 
+    def row_chunks(self):
+        """Per chunk of scenarios, its (oc, oc_dose, paired) rows: the chunk's tasks read and added."""
+        st = self.study
+        for chunk in range(st.n_chunks):
+            total = None
+            for block in range(st.n_blocks):
+                total = add_stats(total, self.read_task(chunk * st.n_blocks + block))
+            first = chunk * st.scenarios_per_task
+            scens = st.scenarios[first : first + st.scenarios_per_task]
+            yield _chunk_rows(st, first, scens, total, st.n_doses)
+
+
+def sketch_columns(pa, arrays: list) -> dict:
+    """Parquet list columns of sketches' arrays (:meth:`QuantileSketch.to_arrays`; None: no sketch)."""
+    types = {np.int64: pa.int64(), np.float64: pa.float64()}
+    return {
+        name: pa.array([None if a is None else a[name].tolist() for a in arrays], pa.list_(types[dtype]))
+        for name, dtype in SKETCH_FIELDS.items()
+    }
+
+
+def sketch_arrays_at(columns: dict, i: int) -> dict | None:
+    """Row ``i`` of :func:`sketch_columns` read back (``to_pydict``), or None where no sketch was stored."""
+    if columns["keys"][i] is None:
+        return None
+    return {name: np.asarray(columns[name][i]) for name in SKETCH_FIELDS}
+
 
 def _sketch_table(pa, task, sketches) -> object:
     """A timed task's ``time`` part: per (scenario, design), its durations' sketch
     (:mod:`dosefind.oc.calendar_sums`)."""
-    cols: dict[str, list] = {
-        k: [] for k in ("scenario_index", "design_index", "keys", "counts", "low", "high")
-    }
-    for si, row in enumerate(sketches):
-        for k, sk in enumerate(row):
-            cols["scenario_index"].append(task.first_scenario + si)
-            cols["design_index"].append(k)
-            for name, arr in sk.to_arrays().items():
-                cols[name].append(arr.tolist())
-    types = {"keys": pa.int64(), "counts": pa.int64(), "low": pa.float64(), "high": pa.float64()}
+    cells = [(task.first_scenario + si, k, sk) for si, row in enumerate(sketches) for k, sk in enumerate(row)]
     return pa.table(
         {
-            "scenario_index": pa.array(cols["scenario_index"], pa.int64()),
-            "design_index": pa.array(cols["design_index"], pa.int32()),
-            **{k: pa.array(cols[k], pa.list_(t)) for k, t in types.items()},
+            "scenario_index": pa.array([s for s, _, _ in cells], pa.int64()),
+            "design_index": pa.array([k for _, k, _ in cells], pa.int32()),
+            **sketch_columns(pa, [sk.to_arrays() for _, _, sk in cells]),
         }
     )
 
 
 def _read_sketches(table, task, S: int, K: int) -> list:
     """The inverse of :func:`_sketch_table` ([S][K] sketches; ValueError if it does not fit the task)."""
-    from ..oc.calendar_sums import QuantileSketch
-
     t = table.to_pydict()
     if len(t["scenario_index"]) != S * K:
         raise ValueError("the time part does not fit the study")
@@ -358,9 +368,7 @@ def _read_sketches(table, task, S: int, K: int) -> list:
         si = s_idx - task.first_scenario
         if not (0 <= si < S and 0 <= k < K) or out[si][k] is not None:
             raise ValueError("scenario_index does not match the study")
-        out[si][k] = QuantileSketch.from_arrays(
-            {n: np.asarray(t[n][i]) for n in ("keys", "counts", "low", "high")}
-        )
+        out[si][k] = QuantileSketch.from_arrays(sketch_arrays_at(t, i))
     return out
 
 

@@ -674,32 +674,26 @@ def study_from_dict(data: dict, source: str | None = None, base_dir: Path | None
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
     notes = tuple(n for s in scenarios for n in s.notes())
-    if exact:
-        from .exact import ExactStudy
-
-        return ExactStudy(
-            name=name,
-            designs=tuple(designs),
-            scenarios=tuple(scenarios),
-            acceptable_band=band,
-            reference=reference,
-            description=description,
-            source=source,
-            notes=notes,
-        )
-    return Study(
+    common = dict(
         name=name,
-        n_trials=n_trials,
-        seed=seed,
         designs=tuple(designs),
         scenarios=tuple(scenarios),
-        block_trials=block,
         acceptable_band=band,
         reference=reference,
-        scenarios_per_task=spt,
         description=description,
         source=source,
         notes=notes,
+    )
+    if exact:
+        from .exact import ExactStudy
+
+        return ExactStudy(**common)
+    return Study(
+        **common,
+        n_trials=n_trials,
+        seed=seed,
+        block_trials=block,
+        scenarios_per_task=spt,
         timing=timing,
     )
 

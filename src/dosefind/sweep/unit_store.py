@@ -32,7 +32,7 @@ import numpy as np
 from ..atomic import atomic_path
 from ..errors import OutputError
 from ..oc.calendar_sums import ColumnSums
-from .store import SweepFolder, _now, pyarrow_modules, write_table_atomic
+from .store import SweepFolder, _now, pyarrow_modules, sketch_arrays_at, sketch_columns, write_table_atomic
 from .units import COLUMNS, TABLES, UnitStudy, _dec, _enc, add_arrays, add_terms
 
 
@@ -46,20 +46,12 @@ def _schema(pa, kind: str):
 
 def _time_table(pa, timed: list) -> object:
     """The ``time`` part: per timed unit, its two :class:`ColumnSums` as rows."""
-    cols: dict[str, list] = {
-        k: [] for k in ("unit_index", "table", "column", "n", "s", "q", "keys", "counts", "low", "high")
-    }
+    cols: dict[str, list] = {k: [] for k in ("unit_index", "table", "column", "n", "s", "q", "sketch")}
     for u, pair in timed:
         for name, sums in zip(("time", "cohort_day"), pair, strict=True):
             for c, n, s1, s2, sk in sums.to_rows():
-                cols["unit_index"].append(u)
-                cols["table"].append(name)
-                cols["column"].append(c)
-                cols["n"].append(n)
-                cols["s"].append(_enc(s1))
-                cols["q"].append(_enc(s2))
-                for k in ("keys", "counts", "low", "high"):
-                    cols[k].append(None if sk is None else sk[k].tolist())
+                for key, x in zip(cols, (u, name, c, n, _enc(s1), _enc(s2), sk), strict=True):
+                    cols[key].append(x)
     return pa.table(
         {
             "unit_index": pa.array(cols["unit_index"], pa.int64()),
@@ -68,10 +60,7 @@ def _time_table(pa, timed: list) -> object:
             "n": pa.array(cols["n"], pa.int64()),
             "s": pa.array(cols["s"], pa.string()),
             "q": pa.array(cols["q"], pa.string()),
-            "keys": pa.array(cols["keys"], pa.list_(pa.int64())),
-            "counts": pa.array(cols["counts"], pa.list_(pa.int64())),
-            "low": pa.array(cols["low"], pa.list_(pa.float64())),
-            "high": pa.array(cols["high"], pa.list_(pa.float64())),
+            **sketch_columns(pa, cols["sketch"]),
         }
     )
 
@@ -81,11 +70,8 @@ def _read_time_table(table) -> dict[int, tuple]:
     t = table.to_pydict()
     rows: dict[tuple[int, str], list] = {}
     for i, u in enumerate(t["unit_index"]):
-        sk = None
-        if t["keys"][i] is not None:
-            sk = {k: np.asarray(t[k][i]) for k in ("keys", "counts", "low", "high")}
         rows.setdefault((u, t["table"][i]), []).append(
-            (t["column"][i], t["n"][i], _dec(t["s"][i]), _dec(t["q"][i]), sk)
+            (t["column"][i], t["n"][i], _dec(t["s"][i]), _dec(t["q"][i]), sketch_arrays_at(t, i))
         )
     units = sorted({u for u, _ in rows})
     names = ("time", "cohort_day")

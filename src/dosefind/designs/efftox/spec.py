@@ -285,8 +285,16 @@ class EffTox(Design):
             return None
         from .prior import elicit_prior
 
-        ess = self.prior_ess if isinstance(self.prior_ess, tuple) else (self.prior_ess, self.prior_ess)
-        return elicit_prior(tuple(float(a) for a in self.x), self.prior_tox, self.prior_eff, *ess)
+        return elicit_prior(
+            tuple(float(a) for a in self.x), self.prior_tox, self.prior_eff, *self.prior_ess_pair
+        )
+
+    @property
+    def prior_ess_pair(self) -> tuple[float, float] | None:
+        """The target ESS of the toxicity and the efficacy sub-model (None when the priors were given)."""
+        if self.prior_ess is None:
+            return None
+        return self.prior_ess if isinstance(self.prior_ess, tuple) else (self.prior_ess, self.prior_ess)
 
     # ---- model -------------------------------------------------------------------------------------
     @property
