@@ -204,6 +204,7 @@ def test_summarize_reads_an_exact_folder(exact_out):
     r = runner.invoke(app, ["summarize", str(exact_out)])
     assert r.exit_code == 0, r.output
     assert "exact operating characteristics (MCSE 0)" in r.output
+    assert "±" not in r.output and "exact values (no Monte Carlo error)" in r.output  # no "43.1 ± 0.0"
     r = runner.invoke(app, ["summarize", str(exact_out), "--format", "json"])
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)  # numbers to 10 digits (pandas' JSON)

@@ -65,7 +65,8 @@ def sweep(
         what = f"{len(units):,} units ({counts})"
     else:
         what = f"{len(st.scenarios):,} scenarios x {len(st.designs)} designs"
-    if getattr(st, "method", None) == "exact":
+    exact = getattr(st, "method", None) == "exact"
+    if exact:
         typer.echo(
             f"study {st.name!r}: {what}, exact operating characteristics: {st.n_tasks:,} tasks, one per "
             f"design and scenario ({backend})",
@@ -129,7 +130,7 @@ def sweep(
         return
     from ..sweep.summary import design_summary, read_dataset
 
-    typer.echo(format_designs(design_summary(read_dataset(out, ("oc",))["oc"])))
+    typer.echo(format_designs(design_summary(read_dataset(out, ("oc",))["oc"]), exact))
 
 
 def _unit_counts(st) -> dict[str, int]:
@@ -146,9 +147,9 @@ class SummaryFormat(str, Enum):
     json = "json"
 
 
-def format_designs(df) -> str:
+def format_designs(df, exact: bool = False) -> str:
     """Two tables (selection, then patients), probabilities in percent, each column with one number of
-    decimals, lines under 110 characters."""
+    decimals, lines under 110 characters; ``exact`` (an exact study): values without MCSE."""
     records = df.to_dict("records")
     names = [str(r["design"]) for r in records]
     sel = _columns(
@@ -160,6 +161,7 @@ def format_designs(df) -> str:
             ("accuracy_index", 1),
             ("prob_select_above_mtd", 100),
         ],
+        exact,
     )
     selection = _text_table(
         [
@@ -178,24 +180,27 @@ def format_designs(df) -> str:
         ],
     )
     pat = _columns(
-        records, [("mean_n", 1), ("mean_tox", 1), ("prop_treated_above_mtd", 100), ("prob_early_stop", 100)]
+        records,
+        [("mean_n", 1), ("mean_tox", 1), ("prop_treated_above_mtd", 100), ("prob_early_stop", 100)],
+        exact,
     )
     patients = _text_table(
         ["design", "mean n", "mean DLTs", "treated > MTD %", "early stop %"],
         [[name, *row] for name, row in zip(names, pat, strict=True)],
     )
     n = int(df["n_scenarios"].max()) if len(df) else 0
+    error = "exact values (no Monte Carlo error)" if exact else "± Monte Carlo SE"
     note = (
-        f"averages over {n:,} scenarios, ± Monte Carlo SE, probabilities in percent; efficiency = PCS /\n"
+        f"averages over {n:,} scenarios, {error}, probabilities in percent; efficiency = PCS /\n"
         "benchmark PCS (nonparametric optimal benchmark, same patients); rank and best: on PCS within each\n"
         "scenario"
     )
     return selection + "\n\n" + patients + "\n" + note
 
 
-def format_by_mtd(df) -> str:
+def format_by_mtd(df, exact: bool = False) -> str:
     records = df.to_dict("records")
-    cols = _columns(records, [("pcs", 100), ("prob_select_above_mtd", 100)])
+    cols = _columns(records, [("pcs", 100), ("prob_select_above_mtd", 100)], exact)
     header = ["true MTD", "design", "scenarios", "PCS %", "select > MTD %"]
     rows = [
         [str(r["mtd"]), str(r["design"]), str(r["n_scenarios"]), *c]
@@ -204,9 +209,25 @@ def format_by_mtd(df) -> str:
     return _text_table(header, rows)
 
 
-def format_paired(df) -> str:
+def format_paired(df, exact: bool = False) -> str:
     if df.empty:
         return "no paired comparisons (designs with different targets are not paired)"
+    if exact:  # differences of exact values: no standard errors, no variance ratio
+        rows = [
+            [
+                f"{r['design_a']} - {r['design_b']}",
+                str(r["metric"]),
+                f"{r['mean_diff']:.4f}",
+                f"{100 * r['share_a_higher']:.0f}%",
+                f"{100 * r['share_a_lower']:.0f}%",
+            ]
+            for r in df.to_dict("records")
+        ]
+        return (
+            _text_table(["A - B", "metric", "mean diff", "A higher", "A lower"], rows)
+            + "\nmean diff: of exact values; A higher/lower: share of scenarios where A's exact value is "
+            "higher/lower"
+        )
     header = ["A - B", "metric", "mean diff (paired SE)", "unpaired SE", "A higher", "A lower", "var. ratio"]
     rows = [
         [
@@ -271,9 +292,10 @@ def summarize(
     s = run_summary(results)
     m = s["manifest"]
     if fmt is SummaryFormat.table:
+        exact = m.get("method") == "exact"
         size = (
             "exact operating characteristics (MCSE 0)"
-            if m.get("method") == "exact"
+            if exact
             else f"{m['n_trials']:,} trials, seed {m['seed']}"
         )
         head = (
@@ -283,9 +305,11 @@ def summarize(
         text = "\n\n".join(
             [
                 head,
-                "Designs across scenarios\n" + format_designs(s["designs"]),
-                "By true MTD position\n" + format_by_mtd(s["by_mtd"]),
-                "Paired comparisons (common random numbers)\n" + format_paired(s["paired"]),
+                "Designs across scenarios\n" + format_designs(s["designs"], exact),
+                "By true MTD position\n" + format_by_mtd(s["by_mtd"], exact),
+                ("Paired comparisons" if exact else "Paired comparisons (common random numbers)")
+                + "\n"
+                + format_paired(s["paired"], exact),
             ]
         )
     elif fmt is SummaryFormat.csv:

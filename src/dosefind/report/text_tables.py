@@ -74,9 +74,18 @@ def wide_table(header: list[str], rows: list[list[str]], keys: int = 1, width: i
     return "\n\n".join(out)
 
 
-def pm_column(values, ses, scale: float = 1.0, digits: int = 1) -> list[str]:
+#: decimals of an exact value (no MCSE to size them): probabilities in percent to two, other numbers to three
+EXACT_DIGITS = {100: 2, 1: 3}
+
+
+def pm_column(values, ses, scale: float = 1.0, digits: int = 1, exact: bool = False) -> list[str]:
     """value ± se for a whole column with one number of decimals: enough for the smallest positive MCSE of
-    the column to show its first significant digit (at most 6 decimals), so the rows line up and compare."""
+    the column to show its first significant digit (at most 6 decimals), so the rows line up and compare.
+    ``exact``: the values have no Monte Carlo error, printed alone (no "± 0.0") with
+    :data:`EXACT_DIGITS` decimals."""
+    if exact:
+        d = EXACT_DIGITS.get(scale, 3)
+        return ["-" if not math.isfinite(v) else f"{scale * v:.{d}f}" for v in values]
     positive = [scale * s for s in ses if math.isfinite(s) and s > 0]
     if positive:
         digits = min(max(digits, -math.floor(math.log10(min(positive)))), 6)
@@ -91,8 +100,11 @@ def pm_column(values, ses, scale: float = 1.0, digits: int = 1) -> list[str]:
     return out
 
 
-def pm_columns(records, spec) -> list[list[str]]:
+def pm_columns(records, spec, exact: bool = False) -> list[list[str]]:
     """Rows of text from records and (key, scale) column specs, each column formatted by
-    :func:`pm_column` from ``key`` and ``key + "_mcse"``."""
-    cols = [pm_column([r[k] for r in records], [r[k + "_mcse"] for r in records], scale) for k, scale in spec]
+    :func:`pm_column` from ``key`` and ``key + "_mcse"`` (``exact``: values alone)."""
+    cols = [
+        pm_column([r[k] for r in records], [r[k + "_mcse"] for r in records], scale, exact=exact)
+        for k, scale in spec
+    ]
     return [list(row) for row in zip(*cols, strict=True)] if cols else []
