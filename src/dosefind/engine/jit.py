@@ -11,6 +11,14 @@ every source file the kernels are compiled from (``engine/*.py``, ``designs/layo
 ``constants.py``): any change to them starts a fresh cache. The base directory is ``NUMBA_CACHE_DIR``
 if set, else ``$XDG_CACHE_HOME/dosefind`` (default ``~/.cache/dosefind``); stale directories can be
 deleted at any time.
+
+One compilation per argument types, not per constant. A kernel called from another kernel with a
+constant argument (``decide(..., 0, 0, 0, False, x)``) would be compiled by numba for the constant's
+literal type (``Literal[int](0)``), apart from the version Python callers and kernels passing a
+variable get, and each literal type travels down to the callees: the decision tree was compiled three
+times, 83 of 298 compiled versions were such copies. :class:`KernelDispatcher` types a call from a kernel
+by its arguments' plain types, so every kernel compiles once per plain signature; a constant argument is
+converted to its plain type as any call converts it.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import os
 from pathlib import Path
 
 import numba
-from numba import njit
+from numba import njit, types
+from numba.core.registry import CPUDispatcher
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -55,10 +64,23 @@ def kernels_cached() -> bool:
     return path.is_dir() and any(path.rglob("*.nbi"))
 
 
+class KernelDispatcher(CPUDispatcher):
+    """numba's CPU dispatcher, typing calls from other kernels by their arguments' plain (non-literal)
+    types, so a constant argument does not compile a copy of the kernel and of everything it calls."""
+
+    def get_call_template(self, args, kws):
+        args = tuple(types.unliteral(a) for a in args)
+        kws = {k: types.unliteral(v) for k, v in kws.items()}
+        return super().get_call_template(args, kws)
+
+
 def kernel(fn=None, *, parallel: bool = False):
     """Decorate a numba kernel with the package's JIT flags."""
 
     def wrap(f):
-        return njit(cache=True, nogil=True, fastmath=False, parallel=parallel, error_model="numpy")(f)
+        disp = njit(cache=True, nogil=True, fastmath=False, parallel=parallel, error_model="numpy")(f)
+        if isinstance(disp, CPUDispatcher):  # not under NUMBA_DISABLE_JIT=1 (a plain function)
+            disp.__class__ = KernelDispatcher
+        return disp
 
     return wrap(fn) if fn is not None else wrap
