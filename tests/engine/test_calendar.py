@@ -56,19 +56,19 @@ def naive_gap_and_cumulative(timing):
 
 
 def naive_arrivals(u_arrival, timing):
-    """Arrival days: gaps in expected arrivals summed, then the day on which the cumulative rate reaches
-    each sum, by bisection."""
+    """Arrival days, one at a time as they are asked for: gaps in expected arrivals summed, then the day
+    on which the cumulative rate reaches each sum, by bisection down to adjacent floats."""
     gap, cumulative = naive_gap_and_cumulative(timing)
-    out = []
     for s in np.cumsum([gap(u) for u in u_arrival]):
         lo, hi = 0.0, 1.0
         while cumulative(hi) < s:
             hi *= 2
         for _ in range(200):
             mid = (lo + hi) / 2
+            if mid in (lo, hi):  # lo and hi adjacent: no further step changes them
+                break
             lo, hi = (mid, hi) if cumulative(mid) < s else (lo, mid)
-        out.append(hi)
-    return out
+        yield hi
 
 
 def naive_calendar(u_arrival, n_total, cohort, timing, doses, selected):
