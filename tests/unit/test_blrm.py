@@ -37,23 +37,27 @@ DATA = [
 def _reference(design: Blrm, n, y, cuts):
     """P(p_d < c) for every dose and cut by adaptive 2-D integration (scipy dblquad, tight tolerances)
     over a box of +-15 / +-9 around the mode, written from the model alone."""
-    n = np.asarray(n, float)
-    y = np.asarray(y, float)
-    x = design.x
-    comps = [
-        (c.weight, np.asarray(c.mean), np.linalg.inv(c.cov), -0.5 * math.log(np.linalg.det(c.cov)))
-        for c in design.components
-    ]
+    x = [float(v) for v in design.x]
+    data = [(float(nd), float(yd), xd) for nd, yd, xd in zip(n, y, x, strict=True) if nd > 0]
+    comps = []  # (weight, mean 1, mean 2, precision 11, 12, 22, half log det of the precision)
+    for c in design.components:
+        prec = np.linalg.inv(c.cov)
+        half_logdet = -0.5 * math.log(np.linalg.det(c.cov))
+        comps.append((c.weight, *map(float, c.mean), prec[0, 0], prec[0, 1], prec[1, 1], half_logdet))
 
-    def lp(t1, t2):
+    def lp(t1, t2):  # plain floats: the integrand is called millions of times
         prior = 0.0
-        for w, m, prec, half_logdet in comps:
-            dd = np.array([t1, t2]) - m
-            prior += w * math.exp(half_logdet - 0.5 * dd @ prec @ dd)
-        eta = t1 + math.exp(t2) * x
-        return math.log(max(prior, 1e-300)) + float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
+        for w, m1, m2, p11, p12, p22, half_logdet in comps:
+            d1, d2 = t1 - m1, t2 - m2
+            prior += w * math.exp(half_logdet - 0.5 * (p11 * d1 * d1 + 2 * p12 * d1 * d2 + p22 * d2 * d2))
+        b = math.exp(t2)
+        like = 0.0
+        for nd, yd, xd in data:
+            eta = t1 + b * xd
+            like += yd * eta - nd * (max(eta, 0.0) + math.log1p(math.exp(-abs(eta))))
+        return math.log(max(prior, 1e-300)) + like
 
-    start = max(comps, key=lambda c: c[0])[1]
+    start = [max(comps, key=lambda c: c[0])[i] for i in (1, 2)]
     mode = optimize.minimize(lambda t: -lp(*t), start, method="Nelder-Mead", options={"xatol": 1e-9}).x
     top = lp(*mode)
     lo1, hi1, lo2, hi2 = mode[0] - 15, mode[0] + 15, mode[1] - 9, mode[1] + 9
