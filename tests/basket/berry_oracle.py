@@ -30,14 +30,28 @@ def _log_l(x, n, nus, s):
     if s < 0.1:
         t, w = np.polynomial.hermite.hermgauss(60)
         vals = _log_binom(x, n, nus[:, None] + math.sqrt(2) * s * t[None, :]) + np.log(w / math.sqrt(math.pi))
-    else:
-        theta = np.arange(-40.0, 40.0, 0.05)
-        lb = _log_binom(x, n, theta)
-        norm = math.log(s * math.sqrt(2 * math.pi))
-        vals = lb[None, :] - 0.5 * ((theta[None, :] - nus[:, None]) / s) ** 2 - norm
-        vals = vals + math.log(0.05)
-    m = vals.max(axis=1, keepdims=True)
-    return (m + np.log(np.exp(vals - m).sum(axis=1, keepdims=True)))[:, 0]
+        m = vals.max(axis=1, keepdims=True)
+        return (m + np.log(np.exp(vals - m).sum(axis=1, keepdims=True)))[:, 0]
+    # the theta grid, rows of nu a block at a time in one buffer (the full nu x theta table is 16 million
+    # values: memory-bound, and this is the oracle's cost)
+    theta = np.arange(-40.0, 40.0, 0.05)
+    lb = _log_binom(x, n, theta) - math.log(s * math.sqrt(2 * math.pi)) + math.log(0.05)
+    out = np.empty(nus.size)
+    rows = 64
+    buf = np.empty((rows, theta.size))
+    for a in range(0, nus.size, rows):
+        b = min(a + rows, nus.size)
+        v = buf[: b - a]
+        np.subtract(theta[None, :], nus[a:b, None], out=v)
+        v /= s
+        np.square(v, out=v)
+        v *= -0.5
+        v += lb[None, :]
+        m = v.max(axis=1, keepdims=True)
+        v -= m
+        np.exp(v, out=v)
+        out[a:b] = m[:, 0] + np.log(v.sum(axis=1))
+    return out
 
 
 def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05):
