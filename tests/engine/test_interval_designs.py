@@ -113,7 +113,7 @@ def _kernel_select(design, n, y, adm):
         c.fp,
         np.asarray(n, dtype=np.int64),
         np.asarray(y, dtype=np.int64),
-        np.asarray(adm, dtype=np.int64),
+        np.asarray(adm, dtype=np.int8),  # the engine's type: no second compilation
         np.zeros(6 * len(n)),
     )
 

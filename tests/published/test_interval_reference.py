@@ -81,7 +81,7 @@ def test_keyboard_selection_equals_select_mtd_kb():
         compiled = Keyboard(target=float(r["target"]), n_doses=5, max_n=60).compile()
         n = np.array([int(x) for x in r["n"].split(";")], dtype=np.int64)
         y = np.array([int(x) for x in r["y"].split(";")], dtype=np.int64)
-        admissible = np.ones(5, dtype=np.int64)
+        admissible = np.ones(5, dtype=np.int8)
         for d in range(5):
             if n[d] > 0 and compiled.tables[0][n[d], y[d]] == L.TABLE_ELIMINATE:
                 admissible[d:] = 0
@@ -200,7 +200,7 @@ def test_selection_equals_find_select_mtd():
         compiled = design.compile()
         n = np.array([int(x) for x in r["n"].split(";")], dtype=np.int64)
         y = np.array([int(x) for x in r["y"].split(";")], dtype=np.int64)
-        admissible = np.ones(5, dtype=np.int64)
+        admissible = np.ones(5, dtype=np.int8)
         for d in range(5):
             if n[d] > 0 and compiled.tables[0][n[d], y[d]] == L.TABLE_ELIMINATE:
                 admissible[d:] = 0

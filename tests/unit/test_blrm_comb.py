@@ -278,7 +278,7 @@ def test_certified_decisions_equal_the_accurate_rules():
         cur = int(rng.choice(np.flatnonzero(n)))
         keys = np.full((4, 2 * D), -1, dtype=np.int16)
         vals = np.zeros((5, P + 4 * D))
-        adm = np.ones(D, dtype=np.int64)
+        adm = np.ones(D, dtype=np.int8)  # the engine's type: no second compilation
         got = K.decide_blrm_comb(c.ip, c.fp, c.grid, n, y, adm, cur, int(n.sum()), keys, vals, False)
         row = np.zeros(P + 4 * D)
         K.blrm_comb_posterior(c.ip, c.fp, c.grid, n, y, row, False, 0)

@@ -37,8 +37,8 @@ GRID_REACH = 30.0  # the grid covers [-30, 30] (and every cut +- 1); beyond it t
 
 def chi_square(n, x) -> np.ndarray:
     """Pearson's chi-square of each data vector's 2 x K table (0 when the pooled rate is 0 or 1)."""
-    n = np.atleast_2d(np.asarray(n, dtype=np.int64))
-    x = np.atleast_2d(np.asarray(x, dtype=np.int64))
+    n = np.ascontiguousarray(np.atleast_2d(np.asarray(n, dtype=np.int64)))
+    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.int64)))
     _, t = cbhm_sigma2(n, x, 0.0, 0.0, 0.0, 1.0)
     return t
 
@@ -100,8 +100,8 @@ def coefficients(design: Cbhm, cohorts: tuple[Cohort, ...]) -> tuple[float, floa
 def sigma2_of(design: Cbhm, cohorts: tuple[Cohort, ...], n, x) -> tuple[np.ndarray, np.ndarray]:
     """(sigma^2, T) for each data vector."""
     a, b = coefficients(design, cohorts)
-    n = np.atleast_2d(np.asarray(n, dtype=np.int64))
-    x = np.atleast_2d(np.asarray(x, dtype=np.int64))
+    n = np.ascontiguousarray(np.atleast_2d(np.asarray(n, dtype=np.int64)))
+    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.int64)))
     return cbhm_sigma2(n, x, a, b, design.sigma2_min, design.sigma2_max)
 
 
@@ -288,7 +288,8 @@ def cbhm_probabilities(
     both = np.concatenate([n, x], axis=1)
     uniq, inverse = np.unique(both, axis=0, return_inverse=True)
     k = n.shape[1]
-    un, ux = uniq[:, :k], uniq[:, k:]
+    # contiguous copies: a column slice would compile the kernels a second time for strided arrays
+    un, ux = np.ascontiguousarray(uniq[:, :k]), np.ascontiguousarray(uniq[:, k:])
     if sigma2 is None:
         s2, _ = sigma2_of(design, cohorts, un, ux)
         grid = grid_for(design, cohorts)

@@ -296,13 +296,9 @@ def simulate_platform(
             key,
             offset,
             local,
-            n_esc[:, :n],
-            sel[:, :n],
-            n_sel[:, :n],
-            y_sel[:, :n],
-            r_sel[:, :n],
-            pat_dose[:, :n],
-            pat_resp[:, :n],
+            # contiguous (copies when n is short of the block): strided views would compile the platform
+            # kernel a second time, for the last, shorter block of a run
+            *(np.ascontiguousarray(a[:, :n]) for a in (n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp)),
             out["coh_new"],
             out["coh_counted"],
             out["coh_resp"],
