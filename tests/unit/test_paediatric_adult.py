@@ -2,6 +2,7 @@
 at exposure-equivalent doses, the posterior moments and the skeleton agree with scipy's adaptive
 quadrature, closed forms without data, the prior's discounts, refusals, and design files that load."""
 
+import functools
 import math
 
 import numpy as np
@@ -66,6 +67,7 @@ def _scipy_oracle(model, functions):
     )
     assert edge < -40
 
+    @functools.cache  # the integrals share most of their nodes
     def dens(lb, la):
         return math.exp(float(model.log_posterior(la, lb)) - lmax)
 
