@@ -226,7 +226,18 @@ def crm_loglik_terms(skeleton, model, intercept):
 
 
 def crm_posterior_quad(n, y, skeleton, model="empiric", intercept=3.0, prior_sd=math.sqrt(1.34), full=True):
-    """Posterior mean and variance of b and the posterior mean of each p_d, by scipy.integrate.quad."""
+    """Posterior mean and variance of b and the posterior mean of each p_d, by scipy.integrate.quad;
+    remembered by data and model (oracle trials pass through the same early states again and again)."""
+    key = (tuple(map(float, n)), tuple(map(float, y)), tuple(skeleton), model, intercept, prior_sd, full)
+    if key not in _CRM_QUAD:
+        _CRM_QUAD[key] = _crm_posterior_quad(n, y, skeleton, model, intercept, prior_sd, full)
+    return _CRM_QUAD[key]
+
+
+_CRM_QUAD: dict = {}
+
+
+def _crm_posterior_quad(n, y, skeleton, model, intercept, prior_sd, full):
     prob = crm_model(skeleton, model, intercept)
     terms = crm_loglik_terms(skeleton, model, intercept)
     n = np.asarray(n, dtype=float)
