@@ -57,7 +57,8 @@ def _reference(design: Blrm, n, y, cuts):
             like += yd * eta - nd * (max(eta, 0.0) + math.log1p(math.exp(-abs(eta))))
         return math.log(max(prior, 1e-300)) + like
 
-    start = [max(comps, key=lambda c: c[0])[i] for i in (1, 2)]
+    heaviest = max(comps, key=lambda c: c[0])
+    start = [heaviest[1], heaviest[2]]
     mode = optimize.minimize(lambda t: -lp(*t), start, method="Nelder-Mead", options={"xatol": 1e-9}).x
     top = lp(*mode)
     lo1, hi1, lo2, hi2 = mode[0] - 15, mode[0] + 15, mode[1] - 9, mode[1] + 9

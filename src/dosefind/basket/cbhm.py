@@ -35,10 +35,15 @@ NODE_CAP = 20_000
 GRID_REACH = 30.0  # the grid covers [-30, 30] (and every cut +- 1); beyond it the binomial is log-linear
 
 
+def _data_rows(a) -> np.ndarray:
+    """Counts as a C-contiguous int64 array of data vectors [V, K] (one layout: the kernels compile once)."""
+    return np.atleast_2d(np.ascontiguousarray(a, dtype=np.int64))
+
+
 def chi_square(n, x) -> np.ndarray:
     """Pearson's chi-square of each data vector's 2 x K table (0 when the pooled rate is 0 or 1)."""
-    n = np.ascontiguousarray(np.atleast_2d(np.asarray(n, dtype=np.int64)))
-    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.int64)))
+    n = _data_rows(n)
+    x = _data_rows(x)
     _, t = cbhm_sigma2(n, x, 0.0, 0.0, 0.0, 1.0)
     return t
 
@@ -100,8 +105,8 @@ def coefficients(design: Cbhm, cohorts: tuple[Cohort, ...]) -> tuple[float, floa
 def sigma2_of(design: Cbhm, cohorts: tuple[Cohort, ...], n, x) -> tuple[np.ndarray, np.ndarray]:
     """(sigma^2, T) for each data vector."""
     a, b = coefficients(design, cohorts)
-    n = np.ascontiguousarray(np.atleast_2d(np.asarray(n, dtype=np.int64)))
-    x = np.ascontiguousarray(np.atleast_2d(np.asarray(x, dtype=np.int64)))
+    n = _data_rows(n)
+    x = _data_rows(x)
     return cbhm_sigma2(n, x, a, b, design.sigma2_min, design.sigma2_max)
 
 
@@ -281,8 +286,8 @@ def cbhm_probabilities(
     """P(theta_k > cut_k | data) (cut_k = logit q0_k unless ``cuts`` is given) and the posterior mean of
     q_k for data arrays n, x of shape [V, K]; ``sigma2`` (one value for all vectors) replaces the
     calibrated sigma^2(T) (the limits' tests use it). Repeated data vectors are computed once."""
-    n = np.atleast_2d(np.asarray(n, dtype=np.int64))
-    x = np.atleast_2d(np.asarray(x, dtype=np.int64))
+    n = _data_rows(n)
+    x = _data_rows(x)
     if n.shape[0] == 0:
         return np.zeros(n.shape), np.zeros(n.shape)
     both = np.concatenate([n, x], axis=1)
