@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
 from ..designs import layout as L
 from .calendar import N_TIME_COLUMNS, T_DURATION, T_MEAN_WAIT, T_TO_SELECTED, T_TURNED_AWAY, next_arrival
@@ -734,7 +733,7 @@ def run_arms(
             out_coh_look[row, c] = look[c] if decision[c] != SAFETY else -1
 
 
-@kernel(parallel=True)
+@kernel
 def run_arm_chunks(
     ip,
     fp,
@@ -782,10 +781,11 @@ def run_arm_chunks(
     out_time,
     out_coh_day,
 ):
-    """Chunk c = output rows bounds[c]..bounds[c+1]-1, in parallel; row r is arm ``trial_offset + r``."""
+    """Chunk c = output rows bounds[c]..bounds[c+1]-1 (threads: the caller's); row r is arm
+    ``trial_offset + r``."""
     D = ip[L.IP_N_DOSES]
     max_n = ip[L.IP_MAX_N]
-    for c in prange(bounds.shape[0] - 1):
+    for c in range(bounds.shape[0] - 1):
         a = bounds[c]
         b = bounds[c + 1]
         n_at, tox_at, eff_at, admissible, pat_dose, pat_resp, ckeys, cvals, work = escalation_buffers(

@@ -74,11 +74,16 @@ class KernelDispatcher(CPUDispatcher):
         return super().get_call_template(args, kws)
 
 
-def kernel(fn=None, *, parallel: bool = False):
-    """Decorate a numba kernel with the package's JIT flags."""
+def kernel(fn=None):
+    """Decorate a numba kernel with the package's JIT flags.
+
+    No kernel is ``parallel``: the chunk loops run one chunk per Python thread
+    (:func:`dosefind.engine.simulate.run_chunked`), the kernels releasing the GIL (``nogil``). numba's
+    parallel compilation of a chunk loop cost about 40 s per loop on an empty cache (four loops), for
+    the same speed."""
 
     def wrap(f):
-        disp = njit(cache=True, nogil=True, fastmath=False, parallel=parallel, error_model="numpy")(f)
+        disp = njit(cache=True, nogil=True, fastmath=False, error_model="numpy")(f)
         if isinstance(disp, CPUDispatcher):  # not under NUMBA_DISABLE_JIT=1 (a plain function)
             disp.__class__ = KernelDispatcher
         return disp

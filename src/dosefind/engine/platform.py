@@ -38,7 +38,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import prange
 
 from ..designs import layout as L
 from .arm import (
@@ -595,7 +594,7 @@ def _treat_escalation(
     phase[a] = TO_OPEN
 
 
-@kernel(parallel=True)
+@kernel
 def run_platform_chunks(
     ti,
     tf,
@@ -653,8 +652,9 @@ def run_platform_chunks(
     out_time,
     out_platform,
 ):
-    """Chunk c = rows bounds[c]..bounds[c+1]-1 in parallel; row r is platform trial ``trial_offset + r``."""
-    for c in prange(bounds.shape[0] - 1):
+    """Chunk c = rows bounds[c]..bounds[c+1]-1 (threads: the caller's); row r is platform trial
+    ``trial_offset + r``."""
+    for c in range(bounds.shape[0] - 1):
         a = bounds[c]
         b = bounds[c + 1]
         run_platforms(
@@ -715,7 +715,7 @@ def run_platform_chunks(
         )
 
 
-@kernel(parallel=True)
+@kernel
 def platform_escalations(
     ip,
     fp,
@@ -745,12 +745,12 @@ def platform_escalations(
     out_resp,
 ):
     """Arm ``arm``'s escalation in platform trials ``trial_offset + r`` (rows r in chunks at ``bounds``,
-    in parallel), by :func:`~dosefind.engine.trial.escalate` on the arm's patients (key
+    threads: the caller's), by :func:`~dosefind.engine.trial.escalate` on the arm's patients (key
     :func:`arm_key`): status, reason, patients, selected dose, per-dose counts, each patient's dose and
     response."""
     D = ip[L.IP_N_DOSES]
     max_n = out_dose.shape[1]
-    for c in prange(bounds.shape[0] - 1):
+    for c in range(bounds.shape[0] - 1):
         n_at, tox_at, eff_at, admissible, pat_dose, pat_resp, ckeys, cvals, work = escalation_buffers(
             D, max_n, cache_capacity, n_work
         )

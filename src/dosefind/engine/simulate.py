@@ -77,6 +77,28 @@ def check_run(n_trials, seed, first_trial) -> None:
         raise SpecError("first_trial", f"{first_trial!r} is not a whole number >= 0", "use e.g. 0")
 
 
+def run_chunked(call: Callable[[np.ndarray], None], bounds: np.ndarray) -> None:
+    """``call(b)`` runs a chunk kernel on the chunks at bounds ``b``; each chunk of ``bounds`` gets its
+    own thread (the kernels release the GIL), the calling thread taking the first. Chunks write disjoint
+    output rows and draw their patients from their rows' trial indices, so the result does not depend
+    on the threads. An error in any chunk is raised here, after every chunk has finished."""
+    k = int(bounds.shape[0]) - 1
+    if k <= 1:
+        call(bounds)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=k - 1) as pool:
+        futures = [pool.submit(call, bounds[c : c + 2]) for c in range(1, k)]
+        try:
+            call(bounds[0:2])
+        finally:
+            errors = [f.exception() for f in futures]
+    for e in errors:
+        if e is not None:
+            raise e
+
+
 def run_in_blocks(
     n_trials: int,
     run_block: Callable[[int, int, np.ndarray], None],
@@ -86,10 +108,12 @@ def run_in_blocks(
     block_trials: int = BLOCK_TRIALS,
     progress: Callable[[int], None] | None = None,
 ) -> None:
-    """Drive a parallel kernel over rows 0..n_trials-1 in blocks: ``run_block(done, stop, bounds)`` runs
-    rows done..stop-1 split into chunks at ``bounds``; ``progress(done)`` follows every block.
+    """Drive a chunk kernel over rows 0..n_trials-1 in blocks: ``run_block(done, stop, bounds)`` runs
+    rows done..stop-1 split into chunks at ``bounds`` (one thread per chunk: :func:`run_chunked`);
+    ``progress(done)`` follows every block.
 
-    ``threads`` (default: all numba threads) is set for the call and restored after it. Chunks: one per
+    ``threads`` (default: numba's thread count, ``numba.get_num_threads()``, which ``NUMBA_NUM_THREADS``
+    and ``numba.set_num_threads`` set) is set for the call and restored after it. Chunks: one per
     thread, but none smaller than MIN_CHUNK_TRIALS (each chunk warms its own CRM posterior cache, so
     splitting small runs costs more than it gains), unless ``chunks`` says otherwise.
     """
@@ -238,26 +262,30 @@ class _Rows:
 
     def run(self, compiled, true_tox, seed, scenario_key, trial_offset, bounds, capacity, nwork, ti, tf):
         """Trials ``trial_offset + bounds[0] .. trial_offset + bounds[-1] - 1`` into rows bounds[0]..."""
-        run_chunks(
-            *compiled,
-            true_tox,
-            *self.eff,
-            np.int64(seed),
-            np.int64(scenario_key),
-            np.int64(trial_offset),
-            bounds,
-            capacity,
-            nwork,
-            self.selected,
-            self.n_at,
-            self.tox_at,
-            self.eff_at,
-            self.status,
-            self.reason,
-            ti,
-            tf,
-            self.time,
-        )
+
+        def chunks(b):
+            run_chunks(
+                *compiled,
+                true_tox,
+                *self.eff,
+                np.int64(seed),
+                np.int64(scenario_key),
+                np.int64(trial_offset),
+                b,
+                capacity,
+                nwork,
+                self.selected,
+                self.n_at,
+                self.tox_at,
+                self.eff_at,
+                self.status,
+                self.reason,
+                ti,
+                tf,
+                self.time,
+            )
+
+        run_chunked(chunks, bounds)
 
     def result(self, design, scenario, seed, first_trial, timing, n=None) -> SimResult:
         sl = slice(0, n)

@@ -1,4 +1,4 @@
-"""The simulation loop: many trials of one design in one scenario, parallel over chunks of trials.
+"""The simulation loop: many trials of one design in one scenario, in chunks of trials (one thread each).
 
 Arrays in, arrays out. Each chunk owns its trial-state arrays and its CRM posterior cache; trials are
 independent and each patient's latent value is a pure function of (seed, scenario key, trial, patient),
@@ -8,7 +8,6 @@ so the output does not depend on the number of threads or chunks.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
 from ..constants import DesignKind
 from ..designs import layout as L
@@ -605,7 +604,7 @@ def run_trials(
         out_reason[row] = reason
 
 
-@kernel(parallel=True)
+@kernel
 def run_chunks(
     ip,
     fp,
@@ -633,14 +632,15 @@ def run_chunks(
     tf,
     out_time,
 ):
-    """Run chunk c = output rows bounds[c]..bounds[c+1]-1 in parallel.
+    """Run chunk c = output rows bounds[c]..bounds[c+1]-1, one after the other (the caller gives each
+    thread its own chunks: :func:`dosefind.engine.simulate.run_chunked`).
 
     Row r holds trial ``trial_offset + r``: its patients depend on that global trial index only, so a
     study split into blocks of trials gives the same trials as one run.
     """
     D = ip[L.IP_N_DOSES]
     n_chunks = bounds.shape[0] - 1
-    for c in prange(n_chunks):
+    for c in range(n_chunks):
         a = bounds[c]
         b = bounds[c + 1]
         n_at = np.zeros(D, dtype=np.int64)

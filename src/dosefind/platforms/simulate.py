@@ -28,7 +28,7 @@ from ..engine.platform import (
     platform_escalations,
     run_platform_chunks,
 )
-from ..engine.simulate import CRM_CACHE_CAPACITY, check_run, run_in_blocks, work_size
+from ..engine.simulate import CRM_CACHE_CAPACITY, check_run, run_chunked, run_in_blocks, work_size
 from ..errors import SpecError
 from .spec import Platform, PlatformScenario
 
@@ -258,29 +258,33 @@ def simulate_platform(
         for i, a in enumerate(arms):
             e, xa, c = esc[i], x["xs"][i], compiled[i]
             capacity = CRM_CACHE_CAPACITY if a.arm.design.uses_posterior_cache else 0
-            platform_escalations(
-                *c,
-                xa["true_tox"],
-                xa["eff_prob"],
-                xa["eff_tab"],
-                xa["rho"],
-                np.int64(seed),
-                key,
-                np.int64(i),
-                offset,
-                local,
-                capacity,
-                work_size(c),
-                e["n_esc"],
-                e["sel"],
-                e["status"],
-                e["reason"],
-                e["n"],
-                e["tox"],
-                e["eff"],
-                pat_dose[i],
-                pat_resp[i],
-            )
+
+            def escalations(b, c=c, xa=xa, e=e, i=i, capacity=capacity):
+                platform_escalations(
+                    *c,
+                    xa["true_tox"],
+                    xa["eff_prob"],
+                    xa["eff_tab"],
+                    xa["rho"],
+                    np.int64(seed),
+                    key,
+                    np.int64(i),
+                    offset,
+                    b,
+                    capacity,
+                    work_size(c),
+                    e["n_esc"],
+                    e["sel"],
+                    e["status"],
+                    e["reason"],
+                    e["n"],
+                    e["tox"],
+                    e["eff"],
+                    pat_dose[i],
+                    pat_resp[i],
+                )
+
+            run_chunked(escalations, local)
             n_esc[i, :n] = e["n_esc"][:n]
             s = e["sel"][:n]
             sel[i, :n] = s
@@ -290,27 +294,34 @@ def simulate_platform(
             n_sel[i, :n] = np.where(ok, e["n"][rows, pick], 0)
             y_sel[i, :n] = np.where(ok, e["tox"][rows, pick], 0)
             r_sel[i, :n] = np.where(ok, e["eff"][rows, pick], 0)
-        run_platform_chunks(
-            *(x[k] for k in KERNEL_ARGS),
-            np.int64(seed),
-            key,
-            offset,
-            local,
-            # contiguous (copies when n is short of the block): strided views would compile the platform
-            # kernel a second time, for the last, shorter block of a run
-            *(np.ascontiguousarray(a[:, :n]) for a in (n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp)),
-            out["coh_new"],
-            out["coh_counted"],
-            out["coh_resp"],
-            out["coh_tox"],
-            out["coh_decision"],
-            out["coh_look"],
-            out["coh_day"],
-            out["safety_stop"],
-            out["treated"],
-            out["time"],
-            out["platform"],
-        )
+        # contiguous (copies when n is short of the block): strided views would compile the platform
+        # kernel a second time, for the last, shorter block of a run
+        per_arm = [
+            np.ascontiguousarray(v[:, :n]) for v in (n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp)
+        ]
+
+        def platforms(b):
+            run_platform_chunks(
+                *(x[k] for k in KERNEL_ARGS),
+                np.int64(seed),
+                key,
+                offset,
+                b,
+                *per_arm,
+                out["coh_new"],
+                out["coh_counted"],
+                out["coh_resp"],
+                out["coh_tox"],
+                out["coh_decision"],
+                out["coh_look"],
+                out["coh_day"],
+                out["safety_stop"],
+                out["treated"],
+                out["time"],
+                out["platform"],
+            )
+
+        run_chunked(platforms, local)
         rows_ = []
         for i, a in enumerate(arms):
             C = len(a.arm.cohorts)
