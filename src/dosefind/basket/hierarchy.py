@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -203,9 +204,67 @@ def build_tables(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTabl
     return NodeTables(nus, sds, logw, row, log_lik, tail, mean, nl, nt, nmn, p_ex, k_log_lik, k_tail, k_mean)
 
 
+_ARRAYS = (
+    "nus scales logw log_lik tail mean nex_log_lik nex_tail nex_mean p_ex kernel_log_lik kernel_tail "
+    "kernel_mean"
+).split()
+
+
+def _stored(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> Path:
+    """Where the tables of (design, cohorts) are kept between processes: beside the compiled kernels
+    (``engine/jit.py``), named by a hash of the design, the cohorts and the source of this module and
+    of the kernels, so any change to them computes the tables afresh."""
+    import hashlib
+
+    import numba
+
+    from ..engine.jit import kernel_sources_hash
+
+    h = hashlib.sha256()
+    for part in (repr(design), repr(cohorts), kernel_sources_hash()):
+        h.update(part.encode())
+    for f in (Path(__file__), Path(__file__).with_name("kernels.py")):
+        h.update(f.read_bytes())
+    return Path(numba.config.CACHE_DIR).parent / "basket-tables" / f"{h.hexdigest()[:24]}.npz"
+
+
+def _load(path: Path) -> NodeTables | None:
+    try:
+        with np.load(path) as z:
+            arrays = {k: z[k] for k in _ARRAYS}
+            keys = z["row_keys"]
+            rows = z["row_values"]
+    except (OSError, KeyError, ValueError):
+        return None
+    row = {(int(i), int(n), int(x)): int(r) for (i, n, x), r in zip(keys, rows, strict=True)}
+    return NodeTables(row=row, **arrays)
+
+
+def _save(path: Path, t: NodeTables) -> None:
+    from ..atomic import atomic_path
+
+    keys = np.array(list(t.row), dtype=np.int64).reshape(-1, 3)
+    values = np.array(list(t.row.values()), dtype=np.int64)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, row_keys=keys, row_values=values, **{k: getattr(t, k) for k in _ARRAYS})
+    except OSError:  # a read-only or full disk: the tables are computed again next time
+        pass
+
+
 @functools.lru_cache(maxsize=8)
 def tables_for(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTables:
-    return build_tables(design, cohorts)
+    """The node tables of (design, cohorts): from this process's memory, else from the disk store
+    (seconds to tens of seconds to build for a seven-cohort basket), else built and stored."""
+    path = _stored(design, cohorts)
+    if path.is_file():
+        tables = _load(path)
+        if tables is not None:
+            return tables
+    tables = build_tables(design, cohorts)
+    _save(path, tables)
+    return tables
 
 
 def hierarchy_probabilities(
