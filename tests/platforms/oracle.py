@@ -62,6 +62,7 @@ def _profile(platform: Platform, pk, k):
 
 
 def _eligible(arm, have, hist, age):
+    """An arm's eligibility, or a cohort's own (the same three rules)."""
     if arm.biomarkers and not (have & set(arm.biomarkers)):
         return False
     if arm.histology and hist not in arm.histology:
@@ -80,6 +81,9 @@ class _Arm:
         self.window = tm.dlt_window_days
         self.resp_days = tm.response_assessment_days
         self.patients, self.sel = oracle_escalation(self.arm, self.sc, self.key)
+        rules = {e.cohort: e for e in pa.cohort_eligibility}
+        self.cohort_rule = [rules.get(c.name) for c in self.arm.cohorts]
+        self.profiles = []  # each escalation patient's (biomarkers, histology, age group)
         self.x = arm_arrays(self.arm, self.sc)
         self.phase = "waiting"
         self.entries = []
@@ -103,18 +107,22 @@ class _Arm:
         self.safety_stop = False
 
     # -- escalation on the clock
-    def free(self, now):
+    def admits(self, c, profile):
+        rule = self.cohort_rule[c]
+        return rule is None or _eligible(rule, *profile)
+
+    def free(self, now, profile):
         if self.phase == "escalating":
             return len(self.entries) < len(self.patients) and now >= self.t_open
         if self.phase == "extension":
-            return self._next_cohort() is not None
+            return self._next_cohort(profile) is not None
         return False
 
-    def _next_cohort(self):
+    def _next_cohort(self, profile):
         C = len(self.decision)
         for step in range(1, C + 1):
             c = (self.ptr + step) % C
-            if self.decision[c] < 0 and not self.paused[c]:
+            if self.decision[c] < 0 and not self.paused[c] and self.admits(c, profile):
                 return c
         return None
 
@@ -128,10 +136,11 @@ class _Arm:
             return -1, look + 1
         return -1, look
 
-    def treat(self, now):
+    def treat(self, now, profile):
         if self.phase == "escalating":
             i = len(self.entries)
             self.entries.append(now)
+            self.profiles.append(profile)
             if self.sel >= 0 and self.patients[i][0] == self.sel and math.isnan(self.time["to_sel"]):
                 self.time["to_sel"] = now
             n = len(self.patients)
@@ -140,7 +149,7 @@ class _Arm:
             if i + 1 == n:
                 self._end_escalation(now + self.window)
         else:
-            self._enroll(now)
+            self._enroll(now, profile)
         self.treated += 1
 
     def _end_escalation(self, esc_end):
@@ -155,8 +164,14 @@ class _Arm:
         self.time["ext"] = open_day
         for c, cohort in enumerate(self.arm.cohorts):
             self.decision[c] = -1
-            if cohort.count_escalation:
-                for j in at_sel:
+            rule = self.cohort_rule[c]
+            counts = (
+                cohort.count_escalation
+                if rule is None or rule.count_escalation is None
+                else rule.count_escalation
+            )
+            if counts:
+                for j in (j for j in at_sel if self.admits(c, self.profiles[j])):
                     self.count[c] += 1
                     self.resp[c] += int(self.patients[j][2])
                     self.decision[c], self.look[c] = self._rule(c, self.count[c], self.resp[c], self.look[c])
@@ -176,8 +191,8 @@ class _Arm:
         self.n_safe = int(sum(1 for p in self.patients if p[0] == self.sel))
         self.y_safe = int(sum(p[1] for p in self.patients if p[0] == self.sel))
 
-    def _enroll(self, now):
-        c = self._next_cohort()
+    def _enroll(self, now, profile):
+        c = self._next_cohort(profile)
         i = EXT_BASE * (c + 1) + self.new_n[c]
         u = latent_uniform(self.key, i, STREAM_TOX)
         p = self.sc.true_tox[self.sel]
@@ -272,8 +287,8 @@ def oracle_platform(platform: Platform, scenario: PlatformScenario, seed: int, t
                 continue
             break
         screened += 1
-        have, hist, age = _profile(platform, pk, k - 1)
-        cand = [i for i, a in enumerate(arms) if _eligible(a.pa, have, hist, age) and a.free(arrival)]
+        profile = _profile(platform, pk, k - 1)
+        cand = [i for i, a in enumerate(arms) if _eligible(a.pa, *profile) and a.free(arrival, profile)]
         if not cand:
             not_matched += 1
             continue
@@ -295,9 +310,12 @@ def oracle_platform(platform: Platform, scenario: PlatformScenario, seed: int, t
                         pick = i
                         break
         a = arms[pick]
-        assert _eligible(a.pa, have, hist, age) and a.phase in ("escalating", "extension") and a.free(arrival)
+        assert _eligible(a.pa, *profile) and a.phase in ("escalating", "extension")
+        assert a.free(arrival, profile)
+        if a.phase == "extension":  # the cohort that takes the child admits them
+            assert a.admits(a._next_cohort(profile), profile)
         allocations.append((k - 1, pick))
-        a.treat(arrival)
+        a.treat(arrival, profile)
     out = {"screened": screened, "not_matched": not_matched, "allocations": allocations, "arms": []}
     for a in arms:
         look = [

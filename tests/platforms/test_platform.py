@@ -63,7 +63,7 @@ def _arm(name, design, *, carry=True, two=False, safety=False, **extra):
     return arm
 
 
-def _platform(allocation="random", joint=False, rate=6.0):
+def _platform(allocation="random", joint=False, rate=6.0, cohorts=False):
     data = {
         "platform": {"name": "test", "allocation": allocation},
         "timing": {"patients_per_month": rate, "dlt_window_days": 21, "response_days": 42},
@@ -93,6 +93,12 @@ def _platform(allocation="random", joint=False, rate=6.0):
         ]
     else:
         data["population"]["biomarkers"] = {"ALK": 0.3, "MYCN": 0.35}
+    if cohorts:  # arm A's Simon cohort admits only ALK + MYCN children; its BOP2 cohort nb or glioma
+        data["arms"][0]["cohort_eligibility"] = {
+            "biomarker": {"biomarkers": ["MYCN"]},
+            "histology": {"histology": ["nb", "glioma"], "age_group": ["child"], "count_escalation": True},
+        }
+        data["arms"][1]["cohort_eligibility"] = {"biomarker": {"histology": ["glioma"]}}
     return platform_spec_from_dict(data)
 
 
@@ -121,6 +127,26 @@ def test_kernel_equals_naive_oracle(allocation, joint):
     res = collect(spec.platform, sc, 6, 11, first_trial=40)
     for row in range(6):
         _compare(res, row, oracle_platform(spec.platform, sc, 11, 40 + row))
+
+
+@pytest.mark.parametrize("allocation", ["random", "least_enrolled"])
+@pytest.mark.parametrize("joint", [False, True])
+def test_cohort_eligibility_equals_naive_oracle(allocation, joint):
+    """Cohorts with their own eligibility (arm A: a Simon cohort for ALK + MYCN, a BOP2 cohort for nb or
+    glioma children, both counting the escalation patients they admit; arm B's only cohort for glioma):
+    the kernel equals the oracle on every output, and the rules bite: some escalation patients at the
+    RP2D do not count in A's Simon cohort, and some count in both."""
+    spec = _platform(allocation, joint, cohorts=True)
+    sc = spec.scenarios[0]
+    res = collect(spec.platform, sc, 12, 5, first_trial=7)
+    for row in range(12):
+        _compare(res, row, oracle_platform(spec.platform, sc, 5, 7 + row))
+    a = res.arms[0]
+    at_sel = np.array([a.n_at_dose[r, a.selected[r]] if a.selected[r] >= 0 else 0 for r in range(12)])
+    opened = a.opened
+    carried = a.counted[opened] - a.new_n[opened]
+    assert np.any(carried[:, 0] < at_sel[opened])
+    assert np.any(carried.sum(axis=1) > at_sel[opened])  # a patient counted in both cohorts
 
 
 def test_blocks_chunks_and_threads_change_nothing():
@@ -204,21 +230,30 @@ def test_platform_of_one_arm_is_the_arms_timed_simulation(safety):
     prev=st.lists(st.floats(0.05, 0.9), min_size=2, max_size=3),
     rule=st.sampled_from(["random", "priority", "least_enrolled", "probability"]),
     picks=st.lists(
-        st.tuples(st.integers(0, 7), st.booleans(), st.floats(0.0, 120.0)), min_size=1, max_size=4
+        st.tuples(st.integers(0, 7), st.booleans(), st.floats(0.0, 120.0), st.integers(0, 7)),
+        min_size=1,
+        max_size=4,
     ),
     seed=st.integers(0, 2**31),
 )
 def test_allocation_respects_eligibility_and_free_slots(prev, rule, picks, seed):
-    """Random platforms: the oracle asserts on every child that the arm it gets is eligible, open and has a
-    free slot; the kernel takes the same allocations (every output equal); totals balance."""
+    """Random platforms, some arms with cohorts of their own eligibility: the oracle asserts on every
+    child that the arm it gets is eligible, open and has a free slot (in its extension, a cohort that
+    admits the child); the kernel takes the same allocations (every output equal); totals balance."""
     names = [f"M{i}" for i in range(len(prev))]
     arms = []
-    for i, (mask, child_only, day) in enumerate(picks):
+    for i, (mask, child_only, day, cohort_mask) in enumerate(picks):
         chosen = [n for b, n in enumerate(names) if mask >> b & 1]
         extra = {"biomarkers": chosen, "opens_day": day}
         if child_only:
             extra["age_group"] = ["child"]
-        arms.append(_arm(f"arm{i}", BOIN if i % 2 == 0 else TPT, safety=i == 1, **extra))
+        own = [n for b, n in enumerate(names) if cohort_mask >> b & 1]
+        if own:  # the second cohort takes only children with one of ``own``; the first, teens with none
+            extra["cohort_eligibility"] = {"histology": {"biomarkers": own}}
+            if not child_only:  # both cohorts have rules of their own: both may count escalation
+                extra["cohort_eligibility"]["biomarker"] = {"age_group": ["teen"]}
+                extra["cohort_eligibility"]["histology"]["count_escalation"] = cohort_mask % 2 == 1
+        arms.append(_arm(f"arm{i}", BOIN if i % 2 == 0 else TPT, safety=i == 1, two=bool(own), **extra))
     data = {
         "platform": {"allocation": rule},
         "timing": {"patients_per_month": 8, "dlt_window_days": 14, "response_days": 28},
@@ -289,6 +324,36 @@ def test_bad_platform_files_give_one_line_errors():
     d = _base()
     d["arms"][0]["biomarkers"] = ["KRAS"]
     assert _error(d).field == "arms[0].biomarkers"
+    d = _base()
+    d["arms"][0]["cohort_eligibility"] = {"simon": {"biomarkers": ["ALK"]}}
+    e = _error(d)
+    assert e.field == "arms[0].cohort_eligibility.simon" and "'biomarker'" in e.fix
+    d = _base()
+    d["arms"][0]["cohort_eligibility"] = {"biomarker": {"biomarkers": ["NTRK"]}}
+    e = _error(d)
+    assert e.field == "arms[0].cohort_eligibility.biomarker.biomarkers" and "no child" in e.problem
+    d = _base()
+    d["arms"][0]["histology"] = ["nb"]
+    d["arms"][0]["cohort_eligibility"] = {"biomarker": {"histology": ["other"]}}
+    assert _error(d).field == "arms[0].cohort_eligibility.biomarker.histology"
+    d = _base()
+    d["arms"][0]["cohort_eligibility"] = {"biomarker": {"sex": ["f"]}}
+    assert "cohort_eligibility.biomarker" in _error(d).field
+    d = _base()
+    d["arms"][0]["cohort_eligibility"] = {"biomarker": {}}
+    assert _error(d).field == "arms[0].cohort_eligibility.biomarker"
+    d = _base()
+    d["arms"][0]["cohort_eligibility"] = ["biomarker"]
+    assert _error(d).field == "arms[0].cohort_eligibility"
+    d = _base()  # two cohorts count escalation patients, one of them admits every child: refused
+    d["arms"][0] = _arm("A", BOIN, biomarkers=["ALK"], two=True)
+    d["arms"][0]["cohort_eligibility"] = {"histology": {"histology": ["nb"], "count_escalation": True}}
+    e = _error(d)
+    assert e.field == "arms[0].cohort_eligibility.biomarker" and "twice" in e.problem
+    d["arms"][0]["cohort_eligibility"]["biomarker"] = {"histology": ["other"]}
+    platform_spec_from_dict(d)  # both with rules of their own: accepted
+    d["arms"][0]["cohort_eligibility"]["histology"]["count_escalation"] = "yes"
+    assert _error(d).field == "arms[0].cohort_eligibility.histology.count_escalation"
 
 
 def test_platform_sums_match_the_rows_and_do_not_depend_on_blocks():

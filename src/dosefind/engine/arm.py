@@ -86,13 +86,16 @@ def extension_open_day(esc_end, sel, doses, entry, n_esc, resp_days):
 
 @kernel
 def open_cohorts(
-    looks, futility, efficacy, n_looks, carry, doses, resps, n_esc, sel, count, resp, look, decision
+    looks, futility, efficacy, n_looks, carry, doses, resps, n_esc, sel, count, resp, look, decision, ok
 ):
     """Open the expansion cohorts at the selected dose ``sel``: a cohort that counts escalation patients
     (``carry[c] == 1``) takes those treated at ``sel`` (``doses[:n_esc]``, responses ``resps``) in
-    treatment order, through its looks, and may decide on them alone. Sets ``count``, ``resp``, ``look``
-    and ``decision`` (-1: open) per cohort; returns the number still open."""
+    treatment order, through its looks, and may decide on them alone; with per-cohort eligibility (a
+    platform's), only patient i with ``ok[c, i] == 1`` counts in cohort c (``ok`` empty: every patient).
+    Sets ``count``, ``resp``, ``look`` and ``decision`` (-1: open) per cohort; returns the number still
+    open."""
     n_open = 0
+    everyone = ok.shape[0] == 0
     for c in range(looks.shape[0]):
         count[c] = 0
         resp[c] = 0
@@ -100,7 +103,7 @@ def open_cohorts(
         decision[c] = -1
         if carry[c] == 1:
             for i in range(n_esc):
-                if doses[i] == sel:
+                if doses[i] == sel and (everyone or ok[c, i] == 1):
                     count[c] += 1
                     resp[c] += resps[i]
                     decision[c], look[c] = _look(
@@ -197,13 +200,16 @@ def _events_until(
 
 
 @kernel
-def next_cohort(decision, paused, ptr):
+def next_cohort(decision, paused, ptr, ok):
     """The open cohort that takes the next extension patient: the first after ``ptr`` (the cohort that
-    took the last one) in turn that has not decided and is not paused at a look; -1 if none."""
+    took the last one) in turn that has not decided, is not paused at a look and, with per-cohort
+    eligibility (a platform's), admits the patient (``ok[c] == 1``; ``ok`` empty: every cohort does);
+    -1 if none."""
     C = decision.shape[0]
+    everyone = ok.shape[0] == 0
     for step in range(1, C + 1):
         c = (ptr + step) % C
-        if decision[c] < 0 and paused[c] == 0:
+        if decision[c] < 0 and paused[c] == 0 and (everyone or ok[c] == 1):
             return c
     return -1
 
@@ -332,6 +338,7 @@ def timed_extension(
     stopped = False
     n_new = 0
     ptr = C - 1
+    every_cohort = np.zeros(0, dtype=np.int8)
     while n_open > 0:
         arrival = next_arrival(arrival, latent_uniform(tk, EXT_BASE + j, STREAM_ARRIVAL), ti, tf)
         j += 1
@@ -359,7 +366,7 @@ def timed_extension(
             clock = now
             if n_open == 0:
                 break
-            chosen = next_cohort(decision, paused, ptr)
+            chosen = next_cohort(decision, paused, ptr, every_cohort)
             if chosen >= 0 or not wait_mode:
                 break
             reopen = math.inf  # every open cohort is paused: the first look that lets its cohort go on
@@ -646,6 +653,7 @@ def run_arms(
             resp,
             look,
             decision,
+            np.zeros((0, 0), dtype=np.int8),  # every patient counts
         )
         if timed:
             for c in range(C):

@@ -135,10 +135,18 @@ def draw_profile(pk, k, prevalence, joint_cum, joint_mask, hist_cum, age_cum):
 @kernel
 def eligible(a, mask, h, g, arm_bm, hist_ok, age_ok):
     """Whether a child with this profile may enter arm a (any of its biomarkers, or none required; an
-    allowed histology and age group)."""
+    allowed histology and age group); with the cohort arrays, whether cohort c of arm a' admits them
+    (row a = a' * Cmax + c)."""
     if arm_bm[a] != 0 and (mask & arm_bm[a]) == 0:
         return False
     return hist_ok[a, h] == 1 and age_ok[a, g] == 1
+
+
+@kernel
+def _admits(a, Cmax, C, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok, cok):
+    """``cok[c]`` = 1 for the cohorts c < C of arm a that admit a child with this profile."""
+    for c in range(C):
+        cok[c] = 1 if eligible(a * Cmax + c, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok) else 0
 
 
 @kernel
@@ -192,6 +200,9 @@ def run_platforms(
     arm_bm,
     hist_ok,
     age_ok,
+    coh_bm,
+    coh_hist_ok,
+    coh_age_ok,
     opens_day,
     opens_after,
     order,
@@ -246,6 +257,9 @@ def run_platforms(
     a leading arm axis; escalation per row (from ``escalate``): ``n_esc``, ``sel``, patients, DLTs and
     responses at the selected dose (``n_sel``, ``y_sel``, ``r_sel``), each patient's dose and response.
     Eligibility: ``arm_bm[a]`` (biomarker bits, any of them; 0: none required), ``hist_ok``, ``age_ok``;
+    a cohort's own, within its arm's: row ``a * Cmax + c`` of ``coh_bm``, ``coh_hist_ok``, ``coh_age_ok``
+    (an extension child goes to the next open cohort in turn that admits them; an escalation patient at
+    the selected dose counts only in the cohorts that admit them);
     opening: ``opens_day[a]`` or, when ``opens_after[a] >= 0``, the close of that arm; ``order``: arms
     in an order where every arm comes after the one it opens after.
     """
@@ -282,6 +296,11 @@ def run_platforms(
     ev_dlt = np.zeros((A, n_ext_max), dtype=np.int64)
     live = np.zeros((A, n_ext_max), dtype=np.int64)
     cand = np.zeros(A, dtype=np.int64)
+    cok = np.zeros(Cmax, dtype=np.int8)  # the cohorts of one arm that admit the child
+    esc_mask = np.zeros((A, max_esc), dtype=np.int64)  # each escalation patient's profile
+    esc_h = np.zeros((A, max_esc), dtype=np.int64)
+    esc_g = np.zeros((A, max_esc), dtype=np.int64)
+    counts_in = np.zeros((Cmax, max_esc), dtype=np.int8)
     next_ev = np.zeros(A)  # the earliest pending look or observed outcome of an arm's extension
     for row in range(n_esc.shape[1]):
         pk = trial_key(seed, scenario_key, first + row)
@@ -380,7 +399,8 @@ def run_platforms(
                         free = esc_next[a] < n_esc[a, row] and arrival >= t_open[a]
                     elif phase[a] == EXTENSION:
                         C = n_coh[a]
-                        free = next_cohort(decision[a, :C], paused[a, :C], ptr[a]) >= 0
+                        _admits(a, Cmax, C, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok, cok)
+                        free = next_cohort(decision[a, :C], paused[a, :C], ptr[a], cok) >= 0
                     if free:
                         cand[n_cand] = a
                         n_cand += 1
@@ -394,6 +414,9 @@ def run_platforms(
                     treated[a] += 1
                     n_treated += 1
                     if phase[a] == ESCALATING:
+                        esc_mask[a, esc_next[a]] = mask
+                        esc_h[a, esc_next[a]] = h
+                        esc_g[a, esc_next[a]] = g
                         _treat_escalation(
                             a,
                             row,
@@ -431,10 +454,18 @@ def run_platforms(
                             decision,
                             out_coh_day,
                             out_time,
+                            esc_mask,
+                            esc_h,
+                            esc_g,
+                            coh_bm,
+                            coh_hist_ok,
+                            coh_age_ok,
+                            counts_in,
                         )
                     else:
                         C = n_coh[a]
-                        c = next_cohort(decision[a, :C], paused[a, :C], ptr[a])
+                        _admits(a, Cmax, C, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok, cok)
+                        c = next_cohort(decision[a, :C], paused[a, :C], ptr[a], cok)
                         s_a = sel[a, row]
                         n_live[a] = enroll(
                             arm_key(pk, a),
@@ -537,8 +568,16 @@ def _treat_escalation(
     decision,
     out_coh_day,
     out_time,
+    esc_mask,
+    esc_h,
+    esc_g,
+    coh_bm,
+    coh_hist_ok,
+    coh_age_ok,
+    counts_in,
 ):
-    """Escalation patient ``esc_next[a]`` of arm a enters on day ``now``; after a cohort's last patient
+    """Escalation patient ``esc_next[a]`` of arm a enters on day ``now`` (their profile is already in
+    ``esc_mask``, ``esc_h``, ``esc_g``); after a cohort's last patient
     accrual is suspended for the window, and after escalation's last the extension is prepared as in
     :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are known)."""
     i = esc_next[a]
@@ -563,6 +602,13 @@ def _treat_escalation(
         return
     out_time[row, a, P_EXT_OPEN] = open_day
     C = n_coh[a]
+    Cmax = looks.shape[1]
+    for c in range(C):
+        for i in range(n):
+            ok = eligible(
+                a * Cmax + c, esc_mask[a, i], esc_h[a, i], esc_g[a, i], coh_bm, coh_hist_ok, coh_age_ok
+            )
+            counts_in[c, i] = 1 if ok else 0
     m = open_cohorts(
         looks[a, :C],
         futility[a, :C],
@@ -577,6 +623,7 @@ def _treat_escalation(
         resp[a, :C],
         look[a, :C],
         decision[a, :C],
+        counts_in,
     )
     for c in range(C):
         if decision[a, c] >= 0:
@@ -606,6 +653,9 @@ def run_platform_chunks(
     arm_bm,
     hist_ok,
     age_ok,
+    coh_bm,
+    coh_hist_ok,
+    coh_age_ok,
     opens_day,
     opens_after,
     order,
@@ -668,6 +718,9 @@ def run_platform_chunks(
             arm_bm,
             hist_ok,
             age_ok,
+            coh_bm,
+            coh_hist_ok,
+            coh_age_ok,
             opens_day,
             opens_after,
             order,

@@ -118,8 +118,20 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
         if a.age_group:
             age_ok[i] = [int(n in a.age_group) for n in age_names]
     index = {a.name: i for i, a in enumerate(arms)}
+    Cm = max(len(a.arm.cohorts) for a in arms)
+    coh_bm = np.zeros(A * Cm, dtype=np.int64)  # row a * Cm + c: cohort c of arm a, within the arm's
+    coh_hist_ok = np.ones((A * Cm, H), dtype=np.int8)
+    coh_age_ok = np.ones((A * Cm, G), dtype=np.int8)
+    for i, a in enumerate(arms):
+        names_c = [c.name for c in a.arm.cohorts]
+        for e in a.cohort_eligibility:
+            r = i * Cm + names_c.index(e.cohort)
+            coh_bm[r] = sum(bit[n] for n in e.biomarkers)
+            if e.histology:
+                coh_hist_ok[r] = [int(n in e.histology) for n in hist_names]
+            if e.age_group:
+                coh_age_ok[r] = [int(n in e.age_group) for n in age_names]
     xs = [arm_arrays(a.arm, a.scenario(s)) for a, s in zip(arms, scenario.arm_scenarios, strict=True)]
-    Cm = max(x["looks"].shape[0] for x in xs)
     Lm = max(x["looks"].shape[1] for x in xs)
     Dm = max(a.arm.design.n_doses for a in arms)
     Nm = max(x["safety"].shape[0] for x in xs)
@@ -140,7 +152,7 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
         futility[i, :C, :Lx] = x["futility"]
         efficacy[i, :C, :Lx] = x["efficacy"]
         n_looks[i, :C] = x["n_looks"]
-        carry[i, :C] = x["carry"]
+        carry[i, :C] = arms[i].counts_escalation()  # the platform's count_escalation where it gives one
         coh_prob[i, :C, :D] = x["coh_prob"]
         coh_tab[i, :C, :D] = x["coh_tab"]
         true_tox[i, :D] = x["true_tox"]
@@ -158,6 +170,9 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
         arm_bm=arm_bm,
         hist_ok=hist_ok,
         age_ok=age_ok,
+        coh_bm=coh_bm,
+        coh_hist_ok=coh_hist_ok,
+        coh_age_ok=coh_age_ok,
         opens_day=np.array([a.opens_day for a in arms], dtype=np.float64),
         opens_after=np.array([index[a.opens_after] if a.opens_after else -1 for a in arms], dtype=np.int64),
         order=np.array(platform.opening_order(), dtype=np.int64),
@@ -186,7 +201,8 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
 
 
 KERNEL_ARGS = (
-    "ti tf prevalence joint_cum joint_mask hist_cum age_cum arm_bm hist_ok age_ok opens_day opens_after "
+    "ti tf prevalence joint_cum joint_mask hist_cum age_cum arm_bm hist_ok age_ok coh_bm coh_hist_ok "
+    "coh_age_ok opens_day opens_after "
     "order weight rule max_children cohort_size n_coh arm_ti arm_tf resp_days open_min true_tox rho "
     "coh_prob coh_tab looks futility efficacy n_looks carry safety safety_on"
 ).split()

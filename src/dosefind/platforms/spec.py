@@ -27,6 +27,9 @@ Platform files are TOML::
     age_group = ["child"]            # one of the histologies, one of the age groups (none: any)
     opens_day = 0                    # or opens_after = "another arm" (when that arm closes)
     weight = 1.0                     # allocation = "probability"
+    [arms.cohort_eligibility]        # optional: a cohort's own eligibility, within the arm's (the
+    simon = { histology = ["neuroblastoma"] }   # cohort takes only these children, and counts only
+                                     # these escalation patients at the RP2D)
 
     [[scenarios]]                    # optional: which scenario of each arm (default: the arm's first)
     name = "all active"
@@ -53,7 +56,18 @@ from ..scenario.timing import Timing
 ALLOCATIONS = ("random", "priority", "least_enrolled", "probability")
 MAX_BIOMARKERS = 62
 MAX_ARMS = 64
-ARM_KEYS = ("name", "file", "biomarkers", "histology", "age_group", "opens_day", "opens_after", "weight")
+ARM_KEYS = (
+    "name",
+    "file",
+    "biomarkers",
+    "histology",
+    "age_group",
+    "cohort_eligibility",
+    "opens_day",
+    "opens_after",
+    "weight",
+)
+ELIGIBILITY_KEYS = ("biomarkers", "histology", "age_group")
 INLINE_KEYS = ("open_min_responses", "design", "cohorts", "safety", "scenarios", "timing")
 
 
@@ -86,15 +100,25 @@ class Population:
             return tuple(seen)
         return tuple(n for n, _ in self.biomarkers)
 
-    def prob_any(self, names: tuple[str, ...]) -> float:
-        """P(the child has at least one of ``names``)."""
+    def prob_any(self, names: tuple[str, ...], also: tuple[str, ...] = ()) -> float:
+        """P(the child has at least one of ``names``), and, when ``also`` is given, at least one of
+        ``also`` as well."""
         if self.profiles:
-            return math.fsum(p for s, p in self.profiles if set(s) & set(names))
-        none = 1.0
-        for n, p in self.biomarkers:
-            if n in names:
-                none *= 1.0 - p
-        return 1.0 - none
+            return math.fsum(
+                p for s, p in self.profiles if set(s) & set(names) and (not also or set(s) & set(also))
+            )
+
+        def none_of(group) -> float:
+            q = 1.0
+            for n, p in self.biomarkers:
+                if n in group:
+                    q *= 1.0 - p
+            return q
+
+        if not also:
+            return 1.0 - none_of(names)
+        # inclusion-exclusion over independent biomarkers: 1 - P(none of A) - P(none of B) + P(neither)
+        return 1.0 - none_of(names) - none_of(also) + none_of(set(names) | set(also))
 
     def to_dict(self) -> dict:
         out: dict = {}
@@ -160,6 +184,28 @@ class Population:
 
 
 @dataclass(frozen=True)
+class CohortEligibility:
+    """A cohort's own eligibility within its arm's: any of ``biomarkers`` (none listed: none needed), one
+    of ``histology``, one of ``age_group`` (none listed: any)."""
+
+    cohort: str
+    biomarkers: tuple[str, ...] = ()
+    histology: tuple[str, ...] = ()
+    age_group: tuple[str, ...] = ()
+    count_escalation: bool | None = None  #: None: as the arm's cohort says
+
+    @property
+    def has_rules(self) -> bool:
+        return bool(self.biomarkers or self.histology or self.age_group)
+
+    def to_dict(self) -> dict:
+        out: dict = {k: list(getattr(self, k)) for k in ELIGIBILITY_KEYS if getattr(self, k)}
+        if self.count_escalation is not None:
+            out["count_escalation"] = self.count_escalation
+        return out
+
+
+@dataclass(frozen=True)
 class PlatformArm:
     """One arm of a platform: the arm, its scenarios, eligibility, opening and allocation weight."""
 
@@ -174,6 +220,15 @@ class PlatformArm:
     opens_after: str | None = None
     weight: float = 1.0
     file: str | None = None
+    cohort_eligibility: tuple[CohortEligibility, ...] = ()
+
+    def counts_escalation(self) -> tuple[bool, ...]:
+        """Per cohort, whether it counts the escalation patients at the selected dose (those it admits):
+        the platform's ``count_escalation`` for the cohort where given, else the arm's."""
+        own = {e.cohort: e.count_escalation for e in self.cohort_eligibility}
+        return tuple(
+            c.count_escalation if own.get(c.name) is None else bool(own[c.name]) for c in self.arm.cohorts
+        )
 
     def scenario(self, name: str | None) -> ArmScenario:
         if name is None:
@@ -192,9 +247,11 @@ class PlatformArm:
         out["scenarios"] = [s.to_dict(self.arm.design) for s in self.scenarios]
         if self.timing is not None:
             out["timing"] = self.timing.to_dict()
-        for key in ("biomarkers", "histology", "age_group"):
+        for key in ELIGIBILITY_KEYS:
             if getattr(self, key):
                 out[key] = list(getattr(self, key))
+        if self.cohort_eligibility:
+            out["cohort_eligibility"] = {e.cohort: e.to_dict() for e in self.cohort_eligibility}
         if self.opens_after is not None:
             out["opens_after"] = self.opens_after
         else:
@@ -273,6 +330,7 @@ def _arm_from_dict(i: int, data, base: Path | None, pop: Population) -> Platform
     age = _names(
         f"{f}.age_group", data.get("age_group", []), tuple(n for n, _ in pop.age_group), "age groups"
     )
+    cohorts = _cohort_eligibility(f, data.get("cohort_eligibility", {}), spec.arm, pop)
     if "opens_day" in data and "opens_after" in data:
         raise SpecError(
             f"{f}.opens_after", "an arm opens on a day or after another arm, not both", "remove one"
@@ -298,7 +356,72 @@ def _arm_from_dict(i: int, data, base: Path | None, pop: Population) -> Platform
         opens_after=after,
         weight=weight,
         file=source,
+        cohort_eligibility=cohorts,
     )
+
+
+def _cohort_eligibility(f: str, data, arm: Arm, pop: Population) -> tuple[CohortEligibility, ...]:
+    field = f"{f}.cohort_eligibility"
+    if not isinstance(data, dict):
+        raise SpecError(
+            field,
+            f"expected a table of cohort = {{ ... }}, got {data!r}",
+            'write e.g. simon = { biomarkers = ["ALK"] }',
+        )
+    names = [c.name for c in arm.cohorts]
+    out = []
+    for cohort, rules in data.items():
+        g = f"{field}.{cohort}"
+        if cohort not in names:
+            raise SpecError(
+                g, f"the arm has no cohort {cohort!r}", "use one of " + ", ".join(map(repr, names))
+            )
+        if not isinstance(rules, dict) or not rules:
+            raise SpecError(
+                g,
+                f"expected a table of eligibility rules, got {rules!r}",
+                'write e.g. { histology = ["glioma"] }',
+            )
+        v.no_unknown_keys(g, rules, [*ELIGIBILITY_KEYS, "count_escalation"])
+        count = rules.get("count_escalation")
+        if count is not None:
+            count = v.boolean(f"{g}.count_escalation", count)
+        out.append(
+            CohortEligibility(
+                cohort,
+                _names(f"{g}.biomarkers", rules.get("biomarkers", []), pop.biomarker_names, "biomarkers"),
+                _names(
+                    f"{g}.histology",
+                    rules.get("histology", []),
+                    tuple(n for n, _ in pop.histology),
+                    "histologies",
+                ),
+                _names(
+                    f"{g}.age_group",
+                    rules.get("age_group", []),
+                    tuple(n for n, _ in pop.age_group),
+                    "age groups",
+                ),
+                count,
+            )
+        )
+    out_t = tuple(out)
+    by_name = {e.cohort: e for e in out_t}
+    own = {e.cohort: e.count_escalation for e in out_t}
+    counting = [
+        c.name for c in arm.cohorts if (c.count_escalation if own.get(c.name) is None else own[c.name])
+    ]
+    if len(counting) > 1:
+        bare = [c for c in counting if c not in by_name or not by_name[c].has_rules]
+        if bare:
+            raise SpecError(
+                f"{field}.{bare[0]}",
+                f"cohorts {', '.join(map(repr, counting))} all count the escalation patients, and "
+                f"{bare[0]!r} admits every child of the arm (each patient at the RP2D would count twice)",
+                "give every cohort that counts escalation patients eligibility of its own (biomarkers, "
+                "histology or age_group), or let one cohort count them",
+            )
+    return out_t
 
 
 @dataclass(frozen=True)
@@ -360,6 +483,27 @@ class Platform:
                         f"no child can be eligible for arm {a.name!r}: its {key} shares are 0",
                         f"give one of them a share > 0 in [population], or change the arm's {key}",
                     )
+            for e in a.cohort_eligibility:
+                g = f"{f}.cohort_eligibility.{e.cohort}"
+                if e.biomarkers and pop.prob_any(e.biomarkers, a.biomarkers) <= 0.0:
+                    raise SpecError(
+                        f"{g}.biomarkers",
+                        f"no child eligible for arm {a.name!r} can enter cohort {e.cohort!r}: no child "
+                        "carries one of its biomarkers and one of the arm's",
+                        "change the cohort's biomarkers, or give them a prevalence > 0 in [population]",
+                    )
+                for key, shares in (("histology", pop.histology), ("age_group", pop.age_group)):
+                    mine, arms_ = getattr(e, key), getattr(a, key)
+                    if (
+                        mine
+                        and math.fsum(p for n, p in shares if n in mine and (not arms_ or n in arms_)) <= 0
+                    ):
+                        raise SpecError(
+                            f"{g}.{key}",
+                            f"no child eligible for arm {a.name!r} can enter cohort {e.cohort!r}: its {key} "
+                            "shares are 0 or outside the arm's",
+                            f"list a {key} the arm admits, with a share > 0 in [population]",
+                        )
             if a.opens_after is not None and a.opens_after not in names:
                 raise SpecError(
                     f"{f}.opens_after", f"no arm named {a.opens_after!r}", "use the name of another arm"
