@@ -12,6 +12,7 @@ and titeboin_oc.R; settings in the data files' '#' lines).
 """
 
 import csv
+import functools
 import gzip
 import math
 from pathlib import Path
@@ -42,8 +43,13 @@ def _vec(text, kind=int):
     return [kind(float(x)) if kind is int else kind(x) for x in text.split(";")]
 
 
+@functools.cache
+def _compiled(design):
+    return design.compile(36)
+
+
 def _decide(design, n, y, m, ft, cur, eliminated=None):
-    c = design.compile(36)
+    c = _compiled(design)  # once per design: the grid checks decide 12,000 states of one design
     D = len(n)
     adm = np.ones(D, dtype=np.int8) if eliminated is None else (1 - np.asarray(eliminated)).astype(np.int8)
     out = decide_tite_boin(
