@@ -265,6 +265,12 @@ def oracle_platform(platform: Platform, scenario: PlatformScenario, seed: int, t
     arrival, k = 0.0, 0
     screened = not_matched = 0
     allocations = []
+    A = len(arms)
+    monthly = np.zeros((A + 2, 120), dtype=np.int64)  # children by calendar month (docs/platforms.md)
+
+    def month(day):
+        return min(int(day / (365.25 / 12)), 119)
+
     while k < platform.max_children:
         arrival = arrival + (-math.log(latent_uniform(pk, k, STREAM_ARRIVAL))) / rate
         k += 1
@@ -284,13 +290,17 @@ def oracle_platform(platform: Platform, scenario: PlatformScenario, seed: int, t
             if arrival < max(a.time["close"] for a in arms):
                 screened += 1
                 not_matched += 1
+                monthly[A, month(arrival)] += 1
+                monthly[A + 1, month(arrival)] += 1
                 continue
             break
         screened += 1
+        monthly[A, month(arrival)] += 1
         profile = _profile(platform, pk, k - 1)
         cand = [i for i, a in enumerate(arms) if _eligible(a.pa, *profile) and a.free(arrival, profile)]
         if not cand:
             not_matched += 1
+            monthly[A + 1, month(arrival)] += 1
             continue
         rule = platform.allocation
         if rule == "priority":
@@ -315,8 +325,15 @@ def oracle_platform(platform: Platform, scenario: PlatformScenario, seed: int, t
         if a.phase == "extension":  # the cohort that takes the child admits them
             assert a.admits(a._next_cohort(profile), profile)
         allocations.append((k - 1, pick))
+        monthly[pick, month(arrival)] += 1
         a.treat(arrival, profile)
-    out = {"screened": screened, "not_matched": not_matched, "allocations": allocations, "arms": []}
+    out = {
+        "screened": screened,
+        "not_matched": not_matched,
+        "allocations": allocations,
+        "monthly": monthly,
+        "arms": [],
+    }
     for a in arms:
         look = [
             a.look[c] if d in (int(CohortDecision.ACTIVE), int(CohortDecision.FUTILE)) else -1

@@ -125,8 +125,15 @@ def test_kernel_equals_naive_oracle(allocation, joint):
     spec = _platform(allocation, joint)
     sc = spec.scenarios[0]
     res = collect(spec.platform, sc, 6, 11, first_trial=40)
+    cum = []
     for row in range(6):
-        _compare(res, row, oracle_platform(spec.platform, sc, 11, 40 + row))
+        o = oracle_platform(spec.platform, sc, 11, 40 + row)
+        _compare(res, row, o)
+        cum.append(np.cumsum(o["monthly"], axis=1))
+    # children by calendar month: the sums of each platform's cumulative counts and of their squares
+    np.testing.assert_array_equal(res.monthly[0], sum(cum))
+    np.testing.assert_array_equal(res.monthly[1], sum(c * c for c in cum))
+    assert res.monthly[0][-2, -1] == res.columns[:, Q_SCREENED].sum()  # every child by the last month
 
 
 @pytest.mark.parametrize("allocation", ["random", "least_enrolled"])
@@ -394,6 +401,18 @@ def test_platform_sums_match_the_rows_and_do_not_depend_on_blocks():
     np.testing.assert_allclose(
         got["A", "histology", "decision_day"], (y.mean(), y.std(ddof=1) / math.sqrt(n)), rtol=1e-10
     )
+    # by calendar month: cumulative means never fall, and the last month reported holds every child
+    for arm_name, metric, total in [
+        (a.name, "matched_by_month", "mean_matched") for a in spec.platform.arms
+    ] + [
+        ("", "screened_by_month", "mean_screened"),
+        ("", "not_matched_by_month", "mean_not_matched"),
+    ]:
+        levels = [r["level"] for r in one if (r["arm"], r["metric"]) == (arm_name, metric)]
+        assert levels == [str(m) for m in range(1, len(levels) + 1)] and 12 < len(levels) < 120
+        values = [got[arm_name, lv, metric][0] for lv in levels]
+        assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+        np.testing.assert_allclose(got[arm_name, levels[-1], metric], got[arm_name, "", total], rtol=1e-12)
 
 
 def test_arm_files_relative_to_the_platform_file(tmp_path):

@@ -81,6 +81,12 @@ P_CLOSE = 3  #: the arm's last decision (nan: still open when the platform was c
 P_TO_SELECTED = 4  #: the first escalation patient at the selected dose (nan: none)
 N_PLATFORM_ARM_TIME = 5
 
+#: children by calendar month (month m: days [m, m + 1) x MONTH_DAYS from the platform's opening; the
+#: last month also takes every later day): rows 0..A-1 the children each arm took, then screened, then not
+#: matched; the kernel adds each platform's cumulative counts and their squares (``month_sums``)
+MONTH_DAYS = 365.25 / 12.0
+N_MONTHS = 120
+
 # per-platform columns
 Q_DURATION = 0  #: the last arm's close
 Q_SCREENED = 1
@@ -140,6 +146,12 @@ def eligible(a, mask, h, g, arm_bm, hist_ok, age_ok):
     if arm_bm[a] != 0 and (mask & arm_bm[a]) == 0:
         return False
     return hist_ok[a, h] == 1 and age_ok[a, g] == 1
+
+
+@kernel
+def _month(day, M):
+    """The calendar month of ``day`` (the last of M months takes every later day)."""
+    return min(int(day / MONTH_DAYS), M - 1)
 
 
 @kernel
@@ -247,6 +259,7 @@ def run_platforms(
     out_treated,
     out_time,
     out_platform,
+    month_sums,
 ):
     """Simulate platform trials ``first..`` into rows ``0..`` of the outputs (one row per platform,
     ``n_esc.shape[1]`` rows).
@@ -261,7 +274,8 @@ def run_platforms(
     (an extension child goes to the next open cohort in turn that admits them; an escalation patient at
     the selected dose counts only in the cohorts that admit them);
     opening: ``opens_day[a]`` or, when ``opens_after[a] >= 0``, the close of that arm; ``order``: arms
-    in an order where every arm comes after the one it opens after.
+    in an order where every arm comes after the one it opens after. ``month_sums`` [2, A + 2, months]
+    gains, per platform, its cumulative children by month (:data:`MONTH_DAYS`) and their squares.
     """
     A = arm_bm.shape[0]
     Cmax = looks.shape[1]
@@ -302,8 +316,11 @@ def run_platforms(
     esc_g = np.zeros((A, max_esc), dtype=np.int64)
     counts_in = np.zeros((Cmax, max_esc), dtype=np.int8)
     next_ev = np.zeros(A)  # the earliest pending look or observed outcome of an arm's extension
+    M = month_sums.shape[2]
+    monthly = np.zeros((A + 2, M), dtype=np.int64)  # one platform's children by month
     for row in range(n_esc.shape[1]):
         pk = trial_key(seed, scenario_key, first + row)
+        monthly[:] = 0
         for a in range(A):
             phase[a] = WAITING
             esc_next[a] = 0
@@ -384,11 +401,16 @@ def run_platforms(
                     if arrival < last_close:  # screened while the last arms finished
                         screened += 1
                         not_matched += 1
+                        m = _month(arrival, M)
+                        monthly[A, m] += 1
+                        monthly[A + 1, m] += 1
                         arrival = next_arrival(arrival, latent_uniform(pk, k, STREAM_ARRIVAL), ti, tf)
                         k += 1
                         continue
                     break
                 screened += 1
+                m = _month(arrival, M)
+                monthly[A, m] += 1
                 mask, h, g = draw_profile(pk, k - 1, prevalence, joint_cum, joint_mask, hist_cum, age_cum)
                 n_cand = 0
                 for a in range(A):
@@ -406,12 +428,14 @@ def run_platforms(
                         n_cand += 1
                 if n_cand == 0:
                     not_matched += 1
+                    monthly[A + 1, m] += 1
                 else:
                     u = 0.5
                     if rule == ALLOC_RANDOM or rule == ALLOC_PROBABILITY:
                         u = latent_uniform(pk, k - 1, STREAM_ALLOCATION)
                     a = allocate(rule, cand, n_cand, treated, weight, u)
                     treated[a] += 1
+                    monthly[a, m] += 1
                     n_treated += 1
                     if phase[a] == ESCALATING:
                         esc_mask[a, esc_next[a]] = mask
@@ -528,6 +552,12 @@ def run_platforms(
         q[Q_NOT_MATCHED] = not_matched
         q[Q_TREATED] = n_treated
         q[Q_TRUNCATED] = 1.0 if truncated else 0.0
+        for j in range(A + 2):
+            cum = 0
+            for mm in range(M):
+                cum += monthly[j, mm]
+                month_sums[0, j, mm] += cum
+                month_sums[1, j, mm] += cum * cum
 
 
 @kernel
@@ -701,6 +731,7 @@ def run_platform_chunks(
     out_treated,
     out_time,
     out_platform,
+    month_sums,
 ):
     """Chunk c = rows bounds[c]..bounds[c+1]-1 (threads: the caller's); row r is platform trial
     ``trial_offset + r``."""
@@ -765,6 +796,7 @@ def run_platform_chunks(
             out_treated[a:b],
             out_time[a:b],
             out_platform[a:b],
+            month_sums,
         )
 
 

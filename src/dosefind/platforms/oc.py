@@ -19,6 +19,11 @@ decision: the day the RP2D is known) and ``days_to_rp2d`` (from the arm's openin
 ``mean_counted`` (patients the rule counted, escalation patients included), ``decision_day`` (over the
 arms whose extension opened).
 
+Over calendar time (level ``m``: by the end of month m, months of 365.25 / 12 days from the platform's
+opening, up to the last month in which any simulated platform screened a child; a last level ``120+``
+counts every later child too): per arm ``matched_by_month``, for the platform ``screened_by_month`` and
+``not_matched_by_month``, each the mean cumulative number of children per platform.
+
 :class:`PlatformSums` keeps, per (arm, level, metric), the count, sum and sum of squares (exact integers
 for counts and proportions, floats for days): memory is flat in the number of platforms and block sizes
 change the day means in the last bits only.
@@ -33,6 +38,7 @@ import numpy as np
 
 from ..constants import CohortDecision
 from ..engine.platform import (
+    N_MONTHS,
     P_CLOSE,
     P_ESCALATION,
     P_EXT_OPEN,
@@ -48,6 +54,11 @@ from .simulate import PlatformResult, simulate_platform
 from .spec import Platform, PlatformScenario, PlatformSpec
 
 COLUMNS = ("scenario", "arm", "level", "metric", "value", "mcse")
+
+
+def month_level(m: int) -> str:
+    """The level of month m (0-based) in the by-month rows: "1", "2", ..., and "120+" for the last."""
+    return f"{m + 1}+" if m == N_MONTHS - 1 else str(m + 1)
 
 
 class PlatformSums:
@@ -73,6 +84,14 @@ class PlatformSums:
 
     def add(self, r: PlatformResult) -> PlatformSums:
         q = r.columns
+        S, Q = r.monthly
+        T = int(q.shape[0])
+        for j, (arm, metric) in enumerate(self._month_rows()):
+            for m in range(S.shape[1]):
+                t = self.terms.setdefault((arm, month_level(m), metric), ["mean", 0, 0, 0])
+                t[1] += T
+                t[2] += int(S[j, m])
+                t[3] += int(Q[j, m])
         self._add("", "", "duration_days", "days", q[:, Q_DURATION])
         for name, col in (
             ("mean_screened", Q_SCREENED),
@@ -111,9 +130,30 @@ class PlatformSums:
                 self._add(n, cohort.name, "decision_day", "days", a.cohort_day[:, c])
         return self
 
+    def _month_rows(self) -> list[tuple[str, str]]:
+        """(arm, metric) of the rows of ``PlatformResult.monthly``."""
+        rows_ = [(a.name, "matched_by_month") for a in self.platform.arms]
+        return rows_ + [("", "screened_by_month"), ("", "not_matched_by_month")]
+
+    def _last_month(self) -> int:
+        """The last month (0-based) in which a simulated platform screened a child (then every later
+        cumulative count is the platform's total: those months are left out of the rows)."""
+        last = 0
+        for m in range(1, N_MONTHS):
+            level, before = month_level(m), month_level(m - 1)
+            for arm, metric in self._month_rows():
+                t, u = self.terms.get((arm, level, metric)), self.terms.get((arm, before, metric))
+                if t is not None and u is not None and t[2] != u[2]:
+                    last = m
+                    break
+        return last
+
     def rows(self) -> list[dict]:
         out = []
+        cut = {month_level(m) for m in range(self._last_month() + 1, N_MONTHS)}
         for (arm, level, metric), (kind, n, s, q) in self.terms.items():
+            if level in cut and metric.endswith("_by_month"):
+                continue
             if n == 0:
                 value = mcse = math.nan
             elif kind == "prop":

@@ -23,6 +23,7 @@ from ..engine.platform import (
     ALLOC_PRIORITY,
     ALLOC_PROBABILITY,
     ALLOC_RANDOM,
+    N_MONTHS,
     N_PLATFORM_ARM_TIME,
     N_PLATFORM_COLUMNS,
     platform_escalations,
@@ -76,8 +77,11 @@ class ArmRows:
 
 @dataclass(frozen=True, eq=False)
 class PlatformResult:
-    """A block of simulated platforms: ``arms`` (one :class:`ArmRows` each) and ``platform`` [T, 5], the
-    ``Q_*`` columns (duration, screened, not matched, treated, truncated)."""
+    """A block of simulated platforms: ``arms`` (one :class:`ArmRows` each), ``platform`` [T, 5], the
+    ``Q_*`` columns (duration, screened, not matched, treated, truncated), and ``monthly`` [2, A + 2,
+    N_MONTHS]: over the block's platforms, the sums of each platform's cumulative children by calendar
+    month (rows: each arm's, screened, not matched; :data:`dosefind.engine.platform.MONTH_DAYS`) and of
+    their squares."""
 
     platform: Platform
     scenario: PlatformScenario
@@ -85,6 +89,7 @@ class PlatformResult:
     first_trial: int
     arms: tuple[ArmRows, ...]
     columns: np.ndarray
+    monthly: np.ndarray
 
     @property
     def n_trials(self) -> int:
@@ -316,6 +321,9 @@ def simulate_platform(
             np.ascontiguousarray(v[:, :n]) for v in (n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp)
         ]
 
+        # per chunk (thread) its own sums, added after: integers, so the split changes nothing
+        month_sums = np.zeros((max(local.shape[0] - 1, 1), 2, A + 2, N_MONTHS), dtype=np.int64)
+
         def platforms(b):
             run_platform_chunks(
                 *(x[k] for k in KERNEL_ARGS),
@@ -335,6 +343,7 @@ def simulate_platform(
                 out["treated"],
                 out["time"],
                 out["platform"],
+                month_sums[int(np.searchsorted(local, b[0]))],
             )
 
         run_chunked(platforms, local)
@@ -366,7 +375,13 @@ def simulate_platform(
             )
         on_block(
             PlatformResult(
-                platform, scenario, int(seed), int(first_trial + done), tuple(rows_), out["platform"][:n]
+                platform,
+                scenario,
+                int(seed),
+                int(first_trial + done),
+                tuple(rows_),
+                out["platform"][:n],
+                month_sums.sum(axis=0),
             )
         )
 
@@ -389,7 +404,11 @@ def collect(
             )
             for a in r.arms
         )
-        parts.append(PlatformResult(r.platform, r.scenario, r.seed, r.first_trial, arms, np.array(r.columns)))
+        parts.append(
+            PlatformResult(
+                r.platform, r.scenario, r.seed, r.first_trial, arms, np.array(r.columns), np.array(r.monthly)
+            )
+        )
 
     simulate_platform(platform, scenario, n_trials, seed, on_block=keep, **kwargs)
     if len(parts) == 1:
@@ -408,4 +427,5 @@ def collect(
         parts[0].first_trial,
         tuple(arms),
         np.concatenate([p.columns for p in parts]),
+        sum(p.monthly for p in parts),
     )

@@ -47,7 +47,30 @@ def oc_text(result: PlatformStudyResult) -> str:
                     f"    cohort {k}: P(go) {g(n, 'prob_go', k, 3)}, new patients {g(n, 'mean_new_n', k)}, "
                     f"counted {g(n, 'mean_counted', k)}, decides on day {g(n, 'decision_day', k)}"
                 )
+        lines.extend(_by_month(m, [a.name for a in p.arms]))
     return "\n".join(lines) + "\n"
+
+
+#: the months the text shows (the last month reported is added)
+TEXT_MONTHS = (6, 12, 18, 24, 36, 48, 60, 84, 120)
+
+
+def _by_month(m: dict, arms: list[str]) -> list[str]:
+    """Mean cumulative children per platform at a few months: screened, not matched, each arm's."""
+    levels = [lv for (arm, lv, metric) in m if arm == "" and metric == "screened_by_month"]
+    if not levels:
+        return []
+    shown = [lv for lv in levels if lv.rstrip("+").isdigit() and int(lv.rstrip("+")) in TEXT_MONTHS]
+    if levels[-1] not in shown:
+        shown.append(levels[-1])
+    rows = [("screened", "", "screened_by_month"), ("not matched", "", "not_matched_by_month")]
+    rows += [(a, a, "matched_by_month") for a in arms]
+    width = max(len(label) for label, _, _ in rows) + 4
+    out = ["  children by the end of month (mean cumulative per platform):"]
+    out.append(" " * width + "".join(f"{lv:>9}" for lv in shown))
+    for label, arm, metric in rows:
+        out.append(f"    {label:<{width - 4}}" + "".join(f"{m[arm, lv, metric][0]:9.1f}" for lv in shown))
+    return out
 
 
 def oc_csv(result: PlatformStudyResult) -> str:

@@ -1,5 +1,6 @@
 """Platform figures: each arm's mean timeline (escalation, waiting for the responses at the RP2D,
-extension) and where the screened children went (matched per arm, not matched), one row per scenario.
+extension), where the screened children went (matched per arm, not matched) and the children over
+calendar time (screened, not matched and matched per arm, cumulative by month), one row per scenario.
 matplotlib on its own Agg canvas (see :mod:`dosefind.report.plots`), imported lazily."""
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ def platform_figure(result: PlatformStudyResult) -> Figure:
     require_matplotlib("platform figures")
     scenarios = list(dict.fromkeys(r["scenario"] for r in result.rows))
     arms = [a.name for a in result.platform.arms]
-    fig = _agg_figure((11.0, 1.2 + 0.45 * len(arms) * len(scenarios) + 0.6 * len(scenarios)))
-    axes = fig.subplots(len(scenarios), 2, squeeze=False, width_ratios=[3, 1])
+    fig = _agg_figure((15.0, 1.2 + max(0.45 * len(arms), 2.6) * len(scenarios) + 0.6 * len(scenarios)))
+    axes = fig.subplots(len(scenarios), 3, squeeze=False, width_ratios=[3, 1, 2])
     for row, scen in enumerate(scenarios):
-        ax, bx = axes[row]
+        ax, bx, cx = axes[row]
 
         def v(arm, metric, scen=scen):
             return result.value(scen, arm, metric)[0]
@@ -62,7 +63,36 @@ def platform_figure(result: PlatformStudyResult) -> Figure:
         bx.set_yticks(range(len(names)), list(reversed(names)))
         bx.set_xlabel("mean children per platform")
         bx.set_title("screened children", fontsize=10)
+        _by_month(cx, result, scen, arms, legend=row == 0)
     return fig
+
+
+def _by_month(ax, result, scen: str, arms: list[str], legend: bool) -> None:
+    """Mean cumulative children per platform by the end of each month: screened and not matched
+    (dashed), matched per arm."""
+    series: dict = {}
+    for r in result.rows:
+        if r["scenario"] == scen and r["metric"].endswith("_by_month"):
+            key = r["arm"] if r["metric"] == "matched_by_month" else r["metric"]
+            series.setdefault(key, []).append((int(r["level"].rstrip("+")), r["value"]))
+    for arm in arms:
+        if arm in series:
+            x, y = zip(*series[arm], strict=True)
+            ax.plot(x, y, label=arm)
+    tx = ax.twinx()  # screened and not matched: tens of times more children, on their own axis
+    style = {"screened_by_month": ("screened", "#333333"), "not_matched_by_month": ("not matched", "#999999")}
+    for key, (label, colour) in style.items():
+        if key in series:
+            x, y = zip(*series[key], strict=True)
+            tx.plot(x, y, linestyle="--", color=colour, label=f"{label} (right axis)")
+    ax.set_xlabel("month from the platform's opening")
+    ax.set_ylabel("matched per arm (cumulative mean)")
+    tx.set_ylabel("screened, not matched")
+    ax.set_title("children over time", fontsize=10)
+    if legend:
+        lines, labels = ax.get_legend_handles_labels()
+        more, more_labels = tx.get_legend_handles_labels()
+        ax.legend(lines + more, labels + more_labels, fontsize=7, loc="lower right")
 
 
 def save_platform_figure(result: PlatformStudyResult, path: Path, dpi: int = DEFAULT_DPI) -> Path:
