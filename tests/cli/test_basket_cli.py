@@ -145,3 +145,13 @@ def test_analyze_with_the_calibrated_hierarchical_model():
     )
     rows = json.loads(r.output)["cohorts"]
     assert all(row["sigma2"] > 0 for row in rows)
+
+
+def test_calibrate_prints_the_threshold_and_refuses_bad_input():
+    args = ["basket", "calibrate", EXAMPLE, "--design-name", "independent", "--trials", "500"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "threshold = 0." in r.output and "family-wise" in r.output and "global null" in r.output
+    for args in (["--alpha", "2"], ["--criterion", "any"], ["--design-name", "nope"], ["--scenario", "x"]):
+        r = runner.invoke(app, ["basket", "calibrate", EXAMPLE, "--trials", "500", *args])
+        assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output

@@ -116,3 +116,48 @@ def analyze(
         emit(json.dumps({"provenance": prov, "design": design.to_dict(), "cohorts": rows}, indent=2), out)
     else:
         emit(analysis_csv(rows, prov), out)
+
+
+@app.command("calibrate")
+@user_errors
+def calibrate(
+    file: Path = FILE_ARG,
+    alpha: float = typer.Option(0.1, "--alpha", help="The type I error to meet."),
+    criterion: str = typer.Option(
+        "cohort",
+        "--criterion",
+        help="cohort: the largest per-cohort type I error; family: the family-wise error rate.",
+    ),
+    design_name: str = typer.Option(
+        None, "--design-name", help="Which design of the file (default: the first)."
+    ),
+    scenario: str = typer.Option(
+        None,
+        "--scenario",
+        help="The null scenario (default: the first whose rates are all at most q0, else the global null "
+        "at each cohort's q0).",
+    ),
+    trials: int = TRIALS_OPTION,
+    seed: int = SEED_OPTION,
+    out: Path = OUT_OPTION,
+):
+    """The go threshold (go when P(q > q0 | data) > threshold at a cohort's last look) that keeps the type I
+    error at most --alpha under a null scenario, from one simulation: prints the threshold, the line to put
+    in the design, and the type I errors before and after with their MCSE."""
+    from ..basket import load_basket
+    from ..basket.calibrate import calibrate as run
+    from ..basket.calibrate import calibration_text
+
+    check_output_path(out)
+    spec = load_basket(file, require_scenarios=False)
+    design = spec.design(design_name)
+    cal = run(
+        spec,
+        design,
+        alpha,
+        criterion=criterion,
+        scenario=scenario,
+        n_trials=DEFAULT_TRIALS if trials is None else trials,
+        seed=DEFAULT_SEED if seed is None else seed,
+    )
+    emit(calibration_text(cal), out)
