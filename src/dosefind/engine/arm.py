@@ -91,7 +91,7 @@ def open_cohorts(
     """Open the expansion cohorts at the selected dose ``sel``: a cohort that counts escalation patients
     (``carry[c] == 1``) takes those treated at ``sel`` (``doses[:n_esc]``, responses ``resps``) in
     treatment order, through its looks, and may decide on them alone; with per-cohort eligibility (a
-    platform's), only patient i with ``ok[c, i] == 1`` counts in cohort c (``ok`` empty: every patient).
+    platform's), only patient i with ``ok[i, c] == 1`` counts in cohort c (``ok`` empty: every patient).
     Sets ``count``, ``resp``, ``look`` and ``decision`` (-1: open) per cohort; returns the number still
     open."""
     n_open = 0
@@ -103,7 +103,7 @@ def open_cohorts(
         decision[c] = -1
         if carry[c] == 1:
             for i in range(n_esc):
-                if doses[i] == sel and (everyone or ok[c, i] == 1):
+                if doses[i] == sel and (everyone or ok[i, c] == 1):
                     count[c] += 1
                     resp[c] += resps[i]
                     decision[c], look[c] = _look(

@@ -310,11 +310,9 @@ def run_platforms(
     ev_dlt = np.zeros((A, n_ext_max), dtype=np.int64)
     live = np.zeros((A, n_ext_max), dtype=np.int64)
     cand = np.zeros(A, dtype=np.int64)
-    cok = np.zeros(Cmax, dtype=np.int8)  # the cohorts of one arm that admit the child
-    esc_mask = np.zeros((A, max_esc), dtype=np.int64)  # each escalation patient's profile
-    esc_h = np.zeros((A, max_esc), dtype=np.int64)
-    esc_g = np.zeros((A, max_esc), dtype=np.int64)
-    counts_in = np.zeros((Cmax, max_esc), dtype=np.int8)
+    admits = np.zeros((A, Cmax), dtype=np.int8)  # per arm, its cohorts that admit the child
+    # per escalation patient, the cohorts that admit them (those they may count in)
+    esc_ok = np.zeros((A, max_esc, Cmax), dtype=np.int8)
     next_ev = np.zeros(A)  # the earliest pending look or observed outcome of an arm's extension
     M = month_sums.shape[2]
     monthly = np.zeros((A + 2, M), dtype=np.int64)  # one platform's children by month
@@ -421,8 +419,8 @@ def run_platforms(
                         free = esc_next[a] < n_esc[a, row] and arrival >= t_open[a]
                     elif phase[a] == EXTENSION:
                         C = n_coh[a]
-                        _admits(a, Cmax, C, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok, cok)
-                        free = next_cohort(decision[a, :C], paused[a, :C], ptr[a], cok) >= 0
+                        _admits(a, Cmax, C, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok, admits[a])
+                        free = next_cohort(decision[a, :C], paused[a, :C], ptr[a], admits[a]) >= 0
                     if free:
                         cand[n_cand] = a
                         n_cand += 1
@@ -438,9 +436,18 @@ def run_platforms(
                     monthly[a, m] += 1
                     n_treated += 1
                     if phase[a] == ESCALATING:
-                        esc_mask[a, esc_next[a]] = mask
-                        esc_h[a, esc_next[a]] = h
-                        esc_g[a, esc_next[a]] = g
+                        _admits(
+                            a,
+                            Cmax,
+                            n_coh[a],
+                            mask,
+                            h,
+                            g,
+                            coh_bm,
+                            coh_hist_ok,
+                            coh_age_ok,
+                            esc_ok[a, esc_next[a]],
+                        )
                         _treat_escalation(
                             a,
                             row,
@@ -478,18 +485,11 @@ def run_platforms(
                             decision,
                             out_coh_day,
                             out_time,
-                            esc_mask,
-                            esc_h,
-                            esc_g,
-                            coh_bm,
-                            coh_hist_ok,
-                            coh_age_ok,
-                            counts_in,
+                            esc_ok,
                         )
-                    else:
+                    else:  # the cohorts that admit the child: found for the candidates above
                         C = n_coh[a]
-                        _admits(a, Cmax, C, mask, h, g, coh_bm, coh_hist_ok, coh_age_ok, cok)
-                        c = next_cohort(decision[a, :C], paused[a, :C], ptr[a], cok)
+                        c = next_cohort(decision[a, :C], paused[a, :C], ptr[a], admits[a])
                         s_a = sel[a, row]
                         n_live[a] = enroll(
                             arm_key(pk, a),
@@ -598,16 +598,10 @@ def _treat_escalation(
     decision,
     out_coh_day,
     out_time,
-    esc_mask,
-    esc_h,
-    esc_g,
-    coh_bm,
-    coh_hist_ok,
-    coh_age_ok,
-    counts_in,
+    esc_ok,
 ):
-    """Escalation patient ``esc_next[a]`` of arm a enters on day ``now`` (their profile is already in
-    ``esc_mask``, ``esc_h``, ``esc_g``); after a cohort's last patient
+    """Escalation patient ``esc_next[a]`` of arm a enters on day ``now`` (the cohorts that admit them are
+    already in ``esc_ok[a, esc_next[a]]``); after a cohort's last patient
     accrual is suspended for the window, and after escalation's last the extension is prepared as in
     :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are known)."""
     i = esc_next[a]
@@ -632,13 +626,6 @@ def _treat_escalation(
         return
     out_time[row, a, P_EXT_OPEN] = open_day
     C = n_coh[a]
-    Cmax = looks.shape[1]
-    for c in range(C):
-        for i in range(n):
-            ok = eligible(
-                a * Cmax + c, esc_mask[a, i], esc_h[a, i], esc_g[a, i], coh_bm, coh_hist_ok, coh_age_ok
-            )
-            counts_in[c, i] = 1 if ok else 0
     m = open_cohorts(
         looks[a, :C],
         futility[a, :C],
@@ -653,7 +640,7 @@ def _treat_escalation(
         resp[a, :C],
         look[a, :C],
         decision[a, :C],
-        counts_in,
+        esc_ok[a],
     )
     for c in range(C):
         if decision[a, c] >= 0:

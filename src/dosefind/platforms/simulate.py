@@ -114,28 +114,34 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
     H, G = hist_cum.shape[0], age_cum.shape[0]
     hist_names = [n for n, _ in pop.histology]
     age_names = [n for n, _ in pop.age_group]
-    arm_bm = np.array([sum(bit[n] for n in a.biomarkers) for a in arms], dtype=np.int64)
-    hist_ok = np.ones((A, H), dtype=np.int8)
-    age_ok = np.ones((A, G), dtype=np.int8)
-    for i, a in enumerate(arms):
-        if a.histology:
-            hist_ok[i] = [int(n in a.histology) for n in hist_names]
-        if a.age_group:
-            age_ok[i] = [int(n in a.age_group) for n in age_names]
+
+    def rule_rows(rules):
+        """Biomarker bits, allowed histologies and age groups per rule set (None: no rule)."""
+        bm = np.zeros(len(rules), dtype=np.int64)
+        hist_ok = np.ones((len(rules), H), dtype=np.int8)
+        age_ok = np.ones((len(rules), G), dtype=np.int8)
+        for r, e in enumerate(rules):
+            if e is None:
+                continue
+            bm[r] = sum(bit[n] for n in e.biomarkers)
+            if e.histology:
+                hist_ok[r] = [int(n in e.histology) for n in hist_names]
+            if e.age_group:
+                age_ok[r] = [int(n in e.age_group) for n in age_names]
+        return bm, hist_ok, age_ok
+
+    arm_bm, hist_ok, age_ok = rule_rows(arms)
     index = {a.name: i for i, a in enumerate(arms)}
     Cm = max(len(a.arm.cohorts) for a in arms)
-    coh_bm = np.zeros(A * Cm, dtype=np.int64)  # row a * Cm + c: cohort c of arm a, within the arm's
-    coh_hist_ok = np.ones((A * Cm, H), dtype=np.int8)
-    coh_age_ok = np.ones((A * Cm, G), dtype=np.int8)
-    for i, a in enumerate(arms):
-        names_c = [c.name for c in a.arm.cohorts]
-        for e in a.cohort_eligibility:
-            r = i * Cm + names_c.index(e.cohort)
-            coh_bm[r] = sum(bit[n] for n in e.biomarkers)
-            if e.histology:
-                coh_hist_ok[r] = [int(n in e.histology) for n in hist_names]
-            if e.age_group:
-                coh_age_ok[r] = [int(n in e.age_group) for n in age_names]
+    # row a * Cm + c: cohort c of arm a's own rules (within the arm's)
+    own = [{e.cohort: e for e in a.cohort_eligibility} for a in arms]
+    coh_bm, coh_hist_ok, coh_age_ok = rule_rows(
+        [
+            own[i].get(a.arm.cohorts[c].name) if c < len(a.arm.cohorts) else None
+            for i, a in enumerate(arms)
+            for c in range(Cm)
+        ]
+    )
     xs = [arm_arrays(a.arm, a.scenario(s)) for a, s in zip(arms, scenario.arm_scenarios, strict=True)]
     Lm = max(x["looks"].shape[1] for x in xs)
     Dm = max(a.arm.design.n_doses for a in arms)
