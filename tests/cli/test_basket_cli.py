@@ -152,6 +152,7 @@ def test_calibrate_prints_the_threshold_and_refuses_bad_input():
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
     assert "threshold = 0." in r.output and "family-wise" in r.output and "global null" in r.output
+    assert "config hash" in r.output  # provenance
     for args in (["--alpha", "2"], ["--criterion", "any"], ["--design-name", "nope"], ["--scenario", "x"]):
         r = runner.invoke(app, ["basket", "calibrate", EXAMPLE, "--trials", "500", *args])
         assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output

@@ -26,8 +26,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..errors import SpecError
+from ..oc.study import run_provenance
 from .decide import CohortStatus, RuleDesign
-from .simulate import simulate_trials
+from .simulate import config_hash, simulate_trials
 from .spec import BasketDesign, BasketScenario, BasketSpec
 
 DIGITS = 4
@@ -50,6 +51,7 @@ class Calibration:
     fwer: float
     before: dict[str, float]  #: per null cohort, at the design's own threshold
     fwer_before: float
+    provenance: dict  #: package version, seed, trials, the basket file's config hash, method "calibration"
 
     def mcse(self, p: float) -> float:
         return math.sqrt(p * (1.0 - p) / self.n_trials)
@@ -144,6 +146,8 @@ def calibrate(
 
     type1, fwer = errors(c)
     before, fwer_before = errors(design.threshold)
+    prov = run_provenance(config_hash(spec), n_trials, seed, design=design.name, scenario=scen.name)
+    prov["method"] = "calibration"
     return Calibration(
         replace(design, threshold=c),
         scen,
@@ -157,6 +161,7 @@ def calibrate(
         fwer,
         before,
         fwer_before,
+        prov,
     )
 
 
@@ -188,4 +193,6 @@ def calibration_text(cal: Calibration) -> str:
         f"{cal.fwer:>10.3f} ({cal.mcse(cal.fwer):.3f})"
     )
     lines.append("value (MCSE) on the simulated trials; the rule is go when P(q > q0 | data) > threshold")
+    prov = cal.provenance
+    lines.append(f"dosefind {prov['version']}, config hash {prov['config_hash']}, {prov['created']}")
     return "\n".join(lines) + "\n"
