@@ -20,6 +20,7 @@ CHECKS = [
     "tests/arm/test_arm_engine.py::test_kernel_equals_oracle",
     "tests/platforms/test_platform.py::test_kernel_equals_naive_oracle[False-random]",
     "tests/platforms/test_platform.py::test_kernel_equals_naive_oracle[True-least_enrolled]",
+    "tests/platforms/test_platform.py::test_pending_arms_equal_naive_oracle[priority]",
     # BOIN12 (responses in the state): both rule sets, the scenario with eliminations and stops
     "tests/engine/test_boin12.py::test_boin12_matches_oracle[mid-kw0]",
     "tests/engine/test_boin12.py::test_boin12_matches_oracle[toxic-kw1]",

@@ -1,8 +1,9 @@
 """A naive platform loop in plain Python, child by child, written from the rules in
 docs/platforms.md (not from the kernel): escalation by hand through DecisionContext
-(tests/arm/test_arm_engine.py's oracle_escalation), the arm's clock, looks and the safety monitor as
-an explicit list of events. It asserts the allocation invariants on every child and records every
-allocation."""
+(tests/arm/test_arm_engine.py's oracle_escalation), or, for rolling six and TITE-BOIN, child by child
+through the independent rules of tests/oracles.py (``rolling_six_decide``, ``tite_boin_decide``; no
+modifiers), the arm's clock, looks and the safety monitor as an explicit list of events. It asserts the
+allocation invariants on every child and records every allocation."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dosefind.engine.rng import (
 )
 from dosefind.platforms.spec import Platform, PlatformScenario
 from tests.arm.test_arm_engine import _z, oracle_escalation
+from tests.oracles import rolling_six_decide, tite_boin_decide
 
 S_HIST, S_AGE, S_ALLOC, S_BIOMARKER = 5, 6, 7, 8
 
@@ -80,7 +82,20 @@ class _Arm:
         tm = platform.arm_timing(i)
         self.window = tm.dlt_window_days
         self.resp_days = tm.response_assessment_days
-        self.patients, self.sel = oracle_escalation(self.arm, self.sc, self.key)
+        d = self.arm.design
+        self.pending = d.uses_pending
+        if self.pending:  # escalates child by child on the platform's clock
+            assert not d.modifiers
+            self.rule = (
+                rolling_six_decide(d.rules)
+                if d.kind == "rolling_six"
+                else tite_boin_decide(d.target, d.version, d.suspend_rule, d.max_pending, d.cutoff_eli)
+            )
+            self.patients, self.sel = [], -1
+            self.doses, self.dlt, self.tdlt = [], [], []
+            self.cur, self.in_cohort, self.adm, self.checked = d.start_dose - 1, 0, [True] * d.n_doses, False
+        else:
+            self.patients, self.sel = oracle_escalation(self.arm, self.sc, self.key)
         rules = {e.cohort: e for e in pa.cohort_eligibility}
         self.cohort_rule = [rules.get(c.name) for c in self.arm.cohorts]
         self.profiles = []  # each escalation patient's (biomarkers, histology, age group)
@@ -112,6 +127,8 @@ class _Arm:
         return rule is None or _eligible(rule, *profile)
 
     def free(self, now, profile):
+        if self.phase == "escalating" and self.pending:
+            return now >= self.t_open and self._pending_free(now)
         if self.phase == "escalating":
             return len(self.entries) < len(self.patients) and now >= self.t_open
         if self.phase == "extension":
@@ -136,8 +153,108 @@ class _Arm:
             return -1, look + 1
         return -1, look
 
+    # -- a design that decides with pending patients, child by child
+    def _data(self, t):
+        D = self.arm.design.n_doses
+        n, y, m, st = [0] * D, [0] * D, [0] * D, [0.0] * D
+        for j, d in enumerate(self.doses):
+            n[d] += 1
+            if self.dlt[j] and self.entries[j] + self.tdlt[j] <= t:
+                y[d] += 1
+            elif t < self.entries[j] + self.window:
+                m[d] += 1
+                st[d] += (t - self.entries[j]) / self.window
+        return n, y, m, st
+
+    def _pending_free(self, now):
+        """Within a cohort the slot is free; at a cohort's end the rule decides on the data of today: a
+        suspension closes the arm until the first data change after which it no longer suspends, a stop
+        ends the escalation."""
+        if not self.doses or self.in_cohort < self.arm.design.cohort_size:
+            self.next = self.cur
+            return True
+        decide = self.rule[0]
+        nxt, stop, susp = decide(*self._data(now), self.cur, self.adm)
+        if susp and stop is None:
+            events = sorted(
+                e
+                for e in (
+                    self.entries[j] + (self.tdlt[j] if self.dlt[j] else self.window)
+                    for j in range(len(self.doses))
+                )
+                if e > now
+            )
+            lift = now
+            for e in events:
+                lift = e
+                nxt, stop, susp = decide(*self._data(e), self.cur, self.adm)
+                if not susp or stop is not None:
+                    break
+            self.t_open = lift
+            if stop is None:
+                return False
+        if stop is not None:
+            self._pending_end(stop)
+            return False
+        self.next = nxt
+        return True
+
+    def _pending_check(self, now):
+        """At a cohort's end, once every outcome is known (the last window over), the rule decides
+        without waiting for a child."""
+        if self.phase != "escalating" or self.checked or not self.doses:
+            return
+        if self.in_cohort < self.arm.design.cohort_size:
+            return
+        e = max(
+            self.entries[j] + (self.tdlt[j] if self.dlt[j] else self.window) for j in range(len(self.doses))
+        )
+        if e > now:
+            return
+        self.checked = True
+        _nxt, stop, _susp = self.rule[0](*self._data(e), self.cur, self.adm)
+        if stop is not None:
+            self._pending_end(stop)
+
+    def _pending_treat(self, now, profile):
+        d = self.arm.design
+        if self.doses and self.in_cohort == d.cohort_size:
+            self.cur, self.in_cohort = self.next, 0
+        i = len(self.doses)
+        p = self.sc.true_tox[self.cur]
+        self.doses.append(self.cur)
+        self.entries.append(now)
+        self.profiles.append(profile)
+        self.dlt.append(latent_uniform(self.key, i, STREAM_TOX) < p)
+        self.tdlt.append(self.window * latent_uniform(self.key, i, STREAM_EVENT_TIME))
+        self.in_cohort += 1
+        self.checked = False
+        if len(self.doses) == d.max_n:
+            self._pending_end(None)
+
+    def _pending_end(self, stop):
+        D = self.arm.design.n_doses
+        n_all = [self.doses.count(d) for d in range(D)]
+        y_all = [sum(1 for j, x in enumerate(self.doses) if x == d and self.dlt[j]) for d in range(D)]
+        if stop is None:  # max_n: the last decision on complete data
+            _nxt, stop, _s = self.rule[0](n_all, y_all, [0] * D, [0.0] * D, self.cur, self.adm)
+            stop = stop or "select"
+        self.sel = self.rule[1](n_all, y_all, self.adm) if stop == "select" else -1
+        q, rho = self.sc.true_eff, self.sc.correlation
+        self.patients = []
+        for j, d in enumerate(self.doses):
+            u = latent_uniform(self.key, j, STREAM_TOX)
+            r = responds(u, latent_uniform(self.key, j, STREAM_EFF), _z(q[d]), q[d], rho)
+            self.patients.append((d, bool(self.dlt[j]), bool(r)))
+        at_sel = [self.entries[j] for j, x in enumerate(self.doses) if x == self.sel]
+        if at_sel:
+            self.time["to_sel"] = at_sel[0]
+        self._end_escalation(self.entries[-1] + self.window)
+
     def treat(self, now, profile):
-        if self.phase == "escalating":
+        if self.phase == "escalating" and self.pending:
+            self._pending_treat(now, profile)
+        elif self.phase == "escalating":
             i = len(self.entries)
             self.entries.append(now)
             self.profiles.append(profile)
@@ -215,6 +332,8 @@ class _Arm:
 
     # -- the extension's events up to a day
     def advance(self, now):
+        if self.pending:
+            self._pending_check(now)
         if self.phase == "to_open" and self.ext_day <= now:
             self.phase = "extension"
         if self.phase != "extension":

@@ -5,6 +5,7 @@ block/chunk invariance and one-line errors for bad platform files."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -13,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dosefind.arm.simulate import simulate_arm
-from dosefind.arm.spec import arm_spec_from_dict
+from dosefind.arm.spec import ArmScenario, arm_spec_from_dict
+from dosefind.designs import RollingSix, TiteBoin
 from dosefind.engine.platform import (
     P_CLOSE,
     P_ESCALATION,
@@ -156,15 +158,50 @@ def test_cohort_eligibility_equals_naive_oracle(allocation, joint):
     assert np.any(carried.sum(axis=1) > at_sel[opened])  # a patient counted in both cohorts
 
 
-def test_blocks_chunks_and_threads_change_nothing():
-    spec = _platform()
+def _pending_platform(allocation="random", joint=False):
+    """:func:`_platform` with arm A on rolling six and arm C (opening when A closes) on TITE-BOIN, both
+    with a DLT window of their own."""
+    spec = _platform(allocation, joint)
+    arms = []
+    for a, design in zip(
+        spec.platform.arms,
+        (RollingSix(target=0.25, n_doses=3), None, TiteBoin(target=0.25, n_doses=3, max_n=12), None),
+        strict=True,
+    ):
+        if design is not None:
+            a = dataclasses.replace(
+                a,
+                arm=dataclasses.replace(a.arm, design=design),
+                timing=Timing(patients_per_month=2, dlt_window_days=35),
+            )
+        arms.append(a)
+    return dataclasses.replace(spec, platform=dataclasses.replace(spec.platform, arms=tuple(arms)))
+
+
+@pytest.mark.parametrize("allocation", ["random", "priority", "least_enrolled", "probability"])
+def test_pending_arms_equal_naive_oracle(allocation):
+    """Arms on rolling six and TITE-BOIN among cohort arms, competing for children: the kernel equals
+    the oracle (the rules written independently, tests/oracles.py) on every output; their escalations
+    meet suspensions (a child turned to another arm or not matched while a window runs)."""
+    spec = _pending_platform(allocation, joint=allocation == "random")
     sc = spec.scenarios[0]
-    one = collect(spec.platform, sc, 40, 3)
-    many = collect(spec.platform, sc, 40, 3, block_trials=7, chunks=3)
-    np.testing.assert_array_equal(one.columns, many.columns)
-    for a, b in zip(one.arms, many.arms, strict=True):
-        for k in ("selected", "n_at_dose", "new_n", "decision", "time", "cohort_day", "treated"):
-            np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
+    res = collect(spec.platform, sc, 16, 21, first_trial=3)
+    for row in range(16):
+        _compare(res, row, oracle_platform(spec.platform, sc, 21, 3 + row))
+    a, c = res.arms[0], res.arms[2]
+    assert np.all(a.n_at_dose <= 6) and np.all(a.n_at_dose.sum(axis=1) >= 1)
+    assert np.any(c.n_at_dose.sum(axis=1) > 0)
+
+
+def test_blocks_chunks_and_threads_change_nothing():
+    for spec in (_platform(), _pending_platform()):
+        sc = spec.scenarios[0]
+        one = collect(spec.platform, sc, 40, 3)
+        many = collect(spec.platform, sc, 40, 3, block_trials=7, chunks=3)
+        np.testing.assert_array_equal(one.columns, many.columns)
+        for a, b in zip(one.arms, many.arms, strict=True):
+            for k in ("selected", "n_at_dose", "new_n", "decision", "time", "cohort_day", "treated"):
+                np.testing.assert_array_equal(getattr(a, k), getattr(b, k))
 
 
 def test_totals_balance_and_arms_take_what_their_rules_treat():
@@ -231,6 +268,53 @@ def test_platform_of_one_arm_is_the_arms_timed_simulation(safety):
         se = d.std(ddof=1) / math.sqrt(T)
         assert se > 0
         assert abs(d.mean()) < 4 * se
+
+
+PENDING = {
+    "rolling six": {"kind": "rolling_six", "target": 0.25, "n_doses": 4},
+    "TITE-BOIN": {"kind": "tite_boin", "target": 0.25, "n_doses": 4, "cohort_size": 3, "max_n": 18},
+    "TITE-BOIN with modifiers": {
+        "kind": "tite_boin",
+        "target": 0.25,
+        "n_doses": 4,
+        "cohort_size": 3,
+        "max_n": 18,
+        "modifiers": [
+            {"kind": "stop_when_n_at_dose", "n": 9, "dose": "recommended"},
+            {"kind": "stop_at_n", "n": 15},
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(PENDING))
+def test_platform_of_one_pending_arm_is_the_arms_timed_simulation(name):
+    """An arm whose design decides with pending patients escalates in the platform loop, child by child:
+    in a platform of that one arm, open to every child, its escalation is the timed arm's (the design's
+    event-driven trial, engine/tite.py) trial for trial: decisions, DLTs, responses, the day escalation
+    ends and the day the first patient was treated at the selected dose, and so the day the extension
+    opens. The scenarios span early stops (every dose too toxic) and max_n."""
+    spec = arm_spec_from_dict(
+        {
+            **copy.deepcopy(ONE_ARM),
+            "design": PENDING[name],
+            "timing": {"patients_per_month": 3, "dlt_window_days": 28},
+        }
+    )
+    timing = Timing(patients_per_month=3, dlt_window_days=28, response_days=56)
+    T = 1200
+    for tox in ([0.05, 0.1, 0.25, 0.4], [0.45, 0.55, 0.6, 0.7], [0.02, 0.04, 0.06, 0.1]):
+        scen = ArmScenario("s", tuple(tox), (0.1, 0.2, 0.3, 0.4), 0.2)
+        arm_res = simulate_arm(spec.arm, scen, T, 5, timing=timing)
+        platform = Platform("one", (PlatformArm("A", spec.arm, (scen,)),), Population(), timing)
+        plat = collect(platform, PlatformScenario("s", ("s",)), T, 5)
+        p = plat.arms[0]
+        for k in ("selected", "status", "reason", "n_at_dose", "tox_at_dose", "eff_at_dose"):
+            np.testing.assert_array_equal(getattr(arm_res, k), getattr(p, k), err_msg=f"{tox} {k}")
+        for a_col, p_col in ((1, P_ESCALATION), (5, P_TO_SELECTED), (2, P_EXT_OPEN)):
+            np.testing.assert_array_equal(arm_res.time[:, a_col], p.time[:, p_col], err_msg=f"{tox} {p_col}")
+        for k in ("counted", "responses", "decision", "look", "new_n", "tox"):
+            np.testing.assert_array_equal(getattr(arm_res, k), getattr(p, k), err_msg=f"{tox} {k}")
 
 
 @given(
@@ -322,9 +406,20 @@ def test_bad_platform_files_give_one_line_errors():
     d["timing"].update(suspension="wait", max_wait_days=7)
     assert _error(d).field == "timing.suspension"
     d = _base()
-    d["arms"][0]["design"] = {"kind": "rolling_six", "target": 0.25, "n_doses": 3}
+    d["arms"][0]["design"] = {
+        "kind": "tite_crm",
+        "target": 0.25,
+        "n_doses": 3,
+        "max_n": 12,
+        "skeleton_halfwidth": 0.05,
+        "skeleton_nu": 2,
+    }
     d["arms"][0]["timing"] = {"patients_per_month": 2, "dlt_window_days": 28}
     assert _error(d).field == "arms[0].design"
+    d["arms"][0]["design"] = dict(BOIN, backfill={"cap": 6})  # arms run no backfill
+    assert _error(d).field.startswith("arms[0].design")
+    d["arms"][0]["design"] = {"kind": "rolling_six", "target": 0.25, "n_doses": 3}
+    platform_spec_from_dict(d)  # rolling six and TITE-BOIN run in platforms
     d = _base()
     d["population"]["biomarkers"]["ALK"] = -0.1
     assert _error(d).field == "population.biomarkers.ALK"

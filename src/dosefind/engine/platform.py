@@ -39,6 +39,7 @@ import math
 
 import numpy as np
 
+from ..constants import Reason, Status
 from ..designs import layout as L
 from .arm import (
     SAFETY,
@@ -50,8 +51,19 @@ from .arm import (
     open_cohorts,
 )
 from .calendar import next_arrival
+from .copula import responds_tab
+from .decisions import apply_modifiers, init_admissible
 from .jit import kernel
-from .rng import STREAM_ARRIVAL, latent_uniform, mix64, trial_key
+from .rng import (
+    STREAM_ARRIVAL,
+    STREAM_EFF,
+    STREAM_EVENT_TIME,
+    STREAM_TOX,
+    latent_uniform,
+    mix64,
+    trial_key,
+)
+from .tite import data_as_of, dlt_fraction, pending_decision, pending_final
 from .trial import escalate
 
 # a child's streams (engine/rng.py uses 0..4: toxicity, efficacy, arrival, event time, design)
@@ -94,6 +106,16 @@ Q_NOT_MATCHED = 2
 Q_TREATED = 3
 Q_TRUNCATED = 4  #: 1 when max_children children arrived before every arm closed
 N_PLATFORM_COLUMNS = 5
+
+
+# an arm whose design decides with pending patients (rolling six, TITE-BOIN): its state, per arm
+S_CUR = 0  #: the current dose
+S_IN = 1  #: patients of the current cohort treated
+S_CHECKED = 2  #: 1 when the decision on complete data at the end of the last window has been made
+S_NEXT = 3  #: the dose of the next patient, when a decision opened a slot
+N_PENDING_STATE = 4
+CONTINUE = int(Status.CONTINUE)
+R_MAX_N = int(Reason.MAX_N)
 
 
 @kernel
@@ -238,6 +260,14 @@ def run_platforms(
     carry,
     safety,
     safety_on,
+    pending,
+    p_ip,
+    p_fp,
+    p_tables,
+    p_mods,
+    n_mods,
+    eff_prob,
+    eff_tab,
     seed,
     scenario_key,
     first,
@@ -248,6 +278,11 @@ def run_platforms(
     r_sel,
     pat_dose,
     pat_resp,
+    esc_status,
+    esc_reason,
+    esc_n,
+    esc_tox,
+    esc_eff,
     out_coh_new,
     out_coh_counted,
     out_coh_resp,
@@ -276,6 +311,16 @@ def run_platforms(
     opening: ``opens_day[a]`` or, when ``opens_after[a] >= 0``, the close of that arm; ``order``: arms
     in an order where every arm comes after the one it opens after. ``month_sums`` [2, A + 2, months]
     gains, per platform, its cumulative children by month (:data:`MONTH_DAYS`) and their squares.
+
+    Arms with ``pending[a]`` (designs that decide with pending patients: rolling six, TITE-BOIN) escalate
+    here, child by child, instead of from precomputed rows: their compiled design (``p_ip[a]``,
+    ``p_fp[a]``, ``p_tables[a]``, ``p_mods[a, :n_mods[a]]``, padded) decides as
+    :func:`~dosefind.engine.tite.pending_trial` does, at the arrival of an eligible child that would start
+    a new cohort, and once more on the complete data when the last window of a cohort ends with no child
+    come (so an arm that must stop does not wait for one); a suspension keeps children away until it
+    lifts. Their escalation rows (``n_esc``, ``sel``, ``n_sel``, ``y_sel``, ``r_sel``, ``pat_dose``,
+    ``pat_resp`` and ``esc_status``, ``esc_reason``, ``esc_n``, ``esc_tox``, ``esc_eff``) are written
+    here; responses are drawn from ``eff_prob[a]``, ``eff_tab[a]``.
     """
     A = arm_bm.shape[0]
     Cmax = looks.shape[1]
@@ -314,6 +359,17 @@ def run_platforms(
     # per escalation patient, the cohorts that admit them (those they may count in)
     esc_ok = np.zeros((A, max_esc, Cmax), dtype=np.int8)
     next_ev = np.zeros(A)  # the earliest pending look or observed outcome of an arm's extension
+    # arms that decide with pending patients: state, admissible doses, each patient's DLT and its day
+    Dm = eff_prob.shape[1]
+    pst = np.zeros((A, N_PENDING_STATE), dtype=np.int64)
+    p_adm = np.ones((A, max(Dm, 1)), dtype=np.int8)
+    p_dlt = np.zeros((A, max_esc), dtype=np.int64)
+    p_tdlt = np.zeros((A, max_esc))
+    n_at = np.zeros(max(Dm, 1), dtype=np.int64)
+    tox_at = np.zeros(max(Dm, 1), dtype=np.int64)
+    pend_at = np.zeros(max(Dm, 1), dtype=np.int64)
+    stft_at = np.zeros(max(Dm, 1))
+    p_work = np.zeros(max(6 * Dm, 1))
     M = month_sums.shape[2]
     monthly = np.zeros((A + 2, M), dtype=np.int64)  # one platform's children by month
     for row in range(n_esc.shape[1]):
@@ -326,6 +382,11 @@ def run_platforms(
             n_new[a] = 0
             n_live[a] = 0
             out_safety_stop[row, a] = False
+            if pending[a] == 1:
+                init_admissible(p_ip[a], p_adm[a])
+                pst[a, S_CUR] = p_ip[a, L.IP_START_DOSE]
+                pst[a, S_IN] = 0
+                pst[a, S_CHECKED] = 0
             tr = out_time[row, a]
             for j in range(N_PLATFORM_ARM_TIME):
                 tr[j] = math.nan
@@ -359,6 +420,101 @@ def run_platforms(
                         phase[a] = ESCALATING
                         out_time[row, a, P_OPEN] = od
                         t_open[a] = od
+                if (
+                    phase[a] == ESCALATING
+                    and pending[a] == 1
+                    and pst[a, S_CHECKED] == 0
+                    and esc_next[a] > 0
+                    and pst[a, S_IN] == cohort_size[a]
+                ):  # at a cohort's end: once the data are complete, the decision needs no child
+                    e = _last_change(esc_next[a], arm_tf[a, 1], entry[a], p_dlt[a], p_tdlt[a])
+                    if e <= arrival:
+                        pst[a, S_CHECKED] = 1
+                        _free, st, why = _pending_decide(
+                            a,
+                            row,
+                            e,
+                            arm_tf[a, 1],
+                            esc_next,
+                            pst,
+                            p_ip,
+                            p_fp,
+                            p_tables,
+                            p_mods,
+                            n_mods,
+                            pat_dose,
+                            entry,
+                            p_dlt,
+                            p_tdlt,
+                            n_at,
+                            tox_at,
+                            pend_at,
+                            stft_at,
+                            p_adm,
+                            t_open,
+                        )
+                        if st != CONTINUE:
+                            _finish_pending(
+                                a,
+                                row,
+                                st,
+                                why,
+                                arm_key(pk, a),
+                                arm_tf,
+                                true_tox,
+                                eff_prob,
+                                eff_tab,
+                                rho,
+                                esc_next,
+                                pst,
+                                p_ip,
+                                p_fp,
+                                p_tables,
+                                p_mods,
+                                n_mods,
+                                pat_dose,
+                                pat_resp,
+                                entry,
+                                p_dlt,
+                                n_at,
+                                tox_at,
+                                pend_at,
+                                stft_at,
+                                p_adm,
+                                p_work,
+                                n_esc,
+                                sel,
+                                n_sel,
+                                y_sel,
+                                r_sel,
+                                esc_status,
+                                esc_reason,
+                                esc_n,
+                                esc_tox,
+                                esc_eff,
+                                out_time,
+                                resp_days,
+                                open_min,
+                                n_coh,
+                                looks,
+                                futility,
+                                efficacy,
+                                n_looks,
+                                carry,
+                                ext_day,
+                                end,
+                                phase,
+                                n_open,
+                                n_safe,
+                                y_safe,
+                                ptr,
+                                count,
+                                resp,
+                                look,
+                                decision,
+                                out_coh_day,
+                                esc_ok,
+                            )
                 if phase[a] == TO_OPEN and ext_day[a] <= arrival:
                     phase[a] = EXTENSION
                     next_ev[a] = math.inf
@@ -415,7 +571,94 @@ def run_platforms(
                     if not eligible(a, mask, h, g, arm_bm, hist_ok, age_ok):
                         continue
                     free = False
-                    if phase[a] == ESCALATING:
+                    if phase[a] == ESCALATING and pending[a] == 1:
+                        if arrival >= t_open[a]:
+                            free, st, why = _pending_decide(
+                                a,
+                                row,
+                                arrival,
+                                arm_tf[a, 1],
+                                esc_next,
+                                pst,
+                                p_ip,
+                                p_fp,
+                                p_tables,
+                                p_mods,
+                                n_mods,
+                                pat_dose,
+                                entry,
+                                p_dlt,
+                                p_tdlt,
+                                n_at,
+                                tox_at,
+                                pend_at,
+                                stft_at,
+                                p_adm,
+                                t_open,
+                            )
+                            if st != CONTINUE:
+                                _finish_pending(
+                                    a,
+                                    row,
+                                    st,
+                                    why,
+                                    arm_key(pk, a),
+                                    arm_tf,
+                                    true_tox,
+                                    eff_prob,
+                                    eff_tab,
+                                    rho,
+                                    esc_next,
+                                    pst,
+                                    p_ip,
+                                    p_fp,
+                                    p_tables,
+                                    p_mods,
+                                    n_mods,
+                                    pat_dose,
+                                    pat_resp,
+                                    entry,
+                                    p_dlt,
+                                    n_at,
+                                    tox_at,
+                                    pend_at,
+                                    stft_at,
+                                    p_adm,
+                                    p_work,
+                                    n_esc,
+                                    sel,
+                                    n_sel,
+                                    y_sel,
+                                    r_sel,
+                                    esc_status,
+                                    esc_reason,
+                                    esc_n,
+                                    esc_tox,
+                                    esc_eff,
+                                    out_time,
+                                    resp_days,
+                                    open_min,
+                                    n_coh,
+                                    looks,
+                                    futility,
+                                    efficacy,
+                                    n_looks,
+                                    carry,
+                                    ext_day,
+                                    end,
+                                    phase,
+                                    n_open,
+                                    n_safe,
+                                    y_safe,
+                                    ptr,
+                                    count,
+                                    resp,
+                                    look,
+                                    decision,
+                                    out_coh_day,
+                                    esc_ok,
+                                )
+                    elif phase[a] == ESCALATING:
                         free = esc_next[a] < n_esc[a, row] and arrival >= t_open[a]
                     elif phase[a] == EXTENSION:
                         C = n_coh[a]
@@ -448,6 +691,86 @@ def run_platforms(
                             coh_age_ok,
                             esc_ok[a, esc_next[a]],
                         )
+                    if phase[a] == ESCALATING and pending[a] == 1:
+                        done = _pending_enroll(
+                            a,
+                            row,
+                            arrival,
+                            arm_key(pk, a),
+                            arm_ti,
+                            arm_tf,
+                            true_tox,
+                            esc_next,
+                            pst,
+                            p_ip,
+                            pat_dose,
+                            entry,
+                            p_dlt,
+                            p_tdlt,
+                        )
+                        if done:
+                            _finish_pending(
+                                a,
+                                row,
+                                CONTINUE,
+                                R_MAX_N,
+                                arm_key(pk, a),
+                                arm_tf,
+                                true_tox,
+                                eff_prob,
+                                eff_tab,
+                                rho,
+                                esc_next,
+                                pst,
+                                p_ip,
+                                p_fp,
+                                p_tables,
+                                p_mods,
+                                n_mods,
+                                pat_dose,
+                                pat_resp,
+                                entry,
+                                p_dlt,
+                                n_at,
+                                tox_at,
+                                pend_at,
+                                stft_at,
+                                p_adm,
+                                p_work,
+                                n_esc,
+                                sel,
+                                n_sel,
+                                y_sel,
+                                r_sel,
+                                esc_status,
+                                esc_reason,
+                                esc_n,
+                                esc_tox,
+                                esc_eff,
+                                out_time,
+                                resp_days,
+                                open_min,
+                                n_coh,
+                                looks,
+                                futility,
+                                efficacy,
+                                n_looks,
+                                carry,
+                                ext_day,
+                                end,
+                                phase,
+                                n_open,
+                                n_safe,
+                                y_safe,
+                                ptr,
+                                count,
+                                resp,
+                                look,
+                                decision,
+                                out_coh_day,
+                                esc_ok,
+                            )
+                    elif phase[a] == ESCALATING:
                         _treat_escalation(
                             a,
                             row,
@@ -617,7 +940,84 @@ def _treat_escalation(
         t_open[a] = now + window
     if i < n:
         return
-    esc_end = now + window
+    _end_escalation(
+        a,
+        row,
+        now + window,
+        n_esc,
+        sel,
+        n_sel,
+        y_sel,
+        r_sel,
+        pat_dose,
+        pat_resp,
+        resp_days,
+        open_min,
+        n_coh,
+        looks,
+        futility,
+        efficacy,
+        n_looks,
+        carry,
+        entry,
+        ext_day,
+        end,
+        phase,
+        n_open,
+        n_safe,
+        y_safe,
+        ptr,
+        count,
+        resp,
+        look,
+        decision,
+        out_coh_day,
+        out_time,
+        esc_ok,
+    )
+
+
+@kernel
+def _end_escalation(
+    a,
+    row,
+    esc_end,
+    n_esc,
+    sel,
+    n_sel,
+    y_sel,
+    r_sel,
+    pat_dose,
+    pat_resp,
+    resp_days,
+    open_min,
+    n_coh,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    carry,
+    entry,
+    ext_day,
+    end,
+    phase,
+    n_open,
+    n_safe,
+    y_safe,
+    ptr,
+    count,
+    resp,
+    look,
+    decision,
+    out_coh_day,
+    out_time,
+    esc_ok,
+):
+    """Arm a's escalation ended on day ``esc_end`` (its final decision known): the extension is prepared
+    as in :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are
+    known), or the arm closes."""
+    s = sel[a, row]
+    n = n_esc[a, row]
     out_time[row, a, P_ESCALATION] = esc_end
     open_day = extension_open_day(esc_end, s, pat_dose[a, row], entry[a], n, resp_days[a])
     if not (s >= 0 and r_sel[a, row] >= open_min[a]):
@@ -659,6 +1059,344 @@ def _treat_escalation(
 
 
 @kernel
+def _last_change(n, window, entry, dlt, tdlt):
+    """The last day on which the data of an arm's first ``n`` escalation patients change (a DLT seen or
+    a window complete): from then on the data are complete."""
+    e = 0.0
+    for j in range(n):
+        e = max(e, entry[j] + (tdlt[j] if dlt[j] == 1 else window))
+    return e
+
+
+@kernel
+def _pending_decide(
+    a,
+    row,
+    t,
+    window,
+    esc_next,
+    pst,
+    p_ip,
+    p_fp,
+    p_tables,
+    p_mods,
+    n_mods,
+    pat_dose,
+    entry,
+    p_dlt,
+    p_tdlt,
+    n_at,
+    tox_at,
+    pend_at,
+    stft_at,
+    p_adm,
+    t_open,
+):
+    """Whether arm a (a design that decides with pending patients) can treat a patient on day t: (free,
+    status, reason). Within a cohort the slot is free at the current dose; at the arrival that would start
+    a new cohort the design decides on the data as of t exactly as in
+    :func:`~dosefind.engine.tite.pending_trial` (:func:`~dosefind.engine.tite.pending_decision`, then the
+    modifiers): a suspension closes the arm to children until the day it lifts (``t_open``), a stop ends
+    the escalation (the caller finishes it), and otherwise the next patient's dose is left in
+    ``pst[a, S_NEXT]`` (the decision is taken when a child is treated)."""
+    i = esc_next[a]
+    if i == 0 or pst[a, S_IN] < p_ip[a, L.IP_COHORT_SIZE]:
+        pst[a, S_NEXT] = pst[a, S_CUR]
+        return True, CONTINUE, 0
+    cur = pst[a, S_CUR]
+    nxt, status, why, lift, held = pending_decision(
+        p_ip[a],
+        p_fp[a],
+        p_tables[a],
+        t,
+        i,
+        window,
+        pat_dose[a, row],
+        entry[a],
+        p_dlt[a],
+        p_tdlt[a],
+        n_at,
+        tox_at,
+        pend_at,
+        stft_at,
+        p_adm[a],
+        cur,
+    )
+    if held:
+        t_open[a] = lift
+        if status == CONTINUE:
+            return False, status, why
+    m = n_mods[a]
+    if m > 0:
+        pd, ea = pat_dose[a, row], entry[a]
+        data_as_of(t, i, window, pd, ea, p_dlt[a], p_tdlt[a], n_at, tox_at, pend_at, stft_at)
+        nxt, status, why = apply_modifiers(p_mods[a, :m], p_tables[a], n_at, tox_at, cur, nxt, status, why, i)
+    if status != CONTINUE:
+        return False, status, why
+    pst[a, S_NEXT] = nxt
+    return True, status, why
+
+
+@kernel
+def _pending_enroll(
+    a, row, t, tk, arm_ti, arm_tf, true_tox, esc_next, pst, p_ip, pat_dose, entry, p_dlt, p_tdlt
+):
+    """A child is treated on day t as arm a's next escalation patient (a design that decides with pending
+    patients), at the dose :func:`_pending_decide` left, their DLT and its day drawn as in
+    :func:`~dosefind.engine.tite.pending_trial`; returns whether the arm has now treated ``max_n``."""
+    i = esc_next[a]
+    if i > 0 and pst[a, S_IN] == p_ip[a, L.IP_COHORT_SIZE]:
+        pst[a, S_CUR] = pst[a, S_NEXT]
+        pst[a, S_IN] = 0
+    cur = pst[a, S_CUR]
+    p = true_tox[a, cur]
+    pat_dose[a, row, i] = cur
+    entry[a, i] = t
+    p_dlt[a, i] = 1 if latent_uniform(tk, i, STREAM_TOX) < p else 0
+    v = latent_uniform(tk, i, STREAM_EVENT_TIME)
+    p_tdlt[a, i] = arm_tf[a, 1] * dlt_fraction(v, arm_ti[a], arm_tf[a], p)
+    esc_next[a] = i + 1
+    pst[a, S_IN] += 1
+    pst[a, S_CHECKED] = 0
+    return i + 1 >= p_ip[a, L.IP_MAX_N]
+
+
+@kernel
+def _pending_finish(
+    a,
+    row,
+    status,
+    reason,
+    tk,
+    arm_tf,
+    true_tox,
+    eff_prob,
+    eff_tab,
+    rho,
+    esc_next,
+    pst,
+    p_ip,
+    p_fp,
+    p_tables,
+    p_mods,
+    n_mods,
+    pat_dose,
+    pat_resp,
+    entry,
+    p_dlt,
+    n_at,
+    tox_at,
+    pend_at,
+    stft_at,
+    p_adm,
+    work,
+    n_esc,
+    sel,
+    n_sel,
+    y_sel,
+    r_sel,
+    esc_status,
+    esc_reason,
+    esc_n,
+    esc_tox,
+    esc_eff,
+    out_time,
+):
+    """The end of arm a's escalation by a design that decides with pending patients (``status``
+    CONTINUE: ``max_n`` treated): the final decision and selection on every outcome
+    (:func:`~dosefind.engine.tite.pending_final`), the escalation's rows as
+    :func:`platform_escalations` writes them for the other designs (responses drawn as
+    :func:`~dosefind.engine.trial.timed_escalation` draws them), the day of the first patient at the
+    selected dose; returns the escalation's last day (the last patient's entry plus the window)."""
+    i = esc_next[a]
+    m = n_mods[a]
+    status, reason, s = pending_final(
+        p_ip[a],
+        p_fp[a],
+        p_tables[a],
+        p_mods[a, :m],
+        i,
+        pat_dose[a, row],
+        p_dlt[a],
+        n_at,
+        tox_at,
+        pend_at,
+        stft_at,
+        p_adm[a],
+        work,
+        pst[a, S_CUR],
+        status,
+        reason,
+    )
+    D = p_ip[a, L.IP_N_DOSES]
+    esc_status[a, row] = status
+    esc_reason[a, row] = reason
+    n_esc[a, row] = i
+    sel[a, row] = s
+    for d in range(D):
+        esc_n[a, row, d] = n_at[d]
+        esc_tox[a, row, d] = tox_at[d]
+        esc_eff[a, row, d] = 0
+    for j in range(i):
+        d = pat_dose[a, row, j]
+        u = latent_uniform(tk, j, STREAM_TOX)
+        r = responds_tab(u, latent_uniform(tk, j, STREAM_EFF), eff_tab[a], d, eff_prob[a, d], rho[a])
+        esc_eff[a, row, d] += r
+        pat_resp[a, row, j] = r
+        if d == s and math.isnan(out_time[row, a, P_TO_SELECTED]):
+            out_time[row, a, P_TO_SELECTED] = entry[a, j]
+    if s >= 0:
+        n_sel[a, row] = esc_n[a, row, s]
+        y_sel[a, row] = esc_tox[a, row, s]
+        r_sel[a, row] = esc_eff[a, row, s]
+    else:
+        n_sel[a, row] = 0
+        y_sel[a, row] = 0
+        r_sel[a, row] = 0
+    return entry[a, i - 1] + arm_tf[a, 1]
+
+
+@kernel
+def _finish_pending(
+    a,
+    row,
+    status,
+    reason,
+    tk,
+    arm_tf,
+    true_tox,
+    eff_prob,
+    eff_tab,
+    rho,
+    esc_next,
+    pst,
+    p_ip,
+    p_fp,
+    p_tables,
+    p_mods,
+    n_mods,
+    pat_dose,
+    pat_resp,
+    entry,
+    p_dlt,
+    n_at,
+    tox_at,
+    pend_at,
+    stft_at,
+    p_adm,
+    work,
+    n_esc,
+    sel,
+    n_sel,
+    y_sel,
+    r_sel,
+    esc_status,
+    esc_reason,
+    esc_n,
+    esc_tox,
+    esc_eff,
+    out_time,
+    resp_days,
+    open_min,
+    n_coh,
+    looks,
+    futility,
+    efficacy,
+    n_looks,
+    carry,
+    ext_day,
+    end,
+    phase,
+    n_open,
+    n_safe,
+    y_safe,
+    ptr,
+    count,
+    resp,
+    look,
+    decision,
+    out_coh_day,
+    esc_ok,
+):
+    """:func:`_pending_finish`, then :func:`_end_escalation` on the day it returns."""
+    esc_end = _pending_finish(
+        a,
+        row,
+        status,
+        reason,
+        tk,
+        arm_tf,
+        true_tox,
+        eff_prob,
+        eff_tab,
+        rho,
+        esc_next,
+        pst,
+        p_ip,
+        p_fp,
+        p_tables,
+        p_mods,
+        n_mods,
+        pat_dose,
+        pat_resp,
+        entry,
+        p_dlt,
+        n_at,
+        tox_at,
+        pend_at,
+        stft_at,
+        p_adm,
+        work,
+        n_esc,
+        sel,
+        n_sel,
+        y_sel,
+        r_sel,
+        esc_status,
+        esc_reason,
+        esc_n,
+        esc_tox,
+        esc_eff,
+        out_time,
+    )
+    _end_escalation(
+        a,
+        row,
+        esc_end,
+        n_esc,
+        sel,
+        n_sel,
+        y_sel,
+        r_sel,
+        pat_dose,
+        pat_resp,
+        resp_days,
+        open_min,
+        n_coh,
+        looks,
+        futility,
+        efficacy,
+        n_looks,
+        carry,
+        entry,
+        ext_day,
+        end,
+        phase,
+        n_open,
+        n_safe,
+        y_safe,
+        ptr,
+        count,
+        resp,
+        look,
+        decision,
+        out_coh_day,
+        out_time,
+        esc_ok,
+    )
+
+
+@kernel
 def run_platform_chunks(
     ti,
     tf,
@@ -696,6 +1434,14 @@ def run_platform_chunks(
     carry,
     safety,
     safety_on,
+    pending,
+    p_ip,
+    p_fp,
+    p_tables,
+    p_mods,
+    n_mods,
+    eff_prob,
+    eff_tab,
     seed,
     scenario_key,
     trial_offset,
@@ -707,6 +1453,11 @@ def run_platform_chunks(
     r_sel,
     pat_dose,
     pat_resp,
+    esc_status,
+    esc_reason,
+    esc_n,
+    esc_tox,
+    esc_eff,
     out_coh_new,
     out_coh_counted,
     out_coh_resp,
@@ -762,6 +1513,14 @@ def run_platform_chunks(
             carry,
             safety,
             safety_on,
+            pending,
+            p_ip,
+            p_fp,
+            p_tables,
+            p_mods,
+            n_mods,
+            eff_prob,
+            eff_tab,
             seed,
             scenario_key,
             trial_offset + a,
@@ -772,6 +1531,11 @@ def run_platform_chunks(
             r_sel[:, a:b],
             pat_dose[:, a:b],
             pat_resp[:, a:b],
+            esc_status[:, a:b],
+            esc_reason[:, a:b],
+            esc_n[:, a:b],
+            esc_tox[:, a:b],
+            esc_eff[:, a:b],
             out_coh_new[a:b],
             out_coh_counted[a:b],
             out_coh_resp[a:b],

@@ -29,13 +29,14 @@ import numpy as np
 
 from ..constants import DesignKind, Reason, Status
 from ..designs import layout as L
+from .boin import select_boin
 from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
 from .decisions import apply_modifiers, init_admissible, select_dose
 from .jit import kernel
 from .posterior import crm_posterior, crm_posterior_pending, new_known_cache
 from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
-from .rolling_six import decide_rolling_six
+from .rolling_six import decide_rolling_six, select_rolling_six
 from .tite_boin import decide_tite_boin
 
 CONTINUE = int(Status.CONTINUE)
@@ -450,6 +451,99 @@ def next_event(t, n, window, pat_entry, pat_dlt, pat_tdlt):
 
 
 @kernel
+def pending_decision(
+    ip,
+    fp,
+    tables,
+    t,
+    i,
+    window,
+    pat_dose,
+    pat_entry,
+    pat_dlt,
+    pat_tdlt,
+    n_at,
+    tox_at,
+    pend_at,
+    stft_at,
+    admissible,
+    cur,
+):
+    """The design's decision when an arrival on day t would start a new cohort, on the first ``i``
+    patients' data as of t: (next dose, status, reason, lift, held). When the design suspends accrual
+    (``held``), ``lift`` is the first day on which the data change and the decision no longer suspends
+    (or nothing is left to learn), and the decision is the one of that day; otherwise ``lift`` is t. The
+    modifiers are not applied (the caller applies them on the data as of the day it treats)."""
+    data_as_of(t, i, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at)
+    nxt, status, why, hold = decide_pending(ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur)
+    held = hold == 1
+    lift = t
+    while hold == 1 and status == CONTINUE:
+        e = next_event(lift, i, window, pat_entry, pat_dlt, pat_tdlt)
+        if e == math.inf:  # nothing left to learn (a suspension needs someone pending)
+            break
+        lift = e
+        data_as_of(lift, i, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at)
+        nxt, status, why, hold = decide_pending(
+            ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
+        )
+    return nxt, status, why, lift, held
+
+
+@kernel
+def select_pending(ip, fp, tables, n_at, tox_at, admissible, work):
+    """The final selection of a design run by :func:`pending_trial` (:func:`select_dose`'s, for the two
+    kinds)."""
+    if ip[L.IP_KIND] == K_TITE_BOIN:
+        return select_boin(ip, fp, tables, n_at, tox_at, admissible, work)
+    return select_rolling_six(ip, n_at, tox_at, admissible)
+
+
+@kernel
+def pending_final(
+    ip,
+    fp,
+    tables,
+    mods,
+    i,
+    pat_dose,
+    pat_dlt,
+    n_at,
+    tox_at,
+    pend_at,
+    stft_at,
+    admissible,
+    work,
+    cur,
+    status,
+    reason,
+):
+    """The end of a :func:`pending_trial` escalation of ``i`` patients that stopped with ``status`` (
+    CONTINUE: ``max_n`` treated): every outcome is now known (left in ``n_at``, ``tox_at``); with max_n
+    treated the last decision is made on them (as the untimed trial's). Returns (status, reason, selected
+    dose or -1)."""
+    treated_and_seen(pat_dose, pat_dlt, i, n_at, tox_at)  # every outcome, now known
+    if status == CONTINUE:  # max_n treated: the last decision, on every outcome (as the untimed trial's)
+        for d in range(n_at.shape[0]):
+            pend_at[d] = 0
+            stft_at[d] = 0.0
+        _nxt, status, why, _hold = decide_pending(
+            ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
+        )
+        if mods.shape[0] > 0:
+            _nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, _nxt, status, why, i)
+        if status == CONTINUE:
+            status = STOP_SELECT
+            reason = R_MAX_N
+        else:
+            reason = why
+    selected = -1
+    if status == STOP_SELECT:
+        selected = select_pending(ip, fp, tables, n_at, tox_at, admissible, work)
+    return status, reason, selected
+
+
+@kernel
 def pending_trial(
     ip,
     fp,
@@ -486,7 +580,6 @@ def pending_trial(
     duration is the last patient's entry plus the window (TITEgBOIN's convention), and the final
     selection is the design's on every patient's complete outcome.
     """
-    D = ip[L.IP_N_DOSES]
     max_n = ip[L.IP_MAX_N]
     cohort = ip[L.IP_COHORT_SIZE]
     window = tf[1]
@@ -514,42 +607,32 @@ def pending_trial(
                 continue
             t = open_at
         if i > 0 and in_cohort == cohort:
-            data_as_of(t, i, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at)
-            nxt, status, why, hold = decide_pending(
-                ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
+            nxt, status, why, lift, held = pending_decision(
+                ip,
+                fp,
+                tables,
+                t,
+                i,
+                window,
+                pat_dose,
+                pat_entry,
+                pat_dlt,
+                pat_tdlt,
+                n_at,
+                tox_at,
+                pend_at,
+                stft_at,
+                admissible,
+                cur,
             )
-            if hold == 1:
-                lift = t
-                while hold == 1 and status == CONTINUE:
-                    e = next_event(lift, i, window, pat_entry, pat_dlt, pat_tdlt)
-                    if e == math.inf:  # nothing left to learn (a suspension needs someone pending)
-                        hold = 0
-                        break
-                    lift = e
-                    data_as_of(
-                        lift,
-                        i,
-                        window,
-                        pat_dose,
-                        pat_entry,
-                        pat_dlt,
-                        pat_tdlt,
-                        n_at,
-                        tox_at,
-                        pend_at,
-                        stft_at,
-                    )
-                    nxt, status, why, hold = decide_pending(
-                        ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
-                    )
+            if held:
                 suspended += lift - t
                 open_at = lift
                 if status == CONTINUE and wait_mode and lift - arrival <= max_wait:
                     t = lift
-                else:
-                    if status == CONTINUE:
-                        turned += 1
-                        continue
+                elif status == CONTINUE:
+                    turned += 1
+                    continue
             if mods.shape[0] > 0:  # as BOIN's decide: after the base rule, whatever it said
                 data_as_of(
                     t, i, window, pat_dose, pat_entry, pat_dlt, pat_tdlt, n_at, tox_at, pend_at, stft_at
@@ -569,27 +652,24 @@ def pending_trial(
         pat_tdlt[i] = window * dlt_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti, tf, true_tox[cur])
         i += 1
         in_cohort += 1
-    treated_and_seen(pat_dose, pat_dlt, i, n_at, tox_at)  # every outcome, now known
-    if status == CONTINUE:  # max_n treated: the last decision, on every outcome (as the untimed trial's)
-        for d in range(D):
-            pend_at[d] = 0
-            stft_at[d] = 0.0
-        _nxt, status, why, _hold = decide_pending(
-            ip, fp, tables, n_at, tox_at, pend_at, stft_at, admissible, cur
-        )
-        if mods.shape[0] > 0:
-            _nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, _nxt, status, why, i)
-        if status == CONTINUE:
-            status = STOP_SELECT
-            reason = R_MAX_N
-        else:
-            reason = why
-    selected = -1
-    if status == STOP_SELECT:
-        no_resp = np.zeros((2, n_at.shape[0]), dtype=np.int64)  # TITE designs read no responses
-        selected = select_dose(
-            ip, fp, tables, grid, n_at, tox_at, no_resp, admissible, ckeys, cvals, work, False
-        )
+    status, reason, selected = pending_final(
+        ip,
+        fp,
+        tables,
+        mods,
+        i,
+        pat_dose,
+        pat_dlt,
+        n_at,
+        tox_at,
+        pend_at,
+        stft_at,
+        admissible,
+        work,
+        cur,
+        status,
+        reason,
+    )
     end = pat_entry[i - 1] + window if i > 0 else 0.0
     mean_wait = waited / i if i > 0 else 0.0
     store_calendar(out_time, end, turned, mean_wait, suspended, pat_dose, pat_entry, i, selected)

@@ -31,7 +31,7 @@ from ..engine.platform import (
 )
 from ..engine.simulate import CRM_CACHE_CAPACITY, check_run, run_chunked, run_in_blocks, work_size
 from ..errors import SpecError
-from .spec import Platform, PlatformScenario
+from .spec import PENDING_IN_PLATFORMS, Platform, PlatformScenario
 
 #: platform trials held at once (memory is flat in the number of platforms)
 PLATFORM_BLOCK = 20_000
@@ -170,7 +170,9 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
         n = x["safety"].shape[0]
         safety[i, :n, :n] = x["safety"]
     ti, tf = platform.timing.compile()
+    pend = _pending_arrays(platform, xs, Dm)
     return dict(
+        **pend,
         ti=ti,
         tf=tf,
         prevalence=prevalence,
@@ -211,11 +213,63 @@ def platform_arrays(platform: Platform, scenario: PlatformScenario) -> dict:
     )
 
 
+def _pending_arrays(platform: Platform, xs: list[dict], Dm: int) -> dict:
+    """The compiled designs of the arms that decide with pending patients, padded over the arms (zeros
+    for the others, which escalate from precomputed rows), and every arm's escalation response model."""
+    arms = platform.arms
+    A = len(arms)
+    pending = np.array([int(a.arm.design.uses_pending) for a in arms], dtype=np.int8)
+    for a in arms:
+        if a.arm.design.uses_pending and a.arm.design.kind not in PENDING_IN_PLATFORMS:
+            raise SpecError(
+                f"arms.{a.name}.design",
+                f"{a.arm.design.kind} decides with pending patients in a way platforms do not run yet",
+                "use rolling_six, tite_boin or a cohort design for this arm",
+            )
+    comp = [a.arm.design.compile() if p else None for a, p in zip(arms, pending, strict=True)]
+    live = [c for c in comp if c is not None]
+    n_ip = len(live[0].ip) if live else 1
+    n_fp = len(live[0].fp) if live else 1
+    t_shape = tuple(max([c.tables.shape[k] for c in live], default=1) for k in range(3))
+    Mm = max([c.mods.shape[0] for c in live], default=0)
+    p_ip = np.zeros((A, n_ip), dtype=np.int64)
+    p_fp = np.zeros((A, n_fp))
+    p_tables = np.zeros((A, *t_shape), dtype=np.int8)
+    p_mods = np.zeros((A, Mm, 4), dtype=np.int64)
+    n_mods = np.zeros(A, dtype=np.int64)
+    for i, c in enumerate(comp):
+        if c is None:
+            continue
+        p_ip[i] = c.ip
+        p_fp[i] = c.fp
+        t = c.tables
+        p_tables[i, : t.shape[0], : t.shape[1], : t.shape[2]] = t
+        p_mods[i, : c.mods.shape[0]] = c.mods
+        n_mods[i] = c.mods.shape[0]
+    eff_prob = np.zeros((A, Dm))
+    eff_tab = np.zeros((A, Dm, RESPONSE_BINS + 1))
+    for i, x in enumerate(xs):
+        D = x["eff_prob"].shape[0]
+        eff_prob[i, :D] = x["eff_prob"]
+        eff_tab[i, :D] = x["eff_tab"]
+    return dict(
+        pending=pending,
+        p_ip=p_ip,
+        p_fp=p_fp,
+        p_tables=p_tables,
+        p_mods=p_mods,
+        n_mods=n_mods,
+        eff_prob=eff_prob,
+        eff_tab=eff_tab,
+    )
+
+
 KERNEL_ARGS = (
     "ti tf prevalence joint_cum joint_mask hist_cum age_cum arm_bm hist_ok age_ok coh_bm coh_hist_ok "
     "coh_age_ok opens_day opens_after "
     "order weight rule max_children cohort_size n_coh arm_ti arm_tf resp_days open_min true_tox rho "
-    "coh_prob coh_tab looks futility efficacy n_looks carry safety safety_on"
+    "coh_prob coh_tab looks futility efficacy n_looks carry safety safety_on "
+    "pending p_ip p_fp p_tables p_mods n_mods eff_prob eff_tab"
 ).split()
 
 
@@ -263,6 +317,15 @@ def simulate_platform(
     r_sel = np.zeros((A, B), dtype=np.int64)
     pat_dose = np.zeros((A, B, max_esc), dtype=np.int16)
     pat_resp = np.zeros((A, B, max_esc), dtype=np.int8)
+    Dm = x["eff_prob"].shape[1]
+    # the escalation rows of the arms that decide with pending patients (written by the platform loop)
+    esc_out = (
+        np.zeros((A, B), dtype=np.int8),
+        np.zeros((A, B), dtype=np.int8),
+        np.zeros((A, B, Dm), dtype=np.int16),
+        np.zeros((A, B, Dm), dtype=np.int16),
+        np.zeros((A, B, Dm), dtype=np.int16),
+    )
     out = dict(
         coh_new=np.zeros((B, A, Cm), dtype=np.int16),
         coh_counted=np.zeros((B, A, Cm), dtype=np.int16),
@@ -283,6 +346,8 @@ def simulate_platform(
         local = bounds - done
         offset = np.int64(first_trial + done)
         for i, a in enumerate(arms):
+            if x["pending"][i]:  # escalates in the platform loop
+                continue
             e, xa, c = esc[i], x["xs"][i], compiled[i]
             capacity = CRM_CACHE_CAPACITY if a.arm.design.uses_posterior_cache else 0
 
@@ -324,7 +389,8 @@ def simulate_platform(
         # contiguous (copies when n is short of the block): strided views would compile the platform
         # kernel a second time, for the last, shorter block of a run
         per_arm = [
-            np.ascontiguousarray(v[:, :n]) for v in (n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp)
+            np.ascontiguousarray(v[:, :n])
+            for v in (n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp, *esc_out)
         ]
 
         # per chunk (thread) its own sums, added after: integers, so the split changes nothing
@@ -353,6 +419,15 @@ def simulate_platform(
             )
 
         run_chunked(platforms, local)
+        for i in np.flatnonzero(x["pending"]):  # the escalation rows the platform loop wrote
+            e, D = esc[i], arms[i].arm.design.n_doses
+            e["n_esc"][:n] = per_arm[0][i]
+            e["sel"][:n] = per_arm[1][i]
+            e["status"][:n] = per_arm[7][i]
+            e["reason"][:n] = per_arm[8][i]
+            e["n"][:n] = per_arm[9][i, :, :D]
+            e["tox"][:n] = per_arm[10][i, :, :D]
+            e["eff"][:n] = per_arm[11][i, :, :D]
         rows_ = []
         for i, a in enumerate(arms):
             C = len(a.arm.cohorts)

@@ -81,6 +81,10 @@ def _shares(field: str, data, must_sum_to_one: bool) -> tuple[tuple[str, float],
     return out
 
 
+#: designs that decide with pending patients whose escalation the platform loop runs (engine/platform.py)
+PENDING_IN_PLATFORMS = ("rolling_six", "tite_boin")
+
+
 @dataclass(frozen=True)
 class Population:
     """The children's profiles: biomarkers (independent prevalences, or a joint table of biomarker sets
@@ -316,12 +320,13 @@ def _arm_from_dict(i: int, data, base: Path | None, pop: Population) -> Platform
         except SpecError as e:
             raise SpecError(f"{f}.{e.field}", e.problem, e.fix) from None
         source = None
-    if spec.arm.design.uses_pending:
+    if spec.arm.design.uses_pending and spec.arm.design.kind not in PENDING_IN_PLATFORMS:
         raise SpecError(
             f"{f}.design",
-            f"{spec.arm.design.kind} decides with pending patients; platforms run designs that decide on "
-            "complete cohorts for now",
-            "use a cohort design (3+3, BOIN, CRM, ...) for this arm",
+            f"{spec.arm.design.kind}{' with backfill' if spec.arm.design.kind == 'boin' else ''} decides "
+            "with pending patients in a way platforms do not run yet (of those designs, they run rolling "
+            "six and TITE-BOIN)",
+            "use rolling_six, tite_boin or a cohort design (3+3, BOIN without backfill, CRM, ...)",
         )
     markers = _names(f"{f}.biomarkers", data.get("biomarkers", []), pop.biomarker_names, "biomarkers")
     hist = _names(
