@@ -42,6 +42,7 @@ Platform files are TOML::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -282,7 +283,9 @@ def _names(field: str, data, known: tuple[str, ...], what: str) -> tuple[str, ..
     return tuple(dict.fromkeys(data))
 
 
-def _arm_from_dict(i: int, data, base: Path | None, pop: Population) -> PlatformArm:
+def _arm_from_dict(
+    i: int, data, base: Path | None, pop: Population, clock: dict | None = None
+) -> PlatformArm:
     f = f"arms[{i}]"
     if not isinstance(data, dict):
         raise SpecError(f, f"expected a table, got {data!r}", "write [[arms]] blocks")
@@ -315,10 +318,15 @@ def _arm_from_dict(i: int, data, base: Path | None, pop: Population) -> Platform
         raw["arm"] = {"name": name}
         if "open_min_responses" in inline:
             raw["arm"]["open_min_responses"] = inline["open_min_responses"]
+        # an inline arm without a [timing] of its own runs on the platform's clock (a design that decides
+        # with pending patients needs one to be read)
+        lent = "timing" not in raw and clock is not None
         try:
-            spec = arm_spec_from_dict(raw)
+            spec = arm_spec_from_dict({**raw, "timing": clock} if lent else raw)
         except SpecError as e:
             raise SpecError(f"{f}.{e.field}", e.problem, e.fix) from None
+        if lent:
+            spec = dataclasses.replace(spec, timing=None)
         source = None
     if spec.arm.design.uses_pending and spec.arm.design.kind not in PENDING_IN_PLATFORMS:
         raise SpecError(
@@ -602,7 +610,7 @@ def platform_spec_from_dict(data: dict, source: str | None = None, base: Path | 
     raw = data.get("arms")
     if not isinstance(raw, list) or not raw:
         raise SpecError("arms", "missing", "add [[arms]] blocks (name, file or an inline arm, eligibility)")
-    arms = tuple(_arm_from_dict(i, a, base, pop) for i, a in enumerate(raw))
+    arms = tuple(_arm_from_dict(i, a, base, pop, data["timing"]) for i, a in enumerate(raw))
     platform = Platform(
         name=str(head.get("name", "platform")),
         arms=arms,
