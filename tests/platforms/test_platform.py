@@ -508,6 +508,51 @@ def test_platform_sums_match_the_rows_and_do_not_depend_on_blocks():
         values = [got[arm_name, lv, metric][0] for lv in levels]
         assert all(b >= a for a, b in zip(values, values[1:], strict=False))
         np.testing.assert_allclose(got[arm_name, levels[-1], metric], got[arm_name, "", total], rtol=1e-12)
+    # the spread: percentiles equal numpy's on the rows, within the sketch's bins (2^-11 of the value),
+    # and the same from blocks of 13; their MCSE is half the distance between the order statistics at
+    # T q -+ sqrt(T q (1 - q))
+    days = {
+        ("", "duration_days"): res.columns[:, 0],
+        ("A", "rp2d_day"): arm.time[:, P_ESCALATION],
+        ("A", "days_to_rp2d"): arm.time[:, P_ESCALATION] - arm.time[:, 0],
+        ("C", "close_day"): res.arms[2].time[:, P_CLOSE],
+    }
+    for (name, metric), x in days.items():
+        x = np.sort(x[~np.isnan(x)])
+        assert x.size > 50
+        for suffix, q in (("q10", 0.1), ("q50", 0.5), ("q90", 0.9)):
+            value, mcse = got[name, "", f"{metric}_{suffix}"]
+            assert abs(value - np.quantile(x, q)) <= 2.0**-11 * value, (name, metric, suffix)
+            half = math.sqrt(x.size * q * (1 - q))
+            lo = int(np.clip(math.floor(x.size * q - half), 0, x.size - 1))
+            hi = int(np.clip(math.ceil(x.size * q + half), 0, x.size - 1))
+            assert abs(mcse - (x[hi] - x[lo]) / 2) <= 2.0**-11 * x[hi], (name, metric, suffix)
+
+
+def test_platform_spread_is_in_the_text_and_survives_a_sweep_part():
+    """The text shows each arm's 10-90% range of the days to its RP2D; the day sums a sweep part stores
+    (the time table of the unit store, read back with the platform's bins) give the same percentiles."""
+    from dosefind.oc.calendar_sums import ColumnSums
+    from dosefind.platforms.oc import PlatformStudyResult, PlatformSums
+    from dosefind.platforms.text import oc_text
+    from dosefind.sweep.units import add_arrays, add_terms, arrays_of, terms_of
+
+    spec = _pending_platform()
+    sc = spec.scenarios[0]
+    res = collect(spec.platform, sc, 60, 8)
+    sums = PlatformSums(spec.platform, sc).add(res)
+    rows = sums.rows()
+    text = oc_text(PlatformStudyResult(spec.platform, tuple(rows), {"n_trials": 60, "seed": 8}))
+    lo = next(r for r in rows if (r["arm"], r["metric"]) == ("A", "days_to_rp2d_q10"))["value"]
+    assert f"(10-90%: {lo:.0f}-" in text
+    # through a part: terms and day sums out, rows of the stored form back in
+    first, second = arrays_of("platform", sums)
+    assert len(second.moments) == 0
+    stored = ColumnSums.from_rows(first.to_rows())  # as the unit store reads it back
+    again = PlatformSums(spec.platform, sc)
+    add_terms("platform", again, terms_of("platform", sums))
+    add_arrays("platform", again, (stored, second))
+    assert again.rows() == rows
 
 
 def test_arm_files_relative_to_the_platform_file(tmp_path):

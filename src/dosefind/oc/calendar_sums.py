@@ -35,15 +35,21 @@ from .sums import exact_float_sum, exact_mean
 
 #: leading mantissa bits that name a bin (2^-18 relative width)
 MANTISSA_BITS = 18
-_SHIFT = np.int64(52 - MANTISSA_BITS)
 #: a sketch's arrays (per occupied bin, in order) and their types, as stored in sweep parts
 SKETCH_FIELDS = {"keys": np.int64, "counts": np.int64, "low": np.float64, "high": np.float64}
 
 
 class QuantileSketch:
-    """Order statistics of non-negative finite values, added block by block (see the module docstring)."""
+    """Order statistics of non-negative finite values, added block by block (see the module docstring).
 
-    def __init__(self) -> None:
+    ``bits`` leading mantissa bits name a bin (default :data:`MANTISSA_BITS`); fewer bits make fewer,
+    wider bins (relative width 2^-bits, memory at most 2^bits bins per doubling of the values). A sketch's
+    keys are bins of its own width: merge only sketches made with the same ``bits``."""
+
+    def __init__(self, bits: int = MANTISSA_BITS) -> None:
+        if not 1 <= int(bits) <= 52:
+            raise ValueError("QuantileSketch: bits must be in 1..52")
+        self.bits = int(bits)
         for name, dtype in SKETCH_FIELDS.items():
             setattr(self, name, np.zeros(0, dtype=dtype))
 
@@ -63,7 +69,7 @@ class QuantileSketch:
         if not (np.isfinite(x[-1]) and x[0] >= 0.0):
             raise ValueError("QuantileSketch: values must be finite and non-negative")
         x = x + 0.0  # -0.0 -> 0.0, so the bit pattern orders it with the other values
-        keys = x.view(np.int64) >> _SHIFT
+        keys = x.view(np.int64) >> np.int64(52 - self.bits)
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         ends = np.r_[starts[1:], keys.size]
         return self._merge(keys[starts], ends - starts, x[starts], x[ends - 1])
@@ -127,8 +133,8 @@ class QuantileSketch:
         return {name: getattr(self, name) for name in SKETCH_FIELDS}
 
     @classmethod
-    def from_arrays(cls, arrays: dict) -> QuantileSketch:
-        s = cls()
+    def from_arrays(cls, arrays: dict, bits: int = MANTISSA_BITS) -> QuantileSketch:
+        s = cls(bits)
         for name, dtype in SKETCH_FIELDS.items():
             setattr(s, name, np.asarray(arrays[name], dtype=dtype))
         return s
@@ -177,9 +183,9 @@ class ColumnSums:
     """:class:`FloatMoments` of every column of per-trial rows, and a :class:`QuantileSketch` of the
     columns named in ``sketched``: what a timed run keeps instead of its rows."""
 
-    def __init__(self, n_columns: int, sketched: tuple[int, ...] = ()) -> None:
+    def __init__(self, n_columns: int, sketched: tuple[int, ...] = (), bits: int = MANTISSA_BITS) -> None:
         self.moments = [FloatMoments() for _ in range(n_columns)]
-        self.sketches = {c: QuantileSketch() for c in sketched}
+        self.sketches = {c: QuantileSketch(bits) for c in sketched}
 
     def add(self, rows) -> ColumnSums:
         rows = np.asarray(rows, dtype=np.float64)
@@ -213,14 +219,14 @@ class ColumnSums:
         ]
 
     @classmethod
-    def from_rows(cls, rows: list[tuple]) -> ColumnSums:
-        """The inverse of :meth:`to_rows` (columns in order)."""
-        out = cls(len(rows), tuple(c for c, *_, sk in rows if sk is not None))
+    def from_rows(cls, rows: list[tuple], bits: int = MANTISSA_BITS) -> ColumnSums:
+        """The inverse of :meth:`to_rows` (columns in order; ``bits`` the sketches' own)."""
+        out = cls(len(rows), tuple(c for c, *_, sk in rows if sk is not None), bits)
         for i, (c, n, s, q, sk) in enumerate(rows):
             if c != i:
                 raise ValueError(f"ColumnSums: column {c} out of order")
             m = out.moments[c]
             m.n, m.s, m.q = int(n), Fraction(s), Fraction(q)
             if sk is not None:
-                out.sketches[c] = QuantileSketch.from_arrays(sk)
+                out.sketches[c] = QuantileSketch.from_arrays(sk, bits)
         return out

@@ -24,6 +24,14 @@ opening, up to the last month in which any simulated platform screened a child; 
 counts every later child too): per arm ``matched_by_month``, for the platform ``screened_by_month`` and
 ``not_matched_by_month``, each the mean cumulative number of children per platform.
 
+Spread: the 10th, 50th and 90th percentiles (suffixes ``_q10``, ``_q50``, ``_q90``) of the platform's
+``duration_days`` and of each arm's ``rp2d_day``, ``days_to_rp2d`` and ``close_day`` (over the platforms
+where the day exists), with the MCSE of :class:`~dosefind.oc.calendar_sums.QuantileSketch`. The sketches
+bin the days by their leading 10 mantissa bits (:data:`SKETCH_BITS`): a percentile is exact where its
+order statistics are the smallest or largest value of their bin, and otherwise within 2^-11 of its
+value (half a day at 1,000 days), far below its MCSE; memory stays a few thousand bins per day metric
+whatever the number of platforms.
+
 :class:`PlatformSums` keeps, per (arm, level, metric), the count, sum and sum of squares (exact integers
 for counts and proportions, floats for days): memory is flat in the number of platforms and block sizes
 change the day means in the last bits only.
@@ -49,11 +57,20 @@ from ..engine.platform import (
     Q_TREATED,
     Q_TRUNCATED,
 )
+from ..oc.calendar_sums import ColumnSums
 from ..oc.study import json_hash, run_provenance
 from .simulate import PlatformResult, simulate_platform
 from .spec import Platform, PlatformScenario, PlatformSpec
 
 COLUMNS = ("scenario", "arm", "level", "metric", "value", "mcse")
+
+
+#: the percentiles reported for the day metrics that have a spread (suffix, probability)
+QUANTILES = (("q10", 0.1), ("q50", 0.5), ("q90", 0.9))
+#: leading mantissa bits that name a bin of the day sketches (relative width 2^-10)
+SKETCH_BITS = 10
+#: each arm's day metrics whose percentiles are reported
+ARM_SPREAD = ("rp2d_day", "days_to_rp2d", "close_day")
 
 
 def month_level(m: int) -> str:
@@ -68,6 +85,19 @@ class PlatformSums:
         self.platform = platform
         self.scenario = scenario
         self.terms: dict[tuple[str, str, str], list] = {}  # -> [kind, n, S, Q]
+        self.days: ColumnSums | None = None  # the day metrics of spread_columns(), with sketches
+
+    def spread_columns(self) -> list[tuple[str, str]]:
+        """(arm, metric) of the columns of ``days``: the platform's duration, then each arm's
+        :data:`ARM_SPREAD`."""
+        return [("", "duration_days")] + [(a.name, m) for a in self.platform.arms for m in ARM_SPREAD]
+
+    def add_days(self, days: ColumnSums) -> None:
+        """Add day sums of the same columns (a block's, or a sweep part's)."""
+        if self.days is None:
+            n = len(days.moments)
+            self.days = ColumnSums(n, tuple(range(n)), SKETCH_BITS)
+        self.days.merge(days)
 
     def _add(self, arm, level, metric, kind, x):
         x = np.asarray(x)
@@ -101,6 +131,12 @@ class PlatformSums:
             self._add("", "", name, "mean", q[:, col])
         self._add("", "", "share_not_matched", "days", q[:, Q_NOT_MATCHED] / np.maximum(q[:, Q_SCREENED], 1))
         self._add("", "", "prob_truncated", "prop", q[:, Q_TRUNCATED] > 0)
+        cols = [q[:, Q_DURATION]]
+        for a in r.arms:
+            tm = a.time
+            cols += [tm[:, P_ESCALATION], tm[:, P_ESCALATION] - tm[:, P_OPEN], tm[:, P_CLOSE]]
+        n = len(cols)
+        self.add_days(ColumnSums(n, tuple(range(n)), SKETCH_BITS).add(np.column_stack(cols)))
         for pa, a in zip(self.platform.arms, r.arms, strict=True):
             n = pa.name
             tm = a.time
@@ -163,17 +199,22 @@ class PlatformSums:
                 value = float(s / n)
                 var = float((q - s * s / n) / (n - 1)) if n > 1 else math.nan
                 mcse = math.sqrt(max(var, 0.0) / n) if n > 1 else math.nan
-            out.append(
-                {
-                    "scenario": self.scenario.name,
-                    "arm": arm,
-                    "level": level,
-                    "metric": metric,
-                    "value": float(value),
-                    "mcse": float(mcse),
-                }
-            )
+            out.append(self._row(arm, level, metric, value, mcse))
+        if self.days is not None:
+            for j, (arm, metric) in enumerate(self.spread_columns()):
+                for suffix, p in QUANTILES:
+                    out.append(self._row(arm, "", f"{metric}_{suffix}", *self.days.quantile(j, p)))
         return out
+
+    def _row(self, arm, level, metric, value, mcse) -> dict:
+        return {
+            "scenario": self.scenario.name,
+            "arm": arm,
+            "level": level,
+            "metric": metric,
+            "value": float(value),
+            "mcse": float(mcse),
+        }
 
 
 @dataclass(frozen=True)

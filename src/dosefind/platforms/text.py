@@ -28,9 +28,17 @@ def oc_text(result: PlatformStudyResult) -> str:
         def g(arm, metric, level="", digits=1, _m=m):
             return f(_m[arm, level, metric], digits)
 
+        def spread(arm, metric, _m=m):
+            """ " (10-90%: a-b)" when the run reports the percentiles (a sweep part may not)."""
+            lo, hi = _m.get((arm, "", f"{metric}_q10")), _m.get((arm, "", f"{metric}_q90"))
+            if lo is None or hi is None or math.isnan(lo[0]):
+                return ""
+            return f" (10-90%: {lo[0]:.0f}-{hi[0]:.0f})"
+
         lines.append(f"\nscenario {scen}: value (MCSE)")
         lines.append(
-            f"  platform: duration {g('', 'duration_days')} days, screened {g('', 'mean_screened')}, "
+            f"  platform: duration {g('', 'duration_days')} days{spread('', 'duration_days')}, "
+            f"screened {g('', 'mean_screened')}, "
             f"treated {g('', 'mean_treated')}, not matched {g('', 'mean_not_matched')} "
             f"(share {g('', 'share_not_matched', digits=3)})"
         )
@@ -38,7 +46,8 @@ def oc_text(result: PlatformStudyResult) -> str:
             n = a.name
             lines.append(
                 f"  {n}: matched {g(n, 'mean_matched')}, opens day {g(n, 'open_day')}, "
-                f"RP2D known after {g(n, 'days_to_rp2d')} days, no dose {g(n, 'prob_select_none', '', 3)}, "
+                f"RP2D known after {g(n, 'days_to_rp2d')} days{spread(n, 'days_to_rp2d')}, "
+                f"no dose {g(n, 'prob_select_none', '', 3)}, "
                 f"extension opens {g(n, 'prob_open', digits=3)}, arm lasts {g(n, 'arm_duration_days')} days"
             )
             for c in a.arm.cohorts:

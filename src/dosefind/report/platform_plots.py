@@ -1,7 +1,8 @@
 """Platform figures: each arm's mean timeline (escalation, waiting for the responses at the RP2D,
-extension), where the screened children went (matched per arm, not matched) and the children over
-calendar time (screened, not matched and matched per arm, cumulative by month), one row per scenario.
-matplotlib on its own Agg canvas (see :mod:`dosefind.report.plots`), imported lazily."""
+extension) with the spread of the day the RP2D is known and of the close (10th to 90th percentile),
+where the screened children went (matched per arm, not matched) and the children over calendar time
+(screened, not matched and matched per arm, cumulative by month), one row per scenario. matplotlib on
+its own Agg canvas (see :mod:`dosefind.report.plots`), imported lazily."""
 
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..platforms.oc import PlatformStudyResult
 
 PHASES = (("escalation", "#4c72b0"), ("waiting for responses", "#c8c8c8"), ("extension", "#55a868"))
+#: the days whose 10th-90th percentile range is drawn over each arm's bar: (metric, label, colour, offset)
+SPREADS = (
+    ("rp2d_day", "RP2D known, 10-90%", "#1b2a4a", 0.18),
+    ("close_day", "close, 10-90%", "#1e5631", -0.18),
+)
 
 
 def platform_figure(result: PlatformStudyResult) -> Figure:
-    """Per scenario: the arms' mean days (opening, RP2D known, extension open, close) as bars, and the
-    mean children matched to each arm and not matched."""
+    """Per scenario: the arms' mean days (opening, RP2D known, extension open, close) as bars with the 10th
+    to 90th percentiles of the RP2D day and of the close as whiskers, and the mean children matched to
+    each arm and not matched."""
     require_matplotlib("platform figures")
     scenarios = list(dict.fromkeys(r["scenario"] for r in result.rows))
     arms = [a.name for a in result.platform.arms]
@@ -52,9 +59,22 @@ def platform_figure(result: PlatformStudyResult) -> Figure:
                     color=colour,
                     label=label if i == 0 else None,
                 )
+            for metric, label, colour, off in SPREADS:
+                lo = _value(result, scen, arm, f"{metric}_q10")
+                hi = _value(result, scen, arm, f"{metric}_q90")
+                if not (math.isnan(lo) or math.isnan(hi)):
+                    ax.plot(
+                        [lo, hi],
+                        [y + off, y + off],
+                        color=colour,
+                        linewidth=1.4,
+                        marker="|",
+                        markersize=9,
+                        label=label if i == 0 else None,
+                    )
         ax.set_yticks(range(len(arms)), list(reversed(arms)))
-        ax.set_xlabel("mean day from the platform's opening")
-        ax.set_title(f"{scen}: arm timelines (means over platforms)", fontsize=10)
+        ax.set_xlabel("day from the platform's opening")
+        ax.set_title(f"{scen}: arm timelines (bars: means; whiskers: 10th-90th percentiles)", fontsize=10)
         if row == 0:
             ax.legend(fontsize=8, loc="lower right")
         counts = [v(arm, "mean_matched") for arm in arms] + [v("", "mean_not_matched")]
@@ -65,6 +85,14 @@ def platform_figure(result: PlatformStudyResult) -> Figure:
         bx.set_title("screened children", fontsize=10)
         _by_month(cx, result, scen, arms, legend=row == 0)
     return fig
+
+
+def _value(result, scen: str, arm: str, metric: str) -> float:
+    """A row's value, nan when the result has no such row."""
+    try:
+        return result.value(scen, arm, metric)[0]
+    except KeyError:
+        return math.nan
 
 
 def _by_month(ax, result, scen: str, arms: list[str], legend: bool) -> None:

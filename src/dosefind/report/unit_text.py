@@ -150,6 +150,7 @@ def platforms_text(s: dict, brief: bool = False) -> str:
     parts = []
     totals = [
         ("duration_days", 1, "duration days"),
+        ("duration_days_q90", 1, "90% by day"),
         ("mean_screened", 1, "screened"),
         ("mean_treated", 1, "treated"),
         ("mean_not_matched", 1, "not matched"),
@@ -158,6 +159,7 @@ def platforms_text(s: dict, brief: bool = False) -> str:
     arm_spec = [
         ("open_day", 1, "opens day"),
         ("days_to_rp2d", 1, "days to RP2D"),
+        ("days_to_rp2d_q90", 1, "90% by"),
         ("prob_select_none", 100, "no dose %"),
         ("mean_matched", 1, "children"),
         ("prob_open", 100, "extension %"),
@@ -175,8 +177,9 @@ def platforms_text(s: dict, brief: bool = False) -> str:
                 + _table(_of(s["platform_arms"], "platform", name), keys, keys, arm_spec)
                 + "\n"
                 + _note(
-                    "days to RP2D: from the arm's opening to escalation's final decision; children: treated "
-                    "on the arm; extension: the expansion cohorts opened; arm days: opening to close"
+                    "days to RP2D: from the arm's opening to escalation's final decision (mean; 90% by: its "
+                    "90th percentile); children: treated on the arm; extension: the expansion cohorts "
+                    "opened; arm days: opening to close"
                 )
             )
             cohorts = _of(s["platform_cohorts"], "platform", name)

@@ -76,6 +76,7 @@ ARM_AVERAGED = (
 )
 PLATFORM_METRICS = (
     "duration_days",
+    "duration_days_q90",
     "mean_screened",
     "mean_treated",
     "mean_not_matched",
@@ -86,6 +87,7 @@ PLATFORM_ARM_METRICS = (
     "open_day",
     "rp2d_day",
     "days_to_rp2d",
+    "days_to_rp2d_q90",
     "prob_select_none",
     "mean_matched",
     "mean_escalation_n",

@@ -206,15 +206,23 @@ def terms_of(kind: str, sums) -> list[tuple]:
 
 def arrays_of(kind: str, sums):
     """A timed arm's calendar sums (:class:`~dosefind.oc.calendar_sums.ColumnSums` of its calendar
-    columns and of its cohorts' decision days; None otherwise)."""
+    columns and of its cohorts' decision days), a platform's day sums (and no second table); None
+    otherwise."""
+    if kind == "platform" and sums.days is not None:
+        from ..oc.calendar_sums import ColumnSums
+
+        return sums.days, ColumnSums(0)
     if kind != "arm" or sums.time is None:
         return None
     return sums.time, sums.cohort_day
 
 
 def add_arrays(kind: str, sums, arrays) -> None:
-    """Add a timed arm's calendar sums read back from a part."""
+    """Add a timed arm's calendar sums, or a platform's day sums, read back from a part."""
     if arrays is None:
+        return
+    if kind == "platform":
+        sums.add_days(arrays[0])
         return
     if sums.time is None:
         sums.time, sums.cohort_day = arrays
