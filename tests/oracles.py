@@ -573,30 +573,13 @@ def interval_select(n, y, adm, *, target, a, b, weights, ties):
 
 
 # ---- TITE-CRM in calendar time ---------------------------------------------------------------------
-def tite_crm_trial(
-    p,
-    u_tox,
-    u_arrival,
-    u_event,
-    *,
-    skeleton,
-    target,
-    max_n,
-    window,
-    rate,
-    scheme="linear",
-    start_dose=1,
-    prior_sd=math.sqrt(1.34),
-    late_share=None,
-    x0=None,
-    tgrp=None,
-    safety=None,
-):
-    """dfcrm's titesim rules, written from its documentation and Cheung & Chappell (2000), with Poisson
-    arrivals (exponential gaps, mean 1/rate days) and uniform DLT times: the empiric model, plug-in dose
-    closest to the target, no skipping above the previous patient's dose; final selection on complete
-    data. Posterior means by scipy's adaptive quadrature. Returns (selected, n per dose, DLTs per dose,
-    doses in order, entry days)."""
+def tite_crm_rule(skeleton, target, window, *, scheme="linear", prior_sd=math.sqrt(1.34), safety=None):
+    """dfcrm's titesim decision, written from its documentation and Cheung & Chappell (2000): the
+    empiric model, the plug-in dose closest to the target, no skipping above the previous patient's
+    dose, the CRM's safety stop (``safety``: (confidence, threshold, min_n)) on the weighted posterior.
+    Posterior means by scipy's adaptive quadrature. Returns (decide, final): ``decide(doses, entry, dlt,
+    tdlt, t, cur)`` -> (next dose, stop) on the data as of day t (a DLT counts once its day has come),
+    ``final(doses, dlt)`` -> the selected dose (-1: none) on the complete data."""
     D = len(skeleton)
     logs = [math.log(s) for s in skeleton]
 
@@ -648,6 +631,75 @@ def tite_crm_trial(
         gaps = [abs(x - target) for x in ptox]
         return gaps.index(min(gaps))
 
+    def decide(doses, entry, dlt, tdlt, t, cur):
+        i = len(doses)
+        obs, support, pend = [], [], []
+        for j in range(i):
+            if dlt[j] and entry[j] + tdlt[j] <= t:
+                obs.append((doses[j], 1, 1.0))
+                support.append(tdlt[j])
+            elif t - entry[j] >= window:
+                obs.append((doses[j], 0, 1.0))
+            else:
+                pend.append((doses[j], t - entry[j]))
+        support.sort()
+        z = len(support)
+        for d, u in pend:
+            if scheme == "linear" or z == 0:
+                w = u / window
+            else:
+                m = sum(1 for s in support if s <= u)
+                if m == 0:
+                    w = u / support[0] / (z + 1)
+                elif m == z:
+                    w = (z + (u - support[-1]) / (window - support[-1])) / (z + 1)
+                else:
+                    w = (m + (u - support[m - 1]) / (support[m] - support[m - 1])) / (z + 1)
+            obs.append((d, 0, min(w, 1.0)))
+        if safety is not None:  # (confidence, threshold, min_n): the CRM's safety stop, weighted posterior
+            conf, thr, min_n = safety
+            if doses.count(0) >= min_n and prob_above(obs, 0, thr) > conf:
+                return cur, True
+        return min(closest(post_mean(obs)), cur + 1), False
+
+    def final(doses, dlt):
+        complete = [(doses[j], int(dlt[j]), 1.0) for j in range(len(doses))]
+        if (
+            safety is not None
+            and doses.count(0) >= safety[2]
+            and prob_above(complete, 0, safety[1]) > safety[0]
+        ):
+            return -1
+        return closest(post_mean(complete))
+
+    assert D == len(logs)
+    return decide, final
+
+
+def tite_crm_trial(
+    p,
+    u_tox,
+    u_arrival,
+    u_event,
+    *,
+    skeleton,
+    target,
+    max_n,
+    window,
+    rate,
+    scheme="linear",
+    start_dose=1,
+    prior_sd=math.sqrt(1.34),
+    late_share=None,
+    x0=None,
+    tgrp=None,
+    safety=None,
+):
+    """dfcrm's titesim rules (:func:`tite_crm_rule`) with Poisson arrivals (exponential gaps, mean 1/rate
+    days) and uniform DLT times; final selection on complete data. Returns (selected, n per dose, DLTs
+    per dose, doses in order, entry days)."""
+    D = len(skeleton)
+    decide, final = tite_crm_rule(skeleton, target, window, scheme=scheme, prior_sd=prior_sd, safety=safety)
     doses, entry, dlt, tdlt = [], [], [], []
     t = 0.0
     cur = start_dose - 1 if x0 is None else x0[0] - 1
@@ -668,38 +720,11 @@ def tite_crm_trial(
                 t += -math.log(u_arrival[k]) / rate  # too early to move up: this arrival is lost
                 k += 1
         if i > 0 and not stage1:
-            obs, support, pend = [], [], []
-            for j in range(i):
-                if dlt[j] and entry[j] + tdlt[j] <= t:
-                    obs.append((doses[j], 1, 1.0))
-                    support.append(tdlt[j])
-                elif t - entry[j] >= window:
-                    obs.append((doses[j], 0, 1.0))
-                else:
-                    pend.append((doses[j], t - entry[j]))
-            support.sort()
-            z = len(support)
-            for d, u in pend:
-                if scheme == "linear" or z == 0:
-                    w = u / window
-                else:
-                    m = sum(1 for s in support if s <= u)
-                    if m == 0:
-                        w = u / support[0] / (z + 1)
-                    elif m == z:
-                        w = (z + (u - support[-1]) / (window - support[-1])) / (z + 1)
-                    else:
-                        w = (m + (u - support[m - 1]) / (support[m] - support[m - 1])) / (z + 1)
-                obs.append((d, 0, min(w, 1.0)))
-            if (
-                safety is not None
-            ):  # (confidence, threshold, min_n): the CRM's safety stop, weighted posterior
-                conf, thr, min_n = safety
-                if doses.count(0) >= min_n and prob_above(obs, 0, thr) > conf:
-                    n = [doses.count(d) for d in range(D)]
-                    y = [sum(1 for j in range(i) if doses[j] == d and dlt[j]) for d in range(D)]
-                    return -1, n, y, doses, entry
-            cur = min(closest(post_mean(obs)), cur + 1)
+            cur, stop = decide(doses, entry, dlt, tdlt, t, cur)
+            if stop:
+                n = [doses.count(d) for d in range(D)]
+                y = [sum(1 for j in range(i) if doses[j] == d and dlt[j]) for d in range(D)]
+                return -1, n, y, doses, entry
         doses.append(cur)
         entry.append(t)
         dlt.append(u_tox[i] < p[cur])
@@ -713,12 +738,7 @@ def tite_crm_trial(
         tdlt.append(window * v)
     n = [doses.count(d) for d in range(D)]
     y = [sum(1 for j in range(max_n) if doses[j] == d and dlt[j]) for d in range(D)]
-    complete = [(doses[j], int(dlt[j]), 1.0) for j in range(max_n)]
-    if safety is not None and doses.count(0) >= safety[2] and prob_above(complete, 0, safety[1]) > safety[0]:
-        final = -1
-    else:
-        final = closest(post_mean(complete))
-    return final, n, y, doses, entry
+    return final(doses, dlt), n, y, doses, entry
 
 
 # ---- designs that decide with pending patients, cohort by cohort (TITE-BOIN, rolling six) ------------

@@ -1,9 +1,9 @@
 """A naive platform loop in plain Python, child by child, written from the rules in
 docs/platforms.md (not from the kernel): escalation by hand through DecisionContext
-(tests/arm/test_arm_engine.py's oracle_escalation), or, for rolling six and TITE-BOIN, child by child
-through the independent rules of tests/oracles.py (``rolling_six_decide``, ``tite_boin_decide``; no
-modifiers), the arm's clock, looks and the safety monitor as an explicit list of events. It asserts the
-allocation invariants on every child and records every allocation."""
+(tests/arm/test_arm_engine.py's oracle_escalation), or, for rolling six, TITE-BOIN and TITE-CRM, child
+by child through the independent rules of tests/oracles.py (``rolling_six_decide``, ``tite_boin_decide``,
+``tite_crm_rule``; no modifiers), the arm's clock, looks and the safety monitor as an explicit list of
+events. It asserts the allocation invariants on every child and records every allocation."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from dosefind.engine.rng import (
 )
 from dosefind.platforms.spec import Platform, PlatformScenario
 from tests.arm.test_arm_engine import _z, oracle_escalation
-from tests.oracles import rolling_six_decide, tite_boin_decide
+from tests.oracles import rolling_six_decide, tite_boin_decide, tite_crm_rule
 
 S_HIST, S_AGE, S_ALLOC, S_BIOMARKER = 5, 6, 7, 8
 
@@ -86,14 +86,25 @@ class _Arm:
         self.pending = d.uses_pending
         if self.pending:  # escalates child by child on the platform's clock
             assert not d.modifiers
-            self.rule = (
-                rolling_six_decide(d.rules)
-                if d.kind == "rolling_six"
-                else tite_boin_decide(d.target, d.version, d.suspend_rule, d.max_pending, d.cutoff_eli)
-            )
+            self.tite_crm = d.kind == "tite_crm"
+            if self.tite_crm:
+                assert d.skeleton is not None and d.start_dose == 1
+                safety = None
+                if d.safety_confidence is not None:
+                    safety = (d.safety_confidence, d.safety_threshold, d.safety_min_n)
+                self.rule = tite_crm_rule(d.skeleton, d.target, self.window, scheme=d.scheme, safety=safety)
+                self.stage1 = d.x0 is not None
+            else:
+                self.rule = (
+                    rolling_six_decide(d.rules)
+                    if d.kind == "rolling_six"
+                    else tite_boin_decide(d.target, d.version, d.suspend_rule, d.max_pending, d.cutoff_eli)
+                )
             self.patients, self.sel = [], -1
             self.doses, self.dlt, self.tdlt = [], [], []
             self.cur, self.in_cohort, self.adm, self.checked = d.start_dose - 1, 0, [True] * d.n_doses, False
+            if self.tite_crm and self.stage1:
+                self.cur = d.x0[0] - 1
         else:
             self.patients, self.sel = oracle_escalation(self.arm, self.sc, self.key)
         rules = {e.cohort: e for e in pa.cohort_eligibility}
@@ -173,6 +184,8 @@ class _Arm:
         if not self.doses or self.in_cohort < self.arm.design.cohort_size:
             self.next = self.cur
             return True
+        if self.tite_crm:
+            return self._tite_crm_free(now)
         decide = self.rule[0]
         nxt, stop, susp = decide(*self._data(now), self.cur, self.adm)
         if susp and stop is None:
@@ -199,6 +212,30 @@ class _Arm:
         self.next = nxt
         return True
 
+    def _seen(self, t):
+        return any(self.dlt[j] and self.entries[j] + self.tdlt[j] <= t for j in range(len(self.doses)))
+
+    def _tite_crm_free(self, now):
+        """TITE-CRM at an arrival: the two-stage start (x0's levels until a DLT is seen; a move up
+        waits tgrp days after the previous entry, and an arrival before is lost), then the rule."""
+        d, i = self.arm.design, len(self.doses)
+        if self.stage1:
+            if self._seen(now):
+                self.stage1 = False
+            else:
+                wait = d.tgrp_days if d.tgrp_days is not None else self.window
+                up = d.x0[i] - 1 != self.doses[i - 1]
+                if up and now - self.entries[i - 1] < wait and i < d.max_n - 1:
+                    return False
+                self.next = d.x0[i] - 1
+                return True
+        nxt, stop = self.rule[0](self.doses, self.entries, self.dlt, self.tdlt, now, self.cur)
+        if stop:
+            self._pending_end("none")
+            return False
+        self.next = nxt
+        return True
+
     def _pending_check(self, now):
         """At a cohort's end, once every outcome is known (the last window over), the rule decides
         without waiting for a child."""
@@ -212,6 +249,13 @@ class _Arm:
         if e > now:
             return
         self.checked = True
+        if self.tite_crm:
+            if self.stage1 and not self._seen(e):
+                return
+            _nxt, stop = self.rule[0](self.doses, self.entries, self.dlt, self.tdlt, e, self.cur)
+            if stop:
+                self._pending_end("none")
+            return
         _nxt, stop, _susp = self.rule[0](*self._data(e), self.cur, self.adm)
         if stop is not None:
             self._pending_end(stop)
@@ -236,10 +280,13 @@ class _Arm:
         D = self.arm.design.n_doses
         n_all = [self.doses.count(d) for d in range(D)]
         y_all = [sum(1 for j, x in enumerate(self.doses) if x == d and self.dlt[j]) for d in range(D)]
-        if stop is None:  # max_n: the last decision on complete data
-            _nxt, stop, _s = self.rule[0](n_all, y_all, [0] * D, [0.0] * D, self.cur, self.adm)
-            stop = stop or "select"
-        self.sel = self.rule[1](n_all, y_all, self.adm) if stop == "select" else -1
+        if self.tite_crm:  # stopped at an arrival (the safety stop), or max_n: the rule's final selection
+            self.sel = -1 if stop is not None else self.rule[1](self.doses, self.dlt)
+        else:
+            if stop is None:  # max_n: the last decision on complete data
+                _nxt, stop, _s = self.rule[0](n_all, y_all, [0] * D, [0.0] * D, self.cur, self.adm)
+                stop = stop or "select"
+            self.sel = self.rule[1](n_all, y_all, self.adm) if stop == "select" else -1
         q, rho = self.sc.true_eff, self.sc.correlation
         self.patients = []
         for j, d in enumerate(self.doses):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dosefind.arm.simulate import simulate_arm
 from dosefind.arm.spec import ArmScenario, arm_spec_from_dict
-from dosefind.designs import RollingSix, TiteBoin
+from dosefind.designs import RollingSix, TiteBoin, TiteCrm
 from dosefind.engine.platform import (
     P_CLOSE,
     P_ESCALATION,
@@ -159,13 +159,29 @@ def test_cohort_eligibility_equals_naive_oracle(allocation, joint):
 
 
 def _pending_platform(allocation="random", joint=False):
-    """:func:`_platform` with arm A on rolling six and arm C (opening when A closes) on TITE-BOIN, both
-    with a DLT window of their own."""
+    """:func:`_platform` with arm A on rolling six, arm C (opening when A closes) on TITE-BOIN and arm D
+    (opening on day 200) on TITE-CRM with a two-stage start and the safety stop, each with a DLT window of
+    its own."""
     spec = _platform(allocation, joint)
     arms = []
     for a, design in zip(
         spec.platform.arms,
-        (RollingSix(target=0.25, n_doses=3), None, TiteBoin(target=0.25, n_doses=3, max_n=12), None),
+        (
+            RollingSix(target=0.25, n_doses=3),
+            None,
+            TiteBoin(target=0.25, n_doses=3, max_n=12),
+            TiteCrm(
+                target=0.25,
+                n_doses=3,
+                skeleton=(0.08, 0.18, 0.32),
+                max_n=12,
+                x0=(1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3, 3),
+                tgrp_days=14.0,
+                safety_confidence=0.8,
+                safety_threshold=0.3,
+                safety_min_n=3,
+            ),
+        ),
         strict=True,
     ):
         if design is not None:
@@ -180,17 +196,18 @@ def _pending_platform(allocation="random", joint=False):
 
 @pytest.mark.parametrize("allocation", ["random", "priority", "least_enrolled", "probability"])
 def test_pending_arms_equal_naive_oracle(allocation):
-    """Arms on rolling six and TITE-BOIN among cohort arms, competing for children: the kernel equals
-    the oracle (the rules written independently, tests/oracles.py) on every output; their escalations
-    meet suspensions (a child turned to another arm or not matched while a window runs)."""
+    """Arms on rolling six, TITE-BOIN and TITE-CRM among a cohort arm, competing for children: the kernel
+    equals the oracle (the rules written independently, tests/oracles.py) on every output; their
+    escalations meet suspensions (a child turned to another arm or not matched while a window runs),
+    the two-stage start's waits and stops decided for a child and at a cohort's end."""
     spec = _pending_platform(allocation, joint=allocation == "random")
     sc = spec.scenarios[0]
     res = collect(spec.platform, sc, 16, 21, first_trial=3)
     for row in range(16):
         _compare(res, row, oracle_platform(spec.platform, sc, 21, 3 + row))
-    a, c = res.arms[0], res.arms[2]
+    a, c, d = res.arms[0], res.arms[2], res.arms[3]
     assert np.all(a.n_at_dose <= 6) and np.all(a.n_at_dose.sum(axis=1) >= 1)
-    assert np.any(c.n_at_dose.sum(axis=1) > 0)
+    assert np.any(c.n_at_dose.sum(axis=1) > 0) and np.any(d.n_at_dose.sum(axis=1) > 0)
 
 
 def test_blocks_chunks_and_threads_change_nothing():
@@ -270,7 +287,24 @@ def test_platform_of_one_arm_is_the_arms_timed_simulation(safety):
         assert abs(d.mean()) < 4 * se
 
 
+TITE_CRM = {
+    "kind": "tite_crm",
+    "target": 0.25,
+    "n_doses": 4,
+    "max_n": 15,
+    "skeleton_halfwidth": 0.06,
+    "skeleton_nu": 2,
+}
 PENDING = {
+    "TITE-CRM": TITE_CRM,
+    "TITE-CRM, two-stage start and safety stop": {
+        **TITE_CRM,
+        "x0": [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 4, 4],
+        "tgrp_days": 14.0,
+        "safety_confidence": 0.8,
+        "safety_threshold": 0.3,
+        "safety_min_n": 3,
+    },
     "rolling six": {"kind": "rolling_six", "target": 0.25, "n_doses": 4},
     "TITE-BOIN": {"kind": "tite_boin", "target": 0.25, "n_doses": 4, "cohort_size": 3, "max_n": 18},
     "TITE-BOIN with modifiers": {
@@ -406,20 +440,16 @@ def test_bad_platform_files_give_one_line_errors():
     d["timing"].update(suspension="wait", max_wait_days=7)
     assert _error(d).field == "timing.suspension"
     d = _base()
-    d["arms"][0]["design"] = {
-        "kind": "tite_crm",
-        "target": 0.25,
-        "n_doses": 3,
-        "max_n": 12,
-        "skeleton_halfwidth": 0.05,
-        "skeleton_nu": 2,
-    }
     d["arms"][0]["timing"] = {"patients_per_month": 2, "dlt_window_days": 28}
-    assert _error(d).field == "arms[0].design"
     d["arms"][0]["design"] = dict(BOIN, backfill={"cap": 6})  # arms run no backfill
     assert _error(d).field.startswith("arms[0].design")
-    d["arms"][0]["design"] = {"kind": "rolling_six", "target": 0.25, "n_doses": 3}
-    platform_spec_from_dict(d)  # rolling six and TITE-BOIN run in platforms
+    for design in (
+        {"kind": "rolling_six", "target": 0.25, "n_doses": 3},
+        {"kind": "tite_boin", "target": 0.25, "n_doses": 3, "max_n": 12},
+        {"kind": "tite_crm", "target": 0.25, "n_doses": 3, "max_n": 12, "skeleton": [0.1, 0.2, 0.3]},
+    ):
+        d["arms"][0]["design"] = design
+        platform_spec_from_dict(d)  # the designs that decide with pending patients run in platforms
     d = _base()
     d["population"]["biomarkers"]["ALK"] = -0.1
     assert _error(d).field == "population.biomarkers.ALK"

@@ -39,7 +39,7 @@ import math
 
 import numpy as np
 
-from ..constants import Reason, Status
+from ..constants import DesignKind, Reason, Status
 from ..designs import layout as L
 from .arm import (
     SAFETY,
@@ -63,7 +63,16 @@ from .rng import (
     mix64,
     trial_key,
 )
-from .tite import data_as_of, dlt_fraction, pending_decision, pending_final
+from .tite import (
+    any_dlt_seen,
+    data_as_of,
+    dlt_fraction,
+    pending_decision,
+    pending_final,
+    tite_crm_decision,
+    tite_crm_final,
+    tite_stage1_waits,
+)
 from .trial import escalate
 
 # a child's streams (engine/rng.py uses 0..4: toxicity, efficacy, arrival, event time, design)
@@ -113,7 +122,9 @@ S_CUR = 0  #: the current dose
 S_IN = 1  #: patients of the current cohort treated
 S_CHECKED = 2  #: 1 when the decision on complete data at the end of the last window has been made
 S_NEXT = 3  #: the dose of the next patient, when a decision opened a slot
-N_PENDING_STATE = 4
+S_STAGE1 = 4  #: TITE-CRM: 1 while in its two-stage start (no DLT seen yet)
+N_PENDING_STATE = 5
+K_TITE_CRM = int(DesignKind.TITE_CRM)
 CONTINUE = int(Status.CONTINUE)
 R_MAX_N = int(Reason.MAX_N)
 
@@ -264,6 +275,7 @@ def run_platforms(
     p_ip,
     p_fp,
     p_tables,
+    p_grid,
     p_mods,
     n_mods,
     eff_prob,
@@ -369,7 +381,17 @@ def run_platforms(
     tox_at = np.zeros(max(Dm, 1), dtype=np.int64)
     pend_at = np.zeros(max(Dm, 1), dtype=np.int64)
     stft_at = np.zeros(max(Dm, 1))
-    p_work = np.zeros(max(6 * Dm, 1))
+    K = p_grid.shape[1]
+    p_work = np.zeros(max(6 * Dm, K, 1))
+    # TITE-CRM's per-decision scratch (shared by the arms: one decision at a time); no caches
+    tint = np.zeros((2, max_esc), dtype=np.int64)  # seen, pending doses
+    tflt = np.zeros((5, max_esc))  # follow-up, weights, pending follow-up and weights, DLT days seen
+    known = np.zeros((2, max(Dm, 1)), dtype=np.int64)
+    post = np.zeros((1, L.POST_FIRST + 4 * max(Dm, 1)))
+    ckeys = np.full((0, 2 * max(Dm, 1)), -1, dtype=np.int16)
+    cvals = np.zeros((1, L.POST_FIRST + 4 * max(Dm, 1)))
+    kkeys = np.full((0, 2 * max(Dm, 1)), -1, dtype=np.int16)
+    kvals = np.zeros((1, K + 3))
     M = month_sums.shape[2]
     monthly = np.zeros((A + 2, M), dtype=np.int64)  # one platform's children by month
     for row in range(n_esc.shape[1]):
@@ -387,6 +409,10 @@ def run_platforms(
                 pst[a, S_CUR] = p_ip[a, L.IP_START_DOSE]
                 pst[a, S_IN] = 0
                 pst[a, S_CHECKED] = 0
+                pst[a, S_STAGE1] = 0
+                if p_ip[a, L.IP_KIND] == K_TITE_CRM and p_ip[a, L.IP_TITE_X0] > 0:  # its initial design
+                    pst[a, S_STAGE1] = 1
+                    pst[a, S_CUR] = p_tables[a, p_ip[a, L.IP_TITE_X0] - 1, 0, 0]
             tr = out_time[row, a]
             for j in range(N_PLATFORM_ARM_TIME):
                 tr[j] = math.nan
@@ -452,6 +478,14 @@ def run_platforms(
                             stft_at,
                             p_adm,
                             t_open,
+                            p_grid,
+                            tint,
+                            tflt,
+                            known,
+                            post,
+                            p_work,
+                            kkeys,
+                            kvals,
                         )
                         if st != CONTINUE:
                             _finish_pending(
@@ -514,6 +548,10 @@ def run_platforms(
                                 decision,
                                 out_coh_day,
                                 esc_ok,
+                                p_grid,
+                                post,
+                                ckeys,
+                                cvals,
                             )
                 if phase[a] == TO_OPEN and ext_day[a] <= arrival:
                     phase[a] = EXTENSION
@@ -595,6 +633,14 @@ def run_platforms(
                                 stft_at,
                                 p_adm,
                                 t_open,
+                                p_grid,
+                                tint,
+                                tflt,
+                                known,
+                                post,
+                                p_work,
+                                kkeys,
+                                kvals,
                             )
                             if st != CONTINUE:
                                 _finish_pending(
@@ -657,6 +703,10 @@ def run_platforms(
                                     decision,
                                     out_coh_day,
                                     esc_ok,
+                                    p_grid,
+                                    post,
+                                    ckeys,
+                                    cvals,
                                 )
                     elif phase[a] == ESCALATING:
                         free = esc_next[a] < n_esc[a, row] and arrival >= t_open[a]
@@ -769,6 +819,10 @@ def run_platforms(
                                 decision,
                                 out_coh_day,
                                 esc_ok,
+                                p_grid,
+                                post,
+                                ckeys,
+                                cvals,
                             )
                     elif phase[a] == ESCALATING:
                         _treat_escalation(
@@ -1091,6 +1145,14 @@ def _pending_decide(
     stft_at,
     p_adm,
     t_open,
+    p_grid,
+    tint,
+    tflt,
+    known,
+    post,
+    work,
+    kkeys,
+    kvals,
 ):
     """Whether arm a (a design that decides with pending patients) can treat a patient on day t: (free,
     status, reason). Within a cohort the slot is free at the current dose; at the arrival that would start
@@ -1098,8 +1160,57 @@ def _pending_decide(
     :func:`~dosefind.engine.tite.pending_trial` (:func:`~dosefind.engine.tite.pending_decision`, then the
     modifiers): a suspension closes the arm to children until the day it lifts (``t_open``), a stop ends
     the escalation (the caller finishes it), and otherwise the next patient's dose is left in
-    ``pst[a, S_NEXT]`` (the decision is taken when a child is treated)."""
+    ``pst[a, S_NEXT]`` (the decision is taken when a child is treated). TITE-CRM decides at every
+    arrival as :func:`~dosefind.engine.tite.tite_crm_trial` does (its two-stage start, whose waits lose
+    the arrivals, then :func:`~dosefind.engine.tite.tite_crm_decision`) and never suspends."""
     i = esc_next[a]
+    if p_ip[a, L.IP_KIND] == K_TITE_CRM and i > 0:
+        ip, fp, tables = p_ip[a], p_fp[a], p_tables[a]
+        if pst[a, S_STAGE1] == 1:
+            if any_dlt_seen(p_dlt[a], entry[a], p_tdlt[a], i, t):
+                pst[a, S_STAGE1] = 0
+            else:
+                x0 = tables[ip[L.IP_TITE_X0] - 1, 0]
+                tgrp = fp[L.FP_TITE_TGRP] if fp[L.FP_TITE_TGRP] >= 0.0 else window
+                if tite_stage1_waits(i, t, x0, tgrp, pat_dose[a, row], entry[a], ip[L.IP_MAX_N]):
+                    return False, CONTINUE, 0
+                pst[a, S_NEXT] = x0[i]
+                return True, CONTINUE, 0
+        m = n_mods[a]
+        nxt, status, why = tite_crm_decision(
+            ip,
+            fp,
+            tables,
+            p_grid[a],
+            p_mods[a, :m],
+            t,
+            i,
+            pst[a, S_CUR],
+            window,
+            pat_dose[a, row],
+            entry[a],
+            p_dlt[a],
+            p_tdlt[a],
+            tint[0],
+            tflt[0],
+            tflt[1],
+            tint[1],
+            tflt[2],
+            tflt[3],
+            tflt[4],
+            known[0],
+            known[1],
+            n_at,
+            tox_at,
+            post,
+            work,
+            kkeys,
+            kvals,
+        )
+        if status != CONTINUE:
+            return False, status, why
+        pst[a, S_NEXT] = nxt
+        return True, status, why
     if i == 0 or pst[a, S_IN] < p_ip[a, L.IP_COHORT_SIZE]:
         pst[a, S_NEXT] = pst[a, S_CUR]
         return True, CONTINUE, 0
@@ -1201,6 +1312,10 @@ def _pending_finish(
     esc_tox,
     esc_eff,
     out_time,
+    p_grid,
+    post,
+    ckeys,
+    cvals,
 ):
     """The end of arm a's escalation by a design that decides with pending patients (``status``
     CONTINUE: ``max_n`` treated): the final decision and selection on every outcome
@@ -1210,24 +1325,46 @@ def _pending_finish(
     selected dose; returns the escalation's last day (the last patient's entry plus the window)."""
     i = esc_next[a]
     m = n_mods[a]
-    status, reason, s = pending_final(
-        p_ip[a],
-        p_fp[a],
-        p_tables[a],
-        p_mods[a, :m],
-        i,
-        pat_dose[a, row],
-        p_dlt[a],
-        n_at,
-        tox_at,
-        pend_at,
-        stft_at,
-        p_adm[a],
-        work,
-        pst[a, S_CUR],
-        status,
-        reason,
-    )
+    if p_ip[a, L.IP_KIND] == K_TITE_CRM:
+        status, reason, s = tite_crm_final(
+            p_ip[a],
+            p_fp[a],
+            p_tables[a],
+            p_grid[a],
+            p_mods[a, :m],
+            i,
+            pst[a, S_CUR],
+            status,
+            reason,
+            pat_dose[a, row],
+            p_dlt[a],
+            n_at,
+            tox_at,
+            p_adm[a],
+            post,
+            ckeys,
+            cvals,
+            work,
+        )
+    else:
+        status, reason, s = pending_final(
+            p_ip[a],
+            p_fp[a],
+            p_tables[a],
+            p_mods[a, :m],
+            i,
+            pat_dose[a, row],
+            p_dlt[a],
+            n_at,
+            tox_at,
+            pend_at,
+            stft_at,
+            p_adm[a],
+            work,
+            pst[a, S_CUR],
+            status,
+            reason,
+        )
     D = p_ip[a, L.IP_N_DOSES]
     esc_status[a, row] = status
     esc_reason[a, row] = reason
@@ -1317,6 +1454,10 @@ def _finish_pending(
     decision,
     out_coh_day,
     esc_ok,
+    p_grid,
+    post,
+    ckeys,
+    cvals,
 ):
     """:func:`_pending_finish`, then :func:`_end_escalation` on the day it returns."""
     esc_end = _pending_finish(
@@ -1358,6 +1499,10 @@ def _finish_pending(
         esc_tox,
         esc_eff,
         out_time,
+        p_grid,
+        post,
+        ckeys,
+        cvals,
     )
     _end_escalation(
         a,
@@ -1438,6 +1583,7 @@ def run_platform_chunks(
     p_ip,
     p_fp,
     p_tables,
+    p_grid,
     p_mods,
     n_mods,
     eff_prob,
@@ -1517,6 +1663,7 @@ def run_platform_chunks(
             p_ip,
             p_fp,
             p_tables,
+            p_grid,
             p_mods,
             n_mods,
             eff_prob,

@@ -32,9 +32,9 @@ from ..designs import layout as L
 from .boin import select_boin
 from .calendar import next_arrival, store_calendar
 from .crm import crm_closest
-from .decisions import apply_modifiers, init_admissible, select_dose
+from .decisions import apply_modifiers, init_admissible
 from .jit import kernel
-from .posterior import crm_posterior, crm_posterior_pending, new_known_cache
+from .posterior import crm_posterior, crm_posterior_pending, crm_summary_row, new_known_cache
 from .rng import STREAM_ARRIVAL, STREAM_EVENT_TIME, STREAM_TOX, latent_uniform
 from .rolling_six import decide_rolling_six, select_rolling_six
 from .tite_boin import decide_tite_boin
@@ -117,6 +117,137 @@ def tite_weights(scheme, window, pend_u, n_pend, support, z, pend_w):
 
 
 @kernel
+def tite_crm_decision(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    t,
+    i,
+    cur,
+    window,
+    pat_dose,
+    pat_entry,
+    pat_dlt,
+    pat_tdlt,
+    pat_seen,
+    pat_followup,
+    pat_w,
+    pend_dose,
+    pend_u,
+    pend_w,
+    support,
+    known_n,
+    known_tox,
+    n_at,
+    tox_at,
+    post,
+    work,
+    kkeys,
+    kvals,
+):
+    """The TITE-CRM's decision for an arrival on day t after ``i`` patients (past the two-stage start):
+    (next dose, status, reason), on the data as of t (a DLT counts once its day has come): the model
+    dose (:func:`tite_crm_dose`), the safety stop, the no-skip rule, then the modifiers."""
+    for j in range(i):
+        pat_seen[j] = 1 if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= t else 0
+        pat_followup[j] = pat_tdlt[j] if pat_seen[j] == 1 else t - pat_entry[j]
+    nxt = tite_crm_dose(
+        ip,
+        fp,
+        grid,
+        pat_dose,
+        pat_seen,
+        pat_followup,
+        i,
+        window,
+        known_n,
+        known_tox,
+        pend_dose,
+        pend_u,
+        pend_w,
+        support,
+        pat_w,
+        post,
+        work,
+        kkeys,
+        kvals,
+    )
+    status, why = CONTINUE, R_CRM_MODEL
+    if tite_crm_safety_stop(ip, fp, post, pat_dose, i):
+        status, why = STOP_NO_DOSE, R_CRM_SAFETY
+    elif ip[L.IP_CRM_NO_SKIP_ESC] == 1:
+        ref = cur
+        if ip[L.IP_CRM_SKIP_REFERENCE] == 1:
+            for j in range(i):
+                ref = max(ref, pat_dose[j])
+        nxt = min(nxt, ref + 1)
+    if mods.shape[0] > 0:  # as the CRM's decide: after the base rule, whatever it said
+        treated_and_seen(pat_dose, pat_seen, i, n_at, tox_at)
+        nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, nxt, status, why, i)
+    return nxt, status, why
+
+
+@kernel
+def tite_crm_final(
+    ip,
+    fp,
+    tables,
+    grid,
+    mods,
+    n_treated,
+    cur,
+    stop_status,
+    stop_reason,
+    pat_dose,
+    pat_dlt,
+    n_at,
+    tox_at,
+    admissible,
+    post,
+    ckeys,
+    cvals,
+    work,
+):
+    """The end of a TITE-CRM trial of ``n_treated`` patients: every outcome is now known (left in
+    ``n_at``, ``tox_at``); a trial stopped at an arrival keeps ``stop_status``/``stop_reason``, one that
+    treated ``max_n`` makes the CRM's last decision on the complete data (its safety stop, then the
+    modifiers). Returns (status, reason, selected dose or -1: the CRM's selection)."""
+    for d in range(admissible.shape[0]):
+        admissible[d] = 1
+    treated_and_seen(pat_dose, pat_dlt, n_treated, n_at, tox_at)  # every outcome, now known
+    status = STOP_SELECT
+    reason = R_MAX_N
+    if n_treated < ip[L.IP_MAX_N]:  # stopped at an arrival: the safety stop or a modifier
+        status, reason = stop_status, stop_reason
+    else:  # the CRM's last decision, on the complete data: its safety stop, then the modifiers
+        st, why = CONTINUE, R_CRM_MODEL
+        if ip[L.IP_CRM_SAFETY] == 1:
+            crm_posterior(ip, fp, grid, n_at, tox_at, post, 0, work, False)
+            if tite_crm_safety_stop(ip, fp, post, pat_dose, n_treated):
+                st, why = STOP_NO_DOSE, R_CRM_SAFETY
+        if mods.shape[0] > 0:
+            _n, st, why = apply_modifiers(mods, tables, n_at, tox_at, cur, cur, st, why, n_treated)
+        if st != CONTINUE:
+            status, reason = st, why
+    selected = -1
+    if status == STOP_SELECT:  # the CRM's selection (select_dose's for this kind, called directly)
+        row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, False)
+        selected = crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)
+    return status, reason, selected
+
+
+@kernel
+def tite_stage1_waits(i, t, x0, tgrp, pat_dose, pat_entry, max_n):
+    """In the TITE-CRM's two-stage start with no DLT seen: whether an arrival on day t after ``i``
+    patients is lost, waiting for the next level of the initial design ``x0`` (a new level waits
+    ``tgrp`` days after the previous entry; titesim gives the last patient x0's last level without the
+    wait)."""
+    return x0[i] != pat_dose[i - 1] and t - pat_entry[i - 1] < tgrp and i < max_n - 1
+
+
+@kernel
 def tite_crm_trial(
     ip,
     fp,
@@ -153,10 +284,7 @@ def tite_crm_trial(
 ):
     """One TITE-CRM trial in calendar time; returns (status, reason, patients treated, selected dose)
     and writes the calendar columns of :mod:`~dosefind.engine.calendar` into ``out_time``."""
-    D = ip[L.IP_N_DOSES]
     max_n = ip[L.IP_MAX_N]
-    no_skip = ip[L.IP_CRM_NO_SKIP_ESC] == 1
-    highest_ref = ip[L.IP_CRM_SKIP_REFERENCE] == 1
     window = tf[1]
     cur = ip[L.IP_START_DOSE]
     # two-stage start (dfcrm's x0, tgrp): the initial design's levels until a DLT is seen at an arrival
@@ -179,7 +307,7 @@ def tite_crm_trial(
             if not seen_any:
                 # a new level of x0 waits tgrp days after the previous entry; arrivals before are lost
                 # (titesim gives the last patient x0's last level without the wait)
-                while x0[i] != pat_dose[i - 1] and arrival - pat_entry[i - 1] < tgrp and i < max_n - 1:
+                while tite_stage1_waits(i, arrival, x0, tgrp, pat_dose, pat_entry, max_n):
                     turned += 1
                     arrival = next_arrival(arrival, latent_uniform(tk, k, STREAM_ARRIVAL), ti, tf)
                     k += 1
@@ -191,42 +319,36 @@ def tite_crm_trial(
             else:
                 cur = x0[i]
         if i > 0 and not stage1:
-            for j in range(i):  # the data as of this arrival: a DLT counts once its day has come
-                pat_seen[j] = 1 if pat_dlt[j] == 1 and pat_entry[j] + pat_tdlt[j] <= arrival else 0
-                pat_followup[j] = pat_tdlt[j] if pat_seen[j] == 1 else arrival - pat_entry[j]
-            nxt = tite_crm_dose(
+            nxt, status, why = tite_crm_decision(
                 ip,
                 fp,
+                tables,
                 grid,
+                mods,
+                arrival,
+                i,
+                cur,
+                window,
                 pat_dose,
+                pat_entry,
+                pat_dlt,
+                pat_tdlt,
                 pat_seen,
                 pat_followup,
-                i,
-                window,
-                known_n,
-                known_tox,
+                pat_w,
                 pend_dose,
                 pend_u,
                 pend_w,
                 support,
-                pat_w,
+                known_n,
+                known_tox,
+                n_at,
+                tox_at,
                 post,
                 work,
                 kkeys,
                 kvals,
             )
-            status, why = CONTINUE, R_CRM_MODEL
-            if tite_crm_safety_stop(ip, fp, post, pat_dose, i):
-                status, why = STOP_NO_DOSE, R_CRM_SAFETY
-            elif no_skip:
-                ref = cur
-                if highest_ref:
-                    for j in range(i):
-                        ref = max(ref, pat_dose[j])
-                nxt = min(nxt, ref + 1)
-            if mods.shape[0] > 0:  # as the CRM's decide: after the base rule, whatever it said
-                treated_and_seen(pat_dose, pat_seen, i, n_at, tox_at)
-                nxt, status, why = apply_modifiers(mods, tables, n_at, tox_at, cur, nxt, status, why, i)
             if status != CONTINUE:
                 n_treated = i
                 stop_status, stop_reason = status, why
@@ -236,30 +358,27 @@ def tite_crm_trial(
         pat_entry[i] = arrival
         pat_dlt[i] = 1 if latent_uniform(tk, i, STREAM_TOX) < true_tox[cur] else 0
         pat_tdlt[i] = window * dlt_fraction(latent_uniform(tk, i, STREAM_EVENT_TIME), ti, tf, true_tox[cur])
-    for d in range(D):
-        admissible[d] = 1
-    treated_and_seen(pat_dose, pat_dlt, n_treated, n_at, tox_at)  # every outcome, now known
     end = pat_entry[n_treated - 1] + window
-    status = STOP_SELECT
-    reason = R_MAX_N
-    if n_treated < max_n:  # stopped at an arrival: the safety stop or a modifier
-        status, reason = stop_status, stop_reason
-    else:  # the CRM's last decision, on the complete data: its safety stop, then the modifiers
-        st, why = CONTINUE, R_CRM_MODEL
-        if ip[L.IP_CRM_SAFETY] == 1:
-            crm_posterior(ip, fp, grid, n_at, tox_at, post, 0, work, False)
-            if tite_crm_safety_stop(ip, fp, post, pat_dose, n_treated):
-                st, why = STOP_NO_DOSE, R_CRM_SAFETY
-        if mods.shape[0] > 0:
-            _n, st, why = apply_modifiers(mods, tables, n_at, tox_at, cur, cur, st, why, n_treated)
-        if st != CONTINUE:
-            status, reason = st, why
-    selected = -1
-    if status == STOP_SELECT:
-        no_resp = np.zeros((2, n_at.shape[0]), dtype=np.int64)  # TITE designs read no responses
-        selected = select_dose(
-            ip, fp, tables, grid, n_at, tox_at, no_resp, admissible, ckeys, cvals, work, False
-        )
+    status, reason, selected = tite_crm_final(
+        ip,
+        fp,
+        tables,
+        grid,
+        mods,
+        n_treated,
+        cur,
+        stop_status,
+        stop_reason,
+        pat_dose,
+        pat_dlt,
+        n_at,
+        tox_at,
+        admissible,
+        post,
+        ckeys,
+        cvals,
+        work,
+    )
     store_calendar(out_time, end, turned, 0.0, 0.0, pat_dose, pat_entry, n_treated, selected)
     return status, reason, n_treated, selected
 
@@ -369,7 +488,6 @@ def tite_crm_estimate(design, level, tox, followup, window: float) -> dict:
     ``mean_b`` (posterior mean of b), ``plugin`` (p_d at it) and ``dose`` (0-based dose closest to the
     target by the design's dose choice, unrestricted).
     """
-    import numpy as np
 
     dose = np.ascontiguousarray(np.asarray(level, dtype=np.int64) - 1)
     seen = np.ascontiguousarray(tox, dtype=np.int64)

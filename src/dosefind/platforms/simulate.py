@@ -232,9 +232,11 @@ def _pending_arrays(platform: Platform, xs: list[dict], Dm: int) -> dict:
     n_fp = len(live[0].fp) if live else 1
     t_shape = tuple(max([c.tables.shape[k] for c in live], default=1) for k in range(3))
     Mm = max([c.mods.shape[0] for c in live], default=0)
+    g_shape = tuple(max([c.grid.shape[k] for c in live], default=1) for k in range(2))
     p_ip = np.zeros((A, n_ip), dtype=np.int64)
     p_fp = np.zeros((A, n_fp))
     p_tables = np.zeros((A, *t_shape), dtype=np.int8)
+    p_grid = np.zeros((A, *g_shape))
     p_mods = np.zeros((A, Mm, 4), dtype=np.int64)
     n_mods = np.zeros(A, dtype=np.int64)
     for i, c in enumerate(comp):
@@ -245,6 +247,8 @@ def _pending_arrays(platform: Platform, xs: list[dict], Dm: int) -> dict:
         t = c.tables
         p_tables[i, : t.shape[0], : t.shape[1], : t.shape[2]] = t
         p_mods[i, : c.mods.shape[0]] = c.mods
+        g = c.grid
+        p_grid[i, : g.shape[0], : g.shape[1]] = g
         n_mods[i] = c.mods.shape[0]
     eff_prob = np.zeros((A, Dm))
     eff_tab = np.zeros((A, Dm, RESPONSE_BINS + 1))
@@ -257,6 +261,7 @@ def _pending_arrays(platform: Platform, xs: list[dict], Dm: int) -> dict:
         p_ip=p_ip,
         p_fp=p_fp,
         p_tables=p_tables,
+        p_grid=p_grid,
         p_mods=p_mods,
         n_mods=n_mods,
         eff_prob=eff_prob,
@@ -269,7 +274,7 @@ KERNEL_ARGS = (
     "coh_age_ok opens_day opens_after "
     "order weight rule max_children cohort_size n_coh arm_ti arm_tf resp_days open_min true_tox rho "
     "coh_prob coh_tab looks futility efficacy n_looks carry safety safety_on "
-    "pending p_ip p_fp p_tables p_mods n_mods eff_prob eff_tab"
+    "pending p_ip p_fp p_tables p_grid p_mods n_mods eff_prob eff_tab"
 ).split()
 
 

@@ -83,7 +83,7 @@ def _shares(field: str, data, must_sum_to_one: bool) -> tuple[tuple[str, float],
 
 
 #: designs that decide with pending patients whose escalation the platform loop runs (engine/platform.py)
-PENDING_IN_PLATFORMS = ("rolling_six", "tite_boin")
+PENDING_IN_PLATFORMS = ("rolling_six", "tite_boin", "tite_crm")
 
 
 @dataclass(frozen=True)
@@ -333,8 +333,8 @@ def _arm_from_dict(
             f"{f}.design",
             f"{spec.arm.design.kind}{' with backfill' if spec.arm.design.kind == 'boin' else ''} decides "
             "with pending patients in a way platforms do not run yet (of those designs, they run rolling "
-            "six and TITE-BOIN)",
-            "use rolling_six, tite_boin or a cohort design (3+3, BOIN without backfill, CRM, ...)",
+            "six, TITE-BOIN and TITE-CRM)",
+            "use rolling_six, tite_boin, tite_crm or a cohort design (3+3, BOIN without backfill, CRM, ...)",
         )
     markers = _names(f"{f}.biomarkers", data.get("biomarkers", []), pop.biomarker_names, "biomarkers")
     hist = _names(
