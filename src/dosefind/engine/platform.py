@@ -117,7 +117,7 @@ Q_TRUNCATED = 4  #: 1 when max_children children arrived before every arm closed
 N_PLATFORM_COLUMNS = 5
 
 
-# an arm whose design decides with pending patients (rolling six, TITE-BOIN): its state, per arm
+# an arm whose design decides with pending patients (rolling six, TITE-BOIN, TITE-CRM): its state, per arm
 S_CUR = 0  #: the current dose
 S_IN = 1  #: patients of the current cohort treated
 S_CHECKED = 2  #: 1 when the decision on complete data at the end of the last window has been made
@@ -324,15 +324,16 @@ def run_platforms(
     in an order where every arm comes after the one it opens after. ``month_sums`` [2, A + 2, months]
     gains, per platform, its cumulative children by month (:data:`MONTH_DAYS`) and their squares.
 
-    Arms with ``pending[a]`` (designs that decide with pending patients: rolling six, TITE-BOIN) escalate
-    here, child by child, instead of from precomputed rows: their compiled design (``p_ip[a]``,
-    ``p_fp[a]``, ``p_tables[a]``, ``p_mods[a, :n_mods[a]]``, padded) decides as
-    :func:`~dosefind.engine.tite.pending_trial` does, at the arrival of an eligible child that would start
-    a new cohort, and once more on the complete data when the last window of a cohort ends with no child
-    come (so an arm that must stop does not wait for one); a suspension keeps children away until it
-    lifts. Their escalation rows (``n_esc``, ``sel``, ``n_sel``, ``y_sel``, ``r_sel``, ``pat_dose``,
-    ``pat_resp`` and ``esc_status``, ``esc_reason``, ``esc_n``, ``esc_tox``, ``esc_eff``) are written
-    here; responses are drawn from ``eff_prob[a]``, ``eff_tab[a]``.
+    Arms with ``pending[a]`` (designs that decide with pending patients: rolling six, TITE-BOIN, TITE-CRM)
+    escalate here, child by child, instead of from precomputed rows: their compiled design (``p_ip[a]``,
+    ``p_fp[a]``, ``p_tables[a]``, ``p_grid[a]``, ``p_mods[a, :n_mods[a]]``, padded) decides as
+    :func:`~dosefind.engine.tite.pending_trial` (TITE-CRM: :func:`~dosefind.engine.tite.tite_crm_trial`)
+    does, at the arrival of an eligible child that would start a new cohort, and once more on the
+    complete data when the last window of a cohort ends with no child come (so an arm that must stop
+    does not wait for one); a suspension keeps children away until it lifts. Their escalation rows
+    (``n_esc``, ``sel``, ``n_sel``, ``y_sel``, ``r_sel``, ``pat_dose``, ``pat_resp`` and ``esc_status``,
+    ``esc_reason``, ``esc_n``, ``esc_tox``, ``esc_eff``) are written here; responses are drawn from
+    ``eff_prob[a]``, ``eff_tab[a]``.
     """
     A = arm_bm.shape[0]
     Cmax = looks.shape[1]
@@ -501,7 +502,7 @@ def run_platforms(
                             a, row, e, arm_tf[a, 1], entry, t_open, design, scratch
                         )
                         if st != CONTINUE:
-                            _finish_pending(
+                            _pending_finish(
                                 a,
                                 row,
                                 st,
@@ -577,7 +578,7 @@ def run_platforms(
                                 a, row, arrival, arm_tf[a, 1], entry, t_open, design, scratch
                             )
                             if st != CONTINUE:
-                                _finish_pending(
+                                _pending_finish(
                                     a,
                                     row,
                                     st,
@@ -642,7 +643,7 @@ def run_platforms(
                             p_tdlt,
                         )
                         if done:
-                            _finish_pending(
+                            _pending_finish(
                                 a,
                                 row,
                                 CONTINUE,
@@ -658,43 +659,7 @@ def run_platforms(
                             )
                     elif phase[a] == ESCALATING:
                         _treat_escalation(
-                            a,
-                            row,
-                            arrival,
-                            cohort_size,
-                            n_esc,
-                            sel,
-                            n_sel,
-                            y_sel,
-                            r_sel,
-                            pat_dose,
-                            pat_resp,
-                            arm_tf,
-                            resp_days,
-                            open_min,
-                            n_coh,
-                            looks,
-                            futility,
-                            efficacy,
-                            n_looks,
-                            carry,
-                            esc_next,
-                            entry,
-                            t_open,
-                            ext_day,
-                            end,
-                            phase,
-                            n_open,
-                            n_safe,
-                            y_safe,
-                            ptr,
-                            count,
-                            resp,
-                            look,
-                            decision,
-                            out_coh_day,
-                            out_time,
-                            esc_ok,
+                            a, row, arrival, cohort_size, arm_tf, esc_next, t_open, entry, out_time, rows, ext
                         )
                     else:  # the cohorts that admit the child: found for the candidates above
                         C = n_coh[a]
@@ -770,49 +735,12 @@ def run_platforms(
 
 
 @kernel
-def _treat_escalation(
-    a,
-    row,
-    now,
-    cohort_size,
-    n_esc,
-    sel,
-    n_sel,
-    y_sel,
-    r_sel,
-    pat_dose,
-    pat_resp,
-    arm_tf,
-    resp_days,
-    open_min,
-    n_coh,
-    looks,
-    futility,
-    efficacy,
-    n_looks,
-    carry,
-    esc_next,
-    entry,
-    t_open,
-    ext_day,
-    end,
-    phase,
-    n_open,
-    n_safe,
-    y_safe,
-    ptr,
-    count,
-    resp,
-    look,
-    decision,
-    out_coh_day,
-    out_time,
-    esc_ok,
-):
+def _treat_escalation(a, row, now, cohort_size, arm_tf, esc_next, t_open, entry, out_time, rows, ext):
     """Escalation patient ``esc_next[a]`` of arm a enters on day ``now`` (the cohorts that admit them are
     already in ``esc_ok[a, esc_next[a]]``); after a cohort's last patient
     accrual is suspended for the window, and after escalation's last the extension is prepared as in
     :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are known)."""
+    n_esc, sel, _n_sel, _y_sel, _r_sel, pat_dose, _resp, _st, _re, _n, _tox, _eff = rows
     i = esc_next[a]
     entry[a, i] = now
     s = sel[a, row]
@@ -826,17 +754,16 @@ def _treat_escalation(
         t_open[a] = now + window
     if i < n:
         return
-    _end_escalation(
-        a,
-        row,
-        now + window,
-        n_esc,
-        sel,
-        n_sel,
-        y_sel,
-        r_sel,
-        pat_dose,
-        pat_resp,
+    _end_escalation(a, row, now + window, entry, out_time, rows, ext)
+
+
+@kernel
+def _end_escalation(a, row, esc_end, entry, out_time, rows, ext):
+    """Arm a's escalation ended on day ``esc_end`` (its final decision known): the extension is prepared
+    as in :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are
+    known), or the arm closes."""
+    n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp, _st, _re, _n, _tox, _eff = rows
+    (
         resp_days,
         open_min,
         n_coh,
@@ -845,7 +772,6 @@ def _treat_escalation(
         efficacy,
         n_looks,
         carry,
-        entry,
         ext_day,
         end,
         phase,
@@ -858,50 +784,8 @@ def _treat_escalation(
         look,
         decision,
         out_coh_day,
-        out_time,
         esc_ok,
-    )
-
-
-@kernel
-def _end_escalation(
-    a,
-    row,
-    esc_end,
-    n_esc,
-    sel,
-    n_sel,
-    y_sel,
-    r_sel,
-    pat_dose,
-    pat_resp,
-    resp_days,
-    open_min,
-    n_coh,
-    looks,
-    futility,
-    efficacy,
-    n_looks,
-    carry,
-    entry,
-    ext_day,
-    end,
-    phase,
-    n_open,
-    n_safe,
-    y_safe,
-    ptr,
-    count,
-    resp,
-    look,
-    decision,
-    out_coh_day,
-    out_time,
-    esc_ok,
-):
-    """Arm a's escalation ended on day ``esc_end`` (its final decision known): the extension is prepared
-    as in :func:`~dosefind.engine.arm.run_arms` (it opens when the responses at the selected dose are
-    known), or the arm closes."""
+    ) = ext
     s = sel[a, row]
     n = n_esc[a, row]
     out_time[row, a, P_ESCALATION] = esc_end
@@ -1077,56 +961,21 @@ def _pending_enroll(
 
 
 @kernel
-def _pending_finish(
-    a,
-    row,
-    status,
-    reason,
-    tk,
-    arm_tf,
-    true_tox,
-    eff_prob,
-    eff_tab,
-    rho,
-    esc_next,
-    pst,
-    p_ip,
-    p_fp,
-    p_tables,
-    p_mods,
-    n_mods,
-    pat_dose,
-    pat_resp,
-    entry,
-    p_dlt,
-    n_at,
-    tox_at,
-    pend_at,
-    stft_at,
-    p_adm,
-    work,
-    n_esc,
-    sel,
-    n_sel,
-    y_sel,
-    r_sel,
-    esc_status,
-    esc_reason,
-    esc_n,
-    esc_tox,
-    esc_eff,
-    out_time,
-    p_grid,
-    post,
-    ckeys,
-    cvals,
-):
+def _pending_finish(a, row, status, reason, tk, entry, out_time, model, design, scratch, rows, ext):
     """The end of arm a's escalation by a design that decides with pending patients (``status``
     CONTINUE: ``max_n`` treated): the final decision and selection on every outcome
-    (:func:`~dosefind.engine.tite.pending_final`), the escalation's rows as
-    :func:`platform_escalations` writes them for the other designs (responses drawn as
+    (:func:`~dosefind.engine.tite.pending_final`, TITE-CRM's
+    :func:`~dosefind.engine.tite.tite_crm_final`), the escalation's rows as :func:`platform_escalations`
+    writes them for the other designs (responses drawn as
     :func:`~dosefind.engine.trial.timed_escalation` draws them), the day of the first patient at the
-    selected dose; returns the escalation's last day (the last patient's entry plus the window)."""
+    selected dose; then :func:`_end_escalation` on the escalation's last day (the last patient's entry
+    plus the window)."""
+    arm_tf, _true_tox, eff_prob, eff_tab, rho = model
+    esc_next, pst, p_ip, p_fp, p_tables, p_grid, p_mods, n_mods, p_adm, pat_dose, p_dlt, _p_tdlt = design
+    n_at, tox_at, pend_at, stft_at, work, _tint, _tflt, _known, post, ckeys, cvals, _kkeys, _kvals = scratch
+    n_esc, sel, n_sel, y_sel, r_sel, _pat_dose, pat_resp, esc_status, esc_reason, esc_n, esc_tox, esc_eff = (
+        rows
+    )
     i = esc_next[a]
     m = n_mods[a]
     if p_ip[a, L.IP_KIND] == K_TITE_CRM:
@@ -1194,120 +1043,7 @@ def _pending_finish(
         n_sel[a, row] = 0
         y_sel[a, row] = 0
         r_sel[a, row] = 0
-    return entry[a, i - 1] + arm_tf[a, 1]
-
-
-@kernel
-def _finish_pending(a, row, status, reason, tk, entry, out_time, model, design, scratch, rows, ext):
-    """:func:`_pending_finish`, then :func:`_end_escalation` on the day it returns."""
-    arm_tf, true_tox, eff_prob, eff_tab, rho = model
-    esc_next, pst, p_ip, p_fp, p_tables, p_grid, p_mods, n_mods, p_adm, _pat_dose, p_dlt, _p_tdlt = design
-    n_at, tox_at, pend_at, stft_at, work, _tint, _tflt, _known, post, ckeys, cvals, _kkeys, _kvals = scratch
-    n_esc, sel, n_sel, y_sel, r_sel, pat_dose, pat_resp, esc_status, esc_reason, esc_n, esc_tox, esc_eff = (
-        rows
-    )
-    (
-        resp_days,
-        open_min,
-        n_coh,
-        looks,
-        futility,
-        efficacy,
-        n_looks,
-        carry,
-        ext_day,
-        end,
-        phase,
-        n_open,
-        n_safe,
-        y_safe,
-        ptr,
-        count,
-        resp,
-        look,
-        decision,
-        out_coh_day,
-        esc_ok,
-    ) = ext
-    esc_end = _pending_finish(
-        a,
-        row,
-        status,
-        reason,
-        tk,
-        arm_tf,
-        true_tox,
-        eff_prob,
-        eff_tab,
-        rho,
-        esc_next,
-        pst,
-        p_ip,
-        p_fp,
-        p_tables,
-        p_mods,
-        n_mods,
-        pat_dose,
-        pat_resp,
-        entry,
-        p_dlt,
-        n_at,
-        tox_at,
-        pend_at,
-        stft_at,
-        p_adm,
-        work,
-        n_esc,
-        sel,
-        n_sel,
-        y_sel,
-        r_sel,
-        esc_status,
-        esc_reason,
-        esc_n,
-        esc_tox,
-        esc_eff,
-        out_time,
-        p_grid,
-        post,
-        ckeys,
-        cvals,
-    )
-    _end_escalation(
-        a,
-        row,
-        esc_end,
-        n_esc,
-        sel,
-        n_sel,
-        y_sel,
-        r_sel,
-        pat_dose,
-        pat_resp,
-        resp_days,
-        open_min,
-        n_coh,
-        looks,
-        futility,
-        efficacy,
-        n_looks,
-        carry,
-        entry,
-        ext_day,
-        end,
-        phase,
-        n_open,
-        n_safe,
-        y_safe,
-        ptr,
-        count,
-        resp,
-        look,
-        decision,
-        out_coh_day,
-        out_time,
-        esc_ok,
-    )
+    _end_escalation(a, row, entry[a, i - 1] + arm_tf[a, 1], entry, out_time, rows, ext)
 
 
 @kernel
