@@ -31,7 +31,7 @@ from ..engine.platform import (
 )
 from ..engine.simulate import CRM_CACHE_CAPACITY, check_run, run_chunked, run_in_blocks, work_size
 from ..errors import SpecError
-from .spec import PENDING_IN_PLATFORMS, Platform, PlatformScenario
+from .spec import Platform, PlatformScenario, check_platform_design
 
 #: platform trials held at once (memory is flat in the number of platforms)
 PLATFORM_BLOCK = 20_000
@@ -220,12 +220,7 @@ def _pending_arrays(platform: Platform, xs: list[dict], Dm: int) -> dict:
     A = len(arms)
     pending = np.array([int(a.arm.design.uses_pending) for a in arms], dtype=np.int8)
     for a in arms:
-        if a.arm.design.uses_pending and a.arm.design.kind not in PENDING_IN_PLATFORMS:
-            raise SpecError(
-                f"arms.{a.name}.design",
-                f"{a.arm.design.kind} decides with pending patients in a way platforms do not run yet",
-                "use rolling_six, tite_boin or a cohort design for this arm",
-            )
+        check_platform_design(f"arms.{a.name}.design", a.arm.design)
     comp = [a.arm.design.compile() if p else None for a, p in zip(arms, pending, strict=True)]
     live = [c for c in comp if c is not None]
     n_ip = len(live[0].ip) if live else 1

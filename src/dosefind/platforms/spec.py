@@ -86,6 +86,19 @@ def _shares(field: str, data, must_sum_to_one: bool) -> tuple[tuple[str, float],
 PENDING_IN_PLATFORMS = ("rolling_six", "tite_boin", "tite_crm")
 
 
+def check_platform_design(field: str, design) -> None:
+    """Refuse (naming ``field``) a design that decides with pending patients in a way the platform loop
+    does not run (the platform file's check, and simulate_platform's for platforms built in Python)."""
+    if design.uses_pending and design.kind not in PENDING_IN_PLATFORMS:
+        raise SpecError(
+            field,
+            f"{design.kind}{' with backfill' if design.kind == 'boin' else ''} decides "
+            "with pending patients in a way platforms do not run yet (of those designs, they run rolling "
+            "six, TITE-BOIN and TITE-CRM)",
+            "use rolling_six, tite_boin, tite_crm or a cohort design (3+3, BOIN without backfill, CRM, ...)",
+        )
+
+
 @dataclass(frozen=True)
 class Population:
     """The children's profiles: biomarkers (independent prevalences, or a joint table of biomarker sets
@@ -328,14 +341,7 @@ def _arm_from_dict(
         if lent:
             spec = dataclasses.replace(spec, timing=None)
         source = None
-    if spec.arm.design.uses_pending and spec.arm.design.kind not in PENDING_IN_PLATFORMS:
-        raise SpecError(
-            f"{f}.design",
-            f"{spec.arm.design.kind}{' with backfill' if spec.arm.design.kind == 'boin' else ''} decides "
-            "with pending patients in a way platforms do not run yet (of those designs, they run rolling "
-            "six, TITE-BOIN and TITE-CRM)",
-            "use rolling_six, tite_boin, tite_crm or a cohort design (3+3, BOIN without backfill, CRM, ...)",
-        )
+    check_platform_design(f"{f}.design", spec.arm.design)
     markers = _names(f"{f}.biomarkers", data.get("biomarkers", []), pop.biomarker_names, "biomarkers")
     hist = _names(
         f"{f}.histology", data.get("histology", []), tuple(n for n, _ in pop.histology), "histologies"
