@@ -181,18 +181,23 @@ class FloatMoments:
 
 class ColumnSums:
     """:class:`FloatMoments` of every column of per-trial rows, and a :class:`QuantileSketch` of the
-    columns named in ``sketched``: what a timed run keeps instead of its rows."""
+    columns named in ``sketched``: what a timed run keeps instead of its rows. With ``moments=False``
+    only the sketches are kept (the moments stay empty: for callers that sum the means elsewhere)."""
 
-    def __init__(self, n_columns: int, sketched: tuple[int, ...] = (), bits: int = MANTISSA_BITS) -> None:
+    def __init__(
+        self, n_columns: int, sketched: tuple[int, ...] = (), bits: int = MANTISSA_BITS, moments: bool = True
+    ) -> None:
         self.moments = [FloatMoments() for _ in range(n_columns)]
         self.sketches = {c: QuantileSketch(bits) for c in sketched}
+        self.keep_moments = bool(moments)
 
     def add(self, rows) -> ColumnSums:
         rows = np.asarray(rows, dtype=np.float64)
         if rows.ndim != 2 or rows.shape[1] != len(self.moments):
             raise ValueError(f"ColumnSums: expected rows of {len(self.moments)} columns, got {rows.shape}")
-        for c, m in enumerate(self.moments):
-            m.add(rows[:, c])
+        if self.keep_moments:
+            for c, m in enumerate(self.moments):
+                m.add(rows[:, c])
         for c, s in self.sketches.items():
             col = rows[:, c]
             s.add(col[~np.isnan(col)])

@@ -96,7 +96,7 @@ class PlatformSums:
         """Add day sums of the same columns (a block's, or a sweep part's)."""
         if self.days is None:
             n = len(days.moments)
-            self.days = ColumnSums(n, tuple(range(n)), SKETCH_BITS)
+            self.days = ColumnSums(n, tuple(range(n)), SKETCH_BITS, moments=False)
         self.days.merge(days)
 
     def _add(self, arm, level, metric, kind, x):
@@ -136,7 +136,8 @@ class PlatformSums:
             tm = a.time
             cols += [tm[:, P_ESCALATION], tm[:, P_ESCALATION] - tm[:, P_OPEN], tm[:, P_CLOSE]]
         n = len(cols)
-        self.add_days(ColumnSums(n, tuple(range(n)), SKETCH_BITS).add(np.column_stack(cols)))
+        # sketches only: the means of these days are the terms above
+        self.add_days(ColumnSums(n, tuple(range(n)), SKETCH_BITS, moments=False).add(np.column_stack(cols)))
         for pa, a in zip(self.platform.arms, r.arms, strict=True):
             n = pa.name
             tm = a.time
