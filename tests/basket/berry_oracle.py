@@ -54,9 +54,9 @@ def _log_l(x, n, nus, s):
     return out
 
 
-def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05):
+def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05, fun=None, zstep=0.05):
     """(P(q_k > q0_k | data), E q_k | data) for eta_j ~ N(nu, s^2), nu ~ N(center, prior_sd^2),
-    s^2 ~ InvGamma(shape, scale)."""
+    s^2 ~ InvGamma(shape, scale); with ``fun`` (a function of eta_k, vectorised) also E[fun(eta_k) | data]."""
     n = np.asarray(n, float)
     x = np.asarray(x, float)
     c = math.log(q0 / (1 - q0))
@@ -67,8 +67,8 @@ def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05):
     log_prior_l = math.log(2) + shape * math.log(scale) - gammaln(shape)
     log_prior_l = log_prior_l - 2 * shape * ls - scale * np.exp(-2 * ls)
     nu_grid = np.arange(center - 10 * prior_sd, center + 10 * prior_sd, 0.02)
-    z = np.arange(-9.0, 9.0 + 1e-9, 0.05)
-    wz = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi) * 0.05
+    z = np.arange(-9.0, 9.0 + zstep / 2, zstep)
+    wz = np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi) * zstep
     gz, gw = np.polynomial.legendre.leggauss(20)
 
     def panels(a, b, m):
@@ -97,7 +97,8 @@ def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05):
         ref = vals.max()
         a = np.exp(vals - ref) @ wz
         f = np.exp(log_bin_k - log_bin_k.max()) * a * weta
-        terms.append((lp + ref + log_bin_k.max(), f.sum(), f[above].sum(), (f * expit(eta)).sum()))
+        extra = (f * fun(eta)).sum() if fun is not None else 0.0
+        terms.append((lp + ref + log_bin_k.max(), f.sum(), f[above].sum(), (f * expit(eta)).sum(), extra))
     logs = np.array([t[0] for t in terms]) + math.log(lstep)
     ends = np.ones(len(terms))
     ends[[0, -1]] = 0.5
@@ -105,4 +106,8 @@ def berry_oracle(n, x, q0, center, prior_sd, shape, scale, k, lstep=0.05):
     total = np.array([t[1] for t in terms])
     tail = np.array([t[2] for t in terms])
     mean = np.array([t[3] for t in terms])
-    return float((w * tail).sum() / (w * total).sum()), float((w * mean).sum() / (w * total).sum())
+    out = (float((w * tail).sum() / (w * total).sum()), float((w * mean).sum() / (w * total).sum()))
+    if fun is None:
+        return out
+    extra = np.array([t[4] for t in terms])
+    return (*out, float((w * extra).sum() / (w * total).sum()))

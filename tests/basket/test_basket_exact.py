@@ -109,13 +109,15 @@ def test_exact_agrees_with_simulation_within_mcse(design, cohorts, rates):
             assert abs(got - value) <= TOLERANCE_MCSE * mcse, (key, got, value, mcse)
 
 
-def test_exact_refuses_too_many_vectors_and_borrowing_with_looks():
+def test_exact_refuses_too_many_vectors_and_paths():
     big = tuple(Cohort(f"c{i}", 40, 0.1) for i in range(7))
     with pytest.raises(EngineError, match=r"response vectors .*simulate instead"):
         check_exact(Fujikawa(), big)
-    looks = tuple(Cohort(f"c{i}", 10, 0.1, (5, 10)) for i in range(2))
-    with pytest.raises(EngineError, match="interim looks"):
+    # the bundled seven cohorts with a look at half: about 1.5e9 states at the first look alone
+    looks = tuple(Cohort(f"c{i}", n, 0.1, (n // 2, n)) for i, n in enumerate((20, 24, 20, 30, 26, 40, 50)))
+    with pytest.raises(EngineError, match=r"states over the looks .*simulate instead"):
         check_exact(Fujikawa(), looks)
+    check_exact(Fujikawa(), looks[:2])  # two cohorts: a few thousand states
     check_exact(Independent(), big)  # no borrowing: dynamic programming, always possible
 
 

@@ -103,6 +103,14 @@ def calibrate(
             f"{design.name!r} decides by its {design.kind} boundaries, not by a threshold on P(q > q0)",
             "calibrate a posterior design (independent, fujikawa, berry, exnex, cbhm)",
         )
+    if design.interim == "predictive":
+        raise SpecError(
+            "--design-name",
+            f"{design.name!r} stops at interim looks on a predictive probability that aims at the threshold "
+            "itself, so one simulation cannot serve every threshold",
+            'calibrate the design with interim = "posterior" (or no interim stops), or compare thresholds '
+            "by simulating each",
+        )
     if not 0.0 < alpha < 1.0:
         raise SpecError("--alpha", f"{alpha:g} is not in (0, 1)", "give a type I error such as 0.1")
     if criterion not in CRITERIA:

@@ -37,6 +37,13 @@ def independent_shapes(prior, n, x) -> tuple[np.ndarray, np.ndarray]:
     return a + x, b + n - x
 
 
+def state_sizes(cohorts: tuple[Cohort, ...], n: np.ndarray) -> tuple[int, ...]:
+    """The cohort sizes Fujikawa's divergence table must hold for data ``n``: every look, and any other
+    size in the data (a live analysis between looks; 0 for a cohort with no patients, whose posterior is
+    the prior). A simulation's sizes are its looks, so its table is built once."""
+    return tuple(sorted({s for c in cohorts for s in c.looks} | {int(v) for v in np.unique(n)}))
+
+
 def analyze(
     design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -49,8 +56,9 @@ def analyze(
         a, b = independent_shapes(design.prior, n, x)
         return prob_above(a, b, q0[None, :]), a / (a + b)
     if isinstance(design, Fujikawa):
-        sizes = tuple(sorted({s for c in cohorts for s in c.looks}))
-        a, b, _ = fujikawa_shapes(n, x, design.prior, design.epsilon, design.tau, design.share_prior, sizes)
+        a, b, _ = fujikawa_shapes(
+            n, x, design.prior, design.epsilon, design.tau, design.share_prior, state_sizes(cohorts, n)
+        )
         return prob_above(a, b, q0[None, :]), a / (a + b)
     if isinstance(design, (Berry, Exnex)):
         from .hierarchy import hierarchy_probabilities
@@ -61,6 +69,71 @@ def analyze(
 
         return cbhm_probabilities(design, cohorts, n, x)
     raise TypeError(f"no posterior for {type(design).__name__}")  # pragma: no cover
+
+
+def go_counts(design: BasketDesign, cohorts: tuple[Cohort, ...]) -> np.ndarray:
+    """z_k: the fewest responses of n_k with P(q_k > q0_k) > threshold under Beta(``design.go_prior()``)
+    alone (n_k + 1 when none): the count a predictive probability aims at."""
+    from ..extension.predictive import final_success_count
+
+    prior = design.go_prior()
+    return np.array([final_success_count(c.q0, design.threshold, c.n, prior) for c in cohorts])
+
+
+def _beta_binomial_tail(need: np.ndarray, m: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """P(Y >= need) for Y ~ BetaBinomial(m, a, b), elementwise over 1-D arrays (the terms summed from the
+    log pmf, so no cancellation)."""
+    from scipy.special import betaln, gammaln
+
+    out = np.zeros(m.shape)
+    top = int(m.max()) if m.size else 0
+    for y in range(top + 1):
+        use = (y >= need) & (y <= m)
+        if not use.any():
+            continue
+        mm, aa, bb = m[use], a[use], b[use]
+        log = gammaln(mm + 1) - gammaln(y + 1) - gammaln(mm - y + 1) + betaln(aa + y, bb + mm - y)
+        out[use] += np.exp(log - betaln(aa, bb))
+    return np.minimum(out, 1.0)
+
+
+def predictive(design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Predictive probability [V, K] that each cohort's responses at its last look reach its go count z_k
+    (:func:`go_counts`), the responses of its n_k - n remaining patients drawn from the design's posterior
+    of q_k given every cohort's data so far (its borrowing included): a beta-binomial tail for the Beta
+    posteriors (independent, Fujikawa: baskexact's ``interim_postpred``), the hierarchy's quadrature for
+    Berry and EXNEX (:func:`dosefind.basket.hierarchy.hierarchy_predictive`). A cohort at its last look gets
+    1 or 0: whether it reached z_k."""
+    n = np.asarray(n, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
+    z = go_counts(design, cohorts)
+    if isinstance(design, (Berry, Exnex)):
+        from .hierarchy import hierarchy_predictive
+
+        return hierarchy_predictive(design, cohorts, n, x)
+    if isinstance(design, Independent):
+        a, b = independent_shapes(design.prior, n, x)
+    elif isinstance(design, Fujikawa):
+        a, b, _ = fujikawa_shapes(
+            n, x, design.prior, design.epsilon, design.tau, design.share_prior, state_sizes(cohorts, n)
+        )
+    else:
+        raise TypeError(f"no predictive probability for {type(design).__name__}")  # pragma: no cover
+    sizes_n = np.array([c.n for c in cohorts])
+    m = (sizes_n[None, :] - n).ravel()
+    need = (z[None, :] - x).ravel()
+    out = _beta_binomial_tail(need, m, np.asarray(a, float).ravel(), np.asarray(b, float).ravel())
+    return out.reshape(n.shape)
+
+
+def interim_probability(
+    design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray, prob: np.ndarray
+) -> np.ndarray:
+    """What an interim look compares with ``futility`` / ``efficacy``: the posterior ``prob`` itself, or
+    with ``interim = "predictive"`` the predictive probability of a go."""
+    if design.interim == "predictive":
+        return predictive(design, cohorts, n, x)
+    return prob
 
 
 def decide(
@@ -109,7 +182,9 @@ def run_looks(design: BasketDesign, cohorts: tuple[Cohort, ...], counts: np.ndar
         n_now = np.where(open_[rows], looks[None, :, look], n_used[rows])
         x_now = np.where(open_[rows], counts[rows, :, look], x_used[rows])
         p, m = analyze(design, cohorts, n_now, x_now)
-        new = decide(design, look, look == n_looks - 1, p, x_now)
+        final = look == n_looks - 1
+        compared = p if final else interim_probability(design, cohorts, n_now, x_now, p)
+        new = decide(design, look, final, compared, x_now)
         o = open_[rows]
         sub_status = status[rows]
         sub_status[o] = new[o]

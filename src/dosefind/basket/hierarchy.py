@@ -130,8 +130,11 @@ def _offset(design) -> float:
     return _logit(design.target) if isinstance(design, Berry) else 0.0
 
 
-def build_tables(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTables:
-    """The outer nodes and inner tables for every (n, x) the cohorts can reach at their looks."""
+def build_tables(
+    design: Berry | Exnex, cohorts: tuple[Cohort, ...], extra: frozenset = frozenset()
+) -> NodeTables:
+    """The outer nodes and inner tables for every (n, x) the cohorts can reach at their looks, and at the
+    sizes (cohort index, n) in ``extra`` (data between looks). The nodes do not depend on ``extra``."""
     sstep, ustep, panels = GRIDS[design.grid]
     k = len(cohorts)
     center = design.mu_mean_for(cohorts) + _offset(design)
@@ -155,7 +158,7 @@ def build_tables(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTabl
         nm = 0.0
         if isinstance(design, Exnex):
             nm = q0c if design.nex_mean is None else design.nex_mean
-        for n in c.looks:
+        for n in sorted(set(c.looks) | {m for j, m in extra if j == i}):
             for x in range(n + 1):
                 key = (n, x, q0c, nm)
                 if key not in keys:
@@ -267,15 +270,31 @@ def tables_for(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> NodeTables
     return tables
 
 
+@functools.lru_cache(maxsize=8)
+def _tables_with(design: Berry | Exnex, cohorts: tuple[Cohort, ...], extra: frozenset) -> NodeTables:
+    return build_tables(design, cohorts, extra)
+
+
+def tables_covering(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n: np.ndarray) -> NodeTables:
+    """The node tables of (design, cohorts) with rows for every size in the data ``n`` [V, K]: the stored
+    tables when every size is a look (always in simulation), else tables built with the other sizes too
+    (a live analysis between looks; the same nodes)."""
+    t = tables_for(design, cohorts)
+    extra = frozenset(
+        (k, int(m)) for k in range(n.shape[1]) for m in np.unique(n[:, k]) if (k, int(m), 0) not in t.row
+    )
+    return _tables_with(design, cohorts, extra) if extra else t
+
+
 def hierarchy_probabilities(
     design: Berry | Exnex, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """P(q_k > q0_k | data) and the posterior mean of q_k for data arrays n, x of shape [V, K].
 
     Repeated data vectors are computed once (the counts of simulated trials repeat often)."""
-    t = tables_for(design, cohorts)
     n = np.asarray(n, dtype=np.int64)
     x = np.asarray(x, dtype=np.int64)
+    t = tables_covering(design, cohorts, n)
     if n.shape[0] == 0:
         return np.zeros(n.shape), np.zeros(n.shape)
     rows = np.empty(n.shape, dtype=np.int64)
@@ -301,3 +320,94 @@ def hierarchy_probabilities(
     )
     inverse = inverse.reshape(-1)
     return prob[inverse], mean[inverse]
+
+
+@functools.lru_cache(maxsize=8)
+def predictive_tables(design: Berry | Exnex, cohorts: tuple[Cohort, ...]) -> tuple[np.ndarray, dict]:
+    """H[(k, n, x), g]: given the outer node g = (nu, scale), the probability that cohort k, with x
+    responses of n, reaches its go count z_k at its last look N_k:
+
+        sum over y >= z_k - x of C(m, y) L(N_k, x + y | g) / L(n, x | g),   m = N_k - n,
+
+    L the cohort's marginal likelihood without binomial coefficients (``kernel_log_lik``: for EXNEX the
+    EX / NEX mixture, so the predictive mixes them as the posterior does), divided by the same sum over
+    every y (1 but for the inner rule's error). Rows for every (k, look, x); at the last look H is 1 or 0.
+    Returns (H, row) with row[(k, n, x)] the row of H."""
+    from scipy.special import gammaln
+
+    from .decide import go_counts
+
+    t = tables_for(design, cohorts)
+    ll = t.kernel_log_lik
+    z = go_counts(design, cohorts)
+    blocks: list[np.ndarray] = []
+    row: dict = {}
+    count = 0
+    for k, c in enumerate(cohorts):
+        big = c.n
+        final_rows = np.array([t.row[(k, big, xx)] for xx in range(big + 1)])
+        for n in c.looks:
+            m = big - n
+            y = np.arange(m + 1)
+            log_c = gammaln(m + 1) - gammaln(y + 1) - gammaln(m - y + 1)
+            block = np.empty((n + 1, ll.shape[1]))
+            for x in range(n + 1):
+                if m == 0:
+                    block[x] = 1.0 if x >= z[k] else 0.0
+                else:
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        terms = np.exp(log_c[:, None] + ll[final_rows[x + y]] - ll[t.row[(k, n, x)]][None, :])
+                        share = terms[y >= z[k] - x].sum(axis=0) / terms.sum(axis=0)
+                    # a node where the data are impossible (log L = -inf) has no posterior weight
+                    block[x] = np.nan_to_num(share, nan=0.0)
+                row[(k, n, x)] = count + x
+            blocks.append(block)
+            count += n + 1
+    h = np.ascontiguousarray(np.concatenate(blocks, axis=0))
+    return h, row
+
+
+def hierarchy_predictive(
+    design: Berry | Exnex, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """The predictive probability [V, K] that each cohort reaches its go count at its last look
+    (:func:`dosefind.basket.decide.predictive`): the node tables' posterior weights applied to
+    :func:`predictive_tables` instead of the tail. NaN for a cohort between looks (no decision there)."""
+    n = np.asarray(n, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
+    t = tables_covering(design, cohorts, n)
+    h, hrow = predictive_tables(design, cohorts)
+    if n.shape[0] == 0:
+        return np.zeros(n.shape)
+    k_all = n.shape[1]
+    rows = np.empty((n.shape[0], 2 * k_all), dtype=np.int64)
+    off_look = np.zeros(n.shape, dtype=bool)
+    for k in range(k_all):
+        for nn in np.unique(n[:, k]):
+            sel = n[:, k] == nn
+            rows[sel, k] = np.array([t.row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])[x[sel, k]]
+            if (k, int(nn), 0) in hrow:
+                rows[sel, k_all + k] = np.array([hrow[(k, int(nn), xx)] for xx in range(int(nn) + 1)])[
+                    x[sel, k]
+                ]
+            else:  # between looks: no decision, no predictive probability (any row; NaN below)
+                rows[sel, k_all + k] = 0
+                off_look[sel, k] = True
+    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    ones = np.ones(k_all)
+    pp, _ = hierarchy_posterior(
+        np.ascontiguousarray(uniq[:, :k_all]),
+        np.ascontiguousarray(uniq[:, k_all:]),
+        t.logw,
+        t.kernel_log_lik,
+        h,
+        t.kernel_mean,
+        t.nex_log_lik,
+        t.nex_tail,
+        t.nex_mean,
+        ones,
+        CUTOFF,
+    )
+    out = np.minimum(pp[inverse.reshape(-1)], 1.0)
+    out[off_look] = np.nan
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 from ..constants import CREDIBLE_MASS
 from ..errors import DataError
 from .beta import beta_interval, fujikawa_shapes, prob_above
-from .decide import STATUS_WORDS, CohortStatus, analyze, decide, independent_shapes
+from .decide import STATUS_WORDS, CohortStatus, analyze, decide, independent_shapes, predictive, state_sizes
 from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Exnex, Fujikawa
 
 
@@ -82,10 +82,10 @@ def read_basket_csv(path: str | Path, spec: BasketSpec) -> BasketData:
 def _hierarchy_quantiles(design, cohorts, n, x, k, level) -> tuple[float, float]:
     """Equal-tailed interval of q_k under Berry / EXNEX: the posterior CDF at a cut t is the node-weighted
     tail of the inner integrals with cut t (same nodes as the decision), inverted by bisection."""
-    from .hierarchy import DROP, INNER_NODES, tables_for
+    from .hierarchy import DROP, INNER_NODES, tables_covering
     from .kernels import node_integrals
 
-    t = tables_for(design, cohorts)
+    t = tables_covering(design, cohorts, np.array([n], dtype=np.int64))
     rows = np.array([t.row[(j, n[j], x[j])] if (j, n[j], x[j]) in t.row else -1 for j in range(len(cohorts))])
     if (rows < 0).any():
         return math.nan, math.nan
@@ -182,9 +182,8 @@ def analyze_data(
     p_b, m_b = analyze(design, cohorts, n, x)
     p_b, m_b = p_b[0], m_b[0]
     if isinstance(design, Fujikawa):
-        sizes = tuple(sorted({s for c in cohorts for s in c.looks} | set(data.n) - {0}))
         a_b, b_b, weights = fujikawa_shapes(
-            n, x, design.prior, design.epsilon, design.tau, design.share_prior, sizes
+            n, x, design.prior, design.epsilon, design.tau, design.share_prior, state_sizes(cohorts, n)
         )
         lo_b, hi_b = beta_interval(a_b[0], b_b[0], level)
         weights = weights[0]
@@ -207,13 +206,16 @@ def analyze_data(
 
         s2, t = sigma2_of(design, cohorts, n, x)
         shrinkage = {"homogeneity_T": float(t[0]), "sigma2": float(s2[0])}
+    pp = predictive(design, cohorts, n, x)[0] if design.interim == "predictive" else None
     rows = []
     for k, c in enumerate(cohorts):
         nk = data.n[k]
+        interim = nk in c.looks[:-1]
         if nk in c.looks:
             look = c.looks.index(nk)
             final = look == len(c.looks) - 1
-            st = decide(design, look, final, np.array([p_b[k]]), np.array([data.responses[k]]))[0]
+            compared = pp[k] if pp is not None and interim else p_b[k]
+            st = decide(design, look, final, np.array([compared]), np.array([data.responses[k]]))[0]
             decision = STATUS_WORDS[CohortStatus(int(st))]
         else:
             decision = "enrolling (not at a look)"
@@ -232,6 +234,8 @@ def analyze_data(
             "borrowed_prob_above_q0": float(p_b[k]),
             "decision": decision,
         }
+        if pp is not None:
+            row["predictive_prob_go"] = float(pp[k]) if interim else math.nan
         if shrinkage is not None:
             row.update(shrinkage)
         if weights is not None:

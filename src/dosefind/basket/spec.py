@@ -37,6 +37,7 @@ from ..designs import validate as v
 from ..errors import SpecError
 
 KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm")
+INTERIM = ("posterior", "predictive")
 MAX_COHORTS = 20
 
 
@@ -102,16 +103,24 @@ class BasketDesign:
 
     At an interim look a cohort stops for futility when the probability is below ``futility`` and stops
     with a go when it is above ``efficacy`` (each optional); at its last look it is a go when the
-    probability is above ``threshold``.
+    probability is above ``threshold``. With ``interim = "predictive"`` the interim looks compare the
+    predictive probability of a go instead (:func:`dosefind.basket.decide.predictive`): future responses
+    from the design's current posterior of q_k (its borrowing included), the go count z_k the fewest
+    responses of n_k with P(q_k > q0_k) > threshold under Beta(``predictive_prior``) alone (default the
+    design's own Beta prior, else Beta(1, 1)), as baskexact's ``interim_postpred`` for Fujikawa's design.
     """
 
     name: str = ""
     threshold: float = 0.95
     futility: float | None = None
     efficacy: float | None = None
+    interim: str = "posterior"
+    predictive_prior: tuple[float, float] | None = None
 
     kind: ClassVar[str] = ""
     borrows: ClassVar[bool] = False
+    #: why interim = "predictive" is refused ("" where it is offered)
+    no_predictive: ClassVar[str] = ""
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -132,17 +141,47 @@ class BasketDesign:
                 f"{self.efficacy:g} is not above futility {self.futility:g}",
                 "make efficacy > futility",
             )
+        set_(self, "interim", v.choice("interim", self.interim, INTERIM))
+        if self.interim == "predictive" and self.no_predictive:
+            raise SpecError(
+                "interim",
+                f'"predictive" is not available for {self.kind}: {self.no_predictive}',
+                "drop interim",
+            )
+        if self.predictive_prior is not None:
+            if self.interim != "predictive":
+                raise SpecError(
+                    "predictive_prior",
+                    'is read only with interim = "predictive"',
+                    'drop predictive_prior, or set interim = "predictive"',
+                )
+            set_(self, "predictive_prior", _pair("predictive_prior", self.predictive_prior))
+        if self.interim == "predictive" and self.futility is None and self.efficacy is None:
+            raise SpecError(
+                "interim",
+                '"predictive" with neither futility nor efficacy stops nothing',
+                "give futility (and/or efficacy): the cut-offs of the predictive probability",
+            )
 
     def to_dict(self) -> dict:
         out: dict = {"kind": self.kind}
         for f in fields(self):
             value = getattr(self, f.name)
+            if f.name == "interim" and value == "posterior":
+                continue  # the default, left out so files written before the option hash as they did
             if value is not None:
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
     def describe(self) -> str:
         return self.kind
+
+    def go_prior(self) -> tuple[float, float]:
+        """The Beta prior of the final go count that a predictive probability aims at:
+        ``predictive_prior``, else the design's own Beta prior, else Beta(1, 1)."""
+        if self.predictive_prior is not None:
+            return self.predictive_prior
+        return getattr(self, "prior", (1.0, 1.0))
 
     def check_cohorts(self, cohorts: tuple[Cohort, ...]) -> None:
         """Refuse cohorts this design cannot run (e.g. looks that do not match a rule's)."""
@@ -173,6 +212,9 @@ class RuleDesign(BasketDesign):
     rule: dict = field(default_factory=dict)
     prior: tuple[float, float] = (1.0, 1.0)
     kind: ClassVar[str] = "rule"
+    no_predictive: ClassVar[str] = (
+        "it decides by its count boundaries (dosefind design predictive gives such a rule)"
+    )
 
     def __post_init__(self):
         super().__post_init__()
@@ -364,6 +406,10 @@ class Cbhm(BasketDesign):
     sigma2_max: float = 1.0e4
     kind: ClassVar[str] = "cbhm"
     borrows: ClassVar[bool] = True
+    no_predictive: ClassVar[str] = (
+        "its posterior kernel integrates only the tail and the mean (use the posterior interim, or "
+        "EXNEX or Berry)"
+    )
 
     def __post_init__(self):
         super().__post_init__()

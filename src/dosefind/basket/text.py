@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 
+from .decide import go_counts
 from .simulate import COHORT_METRICS, TRIAL_METRICS
 
 COLUMNS = ("design", "scenario", "metric", "cohort", "value", "mcse")
@@ -85,6 +87,15 @@ def analysis_text(spec, design, rows, level: float) -> str:
         f"posterior mean [{pct} interval], P(q > q0): independent (Beta({a:g}, {b:g}) prior) vs borrowed; "
         f"go when P > {design.threshold:g} at the final look"
     )
+    if design.interim == "predictive":
+        z = go_counts(design, spec.cohorts)
+        pa, pb = design.go_prior()
+        lines.append(
+            "interim looks decide on the predictive probability of reaching the go count at the last look "
+            f"(P(q > q0) > {design.threshold:g} under Beta({pa:g}, {pb:g}) alone: "
+            + ", ".join(f"{c.name} {int(zk)}/{c.n}" for c, zk in zip(spec.cohorts, z, strict=True))
+            + "), future responses from the borrowed posterior"
+        )
     width = max(6, max(len(r["cohort"]) for r in rows))
     lines.append(
         f"  {'cohort':<{width}}  {'x/n':>7}  {'q0':>5}  {'independent':>30}  {'borrowed':>30}  decision"
@@ -97,9 +108,10 @@ def analysis_text(spec, design, rows, level: float) -> str:
             f"{r['borrowed_prob_above_q0']:.3f}"
         )
         xn = f"{r['responses']}/{r['n']}"
-        lines.append(
-            f"  {r['cohort']:<{width}}  {xn:>7}  {r['q0']:5.2f}  {ind:>30}  {bor:>30}  {r['decision']}"
-        )
+        decision = r["decision"]
+        if not math.isnan(r.get("predictive_prob_go", math.nan)):
+            decision += f" (predictive P(go) {r['predictive_prob_go']:.3f})"
+        lines.append(f"  {r['cohort']:<{width}}  {xn:>7}  {r['q0']:5.2f}  {ind:>30}  {bor:>30}  {decision}")
     if rows and "sigma2" in rows[0]:
         lines.append(
             f"homogeneity T = {rows[0]['homogeneity_T']:.3f} (chi-square of the responders table, floored at "
@@ -118,8 +130,9 @@ def analysis_text(spec, design, rows, level: float) -> str:
 def analysis_csv(rows, provenance: dict) -> str:
     from ..report.tables import tidy_csv
 
-    flat = [{k: r[k] for k in ANALYSIS_COLUMNS} for r in rows]
-    return tidy_csv(provenance, ANALYSIS_COLUMNS, flat)
+    columns = ANALYSIS_COLUMNS + (("predictive_prob_go",) if rows and "predictive_prob_go" in rows[0] else ())
+    flat = [{k: r[k] for k in columns} for r in rows]
+    return tidy_csv(provenance, columns, flat)
 
 
 __all__ = ["COHORT_METRICS", "oc_csv", "oc_json", "oc_text"]
