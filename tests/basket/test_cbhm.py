@@ -192,3 +192,28 @@ def test_live_analysis_shows_sigma2_and_a_consistent_interval(tmp_path):
         d, spec.cohorts, np.array([[10, 7]]), np.array([[3, 1]]), cuts=np.log(hi / (1 - hi))
     )
     np.testing.assert_allclose(above[0], 0.05, atol=1e-6)
+
+
+def test_midpoint_futility_compares_the_midpoint_probability():
+    """futility_rate = "midpoint": the interim futility rule reads P(q > (q0 + q1) / 2) from the kernel's own
+    cut (Chu & Yuan), efficacy and the final go stay on q0; the default leaves the design's dict as before."""
+    from dosefind.basket.cbhm import cbhm_probabilities
+    from dosefind.basket.decide import CohortStatus, analyze, decide_look
+
+    cohorts = (Cohort("a", 20, 0.1, (10, 20)), Cohort("b", 20, 0.1, (10, 20)), Cohort("c", 20, 0.1, (10, 20)))
+    d = Cbhm(a=0.0, b=1.0, q1=0.3, futility=0.2, futility_rate="midpoint")
+    n = np.array([[10, 10, 10]] * 4)
+    x = np.array([[0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 3, 6]])
+    p, _ = analyze(d, cohorts, n, x)
+    mid, _ = cbhm_probabilities(d, cohorts, n, x, cuts=[math.log(0.2 / 0.8)] * 3)
+    status, eff, fut = decide_look(d, cohorts, 0, False, n, x, p)
+    assert np.array_equal(eff, p) and np.array_equal(fut, mid)
+    assert np.all(mid < p)  # a higher rate to clear
+    assert np.array_equal(status == CohortStatus.STOP_FUTILITY, mid < 0.2)
+    plain = Cbhm(a=0.0, b=1.0, q1=0.3, futility=0.2)
+    assert np.array_equal(
+        decide_look(plain, cohorts, 0, False, n, x, p)[0] == CohortStatus.STOP_FUTILITY, p < 0.2
+    )
+    assert "futility_rate" not in plain.to_dict() and d.to_dict()["futility_rate"] == "midpoint"
+    with pytest.raises(SpecError, match="q1"):
+        Cbhm(a=0.0, b=1.0, futility=0.2, futility_rate="midpoint")

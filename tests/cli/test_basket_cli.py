@@ -156,3 +156,70 @@ def test_calibrate_prints_the_threshold_and_refuses_bad_input():
     for args in (["--alpha", "2"], ["--criterion", "any"], ["--design-name", "nope"], ["--scenario", "x"]):
         r = runner.invoke(app, ["basket", "calibrate", EXAMPLE, "--trials", "500", *args])
         assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output
+
+
+LOOKS = """
+[basket]
+name = "looks"
+q0 = 0.1
+
+[[cohorts]]
+name = "a"
+n = 20
+looks = [10, 20]
+
+[[cohorts]]
+name = "b"
+n = 24
+looks = [12, 24]
+
+[[designs]]
+name = "exnex-pp"
+kind = "exnex"
+interim = "predictive"
+futility = 0.1
+grid = "coarse"
+
+[[designs]]
+name = "fuj-pp"
+kind = "fujikawa"
+interim = "predictive"
+futility = 0.1
+
+[[designs]]
+name = "cbhm-mid"
+kind = "cbhm"
+a = 0.0
+b = 1.0
+q1 = 0.3
+futility = 0.1
+futility_rate = "midpoint"
+
+[[scenarios]]
+name = "null"
+rates = [0.1, 0.1]
+"""
+
+
+@pytest.mark.parametrize("name", ["exnex-pp", "fuj-pp", "cbhm-mid"])
+def test_interim_rules_in_the_meeting_and_between_looks(tmp_path, name):
+    """A cohort at its interim look shows what its futility rule compared; a cohort between looks (7 of b's
+    12) is analysed at its own size, with no decision and no traceback; exact OCs run over the paths."""
+    spec = tmp_path / "looks.toml"
+    spec.write_text(LOOKS)
+    data = tmp_path / "d.csv"
+    data.write_text("cohort,n,responses\na,10,1\nb,7,1\n")
+    r = runner.invoke(app, ["basket", "analyze", str(spec), "--data", str(data), "--design-name", name])
+    assert r.exit_code == 0, r.output
+    line_a = next(ln for ln in r.output.splitlines() if ln.strip().startswith("a "))
+    line_b = next(ln for ln in r.output.splitlines() if ln.strip().startswith("b "))
+    word = "futility P(q > (q0 + q1)/2)" if name == "cbhm-mid" else "predictive P(go)"
+    assert word in line_a and "enrolling (not at a look)" in line_b
+    csv_out = runner.invoke(
+        app, ["basket", "analyze", str(spec), "--data", str(data), "--design-name", name, "--format", "csv"]
+    )
+    header = next(ln for ln in csv_out.output.splitlines() if ln.startswith("cohort,"))
+    assert header.endswith("futility_prob" if name == "cbhm-mid" else "predictive_prob_go")
+    if name != "cbhm-mid":
+        r = runner.invoke(app, ["basket", "simulate", str(spec), "--exact", "--design-name", name])
+        assert r.exit_code == 0, r.output

@@ -126,21 +126,55 @@ def predictive(design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray,
     return out.reshape(n.shape)
 
 
-def interim_probability(
+def interim_probabilities(
     design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray, prob: np.ndarray
-) -> np.ndarray:
-    """What an interim look compares with ``futility`` / ``efficacy``: the posterior ``prob`` itself, or
-    with ``interim = "predictive"`` the predictive probability of a go."""
-    if design.interim == "predictive":
-        return predictive(design, cohorts, n, x)
-    return prob
+) -> tuple[np.ndarray, np.ndarray]:
+    """What an interim look compares with ``efficacy`` and with ``futility``: the posterior ``prob``
+    itself, or with ``interim = "predictive"`` the predictive probability of a go (both); for the CBHM
+    with ``futility_rate = "midpoint"`` the futility side is P(q_k > (q0_k + q1) / 2 | data), Chu & Yuan's
+    rule."""
+    compared = predictive(design, cohorts, n, x) if design.interim == "predictive" else prob
+    if isinstance(design, Cbhm) and design.futility_rate == "midpoint":
+        from .cbhm import cbhm_probabilities
+
+        cuts = [_logit((c.q0 + design.q1) / 2.0) for c in cohorts]
+        return compared, cbhm_probabilities(design, cohorts, n, x, cuts=cuts)[0]
+    return compared, compared
+
+
+def _logit(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+def decide_look(
+    design: BasketDesign,
+    cohorts: tuple[Cohort, ...],
+    look: int,
+    final: bool,
+    n: np.ndarray,
+    x: np.ndarray,
+    prob: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The statuses of every cohort analysed at ``look`` given the data (n, x) and their posterior P(q > q0)
+    ``prob`` (from :func:`analyze`), with the probabilities the interim rule compared: (status, compared
+    with efficacy, compared with futility). Simulation, exact OCs and the live analysis all decide here."""
+    if final:
+        return decide(design, look, True, prob, x), prob, prob
+    eff, fut = interim_probabilities(design, cohorts, n, x, prob)
+    return decide(design, look, False, eff, x, fut), eff, fut
 
 
 def decide(
-    design: BasketDesign, look: int, final: bool, prob: np.ndarray, x: np.ndarray | None = None
+    design: BasketDesign,
+    look: int,
+    final: bool,
+    prob: np.ndarray,
+    x: np.ndarray | None = None,
+    futility_prob: np.ndarray | None = None,
 ) -> np.ndarray:
     """Status of each cohort analysed at ``look`` (0-based; ``final``: its last look), from P(q > q0)
-    (posterior designs) or the response counts ``x`` (Simon / BOP2 boundaries)."""
+    (posterior designs; ``futility_prob``, when given, is what an interim look's futility rule compares)
+    or the response counts ``x`` (Simon / BOP2 boundaries)."""
     if isinstance(design, RuleDesign):
         bnd = design.boundaries()
         go = x >= bnd.efficacy[look]
@@ -150,8 +184,9 @@ def decide(
             go = prob > design.threshold
             stop = ~go
         else:
+            fut = prob if futility_prob is None else futility_prob
             go = prob > design.efficacy if design.efficacy is not None else np.zeros(prob.shape, bool)
-            stop = prob < design.futility if design.futility is not None else np.zeros(prob.shape, bool)
+            stop = fut < design.futility if design.futility is not None else np.zeros(prob.shape, bool)
     out = np.full(prob.shape, int(CohortStatus.OPEN), dtype=np.int8)
     if final:
         out[:] = np.where(go, int(CohortStatus.GO), int(CohortStatus.NO_GO))
@@ -182,9 +217,7 @@ def run_looks(design: BasketDesign, cohorts: tuple[Cohort, ...], counts: np.ndar
         n_now = np.where(open_[rows], looks[None, :, look], n_used[rows])
         x_now = np.where(open_[rows], counts[rows, :, look], x_used[rows])
         p, m = analyze(design, cohorts, n_now, x_now)
-        final = look == n_looks - 1
-        compared = p if final else interim_probability(design, cohorts, n_now, x_now, p)
-        new = decide(design, look, final, compared, x_now)
+        new, _, _ = decide_look(design, cohorts, look, look == n_looks - 1, n_now, x_now, p)
         o = open_[rows]
         sub_status = status[rows]
         sub_status[o] = new[o]

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import EngineError
 from ..extension._prob import binom_pmf
-from .decide import GO_STATUSES, CohortStatus, analyze, decide, interim_probability
+from .decide import GO_STATUSES, CohortStatus, analyze, decide, decide_look
 from .spec import BasketDesign, BasketScenario, Cohort
 
 SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5, "cbhm": 1e-3}
@@ -100,9 +100,7 @@ def _independent(design: BasketDesign, cohorts, rates) -> dict[str, np.ndarray]:
         n_now = np.repeat(looks[None, :, look], width, axis=0)
         x_now = np.minimum(xs[:, None], n_now)
         p, mean = analyze(design, cohorts, n_now, x_now)
-        final = look == n_looks - 1
-        compared = p if final else interim_probability(design, cohorts, n_now, x_now, p)
-        status = decide(design, look, final, compared, x_now)
+        status, _, _ = decide_look(design, cohorts, look, look == n_looks - 1, n_now, x_now, p)
         valid = xs[:, None] <= looks[None, :, look]
         for i in range(k):
             w = np.where(valid[:, i], new[i], 0.0)
@@ -234,10 +232,8 @@ def _paths(design: BasketDesign, cohorts, rates) -> tuple[dict[str, np.ndarray],
             n = np.ascontiguousarray(uniq[:, k : 2 * k])
             status = uniq[:, 2 * k :].astype(np.int8)
         open_ = status == CohortStatus.OPEN
-        final = look == n_looks - 1
         prob, mean = analyze(design, cohorts, n, x)
-        compared = prob if final else interim_probability(design, cohorts, n, x, prob)
-        new = decide(design, look, final, compared, x)
+        new, _, _ = decide_look(design, cohorts, look, look == n_looks - 1, n, x, prob)
         status = np.where(open_, new, status).astype(np.int8)
         stopped = open_ & (status != CohortStatus.OPEN)
         err = mean - rates[None, :]

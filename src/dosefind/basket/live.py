@@ -18,7 +18,7 @@ import numpy as np
 from ..constants import CREDIBLE_MASS
 from ..errors import DataError
 from .beta import beta_interval, fujikawa_shapes, prob_above
-from .decide import STATUS_WORDS, CohortStatus, analyze, decide, independent_shapes, predictive, state_sizes
+from .decide import STATUS_WORDS, CohortStatus, analyze, decide_look, independent_shapes, state_sizes
 from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Exnex, Fujikawa
 
 
@@ -206,17 +206,17 @@ def analyze_data(
 
         s2, t = sigma2_of(design, cohorts, n, x)
         shrinkage = {"homogeneity_T": float(t[0]), "sigma2": float(s2[0])}
-    pp = predictive(design, cohorts, n, x)[0] if design.interim == "predictive" else None
     rows = []
     for k, c in enumerate(cohorts):
         nk = data.n[k]
         interim = nk in c.looks[:-1]
+        eff = fut = math.nan
         if nk in c.looks:
             look = c.looks.index(nk)
             final = look == len(c.looks) - 1
-            compared = pp[k] if pp is not None and interim else p_b[k]
-            st = decide(design, look, final, np.array([compared]), np.array([data.responses[k]]))[0]
-            decision = STATUS_WORDS[CohortStatus(int(st))]
+            st, e, f = decide_look(design, cohorts, look, final, n, x, p_b[None, :])
+            decision = STATUS_WORDS[CohortStatus(int(st[0, k]))]
+            eff, fut = float(e[0, k]), float(f[0, k])
         else:
             decision = "enrolling (not at a look)"
         row = {
@@ -234,8 +234,10 @@ def analyze_data(
             "borrowed_prob_above_q0": float(p_b[k]),
             "decision": decision,
         }
-        if pp is not None:
-            row["predictive_prob_go"] = float(pp[k]) if interim else math.nan
+        if design.interim == "predictive":
+            row["predictive_prob_go"] = eff if interim else math.nan
+        if isinstance(design, Cbhm) and design.futility_rate == "midpoint":
+            row["futility_prob"] = fut if interim else math.nan
         if shrinkage is not None:
             row.update(shrinkage)
         if weights is not None:

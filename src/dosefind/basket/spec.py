@@ -38,6 +38,9 @@ from ..errors import SpecError
 
 KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm")
 INTERIM = ("posterior", "predictive")
+#: options added after designs were first hashed; left out of ``to_dict`` at these defaults
+OMITTED_DEFAULTS = {"interim": "posterior", "futility_rate": "q0"}
+_NOTHING = object()
 MAX_COHORTS = 20
 
 
@@ -167,8 +170,8 @@ class BasketDesign:
         out: dict = {"kind": self.kind}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "interim" and value == "posterior":
-                continue  # the default, left out so files written before the option hash as they did
+            if OMITTED_DEFAULTS.get(f.name, _NOTHING) == value:
+                continue  # a later option at its default: files written before it hash as they did
             if value is not None:
                 out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
@@ -390,7 +393,11 @@ class Cbhm(BasketDesign):
     code) or the median (``"median"``) of the medians of T when the first i cohorts are at their q0 and the
     rest at q1 (i = 1..K-1), each over ``calibration_trials`` simulated final data sets (deterministic:
     seed ``calibration_seed``, one latent uniform per patient); then sigma^2(T_H) = ``sigma2_strong`` and
-    sigma^2(T_L) = ``sigma2_weak``. ``mu_mean`` defaults to the mean of the cohorts' logit q0."""
+    sigma^2(T_L) = ``sigma2_weak``. ``mu_mean`` defaults to the mean of the cohorts' logit q0.
+
+    ``futility_rate = "midpoint"``: an interim look stops a cohort for futility when
+    P(q_k > (q0_k + q1) / 2 | data) < ``futility`` (Chu & Yuan's rule); the default ``"q0"`` compares
+    P(q_k > q0_k | data) as every design does. Efficacy stops and the final go stay on q0."""
 
     a: float | None = None
     b: float | None = None
@@ -404,6 +411,7 @@ class Cbhm(BasketDesign):
     mu_sd: float = 10.0
     sigma2_min: float = 1.0e-3
     sigma2_max: float = 1.0e4
+    futility_rate: str = "q0"
     kind: ClassVar[str] = "cbhm"
     borrows: ClassVar[bool] = True
     no_predictive: ClassVar[str] = (
@@ -461,6 +469,13 @@ class Cbhm(BasketDesign):
         )
         set_(self, "calibration_seed", v.integer("calibration_seed", self.calibration_seed, low=0))
         set_(self, "heterogeneous", v.choice("heterogeneous", self.heterogeneous, ("min", "median")))
+        set_(self, "futility_rate", v.choice("futility_rate", self.futility_rate, ("q0", "midpoint")))
+        if self.futility_rate == "midpoint" and self.q1 is None:
+            raise SpecError(
+                "futility_rate",
+                '"midpoint" is (q0 + q1) / 2 and q1 is not given',
+                "give q1 (the alternative response rate), or drop futility_rate",
+            )
 
     def check_cohorts(self, cohorts):
         if self.a is not None:

@@ -111,6 +111,8 @@ def analysis_text(spec, design, rows, level: float) -> str:
         decision = r["decision"]
         if not math.isnan(r.get("predictive_prob_go", math.nan)):
             decision += f" (predictive P(go) {r['predictive_prob_go']:.3f})"
+        if not math.isnan(r.get("futility_prob", math.nan)):
+            decision += f" (futility P(q > (q0 + q1)/2) {r['futility_prob']:.3f})"
         lines.append(f"  {r['cohort']:<{width}}  {xn:>7}  {r['q0']:5.2f}  {ind:>30}  {bor:>30}  {decision}")
     if rows and "sigma2" in rows[0]:
         lines.append(
@@ -130,7 +132,9 @@ def analysis_text(spec, design, rows, level: float) -> str:
 def analysis_csv(rows, provenance: dict) -> str:
     from ..report.tables import tidy_csv
 
-    columns = ANALYSIS_COLUMNS + (("predictive_prob_go",) if rows and "predictive_prob_go" in rows[0] else ())
+    columns = ANALYSIS_COLUMNS + tuple(
+        c for c in ("predictive_prob_go", "futility_prob") if rows and c in rows[0]
+    )
     flat = [{k: r[k] for k in columns} for r in rows]
     return tidy_csv(provenance, columns, flat)
 
