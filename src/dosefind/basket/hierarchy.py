@@ -304,19 +304,9 @@ def hierarchy_probabilities(
             lookup = np.array([t.row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])
             rows[sel, k] = lookup[x[sel, k]]
     uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
-    ones = np.ones(n.shape[1])  # the EX / NEX mixture is already in the kernel tables
+    # the EX / NEX mixture is already in the kernel tables
     prob, mean = hierarchy_posterior(
-        uniq,
-        uniq,
-        t.logw,
-        t.kernel_log_lik,
-        t.kernel_tail,
-        t.kernel_mean,
-        t.nex_log_lik,
-        t.nex_tail,
-        t.nex_mean,
-        ones,
-        CUTOFF,
+        uniq, uniq, t.logw, t.kernel_log_lik, t.kernel_tail, t.kernel_mean, CUTOFF
     )
     inverse = inverse.reshape(-1)
     return prob[inverse], mean[inverse]
@@ -394,7 +384,6 @@ def hierarchy_predictive(
                 rows[sel, k_all + k] = 0
                 off_look[sel, k] = True
     uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
-    ones = np.ones(k_all)
     pp, _ = hierarchy_posterior(
         np.ascontiguousarray(uniq[:, :k_all]),
         np.ascontiguousarray(uniq[:, k_all:]),
@@ -402,10 +391,6 @@ def hierarchy_predictive(
         t.kernel_log_lik,
         h,
         t.kernel_mean,
-        t.nex_log_lik,
-        t.nex_tail,
-        t.nex_mean,
-        ones,
         CUTOFF,
     )
     out = np.minimum(pp[inverse.reshape(-1)], 1.0)

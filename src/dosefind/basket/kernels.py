@@ -39,67 +39,71 @@ def response_counts(seed, scenario_key, first_trial, n_trials, rates, looks):
 
 
 @kernel
-def hierarchy_posterior(
-    rows_l, rows_t, logw, log_lik, tail, mean, nex_log_lik, nex_tail, nex_mean, p_ex, cutoff
-):
+def hierarchy_posterior(rows_l, rows_t, logw, log_lik, tail, mean, cutoff):
     """Posterior P(q_k > q0_k) and E q_k of a normal hierarchy on the logits for each data vector.
 
     ``rows_l[v, k]`` / ``rows_t[v, k]``: the rows of the node tables (``log_lik``, ``mean`` / ``tail``, shape
     [rows, nodes]) that hold cohort k's (n, x) in data vector v; ``logw[g]``: the log weight of outer node g
-    (quadrature weight times the prior of (nu, scale)). With ``p_ex[k] < 1`` (EXNEX) the cohort's marginal
-    likelihood is p_ex L_EX + (1 - p_ex) L_NEX, with the NEX part (``nex_*``, per row) free of the nodes.
-    Nodes whose log posterior is ``cutoff`` below the largest are skipped."""
+    (quadrature weight times the prior of (nu, scale)). EXNEX's mixture is already in the tables. Nodes
+    whose log posterior is ``cutoff`` below the largest get weight 0.
+
+    Each pass runs along the nodes of one table row at a time (the rows are contiguous): the log posterior
+    adds the cohorts' rows in cohort order, then the weights exp(lp - max), then the sums of weight x tail
+    and weight x mean, two cohorts per pass, each sum over the nodes in node order."""
     n_vec, n_cohorts = rows_l.shape
     n_nodes = logw.shape[0]
     prob = np.zeros((n_vec, n_cohorts))
     post_mean = np.zeros((n_vec, n_cohorts))
     lp = np.empty(n_nodes)
-    mixed = False
-    for k in range(n_cohorts):
-        if p_ex[k] < 1.0:
-            mixed = True
-    log_pex = np.log(p_ex)
-    log_pnex = np.log1p(-p_ex)
+    w = np.empty(n_nodes)
     for v in range(n_vec):
+        for g in range(n_nodes):
+            lp[g] = logw[g]
+        for k in range(n_cohorts):
+            row = log_lik[rows_l[v, k]]
+            for g in range(n_nodes):
+                lp[g] += row[g]
         best = -np.inf
         for g in range(n_nodes):
-            s = logw[g]
-            for k in range(n_cohorts):
-                r = rows_l[v, k]
-                if mixed:
-                    a = log_pex[k] + log_lik[r, g]
-                    b = log_pnex[k] + nex_log_lik[r]
-                    s += max(a, b) + np.log1p(np.exp(-abs(a - b)))
-                else:
-                    s += log_lik[r, g]
-            lp[g] = s
-            if s > best:
-                best = s
+            if lp[g] > best:
+                best = lp[g]
         z = 0.0
         for g in range(n_nodes):
             d = lp[g] - best
             if d < -cutoff:
-                continue
-            w = np.exp(d)
-            z += w
-            for k in range(n_cohorts):
-                r = rows_l[v, k]
-                rt = rows_t[v, k]
-                if mixed:
-                    a = log_pex[k] + log_lik[r, g]
-                    b = log_pnex[k] + nex_log_lik[r]
-                    m = max(a, b)
-                    ea = np.exp(a - m)
-                    eb = np.exp(b - m)
-                    f = ea / (ea + eb)
-                    prob[v, k] += w * (f * tail[rt, g] + (1.0 - f) * nex_tail[rt])
-                    post_mean[v, k] += w * (f * mean[r, g] + (1.0 - f) * nex_mean[r])
-                else:
-                    prob[v, k] += w * tail[rt, g]
-                    post_mean[v, k] += w * mean[r, g]
-        for k in range(n_cohorts):
-            prob[v, k] /= z
-            post_mean[v, k] /= z
+                w[g] = 0.0
+            else:
+                e = np.exp(d)
+                w[g] = e
+                z += e
+        k = 0
+        while k < n_cohorts:
+            ta = tail[rows_t[v, k]]
+            ma = mean[rows_l[v, k]]
+            if k + 1 < n_cohorts:
+                tb = tail[rows_t[v, k + 1]]
+                mb = mean[rows_l[v, k + 1]]
+                s0 = 0.0
+                s1 = 0.0
+                s2 = 0.0
+                s3 = 0.0
+                for g in range(n_nodes):
+                    wg = w[g]
+                    s0 += wg * ta[g]
+                    s1 += wg * ma[g]
+                    s2 += wg * tb[g]
+                    s3 += wg * mb[g]
+                prob[v, k + 1] = s2 / z
+                post_mean[v, k + 1] = s3 / z
+            else:
+                s0 = 0.0
+                s1 = 0.0
+                for g in range(n_nodes):
+                    s0 += w[g] * ta[g]
+                    s1 += w[g] * ma[g]
+            prob[v, k] = s0 / z
+            post_mean[v, k] = s1 / z
+            k += 2
     return prob, post_mean
 
 
