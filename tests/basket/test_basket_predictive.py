@@ -3,7 +3,7 @@
 Checked against: Lee & Liu's predictive probability (dosefind.extension.predictive, itself checked against
 the paper and ph2bye) for the independent design; scipy's beta-binomial on the borrowed Beta shapes for
 Fujikawa's (baskexact's ``interim_postpred``; baskexact's own values in
-tests/published/test_baskexact_reference.py); the brute-force integration of tests/basket/berry_oracle.py
+the conformance check baskexact_fujikawa); the brute-force integration of tests/basket/berry_oracle.py
 for Berry's hierarchy; PyMC NUTS draws for EXNEX. Exact operating characteristics over every path of a
 borrowing design's looks against the independent design's dynamic programme, against the one-look
 enumeration, and against simulation within Monte Carlo error.

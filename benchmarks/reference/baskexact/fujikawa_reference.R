@@ -1,6 +1,6 @@
 # Reference values of Fujikawa et al.'s (2020) design from the baskexact R package (exact calculation).
 # Run from the repository root with baskexact installed (see README.md in this folder):
-#   Rscript benchmarks/reference/baskexact/fujikawa_reference.R > tests/published/data/baskexact_fujikawa.csv
+#   Rscript benchmarks/reference/baskexact/fujikawa_reference.R > src/dosefind/conformance/data/baskexact_fujikawa.csv
 # Every setting has a basket with p1 == p0 (toer() needs one).
 # Output: one row per (setting, quantity). Settings vary k, n, p0, prior, epsilon, tau, lambda and the
 # true rates p1; quantities are per-basket rejection probabilities ("reject_<i>"), the family-wise

@@ -2,7 +2,7 @@
 # baskexact R package (exact calculation).
 # Run from the repository root with baskexact installed into <lib> (see README.md in this folder):
 #   R_LIBS=<lib> Rscript benchmarks/reference/baskexact/fujikawa_twostage_reference.R \
-#     > tests/published/data/baskexact_fujikawa_twostage.csv
+#     > src/dosefind/conformance/data/baskexact_fujikawa_twostage.csv
 # The first line written (to stderr, and as a comment at the top of the CSV) names the baskexact and R
 # versions; the run takes about 5 minutes on one core (4 of them for setting 5).
 # Every setting has a basket with p1 == p0, so every setting uses toer() (never pow()).
