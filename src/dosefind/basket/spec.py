@@ -179,6 +179,23 @@ class BasketDesign:
     def describe(self) -> str:
         return self.kind
 
+    def rules(self) -> str:
+        """The decision rules in words: the interim stops (on what probability) and the final go."""
+        if self.futility is None and self.efficacy is None:
+            interim = "no interim stops"
+        else:
+            what = "the predictive probability of a go" if self.interim == "predictive" else "P(q > q0)"
+            stops = []
+            if self.futility is not None:
+                fut = what
+                if getattr(self, "futility_rate", "q0") == "midpoint":
+                    fut = "P(q > (q0 + q1) / 2)"
+                stops.append(f"futility when {fut} < {self.futility:g}")
+            if self.efficacy is not None:
+                stops.append(f"a go when {what} > {self.efficacy:g}")
+            interim = "interim stops: " + ", ".join(stops)
+        return f"{interim}; final go when P(q > q0) > {self.threshold:g}"
+
     def go_prior(self) -> tuple[float, float]:
         """The Beta prior of the final go count that a predictive probability aims at:
         ``predictive_prior``, else the design's own Beta prior, else Beta(1, 1)."""

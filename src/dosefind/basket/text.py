@@ -7,6 +7,7 @@ import math
 
 from .decide import go_counts
 from .simulate import COHORT_METRICS, TRIAL_METRICS
+from .spec import RuleDesign
 
 COLUMNS = ("design", "scenario", "metric", "cohort", "value", "mcse")
 SHOWN = ("prob_go", "prob_stop_futility", "mean_n", "bias", "mse")
@@ -30,6 +31,8 @@ def oc_text(spec, rows, provenance: dict) -> str:
     for d in spec.designs:
         lines.append("")
         lines.append(f"design {d.name}: {d.describe()}")
+        if not isinstance(d, RuleDesign):
+            lines.append(f"  {d.rules()}")
         for s in spec.scenarios:
             if (d.name, s.name, "prob_any_go", "") not in index:
                 continue
