@@ -109,10 +109,11 @@ def test_berry_against_brute_force_integration():
         *_, ref = berry_oracle(
             n, x, 0.15, center, d.mu_sd, d.sigma2_shape, d.sigma2_scale, k, lstep=0.4, fun=tail
         )
-        # measured: 1.2e-3 below the oracle (0.5181 vs 0.5193; the oracle moves by 1e-9 between its log-s
-        # steps 0.4, 0.2 and 0.1 and its z steps 0.05 and 0.01, dosefind's default and fine grids differ by 5e-5,
-        # and dosefind's posterior mean is 4.5e-4 below the oracle's in the same case): the hierarchy's
-        # open accuracy item (docs/notes/basket-conventions.md; P(q > q0) is held to 6e-3 there)
+        # measured: 1.2e-3 below the oracle (0.5181 vs 0.5193; the oracle moves by 1e-9 between its
+        # log-s steps 0.4, 0.2 and 0.1 and its z steps 0.05 and 0.01, dosefind's default and fine grids
+        # differ by 5e-5, and dosefind's posterior mean is 4.5e-4 below the oracle's in the same case):
+        # the hierarchy's open accuracy item (docs/notes/basket-conventions.md, "Located"; P(q > q0) is
+        # held to 6e-3 there)
         assert pp[k] == pytest.approx(ref, abs=2e-3), (k, pp[k], ref)
 
 
