@@ -6,11 +6,12 @@ Berry(target=0.35). Part 1 compares, scale by scale, dosefind's node tables with
 fine nu grid, the inner theta integrals by FFT convolution, Gauss-Hermite for tiny scales): the log of the
 nu-integral of the posterior mass (minus log p(l), which leaves the trapezoid weight in l: log 0.3 =
 -1.204 inside the range) and P(theta_c > c | s). Part 2 rebuilds the tables with composite Gauss-Legendre
-panels in nu (widths from the tables' own density, graded panels around each cut) and prints P and the
+panels in nu (edges at equal steps of the tables' own u-map, graded panels around each cut growing by
+``--grow``) and prints P and the
 mean against the brute-force oracle of tests/basket/berry_oracle.py (cohort c: P 0.9087272, mean
 0.2747066).
 
-    python benchmarks/research/basket_hierarchy_accuracy.py [--panel-u 2.2] [--gl 8] [--ustep 0.5]
+    python benchmarks/research/basket_hierarchy_accuracy.py [--panel-u 12] [--gl 8] [--grow 8] [--ustep 0.5]
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def per_scale(design: Berry, k: int = 2, h: float = 0.01) -> None:
         print(f"  {s:9.3g}  {ratio:+.4f}                      {tail:.6f}       {third_tail:.6f}")
 
 
-def gl_nodes(panel_u: float, gl: int):
+def gl_nodes(panel_u: float, gl: int, grow: float):
     z_gl, w_gl = np.polynomial.legendre.leggauss(gl)
 
     def density(nu, scale, info_n, prior_sd):
@@ -82,10 +83,13 @@ def gl_nodes(panel_u: float, gl: int):
         lo = min(center - half, float(cuts.min()) - 5.0)
         hi = max(center + half, float(cuts.max()) + 5.0)
         width_u = panel_u * ustep / 0.5
-        edges, x = [lo], lo
-        while x < hi:
-            x = x + width_u / float(density(np.array([x]), scale, info_n, prior_sd)[0])
-            edges.append(min(x, hi))
+        # panel edges at equal steps of u(nu), the integral of the density (placing each panel by the
+        # density at its left end let a tail panel jump across the posterior's bulk)
+        helper = np.linspace(lo, hi, 20001)
+        dens = density(helper, scale, info_n, prior_sd)
+        u = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(helper))])
+        n_panels = max(int(math.ceil(u[-1] / width_u)), 2)
+        edges = list(np.interp(np.linspace(0.0, u[-1], n_panels + 1), u, helper))
         extra = []
         for c in cuts:
             pc = 1.0 / (1.0 + math.exp(-c))
@@ -95,7 +99,7 @@ def gl_nodes(panel_u: float, gl: int):
             step = w
             while step < smooth:
                 extra += [c - step, c + step]
-                step *= 2.0
+                step *= grow
         e = np.unique(np.concatenate([edges, extra]))
         e = e[(e >= lo) & (e <= hi)]
         half_w, mid = (e[1:] - e[:-1]) / 2, (e[1:] + e[:-1]) / 2
@@ -109,9 +113,10 @@ def gl_nodes(panel_u: float, gl: int):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--panel-u", type=float, default=2.2, help="a panel's width in u (posterior sds)")
+    ap.add_argument("--panel-u", type=float, default=12.0, help="a panel's width in u (posterior sds)")
     ap.add_argument("--gl", type=int, default=8)
     ap.add_argument("--ustep", type=float, default=0.5, help="the grid's u step the panel width scales")
+    ap.add_argument("--grow", type=float, default=8.0, help="growth of the graded panels around a cut")
     args = ap.parse_args()
     design = Berry(target=0.35)
     print("part 1: the node tables (grid default) scale by scale against a third integration")
@@ -122,7 +127,7 @@ def main() -> None:
         f"cohort c P {p[0, 2]:.7f} mean {m[0, 2]:.7f}"
     )
     print(f"part 2: composite Gauss-Legendre in nu (u-width {args.panel_u}, {args.gl} points)")
-    H._nu_nodes = gl_nodes(args.panel_u, args.gl)
+    H._nu_nodes = gl_nodes(args.panel_u, args.gl, args.grow)
     H.GRIDS["default"] = (0.3, args.ustep, 4)
     t = H.build_tables(design, COHORTS)
     H.tables_for = lambda d, c, t=t: t
