@@ -6,12 +6,13 @@ Berry(target=0.35). Part 1 compares, scale by scale, dosefind's node tables with
 fine nu grid, the inner theta integrals by FFT convolution, Gauss-Hermite for tiny scales): the log of the
 nu-integral of the posterior mass (minus log p(l), which leaves the trapezoid weight in l: log 0.3 =
 -1.204 inside the range) and P(theta_c > c | s). Part 2 rebuilds the tables with composite Gauss-Legendre
-panels in nu (edges at equal steps of the tables' own u-map, graded panels around each cut growing by
-``--grow``) and prints P and the
-mean against the brute-force oracle of tests/basket/berry_oracle.py (cohort c: P 0.9087272, mean
-0.2747066).
+panels in nu: edges at equal steps of the tables' own u-map, and around each cut panels of the tail
+step's width w = s sqrt(1 + s^2 I) over the range the step can move to, c +- (s^2 I D + 4 w) (I = n_max / 4,
+D a bound on |c - the cohort's own logit|), then growing by ``--grow`` until they reach the smooth
+width; it prints P and the mean against the brute-force oracle of tests/basket/berry_oracle.py (cohort c:
+P 0.9087272, mean 0.2747066).
 
-    python benchmarks/research/basket_hierarchy_accuracy.py [--panel-u 12] [--gl 8] [--grow 8] [--ustep 0.5]
+    python benchmarks/research/basket_hierarchy_accuracy.py [--panel-u 4] [--gl 8] [--grow 4] [--ustep 0.5]
 """
 
 from __future__ import annotations
@@ -91,15 +92,26 @@ def gl_nodes(panel_u: float, gl: int, grow: float):
         n_panels = max(int(math.ceil(u[-1] / width_u)), 2)
         edges = list(np.interp(np.linspace(0.0, u[-1], n_panels + 1), u, helper))
         extra = []
+        n_max = float(info_n.max())
         for c in cuts:
-            pc = 1.0 / (1.0 + math.exp(-c))
-            w = 1.0 / math.sqrt(float(info_n.max()) * pc * (1 - pc) + 1.0 / scale**2)
+            big_i = n_max * 0.25
+            wd = scale * math.sqrt(1.0 + scale**2 * big_i)
+            d_max = abs(c) + math.log(2.0 * (n_max + 1.0)) + 1.0
+            shift = min(scale**2 * big_i * d_max, 20.0)
             smooth = width_u / float(density(np.array([c]), scale, info_n, prior_sd)[0])
-            extra.append(c)
-            step = w
+            if wd >= smooth:
+                continue
+            reach = shift + 4.0 * wd
+            k = int(math.ceil(reach / wd))
+            extra += list(c + wd * np.arange(-k, k + 1))
+            step, x0 = wd, k * wd
             while step < smooth:
-                extra += [c - step, c + step]
                 step *= grow
+                x0 += step
+                extra += [c - x0, c + x0]
+        if extra:
+            lo_e, hi_e = min(extra), max(extra)
+            edges = [x for x in edges if x < lo_e or x > hi_e]
         e = np.unique(np.concatenate([edges, extra]))
         e = e[(e >= lo) & (e <= hi)]
         half_w, mid = (e[1:] - e[:-1]) / 2, (e[1:] + e[:-1]) / 2
@@ -113,10 +125,10 @@ def gl_nodes(panel_u: float, gl: int, grow: float):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--panel-u", type=float, default=12.0, help="a panel's width in u (posterior sds)")
+    ap.add_argument("--panel-u", type=float, default=4.0, help="a panel's width in u (posterior sds)")
     ap.add_argument("--gl", type=int, default=8)
     ap.add_argument("--ustep", type=float, default=0.5, help="the grid's u step the panel width scales")
-    ap.add_argument("--grow", type=float, default=8.0, help="growth of the graded panels around a cut")
+    ap.add_argument("--grow", type=float, default=4.0, help="growth of the graded panels around a cut")
     args = ap.parse_args()
     design = Berry(target=0.35)
     print("part 1: the node tables (grid default) scale by scale against a third integration")
