@@ -140,7 +140,7 @@ def main() -> None:
     )
     print(f"part 2: composite Gauss-Legendre in nu (u-width {args.panel_u}, {args.gl} points)")
     H._nu_nodes = gl_nodes(args.panel_u, args.gl, args.grow)
-    H.GRIDS["default"] = (0.3, args.ustep, 4)
+    H.GRIDS["default"] = H.Grid(0.3, args.ustep, 4)
     t = H.build_tables(design, COHORTS)
     H.tables_for = lambda d, c, t=t: t
     p, m = analyze(design, COHORTS, N[None], X[None])

@@ -22,14 +22,32 @@ import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .kernels import hierarchy_posterior, node_integrals
 from .spec import Berry, Cohort, Exnex
 
-# (log-scale or scale step, u step, inner Gauss-Legendre panels)
-GRIDS = {"coarse": (0.4, 1.2, 3), "default": (0.3, 0.9, 4), "fine": (0.15, 0.5, 8)}
+
+class Grid(NamedTuple):
+    """The outer rule: the step in log s (Berry) or s (EXNEX), the nu rule's step in u (the trapezoid's
+    node spacing, or the Gauss-Legendre panels' width), the inner integrals' Gauss-Legendre panels, and for
+    the Gauss-Legendre nu rule the growth of the panels graded around a cut (None: the trapezoid rule)."""
+
+    scale_step: float
+    u_step: float
+    inner_panels: int
+    growth: float | None = None
+
+
+# "fine" is the accurate rule (composite Gauss-Legendre in nu; docs/notes/basket-conventions.md,
+# "Located"): 2-3x the nodes of "default", whose trapezoid rule is off by up to a few 1e-3 in P(q > q0)
+GRIDS = {
+    "coarse": Grid(0.4, 1.2, 3),
+    "default": Grid(0.3, 0.9, 4),
+    "fine": Grid(0.3, 4.0, 8, 4.0),
+}
 INNER_NODES = 16
 DROP = 42.0  # integrands are cut where they fall exp(-42) below their peak
 STEP_NODES = 1.5  # node density across a tail step, per step width (in units of ustep = 1)
@@ -126,6 +144,69 @@ def _nu_nodes(
     return nu, logprior + np.log(h * ends * dnu_du)
 
 
+def _nu_density(nu: np.ndarray, scale: float, info_n: np.ndarray, prior_sd: float) -> np.ndarray:
+    """sqrt(information about nu + 1 / prior_sd^2): the local posterior scale of nu."""
+    v = np.exp(-np.abs(nu)) / (1.0 + np.exp(-np.abs(nu))) ** 2
+    info = np.sum(info_n[:, None] * v[None, :] / (1.0 + scale**2 * info_n[:, None] * v[None, :]), axis=0)
+    return np.sqrt(info + 1.0 / prior_sd**2)
+
+
+NU_GAUSS_LEGENDRE = np.polynomial.legendre.leggauss(8)
+
+
+def _nu_nodes_gl(
+    center: float,
+    prior_sd: float,
+    scale: float,
+    info_n: np.ndarray,
+    cuts: np.ndarray,
+    width_u: float,
+    growth: float,
+):
+    """nu nodes for one scale by composite 8-point Gauss-Legendre panels in nu: edges at equal steps
+    ``width_u`` of u(nu) (du = dnu sqrt(info(nu) + 1 / prior_sd^2)), and around each cut c panels of the
+    width w = s sqrt(1 + s^2 I) of the step of P(eta_k > c | nu, s) in nu over the whole range the step
+    can sit in, c +- (s^2 I D + 4 w) (the step sits at c + s^2 I_k (c - the cohort's own logit); I = n_max / 4
+    and D = |c| + log(2 (n_max + 1)) + 1 bound them), then panels growing by ``growth`` until they reach
+    the smooth panels' width. Returns the nodes and log(weight x prior density)."""
+    half = math.sqrt(2 * DROP) * prior_sd
+    lo = min(center - half, float(cuts.min()) - 5.0)
+    hi = max(center + half, float(cuts.max()) + 5.0)
+    helper = np.linspace(lo, hi, 20001)
+    dens = _nu_density(helper, scale, info_n, prior_sd)
+    u = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(helper))])
+    n_panels = max(int(math.ceil(u[-1] / width_u)), 2)
+    edges = np.interp(np.linspace(0.0, u[-1], n_panels + 1), u, helper)
+    n_max = float(info_n.max())
+    graded: list[float] = []
+    for c in cuts:
+        big_i = n_max * 0.25
+        w = scale * math.sqrt(1.0 + scale**2 * big_i)
+        d_max = abs(c) + math.log(2.0 * (n_max + 1.0)) + 1.0
+        shift = min(scale**2 * big_i * d_max, 20.0)
+        smooth = width_u / float(_nu_density(np.array([c]), scale, info_n, prior_sd)[0])
+        if w >= smooth:
+            continue
+        k = int(math.ceil((shift + 4.0 * w) / w))
+        graded += list(c + w * np.arange(-k, k + 1))
+        step, x0 = w, k * w
+        while step < smooth:
+            step *= growth
+            x0 += step
+            graded += [c - x0, c + x0]
+    if graded:
+        edges = edges[(edges < min(graded)) | (edges > max(graded))]
+    e = np.unique(np.concatenate([edges, np.array(graded)]))
+    e = e[(e >= lo) & (e <= hi)]
+    z, gw = NU_GAUSS_LEGENDRE
+    half_w = (e[1:] - e[:-1]) / 2
+    mid = (e[1:] + e[:-1]) / 2
+    nu = (mid[:, None] + half_w[:, None] * z[None, :]).ravel()
+    weight = (half_w[:, None] * gw[None, :]).ravel()
+    logprior = -0.5 * ((nu - center) / prior_sd) ** 2 - math.log(prior_sd) - 0.5 * math.log(2 * math.pi)
+    return nu, logprior + np.log(weight)
+
+
 def _offset(design) -> float:
     return _logit(design.target) if isinstance(design, Berry) else 0.0
 
@@ -135,7 +216,8 @@ def build_tables(
 ) -> NodeTables:
     """The outer nodes and inner tables for every (n, x) the cohorts can reach at their looks, and at the
     sizes (cohort index, n) in ``extra`` (data between looks). The nodes do not depend on ``extra``."""
-    sstep, ustep, panels = GRIDS[design.grid]
+    grid = GRIDS[design.grid]
+    sstep, ustep, panels = grid.scale_step, grid.u_step, grid.inner_panels
     k = len(cohorts)
     center = design.mu_mean_for(cohorts) + _offset(design)
     scales, logw_s = _scale_nodes(design, k, sstep)
@@ -143,7 +225,10 @@ def build_tables(
     cuts = np.unique(_logit(np.array([c.q0 for c in cohorts])))
     nus, sds, logw = [], [], []
     for s, lw in zip(scales, logw_s, strict=True):
-        nu, lwn = _nu_nodes(center, design.mu_sd, s, info_n, cuts, ustep)
+        if grid.growth is None:
+            nu, lwn = _nu_nodes(center, design.mu_sd, s, info_n, cuts, ustep)
+        else:
+            nu, lwn = _nu_nodes_gl(center, design.mu_sd, s, info_n, cuts, ustep, grid.growth)
         nus.append(nu)
         sds.append(np.full_like(nu, s))
         logw.append(lw + lwn)
