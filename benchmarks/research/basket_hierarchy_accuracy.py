@@ -5,14 +5,12 @@ Three cohorts at their interim sizes (5/10, 7/14, 10/20 patients, 1, 2, 3 respon
 Berry(target=0.35). Part 1 compares, scale by scale, dosefind's node tables with a third integration (a
 fine nu grid, the inner theta integrals by FFT convolution, Gauss-Hermite for tiny scales): the log of the
 nu-integral of the posterior mass (minus log p(l), which leaves the trapezoid weight in l: log 0.3 =
--1.204 inside the range) and P(theta_c > c | s). Part 2 rebuilds the tables with composite Gauss-Legendre
-panels in nu: edges at equal steps of the tables' own u-map, and around each cut panels of the tail
-step's width w = s sqrt(1 + s^2 I) over the range the step can move to, c +- (s^2 I D + 4 w) (I = n_max / 4,
-D a bound on |c - the cohort's own logit|), then growing by ``--grow`` until they reach the smooth
-width; it prints P and the mean against the brute-force oracle of tests/basket/berry_oracle.py (cohort c:
-P 0.9087272, mean 0.2747066).
+-1.204 inside the range) and P(theta_c > c | s). Part 2 builds the tables of grid "fine", the composite
+Gauss-Legendre rule in nu (``hierarchy._nu_nodes_gl``), with its panel u-width and growth set from the
+command line, and prints P and the mean against the brute-force oracle of tests/basket/berry_oracle.py
+(cohort c: P 0.9087272, mean 0.2747066).
 
-    python benchmarks/research/basket_hierarchy_accuracy.py [--panel-u 4] [--gl 8] [--grow 4] [--ustep 0.5]
+    python benchmarks/research/basket_hierarchy_accuracy.py [--panel-u 4] [--grow 4]
 """
 
 from __future__ import annotations
@@ -71,63 +69,9 @@ def per_scale(design: Berry, k: int = 2, h: float = 0.01) -> None:
         print(f"  {s:9.3g}  {ratio:+.4f}                      {tail:.6f}       {third_tail:.6f}")
 
 
-def gl_nodes(panel_u: float, gl: int, grow: float):
-    z_gl, w_gl = np.polynomial.legendre.leggauss(gl)
-
-    def density(nu, scale, info_n, prior_sd):
-        v = np.exp(-np.abs(nu)) / (1.0 + np.exp(-np.abs(nu))) ** 2
-        info = np.sum(info_n[:, None] * v[None, :] / (1.0 + scale**2 * info_n[:, None] * v[None, :]), axis=0)
-        return np.sqrt(info + 1.0 / prior_sd**2)
-
-    def nodes(center, prior_sd, scale, info_n, cuts, ustep):
-        half = math.sqrt(2 * H.DROP) * prior_sd
-        lo = min(center - half, float(cuts.min()) - 5.0)
-        hi = max(center + half, float(cuts.max()) + 5.0)
-        width_u = panel_u * ustep / 0.5
-        # panel edges at equal steps of u(nu), the integral of the density (placing each panel by the
-        # density at its left end let a tail panel jump across the posterior's bulk)
-        helper = np.linspace(lo, hi, 20001)
-        dens = density(helper, scale, info_n, prior_sd)
-        u = np.concatenate([[0.0], np.cumsum(0.5 * (dens[1:] + dens[:-1]) * np.diff(helper))])
-        n_panels = max(int(math.ceil(u[-1] / width_u)), 2)
-        edges = list(np.interp(np.linspace(0.0, u[-1], n_panels + 1), u, helper))
-        extra = []
-        n_max = float(info_n.max())
-        for c in cuts:
-            big_i = n_max * 0.25
-            wd = scale * math.sqrt(1.0 + scale**2 * big_i)
-            d_max = abs(c) + math.log(2.0 * (n_max + 1.0)) + 1.0
-            shift = min(scale**2 * big_i * d_max, 20.0)
-            smooth = width_u / float(density(np.array([c]), scale, info_n, prior_sd)[0])
-            if wd >= smooth:
-                continue
-            reach = shift + 4.0 * wd
-            k = int(math.ceil(reach / wd))
-            extra += list(c + wd * np.arange(-k, k + 1))
-            step, x0 = wd, k * wd
-            while step < smooth:
-                step *= grow
-                x0 += step
-                extra += [c - x0, c + x0]
-        if extra:
-            lo_e, hi_e = min(extra), max(extra)
-            edges = [x for x in edges if x < lo_e or x > hi_e]
-        e = np.unique(np.concatenate([edges, extra]))
-        e = e[(e >= lo) & (e <= hi)]
-        half_w, mid = (e[1:] - e[:-1]) / 2, (e[1:] + e[:-1]) / 2
-        nu = (mid[:, None] + half_w[:, None] * z_gl[None, :]).ravel()
-        wts = (half_w[:, None] * w_gl[None, :]).ravel()
-        logprior = -0.5 * ((nu - center) / prior_sd) ** 2 - math.log(prior_sd) - 0.5 * math.log(2 * math.pi)
-        return nu, logprior + np.log(wts)
-
-    return nodes
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--panel-u", type=float, default=4.0, help="a panel's width in u (posterior sds)")
-    ap.add_argument("--gl", type=int, default=8)
-    ap.add_argument("--ustep", type=float, default=0.5, help="the grid's u step the panel width scales")
     ap.add_argument("--grow", type=float, default=4.0, help="growth of the graded panels around a cut")
     args = ap.parse_args()
     design = Berry(target=0.35)
@@ -138,12 +82,12 @@ def main() -> None:
         f"  tables: nodes {H.tables_for(design, COHORTS).n_nodes}, "
         f"cohort c P {p[0, 2]:.7f} mean {m[0, 2]:.7f}"
     )
-    print(f"part 2: composite Gauss-Legendre in nu (u-width {args.panel_u}, {args.gl} points)")
-    H._nu_nodes = gl_nodes(args.panel_u, args.gl, args.grow)
-    H.GRIDS["default"] = H.Grid(0.3, args.ustep, 4)
-    t = H.build_tables(design, COHORTS)
+    print(f"part 2: the fine grid's Gauss-Legendre rule in nu (u-width {args.panel_u}, growth {args.grow})")
+    fine = Berry(target=0.35, grid="fine")
+    H.GRIDS["fine"] = H.GRIDS["fine"]._replace(u_step=args.panel_u, growth=args.grow)
+    t = H.build_tables(fine, COHORTS)
     H.tables_for = lambda d, c, t=t: t
-    p, m = analyze(design, COHORTS, N[None], X[None])
+    p, m = analyze(fine, COHORTS, N[None], X[None])
     print(f"  nodes {t.n_nodes}: cohort c P {p[0, 2]:.7f} mean {m[0, 2]:.7f}; oracle {ORACLE_C}")
 
 

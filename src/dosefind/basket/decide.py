@@ -106,7 +106,6 @@ def predictive(design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray,
     1 or 0: whether it reached z_k."""
     n = np.asarray(n, dtype=np.int64)
     x = np.asarray(x, dtype=np.int64)
-    z = go_counts(design, cohorts)
     if isinstance(design, (Berry, Exnex)):
         from .hierarchy import hierarchy_predictive
 
@@ -121,7 +120,7 @@ def predictive(design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray,
         raise TypeError(f"no predictive probability for {type(design).__name__}")  # pragma: no cover
     sizes_n = np.array([c.n for c in cohorts])
     m = (sizes_n[None, :] - n).ravel()
-    need = (z[None, :] - x).ravel()
+    need = (go_counts(design, cohorts)[None, :] - x).ravel()
     out = _beta_binomial_tail(need, m, np.asarray(a, float).ravel(), np.asarray(b, float).ravel())
     return out.reshape(n.shape)
 
@@ -135,15 +134,11 @@ def interim_probabilities(
     rule."""
     compared = predictive(design, cohorts, n, x) if design.interim == "predictive" else prob
     if isinstance(design, Cbhm) and design.futility_rate == "midpoint":
-        from .cbhm import cbhm_probabilities
+        from .cbhm import _logit, cbhm_probabilities
 
         cuts = [_logit((c.q0 + design.q1) / 2.0) for c in cohorts]
         return compared, cbhm_probabilities(design, cohorts, n, x, cuts=cuts)[0]
     return compared, compared
-
-
-def _logit(p: float) -> float:
-    return float(np.log(p) - np.log1p(-p))
 
 
 def decide_look(

@@ -127,9 +127,7 @@ def _nu_nodes(
             [np.linspace(lo, hi, 8001)] + [np.linspace(c - 9 * r, c + 9 * r, 2001) for c, _, r in bumps]
         )
     )
-    v = np.exp(-np.abs(fine)) / (1.0 + np.exp(-np.abs(fine))) ** 2
-    info = np.sum(info_n[:, None] * v[None, :] / (1.0 + scale**2 * info_n[:, None] * v[None, :]), axis=0)
-    density = np.sqrt(info + 1.0 / prior_sd**2)
+    density = _nu_density(fine, scale, info_n, prior_sd)
     for c, width, reach in bumps:
         density = density + (STEP_NODES / width) * np.exp(-0.5 * ((fine - c) / reach) ** 2)
     u = np.concatenate([[0.0], np.cumsum(0.5 * (density[1:] + density[:-1]) * np.diff(fine))])
@@ -140,8 +138,12 @@ def _nu_nodes(
     h = uu[1] - uu[0]
     ends = np.ones_like(uu)
     ends[[0, -1]] = 0.5
-    logprior = -0.5 * ((nu - center) / prior_sd) ** 2 - math.log(prior_sd) - 0.5 * math.log(2 * math.pi)
-    return nu, logprior + np.log(h * ends * dnu_du)
+    return nu, _log_prior(nu, center, prior_sd) + np.log(h * ends * dnu_du)
+
+
+def _log_prior(nu: np.ndarray, center: float, prior_sd: float) -> np.ndarray:
+    """log N(nu; center, prior_sd^2)."""
+    return -0.5 * ((nu - center) / prior_sd) ** 2 - math.log(prior_sd) - 0.5 * math.log(2 * math.pi)
 
 
 def _nu_density(nu: np.ndarray, scale: float, info_n: np.ndarray, prior_sd: float) -> np.ndarray:
@@ -203,8 +205,7 @@ def _nu_nodes_gl(
     mid = (e[1:] + e[:-1]) / 2
     nu = (mid[:, None] + half_w[:, None] * z[None, :]).ravel()
     weight = (half_w[:, None] * gw[None, :]).ravel()
-    logprior = -0.5 * ((nu - center) / prior_sd) ** 2 - math.log(prior_sd) - 0.5 * math.log(2 * math.pi)
-    return nu, logprior + np.log(weight)
+    return nu, _log_prior(nu, center, prior_sd) + np.log(weight)
 
 
 def _offset(design) -> float:
@@ -371,6 +372,21 @@ def tables_covering(design: Berry | Exnex, cohorts: tuple[Cohort, ...], n: np.nd
     return _tables_with(design, cohorts, extra) if extra else t
 
 
+def _rows_of(row: dict, n: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The table row of every cohort's (n, x) in data arrays [V, K], from ``row[(k, n, x)]``, and where a
+    size has no rows (those get row 0)."""
+    rows = np.zeros(n.shape, dtype=np.int64)
+    missing = np.zeros(n.shape, dtype=bool)
+    for k in range(n.shape[1]):
+        for nn in np.unique(n[:, k]):
+            sel = n[:, k] == nn
+            if (k, int(nn), 0) in row:
+                rows[sel, k] = np.array([row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])[x[sel, k]]
+            else:
+                missing[sel, k] = True
+    return rows, missing
+
+
 def hierarchy_probabilities(
     design: Berry | Exnex, cohorts: tuple[Cohort, ...], n: np.ndarray, x: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -382,12 +398,7 @@ def hierarchy_probabilities(
     t = tables_covering(design, cohorts, n)
     if n.shape[0] == 0:
         return np.zeros(n.shape), np.zeros(n.shape)
-    rows = np.empty(n.shape, dtype=np.int64)
-    for k in range(n.shape[1]):
-        for nn in np.unique(n[:, k]):
-            sel = n[:, k] == nn
-            lookup = np.array([t.row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])
-            rows[sel, k] = lookup[x[sel, k]]
+    rows, _ = _rows_of(t.row, n, x)
     uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
     # the EX / NEX mixture is already in the kernel tables
     prob, mean = hierarchy_posterior(
@@ -455,20 +466,10 @@ def hierarchy_predictive(
     if n.shape[0] == 0:
         return np.zeros(n.shape)
     k_all = n.shape[1]
-    rows = np.empty((n.shape[0], 2 * k_all), dtype=np.int64)
-    off_look = np.zeros(n.shape, dtype=bool)
-    for k in range(k_all):
-        for nn in np.unique(n[:, k]):
-            sel = n[:, k] == nn
-            rows[sel, k] = np.array([t.row[(k, int(nn), xx)] for xx in range(int(nn) + 1)])[x[sel, k]]
-            if (k, int(nn), 0) in hrow:
-                rows[sel, k_all + k] = np.array([hrow[(k, int(nn), xx)] for xx in range(int(nn) + 1)])[
-                    x[sel, k]
-                ]
-            else:  # between looks: no decision, no predictive probability (any row; NaN below)
-                rows[sel, k_all + k] = 0
-                off_look[sel, k] = True
-    uniq, inverse = np.unique(rows, axis=0, return_inverse=True)
+    rows_l, _ = _rows_of(t.row, n, x)
+    # between looks: no decision, no predictive probability (row 0 stands in; NaN below)
+    rows_h, off_look = _rows_of(hrow, n, x)
+    uniq, inverse = np.unique(np.concatenate([rows_l, rows_h], axis=1), axis=0, return_inverse=True)
     pp, _ = hierarchy_posterior(
         np.ascontiguousarray(uniq[:, :k_all]),
         np.ascontiguousarray(uniq[:, k_all:]),

@@ -207,6 +207,7 @@ def analyze_data(
         s2, t = sigma2_of(design, cohorts, n, x)
         shrinkage = {"homogeneity_T": float(t[0]), "sigma2": float(s2[0])}
     rows = []
+    looked: dict = {}  # (look, final) -> decide_look's result: cohorts at the same look share one call
     for k, c in enumerate(cohorts):
         nk = data.n[k]
         interim = nk in c.looks[:-1]
@@ -214,7 +215,9 @@ def analyze_data(
         if nk in c.looks:
             look = c.looks.index(nk)
             final = look == len(c.looks) - 1
-            st, e, f = decide_look(design, cohorts, look, final, n, x, p_b[None, :])
+            if (look, final) not in looked:
+                looked[(look, final)] = decide_look(design, cohorts, look, final, n, x, p_b[None, :])
+            st, e, f = looked[(look, final)]
             decision = STATUS_WORDS[CohortStatus(int(st[0, k]))]
             eff, fut = float(e[0, k]), float(f[0, k])
         else:
