@@ -142,6 +142,7 @@ FP_CRM_SAFETY_CONFIDENCE = 1
 FP_CRM_SAFETY_THRESHOLD = 2
 FP_CRM_INTERCEPT = 3
 FP_CRM_PRIOR_SD = 4
+FP_CRM_LP_MAX = 6  # largest |log prior| at the quadrature nodes (engine/crm_certify.py's error bound)
 FP_POCRM_PRIOR_SD = 1
 FP_POCRM_A_MAX = 2  # likelihood estimation: upper end of the power's search interval (pocrm.sim: 100)
 FP_TITE_TGRP = 5  # TITE-CRM two-stage start: days before moving to a new level of x0 (dfcrm's tgrp)
@@ -190,7 +191,8 @@ FP_EFT_T_SCALE = 20  # importance sampling: the t proposal's scale on the Laplac
 FP_EFT_X = 40  # + d: standardised dose x_d = log d - mean log d
 FP_UB_PRIOR_A = 1  # Beta(a, b) prior of U-BOIN's quasi-binomial utility posterior
 FP_UB_PRIOR_B = 2
-FP_SIZE = 200
+FP_CRM_MID = 200  # + j, j < D - 1: the b at which p_j(b) + p_{j+1}(b) = 2 target (plug-in boundaries)
+FP_SIZE = 232
 MAX_DOSES = 32
 
 # ---- tables -----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..constants import Reason, Status
 from ..designs import layout as L
+from .crm_certify import crm_deep_dose
 from .jit import kernel
 from .posterior import crm_summary_row
 
@@ -38,11 +39,13 @@ def crm_closest(ip, fp, cvals, row, tried_only, n_at):
 @kernel
 def decide_crm(ip, fp, grid, n_at, tox_at, cur, last_cohort_n, last_cohort_tox, ckeys, cvals, work, full):
     D = ip[L.IP_N_DOSES]
-    row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
-    if ip[L.IP_CRM_SAFETY] == 1 and n_at[0] >= ip[L.IP_CRM_SAFETY_MIN_N]:
-        if cvals[row, L.POST_FIRST + 3 * D] > fp[L.FP_CRM_SAFETY_CONFIDENCE]:
+    safety = ip[L.IP_CRM_SAFETY] == 1 and n_at[0] >= ip[L.IP_CRM_SAFETY_MIN_N]
+    nxt = -1 if safety else crm_deep_dose(ip, fp, grid, n_at, tox_at, work, False, full)
+    if nxt < 0:  # the posterior summary (engine/crm_certify.py: the same dose, certified, when it can)
+        row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
+        if safety and cvals[row, L.POST_FIRST + 3 * D] > fp[L.FP_CRM_SAFETY_CONFIDENCE]:
             return 0, STOP_NO_DOSE, R_CRM_SAFETY
-    nxt = crm_closest(ip, fp, cvals, row, False, n_at)
+        nxt = crm_closest(ip, fp, cvals, row, False, n_at)
     reason = R_CRM_MODEL
     if ip[L.IP_CRM_NO_SKIP_ESC] == 1:
         ref = cur

@@ -20,6 +20,7 @@ from .boin import decide_boin, select_boin
 from .boin12 import decide_boin12, select_boin12
 from .combination import decide_boin_comb, select_boin_comb
 from .crm import crm_closest, decide_crm
+from .crm_certify import crm_deep_dose
 from .efftox import decide_efftox, select_efftox
 from .jit import kernel
 from .pocrm import decide_pocrm, select_pocrm
@@ -301,5 +302,9 @@ def select_dose(ip, fp, tables, grid, n_at, tox_at, resp_at, admissible, ckeys, 
         return select_efftox(ip, fp, grid, n_at, tox_at, resp_at, admissible, ckeys, cvals, work)
     if kind == K_UBOIN:
         return select_uboin(ip, fp, n_at, tox_at, resp_at, admissible)
+    tried_only = ip[L.IP_CRM_SELECT_TRIED] == 1
+    dose = crm_deep_dose(ip, fp, grid, n_at, tox_at, work, tried_only, full)
+    if dose >= 0:
+        return dose
     row = crm_summary_row(ip, fp, grid, n_at, tox_at, ckeys, cvals, work, full)
-    return crm_closest(ip, fp, cvals, row, ip[L.IP_CRM_SELECT_TRIED] == 1, n_at)
+    return crm_closest(ip, fp, cvals, row, tried_only, n_at)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ..constants import DesignKind
 from ..designs import Design
 from ..designs import layout as L
 from ..errors import EngineError, SpecError
@@ -15,6 +16,7 @@ from ..scenario import Scenario, check_against
 from ..scenario.timing import Timing
 from .calendar import N_TIME_COLUMNS
 from .copula import response_table
+from .crm_certify import certify_work_size
 from .posterior import new_cache
 from .result import SimResult
 from .trial import run_chunks, run_trials
@@ -142,7 +144,10 @@ def run_in_blocks(
 def work_size(compiled) -> int:
     """Length of the float work buffer the decision kernels of a compiled design need."""
     D = int(compiled.ip[L.IP_N_DOSES])
-    return max(int(compiled.ip[L.IP_CRM_N_NODES]), 6 * D, 1)
+    K = int(compiled.ip[L.IP_CRM_N_NODES])
+    if compiled.ip[L.IP_KIND] == DesignKind.CRM and K > 1:  # with the certified path's state
+        return certify_work_size(K, D)
+    return max(K, 6 * D, 1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -165,6 +165,27 @@ class Crm(Design):
             return np.log(math.log(prob) / c)
         return np.log((math.log(prob / (1 - prob)) - self.intercept) / c)
 
+    def plugin_boundaries(self) -> np.ndarray:
+        """Empiric model: per pair of neighbouring doses j, j + 1, the b at which p_j(b) + p_{j+1}(b) = 2
+        target, where the plug-in choice moves from dose j to j + 1 as the posterior mean of b rises (p_d
+        falls in b); bisection to the last bit. The certified decision path reads them
+        (engine/crm_certify.py)."""
+        c = self.coefficients()
+        out = np.empty(self.n_doses - 1)
+        for j in range(self.n_doses - 1):
+            lo, hi = -60.0, 60.0  # p near 1 at lo, 0 at hi
+            while True:
+                mid = 0.5 * (lo + hi)
+                if mid <= lo or mid >= hi:
+                    break
+                eb = math.exp(mid)
+                if math.exp(eb * c[j]) + math.exp(eb * c[j + 1]) > 2.0 * self.target:
+                    lo = mid
+                else:
+                    hi = mid
+            out[j] = lo
+        return out
+
     def _compile_base(self, ip, fp, tables, n_cap):
         D = self.n_doses
         ip[L.IP_KIND] = DesignKind.CRM
@@ -186,6 +207,9 @@ class Crm(Design):
         fp[L.FP_CRM_BSTAR : L.FP_CRM_BSTAR + D] = self.b_at(self.target)
         fp[L.FP_CRM_BSAFE : L.FP_CRM_BSAFE + D] = self.b_at(safety_threshold)
         fp[L.FP_CRM_COEF : L.FP_CRM_COEF + D] = self.coefficients()
+        fp[L.FP_CRM_LP_MAX] = float(np.max(np.abs(grid[:, L.GRID_LOGPRIOR])))
+        if self.model == "empiric":
+            fp[L.FP_CRM_MID : L.FP_CRM_MID + D - 1] = self.plugin_boundaries()
         nodes, weights = np.polynomial.legendre.leggauss(L.N_GL)
         fp[L.FP_GL_NODES : L.FP_GL_NODES + L.N_GL] = nodes
         fp[L.FP_GL_WEIGHTS : L.FP_GL_WEIGHTS + L.N_GL] = weights
