@@ -50,6 +50,7 @@ def test_the_quick_checks_cover_the_references():
         "boin_trial_replay",
         "crmsim_trial_replay",
         "three_plus_three_exact",
+        "escalation_crm_paths",
         "simon_tables",
         "worked_examples",
     }

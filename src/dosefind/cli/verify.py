@@ -81,7 +81,8 @@ def verify(
 ):
     """Check this installation against the shipped reference data: BOIN's boundaries, selections and
     recorded trials vs the BOIN R package, CRM posteriors, skeletons and recorded trials vs dfcrm, exact 3+3
-    vs closed-form enumeration, Simon's designs vs the published tables; the full run also compares
+    vs closed-form enumeration, exact CRM vs escalation's dose-path enumeration, Simon's designs vs the
+    published tables; the full run also compares
     simulated operating characteristics with the R packages' within Monte Carlo error.
 
     One row per check: design, reference, quantity, deviation, tolerance (and how it was derived),

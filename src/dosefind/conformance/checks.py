@@ -378,6 +378,85 @@ def three_plus_three_exact() -> list[CheckResult]:
     return out
 
 
+#: escalation's dose-path settings that dosefind can state (escalation_crm_paths.csv; V2 and V3 stop once
+#: n patients had the recommended dose, a rule dosefind does not have)
+ESCALATION_REF = "escalation 0.2.3 + dfcrm 0.2-2.1 (R), complete dose-path enumeration"
+_SKEL_V = (0.05, 0.1, 0.25, 0.4, 0.6)
+_SKEL_E = (0.05, 0.12, 0.25, 0.40, 0.55)
+ESCALATION_SETTINGS = {
+    "V0": dict(skeleton=_SKEL_V, cohort_size=3, max_n=6),
+    "V1": dict(skeleton=_SKEL_V, cohort_size=3, max_n=12, safety_confidence=0.9, safety_threshold=0.35),
+    "E1": dict(skeleton=_SKEL_E, cohort_size=3, max_n=15),
+    "E2": dict(skeleton=_SKEL_E, cohort_size=1, max_n=10),
+    "E3": dict(skeleton=_SKEL_E, cohort_size=3, max_n=15, no_skip_escalation=True),
+    "E4": dict(skeleton=_SKEL_E, cohort_size=3, max_n=12, model="logistic"),
+    "E5": dict(skeleton=_SKEL_E, cohort_size=3, max_n=12, start_dose=2),
+}
+ESCALATION_CURVES = {
+    "skel": _SKEL_V,
+    "high": (0.45, 0.6, 0.68, 0.75, 0.81),
+    "T1": (0.05, 0.1, 0.2, 0.35, 0.5),
+    "T2": (0.15, 0.3, 0.45, 0.6, 0.7),
+    "T3": (0.02, 0.05, 0.08, 0.12, 0.25),
+}
+
+
+def escalation_crm_design(setting: str) -> Crm:
+    """The CRM of escalation's ``get_dfcrm`` (dfcrm defaults, target 0.25, five doses): no skipping rule
+    and no coherence unless the setting adds ``dont_skip_doses`` (the last dose given + 1)."""
+    options = {"no_skip_escalation": False, "coherence": "off", **ESCALATION_SETTINGS[setting]}
+    return Crm(target=0.25, n_doses=5, **options)
+
+
+@check("escalation_crm_paths", quick=True)
+def escalation_crm_paths() -> list[CheckResult]:
+    """CRM exact operating characteristics (dynamic programme over trial states) vs escalation's complete
+    dose-path enumeration, the vignette's published example included."""
+    from ..oc.exact_states import exact_operating_characteristics
+
+    ref: dict = {}
+    for r in _rows("escalation_crm_paths.csv"):
+        ref.setdefault((r["setting"], r["scenario"]), {})[(r["quantity"], r["dose"])] = float(r["value"])
+    out = []
+    for setting in ESCALATION_SETTINGS:
+        design = escalation_crm_design(setting)
+        worst = 0.0
+        where = ""
+        for (s, curve), q in ref.items():
+            if s != setting:
+                continue
+            oc, _ = exact_operating_characteristics(design, Scenario(curve, ESCALATION_CURVES[curve]))
+            v = oc.values
+            pairs = [(v["prob_select_none"], q[("prob_recommend", "NoDose")], "no dose")]
+            pairs.append((v["mean_n"], q[("expected_sample_size", "")], "mean n"))
+            for d in range(5):
+                pairs.append((v["prob_select"][d], q[("prob_recommend", str(d + 1))], f"P(select {d + 1})"))
+                pairs.append((v["mean_n_at_dose"][d], q[("expected_n", str(d + 1))], f"n at {d + 1}"))
+                pairs.append((v["mean_tox_at_dose"][d], q[("expected_tox", str(d + 1))], f"DLTs at {d + 1}"))
+            for mine, theirs, what in pairs:
+                if abs(mine - theirs) > worst:
+                    worst = abs(mine - theirs)
+                    where = f"{curve}: {what} {mine:.15g} vs {theirs:.15g}"
+        opts = ESCALATION_SETTINGS[setting]
+        out.append(
+            _row(
+                "escalation_crm_paths",
+                f"CRM {setting}: {opts['max_n'] // opts['cohort_size']} cohorts of {opts['cohort_size']}"
+                + (", " + opts["model"] if "model" in opts else "")
+                + (", no skipping" if opts.get("no_skip_escalation") else "")
+                + (", safety stop" if "safety_confidence" in opts else "")
+                + (f", start dose {opts['start_dose']}" if "start_dose" in opts else ""),
+                ESCALATION_REF,
+                "selection, no dose, patients and DLTs per dose, mean n (largest absolute difference)",
+                worst,
+                1e-12,
+                "rounding of sums of path probabilities (both exact; every path's dose the same)",
+                where,
+            )
+        )
+    return out
+
+
 def _worked_examples():
     """(design text, reference, quantity, design, cohorts as (1-based dose, outcomes), per cohort the
     expected (status, 1-based next dose or None where the example does not say), selected dose or None)."""
