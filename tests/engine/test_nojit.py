@@ -27,6 +27,10 @@ CHECKS = [
     # U-BOIN (both stages, the randomisation on the design's uniforms)
     "tests/engine/test_uboin.py::test_uboin_matches_oracle[mid-kw0]",
     "tests/engine/test_uboin.py::test_uboin_matches_oracle[toxic-kw1]",
+    # the certified CRM decision: its bound against the exact path on walks of states (a coarse grid)
+    "tests/engine/test_crm_certify.py::test_mean_lies_within_its_bound[options4]",
+    "tests/engine/test_crm_certify.py::test_a_buffer_used_by_another_design_is_refreshed",
+    "tests/engine/test_crm_certify.py::test_designs_it_does_not_serve_get_no_certificate",
 ]
 
 
