@@ -3,13 +3,11 @@ spec: designs/crm; the posterior: engine/posterior.py)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..constants import Reason, Status
 from ..designs import layout as L
 from .crm_certify import crm_deep_dose
 from .jit import kernel
-from .posterior import crm_summary_row
+from .posterior import closest_to_target, crm_summary_row
 
 CONTINUE = int(Status.CONTINUE)
 STOP_NO_DOSE = int(Status.STOP_NO_DOSE)
@@ -22,18 +20,8 @@ R_CRM_SAFETY = int(Reason.CRM_SAFETY_STOP)
 @kernel
 def crm_closest(ip, fp, cvals, row, tried_only, n_at):
     D = ip[L.IP_N_DOSES]
-    target = fp[L.FP_TARGET]
     col = L.POST_FIRST + (D if ip[L.IP_CRM_DOSE_CHOICE] == 1 else 0)
-    best = -1
-    best_gap = np.inf
-    for d in range(D):
-        if tried_only and n_at[d] == 0:
-            continue
-        gap = abs(cvals[row, col + d] - target)
-        if gap < best_gap:
-            best_gap = gap
-            best = d
-    return best
+    return closest_to_target(cvals[row, col : col + D], fp[L.FP_TARGET], tried_only, n_at)
 
 
 @kernel

@@ -63,7 +63,7 @@ import numpy as np
 
 from ..designs import layout as L
 from .jit import kernel
-from .posterior import crm_prob
+from .posterior import closest_to_target, crm_prob
 
 #: the approximate mean sums the nodes within this of the log posterior's peak (the exact path: 60)
 CERT_DROP = 12.0
@@ -115,32 +115,24 @@ def _update_log_post(ip, grid, n_at, tox_at, work):
                 fresh = True
                 break
     f = work[r0 : r0 + K]
-    if fresh:  # the exact path's sums, term by term (posterior._node_log_post)
+    if fresh:  # from the prior and no counts: the exact path's sums, term by term (posterior._node_log_post)
         for k in range(K):
             f[k] = grid[k, L.GRID_LOGPRIOR]
-        updates = 0
         for d in range(D):
-            n = n_at[d]
-            if n == 0:
-                continue
-            y = float(tox_at[d])
-            q = float(n - tox_at[d])
-            lp = work[tab + d * K : tab + (d + 1) * K]
-            lq = work[tab + (D + d) * K : tab + (D + d + 1) * K]
-            for k in range(K):
-                f[k] += y * lp[k] + q * lq[k]
-    else:
-        updates = int(work[fl]) - 1
-        for d in range(D):
-            dn = n_at[d] - int(work[cn + d])
-            if dn == 0:
-                continue
-            y = float(tox_at[d] - int(work[cy + d]))
-            q = float(dn) - y
-            lp = work[tab + d * K : tab + (d + 1) * K]
-            lq = work[tab + (D + d) * K : tab + (D + d + 1) * K]
-            for k in range(K):
-                f[k] += y * lp[k] + q * lq[k]
+            work[cn + d] = 0.0
+            work[cy + d] = 0.0
+    updates = 0 if fresh else int(work[fl]) - 1
+    for d in range(D):  # the counts that changed, dose by dose
+        dn = n_at[d] - int(work[cn + d])
+        if dn == 0:
+            continue
+        y = float(tox_at[d] - int(work[cy + d]))
+        q = float(dn) - y
+        lp = work[tab + d * K : tab + (d + 1) * K]
+        lq = work[tab + (D + d) * K : tab + (D + d + 1) * K]
+        for k in range(K):
+            f[k] += y * lp[k] + q * lq[k]
+        if not fresh:
             updates += 1
     for d in range(D):
         work[cn + d] = n_at[d]
@@ -206,18 +198,11 @@ def _error_bound(ip, fp, grid, top, lo, hi, m, z, updates, work):
 def _closest_tried(ip, fp, m, n_at):
     """crm_closest's rule over the doses tried, at the plug-in curve of mean m (-1: none tried)."""
     D = ip[L.IP_N_DOSES]
-    target = fp[L.FP_TARGET]
     eb = math.exp(m)
-    best = -1
-    best_gap = np.inf
+    p = np.empty(D)
     for d in range(D):
-        if n_at[d] == 0:
-            continue
-        gap = abs(crm_prob(0, 0.0, fp[L.FP_CRM_COEF + d], eb) - target)
-        if gap < best_gap:
-            best_gap = gap
-            best = d
-    return best
+        p[d] = crm_prob(0, 0.0, fp[L.FP_CRM_COEF + d], eb)
+    return closest_to_target(p, fp[L.FP_TARGET], True, n_at)
 
 
 @kernel

@@ -46,6 +46,22 @@ def crm_prob(model, a0, coef, eb):
 
 
 @kernel
+def closest_to_target(values, target, tried_only, n_at):
+    """The CRM's choice: the dose whose value in ``values`` (DLT probabilities, one per dose) is closest
+    to ``target``, the lowest on a tie, over the doses tried with ``tried_only`` (-1: none)."""
+    best = -1
+    best_gap = np.inf
+    for d in range(values.shape[0]):
+        if tried_only and n_at[d] == 0:
+            continue
+        gap = abs(values[d] - target)
+        if gap < best_gap:
+            best_gap = gap
+            best = d
+    return best
+
+
+@kernel
 def crm_log_post_at(ip, fp, b, n_at, tox_at):
     """Unnormalised log posterior density of b (prior times likelihood) at an arbitrary b."""
     D = ip[L.IP_N_DOSES]
