@@ -1,7 +1,9 @@
-"""Where exact operating characteristics do not apply, the refusal says why and what to run instead
-(issue 17, item 1): arm files (``--exact`` and ``[simulation] exact = true``) and studies of arms; exact
-studies of designs refuse trials and seeds (``tests/sweep/test_exact_study.py`` has the rest)."""
+"""Exact operating characteristics from the command line where they apply and, where they do not, a
+refusal that says why and what to run instead (issue 17, item 1): arm files (``--exact`` and
+``[simulation] exact = true``; timed arms refused), studies of arms; exact studies of designs refuse trials
+and seeds (``tests/sweep/test_exact_study.py`` has the rest)."""
 
+import json
 from pathlib import Path
 
 import tomli_w
@@ -13,7 +15,8 @@ from ..sweep.conftest import study_dict
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
-ARM = ROOT / "scenarios" / "arm-combo.toml"
+ARM_BOIN = ROOT / "scenarios" / "arm-boin.toml"
+ARM_TIMED = ROOT / "scenarios" / "arm-paediatric-timed.toml"
 
 
 def _one_error_line(r, *words):
@@ -25,24 +28,43 @@ def _one_error_line(r, *words):
         assert w in lines[0], (w, lines[0])
 
 
-def test_an_arm_file_with_exact_is_refused_with_the_reason():
-    r = runner.invoke(app, ["simulate", str(ARM), "--exact"])
-    _one_error_line(
-        r, "--exact", "expansion cohorts open on the responses", "simulate --exact on a spec file"
-    )
+def test_an_arm_file_with_exact_computes_the_arm_exactly():
+    """``--exact`` on an untimed arm file: the arm's rows with MCSE 0 and the states in the provenance."""
+    r = runner.invoke(app, ["simulate", str(ARM_BOIN), "--exact", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["provenance"]["method"] == "exact"
+    assert [c["scenario"] for c in data["provenance"]["exact"]] == ["active", "inactive", "late"]
+    assert all(c["states"] > 0 for c in data["provenance"]["exact"])
+    assert all(row["mcse"] == 0.0 for row in data["results"])
+    r = runner.invoke(app, ["simulate", str(ARM_BOIN), "--exact", "--trials", "100"])
+    _one_error_line(r, "--exact", "no simulated arms", "leave out --trials/--seed")
 
 
-def test_exact_true_in_an_arm_file_is_refused_with_the_reason(tmp_path):
-    text = ARM.read_text(encoding="utf-8")
+def test_exact_true_in_an_arm_file_computes_it_exactly(tmp_path):
+    text = ARM_BOIN.read_text(encoding="utf-8").replace("max_n = 24", "max_n = 9")
     assert text.count("[simulation]") == 1
     path = tmp_path / "arm.toml"
     path.write_text(text.replace("[simulation]", "[simulation]\nexact = true"), encoding="utf-8")
     r = runner.invoke(app, ["simulate", str(path)])
-    _one_error_line(r, "simulation.exact", "expansion cohorts open on the responses", "remove exact = true")
+    assert r.exit_code == 0, r.output
+    assert "exact (no Monte Carlo error" in r.output.splitlines()[0]
+    path.write_text(text.replace("[simulation]", "[simulation]\nexact = 1"), encoding="utf-8")
+    _one_error_line(runner.invoke(app, ["simulate", str(path)]), "simulation.exact")
     path.write_text(text.replace("[simulation]", "[simulation]\nexact = false"), encoding="utf-8")
     from dosefind.arm.spec import load_arm
 
     assert load_arm(path).n_trials == 20000  # exact = false is the default, and accepted
+
+
+def test_a_timed_arm_is_refused_with_the_reason(tmp_path):
+    r = runner.invoke(app, ["simulate", str(ARM_TIMED), "--exact"])
+    _one_error_line(r, "--exact", "calendar time", "leave out --exact")
+    text = ARM_TIMED.read_text(encoding="utf-8")
+    path = tmp_path / "arm.toml"
+    path.write_text(text.replace("[simulation]", "[simulation]\nexact = true"), encoding="utf-8")
+    r = runner.invoke(app, ["simulate", str(path)])
+    _one_error_line(r, "simulation.exact", "calendar time", "remove exact = true")
 
 
 def test_exact_true_in_a_study_with_trials_or_seed_is_refused(tmp_path):

@@ -379,6 +379,8 @@ class ArmSpec:
     source: str | None = None
     #: calendar time of the arm (the [timing] section; None: untimed)
     timing: Timing | None = None
+    #: ``[simulation] exact = true``: compute the operating characteristics exactly (arm/exact.py)
+    exact: bool = False
 
 
 def is_arm_file(data: dict) -> bool:
@@ -406,24 +408,19 @@ def arm_spec_from_dict(data: dict, source: str | None = None, require_scenarios:
     if len(set(names)) != len(names):
         raise SpecError("scenarios.name", "two scenarios share a name", "give every scenario a distinct name")
     sim = data.get("simulation", {})
-    if isinstance(sim, dict) and sim.get("exact") not in (None, False):
-        raise SpecError("simulation.exact", ARM_NOT_EXACT, "remove exact = true; " + ARM_EXACT_FIX)
+    if not isinstance(sim, dict):
+        raise SpecError("simulation", "expected a table", "write a [simulation] section with n_trials = ...")
     v.no_unknown_keys("simulation", sim, ["n_trials", "seed", "exact"])
+    exact = v.boolean("simulation.exact", sim["exact"]) if "exact" in sim else False
     n_trials = v.integer("simulation.n_trials", sim["n_trials"], low=1) if "n_trials" in sim else None
     seed = v.integer("simulation.seed", sim["seed"], low=0) if "seed" in sim else None
-    return ArmSpec(arm, scenarios, n_trials, seed, source, timing)
+    if exact:
+        from .exact import exact_arm_supported
 
-
-#: why an arm has no exact operating characteristics, and what to do instead (simulate --exact, exact = true)
-ARM_NOT_EXACT = (
-    "an arm's operating characteristics are simulated, not computed exactly: its expansion cohorts open on "
-    "the responses seen at the selected dose, drawn jointly with the escalation patients' DLTs, so the "
-    "escalation's trial states (counts of patients and DLTs per dose) do not determine what follows"
-)
-ARM_EXACT_FIX = (
-    "simulate the arm, or compute its escalation design alone exactly (dosefind simulate --exact on a "
-    "spec file with that [design] and the arm's true_tox)"
-)
+        why = exact_arm_supported(arm, timing is not None)
+        if why is not None:
+            raise SpecError("simulation.exact", why, "remove exact = true and simulate the arm")
+    return ArmSpec(arm, scenarios, n_trials, seed, source, timing, exact)
 
 
 def load_arm(path: str | Path, require_scenarios: bool = True) -> ArmSpec:

@@ -62,11 +62,7 @@ def simulate(
     if is_arm_file(_read_toml(spec)):
         if design is not None:
             raise fail("--design: an arm file carries its own design; edit its [design] section instead")
-        if exact:
-            from ..arm.spec import ARM_EXACT_FIX, ARM_NOT_EXACT
-
-            raise fail(f"--exact: {ARM_NOT_EXACT}; leave out --exact and {ARM_EXACT_FIX}")
-        return _simulate_arm(spec, trials, seed, fmt, out, band, threads, quiet)
+        return _simulate_arm(spec, trials, seed, fmt, out, band, threads, quiet, exact)
     loaded = load_spec(spec)
     if design is not None:
         loaded = replace(loaded, designs=load_design(design))
@@ -102,23 +98,43 @@ def simulate(
     emit(text, out)
 
 
-def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet):
+def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet, exact):
     from ..arm import simulate_arm_spec
     from ..arm.oc import check_arm_run_size
     from ..report.arm import arm_to_csv, arm_to_json, format_arm_table
 
     loaded = load_arm(path)
-    n_trials, seed_ = _run_settings(trials, seed, band, loaded)
-    note_first_compile(quiet)
-    check_arm_run_size(loaded, n_trials, seed_, threads)  # before the progress bar: a refusal is one line
-    result = _with_progress(
-        n_trials * len(loaded.scenarios),
-        quiet,
-        "simulating arms",
-        lambda tick: simulate_arm_spec(
-            loaded, n_trials, seed_, acceptable_band=band, threads=threads, progress=tick, check_size=False
-        ),
-    )
+    if exact or loaded.exact:
+        from ..arm.exact import exact_arm_spec, exact_arm_supported
+
+        if trials is not None or seed is not None:
+            raise fail(
+                "--exact: exact operating characteristics use no simulated arms; leave out --trials/--seed"
+            )
+        why = exact_arm_supported(loaded.arm, loaded.timing is not None)
+        if why is not None:
+            raise fail(f"--exact: {why}; leave out --exact to simulate the arm")
+        _check_band(band)
+        note_first_compile(quiet)
+        result = exact_arm_spec(loaded, acceptable_band=band)
+    else:
+        n_trials, seed_ = _run_settings(trials, seed, band, loaded)
+        note_first_compile(quiet)
+        check_arm_run_size(loaded, n_trials, seed_, threads)  # before the progress bar: a refusal is one line
+        result = _with_progress(
+            n_trials * len(loaded.scenarios),
+            quiet,
+            "simulating arms",
+            lambda tick: simulate_arm_spec(
+                loaded,
+                n_trials,
+                seed_,
+                acceptable_band=band,
+                threads=threads,
+                progress=tick,
+                check_size=False,
+            ),
+        )
     text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)
     emit(text, out)
 

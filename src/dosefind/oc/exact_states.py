@@ -106,17 +106,54 @@ def cohort_outcomes(n: int, p: float, q: float | None = None, both: float = 0.0)
     return out
 
 
-def exact_operating_characteristics(
+@dataclass(frozen=True)
+class LookSplit:
+    """Which counts a trial state must also carry (an arm's expansion cohort that counts the escalation
+    patients decides at its looks on the first ``looks[i]`` patients treated at the selected dose, in
+    treatment order): per dose and look L, how many of the first L patients at the dose had the ``event``
+    (``"tox"``: a DLT, when responses depend on DLTs through the copula; ``"resp"``: a response, for a
+    phase I/II design whose states count responses). Within a cohort the patients are exchangeable, so
+    the count among its first a patients is hypergeometric given the cohort's total."""
+
+    looks: tuple[int, ...]
+    event: str
+
+
+def _split_cohort(split: LookSplit, before: int, m: int, total: int, counted_before: int):
+    """[(((look index, count among the first L at the dose), ...), probability)] for a cohort of ``m`` at
+    a dose with ``before`` patients already treated there (``counted_before`` of them with the event) and
+    ``total`` events in the cohort: the looks L with before < L <= before + m, chained hypergeometric."""
+    crossed = [(i, L - before) for i, L in enumerate(split.looks) if before < L <= before + m]
+    out = [((), 1.0, 0, 0)]  # (counts so far, probability, patients drawn, events drawn)
+    for i, a in crossed:
+        nxt = []
+        for counts, w, drawn, got in out:
+            rest, left, take = m - drawn, total - got, a - drawn
+            for h in range(max(0, take - (rest - left)), min(take, left) + 1):
+                pr = math.comb(left, h) * math.comb(rest - left, take - h) / math.comb(rest, take)
+                nxt.append((counts + ((i, counted_before + got + h),), w * pr, a, got + h))
+        out = nxt
+    return [(counts, w) for counts, w, _a, _g in out]
+
+
+def follow_trial_states(
     design: Design,
-    scenario: Scenario,
-    acceptable_band: float | None = None,
+    scenario,
+    on_stop,
+    *,
+    split: LookSplit | None = None,
     max_states: int = MAX_STATES,
     max_seconds: float = MAX_SECONDS,
-) -> tuple[OperatingCharacteristics, ExactInfo]:
-    """The operating characteristics of ``design`` under ``scenario`` computed exactly (module doc), with
-    the number of distinct states visited. Refuses (SpecError naming the design) a design without exact
-    operating characteristics, a computation whose layer would exceed ``max_states`` states, and one
-    projected to run longer than ``max_seconds``: after each cohort, the time so far plus the next
+) -> ExactInfo:
+    """Follow every reachable trial state of ``design`` under ``scenario`` (module doc) and hand each
+    stopping decision to ``on_stop(ctx, status, n_total, parts)``: the context holds the final counts
+    (``n_at``, ``tox_at``, ``resp_at``), ``status`` is the kernel's, ``n_total`` the patients treated,
+    and ``parts`` lists (probability, looks seen): with ``split``, one part per split of the cohort, its
+    looks seen an int16 array [D, len(split.looks)] of the event counts among the first L patients at
+    each dose (-1: fewer than L treated there); without, one part with None. The context is
+    the parent's, restored after the call: read it, do not keep it. Refuses (SpecError naming the design)
+    a design without exact operating characteristics, a layer beyond ``max_states`` states, and a
+    computation projected past ``max_seconds``: after each cohort, the time so far plus the next
     cohort's states times the decisions per state and the seconds per decision measured so far (the
     layers grow cohort by cohort, so the refusal comes early, not after the time is spent)."""
     why = exact_supported(design)
@@ -132,32 +169,27 @@ def exact_operating_characteristics(
             raise SpecError(
                 "true_eff", f"scenario {scenario.name!r} has no response probabilities", "give true_eff"
             )
-        from .utility import obd_mask, prob_both, true_utilities
+        from .utility import prob_both
 
         q = np.asarray(scenario.true_eff, dtype=float)
         pb = [prob_both(float(p[d]), float(q[d]), float(scenario.correlation)) for d in range(D)]
         outcomes = {}  # (dose, n) -> the cohort's outcomes
-    e_resp = np.zeros(D)
+    by_resp = split is not None and split.event == "resp"
     size = design.cohort_size
     max_n = design.max_n
     home = home_of(design)
     root = DecisionContext(design)
-    # a layer: state key -> [context, probability, dose of the next cohort]
-    layer: dict[bytes, list] = {b"": [root, 1.0, design.start_dose - 1, 0]}
-    sel = np.zeros(D)
-    sel_none = 0.0
-    e_n = np.zeros(D)
-    e_tox = np.zeros(D)
-    early = 0.0
-    before_max = 0.0
-    treated_above = 0.0
-    above = doses_above_mtd(design, p, acceptable_band)
+    no_split = [((), 1.0)]
+    # a layer: state key -> [context, probability, dose of the next cohort, patients so far, looks seen]
+    seen0 = None if split is None else np.full((D, len(split.looks)), -1, dtype=np.int16)
+    layer: dict[bytes, list] = {b"": [root, 1.0, design.start_dose - 1, 0, seen0]}
     states = 1
     decisions = 0
     decisions_layer_start = 0
+    n_after_cohort = 0
     while layer:
         nxt_layer: dict[bytes, list] = {}
-        for ctx, prob, dose, n_before in layer.values():
+        for ctx, prob, dose, n_before, seen in layer.values():
             n = min(size, max_n - n_before)
             n_after_cohort = n_before + n
             if efficacy:
@@ -166,10 +198,17 @@ def exact_operating_characteristics(
                 cohort = outcomes[dose, n]
             else:
                 cohort = cohort_outcomes(n, float(p[dose]))
+            at_dose = int(ctx.n_at[dose])
+            counted_at_dose = int(ctx.resp_at[0, dose] if by_resp else ctx.tox_at[dose])
             for y, e, b, pr in cohort:
                 py = prob * pr
                 if py == 0.0:
                     continue
+                parts = (
+                    no_split
+                    if split is None
+                    else _split_cohort(split, at_dose, n, e if by_resp else y, counted_at_dose)
+                )
                 if design.uses_tie_uniform:
                     n_after = ctx.n_at.copy()
                     tox_after = ctx.tox_at.copy()
@@ -190,36 +229,34 @@ def exact_operating_characteristics(
                         dose, n, y, False, u, n_after_cohort, eff=e, efftox=b
                     )
                     decisions += 1
-                    pc = py * chance
-                    if status == CONTINUE:
-                        key = (
-                            ctx.n_at.tobytes()
-                            + ctx.tox_at.tobytes()
-                            + (ctx.resp_at.tobytes() if efficacy else b"")
-                            + ctx.admissible.tobytes()
-                            + int(nxt).to_bytes(2, "little")
-                        )
-                        slot = nxt_layer.get(key)
-                        if slot is None:
-                            nxt_layer[key] = [ctx.copy(), pc, int(nxt), n_after_cohort]
+                    stops = []
+                    for counts, w in parts:
+                        pc = py * chance * w
+                        if pc == 0.0:
+                            continue
+                        seen2 = seen
+                        if counts:
+                            seen2 = seen.copy()
+                            for i, k in counts:
+                                seen2[dose, i] = k
+                        if status == CONTINUE:
+                            key = (
+                                ctx.n_at.tobytes()
+                                + ctx.tox_at.tobytes()
+                                + (ctx.resp_at.tobytes() if efficacy else b"")
+                                + ctx.admissible.tobytes()
+                                + int(nxt).to_bytes(2, "little")
+                                + (b"" if seen2 is None else seen2.tobytes())
+                            )
+                            slot = nxt_layer.get(key)
+                            if slot is None:
+                                nxt_layer[key] = [ctx.copy(), pc, int(nxt), n_after_cohort, seen2]
+                            else:
+                                slot[1] += pc
                         else:
-                            slot[1] += pc
-                    else:
-                        chosen = ctx.select(full=False) if status == STOP_SELECT else -1
-                        if chosen >= 0:
-                            sel[chosen] += pc
-                        else:
-                            sel_none += pc
-                        e_n += pc * ctx.n_at
-                        e_tox += pc * ctx.tox_at
-                        if efficacy:
-                            e_resp += pc * ctx.resp_at[0]
-                        total = n_after_cohort
-                        if status == STOP_NO_DOSE:
-                            early += pc
-                        if total < max_n:
-                            before_max += pc
-                        treated_above += pc * float(ctx.n_at[above].sum()) / max(total, 1)
+                            stops.append((pc, seen2))
+                    if stops:
+                        on_stop(ctx, status, n_after_cohort, stops)
                     ctx.n_at[dose] -= n
                     ctx.tox_at[dose] -= y
                     ctx.resp_at[0, dose] -= e
@@ -232,6 +269,7 @@ def exact_operating_characteristics(
                     f"{max_states:,} distinct trial states in one cohort (cohort {n_after_cohort // size}"
                     f" of {-(-max_n // size)}, {states + len(nxt_layer):,} states so far"
                     + ("; phase I/II states count responses too" if efficacy else "")
+                    + ("; an arm's states count the patients its cohorts' looks see" if split else "")
                     + ")",
                     "simulate it instead (leave out --exact and give --trials)",
                 )
@@ -252,6 +290,49 @@ def exact_operating_characteristics(
                 )
         decisions_layer_start = decisions
         layer = nxt_layer
+    return ExactInfo(states, decisions, time.perf_counter() - t0)
+
+
+def exact_operating_characteristics(
+    design: Design,
+    scenario: Scenario,
+    acceptable_band: float | None = None,
+    max_states: int = MAX_STATES,
+    max_seconds: float = MAX_SECONDS,
+) -> tuple[OperatingCharacteristics, ExactInfo]:
+    """The operating characteristics of ``design`` under ``scenario`` computed exactly (module doc), with
+    the number of distinct states visited; refusals as :func:`follow_trial_states`."""
+    D = design.n_doses
+    p = np.asarray(scenario.true_tox, dtype=float)
+    efficacy = design.uses_efficacy
+    max_n = design.max_n
+    sums = {"sel_none": 0.0, "early": 0.0, "before_max": 0.0, "treated_above": 0.0}
+    sel = np.zeros(D)
+    e_n = np.zeros(D)
+    e_tox = np.zeros(D)
+    e_resp = np.zeros(D)
+    above = doses_above_mtd(design, p, acceptable_band)
+
+    def on_stop(ctx, status, total, parts):
+        ((pc, _seen),) = parts
+        chosen = ctx.select(full=False) if status == STOP_SELECT else -1
+        if chosen >= 0:
+            sel[chosen] += pc
+        else:
+            sums["sel_none"] += pc
+        e_n[:] += pc * ctx.n_at
+        e_tox[:] += pc * ctx.tox_at
+        if efficacy:
+            e_resp[:] += pc * ctx.resp_at[0]
+        if status == STOP_NO_DOSE:
+            sums["early"] += pc
+        if total < max_n:
+            sums["before_max"] += pc
+        sums["treated_above"] += pc * float(ctx.n_at[above].sum()) / max(total, 1)
+
+    info = follow_trial_states(design, scenario, on_stop, max_states=max_states, max_seconds=max_seconds)
+    t1 = time.perf_counter()
+    sel_none = sums["sel_none"]
     included = included_doses(design)
     correct = correct_mask(p, design.target, acceptable_band, included)  # none when no dose is acceptable
     none_correct = no_acceptable_dose(p, design.target, acceptable_band, included)
@@ -262,13 +343,15 @@ def exact_operating_characteristics(
         "mean_tox_at_dose": [float(x) for x in e_tox],
         "mean_n": float(e_n.sum()),
         "mean_tox": float(e_tox.sum()),
-        "prob_early_stop": float(early),
-        "prob_stop_before_max_n": float(before_max),
+        "prob_early_stop": float(sums["early"]),
+        "prob_stop_before_max_n": float(sums["before_max"]),
         "pcs": float(np.dot(sel, correct)) + (sel_none if none_correct else 0.0),
         "prob_select_above_mtd": float(sel[above].sum()),
-        "prop_treated_above_mtd": float(treated_above),
+        "prop_treated_above_mtd": float(sums["treated_above"]),
     }
     if efficacy:
+        from .utility import obd_mask, true_utilities
+
         utility = true_utilities(design, scenario)
         obd = obd_mask(design, scenario)
         values["prob_select_obd"] = float(sel[obd].sum()) if obd.any() else float(sel_none)
@@ -277,6 +360,6 @@ def exact_operating_characteristics(
         values["mean_resp_at_dose"] = [float(x) for x in e_resp]
         values["mean_resp"] = float(e_resp.sum())
     mcse = {k: ([0.0] * D if isinstance(v, list) else 0.0) for k, v in values.items()}
-    info = ExactInfo(states, decisions, time.perf_counter() - t0)
+    info = ExactInfo(info.states, info.decisions, info.seconds + time.perf_counter() - t1)
     oc = OperatingCharacteristics(design.name, scenario.name, 0, design.doses, values, mcse)
     return oc, info

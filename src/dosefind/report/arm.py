@@ -37,9 +37,14 @@ def format_arm_table(result: ArmStudyResult) -> str:
     prov = result.provenance
     arm = result.arm
     design = arm.design
+    exact = prov.get("method") == "exact"
+    if exact:
+        states = sum(c["states"] for c in prov.get("exact", ()))
+        head = f"dosefind {prov['version']}  exact (no Monte Carlo error; {states:,} arm states)  "
+    else:
+        head = f"dosefind {prov['version']}  arms={prov['n_trials']}  seed={prov['seed']}  "
     lines = [
-        f"dosefind {prov['version']}  arms={prov['n_trials']}  seed={prov['seed']}  "
-        f"config={prov['config_hash']}",
+        head + f"config={prov['config_hash']}",
         f"arm {arm.name}: {arm.describe()}",
     ]
     for s in result.scenarios:
@@ -110,7 +115,12 @@ def format_arm_table(result: ArmStudyResult) -> str:
             )
     lines.append("")
     lines.append(
-        "± is the Monte Carlo standard error. 'true q' is the cohort's true response rate at the selected "
+        (
+            "exact: every value is computed over all reachable arms, with no Monte Carlo error (± is 0). "
+            if exact
+            else "± is the Monte Carlo standard error. "
+        )
+        + "'true q' is the cohort's true response rate at the selected "
         "dose, averaged over arms that opened: P(active) is power where the drug is active and type I error "
         "where it is not."
         + (
