@@ -80,13 +80,22 @@ def test_exact_true_in_a_study_with_trials_or_seed_is_refused(tmp_path):
         assert not out.exists()
 
 
-def test_exact_true_in_a_study_of_arms_is_refused_with_what_to_run_instead(tmp_path):
-    """Refused when [study] is read, before the arm, platform or basket files are."""
+def test_exact_true_in_a_study_refuses_platforms_and_timed_arms(tmp_path):
+    """Platforms are refused when [study] is read, before their files are; a timed arm once read."""
     path = tmp_path / "study.toml"
     out = tmp_path / "out"
-    for key in ("arms", "platforms", "baskets"):
-        data = {"study": {"exact": True}, key: [{"file": "not-read.toml"}]}
-        path.write_text(tomli_w.dumps(data), encoding="utf-8")
-        r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
-        _one_error_line(r, "study.exact", "arms, platforms and baskets", "remove exact = true")
-        assert not out.exists()
+    data = {"study": {"exact": True}, "platforms": [{"file": "not-read.toml"}]}
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
+    _one_error_line(r, "study.exact", "platforms run in calendar time", "remove exact = true")
+    assert not out.exists()
+    data = {"study": {"exact": True}, "arms": [{"file": str(ARM_TIMED)}]}
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
+    _one_error_line(r, "study.exact", "calendar time", "drop exact = true")
+    assert not out.exists()
+    data = {"study": {"exact": True, "n_trials": 100}, "arms": [{"file": str(ARM_BOIN)}]}
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    r = runner.invoke(app, ["sweep", str(path), "--out", str(out)])
+    _one_error_line(r, "study.n_trials", "exact = true", "remove n_trials")
+    assert not out.exists()

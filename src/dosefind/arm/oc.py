@@ -197,6 +197,8 @@ class ArmSums:
         for metric, level, kind, n, s1, s2 in self.terms or []:
             if n == 0:
                 add(metric, level, nan)
+            elif kind == "exact":  # an exact study's value (sweep/units.py): no Monte Carlo error
+                add(metric, level, (float(s1), 0.0))
             elif kind == "prop":
                 add(metric, level, proportion(s1, n))
             else:
@@ -274,11 +276,12 @@ class ArmStudyResult:
         from ..display import html_table, paragraph, with_mcse
 
         p = self.provenance
-        parts = [
-            paragraph(
-                f"arm {self.arm.name}: {p.get('n_trials', '')} simulated arms, seed {p.get('seed', '')}"
-            )
-        ]
+        size = (
+            "exact operating characteristics (no Monte Carlo error)"
+            if p.get("method") == "exact"
+            else f"{p.get('n_trials', '')} simulated arms, seed {p.get('seed', '')}"
+        )
+        parts = [paragraph(f"arm {self.arm.name}: {size}")]
         for s in self.scenarios:
             rows = [
                 [r["metric"], r["level"], with_mcse(r["value"], r["mcse"])]

@@ -15,6 +15,7 @@ sqrt(p (1 - p) / T), means sd / sqrt(T).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -131,6 +132,8 @@ class BasketSums:
         for (metric, cohort), (kind, n, s, q) in self.terms.items():
             if kind == "zero":  # no null cohort: no false go can happen
                 pair = (0.0, 0.0)
+            elif kind == "exact":  # an exact study's value (sweep/units.py): no Monte Carlo error
+                pair = (float(s), 0.0) if n else (math.nan, math.nan)
             elif kind == "prop":
                 pair = proportion(s, n)
             else:

@@ -65,11 +65,12 @@ def sweep(
         what = f"{len(units):,} units ({counts})"
     else:
         what = f"{len(st.scenarios):,} scenarios x {len(st.designs)} designs"
-    exact = getattr(st, "method", None) == "exact"
+    exact = getattr(st, "method", None) == "exact" or getattr(st, "exact", False)
     if exact:
+        per = "group of units" if units is not None else "design and scenario"
         typer.echo(
             f"study {st.name!r}: {what}, exact operating characteristics: {st.n_tasks:,} tasks, one per "
-            f"design and scenario ({backend})",
+            f"{per} ({backend})",
             err=True,
         )
     else:

@@ -20,10 +20,13 @@ _KIND_WORDS = (("n_arm_units", "arm"), ("n_platform_units", "platform"), ("n_bas
 
 def head_text(manifest: dict) -> str:
     counts = ", ".join(f"{manifest[k]:,} {w}" for k, w in _KIND_WORDS if manifest.get(k))
+    if manifest["study"].get("exact"):
+        size = "exact operating characteristics (MCSE 0)"
+    else:
+        size = f"{manifest['n_trials']:,} trials, seed {manifest['seed']}"
     return (
-        f"study {manifest['study']['name']!r}: {manifest['n_units']:,} units ({counts}) x "
-        f"{manifest['n_trials']:,} trials, seed {manifest['seed']},\ndosefind {manifest['version']}, "
-        f"study hash {manifest['study_hash']}"
+        f"study {manifest['study']['name']!r}: {manifest['n_units']:,} units ({counts}) x {size},\n"
+        f"dosefind {manifest['version']}, study hash {manifest['study_hash']}"
     )
 
 

@@ -92,7 +92,10 @@ class UnitFolder(SweepFolder):
 
     def provenance(self) -> dict:
         keys = ("package", "version", "study_hash", "seed", "n_trials", *self.study.counts())
-        return {"study": self.manifest["study"]["name"], **{k: self.manifest[k] for k in keys}}
+        out = {"study": self.manifest["study"]["name"], **{k: self.manifest[k] for k in keys}}
+        if self.study.exact:  # no trials: every value computed exactly, MCSE 0
+            out.update(method="exact", n_trials=0, seed=None)
+        return out
 
     # ---- parts -------------------------------------------------------------------------------------------
     def write_task(self, task_id: int, stats: list[tuple]) -> None:
@@ -208,7 +211,7 @@ class UnitFolder(SweepFolder):
                             row["platform"] = u.subject
                         elif u.kind == "basket":
                             row["basket"] = u.subject
-                        row["n_trials"] = st.n_trials
+                        row["n_trials"] = 0 if st.exact else st.n_trials  # exact: no simulated trials
                         rows_by_kind[u.kind].append(row)
                 for k, rows in rows_by_kind.items():
                     if rows:

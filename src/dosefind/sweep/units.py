@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 
 from ..designs import validate as v
-from ..errors import SpecError
+from ..errors import EngineError, SpecError
 from ..scenario import Scenario
 from .study import (
     MAX_SCENARIOS,
@@ -134,6 +134,25 @@ class Unit:
 
         design, cohorts, scen = self.payload
         return BasketSums(design.name, scen, cohorts)
+
+    def exact_terms(self, band) -> list[tuple]:
+        """The unit's operating characteristics computed exactly (an arm's :func:`~dosefind.arm.exact
+        .exact_arm_oc`, a basket design's :func:`~dosefind.basket.exact.exact_rows`) as rows of
+        :func:`terms_of`'s shape, kind ``"exact"``: n = 1 and S the value (n = 0 for an undefined one)."""
+        if self.kind == "arm":
+            from ..arm.exact import exact_arm_oc
+
+            arm, scen, _ = self.payload
+            rows, _cost = exact_arm_oc(arm, scen, band)
+            keyed = [(r["metric"], r["level"], r["value"]) for r in rows]
+        elif self.kind == "basket":
+            from ..basket.exact import exact_rows
+
+            design, cohorts, scen = self.payload
+            keyed = [(r["metric"], r["cohort"], r["value"]) for r in exact_rows(design, cohorts, scen)]
+        else:
+            raise ValueError(f"no exact operating characteristics for a {self.kind}")
+        return [(a, b, "", "exact", 0 if math.isnan(x) else 1, float(x), 0.0) for a, b, x in keyed]
 
     def simulate(self, n_trials: int, seed: int, first_trial: int, sums, block_trials: int) -> None:
         """Trials ``first_trial ..`` of the subject under the scenario, added to ``sums``."""
@@ -266,6 +285,7 @@ class UnitTask:
     acceptable_band: float | None
     first_unit: int
     units: tuple[Unit, ...]
+    exact: bool = False
 
     @property
     def trials(self) -> int:
@@ -273,8 +293,11 @@ class UnitTask:
 
     def compute(self) -> list[tuple]:
         """Per unit, the rows of its sums (:func:`terms_of`) over this block of trials and a timed arm's
-        calendar columns (:func:`arrays_of`, else None)."""
+        calendar columns (:func:`arrays_of`, else None); in an exact study, the unit's exact values
+        (:meth:`Unit.exact_terms`)."""
         out = []
+        if self.exact:
+            return [(u.exact_terms(self.acceptable_band), None) for u in self.units]
         for u in self.units:
             sums = u.new_sums(self.acceptable_band)
             u.simulate(self.n_trials, self.seed, self.first_trial, sums, self.n_trials)
@@ -296,8 +319,12 @@ class UnitStudy:
     description: str = ""
     source: str | None = None
     notes: tuple[str, ...] = ()
+    #: ``exact = true``: each unit computed once exactly (one task per unit group, no trials)
+    exact: bool = False
 
     def __post_init__(self):
+        if self.exact:
+            object.__setattr__(self, "units_per_task", max(self.units_per_task, 1))
         if self.units_per_task <= 0:
             object.__setattr__(self, "units_per_task", max(1, UNIT_TASK_TRIALS // self.block_trials))
 
@@ -336,6 +363,7 @@ class UnitStudy:
             acceptable_band=self.acceptable_band,
             first_unit=u0,
             units=self.units[u0 : u0 + self.units_per_task],
+            exact=self.exact,
         )
 
     def counts(self) -> dict:
@@ -355,6 +383,7 @@ class UnitStudy:
             "units_per_task": self.units_per_task,
             "acceptable_band": self.acceptable_band,
             **self.counts(),
+            **({"exact": True} if self.exact else {}),  # simulated studies keep the hash they had
         }
 
     def study_hash(self) -> str:
@@ -393,6 +422,9 @@ class UnitStudy:
         first: dict[tuple[str, str], Unit] = {}
         for u in self.units:
             first.setdefault((u.kind, u.subject), u)
+        if self.exact:
+            self._check_exact_time(first, cores)
+            return
 
         def pilot(u: Unit):
             return lambda k: u.simulate(k, self.seed, 0, u.new_sums(self.acceptable_band), min(k, 10_000))
@@ -408,6 +440,28 @@ class UnitStudy:
             field="study.n_trials",
             memory="flat in the number of trials: one block of trials per worker",
         )
+
+    def _check_exact_time(self, first: dict, cores: int) -> None:
+        """Time one exact unit of each subject and refuse a study projected past ``MAX_SWEEP_SECONDS``."""
+        import time
+
+        from ..oc.study import _duration
+        from .study import MAX_SWEEP_SECONDS
+
+        seconds = {}
+        for key, u in first.items():
+            t0 = time.perf_counter()
+            u.exact_terms(self.acceptable_band)
+            seconds[key] = time.perf_counter() - t0
+        total = sum(seconds[(u.kind, u.subject)] for u in self.units) / cores
+        if total > MAX_SWEEP_SECONDS:
+            slowest = max(seconds, key=seconds.get)
+            raise SpecError(
+                "study.exact",
+                f"{len(self.units):,} exact units would take about {_duration(total)} on {cores} cores "
+                f"({slowest[0]} {slowest[1]!r}: {seconds[slowest]:.1f} s a unit)",
+                "use fewer scenarios, split the study, or drop exact = true and give n_trials and seed",
+            )
 
 
 # ---- reading -------------------------------------------------------------------------------------------
@@ -680,15 +734,27 @@ def unit_study_from_dict(data: dict, source: str | None = None, base_dir: Path |
         st = data.get("study")
         if not isinstance(st, dict):
             raise SpecError("study", "missing", "add a [study] section with n_trials and seed")
-        if st.get("exact") not in (None, False):
-            raise SpecError(
-                "study.exact",
-                "a study of arms, platforms and baskets is simulated: their exact operating characteristics "
-                "are not computed in sweeps",
-                "remove exact = true (dosefind basket simulate --exact computes a basket file's exactly)",
-            )
-        v.no_unknown_keys("study", st, [*STUDY_KEYS, "scenario_files"])
-        n_trials, seed, block = trials_seed_block(st)
+        v.no_unknown_keys("study", st, [*STUDY_KEYS, "scenario_files", "exact"])
+        exact = v.boolean("study.exact", st.get("exact", False))
+        if exact:
+            if data.get("platforms"):
+                raise SpecError(
+                    "study.exact",
+                    "platforms run in calendar time, so their operating characteristics are simulated; "
+                    "exact = true applies to arms and baskets",
+                    "remove exact = true, or put the platforms in a study of their own",
+                )
+            for key in ("n_trials", "seed", "block_trials"):
+                if key in st:
+                    raise SpecError(
+                        f"study.{key}",
+                        "given with exact = true: an exact study simulates no trials (one exact computation "
+                        "per unit)",
+                        f"remove {key}, or set exact = false",
+                    )
+            n_trials, seed, block = 1, 0, 1
+        else:
+            n_trials, seed, block = trials_seed_block(st)
         upt = v.integer("study.units_per_task", st.get("units_per_task", 0), low=0)
         band = st.get("acceptable_band")
         if band is not None:
@@ -764,6 +830,8 @@ def unit_study_from_dict(data: dict, source: str | None = None, base_dir: Path |
                     "give each block a distinct name (name = ...), and the study's scenarios names that "
                     "its arms' own scenarios do not use",
                 )
+        if exact:
+            _check_exact_units(units)
     except SpecError as e:
         raise (e.with_source(source) if source else e) from None
     notes = tuple(n for s in scenarios for n in s.notes())
@@ -778,4 +846,32 @@ def unit_study_from_dict(data: dict, source: str | None = None, base_dir: Path |
         description=description,
         source=source,
         notes=notes,
+        exact=exact,
     )
+
+
+def _check_exact_units(units: list[Unit]) -> None:
+    """Every unit of an exact study must have exact operating characteristics (one-line refusal)."""
+    from ..arm.exact import exact_arm_supported
+    from ..basket.exact import check_exact
+
+    for u in units:
+        if u.kind == "arm":
+            arm, _scen, timing = u.payload
+            why = exact_arm_supported(arm, timing is not None)
+            if why is not None:
+                raise SpecError(
+                    "study.exact",
+                    f"arm {u.subject!r} has no exact operating characteristics: {why}",
+                    f"remove arm {u.subject!r}, or drop exact = true and give n_trials and seed",
+                )
+        else:
+            design, cohorts, _scen = u.payload
+            try:
+                check_exact(design, cohorts)
+            except EngineError as e:
+                raise SpecError(
+                    "study.exact",
+                    f"basket {u.subject!r}, design {design.name!r}: {e}",
+                    "remove that design (designs = [...] in its [[baskets]] block), or drop exact = true",
+                ) from None
