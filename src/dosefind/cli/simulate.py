@@ -69,12 +69,7 @@ def simulate(
         for d in loaded.designs:
             check_against(loaded.scenarios, d.n_doses)
     if exact or loaded.exact:
-        if trials is not None or seed is not None:
-            raise fail(
-                "--exact: exact operating characteristics use no simulated trials; leave out --trials/--seed"
-            )
-        _check_band(band)
-        note_first_compile(quiet)
+        _exact_settings(trials, seed, band, quiet, "trials")
         result = exact_spec(loaded, acceptable_band=band)
     else:
         n_trials, seed_ = _run_settings(trials, seed, band, loaded)
@@ -107,15 +102,10 @@ def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet, exact):
     if exact or loaded.exact:
         from ..arm.exact import exact_arm_spec, exact_arm_supported
 
-        if trials is not None or seed is not None:
-            raise fail(
-                "--exact: exact operating characteristics use no simulated arms; leave out --trials/--seed"
-            )
         why = exact_arm_supported(loaded.arm, loaded.timing is not None)
         if why is not None:
             raise fail(f"--exact: {why}; leave out --exact to simulate the arm")
-        _check_band(band)
-        note_first_compile(quiet)
+        _exact_settings(trials, seed, band, quiet, "arms")
         result = exact_arm_spec(loaded, acceptable_band=band)
     else:
         n_trials, seed_ = _run_settings(trials, seed, band, loaded)
@@ -137,6 +127,16 @@ def _simulate_arm(path, trials, seed, fmt, out, band, threads, quiet, exact):
         )
     text = {Format.table: format_arm_table, Format.json: arm_to_json, Format.csv: arm_to_csv}[fmt](result)
     emit(text, out)
+
+
+def _exact_settings(trials, seed, band, quiet, what: str) -> None:
+    """An exact run takes no trials or seed (refused, not ignored); the band is checked."""
+    if trials is not None or seed is not None:
+        raise fail(
+            f"--exact: exact operating characteristics use no simulated {what}; leave out --trials/--seed"
+        )
+    _check_band(band)
+    note_first_compile(quiet)
 
 
 def _with_progress(total: int, quiet: bool, label: str, run):
