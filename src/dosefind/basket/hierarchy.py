@@ -41,12 +41,14 @@ class Grid(NamedTuple):
     growth: float | None = None
 
 
-# "fine" is the accurate rule (composite Gauss-Legendre in nu; docs/notes/basket-conventions.md,
-# "Located"): 2-3x the nodes of "default", whose trapezoid rule is off by up to a few 1e-3 in P(q > q0)
+# "fine" is the accurate rule (composite Gauss-Legendre in nu, graded panels growing by 1.5 around the
+# cuts; docs/notes/basket-conventions.md, "Located" and "The accurate rule by default"), Berry's default;
+# "default" is the trapezoid rule, EXNEX's default (within a few 1e-6 there; off by up to a few 1e-3 in
+# P(q > q0) for Berry), with 1/3 to 1/2 of the nodes
 GRIDS = {
     "coarse": Grid(0.4, 1.2, 3),
     "default": Grid(0.3, 0.9, 4),
-    "fine": Grid(0.3, 4.0, 8, 4.0),
+    "fine": Grid(0.3, 4.0, 8, 1.5),
 }
 INNER_NODES = 16
 DROP = 42.0  # integrands are cut where they fall exp(-42) below their peak
