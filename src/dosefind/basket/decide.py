@@ -10,7 +10,7 @@ from enum import IntEnum
 import numpy as np
 
 from .beta import fujikawa_shapes, prob_above
-from .spec import BasketDesign, Berry, Cbhm, Cohort, Exnex, Fujikawa, Independent, RuleDesign
+from .spec import BasketDesign, Berry, Cbhm, Cohort, Exnex, Fujikawa, Independent, Mem, RuleDesign
 
 
 class CohortStatus(IntEnum):
@@ -68,6 +68,10 @@ def analyze(
         from .cbhm import cbhm_probabilities
 
         return cbhm_probabilities(design, cohorts, n, x)
+    if isinstance(design, Mem):
+        from .mem import mem_probabilities
+
+        return mem_probabilities(design, cohorts, n, x)
     raise TypeError(f"no posterior for {type(design).__name__}")  # pragma: no cover
 
 
