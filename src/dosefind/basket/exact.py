@@ -30,8 +30,9 @@ from ..extension._prob import binom_pmf
 from .decide import GO_STATUSES, CohortStatus, analyze, decide, decide_look
 from .spec import BasketDesign, BasketScenario, Cohort
 
-#: measured seconds per data vector (one thread); the MEM's adds SECONDS_PER_MATRIX per exchangeability
-#: matrix (K = 3: 1.9e-5 s per vector, K = 4: 5e-5, K = 5: 1.3e-4)
+#: measured seconds per data vector (one thread); the MEM's adds its patterns' and matrices' costs
+#: (:func:`seconds_per_vector`; measured K = 3: 1.8e-5 s per vector, 4: 4.9e-5, 5: 1.3e-4, 6: 8.7e-4,
+#: 7: 0.044)
 SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5, "cbhm": 1e-3, "mem": 2e-5}
 MAX_SECONDS = 600.0
 CHUNK = 200_000
@@ -39,11 +40,12 @@ CHUNK = 200_000
 
 def seconds_per_vector(design: BasketDesign, k: int) -> float:
     """Measured seconds per analysed data vector (one thread); the MEM's grows with its 2^(K(K-1)/2)
-    exchangeability matrices."""
+    exchangeability matrices and K 2^(K-1) row patterns (benchmarks/bench_basket_mem.py)."""
     if design.kind == "mem":
-        from .mem import SECONDS_PER_MATRIX, n_matrices
+        from .mem import SECONDS_PER_MATRIX, SECONDS_PER_PATTERN, n_matrices
 
-        return SECONDS_PER_VECTOR["mem"] + n_matrices(k) * SECONDS_PER_MATRIX
+        patterns = k * 2 ** (k - 1)
+        return SECONDS_PER_VECTOR["mem"] + patterns * SECONDS_PER_PATTERN + n_matrices(k) * SECONDS_PER_MATRIX
     return SECONDS_PER_VECTOR[design.kind]
 
 

@@ -33,6 +33,8 @@ from ..engine.jit import kernel
 #: measured seconds per exchangeability matrix and data vector (one thread; K = 6: 26 ns, K = 7: 21 ns,
 #: 0.045 s per data vector), for the estimates of exact runs and of the refusal beyond seven cohorts
 SECONDS_PER_MATRIX = 2.5e-8
+#: and per row pattern (K 2^(K-1) of them: the Beta tails and means of each row's mixture)
+SECONDS_PER_PATTERN = 1e-6
 _SMALL_TOTAL = 1e-200
 
 
