@@ -12,7 +12,7 @@ from dosefind.basket import BasketScenario, Cohort, Fujikawa, Mem, spec_from_dic
 from dosefind.basket.decide import analyze, decide_look, run_looks
 from dosefind.basket.exact import check_exact, exact_rows
 from dosefind.basket.live import BasketData, analyze_data
-from dosefind.basket.mem import mem_row_weights, mem_summary, pep_matrix
+from dosefind.basket.mem import mem_predictive, mem_row_weights, mem_summary, pep_matrix
 from dosefind.basket.simulate import simulate_trials, trial_rows
 from dosefind.errors import EngineError, SpecError
 
@@ -35,9 +35,10 @@ def _upper_tail(a: float, b: float, q0: float) -> float:
     return math.exp(p * math.log(y) + q * math.log1p(-y) - math.log(p) - _log_beta(p, q)) * total
 
 
-def oracle(n, x, a, b, inclusion, q0):
-    """Plain loops over every symmetric exchangeability matrix: PEP, P(q_k > q0_k) (None without q0),
-    posterior mean."""
+def oracle(n, x, a, b, inclusion, q0, predict=None):
+    """Plain loops over every symmetric exchangeability matrix: PEP, P(q_k > q0_k) (None without q0; with
+    ``predict`` = (need, remaining) the predictive probability of reaching ``need`` instead), posterior
+    mean."""
     k = len(n)
     edges = [(i, j) for i in range(k) for j in range(i + 1, k)]
     logs, mats = [], []
@@ -73,6 +74,18 @@ def oracle(n, x, a, b, inclusion, q0):
             shapes[i][(xs, ns)] = shapes[i].get((xs, ns), 0.0) + w
             for j in range(k):
                 pep[i][j] += w * s[i][j]
+    if predict is not None:  # (need, remaining) per cohort: P(x_k + Y_k >= need_k), Y_k beta-binomial
+        out = []
+        for i in range(k):
+            need, m = predict[0][i], predict[1][i]
+            total_i = 0.0
+            for (xs, ns), w in shapes[i].items():
+                aa, bb = a + xs, b + ns - xs
+                for y in range(max(need, 0), m + 1):
+                    log_c = math.lgamma(m + 1) - math.lgamma(y + 1) - math.lgamma(m - y + 1)
+                    total_i += w * math.exp(log_c + _log_beta(aa + y, bb + m - y) - _log_beta(aa, bb))
+            out.append(total_i)
+        return np.array(pep), np.array(out), np.array(mean)
     if q0 is None:
         return np.array(pep), None, np.array(mean)
     prob = [
@@ -100,6 +113,11 @@ def test_posterior_equals_the_brute_force_oracle(seed):
     assert np.abs(got_pep - pep).max() < 1e-10
     assert np.abs(got_mean[0] - mean).max() < 1e-10
     assert np.abs(got_prob[0] - prob).max() < 1e-10
+    remaining = rng.integers(0, 10, k)
+    need = rng.integers(-1, 8, k)
+    _, pred, _ = oracle(n.tolist(), x.tolist(), a, b, inclusion.tolist(), None, (need, remaining))
+    got_pred = mem_predictive(design, n[None], x[None], need[None], remaining[None])[0]
+    assert np.abs(got_pred - pred).max() < 1e-10
 
 
 def test_seven_cohorts_and_the_logarithmic_fallback(monkeypatch):
@@ -145,8 +163,9 @@ def _values(rows):
     ],
     ids=["one look", "interim look"],
 )
-def test_exact_agrees_with_simulation_within_mcse(cohorts, rates):
-    design = Mem(prior_inclusion=0.4, threshold=0.9, futility=0.1)
+@pytest.mark.parametrize("interim", ["posterior", "predictive"])
+def test_exact_agrees_with_simulation_within_mcse(cohorts, rates, interim):
+    design = Mem(prior_inclusion=0.4, threshold=0.9, futility=0.1, interim=interim)
     scenario = BasketScenario("s", rates)
     exact = _values(exact_rows(design, cohorts, scenario))
     sim = _values(
@@ -203,7 +222,7 @@ def test_bad_inputs_are_refused_naming_the_field():
     with pytest.raises(SpecError, match="prior"):
         Mem(prior=(0.5, -1))
     with pytest.raises(SpecError, match="interim"):
-        Mem(interim="predictive", futility=0.1)
+        Mem(interim="predictive")  # stops nothing
     three = tuple(Cohort(f"c{i}", 10, 0.2) for i in range(3))
     with pytest.raises(SpecError, match="2 x 2 matrix for 3 cohorts"):
         Mem(prior_inclusion=[[1, 0.5], [0.5, 1]]).check_cohorts(three)

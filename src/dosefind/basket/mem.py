@@ -291,6 +291,30 @@ def mem_probabilities(design, cohorts, n: np.ndarray, x: np.ndarray) -> tuple[np
     return np.minimum(prob, 1.0), mean
 
 
+def mem_predictive(design, n: np.ndarray, x: np.ndarray, need: np.ndarray, remaining: np.ndarray):
+    """P(x_k + Y_k >= need_k) [V, K], Y_k the responses of cohort k's ``remaining`` patients drawn from its
+    MEM posterior: the row-pattern mixture of beta-binomial tails (arrays need, remaining [V, K])."""
+    from .decide import _beta_binomial_tail
+
+    n = np.asarray(n, dtype=np.int64)
+    x = np.asarray(x, dtype=np.int64)
+    k = n.shape[1]
+    w = mem_row_weights(design, n, x)
+    a0, b0 = design.prior
+    bits = _bits(k)
+    out = np.zeros(n.shape)
+    for i in range(k):
+        own = np.flatnonzero(bits[:, i] == 1)
+        xs = x @ bits[own].T  # [V, R]
+        ns = n @ bits[own].T
+        shape = xs.shape
+        need_i = np.repeat(need[:, i : i + 1], shape[1], axis=1).ravel()
+        m_i = np.repeat(remaining[:, i : i + 1], shape[1], axis=1).ravel()
+        tail = _beta_binomial_tail(need_i, m_i, (a0 + xs).ravel().astype(float), (b0 + ns - xs).ravel())
+        out[:, i] = np.sum(w[:, i, own] * tail.reshape(shape), axis=1)
+    return np.minimum(out, 1.0)
+
+
 def pep_matrix(weights: np.ndarray) -> np.ndarray:
     """Posterior exchangeability probabilities [V, K, K] from the row weights: PEP_kj = sum of w_k(r) over
     the patterns r with bit j."""

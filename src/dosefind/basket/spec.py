@@ -535,13 +535,13 @@ class Mem(BasketDesign):
     each cohort's rate has a Beta(``prior``) prior (``basket``'s ``shape1``, ``shape2``; default 0.5, 0.5
     as there). The posterior of q_k is the mixture over every symmetric exchangeability matrix of the Beta
     posteriors pooling the cohorts k is exchangeable with (:mod:`dosefind.basket.mem`), computed exactly;
-    at most seven cohorts."""
+    at most seven cohorts. With ``interim = "predictive"`` the future responses come from that mixture.
+    """
 
     prior: tuple[float, float] = (0.5, 0.5)
     prior_inclusion: float | tuple[tuple[float, ...], ...] = 0.5
     kind: ClassVar[str] = "mem"
     borrows: ClassVar[bool] = True
-    no_predictive: ClassVar[str] = "dosefind's MEM offers the posterior interim rule only"
 
     def __post_init__(self):
         super().__post_init__()
