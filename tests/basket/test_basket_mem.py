@@ -3,6 +3,7 @@ oracle that shares no code with the implementation, exact OCs against simulation
 by simulation and the live analysis, and bad inputs refused."""
 
 import itertools
+import json
 import math
 
 import numpy as np
@@ -240,3 +241,45 @@ def test_other_designs_unchanged_by_the_mem_kind():
     cohorts = tuple(Cohort(f"c{i}", 10, 0.2) for i in range(3))
     p, _ = analyze(Fujikawa(), cohorts, np.array([[10, 10, 10]]), np.array([[2, 5, 7]]))
     assert p.shape == (1, 3)
+
+
+def test_a_matrix_of_inclusion_probabilities_round_trips_through_the_file():
+    rows = [[1.0, 0.9, 0.1], [0.9, 1.0, 0.5], [0.1, 0.5, 1.0]]
+    design = Mem(prior=(0.2, 0.8), prior_inclusion=rows, threshold=0.9)
+    data = design.to_dict()
+    assert data["prior_inclusion"] == rows
+    spec = spec_from_dict(
+        {
+            "basket": {"name": "b", "q0": 0.2},
+            "cohorts": [{"name": f"c{i}", "n": 10} for i in range(3)],
+            "designs": [data],
+        },
+        require_scenarios=False,
+    )
+    assert spec.designs[0] == design and hash(spec.designs[0]) == hash(design)
+    too_many = {
+        "basket": {"name": "b", "q0": 0.2},
+        "cohorts": [{"name": f"c{i}", "n": 10} for i in range(8)],
+        "designs": [{"kind": "mem"}],
+    }
+    with pytest.raises(SpecError, match=r"designs\[0\]\.kind"):
+        spec_from_dict(too_many, require_scenarios=False)
+
+
+def test_analyze_command_shows_the_exchangeability_matrix():
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from dosefind.cli import app
+
+    root = Path(__file__).resolve().parents[2]
+    example = str(root / "examples" / "baskets" / "mem-five.toml")
+    data = str(root / "examples" / "baskets" / "mem-five-data.csv")
+    r = CliRunner().invoke(app, ["basket", "analyze", example, "--data", data])
+    assert r.exit_code == 0, r.output
+    assert "posterior exchangeability probabilities PEP[k, j]" in r.output
+    assert "MEM (exact)" in r.output
+    r = CliRunner().invoke(app, ["basket", "analyze", example, "--data", data, "--format", "json"])
+    rows = json.loads(r.output)["cohorts"]
+    assert rows[0]["exchangeability"]["nsclc"] == 1.0 and "nsclc" in rows[0]["map_exchangeable"]

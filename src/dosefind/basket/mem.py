@@ -317,10 +317,12 @@ def mem_predictive(design, n: np.ndarray, x: np.ndarray, need: np.ndarray, remai
 
 def pep_matrix(weights: np.ndarray) -> np.ndarray:
     """Posterior exchangeability probabilities [V, K, K] from the row weights: PEP_kj = sum of w_k(r) over
-    the patterns r with bit j."""
+    the patterns r with bit j; the diagonal is 1 (a sum of weights, set exactly)."""
     k = weights.shape[1]
     bits = _bits(k).astype(np.float64)
-    return np.einsum("vkm,mj->vkj", weights, bits)
+    out = np.einsum("vkm,mj->vkj", weights, bits)
+    out[:, np.arange(k), np.arange(k)] = 1.0
+    return out
 
 
 def mem_summary(design, cohorts, n, x, level: float | None = None, hpd: bool = False) -> dict:
