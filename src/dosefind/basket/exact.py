@@ -31,8 +31,8 @@ from .decide import GO_STATUSES, CohortStatus, analyze, decide, decide_look
 from .spec import BasketDesign, BasketScenario, Cohort
 
 #: measured seconds per data vector (one thread); the MEM's adds its patterns' and matrices' costs
-#: (:func:`seconds_per_vector`; measured K = 3: 1.8e-5 s per vector, 4: 4.9e-5, 5: 1.3e-4, 6: 8.7e-4,
-#: 7: 0.044)
+#: (:func:`seconds_per_vector`; measured K = 3: 8.8e-6 s per vector, 4: 2.6e-5, 5: 6.6e-5, 6: 2.6e-4,
+#: 7: 0.011)
 SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5, "cbhm": 1e-3, "mem": 2e-5}
 MAX_SECONDS = 600.0
 CHUNK = 200_000

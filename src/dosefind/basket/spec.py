@@ -523,7 +523,7 @@ class Cbhm(BasketDesign):
         return f"CBHM: logit q ~ N(mu, sigma^2), sigma^2 = exp(a + b log T) ({how}), mu sd {self.mu_sd:g}"
 
 
-#: most cohorts a MEM design takes: 2^21 exchangeability matrices (K = 7) per analysed data vector
+#: most cohorts a MEM design takes: 2^21 exchangeability matrices (K = 7, 0.011 s) per analysed data vector
 MEM_MAX_COHORTS = 7
 
 
