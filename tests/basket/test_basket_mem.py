@@ -96,10 +96,10 @@ def oracle(n, x, a, b, inclusion, q0, predict=None):
     return np.array(pep), np.array(prob), np.array(mean)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_posterior_equals_the_brute_force_oracle(seed):
     rng = np.random.default_rng(seed)
-    k = int(rng.integers(2, 5))
+    k = 2 + seed % 4  # 2 to 5 cohorts
     n = rng.integers(0, 16, k)
     x = rng.integers(0, n + 1)
     a, b = (float(v) for v in rng.uniform(0.3, 2.0, 2))
@@ -119,6 +119,17 @@ def test_posterior_equals_the_brute_force_oracle(seed):
     _, pred, _ = oracle(n.tolist(), x.tolist(), a, b, inclusion.tolist(), None, (need, remaining))
     got_pred = mem_predictive(design, n[None], x[None], need[None], remaining[None])[0]
     assert np.abs(got_pred - pred).max() < 1e-10
+
+
+def test_one_cohort_is_the_independent_beta_posterior():
+    from dosefind.basket import Independent
+
+    cohort = (Cohort("c", 12, 0.2),)
+    n, x = np.array([[12], [5]]), np.array([[4], [0]])
+    got = analyze(Mem(prior=(0.7, 1.3)), cohort, n, x)
+    expected = analyze(Independent(prior=(0.7, 1.3)), cohort, n, x)
+    assert np.allclose(got[0], expected[0], rtol=0, atol=1e-15)
+    assert np.allclose(got[1], expected[1], rtol=0, atol=1e-15)
 
 
 def test_seven_cohorts_and_the_logarithmic_fallback(monkeypatch):
