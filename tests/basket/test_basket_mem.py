@@ -294,3 +294,27 @@ def test_analyze_command_shows_the_exchangeability_matrix():
     r = CliRunner().invoke(app, ["basket", "analyze", example, "--data", data, "--format", "json"])
     rows = json.loads(r.output)["cohorts"]
     assert rows[0]["exchangeability"]["nsclc"] == 1.0 and "nsclc" in rows[0]["map_exchangeable"]
+
+
+def test_relabelling_the_cohorts_relabels_the_posterior():
+    """Permutation equivariance (the depth-first sum treats rows asymmetrically; the model does not)."""
+    rng = np.random.default_rng(11)
+    for k in (3, 5, 6):
+        n = rng.integers(1, 25, k)
+        x = rng.integers(0, n + 1)
+        p = rng.uniform(0.1, 0.9, (k, k))
+        inclusion = np.triu(p, 1) + np.triu(p, 1).T + np.eye(k)
+        q0 = rng.uniform(0.1, 0.4, k)
+        perm = rng.permutation(k)
+        one = Mem(prior=(0.5, 1.5), prior_inclusion=inclusion.tolist())
+        two = Mem(prior=(0.5, 1.5), prior_inclusion=inclusion[np.ix_(perm, perm)].tolist())
+        cohorts = tuple(Cohort(f"c{i}", 30, float(q)) for i, q in enumerate(q0))
+        moved = tuple(cohorts[i] for i in perm)
+        p1, m1 = analyze(one, cohorts, n[None], x[None])
+        p2, m2 = analyze(two, moved, n[perm][None], x[perm][None])
+        assert np.allclose(p1[0, perm], p2[0], rtol=0, atol=1e-12)
+        assert np.allclose(m1[0, perm], m2[0], rtol=0, atol=1e-12)
+        pep1 = pep_matrix(mem_row_weights(one, n[None], x[None]))[0]
+        pep2 = pep_matrix(mem_row_weights(two, n[perm][None], x[perm][None]))[0]
+        assert np.allclose(pep1[np.ix_(perm, perm)], pep2, rtol=0, atol=1e-12)
+        assert np.allclose(pep1, pep1.T, rtol=0, atol=1e-12) and pep1.min() >= 0 and pep1.max() <= 1
