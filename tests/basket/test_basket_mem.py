@@ -318,3 +318,25 @@ def test_relabelling_the_cohorts_relabels_the_posterior():
         pep2 = pep_matrix(mem_row_weights(two, n[perm][None], x[perm][None]))[0]
         assert np.allclose(pep1[np.ix_(perm, perm)], pep2, rtol=0, atol=1e-12)
         assert np.allclose(pep1, pep1.T, rtol=0, atol=1e-12) and pep1.min() >= 0 and pep1.max() <= 1
+
+
+def test_simulate_exact_command_on_a_small_mem_basket(tmp_path):
+    from typer.testing import CliRunner
+
+    from dosefind.cli import app
+
+    path = tmp_path / "small.toml"
+    path.write_text(
+        '[basket]\nname = "small"\nq0 = 0.2\n'
+        + "".join(
+            f'[[cohorts]]\nname = "c{i}"\nn = {n}\nlooks = [{n // 2}, {n}]\n' for i, n in enumerate((6, 8, 8))
+        )
+        + '[[designs]]\nkind = "mem"\nprior_inclusion = 0.3\nthreshold = 0.9\nfutility = 0.1\n'
+        + '[[scenarios]]\nname = "one active"\nrates = [0.2, 0.2, 0.5]\n'
+    )
+    r = CliRunner().invoke(app, ["basket", "simulate", str(path), "--exact", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["provenance"]["method"] == "exact"
+    rows = {(x["metric"], x["cohort"]): x for x in out["rows"]}
+    assert rows[("fwer", "")]["mcse"] == 0.0 and 0 < rows[("fwer", "")]["value"] < 1
