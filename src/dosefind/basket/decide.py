@@ -10,7 +10,7 @@ from enum import IntEnum
 import numpy as np
 
 from .beta import fujikawa_shapes, prob_above
-from .spec import BasketDesign, Berry, Cbhm, Cohort, Exnex, Fujikawa, Independent, RuleDesign
+from .spec import BasketDesign, Berry, Cbhm, Cohort, Exnex, Fujikawa, Independent, Mem, RuleDesign
 
 
 class CohortStatus(IntEnum):
@@ -68,6 +68,10 @@ def analyze(
         from .cbhm import cbhm_probabilities
 
         return cbhm_probabilities(design, cohorts, n, x)
+    if isinstance(design, Mem):
+        from .mem import mem_probabilities
+
+        return mem_probabilities(design, cohorts, n, x)
     raise TypeError(f"no posterior for {type(design).__name__}")  # pragma: no cover
 
 
@@ -101,15 +105,22 @@ def predictive(design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray,
     """Predictive probability [V, K] that each cohort's responses at its last look reach its go count z_k
     (:func:`go_counts`), the responses of its n_k - n remaining patients drawn from the design's posterior
     of q_k given every cohort's data so far (its borrowing included): a beta-binomial tail for the Beta
-    posteriors (independent, Fujikawa: baskexact's ``interim_postpred``), the hierarchy's quadrature for
-    Berry and EXNEX (:func:`dosefind.basket.hierarchy.hierarchy_predictive`). A cohort at its last look gets
-    1 or 0: whether it reached z_k."""
+    posteriors (independent, Fujikawa: baskexact's ``interim_postpred``; the MEM: their mixture over each
+    row's exchangeability patterns, :func:`dosefind.basket.mem.mem_predictive`), the hierarchy's quadrature
+    for Berry and EXNEX (:func:`dosefind.basket.hierarchy.hierarchy_predictive`). A cohort at its last look
+    gets 1 or 0: whether it reached z_k."""
     n = np.asarray(n, dtype=np.int64)
     x = np.asarray(x, dtype=np.int64)
     if isinstance(design, (Berry, Exnex)):
         from .hierarchy import hierarchy_predictive
 
         return hierarchy_predictive(design, cohorts, n, x)
+    sizes_n = np.array([c.n for c in cohorts])
+    if isinstance(design, Mem):
+        from .mem import mem_predictive
+
+        need = go_counts(design, cohorts)[None, :] - x
+        return mem_predictive(design, n, x, need, sizes_n[None, :] - n)
     if isinstance(design, Independent):
         a, b = independent_shapes(design.prior, n, x)
     elif isinstance(design, Fujikawa):
@@ -118,7 +129,6 @@ def predictive(design: BasketDesign, cohorts: tuple[Cohort, ...], n: np.ndarray,
         )
     else:
         raise TypeError(f"no predictive probability for {type(design).__name__}")  # pragma: no cover
-    sizes_n = np.array([c.n for c in cohorts])
     m = (sizes_n[None, :] - n).ravel()
     need = (go_counts(design, cohorts)[None, :] - x).ravel()
     out = _beta_binomial_tail(need, m, np.asarray(a, float).ravel(), np.asarray(b, float).ravel())

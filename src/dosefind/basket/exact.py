@@ -4,7 +4,7 @@
   cohort's look-by-look distribution of responses among those still enrolling is propagated exactly
   (dynamic programming, every look's decision from :func:`decide.decide`); trial-level metrics follow
   from independence (FWER = 1 - prod over null cohorts of (1 - P(go))).
-* Designs with borrowing and one analysis (Fujikawa, Berry, EXNEX, CBHM): every response-count vector
+* Designs with borrowing and one analysis (Fujikawa, Berry, EXNEX, CBHM, MEM): every response-count vector
   (x_1, ..., x_K) is enumerated, with probability prod_k Binomial(x_k | n_k, q_k), in chunks. The number
   of vectors prod_k (n_k + 1) grows fast; a run that would take longer than ``max_seconds`` is refused with
   the estimate (simulate instead).
@@ -30,9 +30,23 @@ from ..extension._prob import binom_pmf
 from .decide import GO_STATUSES, CohortStatus, analyze, decide, decide_look
 from .spec import BasketDesign, BasketScenario, Cohort
 
-SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5, "cbhm": 1e-3}
+#: measured seconds per data vector (one thread); the MEM's adds its patterns' and matrices' costs
+#: (:func:`seconds_per_vector`; measured K = 3: 8.8e-6 s per vector, 4: 2.6e-5, 5: 6.6e-5, 6: 2.6e-4,
+#: 7: 0.011)
+SECONDS_PER_VECTOR = {"fujikawa": 3e-6, "berry": 4e-5, "exnex": 8e-5, "cbhm": 1e-3, "mem": 2e-5}
 MAX_SECONDS = 600.0
 CHUNK = 200_000
+
+
+def seconds_per_vector(design: BasketDesign, k: int) -> float:
+    """Measured seconds per analysed data vector (one thread); the MEM's grows with its 2^(K(K-1)/2)
+    exchangeability matrices and K 2^(K-1) row patterns (benchmarks/bench_basket_mem.py)."""
+    if design.kind == "mem":
+        from .mem import SECONDS_PER_MATRIX, SECONDS_PER_PATTERN, n_matrices
+
+        patterns = k * 2 ** (k - 1)
+        return SECONDS_PER_VECTOR["mem"] + patterns * SECONDS_PER_PATTERN + n_matrices(k) * SECONDS_PER_MATRIX
+    return SECONDS_PER_VECTOR[design.kind]
 
 
 def look_sizes(cohorts: tuple[Cohort, ...]) -> list[int]:
@@ -59,7 +73,7 @@ def check_exact(design: BasketDesign, cohorts: tuple[Cohort, ...], max_seconds: 
     if not design.borrows:
         return
     size = enumeration_size(cohorts)
-    seconds = size * SECONDS_PER_VECTOR[design.kind]
+    seconds = size * seconds_per_vector(design, len(cohorts))
     what = "response vectors" if len(cohorts[0].looks) == 1 else "states over the looks"
     if seconds > max_seconds:
         raise EngineError(

@@ -19,7 +19,7 @@ from ..constants import CREDIBLE_MASS
 from ..errors import DataError
 from .beta import beta_interval, fujikawa_shapes, prob_above
 from .decide import STATUS_WORDS, CohortStatus, analyze, decide_look, independent_shapes, state_sizes
-from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Exnex, Fujikawa
+from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Exnex, Fujikawa, Mem
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,11 @@ def analyze_data(
     elif isinstance(design, Cbhm):
         lo_b, hi_b = _cbhm_intervals(design, cohorts, n, x, level)
         weights = None
+    elif isinstance(design, Mem):
+        from .mem import mem_summary
+
+        summary = mem_summary(design, cohorts, data.n, data.responses, level)
+        lo_b, hi_b, weights = summary["lower"], summary["upper"], None
     else:
         lo_b, hi_b, weights = lo_i, hi_i, None
     shrinkage = None
@@ -245,5 +250,10 @@ def analyze_data(
             row.update(shrinkage)
         if weights is not None:
             row["weights"] = {cohorts[j].name: float(weights[k, j]) for j in range(len(cohorts))}
+        if isinstance(design, Mem):
+            row["exchangeability"] = {
+                cohorts[j].name: float(summary["pep"][k, j]) for j in range(len(cohorts))
+            }
+            row["map_exchangeable"] = [cohorts[j].name for j in range(len(cohorts)) if summary["map"][k, j]]
         rows.append(row)
     return rows

@@ -17,7 +17,7 @@ A basket file::
 
     [[designs]]
     name = "borrow"
-    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex | cbhm
+    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex | cbhm | mem
     threshold = 0.95            # final go: P(q > q0 | data) > threshold
     futility = 0.05             # interim stop for futility: P(q > q0 | data) < futility (optional)
 
@@ -36,7 +36,7 @@ from typing import ClassVar
 from ..designs import validate as v
 from ..errors import SpecError
 
-KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm")
+KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm", "mem")
 INTERIM = ("posterior", "predictive")
 #: options added after designs were first hashed; left out of ``to_dict`` at these defaults
 OMITTED_DEFAULTS = {"interim": "posterior", "futility_rate": "q0"}
@@ -523,8 +523,93 @@ class Cbhm(BasketDesign):
         return f"CBHM: logit q ~ N(mu, sigma^2), sigma^2 = exp(a + b log T) ({how}), mu sd {self.mu_sd:g}"
 
 
+#: most cohorts a MEM design takes: 2^21 exchangeability matrices (K = 7, 0.011 s) per analysed data vector
+MEM_MAX_COHORTS = 7
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mem(BasketDesign):
+    """The multisource exchangeability model (Hobbs & Landin 2018; the R package ``basket``'s
+    ``mem_exact``): every pair of cohorts is exchangeable (one shared rate) or not, a priori independently
+    with probability ``prior_inclusion`` (one value, or a K x K symmetric matrix with a unit diagonal);
+    each cohort's rate has a Beta(``prior``) prior (``basket``'s ``shape1``, ``shape2``; default 0.5, 0.5
+    as there). The posterior of q_k is the mixture over every symmetric exchangeability matrix of the Beta
+    posteriors pooling the cohorts k is exchangeable with (:mod:`dosefind.basket.mem`), computed exactly;
+    at most seven cohorts. With ``interim = "predictive"`` the future responses come from that mixture.
+    """
+
+    prior: tuple[float, float] = (0.5, 0.5)
+    prior_inclusion: float | tuple[tuple[float, ...], ...] = 0.5
+    kind: ClassVar[str] = "mem"
+    borrows: ClassVar[bool] = True
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        set_(self, "prior", _pair("prior", self.prior, "write the Beta prior as [a, b], e.g. [0.5, 0.5]"))
+        fix = "give one probability in [0, 1], or a K x K symmetric matrix with 1 on the diagonal"
+        value = self.prior_inclusion
+        if isinstance(value, (list, tuple)):
+            rows = []
+            for i, row in enumerate(value):
+                if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple)):
+                    raise SpecError(
+                        f"prior_inclusion[{i}]", f"expected a row of probabilities, got {row!r}", fix
+                    )
+                rows.append(tuple(v.probability(f"prior_inclusion[{i}][{j}]", p) for j, p in enumerate(row)))
+            k = len(rows)
+            for i, row in enumerate(rows):
+                if len(row) != k:
+                    raise SpecError("prior_inclusion", f"row {i} has {len(row)} values, not {k}", fix)
+                if row[i] != 1.0:
+                    raise SpecError(f"prior_inclusion[{i}][{i}]", f"{row[i]:g}, not 1", fix)
+                for j in range(i):
+                    if row[j] != rows[j][i]:
+                        raise SpecError(
+                            f"prior_inclusion[{i}][{j}]",
+                            f"{row[j]:g} differs from prior_inclusion[{j}][{i}] = {rows[j][i]:g}",
+                            "make the matrix symmetric",
+                        )
+            set_(self, "prior_inclusion", tuple(rows))
+        else:
+            set_(self, "prior_inclusion", v.probability("prior_inclusion", value, fix=fix))
+
+    def check_cohorts(self, cohorts):
+        k = len(cohorts)
+        if isinstance(self.prior_inclusion, tuple) and len(self.prior_inclusion) != k:
+            raise SpecError(
+                "prior_inclusion",
+                f"a {len(self.prior_inclusion)} x {len(self.prior_inclusion)} matrix for {k} cohorts",
+                f"give a {k} x {k} matrix, or one value",
+            )
+        if k > MEM_MAX_COHORTS:
+            from .mem import SECONDS_PER_MATRIX, n_matrices
+
+            seconds = n_matrices(k) * SECONDS_PER_MATRIX
+            raise SpecError(
+                "kind",
+                f'"mem" with {k} cohorts sums over {n_matrices(k):.3g} exchangeability matrices (about '
+                f"{seconds:.3g} s per analysis)",
+                f"use at most {MEM_MAX_COHORTS} cohorts, or another borrowing design",
+            )
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if isinstance(self.prior_inclusion, tuple):
+            out["prior_inclusion"] = [list(row) for row in self.prior_inclusion]
+        return out
+
+    def describe(self) -> str:
+        a, b = self.prior
+        if isinstance(self.prior_inclusion, tuple):
+            incl = "a matrix of prior inclusion probabilities"
+        else:
+            incl = f"prior inclusion {self.prior_inclusion:g} per pair"
+        return f"MEM (exact): Beta({a:g}, {b:g}) prior, {incl}"
+
+
 DESIGNS: dict[str, type[BasketDesign]] = {
-    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex, Cbhm)
+    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex, Cbhm, Mem)
 }
 
 

@@ -129,6 +129,20 @@ def analysis_text(spec, design, rows, level: float) -> str:
         lines.append("  " + " " * width + "  " + " ".join(f"{s:>8}" for s in short))
         for r in rows:
             lines.append(f"  {r['cohort']:<{width}}  " + " ".join(f"{r['weights'][nm]:8.3f}" for nm in names))
+    if rows and "exchangeability" in rows[0]:
+        lines.append(
+            "posterior exchangeability probabilities PEP[k, j] (MEM; * marks the pairs exchangeable in the "
+            "MAP MEM)"
+        )
+        names = [r["cohort"] for r in rows]
+        short = [nm[:8] for nm in names]
+        lines.append("  " + " " * width + "  " + " ".join(f"{s:>8}" for s in short))
+        for r in rows:
+            cells = [
+                f"{r['exchangeability'][nm]:7.3f}" + ("*" if nm in r["map_exchangeable"] else " ")
+                for nm in names
+            ]
+            lines.append(f"  {r['cohort']:<{width}}  " + " ".join(cells))
     return "\n".join(lines)
 
 
