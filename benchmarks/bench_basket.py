@@ -36,23 +36,29 @@ TARGETS = {"exnex": 5_000}
 SEED = 2024
 
 
-def main(argv=None):
+def basket_run(argv, example: Path, scenario: str):
+    """The command line (--trials, --repeat, --scenario, --json), the basket file, the scenario's rates and
+    the floor's time (drawing the response counts only), as both basket benchmarks start."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=20_000)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--scenario", default="three active")
+    ap.add_argument("--scenario", default=scenario)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args(argv)
-    spec = load_basket(EXAMPLE)
-    scenario = next(s for s in spec.scenarios if s.name == args.scenario)
+    spec = load_basket(example)
+    chosen = next(s for s in spec.scenarios if s.name == args.scenario)
     looks = np.array([c.looks for c in spec.cohorts], dtype=np.int64)
-    rates = np.asarray(scenario.rates)
+    rates = np.asarray(chosen.rates)
 
     def floor():
         return response_counts(np.int64(SEED), np.int64(0), np.int64(0), args.trials, rates, looks).sum()
 
     floor()
-    t_floor = best_time(floor, args.repeat)
+    return args, spec, rates, best_time(floor, args.repeat)
+
+
+def main(argv=None):
+    args, spec, rates, t_floor = basket_run(argv, EXAMPLE, "three active")
     rows = []
     missed = []
     print(f"seven-cohort basket ({args.scenario}), {args.trials} trials, seed {SEED}")

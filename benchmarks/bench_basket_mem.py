@@ -10,43 +10,26 @@ exact runs and the refusal beyond seven cohorts use. Seeded; every number from o
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from bench_basket import SEED, basket_run
 from bench_engine import best_time
 
-from dosefind.basket import Cohort, Mem, load_basket
+from dosefind.basket import Cohort, Mem
 from dosefind.basket.exact import seconds_per_vector
-from dosefind.basket.kernels import response_counts
 from dosefind.basket.mem import mem_probabilities
 from dosefind.basket.simulate import simulate_trials
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "baskets" / "mem-five.toml"
-SEED = 2024
 VECTORS = {3: 20_000, 4: 20_000, 5: 5_000, 6: 1_000, 7: 40}
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--trials", type=int, default=20_000)
-    ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--scenario", default="two active")
-    ap.add_argument("--json", type=Path, default=None)
-    args = ap.parse_args(argv)
-    spec = load_basket(EXAMPLE)
-    scenario = next(s for s in spec.scenarios if s.name == args.scenario)
-    looks = np.array([c.looks for c in spec.cohorts], dtype=np.int64)
-    rates = np.asarray(scenario.rates)
-
-    def floor():
-        return response_counts(np.int64(SEED), np.int64(0), np.int64(0), args.trials, rates, looks).sum()
-
-    floor()
-    t_floor = best_time(floor, args.repeat)
+    args, spec, rates, t_floor = basket_run(argv, EXAMPLE, "two active")
     rows = []
     print(f"five-cohort MEM basket ({args.scenario}), {args.trials} trials, seed {SEED}")
     print(f"  {'design':<12} {'trials/s':>10} {'x floor':>8}")
