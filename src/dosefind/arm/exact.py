@@ -40,10 +40,12 @@ from collections import defaultdict
 import numpy as np
 
 from ..constants import CohortDecision, Status
+from ..engine.arm import _look
 from ..errors import SpecError
 from ..oc.exact_states import MAX_SECONDS, MAX_STATES, LookSplit, exact_supported, follow_trial_states
 from ..oc.metrics import correct_selection, included_doses
 from ..oc.utility import prob_both
+from .simulate import boundary_arrays, safety_table
 from .spec import Arm, ArmScenario, ArmSpec
 
 STOP_SELECT = int(Status.STOP_SELECT)
@@ -66,34 +68,20 @@ def _binomial(n: int, p: float) -> np.ndarray:
 
 
 class _Cohorts:
-    """The expansion cohorts' boundaries as arrays padded to the longest rule (as the kernel's)."""
+    """The expansion cohorts' boundaries as the arm kernel reads them (:func:`~dosefind.arm.simulate
+    .boundary_arrays`), with one pad column past the longest rule so that a cohort past its last look
+    indexes a look no count matches."""
 
     def __init__(self, arm: Arm):
-        bounds = [c.boundaries for c in arm.cohorts]
-        self.C = len(bounds)
-        width = max(b.n_looks for b in bounds) + 1  # a pad column past the last look: never matches
-        self.looks = np.full((self.C, width), -1, dtype=np.int64)
-        self.futility = np.full((self.C, width), -1, dtype=np.int64)
-        self.efficacy = np.full((self.C, width), 1 << 30, dtype=np.int64)
-        self.n_looks = np.zeros(self.C, dtype=np.int64)
-        for c, b in enumerate(bounds):
-            k = b.n_looks
-            self.looks[c, :k] = b.looks
-            self.futility[c, :k] = b.futility
-            self.efficacy[c, :k] = b.efficacy
-            self.n_looks[c] = k
+        self.looks, self.futility, self.efficacy, self.n_looks = boundary_arrays(arm, pad=1)
+        self.C = len(arm.cohorts)
         self.carry = [c for c, cohort in enumerate(arm.cohorts) if cohort.count_escalation]
-        self.last = int(max(int(b.looks[-1]) for b in bounds))
+        self.last = int(self.looks.max())
 
     def look(self, c: int, lk: int, count: int, resp: int) -> tuple[int, int]:
-        """The kernel's ``_look`` for one cohort: (decision or -1, next look index)."""
-        if lk < self.n_looks[c] and count == self.looks[c, lk]:
-            if resp <= self.futility[c, lk]:
-                return FUTILE, lk
-            if resp >= self.efficacy[c, lk]:
-                return ACTIVE, lk
-            return -1, lk + 1
-        return -1, lk
+        """The kernel's own look (:func:`dosefind.engine.arm._look`): (decision or -1, next look index)."""
+        dec, nxt = _look(self.looks[c], self.futility[c], self.efficacy[c], self.n_looks[c], lk, count, resp)
+        return int(dec), int(nxt)
 
 
 def _carried(cohorts: _Cohorts, looks: tuple[int, ...], n: int, total: int, seen, q1, q0, by_resp):
@@ -108,17 +96,16 @@ def _carried(cohorts: _Cohorts, looks: tuple[int, ...], n: int, total: int, seen
     start = tuple((-1, 0, 0, 0) for _ in cohorts.carry)
     states = {(start, 0): 1.0}
     prev_n, prev_k = 0, 0
+    known = by_resp or q1 != q0  # the counts at the cuts matter (else every segment is Bin(m, q0))
     for cut in cuts:
         m = cut - prev_n
-        k = at.get(cut) if (by_resp or q1 != q0) else 0
+        k = at.get(cut) if known else 0
         if k is None:
             raise AssertionError(f"no event count recorded at look {cut}")  # the split records every look
         if by_resp:
             dist = {k - prev_k: 1.0}
         else:
-            a = _binomial(k - prev_k, q1) if q1 != q0 else np.ones(1)
-            b = _binomial(m - (k - prev_k), q0) if q1 != q0 else _binomial(m, q0)
-            conv = np.convolve(a, b)
+            conv = np.convolve(_binomial(k - prev_k, q1), _binomial(m - (k - prev_k), q0))
             dist = {r: float(w) for r, w in enumerate(conv) if w > 0.0}
         nxt: dict = defaultdict(float)
         for (cs, R), w in states.items():
@@ -133,7 +120,7 @@ def _carried(cohorts: _Cohorts, looks: tuple[int, ...], n: int, total: int, seen
                     new.append((dec, cnt, rsp, lk))
                 nxt[(tuple(new), R + r)] += w * pr
         states = nxt
-        prev_n, prev_k = cut, (k if (by_resp or q1 != q0) else 0)
+        prev_n, prev_k = cut, k
     return states
 
 
@@ -302,8 +289,8 @@ def exact_arm_oc(
         e_resp = e_n * q  # a patient's response has probability q_d whatever was decided before them
 
     # opening: the carried patients, then the extension's states per selected dose
-    n_cap = design.max_n + arm.max_extension_n + 1
-    safety = arm.safety.table(n_cap) if arm.safety is not None else None
+    table, on = safety_table(arm)
+    safety = table if on else None
     coh_q = np.array([scenario.response_of(c.name) for c in arm.cohorts], dtype=float)
     totals = _Totals(C)
     opened = np.zeros(D)

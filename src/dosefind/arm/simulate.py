@@ -114,14 +114,15 @@ def _check(arm: Arm, scenario: ArmScenario, n_trials, seed, first_trial, timing)
             )
 
 
-def arm_arrays(arm: Arm, scenario: ArmScenario):
-    """The extension and scenario arrays the arm kernel reads (boundaries padded to the longest rule)."""
+def boundary_arrays(arm: Arm, pad: int = 0):
+    """Each cohort's boundaries (``looks``, ``futility``, ``efficacy`` [C, longest rule + pad], ``n_looks``
+    [C]) as the arm kernel reads them; padded entries have looks 0, which no count (at least 1) matches."""
     C = len(arm.cohorts)
     bounds = [c.boundaries for c in arm.cohorts]
-    L_max = max(b.n_looks for b in bounds)
-    looks = np.zeros((C, L_max), dtype=np.int64)
-    futility = np.full((C, L_max), -1, dtype=np.int64)
-    efficacy = np.zeros((C, L_max), dtype=np.int64)
+    width = max(b.n_looks for b in bounds) + pad
+    looks = np.zeros((C, width), dtype=np.int64)
+    futility = np.full((C, width), -1, dtype=np.int64)
+    efficacy = np.zeros((C, width), dtype=np.int64)
     n_looks = np.zeros(C, dtype=np.int64)
     for c, b in enumerate(bounds):
         k = b.n_looks
@@ -129,14 +130,25 @@ def arm_arrays(arm: Arm, scenario: ArmScenario):
         futility[c, :k] = b.futility
         efficacy[c, :k] = b.efficacy
         n_looks[c] = k
+    return looks, futility, efficacy, n_looks
+
+
+def safety_table(arm: Arm):
+    """(table, on): the safety monitor's stop table over every count the arm can reach (zeros when the
+    arm has no monitor)."""
+    n_cap = arm.design.max_n + arm.max_extension_n + 1
+    if arm.safety is not None:
+        return arm.safety.table(n_cap), True
+    return np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8), False
+
+
+def arm_arrays(arm: Arm, scenario: ArmScenario):
+    """The extension and scenario arrays the arm kernel reads (boundaries padded to the longest rule)."""
+    looks, futility, efficacy, n_looks = boundary_arrays(arm)
     carry = np.array([int(c.count_escalation) for c in arm.cohorts], dtype=np.int64)
     coh_prob = np.array([scenario.response_of(c.name) for c in arm.cohorts], dtype=np.float64)
     eff = np.asarray(scenario.true_eff, dtype=np.float64)
-    n_cap = arm.design.max_n + arm.max_extension_n + 1
-    if arm.safety is not None:
-        safety, on = arm.safety.table(n_cap), True
-    else:
-        safety, on = np.zeros((n_cap + 1, n_cap + 1), dtype=np.int8), False
+    safety, on = safety_table(arm)
     return dict(
         true_tox=np.asarray(scenario.true_tox, dtype=np.float64),
         eff_prob=eff,
