@@ -9,13 +9,14 @@ import math
 import numpy as np
 import pytest
 
-from dosefind.basket import BasketScenario, Cohort, Fujikawa, Mem, spec_from_dict
+from dosefind.basket import Cohort, Fujikawa, Mem, spec_from_dict
 from dosefind.basket.decide import analyze, decide_look, run_looks
-from dosefind.basket.exact import check_exact, exact_rows
+from dosefind.basket.exact import check_exact
 from dosefind.basket.live import BasketData, analyze_data
 from dosefind.basket.mem import mem_predictive, mem_row_weights, mem_summary, pep_matrix
-from dosefind.basket.simulate import simulate_trials, trial_rows
 from dosefind.errors import EngineError, SpecError
+
+from .test_basket_exact import assert_exact_matches_simulation
 
 TOLERANCE_MCSE = 4.5
 
@@ -163,10 +164,6 @@ def test_summary_quantities_are_consistent():
     assert np.allclose(s["pep"], s["pep"].T)
 
 
-def _values(rows):
-    return {(r["metric"], r["cohort"]): (r["value"], r["mcse"]) for r in rows}
-
-
 @pytest.mark.parametrize(
     "cohorts, rates",
     [
@@ -178,18 +175,7 @@ def _values(rows):
 @pytest.mark.parametrize("interim", ["posterior", "predictive"])
 def test_exact_agrees_with_simulation_within_mcse(cohorts, rates, interim):
     design = Mem(prior_inclusion=0.4, threshold=0.9, futility=0.1, interim=interim)
-    scenario = BasketScenario("s", rates)
-    exact = _values(exact_rows(design, cohorts, scenario))
-    sim = _values(
-        trial_rows(design.name, scenario, cohorts, simulate_trials(design, cohorts, rates, 20_000, 3))
-    )
-    assert exact.keys() == sim.keys()
-    for key, (value, _) in exact.items():
-        got, mcse = sim[key]
-        if mcse == 0:
-            assert got == pytest.approx(value, abs=1e-12), key
-        else:
-            assert abs(got - value) <= TOLERANCE_MCSE * mcse, (key, got, value, mcse)
+    assert_exact_matches_simulation(design, cohorts, rates, 3, TOLERANCE_MCSE)
 
 
 def test_simulation_and_live_analysis_decide_alike():
