@@ -1,7 +1,8 @@
 """Basket phase II trials: K cohorts (tumour types) with a binary response, each deciding go / no go on
 P(q_k > q0_k | data), analysed independently (beta-binomial, Simon, BOP2) or with borrowing across
 cohorts (Fujikawa et al. 2020; Berry et al. 2013; EXNEX, Neuenschwander et al. 2016; the calibrated
-hierarchical model, Chu & Yuan 2018; the multisource exchangeability model, Hobbs & Landin 2018).
+hierarchical model, Chu & Yuan 2018; the multisource exchangeability model, Hobbs & Landin 2018), or in two
+stages that pool stated groups of cohorts or continue in the flagged ones (Cunanan et al. 2017).
 
 ``spec`` (files, validation), ``beta`` and ``hierarchy`` (posteriors), ``decide`` (the one decision path),
 ``simulate`` (simulated trials, operating characteristics with MCSE), ``exact`` (exact operating
@@ -16,6 +17,7 @@ from .spec import (
     Bop2,
     Cbhm,
     Cohort,
+    Enrichment,
     Exnex,
     Fujikawa,
     Independent,
@@ -33,6 +35,7 @@ __all__ = [
     "Bop2",
     "Cbhm",
     "Cohort",
+    "Enrichment",
     "Exnex",
     "Fujikawa",
     "Independent",

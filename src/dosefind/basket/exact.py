@@ -72,6 +72,11 @@ def check_exact(design: BasketDesign, cohorts: tuple[Cohort, ...], max_seconds: 
     """Refuse (EngineError, with the estimate) what exact enumeration cannot do in ``max_seconds``."""
     if not design.borrows:
         return
+    if design.kind == "enrichment":
+        from .enrichment import check
+
+        check(design, cohorts)
+        return
     size = enumeration_size(cohorts)
     seconds = size * seconds_per_vector(design, len(cohorts))
     what = "response vectors" if len(cohorts[0].looks) == 1 else "states over the looks"
@@ -277,7 +282,11 @@ def exact_rows(
     check_exact(design, cohorts, max_seconds)
     rates = np.asarray(scenario.rates, dtype=float)
     null = np.array([q <= c.q0 for q, c in zip(rates, cohorts, strict=True)])
-    if design.borrows and len(cohorts[0].looks) > 1:
+    if design.kind == "enrichment":
+        from .enrichment import exact_values
+
+        per, fwer, any_go = exact_values(design, cohorts, rates)
+    elif design.borrows and len(cohorts[0].looks) > 1:
         per, fwer, any_go = _paths(design, cohorts, rates)
     elif design.borrows:
         per, fwer, any_go = _enumerated(design, cohorts, rates)
@@ -294,6 +303,8 @@ def exact_rows(
         rows.append(_row(design, scenario, "mean_n", c.name, per["n"][i]))
         rows.append(_row(design, scenario, "bias", c.name, per["bias"][i]))
         rows.append(_row(design, scenario, "mse", c.name, per["mse"][i]))
+        if "pooled" in per:
+            rows.append(_row(design, scenario, "prob_pooled", c.name, per["pooled"][i]))
     rows.append(_row(design, scenario, "fwer", "", fwer))
     rows.append(_row(design, scenario, "prob_any_go", "", any_go))
     rows.append(_row(design, scenario, "mean_total_n", "", per["n"].sum()))

@@ -39,6 +39,24 @@ def response_counts(seed, scenario_key, first_trial, n_trials, rates, looks):
 
 
 @kernel
+def responses_after(seed, scenario_key, first_trial, rates, start, extra):
+    """y[t, k]: responses among patients start[k], ..., start[k] + extra[t, k] - 1 of cohort k in trial
+    first_trial + t (a two-stage enrichment's stage 2: the cohort's next patients, whatever their number)."""
+    n_trials, n_cohorts = extra.shape
+    out = np.zeros((n_trials, n_cohorts), dtype=np.int64)
+    for t in range(n_trials):
+        tk = trial_key(seed, scenario_key, first_trial + t)
+        for k in range(n_cohorts):
+            q = rates[k]
+            y = 0
+            for i in range(start[k], start[k] + extra[t, k]):
+                if latent_uniform(tk, k * PATIENT_STRIDE + i, STREAM_EFF) < q:
+                    y += 1
+            out[t, k] = y
+    return out
+
+
+@kernel
 def hierarchy_posterior(rows_l, rows_t, logw, log_lik, tail, mean, cutoff):
     """Posterior P(q_k > q0_k) and E q_k of a normal hierarchy on the logits for each data vector.
 

@@ -8,7 +8,8 @@ the same code the live analysis uses.
 Tidy rows ``(design, scenario, metric, cohort, value, mcse)``; ``cohort`` is empty for trial-level metrics.
 Per cohort: ``prob_go``, ``type1_error`` (cohorts whose true rate is <= q0) or ``power`` (the others),
 ``prob_stop_futility``, ``prob_stop_efficacy``, ``mean_n``, ``bias`` and ``mse`` of the posterior mean at
-the cohort's last analysis. Per trial: ``fwer`` (a go in any cohort whose true rate is <= q0; under the
+the cohort's last analysis (a two-stage enrichment design adds ``prob_pooled``: its group took the pooled
+path). Per trial: ``fwer`` (a go in any cohort whose true rate is <= q0; under the
 global null the family-wise error), ``prob_any_go``, ``mean_total_n``. Proportions have MCSE
 sqrt(p (1 - p) / T), means sd / sqrt(T).
 """
@@ -25,7 +26,7 @@ from ..oc.study import json_hash, run_provenance
 from ..oc.sums import exact_float_sum, exact_mean, proportion
 from .decide import GO_STATUSES, CohortStatus, run_looks
 from .kernels import response_counts
-from .spec import BasketDesign, BasketScenario, BasketSpec, Cohort
+from .spec import BasketDesign, BasketScenario, BasketSpec, Cohort, Enrichment
 
 COHORT_METRICS = (
     "prob_go",
@@ -51,6 +52,8 @@ class BasketTrials:
     x_used: np.ndarray
     prob: np.ndarray
     estimate: np.ndarray
+    #: a two-stage enrichment design's: whether each cohort's group pooled (None for other designs)
+    pooled: np.ndarray | None = None
 
 
 def simulate_trials(
@@ -69,12 +72,18 @@ def simulate_trials(
     done = 0
     while done < n_trials:
         m = min(CHUNK, n_trials - done)
-        counts = response_counts(np.int64(seed), np.int64(0), np.int64(first_trial + done), m, rates, looks)
-        parts.append(run_looks(design, cohorts, counts))
+        if isinstance(design, Enrichment):
+            from .enrichment import simulate_chunk
+
+            parts.append(simulate_chunk(design, cohorts, rates, seed, first_trial + done, m))
+        else:
+            key = np.int64(first_trial + done)
+            counts = response_counts(np.int64(seed), np.int64(0), key, m, rates, looks)
+            parts.append(run_looks(design, cohorts, counts))
         done += m
         if progress is not None:
             progress(m)
-    return BasketTrials(*(np.concatenate([p[i] for p in parts]) for i in range(5)))
+    return BasketTrials(*(np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))))
 
 
 class BasketSums:
@@ -117,6 +126,8 @@ class BasketSums:
             err = trials.estimate[:, k] - q[k]
             self._add("bias", c.name, "mean", err)
             self._add("mse", c.name, "mean", err**2)
+            if trials.pooled is not None:
+                self._add("prob_pooled", c.name, "prop", trials.pooled[:, k])
         null = q <= q0
         if null.any():
             self._add("fwer", "", "prop", go[:, null].any(axis=1))

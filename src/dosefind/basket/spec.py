@@ -17,7 +17,8 @@ A basket file::
 
     [[designs]]
     name = "borrow"
-    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex | cbhm | mem
+    kind = "fujikawa"           # independent | simon | bop2 | fujikawa | berry | exnex | cbhm | mem |
+                                # enrichment
     threshold = 0.95            # final go: P(q > q0 | data) > threshold
     futility = 0.05             # interim stop for futility: P(q > q0 | data) < futility (optional)
 
@@ -36,7 +37,7 @@ from typing import ClassVar
 from ..designs import validate as v
 from ..errors import SpecError
 
-KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm", "mem")
+KINDS = ("independent", "simon", "bop2", "fujikawa", "berry", "exnex", "cbhm", "mem", "enrichment")
 INTERIM = ("posterior", "predictive")
 #: options added after designs were first hashed; left out of ``to_dict`` at these defaults
 OMITTED_DEFAULTS = {"interim": "posterior", "futility_rate": "q0"}
@@ -608,8 +609,165 @@ class Mem(BasketDesign):
         return f"MEM (exact): Beta({a:g}, {b:g}) prior, {incl}"
 
 
+POOL = ("never", "always", "heterogeneity")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Enrichment(BasketDesign):
+    """Two-stage enrichment (a generalisation of Cunanan et al. 2017; :mod:`dosefind.basket.enrichment`,
+    docs/notes/enrichment-conventions.md): stage 1 treats every cohort to its first look n1_k; then each
+    stated group of cohorts (``groups``; default one group of every cohort) either pools (``pool``:
+    "always", or "heterogeneity" when Fisher's exact test of equal rates has p-value > ``gamma``), and
+    continues as one cohort of ``pooled_n`` more patients when its stage-1 responses reach
+    ``pool_min_responses``, decided on the pooled Beta posterior; or continues separately in the cohorts
+    flagged at stage 1 (``flag_min_responses`` responses and P(q > q0) >= ``futility``, each optional),
+    each to its n (plus, with ``reallocate``, the unflagged cohorts' stage-2 places), decided on its own
+    Beta posterior (P(q > q0) > ``threshold``)."""
+
+    prior: tuple[float, float] = (1.0, 1.0)
+    groups: tuple[tuple[str, ...], ...] | None = None
+    pool: str = "heterogeneity"
+    gamma: float = 0.2
+    flag_min_responses: int | None = None
+    pool_min_responses: int = 0
+    pooled_n: int | None = None
+    pooled_threshold: float | None = None
+    reallocate: bool = False
+    kind: ClassVar[str] = "enrichment"
+    borrows: ClassVar[bool] = True
+    no_predictive: ClassVar[str] = "stage 1 only selects cohorts (futility and flag_min_responses flag them)"
+
+    def __post_init__(self):
+        super().__post_init__()
+        set_ = object.__setattr__
+        if self.efficacy is not None:
+            raise SpecError(
+                "efficacy",
+                "an enrichment design has no interim go: stage 1 only selects cohorts",
+                "drop efficacy",
+            )
+        set_(self, "prior", _pair("prior", self.prior))
+        set_(self, "pool", v.choice("pool", self.pool, POOL))
+        set_(
+            self,
+            "gamma",
+            v.real("gamma", self.gamma, low=0.0, high=1.0, high_open=True, fix="gamma must lie in [0, 1)"),
+        )
+        if self.flag_min_responses is not None:
+            set_(self, "flag_min_responses", v.integer("flag_min_responses", self.flag_min_responses, low=0))
+        set_(self, "pool_min_responses", v.integer("pool_min_responses", self.pool_min_responses, low=0))
+        if self.pooled_n is not None:
+            fix = "pooled_n is the pooled group's stage-2 patients (1..10000)"
+            set_(self, "pooled_n", v.integer("pooled_n", self.pooled_n, low=1, high=10_000, fix=fix))
+        if self.pooled_threshold is not None:
+            set_(self, "pooled_threshold", _threshold("pooled_threshold", self.pooled_threshold))
+        set_(self, "reallocate", v.boolean("reallocate", self.reallocate))
+        if self.groups is not None:
+            fix = 'write groups = [["a", "b"], ["c", "d"]] with cohort names'
+            if isinstance(self.groups, (str, bytes)) or not isinstance(self.groups, (list, tuple)):
+                got = f"expected a list of lists of cohort names, got {self.groups!r}"
+                raise SpecError("groups", got, fix)
+            out = []
+            for i, g in enumerate(self.groups):
+                if isinstance(g, (str, bytes)) or not isinstance(g, (list, tuple)):
+                    raise SpecError(f"groups[{i}]", f"expected a list of cohort names, got {g!r}", fix)
+                if not all(isinstance(name, str) for name in g):
+                    raise SpecError(f"groups[{i}]", f"expected cohort names, got {list(g)!r}", fix)
+                if len(g) < 2:
+                    raise SpecError(
+                        f"groups[{i}]",
+                        f"{list(g)} has {len(g)} cohort(s)",
+                        "a group pools at least two cohorts; drop it (a cohort in no group runs alone)",
+                    )
+                out.append(tuple(g))
+            set_(self, "groups", tuple(out))
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        if self.groups is not None:
+            out["groups"] = [list(g) for g in self.groups]
+        return out
+
+    def final_threshold(self) -> float:
+        """The pooled final go's threshold."""
+        return self.threshold if self.pooled_threshold is None else self.pooled_threshold
+
+    def group_indices(self, cohorts: tuple[Cohort, ...]) -> tuple[tuple[int, ...], ...]:
+        """Every group as cohort indices in file order, the stated groups first (the default: one group of
+        every cohort when there are two or more), then each cohort in no group on its own."""
+        index = {c.name: i for i, c in enumerate(cohorts)}
+        if self.groups is None:
+            stated = [tuple(range(len(cohorts)))] if len(cohorts) > 1 else []
+        else:
+            stated = [tuple(sorted(index[name] for name in g)) for g in self.groups]
+        used = {i for g in stated for i in g}
+        return tuple(stated) + tuple((i,) for i in range(len(cohorts)) if i not in used)
+
+    def check_cohorts(self, cohorts):
+        index = {c.name: i for i, c in enumerate(cohorts)}
+        seen: dict[str, int] = {}
+        for gi, g in enumerate(self.groups or ()):
+            for name in g:
+                if name not in index:
+                    raise SpecError(
+                        f"groups[{gi}]",
+                        f"unknown cohort {name!r}",
+                        "use the cohorts' names: " + ", ".join(c.name for c in cohorts),
+                    )
+                if name in seen:
+                    raise SpecError(
+                        f"groups[{gi}]",
+                        f"cohort {name!r} is also in groups[{seen[name]}]",
+                        "put each cohort in one group at most",
+                    )
+                seen[name] = gi
+        for i, c in enumerate(cohorts):
+            if len(c.looks) != 2:
+                raise SpecError(
+                    f"cohorts[{i}].looks",
+                    f"{list(c.looks)}: an enrichment design has two stages",
+                    f"give looks = [n1, {c.n}]: stage 1's size, then the cohort's planned size",
+                )
+        if self.pool == "never":
+            return
+        for g in self.group_indices(cohorts):
+            q0s = {cohorts[i].q0 for i in g}
+            if len(g) > 1 and len(q0s) > 1:
+                names = ", ".join(cohorts[i].name for i in g)
+                raise SpecError(
+                    "groups",
+                    f"the cohorts {names} pool but have different q0 ({sorted(q0s)})",
+                    'give the cohorts of a group one q0, or set pool = "never"',
+                )
+
+    def describe(self) -> str:
+        a, b = self.prior
+        how = {
+            "never": "never pooled",
+            "always": "pooled groups",
+            "heterogeneity": f"groups pooled when Fisher's exact p > {self.gamma:g}",
+        }[self.pool]
+        realloc = ", stage-2 places reallocated" if self.reallocate else ""
+        return f"two-stage enrichment ({how}{realloc}), prior Beta({a:g}, {b:g})"
+
+    def rules(self) -> str:
+        flags = []
+        if self.flag_min_responses is not None:
+            flags.append(f">= {self.flag_min_responses} responses")
+        if self.futility is not None:
+            flags.append(f"P(q > q0) >= {self.futility:g}")
+        flag = "a cohort continues alone when " + " and ".join(flags) if flags else "every cohort continues"
+        pooled = ""
+        if self.pool != "never":
+            pooled = (
+                f"; a pooled group continues when its stage-1 responses >= {self.pool_min_responses} and "
+                f"goes when the pooled P(q > q0) > {self.final_threshold():g}"
+            )
+        return f"stage 1: {flag}{pooled}; final go when P(q > q0) > {self.threshold:g}"
+
+
 DESIGNS: dict[str, type[BasketDesign]] = {
-    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex, Cbhm, Mem)
+    c.kind: c for c in (Independent, Simon, Bop2, Fujikawa, Berry, Exnex, Cbhm, Mem, Enrichment)
 }
 
 
