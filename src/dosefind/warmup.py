@@ -45,6 +45,7 @@ RUNS: tuple[tuple[str, ...], ...] = (
     ("simulate", "scenarios/bf-boin.toml", "--trials", "2", "--quiet"),
     ("simulate", "scenarios/boin12-6dose.toml", "--trials", "2", "--quiet"),
     ("basket", "simulate", "examples/baskets/mem-five.toml", "--trials", "2"),
+    ("basket", "simulate", "examples/baskets/enrichment-seven.toml", "--trials", "2"),
 )
 
 

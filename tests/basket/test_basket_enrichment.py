@@ -2,9 +2,14 @@
 oracle (tests/basket/enrichment_oracle.py), exact against simulation within MCSE, the special case that is
 the independent design, Fisher's exact test against scipy, common random numbers, and bad input."""
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.stats import fisher_exact
+from typer.testing import CliRunner
 
 from dosefind.basket import BasketScenario, Cohort, Independent
 from dosefind.basket.enrichment import fisher_pvalue, group_stage1
@@ -190,3 +195,90 @@ def test_too_many_stage_one_tables_are_refused_with_the_count():
     rows = exact_rows(never, cohorts, BasketScenario("s", [0.1] * 7))
     assert {r["metric"] for r in rows} >= {"prob_go", "fwer", "prob_pooled"}
     assert simulate_trials(never, cohorts, [0.1] * 7, 10, 1).status.shape == (10, 7)
+
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "baskets" / "enrichment-seven.toml"
+DATA = ROOT / "examples" / "baskets" / "enrichment-seven-data.csv"
+
+
+def test_analyze_command_shows_each_groups_test_path_and_plan():
+    from dosefind.cli import app
+
+    args = ["basket", "analyze", str(EXAMPLE), "--data", str(DATA), "--design-name", "pooled-subgroups"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "chordoma+ewing+desmoplastic+synovial: Fisher's exact p = 0.795 > gamma 0.2: pooled" in r.output
+    assert "continue: 8 more patients as one pooled cohort" in r.output
+    r = CliRunner().invoke(app, [*args, "--format", "json"])
+    rows = {row["cohort"]: row for row in json.loads(r.output)["cohorts"]}
+    # the pooled posterior is Beta(0.1 + 9, 0.9 + 47 - 9) for every sarcoma; rhabdoid ran alone to its n
+    assert rows["ewing"]["borrowed_mean"] == pytest.approx(9.1 / 48.0, abs=1e-12)
+    assert rows["ewing"]["planned_n"] == 20 and rows["synovial"]["planned_n"] == 22
+    assert rows["rhabdoid"]["decision"] == "no go" and rows["rhabdoid"]["pooled"] is False
+    r = CliRunner().invoke(app, [*args, "--format", "csv"])
+    assert r.exit_code == 0 and "planned_n" in r.output
+
+
+def test_live_final_decision_is_the_simulated_one():
+    """Every simulated trial's data, analysed live (stage-1 responses given), gives its simulated status."""
+    from dosefind.basket.live import BasketData, analyze_data
+    from dosefind.basket.spec import load_basket
+
+    spec = load_basket(EXAMPLE)
+    for d in spec.designs[1:]:
+        cohorts = spec.cohorts
+        rates = spec.scenarios[2].rates
+        trials = simulate_trials(d, cohorts, rates, 60, 3)
+        x1 = simulate_trials(Independent(), _stage1_only(cohorts), rates, 60, 3).x_used
+        for t in range(60):
+            data = BasketData(tuple(trials.n_used[t]), tuple(trials.x_used[t]), tuple(int(v) for v in x1[t]))
+            rows = analyze_data(spec, d, data)
+            for k, row in enumerate(rows):
+                status = int(trials.status[t, k])
+                word = {1: "stop (futility)", 3: "no go", 4: "go"}[status]
+                assert row["decision"].split(" (pooled)")[0] == word, (d.name, t, row)
+                assert row["borrowed_prob_above_q0"] == pytest.approx(trials.prob[t, k], abs=1e-12)
+
+
+def _stage1_only(cohorts):
+    return tuple(Cohort(c.name, c.looks[0], c.q0) for c in cohorts)
+
+
+def test_analysis_past_stage_one_needs_the_stage_one_responses(tmp_path):
+    from dosefind.basket.live import analyze_data, read_basket_csv
+    from dosefind.basket.spec import load_basket
+    from dosefind.errors import DataError
+
+    spec = load_basket(EXAMPLE)
+    d = spec.design("pooled-subgroups")
+    path = tmp_path / "d.csv"
+    path.write_text("cohort,n,responses\nrhabdoid,20,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="stage1_responses"):
+        analyze_data(spec, d, read_basket_csv(path, spec, d))
+    path.write_text("cohort,n,responses,stage1_responses\nrhabdoid,20,3,5\n", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot be among"):
+        read_basket_csv(path, spec, d)
+    path.write_text("cohort,n,responses\nthymic,60,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="has n = 50"):
+        read_basket_csv(path, spec, spec.design("independent"))
+
+
+def test_calibrate_refuses_a_pooled_threshold_of_its_own():
+    from dosefind.basket.calibrate import calibrate
+    from dosefind.basket.spec import load_basket
+
+    spec = load_basket(EXAMPLE)
+    d = spec.design("pooled-subgroups")
+    cal = calibrate(spec, d, 0.1, n_trials=2000)
+    assert cal.design.threshold == cal.threshold and cal.design.groups == d.groups
+    with pytest.raises(SpecError, match="pooled_threshold"):
+        calibrate(spec, replace(d, pooled_threshold=0.9), 0.1, n_trials=2000)
+
+
+def test_bundled_example_exact_matches_simulation():
+    from dosefind.basket.spec import load_basket
+
+    spec = load_basket(EXAMPLE)
+    for d in spec.designs[1:]:
+        assert_exact_matches_simulation(d, spec.cohorts, spec.scenarios[3].rates, seed=4, z=4.5)

@@ -103,6 +103,13 @@ def calibrate(
             f"{design.name!r} decides by its {design.kind} boundaries, not by a threshold on P(q > q0)",
             "calibrate a posterior design (independent, fujikawa, berry, exnex, cbhm)",
         )
+    if getattr(design, "pooled_threshold", None) is not None:
+        raise SpecError(
+            "--design-name",
+            f"{design.name!r} has a pooled_threshold of its own, which calibrating the threshold would leave "
+            "as it is",
+            "drop pooled_threshold (the calibrated threshold then serves the pooled groups too)",
+        )
     if design.interim == "predictive":
         raise SpecError(
             "--design-name",

@@ -4,6 +4,10 @@ to the borrowed one (mean, equal-tailed interval, P(q > q0)) and the decision at
 The data file is a CSV with one row per cohort: ``cohort,n,responses`` (cohorts not listed have no
 patients yet). A cohort is decided when its n is one of its looks (the final look: go / no go; an
 interim look: stop or continue); otherwise it is still enrolling.
+
+A two-stage enrichment design (:mod:`dosefind.basket.enrichment`) decides each group at stage 1 (every
+cohort of the group at its n1) and at the end of the stage 2 that decision planned; past stage 1 its
+decision needs each cohort's stage-1 responses, in an optional ``stage1_responses`` column.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ..constants import CREDIBLE_MASS
 from ..errors import DataError
 from .beta import beta_interval, fujikawa_shapes, prob_above
 from .decide import STATUS_WORDS, CohortStatus, analyze, decide_look, independent_shapes, state_sizes
-from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Exnex, Fujikawa, Mem
+from .spec import BasketDesign, BasketSpec, Berry, Cbhm, Enrichment, Exnex, Fujikawa, Mem
 
 
 @dataclass(frozen=True)
@@ -28,10 +32,14 @@ class BasketData:
 
     n: tuple[int, ...]
     responses: tuple[int, ...]
+    #: responses among each cohort's first n1 patients, where the file gives them (enrichment designs)
+    stage1: tuple[int | None, ...] | None = None
 
 
-def read_basket_csv(path: str | Path, spec: BasketSpec) -> BasketData:
-    """Read ``cohort,n,responses`` rows; errors name the row and the fix."""
+def read_basket_csv(path: str | Path, spec: BasketSpec, design: BasketDesign | None = None) -> BasketData:
+    """Read ``cohort,n,responses`` rows (and ``stage1_responses`` where given); errors name the row and the
+    fix. A cohort may exceed its n only under an enrichment ``design`` (pooled or reallocated patients:
+    its analysis checks them against the stage-1 decision)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -48,6 +56,8 @@ def read_basket_csv(path: str | Path, spec: BasketSpec) -> BasketData:
     index = {c.name: i for i, c in enumerate(spec.cohorts)}
     n = [0] * len(spec.cohorts)
     x = [0] * len(spec.cohorts)
+    s1: list[int | None] = [None] * len(spec.cohorts)
+    has_stage1 = "stage1_responses" in reader.fieldnames
     seen: dict[str, int] = {}
     for line, row in enumerate(reader, start=2):
         name = (row["cohort"] or "").strip()
@@ -70,13 +80,32 @@ def read_basket_csv(path: str | Path, spec: BasketSpec) -> BasketData:
             raise DataError(f"{where}: negative counts; n and responses must be >= 0")
         if xx > nn:
             raise DataError(f"{where}: {xx} responses among {nn} patients; responses cannot exceed n")
-        if nn > cohort.n:
+        if nn > cohort.n and not isinstance(design, Enrichment):
             raise DataError(
                 f"{where}: {nn} patients but cohort {name!r} has n = {cohort.n}; check the data or the file"
             )
+        if has_stage1 and (row["stage1_responses"] or "").strip():
+            try:
+                first = int(row["stage1_responses"])
+            except ValueError:
+                raise DataError(
+                    f"{where}: stage1_responses must be a whole number, got {row['stage1_responses']!r}"
+                ) from None
+            n1 = cohort.looks[0]
+            if nn < n1:
+                raise DataError(
+                    f"{where}: stage1_responses given but only {nn} of the {n1} stage-1 patients are in; "
+                    "leave it empty until stage 1 is complete"
+                )
+            if not max(0, xx - (nn - n1)) <= first <= min(xx, n1):
+                raise DataError(
+                    f"{where}: {first} stage-1 responses cannot be among {xx} responses of {nn} patients "
+                    f"with {n1} in stage 1; check the counts"
+                )
+            s1[index[name]] = first
         n[index[name]] = nn
         x[index[name]] = xx
-    return BasketData(tuple(n), tuple(x))
+    return BasketData(tuple(n), tuple(x), tuple(s1) if has_stage1 else None)
 
 
 def _hierarchy_quantiles(design, cohorts, n, x, k, level) -> tuple[float, float]:
@@ -171,6 +200,8 @@ def analyze_data(
     spec: BasketSpec, design: BasketDesign, data: BasketData, level: float = CREDIBLE_MASS
 ) -> list[dict]:
     """One row per cohort: data, independent and borrowed posterior, decision (see the module doc)."""
+    if isinstance(design, Enrichment):
+        return _enrichment_rows(spec, design, data, level)
     cohorts = spec.cohorts
     n = np.array([data.n], dtype=np.int64)
     x = np.array([data.responses], dtype=np.int64)
@@ -256,4 +287,94 @@ def analyze_data(
             }
             row["map_exchangeable"] = [cohorts[j].name for j in range(len(cohorts)) if summary["map"][k, j]]
         rows.append(row)
+    return rows
+
+
+def _enrichment_rows(spec: BasketSpec, design: Enrichment, data: BasketData, level: float) -> list[dict]:
+    """An enrichment design's analysis, group by group: before every cohort of a group has its n1
+    patients, stage 1 is enrolling; then the group's stage-1 decision (:func:`enrichment.group_stage1`,
+    on the stage-1 responses) says pooled or not and each cohort's stage-2 patients; at the end of the
+    planned stage 2 (a pooled group: every cohort of it) the final decision (:func:`enrichment.final`).
+    The "borrowed" posterior is the pooled one in a pooled group, the cohort's own elsewhere."""
+    from .enrichment import final, group_cohorts, group_stage1, posterior
+
+    cohorts = spec.cohorts
+    n = np.array(data.n, dtype=np.int64)
+    x = np.array(data.responses, dtype=np.int64)
+    stage1 = data.stage1 or (None,) * len(cohorts)
+    a, b = design.prior
+    q0 = np.array([c.q0 for c in cohorts])
+    a_i, b_i = independent_shapes(design.prior, n, x)
+    p_ind = prob_above(a_i, b_i, q0)
+    lo_i, hi_i = beta_interval(a_i, b_i, level)
+    rows: list[dict] = [{} for _ in cohorts]
+    for idx in group_cohorts(design, cohorts):
+        cols = list(idx)
+        names = "+".join(cohorts[i].name for i in idx)
+        n1 = np.array([cohorts[i].looks[0] for i in idx])
+        pooled = False
+        pvalue = math.nan
+        planned = n1.copy()
+        words = ["enrolling (stage 1)"] * len(idx)
+        if (n[cols] >= n1).all():
+            x1 = []
+            for j, i in enumerate(idx):
+                if n[i] == n1[j]:
+                    x1.append(int(x[i]))
+                elif stage1[i] is None:
+                    raise DataError(
+                        f"cohort {cohorts[i].name!r}: {n[i]} patients is past stage 1 ({n1[j]}); give its "
+                        "stage-1 responses in a stage1_responses column"
+                    )
+                else:
+                    x1.append(int(stage1[i]))
+            st = group_stage1(design, cohorts, idx, np.array([x1], dtype=np.int64))
+            pooled = bool(st.pooled[0])
+            pvalue = float(st.pvalue[0])
+            planned = n1 + st.extra[0]
+            status, _, _ = final(design, cohorts, idx, st, n[None, cols], x[None, cols])
+            complete = (n[cols] == planned).all() if pooled else None
+            for j, i in enumerate(idx):
+                if n[i] > planned[j]:
+                    raise DataError(
+                        f"cohort {cohorts[i].name!r}: {n[i]} patients, but the stage-1 decision plans "
+                        f"{planned[j]}; check the data"
+                    )
+                how = " as one pooled cohort" if pooled else ""
+                if st.stop[0, j]:
+                    words[j] = STATUS_WORDS[CohortStatus.STOP_FUTILITY]
+                elif n[i] == n1[j] and planned[j] > n1[j] and not (pooled and (n[cols] > n1).any()):
+                    words[j] = f"continue: {planned[j] - n1[j]} more patients{how}"
+                elif complete if pooled else n[i] == planned[j]:
+                    words[j] = STATUS_WORDS[CohortStatus(int(status[0, j]))] + (" (pooled)" if pooled else "")
+                else:
+                    words[j] = f"enrolling (stage 2{', pooled' if pooled else ''}: {n[i]} of {planned[j]})"
+        p_b, m_b = posterior(design, cohorts, idx, np.array([pooled]), n[None, cols], x[None, cols])
+        if pooled:
+            xx, nn = int(x[cols].sum()), int(n[cols].sum())
+            lo_b, hi_b = beta_interval(np.array([a + xx]), np.array([b + nn - xx]), level)
+            lo_b, hi_b = np.repeat(lo_b, len(idx)), np.repeat(hi_b, len(idx))
+        else:
+            lo_b, hi_b = lo_i[cols], hi_i[cols]
+        for j, i in enumerate(idx):
+            c = cohorts[i]
+            rows[i] = {
+                "cohort": c.name,
+                "n": int(n[i]),
+                "responses": int(x[i]),
+                "q0": c.q0,
+                "independent_mean": float(a_i[i] / (a_i[i] + b_i[i])),
+                "independent_lower": float(lo_i[i]),
+                "independent_upper": float(hi_i[i]),
+                "independent_prob_above_q0": float(p_ind[i]),
+                "borrowed_mean": float(m_b[0, j]),
+                "borrowed_lower": float(lo_b[j]),
+                "borrowed_upper": float(hi_b[j]),
+                "borrowed_prob_above_q0": float(p_b[0, j]),
+                "decision": words[j],
+                "group": names,
+                "pooled": pooled,
+                "fisher_p": pvalue,
+                "planned_n": int(planned[j]),
+            }
     return rows

@@ -38,12 +38,15 @@ def oc_text(spec, rows, provenance: dict) -> str:
                 continue
             lines.append(f"  scenario {s.name}")
             width = max(len(c.name) for c in spec.cohorts)
+            shown = SHOWN + tuple(
+                m for m in ("prob_pooled",) if (d.name, s.name, m, spec.cohorts[0].name) in index
+            )
             lines.append(
-                "    " + f"{'cohort':<{width}}  {'q':>5}  {'q0':>5}  " + "  ".join(f"{m:>18}" for m in SHOWN)
+                "    " + f"{'cohort':<{width}}  {'q':>5}  {'q0':>5}  " + "  ".join(f"{m:>18}" for m in shown)
             )
             for c, q in zip(spec.cohorts, s.rates, strict=True):
                 cells = []
-                for m in SHOWN:
+                for m in shown:
                     r = index[(d.name, s.name, m, c.name)]
                     cells.append(f"{_cell(r['value'], r['mcse']):>18}")
                 lines.append(f"    {c.name:<{width}}  {q:5.2f}  {c.q0:5.2f}  " + "  ".join(cells))
@@ -117,6 +120,8 @@ def analysis_text(spec, design, rows, level: float) -> str:
         if not math.isnan(r.get("futility_prob", math.nan)):
             decision += f" (futility P(q > (q0 + q1)/2) {r['futility_prob']:.3f})"
         lines.append(f"  {r['cohort']:<{width}}  {xn:>7}  {r['q0']:5.2f}  {ind:>30}  {bor:>30}  {decision}")
+    if rows and "group" in rows[0]:
+        lines.extend(_enrichment_lines(design, rows))
     if rows and "sigma2" in rows[0]:
         lines.append(
             f"homogeneity T = {rows[0]['homogeneity_T']:.3f} (chi-square of the responders table, floored at "
@@ -146,11 +151,31 @@ def analysis_text(spec, design, rows, level: float) -> str:
     return "\n".join(lines)
 
 
+def _enrichment_lines(design, rows) -> list[str]:
+    """Per group of an enrichment design: the heterogeneity test, the path and the planned sizes."""
+    lines = ["stage 1 (borrowed = the pooled posterior in a pooled group, the cohort's own otherwise):"]
+    for group in dict.fromkeys(r["group"] for r in rows):
+        members = [r for r in rows if r["group"] == group]
+        test = ""
+        if not math.isnan(members[0]["fisher_p"]):
+            sign = ">" if members[0]["fisher_p"] > design.gamma else "<="
+            test = f"Fisher's exact p = {members[0]['fisher_p']:.3f} {sign} gamma {design.gamma:g}: "
+        if all(r["decision"].startswith("enrolling (stage 1)") for r in members):
+            path = "stage 1 still enrolling"
+        else:
+            path = "pooled" if members[0]["pooled"] else "separate"
+            path += "; planned n " + ", ".join(f"{r['cohort']} {r['planned_n']}" for r in members)
+        lines.append(f"  {group}: {test}{path}")
+    return lines
+
+
 def analysis_csv(rows, provenance: dict) -> str:
     from ..report.tables import tidy_csv
 
     columns = ANALYSIS_COLUMNS + tuple(
-        c for c in ("predictive_prob_go", "futility_prob") if rows and c in rows[0]
+        c
+        for c in ("predictive_prob_go", "futility_prob", "group", "pooled", "fisher_p", "planned_n")
+        if rows and c in rows[0]
     )
     flat = [{k: r[k] for k in columns} for r in rows]
     return tidy_csv(provenance, columns, flat)

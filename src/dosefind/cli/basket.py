@@ -87,7 +87,12 @@ def simulate(
 @user_errors
 def analyze(
     file: Path = FILE_ARG,
-    data: Path = typer.Option(..., "--data", help="CSV with one row per cohort: cohort,n,responses."),
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        help="CSV with one row per cohort: cohort,n,responses (an enrichment design past stage 1 also "
+        "stage1_responses).",
+    ),
     design_name: str = typer.Option(
         None, "--design-name", help="Which design of the file (default: the first)."
     ),
@@ -107,7 +112,7 @@ def analyze(
     check_output_path(out)
     spec = load_basket(file, require_scenarios=False)
     design = spec.design(design_name)
-    rows = analyze_data(spec, design, read_basket_csv(data, spec))
+    rows = analyze_data(spec, design, read_basket_csv(data, spec, design))
     prov = run_provenance(config_hash(spec), 0, 0, design=design.name)
     prov["method"] = "analysis"
     if fmt == Format.text:
