@@ -282,3 +282,15 @@ def test_bundled_example_exact_matches_simulation():
     spec = load_basket(EXAMPLE)
     for d in spec.designs[1:]:
         assert_exact_matches_simulation(d, spec.cohorts, spec.scenarios[3].rates, seed=4, z=4.5)
+
+
+def test_a_group_pools_only_when_the_pvalue_exceeds_gamma():
+    """Strictly above gamma: at p = gamma the group continues separately."""
+    cohorts = (Cohort("a", 8, 0.2, (4, 8)), Cohort("b", 8, 0.2, (4, 8)))
+    x = np.array([[0, 3], [1, 2]])
+    p = fisher_pvalue((4, 4), x)
+    assert p[0] < p[1]
+    d = design_from_dict(0, {"kind": "enrichment", "pool": "heterogeneity", "gamma": float(p[0])})
+    st = group_stage1(d, cohorts, (0, 1), x)
+    assert st.pooled.tolist() == [False, True]
+    np.testing.assert_array_equal(st.pvalue, p)
