@@ -101,7 +101,7 @@ def calibrate(
         raise SpecError(
             "--design-name",
             f"{design.name!r} decides by its {design.kind} boundaries, not by a threshold on P(q > q0)",
-            "calibrate a posterior design (independent, fujikawa, berry, exnex, cbhm)",
+            "calibrate a posterior design (independent, fujikawa, berry, exnex, cbhm, mem, enrichment)",
         )
     if getattr(design, "pooled_threshold", None) is not None:
         raise SpecError(
