@@ -20,10 +20,10 @@ from ..errors import EngineError
 from ..extension._prob import binom_pmf
 from .beta import prob_above
 from .decide import CohortStatus
-from .spec import Cohort, Enrichment
+from .spec import ENRICHMENT_MAX_TABLES, Cohort, Enrichment
 
 #: most stage-1 tables a heterogeneity test or an exact run enumerates per group (prod_k (n1_k + 1))
-MAX_TABLES = 10_000_000
+MAX_TABLES = ENRICHMENT_MAX_TABLES
 #: relative tolerance of "at most as probable as the observed table" (R's fisher.test's relErr 1 + 1e-7)
 FISHER_RTOL = 1e-7
 

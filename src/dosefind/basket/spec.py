@@ -610,6 +610,9 @@ class Mem(BasketDesign):
 
 
 POOL = ("never", "always", "heterogeneity")
+#: most stage-1 tables an enrichment group's heterogeneity test (and an exact run) enumerates: prod over the
+#: group's cohorts of (n1 + 1)
+ENRICHMENT_MAX_TABLES = 10_000_000
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -731,6 +734,15 @@ class Enrichment(BasketDesign):
         if self.pool == "never":
             return
         for g in self.group_indices(cohorts):
+            tables = math.prod(cohorts[i].looks[0] + 1 for i in g)
+            if self.pool == "heterogeneity" and len(g) > 1 and tables > ENRICHMENT_MAX_TABLES:
+                names = ", ".join(cohorts[i].name for i in g)
+                raise SpecError(
+                    "groups",
+                    f"the heterogeneity test of the group {names} enumerates {tables:.3g} stage-1 tables "
+                    f"(the product of n1 + 1), above {ENRICHMENT_MAX_TABLES:.0e}",
+                    "state smaller groups (groups = [[...], [...]]), or smaller stage-1 sizes",
+                )
             q0s = {cohorts[i].q0 for i in g}
             if len(g) > 1 and len(q0s) > 1:
                 names = ", ".join(cohorts[i].name for i in g)
