@@ -126,24 +126,34 @@ def replay():
     "reach": trialr's dose is outside the no-skip range, a rule difference (margin infinite)."""
     with open(TRIALS, newline="") as f:
         rows = list(csv.DictReader(f))
+    level = {label: i + 1 for i, label in enumerate(DESIGN.doses)}
     out = []
     for name in SCENARIOS:
         mine = sorted((r for r in rows if r["scenario"] == name), key=lambda r: int(r["trial"]))
         for r in mine:
             cohorts = r["outcomes"].split()
+            # one recommendation on the whole trial: its history holds the design's decision after every
+            # cohort (the same kernel as a recommendation on that prefix), the last one the final choice
+            whole = recommend(
+                DESIGN, parse_outcomes(" ".join(map(_letters, cohorts)), DESIGN.doses, efficacy=True)
+            )
+            nd = whole.next_dose if whole.next_dose is not None else whole.selected
+            decided = [None if h.design_next is None else level[h.design_next] for h in whole.history[:-1]]
+            decided.append(None if nd is None else nd + 1)
             n_at = Counter()
             for k in range(1, len(cohorts) + 1):
                 n_at[int(cohorts[k - 1][0]) - 1] += 3
-                data = parse_outcomes(" ".join(map(_letters, cohorts[:k])), DESIGN.doses, efficacy=True)
-                rec = recommend(DESIGN, data)
-                nd = rec.next_dose if rec.next_dose is not None else rec.selected
-                ours = None if nd is None else nd + 1
+                ours = decided[k - 1]
                 if k < len(cohorts):
                     theirs = int(cohorts[k][0])
                 else:
                     theirs = None if r["recommended"] == "0" else int(r["recommended"])
                 kind, margin = "same", 0.0
                 if ours != theirs:
+                    data = parse_outcomes(" ".join(map(_letters, cohorts[:k])), DESIGN.doses, efficacy=True)
+                    rec = recommend(DESIGN, data)
+                    step = rec.next_dose if rec.next_dose is not None else rec.selected
+                    assert ours == (None if step is None else step + 1), (name, r["trial"], k)
                     ex = rec.posterior.extra
                     at, ae, u = ex["prob_acc_tox"], ex["prob_acc_eff"], ex["utility"]
                     lo, hi = min(n_at), max(n_at)  # 0-based lowest and highest doses tried
