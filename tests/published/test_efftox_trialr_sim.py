@@ -23,32 +23,18 @@ import numpy as np
 import pytest
 
 from dosefind import Scenario
-from dosefind.designs import EffTox
 from dosefind.engine import simulate_one
 from dosefind.live.recommend import recommend
 from dosefind.oc import operating_characteristics
 from dosefind.outcomes import parse_outcomes
+from dosefind.specfile import load_design
 
 HERE = Path(__file__).resolve().parents[2] / "benchmarks" / "reference" / "efftox_trialr"
 REF = HERE / "trialr_efftox_oc.csv"
 
-DESIGN = EffTox(
-    doses=(1.0, 2.0, 4.0, 6.6, 10.0),
-    max_n=39,
-    cohort_size=3,
-    start_dose=1,
-    no_skip=True,
-    tox_limit=0.3,
-    eff_limit=0.5,
-    p_tox=0.1,
-    p_eff=0.1,
-    eff0=0.5,
-    tox1=0.65,
-    eff_star=0.7,
-    tox_star=0.25,
-    prior_mean=(-7.9593, 1.5482, 0.7367, 3.4181, 0.0, 0.0),
-    prior_sd=(3.5487, 3.5018, 2.5423, 2.4406, 0.2, 1.0),
-)
+#: trialr's efftox_parameters_demo as the bundled design file holds it (cohorts of 3 to 39, first dose 1,
+#: no skipping)
+DESIGN = load_design(Path(__file__).resolve().parents[2] / "examples" / "designs" / "efftox.toml")[0]
 #: scenarios/efftox-5dose.toml's, with correlation 0 (trialr's simulator draws the outcomes independently)
 SCENARIOS = {
     "trialr example": ((0.05, 0.10, 0.15, 0.20, 0.40), (0.20, 0.40, 0.60, 0.80, 0.90)),
