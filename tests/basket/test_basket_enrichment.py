@@ -1,6 +1,7 @@
 """Two-stage enrichment baskets (``kind = "enrichment"``): exact OCs against the independent brute-force
 oracle (tests/basket/enrichment_oracle.py), exact against simulation within MCSE, the special case that is
-the independent design, Fisher's exact test against scipy, common random numbers, and bad input."""
+the independent design, Fisher's exact test against scipy, common random numbers, the plan every simulated
+trial keeps (Hypothesis), and bad input."""
 
 import json
 from dataclasses import replace
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.stats import fisher_exact
 from typer.testing import CliRunner
 
@@ -296,3 +299,68 @@ def test_a_group_pools_only_when_the_pvalue_exceeds_gamma():
     st = group_stage1(d, cohorts, (0, 1), x)
     assert st.pooled.tolist() == [False, True]
     np.testing.assert_array_equal(st.pvalue, p)
+
+
+@st.composite
+def enrichment_cases(draw):
+    k = draw(st.integers(2, 4))
+    n1 = [draw(st.integers(1, 5)) for _ in range(k)]
+    n = [a + draw(st.integers(1, 6)) for a in n1]
+    cohorts = tuple(Cohort(f"c{i}", n[i], 0.2, (n1[i], n[i])) for i in range(k))
+    design = {
+        "kind": "enrichment",
+        "threshold": draw(st.sampled_from([0.8, 0.9, 0.95])),
+        "pool": draw(st.sampled_from(["never", "always", "heterogeneity"])),
+        "gamma": draw(st.sampled_from([0.05, 0.3, 0.7])),
+        "reallocate": draw(st.booleans()),
+        "pool_min_responses": draw(st.integers(0, 3)),
+    }
+    if draw(st.booleans()):
+        design["flag_min_responses"] = draw(st.integers(0, 2))
+    if draw(st.booleans()):
+        design["futility"] = draw(st.sampled_from([0.1, 0.3]))
+    if draw(st.booleans()):
+        design["pooled_n"] = draw(st.integers(1, 10))
+    if k > 2 and draw(st.booleans()):
+        design["groups"] = [["c0", "c1"]]
+    rates = [draw(st.sampled_from([0.1, 0.2, 0.4, 0.6])) for _ in range(k)]
+    return cohorts, design_from_dict(0, design), rates
+
+
+@settings(max_examples=150, deadline=None)
+@given(enrichment_cases(), st.integers(0, 1000))
+def test_every_simulated_trial_keeps_the_designs_plan(case, seed):
+    """Whatever the design: a stopped cohort has its stage-1 patients only; a pooled group decides as one
+    (one status, one P(q > q0)) and shares exactly its pooled stage 2; a separate group with reallocation
+    keeps its planned total when any cohort continues; responses never exceed patients; and the exact
+    statuses' probabilities add up to one per cohort."""
+    from dosefind.basket.decide import CohortStatus
+    from dosefind.basket.enrichment import group_cohorts, pooled_size
+
+    cohorts, d, rates = case
+    t = simulate_trials(d, cohorts, rates, 300, seed)
+    n1 = np.array([c.looks[0] for c in cohorts])
+    planned = np.array([c.n for c in cohorts])
+    stopped = t.status == CohortStatus.STOP_FUTILITY
+    assert (t.n_used[stopped] == np.broadcast_to(n1, t.n_used.shape)[stopped]).all()
+    assert ((t.x_used >= 0) & (t.x_used <= t.n_used) & (t.n_used >= n1)).all()
+    assert np.isin(t.status, [1, 3, 4]).all()
+    for g in group_cohorts(d, cohorts):
+        cols = list(g)
+        pooled = t.pooled[:, cols]
+        assert (pooled == pooled[:, :1]).all()
+        rows = pooled[:, 0]
+        if rows.any():
+            assert (t.status[rows][:, cols] == t.status[rows][:, cols[:1]]).all()
+            assert np.allclose(t.prob[rows][:, cols], t.prob[rows][:, cols[:1]])
+            going = ~stopped[rows][:, cols[0]]
+            extra = (t.n_used[rows][:, cols] - n1[cols]).sum(axis=1)
+            assert (extra[going] == pooled_size(d, cohorts, g)).all()
+            assert (extra[~going] == 0).all()
+        sep = ~rows & (~stopped[:, cols]).any(axis=1)
+        if d.reallocate and len(g) > 1 and sep.any():
+            assert (t.n_used[sep][:, cols].sum(axis=1) == planned[cols].sum()).all()
+    exact = exact_rows(d, cohorts, BasketScenario("s", rates))
+    val = {(r["metric"], r["cohort"]): r["value"] for r in exact}
+    for c in cohorts:
+        assert 0.0 <= val[("prob_go", c.name)] + val[("prob_stop_futility", c.name)] <= 1.0 + 1e-12
