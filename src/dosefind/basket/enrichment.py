@@ -38,8 +38,9 @@ def _radix_key(x: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
 
 def all_tables(sizes: tuple[int, ...]) -> np.ndarray:
     """Every response vector (t_1..t_m), 0 <= t_k <= sizes[k], in mixed-radix order [S, m]."""
-    grids = np.meshgrid(*[np.arange(s + 1) for s in sizes], indexing="ij")
-    return np.stack([g.ravel() for g in grids], axis=1).astype(np.int64)
+    from .exact import grid_rows
+
+    return grid_rows([int(s) + 1 for s in sizes])
 
 
 def table_count(sizes) -> int:

@@ -171,7 +171,7 @@ def _enumerated(design: BasketDesign, cohorts, rates) -> tuple[dict[str, np.ndar
     return out, fwer, any_go
 
 
-def _grid(sizes: list[int]) -> np.ndarray:
+def grid_rows(sizes: list[int]) -> np.ndarray:
     """Every vector (c_1, ..., c_J) with 0 <= c_j < sizes[j], as rows (the last index fastest)."""
     if not sizes:
         return np.zeros((1, 0), dtype=np.int64)
@@ -188,7 +188,7 @@ def _expand(x, n, status, w, step, pmfs, looks_now, chunk_rows: int = 1_000_000)
     for p_i, pattern in enumerate(patterns):
         rows = np.flatnonzero(which == p_i)
         cols = np.flatnonzero(pattern)
-        add = _grid([int(step[c]) + 1 for c in cols])
+        add = grid_rows([int(step[c]) + 1 for c in cols])
         pw = np.ones(add.shape[0])
         for j, c in enumerate(cols):
             pw *= pmfs[c][add[:, j]]

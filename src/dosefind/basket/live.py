@@ -196,6 +196,24 @@ def _cbhm_intervals(design, cohorts, n, x, level) -> tuple[np.ndarray, np.ndarra
     return quantiles(tail), quantiles(1 - tail)
 
 
+def _independent_posterior(prior, cohorts, n, x, level: float):
+    """Each cohort's own Beta(prior) posterior: (mean, lower, upper, P(q > q0)), arrays over cohorts."""
+    a, b = independent_shapes(prior, n, x)
+    lower, upper = beta_interval(a, b, level)
+    return a / (a + b), lower, upper, prob_above(a, b, np.array([c.q0 for c in cohorts]))
+
+
+def _row(cohort, n: int, responses: int, independent, borrowed, decision: str) -> dict:
+    """A cohort's analysis row: its data, its own posterior and the design's (mean, lower, upper, P(q >
+    q0) each), the decision."""
+    row = {"cohort": cohort.name, "n": n, "responses": responses, "q0": cohort.q0}
+    for side, values in (("independent", independent), ("borrowed", borrowed)):
+        for key, value in zip(("mean", "lower", "upper", "prob_above_q0"), values, strict=True):
+            row[f"{side}_{key}"] = float(value)
+    row["decision"] = decision
+    return row
+
+
 def analyze_data(
     spec: BasketSpec, design: BasketDesign, data: BasketData, level: float = CREDIBLE_MASS
 ) -> list[dict]:
@@ -206,10 +224,8 @@ def analyze_data(
     n = np.array([data.n], dtype=np.int64)
     x = np.array([data.responses], dtype=np.int64)
     prior = getattr(design, "prior", (1.0, 1.0))
-    a_i, b_i = independent_shapes(prior, n[0], x[0])
-    q0 = np.array([c.q0 for c in cohorts])
-    p_ind = prob_above(a_i, b_i, q0)
-    lo_i, hi_i = beta_interval(a_i, b_i, level)
+    ind = _independent_posterior(prior, cohorts, n[0], x[0], level)
+    lo_i, hi_i = ind[1], ind[2]
     p_b, m_b = analyze(design, cohorts, n, x)
     p_b, m_b = p_b[0], m_b[0]
     if isinstance(design, Fujikawa):
@@ -258,21 +274,9 @@ def analyze_data(
             eff, fut = float(e[0, k]), float(f[0, k])
         else:
             decision = "enrolling (not at a look)"
-        row = {
-            "cohort": c.name,
-            "n": nk,
-            "responses": data.responses[k],
-            "q0": c.q0,
-            "independent_mean": float(a_i[k] / (a_i[k] + b_i[k])),
-            "independent_lower": float(lo_i[k]),
-            "independent_upper": float(hi_i[k]),
-            "independent_prob_above_q0": float(p_ind[k]),
-            "borrowed_mean": float(m_b[k]),
-            "borrowed_lower": float(lo_b[k]),
-            "borrowed_upper": float(hi_b[k]),
-            "borrowed_prob_above_q0": float(p_b[k]),
-            "decision": decision,
-        }
+        row = _row(
+            c, nk, data.responses[k], [v[k] for v in ind], (m_b[k], lo_b[k], hi_b[k], p_b[k]), decision
+        )
         if design.interim == "predictive":
             row["predictive_prob_go"] = eff if interim else math.nan
         if isinstance(design, Cbhm) and design.futility_rate == "midpoint":
@@ -303,10 +307,8 @@ def _enrichment_rows(spec: BasketSpec, design: Enrichment, data: BasketData, lev
     x = np.array(data.responses, dtype=np.int64)
     stage1 = data.stage1 or (None,) * len(cohorts)
     a, b = design.prior
-    q0 = np.array([c.q0 for c in cohorts])
-    a_i, b_i = independent_shapes(design.prior, n, x)
-    p_ind = prob_above(a_i, b_i, q0)
-    lo_i, hi_i = beta_interval(a_i, b_i, level)
+    ind = _independent_posterior(design.prior, cohorts, n, x, level)
+    lo_i, hi_i = ind[1], ind[2]
     rows: list[dict] = [{} for _ in cohorts]
     for idx in group_cohorts(design, cohorts):
         cols = list(idx)
@@ -357,24 +359,7 @@ def _enrichment_rows(spec: BasketSpec, design: Enrichment, data: BasketData, lev
         else:
             lo_b, hi_b = lo_i[cols], hi_i[cols]
         for j, i in enumerate(idx):
-            c = cohorts[i]
-            rows[i] = {
-                "cohort": c.name,
-                "n": int(n[i]),
-                "responses": int(x[i]),
-                "q0": c.q0,
-                "independent_mean": float(a_i[i] / (a_i[i] + b_i[i])),
-                "independent_lower": float(lo_i[i]),
-                "independent_upper": float(hi_i[i]),
-                "independent_prob_above_q0": float(p_ind[i]),
-                "borrowed_mean": float(m_b[0, j]),
-                "borrowed_lower": float(lo_b[j]),
-                "borrowed_upper": float(hi_b[j]),
-                "borrowed_prob_above_q0": float(p_b[0, j]),
-                "decision": words[j],
-                "group": names,
-                "pooled": pooled,
-                "fisher_p": pvalue,
-                "planned_n": int(planned[j]),
-            }
+            borrowed = (m_b[0, j], lo_b[j], hi_b[j], p_b[0, j])
+            rows[i] = _row(cohorts[i], int(n[i]), int(x[i]), [v[i] for v in ind], borrowed, words[j])
+            rows[i].update(group=names, pooled=pooled, fisher_p=pvalue, planned_n=int(planned[j]))
     return rows
