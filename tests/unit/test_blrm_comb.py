@@ -325,3 +325,24 @@ def test_spec_round_trips_and_defaults():
         BlrmComb(**{**BASE, "interaction": "saturating"}).interaction_dose,
         2 * DESIGN.interaction_dose / (1 + DESIGN.interaction_dose),
     )
+
+
+def test_outer_points_file_is_the_scrambled_sobol_sequence():
+    """The frozen uniforms are scipy's scrambled Sobol points of the stated seed (so every documented
+    accuracy measurement still applies), each power-of-two prefix stratifies every coordinate (one point per
+    interval of width 1 / size: the net property the levels rely on), and the normal coordinates are their
+    quantiles."""
+    from scipy.special import ndtri
+
+    from dosefind.designs.blrm_comb import spec
+
+    k = np.load(spec.UNIFORMS_FILE)
+    assert k.shape == (16384, 4) and k.dtype == np.uint32 and len(k) >= spec.LEVELS[0]
+    assert np.array_equal(k, spec.sobol_uniforms(len(k)))
+    for size in spec.LEVELS:
+        cells = (k[:size].astype(np.int64) * size) >> 30
+        for a in range(4):
+            assert np.array_equal(np.sort(cells[:, a]), np.arange(size))
+    z, lw = spec.outer_points(1024)
+    assert np.array_equal(z, ndtri(k[:1024] / 2.0**30))
+    assert np.allclose(lw, 0.5 * (z * z).sum(1))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -334,15 +335,34 @@ class BlrmComb(CombinationDesign):
         )
 
 
+#: the outer rule's uniforms, frozen: 16,384 x 4 integers k, the points are k / 2^30 (see
+#: :func:`sobol_uniforms`, which wrote the file with scipy 1.17). Read from the file rather than generated,
+#: so the rule does not depend on the installed scipy's scrambling and a meeting does not import
+#: scipy.stats (about a second).
+UNIFORMS_FILE = Path(__file__).with_name("outer_uniforms.npy")
+UNIFORMS_SEED = 20261202
+
+
+def sobol_uniforms(size: int) -> np.ndarray:
+    """The outer rule's uniforms as scipy generates them (scrambled Sobol in 4 dimensions, 30 bits, seed
+    :data:`UNIFORMS_SEED`), as integers k (the points are k / 2^30): what :data:`UNIFORMS_FILE` holds."""
+    from scipy.stats import qmc
+
+    u = qmc.Sobol(4, scramble=True, seed=UNIFORMS_SEED).random(size)
+    return np.round(u * 2.0**30).astype(np.uint32)
+
+
 @lru_cache(maxsize=4)
 def outer_points(size: int):
     """(z [size, 4], log weight [size]): the outer rule's point sequence (scrambled Sobol, a fixed seed,
     through the normal quantile; every prefix of a power-of-two length is a net of its own) in standard
     normal coordinates, and the log of each point's weight divided by the standard normal density there."""
-    from scipy.stats import norm, qmc
+    from scipy.special import ndtri
 
-    u = qmc.Sobol(4, scramble=True, seed=20261202).random(size)
-    z = norm.ppf(u)
+    k = np.load(UNIFORMS_FILE)
+    if size > len(k):
+        raise ValueError(f"the outer rule has {len(k)} points, not {size}")
+    z = ndtri(k[:size] / 2.0**30)
     return z, 0.5 * (z * z).sum(1)
 
 
