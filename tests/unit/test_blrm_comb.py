@@ -228,13 +228,28 @@ def test_a_row_is_the_same_however_its_level_was_reached():
         K.extend_row(c.ip, c.fp, c.grid, n, y, row, False, level, False, th, cov, prec, top)
     np.testing.assert_array_equal(row[P + D :], direct[P + D :])
     assert row[2] == direct[2]
-    # the meeting's summary integrates level 0 in one pass, with the target as a third cut
-    s = K.blrm_comb_posterior_summary(design, n, y)
-    for key, first in (("prob_under", P + D), ("prob_target", P + 2 * D), ("prob_over", P + 3 * D)):
-        np.testing.assert_allclose(s[key], direct[first : first + D], rtol=0, atol=1e-12)
-    assert np.all(
-        (s["prob_above_target"] <= 1 - s["prob_under"]) & (s["prob_above_target"] >= s["prob_over"])
-    )
+    # a meeting's row (the target as a third cut) has the same bits in the other columns, and the summary
+    # reads it: from nothing, or extended from a coarser row (the last decision's)
+    wide = np.zeros(design.decision_row_width())
+    K.blrm_comb_posterior(c.ip, c.fp, c.grid, n, y, wide, True, 2)
+    full = np.zeros(P + 4 * D)
+    K.blrm_comb_posterior(c.ip, c.fp, c.grid, n, y, full, True, 2)
+    np.testing.assert_array_equal(wide[: P + 4 * D], full)
+    K.blrm_comb_posterior(c.ip, c.fp, c.grid, n, y, full, True, 0)
+    for start in (None, wide):
+        s = K.blrm_comb_posterior_summary(design, n, y, row=start)
+        assert s["level"] == 0
+        for key, first in (("prob_under", P + D), ("prob_target", P + 2 * D), ("prob_over", P + 3 * D)):
+            np.testing.assert_array_equal(s[key], direct[first : first + D])
+        np.testing.assert_array_equal(s["mean"], full[P : P + D])
+        assert np.all(
+            (s["prob_above_target"] <= 1 - s["prob_under"]) & (s["prob_above_target"] >= s["prob_over"])
+        )
+    # P(p >= target) is the rule's integral over {logit p >= logit target}, as integrate computes it
+    cuts = np.full((D, 1), math.log(design.target / (1 - design.target)))
+    below = np.zeros((D, 1))
+    K.integrate(c.ip, c.fp, c.grid, n, y, 0, cuts, below, np.zeros(D), False)
+    np.testing.assert_allclose(s["prob_above_target"], 1 - below[:, 0], rtol=0, atol=1e-12)
 
 
 def test_interval_ends_solve_the_quantile_levels_cdf():
@@ -346,3 +361,37 @@ def test_outer_points_file_is_the_scrambled_sobol_sequence():
     z, lw = spec.outer_points(1024)
     assert np.array_equal(z, ndtri(k[:1024] / 2.0**30))
     assert np.allclose(lw, 0.5 * (z * z).sum(1))
+
+
+def test_replay_on_both_cores_takes_the_sequential_decisions():
+    """The replay takes a trial's decisions on both cores (they are independent of each other: no
+    modifiers, eliminations or drawn uniforms): the same decisions and the same last row, to the last bit,
+    as one context deciding cohort after cohort; the meeting's table built on the last decision's row
+    equals the table computed afresh."""
+    from dosefind.engine.replay import DecisionContext, replay_data
+    from dosefind.inference.summary import fast_posterior
+    from dosefind.live.inputs import trial_data_for
+
+    design = SmallLevels(**BASE)
+    assert design.independent_decisions
+    data = trial_data_for(design, None, "1.1NNN 2.1NNN 2.2NNT 2.2NTN 1.2NNN 2.3TNN", None)
+    ctx, steps = replay_data(design, data)
+    seq = DecisionContext(design)
+    for c, step in zip(data.cohorts, steps, strict=True):
+        mine = seq.treat(c.dose, c.n, c.tox)
+        assert (step.next_dose, step.status, step.reason, step.base_next, step.admissible) == (
+            mine.next_dose,
+            mine.status,
+            mine.reason,
+            mine.base_next,
+            mine.admissible,
+        )
+    np.testing.assert_array_equal(ctx.n_at, seq.n_at)
+    np.testing.assert_array_equal(ctx.tox_at, seq.tox_at)
+    np.testing.assert_array_equal(ctx.last_row(), seq.last_row())
+    from_row = fast_posterior(design, ctx.n_at, ctx.tox_at, context=ctx)
+    afresh = fast_posterior(design, ctx.n_at, ctx.tox_at)
+    for key in ("mean", "lower", "upper", "prob_above_target"):
+        np.testing.assert_array_equal(getattr(from_row, key), getattr(afresh, key))
+    for key in ("prob_under", "prob_target", "prob_over"):
+        np.testing.assert_array_equal(from_row.extra[key], afresh.extra[key])

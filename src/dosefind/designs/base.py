@@ -62,6 +62,10 @@ class Design:
     #: whether the design's decisions read responses (phase I/II designs): its scenarios need ``true_eff``,
     #: the simulation draws each patient's response (engine/copula.py) and live use reads the E/B marks
     uses_efficacy: ClassVar[bool] = False
+    #: whether the decision after a cohort is a function of the counts after it and the cohort's dose
+    #: alone (nothing carried from earlier decisions: no elimination, no drawn uniform): a replay may then
+    #: take a trial's decisions in any order, on both cores (engine/replay.py)
+    independent_decisions: ClassVar[bool] = False
     #: fields of the design section that are not design parameters
     _common: ClassVar[tuple[str, ...]] = (
         "target",
@@ -135,6 +139,11 @@ class Design:
     def dose_grid(self):
         """The two-drug grid whose cells are this design's doses (a :class:`~.grid.DoseGrid`), else None."""
         return None
+
+    def decision_row_width(self) -> int:
+        """Columns of a posterior-cache row in a replay (live use, pathways, exact OCs): the engine's
+        summary row; a design may ask for more (the two-drug BLRM's P(p >= target), shown in meetings)."""
+        return L.POST_FIRST + 4 * self.n_doses
 
     def initial_admissible(self) -> tuple[bool, ...]:
         """Which doses are admissible before any patient (every dose; a grid's excluded cells never are)."""

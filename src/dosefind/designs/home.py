@@ -142,6 +142,12 @@ class DesignHome:
 
         return beta_posterior(design, n_at, tox_at, extra=self.posterior_extra(design, n_at, tox_at))
 
+    def posterior_table_after_replay(self, design: Design, context):
+        """The fast table of the state a replay ended in, built on what its last decision computed
+        (``context``: the replay's :class:`~dosefind.engine.replay.DecisionContext`), or None when the
+        design reuses nothing (then :meth:`posterior_table` computes it)."""
+        return None
+
     def posterior_with_responses(self, design: Design, n_at, tox_at, resp_at):
         """The fast table of a phase I/II design given each dose's responses (``resp_at`` [2, D]): by
         default :meth:`posterior_table` with the :meth:`response_columns` beside it; a design whose model

@@ -658,16 +658,22 @@ def extend_row(ip, fp, grid, n_at, tox_at, row, full, level, fresh, th, cov, pre
     of the sequence from the row's size up to the level's are integrated and merged with what the row
     holds (its normaliser, column 2, as log relative to the mode). Column 0 gets the level, column 1 the
     largest change of any P(target) or P(overdosing) the new points made (the error estimate of the
-    coarser level, inf for a fresh row)."""
+    coarser level, inf for a fresh row). A row with D more columns (a meeting's, see
+    ``design.decision_row_width()``) also gets P(p >= target) per cell there, the target a third cut on
+    the same lines: the other columns are the same to the last bit with or without it."""
     D = ip[L.IP_N_DOSES]
     P = L.POST_FIRST
     m0 = 0 if fresh else level_size(ip, fp, int(row[0] + 0.5))
     m1 = level_size(ip, fp, level)
-    cuts = np.empty((D, 2))
+    NC = 3 if row.shape[0] >= P + 5 * D else 2
+    cuts = np.empty((D, NC))
+    t = fp[L.FP_TARGET]
     for d in range(D):
         cuts[d, 0] = fp[L.FP_BLRMC_LOGIT_LOW]
         cuts[d, 1] = fp[L.FP_BLRMC_LOGIT_HIGH]
-    acc_below = np.zeros((D, 2))
+        if NC == 3:
+            cuts[d, 2] = math.log(t / (1.0 - t))
+    acc_below = np.zeros((D, NC))
     acc_mean = np.zeros(D)
     tot_b = _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full, th, cov, prec, top)
     tot_a = 0.0 if fresh else math.exp(row[2] - top)
@@ -691,6 +697,9 @@ def extend_row(ip, fp, grid, n_at, tox_at, row, full, level, fresh, th, cov, pre
         row[P + D + d] = under
         row[P + 2 * D + d] = target
         row[P + 3 * D + d] = over
+        if NC == 3:
+            ta = 0.0 if fresh else (1.0 - row[P + 4 * D + d]) * tot_a
+            row[P + 4 * D + d] = min(max(1.0 - (ta + acc_below[d, 2]) / tot, 0.0), 1.0)
     row[0] = level
     row[1] = math.inf if fresh else est
     row[2] = top + math.log(tot)
@@ -894,33 +903,90 @@ def select_blrm_comb(ip, fp, grid, n_at, tox_at, admissible, ckeys, cvals, full)
     return best
 
 
+def integrate_on_cores(compiled, n_at, tox_at, level, cuts, full):
+    """:func:`integrate` (the rule of ``level`` for any cuts) with the lines split in two halves taken on
+    two threads when the process has two cores (live use: the interval ends' passes): (below, mean);
+    the sums differ from one pass's only in the order of the two halves' additions."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .replay import usable_cores
+
+    ip, fp, grid = compiled.ip, compiled.fp, compiled.grid
+    J = int(ip[L.IP_GRID_ROWS])
+    Kc = int(ip[L.IP_GRID_COLS])
+    D = J * Kc
+    M = level_size(ip, fp, level)
+    th, cov, prec, top = _mode_of(grid, J, Kc, n_at, tox_at)
+    parts = [(0, M // 2), (M // 2, M)] if usable_cores() > 1 else [(0, M)]
+
+    def part(rng):
+        below = np.zeros((D, cuts.shape[1]))
+        mean = np.zeros(D)
+        tot = _family(ip, fp, grid, n_at, tox_at, rng[0], rng[1], cuts, below, mean, full, th, cov, prec, top)
+        return tot, below, mean
+
+    if len(parts) > 1:
+        with ThreadPoolExecutor(max_workers=len(parts)) as pool:
+            sums = list(pool.map(part, parts))
+    else:
+        sums = [part(parts[0])]
+    total = sum(s[0] for s in sums)
+    below = np.clip(sum(s[1] for s in sums) / total, 0.0, 1.0)
+    mean = sum(s[2] for s in sums) / total if full else np.full(D, math.nan)
+    return below, mean
+
+
 def blrm_comb_posterior_summary(
-    design, n_at, tox_at, quantiles=(), point_set: int = 0, quantile_level: int | None = None
+    design,
+    n_at,
+    tox_at,
+    quantiles=(),
+    point_set: int = 0,
+    quantile_level: int | None = None,
+    row=None,
 ) -> dict:
     """Full posterior summary of a two-drug BLRM for given patients and DLTs per cell (Python API; live
-    use): per cell ``mean``, ``prob_under``, ``prob_target``, ``prob_over``, ``prob_above_target`` (one pass
-    of level ``point_set``), and for each q in ``quantiles`` the q-quantile of p (bisection on the
-    quadrature CDF of level ``quantile_level``, by default ``point_set``)."""
+    use): per cell ``mean``, ``prob_under``, ``prob_target``, ``prob_over``, ``prob_above_target`` from the
+    row of level ``point_set`` built as a decision builds it (so the numbers are the ones a decision on
+    that level reads, to the last bit), and for each q in ``quantiles`` the q-quantile of p (bisection on
+    the quadrature CDF of level ``quantile_level``, by default ``point_set``). ``row``: this state's row
+    of a coarser or the same level with the target column (``design.decision_row_width()``, means
+    computed),
+    e.g. the last decision's; it is extended, not recomputed."""
     from .posterior import check_counts
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
     D = design.n_doses
+    P = L.POST_FIRST
     c = design.compile(max(design.max_n, int(n_at.sum())))
-    lo_, hi_ = design.intervals
-    t = design.target
-    cuts = np.empty((D, 3))
-    cuts[:] = [math.log(x / (1 - x)) for x in (lo_, hi_, t)]
-    below = np.zeros((D, 3))
-    mean = np.zeros(D)
-    logz, mode_a, mode_b = integrate(c.ip, c.fp, c.grid, n_at, tox_at, point_set, cuts, below, mean, True)
+    n_sets = int(c.ip[L.IP_BLRMC_N_SETS])
+    if not 0 <= point_set <= n_sets:
+        raise ValueError("blrm_comb: no such level")
+    J = design.grid.n_rows
+    Kc = design.grid.n_cols
+    th, cov, prec, top = _mode_of(c.grid, J, Kc, n_at, tox_at)
+    usable = (
+        row is not None
+        and row.shape == (design.decision_row_width(),)
+        and point_set <= int(row[0] + 0.5) <= n_sets
+        and not np.isnan(row[P : P + D]).any()
+    )
+    if usable:
+        row = row.copy()
+        for level in range(int(row[0] + 0.5) - 1, point_set - 1, -1):
+            extend_row(c.ip, c.fp, c.grid, n_at, tox_at, row, True, level, False, th, cov, prec, top)
+    else:
+        row = np.zeros(design.decision_row_width())
+        blrm_comb_posterior(c.ip, c.fp, c.grid, n_at, tox_at, row, True, point_set)
     out = {
-        "mode": np.array([mode_a, mode_b]),
-        "log_evidence": float(logz),
-        "mean": mean.copy(),
-        "prob_under": below[:, 0].copy(),
-        "prob_target": np.clip(below[:, 1] - below[:, 0], 0.0, 1.0),
-        "prob_over": 1.0 - below[:, 1],
-        "prob_above_target": 1.0 - below[:, 2],
+        "mode": np.array([th[0], th[2]]),
+        "log_evidence": float(row[2]),
+        "level": int(row[0] + 0.5),
+        "mean": row[P : P + D].copy(),
+        "prob_under": row[P + D : P + 2 * D].copy(),
+        "prob_target": row[P + 2 * D : P + 3 * D].copy(),
+        "prob_over": row[P + 3 * D : P + 4 * D].copy(),
+        "prob_above_target": row[P + 4 * D : P + 5 * D].copy(),
     }
     if quantile_level is None:
         quantile_level = point_set
@@ -936,7 +1002,6 @@ def blrm_comb_posterior_summary(
         G = 16
         J = design.grid.n_rows
         Kc = design.grid.n_cols
-        th, cov, _prec, _top = _mode_of(c.grid, J, Kc, n_at, tox_at)
         centre = np.empty(D)
         cell_logits(c.grid, J, Kc, th, np.empty(J), np.empty(Kc), centre)
         spread = np.empty(D)
@@ -950,23 +1015,10 @@ def blrm_comb_posterior_summary(
         fhi = np.ones((D, Mq))
         first = np.clip(centre[:, None] + spread[:, None] * np.linspace(-5.0, 5.0, G), -15.0, 15.0)
         grid_cuts = np.repeat(first[:, None, :], Mq, axis=1)  # [D, Mq, G]
-        scratch = np.zeros(D)
         x = np.zeros((D, Mq))
         cheaper = min(quantile_level + 1, int(c.ip[L.IP_BLRMC_N_SETS]))
         for level, widen in ((cheaper, 1), (quantile_level, 0)):
-            cdf = np.zeros((D, Mq * G))
-            integrate(
-                c.ip,
-                c.fp,
-                c.grid,
-                n_at,
-                tox_at,
-                level,
-                grid_cuts.reshape(D, Mq * G).copy(),
-                cdf,
-                scratch,
-                False,
-            )
+            cdf, _ = integrate_on_cores(c, n_at, tox_at, level, grid_cuts.reshape(D, Mq * G).copy(), False)
             cdf = cdf.reshape(D, Mq, G)
             for d in range(D):
                 for i in range(Mq):

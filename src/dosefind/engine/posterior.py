@@ -584,12 +584,13 @@ def cache_slot(ckeys, n_at, tox_at, D):
     return C, True
 
 
-def new_cache(n_doses: int, capacity: int, n_nodes: int):
-    """Empty cache arrays (keys, values, work) for :func:`crm_summary_row`; capacity 0 disables it."""
+def new_cache(n_doses: int, capacity: int, n_nodes: int, width: int | None = None):
+    """Empty cache arrays (keys, values, work) for :func:`crm_summary_row`; capacity 0 disables it.
+    ``width``: the columns of a row (default the summary row's, ``POST_FIRST + 4 D``)."""
     if capacity and capacity & (capacity - 1):
         raise ValueError("cache capacity must be a power of two")
     keys = np.full((capacity, 2 * n_doses), -1, dtype=np.int16)
-    vals = np.zeros((capacity + 1, L.POST_FIRST + 4 * n_doses))
+    vals = np.zeros((capacity + 1, width or L.POST_FIRST + 4 * n_doses))
     work = np.zeros(max(n_nodes, 1))
     return keys, vals, work
 

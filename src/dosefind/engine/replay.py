@@ -78,8 +78,12 @@ class DecisionContext:
         self.resp_at = np.zeros((2, D), dtype=np.int64)
         self.admissible = np.ones(D, dtype=np.int8)
         init_admissible(self.compiled.ip, self.admissible)
+        self.ckeys, self.cvals, self.work = self._new_cache()
+
+    def _new_cache(self):
         K = int(self.compiled.ip[L.IP_CRM_N_NODES])
-        self.ckeys, self.cvals, self.work = new_cache(D, 0, max(K, 6 * D, 1))
+        D = self.design.n_doses
+        return new_cache(D, 0, max(K, 6 * D, 1), self.design.decision_row_width())
 
     def copy(self) -> DecisionContext:
         """An independent trial state on the same compiled design.
@@ -93,6 +97,19 @@ class DecisionContext:
         twin.resp_at = self.resp_at.copy()
         twin.admissible = self.admissible.copy()
         return twin
+
+    def fork(self) -> DecisionContext:
+        """:meth:`copy` with a posterior cache of its own (its scratch row included), so the twin can
+        decide in another thread at the same time."""
+        twin = self.copy()
+        twin.ckeys, twin.cvals, twin.work = twin._new_cache()
+        return twin
+
+    def last_row(self) -> np.ndarray:
+        """The posterior row the last decision computed (the context's cache has no capacity, so every
+        decision writes its state's row into the scratch row); a design that caches no posterior leaves
+        it as it was."""
+        return self.cvals[-1].copy()
 
     @property
     def n_total(self) -> int:
@@ -434,6 +451,8 @@ def replay_data(
         )
     responses = cohort_responses(design, data)
     ctx = DecisionContext(design, n_cap)
+    if design.independent_decisions and not probe and len(data.cohorts) > 1:
+        return _replay_independent(ctx, data.cohorts, u_ties, responses)
     steps = []
     for i, c in enumerate(data.cohorts):
         u = float(u_ties[i])
@@ -443,3 +462,45 @@ def replay_data(
         step.alternatives = alternatives
         steps.append(step)
     return ctx, steps
+
+
+def _replay_independent(
+    ctx: DecisionContext, cohorts, u_ties, responses
+) -> tuple[DecisionContext, list[Cohort]]:
+    """:func:`replay_data`'s loop for a design whose decisions are independent of each other
+    (``design.independent_decisions``): each cohort's decision is taken on a fork of the context holding
+    the counts before it, on as many threads as there are cores (the kernels release the GIL). Each fork
+    starts, as the sequential loop's context does before every decision, with nothing cached, so every
+    decision is the sequential loop's to the last bit. Returns the fork after the last cohort."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    forks = []
+    for i, c in enumerate(cohorts):
+        forks.append(ctx.fork())
+        eff, efftox = responses[i]
+        ctx.n_at[c.dose] += c.n
+        ctx.tox_at[c.dose] += c.tox
+        ctx.resp_at[0, c.dose] += eff
+        ctx.resp_at[1, c.dose] += efftox
+
+    def one(i: int) -> Cohort:
+        c = cohorts[i]
+        eff, efftox = responses[i]
+        return forks[i].treat(c.dose, c.n, c.tox, full=True, u_tie=float(u_ties[i]), eff=eff, efftox=efftox)
+
+    with ThreadPoolExecutor(max_workers=min(len(cohorts), usable_cores())) as pool:
+        # the last cohorts' states have the most data (the slowest lines): started first
+        futures = {i: pool.submit(one, i) for i in reversed(range(len(cohorts)))}
+        steps = [futures[i].result() for i in range(len(cohorts))]
+    for step in steps:
+        step.alternatives = ()
+    return forks[-1], steps
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system reports it)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return os.cpu_count() or 1

@@ -156,12 +156,18 @@ def model_line(design: Design) -> str:
     return home_of(design).model_line(design)
 
 
-def fast_posterior(design: Design, n_at, tox_at, resp_at=None) -> PosteriorTable:
+def fast_posterior(design: Design, n_at, tox_at, resp_at=None, context=None) -> PosteriorTable:
     """The default posterior of live use, from the design's home: quadrature for the CRM and PO-CRM (the
     model's estimates for a PO-CRM by maximum likelihood), closed-form beta-binomial otherwise. With
     ``resp_at`` ([2, D]: responses, responses with a DLT) a phase I/II design's home adds its response
-    columns (:meth:`~dosefind.designs.home.DesignHome.posterior_with_responses`)."""
+    columns (:meth:`~dosefind.designs.home.DesignHome.posterior_with_responses`). ``context``: the replay
+    that reached this state, whose last decision's work the home may build on
+    (:meth:`~dosefind.designs.home.DesignHome.posterior_table_after_replay`)."""
     home = home_of(design)
     if resp_at is not None:
         return home.posterior_with_responses(design, n_at, tox_at, resp_at)
+    if context is not None:
+        table = home.posterior_table_after_replay(design, context)
+        if table is not None:
+            return table
     return home.posterior_table(design, n_at, tox_at)

@@ -432,7 +432,7 @@ def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendatio
     ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform)
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
     resp_at = ctx.resp_at.copy() if design.uses_efficacy else None
-    fast = fast_posterior(design, n_at, tox_at, resp_at)
+    fast = fast_posterior(design, n_at, tox_at, resp_at, context=ctx if steps else None)
     if posterior == "mcmc":
         from ..inference.mcmc import mcmc_posterior
 

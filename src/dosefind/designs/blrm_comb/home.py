@@ -76,6 +76,11 @@ class BlrmCombHome(DesignHome):
     def posterior_table(self, design: BlrmComb, n_at, tox_at):
         return blrm_comb_posterior_table(design, n_at, tox_at)
 
+    def posterior_table_after_replay(self, design: BlrmComb, context):
+        """The table from the last decision's row (the replay's rows carry P(p >= target)): extended to
+        the accurate rule where the decision stopped on a cheaper level, not recomputed."""
+        return blrm_comb_posterior_table(design, context.n_at, context.tox_at, row=context.last_row())
+
     def model_line(self, design: BlrmComb) -> str:
         return blrm_comb_model_line(design)
 
@@ -123,15 +128,20 @@ def cap_words(design: BlrmComb) -> str:
     return "; ".join(cap) or "none"
 
 
-def blrm_comb_posterior_table(design: BlrmComb, n_at, tox_at, quantiles: bool = True) -> PosteriorTable:
-    """The posterior from the engine's quadrature: means and interval probabilities by the accurate rule
-    (level 0), the equal-tailed interval's ends by level :data:`QUANTILE_LEVEL`, P(p > target)."""
+def blrm_comb_posterior_table(
+    design: BlrmComb, n_at, tox_at, quantiles: bool = True, row=None
+) -> PosteriorTable:
+    """The posterior from the engine's quadrature: means, interval probabilities and P(p >= target) by the
+    accurate rule (level 0; ``row``: this state's row of a coarser level to extend, e.g. the last
+    decision's), the equal-tailed interval's ends by level :data:`QUANTILE_LEVEL`."""
     from ...engine.blrm_comb import blrm_comb_posterior_summary
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
     tail = (1.0 - BlrmCombHome.credible_mass) / 2
     qs = (tail, 1.0 - tail) if quantiles else ()
-    s = blrm_comb_posterior_summary(design, n_at, tox_at, quantiles=qs, quantile_level=QUANTILE_LEVEL)
+    s = blrm_comb_posterior_summary(
+        design, n_at, tox_at, quantiles=qs, quantile_level=QUANTILE_LEVEL, row=row
+    )
     if quantiles:
         lower, upper = s[f"q{tail}"], s[f"q{1.0 - tail}"]
     else:

@@ -133,6 +133,9 @@ class BlrmComb(CombinationDesign):
 
     kind = "blrm_comb"
     uses_posterior_cache = True
+    #: a decision reads only the counts after its cohort and the cohort's cell (no modifiers are allowed,
+    #: no cell is eliminated, no uniform is drawn)
+    independent_decisions = True
     declared_reasons: ClassVar[dict[int, str]] = REASON_NAMES
 
     def __post_init__(self):
@@ -268,6 +271,12 @@ class BlrmComb(CombinationDesign):
         lg = self.logits(theta)
         e = np.exp(-np.abs(lg))
         return np.where(lg >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def decision_row_width(self) -> int:
+        """The summary row and P(p >= target) per cell (engine/blrm_comb.py's ``extend_row``: a third cut
+        on the same lines, the other columns unchanged to the last bit), so a meeting's table reads the
+        last decision's row."""
+        return L.POST_FIRST + 5 * self.n_doses
 
     def levels(self) -> tuple[int, ...]:
         """The outer rule's levels: prefixes of one point sequence, level 0 (the accurate rule) first, the
