@@ -142,6 +142,12 @@ class DesignHome:
 
         return beta_posterior(design, n_at, tox_at, extra=self.posterior_extra(design, n_at, tox_at))
 
+    def live_side_work(self, design: Design, n_at, tox_at):
+        """Work of the meeting's table that needs only the final counts, not the decisions: a callable a
+        replay runs beside its decisions (its result in the context's ``side_result``, which
+        :meth:`posterior_table_after_replay` reads), or None."""
+        return None
+
     def posterior_table_after_replay(self, design: Design, context):
         """The fast table of the state a replay ended in, built on what its last decision computed
         (``context``: the replay's :class:`~dosefind.engine.replay.DecisionContext`), or None when the

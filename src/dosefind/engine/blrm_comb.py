@@ -944,6 +944,7 @@ def blrm_comb_posterior_summary(
     point_set: int = 0,
     quantile_level: int | None = None,
     row=None,
+    ends=None,
 ) -> dict:
     """Full posterior summary of a two-drug BLRM for given patients and DLTs per cell (Python API; live
     use): per cell ``mean``, ``prob_under``, ``prob_target``, ``prob_over``, ``prob_above_target`` from the
@@ -951,8 +952,9 @@ def blrm_comb_posterior_summary(
     that level reads, to the last bit), and for each q in ``quantiles`` the q-quantile of p (bisection on
     the quadrature CDF of level ``quantile_level``, by default ``point_set``). ``row``: this state's row
     of a coarser or the same level with the target column (``design.decision_row_width()``, means
-    computed),
-    e.g. the last decision's; it is extended, not recomputed."""
+    computed), e.g. the last decision's; it is extended, not recomputed. ``ends``: the quantiles already
+    computed by :func:`interval_ends` with the same arguments (a meeting computes them while the replay
+    decides)."""
     from .posterior import check_counts
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
@@ -988,8 +990,27 @@ def blrm_comb_posterior_summary(
         "prob_over": row[P + 3 * D : P + 4 * D].copy(),
         "prob_above_target": row[P + 4 * D : P + 5 * D].copy(),
     }
-    if quantile_level is None:
-        quantile_level = point_set
+    if quantiles:
+        if ends is None:
+            ends = interval_ends(
+                design, n_at, tox_at, quantiles, point_set if quantile_level is None else quantile_level
+            )
+        out.update(ends)
+    return out
+
+
+def interval_ends(design, n_at, tox_at, quantiles, quantile_level: int) -> dict:
+    """For each q in ``quantiles`` (key ``f"q{q}"``) the q-quantile of p per cell by the quadrature CDF of
+    level ``quantile_level``."""
+    from .posterior import check_counts
+
+    n_at, tox_at = check_counts(design, n_at, tox_at)
+    D = design.n_doses
+    c = design.compile(max(design.max_n, int(n_at.sum())))
+    J = design.grid.n_rows
+    Kc = design.grid.n_cols
+    th, cov, _prec, _top = _mode_of(c.grid, J, Kc, n_at, tox_at)
+    out = {}
     if quantiles:
         # two passes of 16 cuts per cell and quantile: the first on the next cheaper level, placed by the
         # Laplace approximation of the cell's logit (its value at the mode +- 5 sds); the second on
@@ -1000,8 +1021,6 @@ def blrm_comb_posterior_summary(
         qs = np.asarray(quantiles, dtype=float)
         Mq = len(qs)
         G = 16
-        J = design.grid.n_rows
-        Kc = design.grid.n_cols
         centre = np.empty(D)
         cell_logits(c.grid, J, Kc, th, np.empty(J), np.empty(Kc), centre)
         spread = np.empty(D)

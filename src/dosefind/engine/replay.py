@@ -69,6 +69,8 @@ class DecisionContext:
     #: [2, D]: responses per dose, and responses among patients with a DLT (phase I/II designs)
     resp_at: np.ndarray = field(init=False)
     admissible: np.ndarray = field(init=False)
+    #: the result of the replay's side work (:func:`replay_data`'s ``side``), None without
+    side_result: object = field(default=None, init=False)
 
     def __post_init__(self):
         self.compiled = self.design.compile(self.n_cap)
@@ -411,7 +413,7 @@ MAX_TABLE_BYTES = 512 * 2**20
 
 
 def replay_data(
-    design: Design, data, u_ties=None, probe: bool = False
+    design: Design, data, u_ties=None, probe: bool = False, side=None
 ) -> tuple[DecisionContext, list[Cohort]]:
     """Feed a real trial's cohorts (:class:`~dosefind.outcomes.TrialData`) through ``decide``, in order.
 
@@ -419,6 +421,9 @@ def replay_data(
     ``data.tie_uniforms()``, a pure function of the data up to that cohort). With ``probe``, each step's
     ``alternatives`` lists what the decision would have been for other uniforms (:func:`probe_ties`), so a
     report can say that candidates tied.
+    ``side``: a callable that needs none of the decisions (the meeting table's work on the final counts,
+    :meth:`~dosefind.designs.home.DesignHome.live_side_work`), run beside them; its result is the
+    returned context's ``side_result``.
     Returns the context (state after the last cohort, ready for more) and the decision after each cohort.
     """
     from ..errors import DataError
@@ -452,7 +457,7 @@ def replay_data(
     responses = cohort_responses(design, data)
     ctx = DecisionContext(design, n_cap)
     if design.independent_decisions and not probe and len(data.cohorts) > 1:
-        return _replay_independent(ctx, data.cohorts, u_ties, responses)
+        return _replay_independent(ctx, data.cohorts, u_ties, responses, side)
     steps = []
     for i, c in enumerate(data.cohorts):
         u = float(u_ties[i])
@@ -461,17 +466,20 @@ def replay_data(
         step = ctx.treat(c.dose, c.n, c.tox, full=True, u_tie=u, eff=eff, efftox=efftox)
         step.alternatives = alternatives
         steps.append(step)
+    if side is not None:
+        ctx.side_result = side()
     return ctx, steps
 
 
 def _replay_independent(
-    ctx: DecisionContext, cohorts, u_ties, responses
+    ctx: DecisionContext, cohorts, u_ties, responses, side=None
 ) -> tuple[DecisionContext, list[Cohort]]:
     """:func:`replay_data`'s loop for a design whose decisions are independent of each other
     (``design.independent_decisions``): each cohort's decision is taken on a fork of the context holding
     the counts before it, on as many threads as there are cores (the kernels release the GIL). Each fork
     starts, as the sequential loop's context does before every decision, with nothing cached, so every
-    decision is the sequential loop's to the last bit. Returns the fork after the last cohort."""
+    decision is the sequential loop's to the last bit. ``side`` is started first, on the same threads.
+    Returns the fork after the last cohort."""
     from concurrent.futures import ThreadPoolExecutor
 
     forks = []
@@ -489,9 +497,12 @@ def _replay_independent(
         return forks[i].treat(c.dose, c.n, c.tox, full=True, u_tie=float(u_ties[i]), eff=eff, efftox=efftox)
 
     with ThreadPoolExecutor(max_workers=min(len(cohorts), usable_cores())) as pool:
+        extra = pool.submit(side) if side is not None else None
         # the last cohorts' states have the most data (the slowest lines): started first
         futures = {i: pool.submit(one, i) for i in reversed(range(len(cohorts)))}
         steps = [futures[i].result() for i in range(len(cohorts))]
+        if extra is not None:
+            forks[-1].side_result = extra.result()
     for step in steps:
         step.alternatives = ()
     return forks[-1], steps

@@ -429,7 +429,8 @@ def _as_of_counts(rec: Recommendation, clock, posterior, mcmc_settings) -> dict:
 
 def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendation:
     home = home_of(design)
-    ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform)
+    side = home.live_side_work(design, *data.counts()) if posterior == "fast" and data.cohorts else None
+    ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform, side=side)
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
     resp_at = ctx.resp_at.copy() if design.uses_efficacy else None
     fast = fast_posterior(design, n_at, tox_at, resp_at, context=ctx if steps else None)

@@ -5,6 +5,8 @@ posterior: ``engine/blrm_comb.py``)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from ...constants import reason_from_code
@@ -76,10 +78,19 @@ class BlrmCombHome(DesignHome):
     def posterior_table(self, design: BlrmComb, n_at, tox_at):
         return blrm_comb_posterior_table(design, n_at, tox_at)
 
+    def live_side_work(self, design: BlrmComb, n_at, tox_at):
+        """The credible interval's ends (the table's other columns come from the last decision's row)."""
+        from ...engine.blrm_comb import interval_ends
+
+        return partial(interval_ends, design, n_at, tox_at, _tails(), QUANTILE_LEVEL)
+
     def posterior_table_after_replay(self, design: BlrmComb, context):
         """The table from the last decision's row (the replay's rows carry P(p >= target)): extended to
-        the accurate rule where the decision stopped on a cheaper level, not recomputed."""
-        return blrm_comb_posterior_table(design, context.n_at, context.tox_at, row=context.last_row())
+        the accurate rule where the decision stopped on a cheaper level, not recomputed; the interval's
+        ends from the replay's side work when it ran."""
+        return blrm_comb_posterior_table(
+            design, context.n_at, context.tox_at, row=context.last_row(), ends=context.side_result
+        )
 
     def model_line(self, design: BlrmComb) -> str:
         return blrm_comb_model_line(design)
@@ -128,22 +139,28 @@ def cap_words(design: BlrmComb) -> str:
     return "; ".join(cap) or "none"
 
 
+def _tails() -> tuple[float, float]:
+    """The quantiles of the equal-tailed credible interval."""
+    tail = (1.0 - BlrmCombHome.credible_mass) / 2
+    return (tail, 1.0 - tail)
+
+
 def blrm_comb_posterior_table(
-    design: BlrmComb, n_at, tox_at, quantiles: bool = True, row=None
+    design: BlrmComb, n_at, tox_at, quantiles: bool = True, row=None, ends=None
 ) -> PosteriorTable:
     """The posterior from the engine's quadrature: means, interval probabilities and P(p >= target) by the
     accurate rule (level 0; ``row``: this state's row of a coarser level to extend, e.g. the last
-    decision's), the equal-tailed interval's ends by level :data:`QUANTILE_LEVEL`."""
+    decision's), the equal-tailed interval's ends by level :data:`QUANTILE_LEVEL` (``ends``: already
+    computed, see :meth:`BlrmCombHome.live_side_work`)."""
     from ...engine.blrm_comb import blrm_comb_posterior_summary
 
     n_at, tox_at = check_counts(design, n_at, tox_at)
-    tail = (1.0 - BlrmCombHome.credible_mass) / 2
-    qs = (tail, 1.0 - tail) if quantiles else ()
+    qs = _tails() if quantiles else ()
     s = blrm_comb_posterior_summary(
-        design, n_at, tox_at, quantiles=qs, quantile_level=QUANTILE_LEVEL, row=row
+        design, n_at, tox_at, quantiles=qs, quantile_level=QUANTILE_LEVEL, row=row, ends=ends
     )
     if quantiles:
-        lower, upper = s[f"q{tail}"], s[f"q{1.0 - tail}"]
+        lower, upper = s[f"q{qs[0]}"], s[f"q{qs[1]}"]
     else:
         lower = upper = np.full(design.n_doses, np.nan)
     return PosteriorTable(
