@@ -164,7 +164,9 @@ def _line(fp, c0, D, n_at, tox_at, t2, start):
         else:
             hi = t1
         nt = t1 + g / h
-        if not lo < nt < hi:  # Newton left the bracket: bisect, or step at most 4 while unbounded
+        # Newton left the bracket: bisect, or step at most 4 while unbounded (a step onto an end is taken:
+        # the mode is there to rounding, and bisecting towards it cost 2.7 more steps a line on average)
+        if not lo <= nt <= hi:
             if lo > -math.inf and hi < math.inf:
                 nt = 0.5 * (lo + hi)
             else:

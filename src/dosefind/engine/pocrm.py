@@ -159,7 +159,7 @@ def likelihood_ordering(ip, fp, grid, m, T, work):
         else:
             hi = b
         b_new = b - g / h if h < 0.0 else 0.5 * (lo + hi)
-        if not (lo < b_new < hi):
+        if not (lo <= b_new <= hi):  # a step onto an end is taken: the root is there to rounding
             b_new = 0.5 * (lo + hi)
         done = abs(b_new - b) <= 1e-13 or hi - lo <= 1e-13
         b = b_new
