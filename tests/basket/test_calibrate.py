@@ -106,3 +106,20 @@ def test_bad_requests_are_refused_with_the_field():
     with pytest.raises(SpecError) as e:
         calibrate(alt, alt.design("s"), 0.1, n_trials=1000)
     assert e.value.field == "--design-name"
+
+
+def test_every_design_says_whether_it_can_be_calibrated():
+    """Each design answers for itself: posterior designs can be calibrated, rule designs, a predictive
+    interim and an enrichment design's own pooled threshold cannot (the refusal names the fix)."""
+    from dosefind.basket.spec import Enrichment, Fujikawa, Independent, Simon
+
+    assert Independent(name="i").calibration_refusal() is None
+    assert Fujikawa(name="f").calibration_refusal() is None
+    assert Enrichment(name="e").calibration_refusal() is None
+    for design, word in [
+        (Simon(name="s", rule={"n1": 10, "r1": 1, "n": 20, "r": 4}), "boundaries"),
+        (Fujikawa(name="f", interim="predictive", futility=0.1), "predictive"),
+        (Enrichment(name="e", pooled_threshold=0.9), "pooled_threshold"),
+    ]:
+        problem, fix = design.calibration_refusal()
+        assert word in problem and fix

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ..oc.study import run_provenance
-from .decide import CohortStatus, RuleDesign
+from .decide import CohortStatus
 from .simulate import config_hash, simulate_trials
 from .spec import BasketDesign, BasketScenario, BasketSpec
 
@@ -97,27 +97,9 @@ def calibrate(
     """Calibrate ``design``'s go threshold so that the type I error under the null scenario is at most
     ``alpha``: the largest per-cohort type I error (``criterion = "cohort"``) or the family-wise error
     (``"family"``). See the module doc."""
-    if isinstance(design, RuleDesign):
-        raise SpecError(
-            "--design-name",
-            f"{design.name!r} decides by its {design.kind} boundaries, not by a threshold on P(q > q0)",
-            "calibrate a posterior design (independent, fujikawa, berry, exnex, cbhm, mem, enrichment)",
-        )
-    if getattr(design, "pooled_threshold", None) is not None:
-        raise SpecError(
-            "--design-name",
-            f"{design.name!r} has a pooled_threshold of its own, which calibrating the threshold would leave "
-            "as it is",
-            "drop pooled_threshold (the calibrated threshold then serves the pooled groups too)",
-        )
-    if design.interim == "predictive":
-        raise SpecError(
-            "--design-name",
-            f"{design.name!r} stops at interim looks on a predictive probability that aims at the threshold "
-            "itself, so one simulation cannot serve every threshold",
-            'calibrate the design with interim = "posterior" (or no interim stops), or compare thresholds '
-            "by simulating each",
-        )
+    refusal = design.calibration_refusal()
+    if refusal is not None:
+        raise SpecError("--design-name", *refusal)
     if not 0.0 < alpha < 1.0:
         raise SpecError("--alpha", f"{alpha:g} is not in (0, 1)", "give a type I error such as 0.1")
     if criterion not in CRITERIA:

@@ -207,6 +207,19 @@ class BasketDesign:
     def check_cohorts(self, cohorts: tuple[Cohort, ...]) -> None:
         """Refuse cohorts this design cannot run (e.g. looks that do not match a rule's)."""
 
+    def calibration_refusal(self) -> tuple[str, str] | None:
+        """Why ``dosefind basket calibrate`` cannot calibrate this design's go threshold (problem, fix), or
+        None when it can: one simulation of the design under the null serves every threshold only when
+        the threshold enters nothing but the final comparison."""
+        if self.interim == "predictive":
+            return (
+                f"{self.name!r} stops at interim looks on a predictive probability that aims at the "
+                "threshold itself, so one simulation cannot serve every threshold",
+                'calibrate the design with interim = "posterior" (or no interim stops), or compare '
+                "thresholds by simulating each",
+            )
+        return None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Independent(BasketDesign):
@@ -258,6 +271,12 @@ class RuleDesign(BasketDesign):
 
     def boundaries(self):
         return self._compiled.boundaries()
+
+    def calibration_refusal(self) -> tuple[str, str] | None:
+        return (
+            f"{self.name!r} decides by its {self.kind} boundaries, not by a threshold on P(q > q0)",
+            "calibrate a posterior design (independent, fujikawa, berry, exnex, cbhm, mem, enrichment)",
+        )
 
     def describe(self) -> str:
         return self._compiled.describe()
@@ -694,6 +713,15 @@ class Enrichment(BasketDesign):
     def final_threshold(self) -> float:
         """The pooled final go's threshold."""
         return self.threshold if self.pooled_threshold is None else self.pooled_threshold
+
+    def calibration_refusal(self) -> tuple[str, str] | None:
+        if self.pooled_threshold is not None:
+            return (
+                f"{self.name!r} has a pooled_threshold of its own, which calibrating the threshold would "
+                "leave as it is",
+                "drop pooled_threshold (the calibrated threshold then serves the pooled groups too)",
+            )
+        return super().calibration_refusal()
 
     def group_indices(self, cohorts: tuple[Cohort, ...]) -> tuple[tuple[int, ...], ...]:
         """Every group as cohort indices in file order, the stated groups first (the default: one group of
