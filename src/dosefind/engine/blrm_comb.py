@@ -341,14 +341,83 @@ def _cut_in_panel(grid, K, c, base, u, centre, st, cut, lo, hi, flo, fhi, tol, e
 
 
 @kernel
-def _line_value(grid, J, K, n_at, tox_at, base, u, t, pt, spa, spb, lg):
-    for a in range(5):
-        pt[a] = base[a] + t * u[a]
-    return log_post(grid, J, K, n_at, tox_at, pt, spa, spb, lg)
+def _tried(n_at, J, K, tried, trows, tcols):
+    """The cells with patients into ``tried``, their distinct rows into ``trows`` and columns into
+    ``tcols``; returns the three counts."""
+    nt = 0
+    nr = 0
+    nc = 0
+    for j in range(J):
+        used = False
+        for k in range(K):
+            if n_at[j * K + k] > 0:
+                tried[nt] = j * K + k
+                nt += 1
+                used = True
+        if used:
+            trows[nr] = j
+            nr += 1
+    for k in range(K):
+        for j in range(J):
+            if n_at[j * K + k] > 0:
+                tcols[nc] = k
+                nc += 1
+                break
+    return nt, nr, nc
 
 
 @kernel
-def _line_mode(grid, J, K, n_at, tox_at, base, u, centre, st, pt, spa, spb, lg):
+def _line_prep(grid, J, K, base, u, lc):
+    """The log posterior along the line base + t u in closed form up to the likelihood: ``lc`` gets the
+    prior's quadratic in t (lc[0] + t lc[1] + t^2 lc[2]), eta at t = 0 (lc[3]), and each row's and
+    column's single-drug logit at t = 0 (lc[4 + j], lc[4 + J + k]; u has no slope components, so along
+    the line they move by t u[0] and t u[2])."""
+    q0 = 0.0
+    q1 = 0.0
+    q2 = 0.0
+    for a in range(5):
+        da = base[a] - grid[ROW_MEAN, a]
+        for b in range(5):
+            pab = grid[ROW_PREC + a, b]
+            q0 += da * pab * (base[b] - grid[ROW_MEAN, b])
+            q1 += u[a] * pab * (base[b] - grid[ROW_MEAN, b])
+            q2 += u[a] * pab * u[b]
+    lc[0] = -0.5 * q0
+    lc[1] = -q1
+    lc[2] = -0.5 * q2
+    lc[3] = base[4]
+    e1 = math.exp(base[1])
+    e2 = math.exp(base[3])
+    for j in range(J):
+        lc[4 + j] = base[0] + e1 * grid[ROW_XA, j]
+    for k in range(K):
+        lc[4 + J + k] = base[2] + e2 * grid[ROW_XB, k]
+
+
+@kernel
+def _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t, spa, spb):
+    """The unnormalised log posterior at base + t u (``lc`` from :func:`_line_prep`; ``tr`` = (cells with
+    patients, their rows, their columns, and the three counts) from :func:`_tried`): the prior's
+    quadratic and the likelihood over the cells with patients, each drug's softplus once per row and
+    column."""
+    tried, trows, tcols, nt, nr, nc = tr
+    s = lc[0] + t * (lc[1] + t * lc[2])
+    for i in range(nr):
+        j = trows[i]
+        spa[j] = _softplus(lc[4 + j] + t * u[0])
+    for i in range(nc):
+        k = tcols[i]
+        spb[k] = _softplus(lc[4 + J + k] + t * u[2])
+    eta = lc[3] + t * u[4]
+    for i in range(nt):
+        c = tried[i]
+        lgc = _logit_p0(spa[c // K] + spb[c % K]) + eta * grid[ROW_H, c]
+        s += tox_at[c] * lgc - n_at[c] * _softplus(lgc)
+    return s
+
+
+@kernel
+def _line_mode(grid, J, K, n_at, tox_at, tr, u, lc, centre, st, spa, spb):
     """(t, s): the mode of the log posterior along the line base + t u (Newton from the Gaussian
     conditional mean ``centre``, second differences; at most 2 steps of at most 2 ``st``: the line's
     panels need a centre near its mode, not the mode itself, and on six data sets two steps moved no
@@ -358,9 +427,9 @@ def _line_mode(grid, J, K, n_at, tox_at, base, u, centre, st, pt, spa, spb, lg):
     h = 1e-3 * st
     d2 = -1.0 / (st * st)
     for _it in range(2):
-        f0 = _line_value(grid, J, K, n_at, tox_at, base, u, t, pt, spa, spb, lg)
-        fp_ = _line_value(grid, J, K, n_at, tox_at, base, u, t + h, pt, spa, spb, lg)
-        fm = _line_value(grid, J, K, n_at, tox_at, base, u, t - h, pt, spa, spb, lg)
+        f0 = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t, spa, spb)
+        fp_ = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t + h, spa, spb)
+        fm = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t - h, spa, spb)
         d1 = (fp_ - fm) / (2.0 * h)
         dd = (fp_ - 2.0 * f0 + fm) / (h * h)
         if not dd < 0.0:
@@ -543,6 +612,12 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
     base = np.empty(5)
     z = np.empty(4)
     wv = np.empty(4)
+    lc = np.empty(4 + J + K)
+    tried = np.empty(D, dtype=np.int64)
+    trows = np.empty(J, dtype=np.int64)
+    tcols = np.empty(K, dtype=np.int64)
+    nt, nr, nc = _tried(n_at, J, K, tried, trows, tcols)
+    tr = (tried, trows, tcols, nt, nr, nc)
     total = 0.0
     for m in range(m0, m1):
         logw = grid[r0 + 4, m]
@@ -560,10 +635,11 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
             for i in range(4):
                 acc += comp[i, a] * wv[i]
             base[a] = acc
+        _line_prep(grid, J, K, base, u, lc)
         # lines negligible at their Gaussian centre are skipped
-        if _line_value(grid, J, K, n_at, tox_at, base, u, centre, pt, spa, spb, lg) - top + logw < -46.0:
+        if _line_value(grid, J, K, n_at, tox_at, tr, u, lc, centre, spa, spb) - top + logw < -46.0:
             continue
-        centre, sl = _line_mode(grid, J, K, n_at, tox_at, base, u, centre, st, pt, spa, spb, lg)
+        centre, sl = _line_mode(grid, J, K, n_at, tox_at, tr, u, lc, centre, st, spa, spb)
         e1 = math.exp(base[1])
         e2 = math.exp(base[3])
         wline = math.exp(logw) * 0.5 * width * sl
@@ -573,12 +649,15 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
             accp = 0.0
             for q in range(Q):
                 v = a0 + 0.5 * width * (grid[gl0, q] + 1.0)
-                rel = _line_value(grid, J, K, n_at, tox_at, base, u, centre + sl * v, pt, spa, spb, lg) - top
+                t = centre + sl * v
+                rel = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t, spa, spb) - top
                 f = math.exp(rel) if rel > -700.0 else 0.0
                 vals[p * Q + q] = f
                 accp += grid[gl0 + 1, q] * f
                 if full and f > 0.0:
                     wf = wline * grid[gl0 + 1, q] * f
+                    for a in range(5):
+                        pt[a] = base[a] + t * u[a]
                     cell_logits(grid, J, K, pt, spa, spb, lg)
                     for c in range(D):
                         acc_mean[c] += wf * _sigmoid(lg[c])
