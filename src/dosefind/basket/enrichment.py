@@ -22,8 +22,6 @@ from .beta import prob_above
 from .decide import CohortStatus
 from .spec import ENRICHMENT_MAX_TABLES, Cohort, Enrichment
 
-#: most stage-1 tables a heterogeneity test or an exact run enumerates per group (prod_k (n1_k + 1))
-MAX_TABLES = ENRICHMENT_MAX_TABLES
 #: relative tolerance of "at most as probable as the observed table" (R's fisher.test's relErr 1 + 1e-7)
 FISHER_RTOL = 1e-7
 
@@ -49,10 +47,10 @@ def table_count(sizes) -> int:
 
 def check_tables(sizes: tuple[int, ...], what: str) -> None:
     count = table_count(sizes)
-    if count > MAX_TABLES:
+    if count > ENRICHMENT_MAX_TABLES:
         raise EngineError(
             f"{what} enumerates {count:.3g} stage-1 tables (prod of n1 + 1 over the group), above "
-            f"{MAX_TABLES:.0e}; use smaller groups or smaller stage-1 sizes"
+            f"{ENRICHMENT_MAX_TABLES:.0e}; use smaller groups or smaller stage-1 sizes"
         )
 
 

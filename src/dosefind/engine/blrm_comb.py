@@ -302,17 +302,17 @@ def posterior_mode(grid, J, K, n_at, tox_at, th, cov, prec):
 
 
 @kernel
-def _cut_in_panel(grid, K, c, base, u, centre, st, cut, lo, hi, flo, fhi, tol, e1, e2):
+def _cut_in_panel(grid, J, K, c, lc, u, centre, st, cut, lo, hi, flo, fhi, tol):
     """The v in [lo, hi] at which logit p_c = cut on the line theta = base + (centre + st v) u, given
     logit p_c - cut = ``flo`` < 0 at lo and ``fhi`` >= 0 at hi (u has no slope components and
     non-negative others, so the logit increases with v): safeguarded Newton from the secant's root.
-    ``e1``, ``e2``: exp of the slopes' components of ``base`` (constant on the line). A Newton step that
-    lands on an end of the bracket is taken (the root is there to rounding: bisecting towards it instead
-    cost about three more steps a cut on average)."""
+    ``lc``: the line's coefficients (:func:`_line_prep`: each drug's logit at t = 0 and eta at t = 0). A
+    Newton step that lands on an end of the bracket is taken (the root is there to rounding: bisecting
+    towards it instead cost about three more steps a cut on average)."""
     j = c // K
     k = c % K
-    la0 = base[0] + e1 * grid[ROW_XA, j]
-    lb0 = base[2] + e2 * grid[ROW_XB, k]
+    la0 = lc[4 + j]
+    lb0 = lc[4 + J + k]
     h = grid[ROW_H, c]
     v = lo - flo * (hi - lo) / (fhi - flo) if fhi > flo else 0.5 * (lo + hi)
     for _it in range(100):
@@ -323,7 +323,7 @@ def _cut_in_panel(grid, K, c, base, u, centre, st, cut, lo, hi, flo, fhi, tol, e
         eb = math.exp(-abs(lb))
         s = max(la, 0.0) + math.log1p(ea) + max(lb, 0.0) + math.log1p(eb)
         p0 = -math.expm1(-s)
-        f = (s + math.log(p0) if s > 1e-300 else -700.0) + (base[4] + t * u[4]) * h - cut
+        f = (s + math.log(p0) if s > 1e-300 else -700.0) + (lc[3] + t * u[4]) * h - cut
         if f < 0.0:
             lo = v
         else:
@@ -417,17 +417,18 @@ def _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t, spa, spb):
 
 
 @kernel
-def _line_mode(grid, J, K, n_at, tox_at, tr, u, lc, centre, st, spa, spb):
+def _line_mode(grid, J, K, n_at, tox_at, tr, u, lc, centre, st, at_centre, spa, spb):
     """(t, s): the mode of the log posterior along the line base + t u (Newton from the Gaussian
     conditional mean ``centre``, second differences; at most 2 steps of at most 2 ``st``: the line's
     panels need a centre near its mode, not the mode itself, and on six data sets two steps moved no
     interval probability by more than 2e-7 from eight, docs/notes/blrm-comb-quadrature.md) and the scale
-    of its Laplace approximation (kept within [st / 4, 4 st])."""
+    of its Laplace approximation (kept within [st / 4, 4 st]). ``at_centre``: the log posterior at
+    ``centre``, already computed."""
     t = centre
     h = 1e-3 * st
     d2 = -1.0 / (st * st)
-    for _it in range(2):
-        f0 = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t, spa, spb)
+    for it in range(2):
+        f0 = at_centre if it == 0 else _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t, spa, spb)
         fp_ = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t + h, spa, spb)
         fm = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, t - h, spa, spb)
         d1 = (fp_ - fm) / (2.0 * h)
@@ -637,11 +638,10 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
             base[a] = acc
         _line_prep(grid, J, K, base, u, lc)
         # lines negligible at their Gaussian centre are skipped
-        if _line_value(grid, J, K, n_at, tox_at, tr, u, lc, centre, spa, spb) - top + logw < -46.0:
+        at_centre = _line_value(grid, J, K, n_at, tox_at, tr, u, lc, centre, spa, spb)
+        if at_centre - top + logw < -46.0:
             continue
-        centre, sl = _line_mode(grid, J, K, n_at, tox_at, tr, u, lc, centre, st, spa, spb)
-        e1 = math.exp(base[1])
-        e2 = math.exp(base[3])
+        centre, sl = _line_mode(grid, J, K, n_at, tox_at, tr, u, lc, centre, st, at_centre, spa, spb)
         wline = math.exp(logw) * 0.5 * width * sl
         tot_line = 0.0
         for p in range(NP):
@@ -688,9 +688,10 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
                 lo = -vr + pp * width
                 vstar = _cut_in_panel(
                     grid,
+                    J,
                     K,
                     c,
-                    base,
+                    lc,
                     u,
                     centre,
                     sl,
@@ -700,8 +701,6 @@ def _family(ip, fp, grid, n_at, tox_at, m0, m1, cuts, acc_below, acc_mean, full,
                     ends[c, pp] - x,
                     ends[c, pp + 1] - x,
                     1e-11,
-                    e1,
-                    e2,
                 )
                 acc = 0.0
                 for p in range(pp):
@@ -1059,11 +1058,11 @@ def blrm_comb_posterior_summary(
     )
     if usable:
         row = row.copy()
-        for level in range(int(row[0] + 0.5) - 1, point_set - 1, -1):
-            extend_row(c.ip, c.fp, c.grid, n_at, tox_at, row, True, level, False, th, cov, prec, top)
-    else:
+    else:  # from nothing: the base prefix, then level by level as blrm_comb_posterior builds a row
         row = np.zeros(design.decision_row_width())
-        blrm_comb_posterior(c.ip, c.fp, c.grid, n_at, tox_at, row, True, point_set)
+        extend_row(c.ip, c.fp, c.grid, n_at, tox_at, row, True, n_sets, True, th, cov, prec, top)
+    for level in range(int(row[0] + 0.5) - 1, point_set - 1, -1):
+        extend_row(c.ip, c.fp, c.grid, n_at, tox_at, row, True, level, False, th, cov, prec, top)
     out = {
         "mode": np.array([th[0], th[2]]),
         "log_evidence": float(row[2]),

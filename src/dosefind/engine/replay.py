@@ -100,6 +100,13 @@ class DecisionContext:
         twin.admissible = self.admissible.copy()
         return twin
 
+    def record(self, dose: int, n: int, tox: int, eff: int = 0, efftox: int = 0) -> None:
+        """Add a cohort's counts at ``dose`` (0-based) to the state, without deciding."""
+        self.n_at[dose] += n
+        self.tox_at[dose] += tox
+        self.resp_at[0, dose] += eff
+        self.resp_at[1, dose] += efftox
+
     def fork(self) -> DecisionContext:
         """:meth:`copy` with a posterior cache of its own (its scratch row included), so the twin can
         decide in another thread at the same time."""
@@ -167,10 +174,7 @@ class DecisionContext:
         """:meth:`treat` without the Cohort record: the kernel's (next dose, status, reason, base next
         dose, base reason) as integers (exact operating characteristics call it once per branch, with
         ``n_total``, the patients after this cohort, when they know it)."""
-        self.n_at[dose] += n
-        self.tox_at[dose] += tox
-        self.resp_at[0, dose] += eff
-        self.resp_at[1, dose] += efftox
+        self.record(dose, n, tox, eff, efftox)
         c = self.compiled
         return decide(
             c.ip,
@@ -485,11 +489,7 @@ def _replay_independent(
     forks = []
     for i, c in enumerate(cohorts):
         forks.append(ctx.fork())
-        eff, efftox = responses[i]
-        ctx.n_at[c.dose] += c.n
-        ctx.tox_at[c.dose] += c.tox
-        ctx.resp_at[0, c.dose] += eff
-        ctx.resp_at[1, c.dose] += efftox
+        ctx.record(c.dose, c.n, c.tox, *responses[i])
 
     def one(i: int) -> Cohort:
         c = cohorts[i]

@@ -429,7 +429,7 @@ def _as_of_counts(rec: Recommendation, clock, posterior, mcmc_settings) -> dict:
 
 def _recommend_complete(design, data, posterior, mcmc_settings) -> Recommendation:
     home = home_of(design)
-    side = home.live_side_work(design, *data.counts()) if posterior == "fast" and data.cohorts else None
+    side = home.live_side_work(design, *data.counts()) if data.cohorts else None
     ctx, steps = replay_data(design, data, data.tie_uniforms(), probe=design.uses_tie_uniform, side=side)
     n_at, tox_at = ctx.n_at.copy(), ctx.tox_at.copy()
     resp_at = ctx.resp_at.copy() if design.uses_efficacy else None
