@@ -1087,6 +1087,8 @@ def interval_ends(design, n_at, tox_at, quantiles, quantile_level: int) -> dict:
     level ``quantile_level``."""
     from .posterior import check_counts
 
+    if not quantiles:
+        return {}
     n_at, tox_at = check_counts(design, n_at, tox_at)
     D = design.n_doses
     c = design.compile(max(design.max_n, int(n_at.sum())))
@@ -1094,63 +1096,62 @@ def interval_ends(design, n_at, tox_at, quantiles, quantile_level: int) -> dict:
     Kc = design.grid.n_cols
     th, cov, _prec, _top = _mode_of(c.grid, J, Kc, n_at, tox_at)
     out = {}
-    if quantiles:
-        # two passes of 16 cuts per cell and quantile: the first on the next cheaper level, placed by the
-        # Laplace approximation of the cell's logit (its value at the mode +- 5 sds); the second on
-        # ``quantile_level`` inside the bracket the first found, widened by one of its steps each side (the
-        # cheaper level's CDF is within its error of the finer one's); then interpolation of the CDF in
-        # logit p (inverse cubic through the four cuts around the quantile where they increase, else linear
-        # in the bracket). Where the first pass brackets no quantile the bracket reaches out to +-15.
-        qs = np.asarray(quantiles, dtype=float)
-        Mq = len(qs)
-        G = 16
-        centre = np.empty(D)
-        cell_logits(c.grid, J, Kc, th, np.empty(J), np.empty(Kc), centre)
-        spread = np.empty(D)
-        g = np.empty(5)
+    # two passes of 16 cuts per cell and quantile: the first on the next cheaper level, placed by the
+    # Laplace approximation of the cell's logit (its value at the mode +- 5 sds); the second on
+    # ``quantile_level`` inside the bracket the first found, widened by one of its steps each side (the
+    # cheaper level's CDF is within its error of the finer one's); then interpolation of the CDF in
+    # logit p (inverse cubic through the four cuts around the quantile where they increase, else linear
+    # in the bracket). Where the first pass brackets no quantile the bracket reaches out to +-15.
+    qs = np.asarray(quantiles, dtype=float)
+    Mq = len(qs)
+    G = 16
+    centre = np.empty(D)
+    cell_logits(c.grid, J, Kc, th, np.empty(J), np.empty(Kc), centre)
+    spread = np.empty(D)
+    g = np.empty(5)
+    for d in range(D):
+        logit_gradient(c.grid, Kc, th, d, g)
+        spread[d] = math.sqrt(max(float(g @ cov @ g), 1e-12))
+    lo = np.full((D, Mq), -15.0)
+    hi = np.full((D, Mq), 15.0)
+    flo = np.zeros((D, Mq))
+    fhi = np.ones((D, Mq))
+    first = np.clip(centre[:, None] + spread[:, None] * np.linspace(-5.0, 5.0, G), -15.0, 15.0)
+    grid_cuts = np.repeat(first[:, None, :], Mq, axis=1)  # [D, Mq, G]
+    x = np.zeros((D, Mq))
+    cheaper = min(quantile_level + 1, int(c.ip[L.IP_BLRMC_N_SETS]))
+    for level, widen in ((cheaper, 1), (quantile_level, 0)):
+        cdf, _ = integrate_on_cores(c, n_at, tox_at, level, grid_cuts.reshape(D, Mq * G).copy(), False)
+        cdf = cdf.reshape(D, Mq, G)
         for d in range(D):
-            logit_gradient(c.grid, Kc, th, d, g)
-            spread[d] = math.sqrt(max(float(g @ cov @ g), 1e-12))
-        lo = np.full((D, Mq), -15.0)
-        hi = np.full((D, Mq), 15.0)
-        flo = np.zeros((D, Mq))
-        fhi = np.ones((D, Mq))
-        first = np.clip(centre[:, None] + spread[:, None] * np.linspace(-5.0, 5.0, G), -15.0, 15.0)
-        grid_cuts = np.repeat(first[:, None, :], Mq, axis=1)  # [D, Mq, G]
-        x = np.zeros((D, Mq))
-        cheaper = min(quantile_level + 1, int(c.ip[L.IP_BLRMC_N_SETS]))
-        for level, widen in ((cheaper, 1), (quantile_level, 0)):
-            cdf, _ = integrate_on_cores(c, n_at, tox_at, level, grid_cuts.reshape(D, Mq * G).copy(), False)
-            cdf = cdf.reshape(D, Mq, G)
-            for d in range(D):
-                for i in range(Mq):
-                    below = np.flatnonzero(cdf[d, i] < qs[i])
-                    k = below[-1] if below.size else -1
-                    a, b = k - widen, k + 1 + widen
-                    new_lo = grid_cuts[d, i, a] if a >= 0 else lo[d, i]
-                    new_flo = cdf[d, i, a] if a >= 0 else flo[d, i]
-                    new_hi = grid_cuts[d, i, b] if b < G else hi[d, i]
-                    new_fhi = cdf[d, i, b] if b < G else fhi[d, i]
-                    lo[d, i], hi[d, i], flo[d, i], fhi[d, i] = new_lo, new_hi, new_flo, new_fhi
-                    if widen == 0:
-                        span = fhi[d, i] - flo[d, i] if fhi[d, i] > flo[d, i] else 1.0
-                        x[d, i] = lo[d, i] + (hi[d, i] - lo[d, i]) * min(
-                            max((qs[i] - flo[d, i]) / span, 0.0), 1.0
-                        )
-                        f4 = cdf[d, i, k - 1 : k + 3]
-                        if 1 <= k <= G - 3 and np.all(np.diff(f4) > 0.0):
-                            # inverse cubic interpolation through the four cuts around the quantile
-                            x4 = grid_cuts[d, i, k - 1 : k + 3]
-                            v = 0.0
-                            for r in range(4):
-                                w = 1.0
-                                for r2 in range(4):
-                                    if r2 != r:
-                                        w *= (qs[i] - f4[r2]) / (f4[r] - f4[r2])
-                                v += w * x4[r]
-                            x[d, i] = min(max(v, lo[d, i]), hi[d, i])
-            frac = (np.arange(G) + 1.0) / (G + 1.0)
-            grid_cuts = lo[:, :, None] + (hi - lo)[:, :, None] * frac
-        for i, q in enumerate(quantiles):
-            out[f"q{q}"] = 1.0 / (1.0 + np.exp(-x[:, i]))
+            for i in range(Mq):
+                below = np.flatnonzero(cdf[d, i] < qs[i])
+                k = below[-1] if below.size else -1
+                a, b = k - widen, k + 1 + widen
+                new_lo = grid_cuts[d, i, a] if a >= 0 else lo[d, i]
+                new_flo = cdf[d, i, a] if a >= 0 else flo[d, i]
+                new_hi = grid_cuts[d, i, b] if b < G else hi[d, i]
+                new_fhi = cdf[d, i, b] if b < G else fhi[d, i]
+                lo[d, i], hi[d, i], flo[d, i], fhi[d, i] = new_lo, new_hi, new_flo, new_fhi
+                if widen == 0:
+                    span = fhi[d, i] - flo[d, i] if fhi[d, i] > flo[d, i] else 1.0
+                    x[d, i] = lo[d, i] + (hi[d, i] - lo[d, i]) * min(
+                        max((qs[i] - flo[d, i]) / span, 0.0), 1.0
+                    )
+                    f4 = cdf[d, i, k - 1 : k + 3]
+                    if 1 <= k <= G - 3 and np.all(np.diff(f4) > 0.0):
+                        # inverse cubic interpolation through the four cuts around the quantile
+                        x4 = grid_cuts[d, i, k - 1 : k + 3]
+                        v = 0.0
+                        for r in range(4):
+                            w = 1.0
+                            for r2 in range(4):
+                                if r2 != r:
+                                    w *= (qs[i] - f4[r2]) / (f4[r] - f4[r2])
+                            v += w * x4[r]
+                        x[d, i] = min(max(v, lo[d, i]), hi[d, i])
+        frac = (np.arange(G) + 1.0) / (G + 1.0)
+        grid_cuts = lo[:, :, None] + (hi - lo)[:, :, None] * frac
+    for i, q in enumerate(quantiles):
+        out[f"q{q}"] = 1.0 / (1.0 + np.exp(-x[:, i]))
     return out
